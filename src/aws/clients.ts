@@ -1,0 +1,87 @@
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
+
+/**
+ * The one place that builds SDK clients. Clients are loaded lazily (dynamic import) so commands
+ * that never talk to AWS, like --help and version, start as fast as bare Node.
+ */
+export interface AwsSettings {
+  /** Explicit region (flag); otherwise the SDK's own resolution (AWS_REGION, profile). */
+  region?: string;
+  /** Who is calling: a deployer never consults IMDS for credentials, a worker does. */
+  role: "deployer" | "worker";
+  /** Abort hung calls instead of waiting on the SDK's defaults. */
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+export interface AwsClients {
+  readonly region: string | undefined;
+  ec2(): Promise<EC2Client>;
+  s3(): Promise<S3Client>;
+  iam(): Promise<IAMClient>;
+  sts(): Promise<STSClient>;
+}
+
+export function resolveRegion(explicit?: string): string | undefined {
+  return explicit ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined;
+}
+
+/**
+ * A deployer's credential chain: the SDK's default chain minus the EC2 instance metadata provider,
+ * so a laptop never waits on 169.254.169.254 once it knows it is not a worker.
+ */
+async function deployerCredentials(): Promise<AwsCredentialIdentityProvider> {
+  const { createCredentialChain, fromEnv, fromSSO, fromIni, fromProcess, fromTokenFile, fromContainerMetadata } =
+    await import("@aws-sdk/credential-providers");
+  const hasContainerEndpoint =
+    process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI !== undefined ||
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI !== undefined;
+  const providers: AwsCredentialIdentityProvider[] = [fromEnv(), fromSSO(), fromIni(), fromProcess(), fromTokenFile()];
+  if (hasContainerEndpoint) providers.push(fromContainerMetadata({ timeout: 1000, maxRetries: 0 }));
+  return createCredentialChain(...providers).expireAfter(15 * 60_000);
+}
+
+export function createAwsClients(settings: AwsSettings): AwsClients {
+  const region = resolveRegion(settings.region);
+  let credentials: Promise<AwsCredentialIdentityProvider | undefined> | undefined;
+  const credentialProvider = () =>
+    (credentials ??= settings.role === "deployer" ? deployerCredentials() : Promise.resolve(undefined));
+
+  const common = async () => {
+    const { NodeHttpHandler } = await import("@smithy/node-http-handler");
+    const provider = await credentialProvider();
+    return {
+      ...(region ? { region } : {}),
+      ...(provider ? { credentials: provider } : {}),
+      maxAttempts: settings.maxAttempts ?? 3,
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: 3000,
+        requestTimeout: settings.requestTimeoutMs ?? 30_000,
+      }),
+    };
+  };
+
+  const memo = <T>(make: () => Promise<T>) => {
+    let value: Promise<T> | undefined;
+    return () => (value ??= make());
+  };
+
+  return {
+    region,
+    ec2: memo(async () => new (await import("@aws-sdk/client-ec2")).EC2Client(await common())),
+    iam: memo(async () => new (await import("@aws-sdk/client-iam")).IAMClient(await common())),
+    sts: memo(async () => new (await import("@aws-sdk/client-sts")).STSClient(await common())),
+    // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
+    s3: memo(
+      async () =>
+        new (await import("@aws-sdk/client-s3")).S3Client({
+          ...(await common()),
+          forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+        }),
+    ),
+  };
+}

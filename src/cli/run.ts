@@ -1,0 +1,33 @@
+import { CommanderError } from "commander";
+import { SynktiError } from "../core/errors.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { printError } from "./output.js";
+import { buildProgram, registerCommands } from "./program.js";
+
+/**
+ * Runs the CLI and returns the exit code. The only place that decides it: commands return normally
+ * (0) or throw; the thrown error's kind picks the code.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  registerCommands(program);
+  const debug = argv.includes("--debug");
+  const output = argv.some((a, i) => a === "--output=json" || ((a === "--output" || a === "-o") && argv[i + 1] === "json"))
+    ? "json"
+    : "text";
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version are "errors" in commander's exitOverride mode; their exit code is 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    printError(error, { debug, output });
+    return exitCodeFor(error);
+  }
+}
+
+export function interrupted(): SynktiError {
+  return new SynktiError("Interrupted; cleaned up what this run created.", { code: "interrupted", kind: "interrupted" });
+}

@@ -1,0 +1,68 @@
+import { usageError } from "../core/errors.js";
+
+/**
+ * Every AWS name synkti uses is derived here from the project name, and only here, so the SDK
+ * path, terraform/ and preflight can never disagree about what a resource is called.
+ */
+export const PROJECT_NAME_RULE =
+  "3-40 characters: lowercase letters, digits and hyphens, starting and ending with a letter or digit";
+
+const PROJECT_NAME = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
+
+/** Returns the reason a project name is invalid, or undefined when it is valid. */
+export function projectNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 40) return `is ${name.length} characters long; it must be ${PROJECT_NAME_RULE}`;
+  if (!PROJECT_NAME.test(name)) return `must be ${PROJECT_NAME_RULE}`;
+  // S3 forbids bucket names with consecutive hyphens next to dots only, but "--" reads as a typo
+  // and `xn--` prefixes are reserved for bucket names: refuse both to keep every derived name valid.
+  if (name.startsWith("xn--")) return "must not start with 'xn--' (reserved by S3 for bucket names)";
+  return undefined;
+}
+
+export function validateProjectName(name: string): string {
+  const problem = projectNameProblem(name);
+  if (problem) {
+    throw usageError(
+      "invalid-project-name",
+      `Invalid project name '${name}': it ${problem}.`,
+      "synkti --project-name my-app ...",
+    );
+  }
+  return name;
+}
+
+export const TAG_CLUSTER = "SynktiCluster";
+export const TAG_ROLE = "SynktiRole";
+export const TAG_LAUNCH = "SynktiLaunch";
+export const ROLE_WORKER = "worker";
+
+export interface ProjectNames {
+  project: string;
+  bucket: string;
+  binaryKey: string;
+  binaryChecksumKey: string;
+  checkpointsPrefix: string;
+  role: string;
+  instanceProfile: string;
+  workerPolicy: string;
+  securityGroup: string;
+  modelPrefix(model: string): string;
+  manifestKey(model: string): string;
+}
+
+export function projectNames(project: string): ProjectNames {
+  validateProjectName(project);
+  return {
+    project,
+    bucket: `${project}-models`,
+    binaryKey: "bin/synkti",
+    binaryChecksumKey: "bin/synkti.sha256",
+    checkpointsPrefix: "checkpoints/",
+    role: `${project}-synkti-worker`,
+    instanceProfile: `${project}-synkti-worker`,
+    workerPolicy: `${project}-synkti-worker`,
+    securityGroup: `${project}-synkti-workers`,
+    modelPrefix: (model) => `${model}/`,
+    manifestKey: (model) => `${model}/manifest.json`,
+  };
+}
