@@ -2,6 +2,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
+import type { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
 
 /**
@@ -24,6 +25,7 @@ export interface AwsClients {
   s3(): Promise<S3Client>;
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;
+  serviceQuotas(): Promise<ServiceQuotasClient>;
 }
 
 export function resolveRegion(explicit?: string): string | undefined {
@@ -75,6 +77,9 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
     ec2: memo(async () => new (await import("@aws-sdk/client-ec2")).EC2Client(await common())),
     iam: memo(async () => new (await import("@aws-sdk/client-iam")).IAMClient(await common())),
     sts: memo(async () => new (await import("@aws-sdk/client-sts")).STSClient(await common())),
+    serviceQuotas: memo(
+      async () => new (await import("@aws-sdk/client-service-quotas")).ServiceQuotasClient(await common()),
+    ),
     // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
     s3: memo(
       async () =>

@@ -1,0 +1,14 @@
+// `npm run bench`: prints figures, asserts nothing. Compare ratios measured within one run: the
+// machines are shared and noisy, absolute times are not comparable across runs.
+import { benchStartup } from "./startup.js";
+
+const sections: Array<[string, () => Promise<string[]>]> = [["start-up", () => benchStartup()]];
+
+for (const [title, bench] of sections) {
+  console.log(`\n== ${title}`);
+  try {
+    for (const line of await bench()) console.log(line);
+  } catch (error) {
+    console.log(`(failed: ${error instanceof Error ? error.message : String(error)})`);
+  }
+}
