@@ -1,0 +1,54 @@
+import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
+import type { Requirement } from "../types.js";
+import { preflightCommand, type DeployerContext } from "./context.js";
+
+type CredentialsObservation =
+  | { ok: true; arn: string; account: string }
+  | { ok: false; reason: string; missing: boolean };
+
+/** Credentials are valid and whose they are (STS needs no permission, so this proves validity). */
+export const credentials: Requirement<DeployerContext, CredentialsObservation> = {
+  id: "credentials",
+  title: "AWS credentials valid",
+  timeoutMs: 8000,
+  async observe(ctx) {
+    try {
+      const who = await ctx.identity();
+      return { ok: true, arn: who.arn, account: who.account };
+    } catch (error) {
+      const name = awsErrorName(error);
+      // Unreachable endpoints are "could not observe" (unknown), not a credentials failure.
+      if (classifyAwsError(error) === "unreachable") throw error;
+      const missing = name === "CredentialsProviderError" || /Could not load credentials/i.test(String(error));
+      if (missing || classifyAwsError(error) === "auth") {
+        return { ok: false, missing, reason: `${name}: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      throw error;
+    }
+  },
+  verdict(obs) {
+    if (obs.ok) return { status: "pass", observed: `${obs.arn} (account ${obs.account})` };
+    return {
+      status: "fail",
+      observed: obs.missing ? "no AWS credentials found (environment, profile, SSO)" : `credentials rejected: ${obs.reason}`,
+      // Only the AWS CLI can set credentials up; this is the one fix that does not start with synkti.
+      fix: { command: "aws configure --profile <profile>", needs: ["profile"] },
+    };
+  },
+};
+
+export const region: Requirement<DeployerContext, string | undefined> = {
+  id: "region",
+  title: "AWS region set",
+  async observe(ctx) {
+    return ctx.region;
+  },
+  verdict(observed, ctx) {
+    if (observed) return { status: "pass", observed };
+    return {
+      status: "fail",
+      observed: "no region: set --region, AWS_REGION or a profile region",
+      fix: { command: preflightCommand(ctx, ["--region", "<region>"]), needs: ["region"] },
+    };
+  },
+};

@@ -1,0 +1,83 @@
+import { describeImage, latestDeepLearningImage, type ImageSummary } from "../../aws/ec2-discovery.js";
+import { zonesOffering } from "../../aws/ec2-discovery.js";
+import { spotVcpuQuota, type QuotaObservation } from "../../aws/quotas.js";
+import { instanceVcpus } from "../../aws/instance-types.js";
+import type { Requirement } from "../types.js";
+import { preflightCommand, type DeployerContext } from "./context.js";
+
+export const instanceTypeOffered: Requirement<DeployerContext, string[]> = {
+  id: "instance-type",
+  title: "GPU instance type offered in the region",
+  dependsOn: ["credentials", "region"],
+  observe: (ctx, signal) => zonesOffering(ctx.clients, ctx.instanceType, signal),
+  verdict(zones, ctx) {
+    if (zones.length > 0) return { status: "pass", observed: `${ctx.instanceType} in ${zones.join(", ")}` };
+    return {
+      status: "fail",
+      observed: `${ctx.instanceType} is offered in no availability zone of ${ctx.region}`,
+      fix: { command: preflightCommand(ctx, ["--instance-type", "<instance-type>"]), needs: ["instance-type"] },
+    };
+  },
+};
+
+type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
+
+/** The AMI to launch: --ami when given, else the newest AWS Deep Learning AMI (NVIDIA driver). */
+export const amiResolvable: Requirement<DeployerContext, AmiObservation> = {
+  id: "ami",
+  title: "AMI to launch resolvable",
+  dependsOn: ["credentials", "region"],
+  async observe(ctx, signal) {
+    const image = ctx.ami ? await describeImage(ctx.clients, ctx.ami, signal) : await latestDeepLearningImage(ctx.clients, signal);
+    return { requested: ctx.ami, image };
+  },
+  verdict({ requested, image }, ctx) {
+    const fix = { command: preflightCommand(ctx, ["--ami", "<ami-id>"]), needs: ["ami-id"] };
+    if (!image) {
+      const observed = requested ? `${requested} not found in ${ctx.region}` : `no Deep Learning AMI found in ${ctx.region}`;
+      return { status: "fail", observed, fix };
+    }
+    if (image.state !== "available") return { status: "fail", observed: `${image.imageId} is ${image.state}`, fix };
+    if (image.architecture !== "x86_64") {
+      return { status: "fail", observed: `${image.imageId} is ${image.architecture}; synkti ships a linux-x64 binary`, fix };
+    }
+    return { status: "pass", observed: `${image.imageId} (${image.name})` };
+  },
+};
+
+type QuotaCheck = { quota: QuotaObservation; vcpusPerInstance: number | undefined };
+
+/**
+ * Spot vCPU quota: the workers plus one replacement in flight during a failover must fit.
+ * Without it, launches fail with MaxSpotInstanceCountExceeded after everything else went well.
+ */
+export const spotQuota: Requirement<DeployerContext, QuotaCheck> = {
+  id: "spot-quota",
+  title: "spot GPU vCPU quota",
+  dependsOn: ["credentials", "region"],
+  async observe(ctx, signal) {
+    const [quota, vcpusPerInstance] = await Promise.all([
+      spotVcpuQuota(ctx.clients, ctx.instanceType, signal),
+      instanceVcpus(ctx.clients, ctx.instanceType, signal),
+    ]);
+    return { quota, vcpusPerInstance };
+  },
+  verdict({ quota, vcpusPerInstance }, ctx) {
+    if (!quota.known) {
+      return { status: "warn", observed: `not verified: ${quota.quotaName} (${quota.code}) unreadable: ${quota.reason}` };
+    }
+    if (vcpusPerInstance === undefined) {
+      return { status: "warn", observed: `quota ${quota.vcpus} vCPUs; vCPUs of ${ctx.instanceType} unknown` };
+    }
+    const needed = (ctx.workers + 1) * vcpusPerInstance;
+    const observed = `${quota.quotaName}: ${quota.vcpus} vCPUs; ${ctx.workers} workers + 1 replacement need ${needed}`;
+    if (quota.vcpus >= needed) return { status: "pass", observed };
+    return {
+      status: "fail",
+      observed,
+      fix: {
+        command: `aws service-quotas request-service-quota-increase --service-code ec2 --quota-code ${quota.code} --desired-value ${needed}${ctx.region ? ` --region ${ctx.region}` : ""}`,
+      },
+    };
+  },
+};

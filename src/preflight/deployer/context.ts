@@ -1,0 +1,36 @@
+import type { AwsClients } from "../../aws/clients.js";
+import type { CallerIdentity } from "../../aws/identity.js";
+import type { Clock } from "../../core/clock.js";
+import type { ProjectNames } from "../../infra/names.js";
+
+export const DEFAULT_INSTANCE_TYPE = "g5.xlarge";
+
+/** What a deployer-side requirement can see: clients, names and the operator's own flags. */
+export interface DeployerContext {
+  clients: AwsClients;
+  names: ProjectNames;
+  region: string | undefined;
+  model: string | undefined;
+  instanceType: string;
+  workers: number;
+  ami: string | undefined;
+  localBinary: { path: string; version: string } | undefined;
+  clock: Clock;
+  /** Shared observation: several requirements need the caller's identity; ask STS once. */
+  identity(): Promise<CallerIdentity>;
+}
+
+/** A fix carries the operator's own project name, region and flags, so it runs as printed. */
+export function synktiCommand(ctx: DeployerContext, subcommand: string, extra: string[] = []): string {
+  const parts = ["synkti", subcommand, "--project-name", ctx.names.project];
+  if (ctx.region) parts.push("--region", ctx.region);
+  return [...parts, ...extra].join(" ");
+}
+
+/** The preflight itself with the same flags plus `extra` (e.g. a choice only the operator can make). */
+export function preflightCommand(ctx: DeployerContext, extra: string[] = []): string {
+  const flags: string[] = [];
+  if (ctx.model) flags.push("--model", ctx.model);
+  if (ctx.instanceType !== DEFAULT_INSTANCE_TYPE) flags.push("--instance-type", ctx.instanceType);
+  return synktiCommand(ctx, "preflight", [...flags, ...extra]);
+}
