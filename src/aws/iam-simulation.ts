@@ -31,7 +31,8 @@ export async function simulateCallerActions(
   } catch (error) {
     const kind = classifyAwsError(error);
     if (kind === "auth" || kind === "server" || kind === "other") {
-      return { verified: false, reason: `${awsErrorName(error)} from iam:SimulatePrincipalPolicy` };
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      return { verified: false, reason: `iam:SimulatePrincipalPolicy answered ${awsErrorName(error)}${status ? ` (HTTP ${status})` : ""}` };
     }
     throw error;
   }

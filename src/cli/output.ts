@@ -18,6 +18,7 @@ export function printResult(format: OutputFormat, json: unknown, text: () => str
  * stdout so scripts get a shape instead of nothing. Stacks only with --debug.
  */
 export function printError(error: unknown, options: Partial<CommonOptions>): void {
+  if (isSynktiError(error) && error.silent) return;
   const message = error instanceof Error ? error.message : String(error);
   const remedy = isSynktiError(error) ? error.remedy : undefined;
   const code = isSynktiError(error) ? error.code : "internal-error";

@@ -3,6 +3,7 @@ import { versionInfo } from "../core/version.js";
 import type { CommonOptions } from "./output.js";
 import { registerVersion } from "./commands/version.js";
 import { registerContext } from "./commands/context.js";
+import { registerPreflight } from "./commands/preflight.js";
 
 /**
  * The commander tree. Each command lives in its own file under commands/ and loads the capability
@@ -50,4 +51,5 @@ export function commonOptions(options: Record<string, unknown>): CommonOptions {
 export function registerCommands(program: Command): void {
   registerVersion(program);
   registerContext(program);
+  registerPreflight(program);
 }

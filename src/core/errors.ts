@@ -18,6 +18,8 @@ export interface SynktiErrorOptions {
   fault?: Fault;
   remedy?: string;
   cause?: unknown;
+  /** The result already printed says everything (e.g. an UNSAFE report): only set the exit code. */
+  silent?: boolean;
 }
 
 export class SynktiError extends Error {
@@ -25,6 +27,7 @@ export class SynktiError extends Error {
   readonly kind: ErrorKind;
   readonly fault: Fault;
   readonly remedy: string | undefined;
+  readonly silent: boolean;
 
   constructor(message: string, options: SynktiErrorOptions) {
     super(message, { cause: options.cause });
@@ -33,6 +36,7 @@ export class SynktiError extends Error {
     this.kind = options.kind;
     this.fault = options.fault ?? (options.kind === "internal" ? "tool" : "user");
     this.remedy = options.remedy;
+    this.silent = options.silent ?? false;
   }
 }
 

@@ -10,6 +10,7 @@ type CredentialsObservation =
 export const credentials: Requirement<DeployerContext, CredentialsObservation> = {
   id: "credentials",
   title: "AWS credentials valid",
+  dependsOn: ["region"],
   timeoutMs: 8000,
   async observe(ctx) {
     try {

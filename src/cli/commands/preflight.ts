@@ -1,0 +1,28 @@
+import { Option, type Command } from "commander";
+import { SynktiError } from "../../core/errors.js";
+import { validateProjectName } from "../../infra/names.js";
+import { printResult } from "../output.js";
+import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { parseWorkers } from "../parse.js";
+
+export function registerPreflight(program: Command): void {
+  const command = program
+    .command("preflight")
+    .description("observe everything an operation needs; exit 0 when SAFE, 1 UNSAFE (with fixes), 3 when it cannot observe");
+  withCommonOptions(withProjectName(command, true))
+    .option("-m, --model <model>", "model whose weights must be complete in S3")
+    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .option("--instance-type <type>", "GPU instance type", "g5.xlarge")
+    .addOption(new Option("-w, --workers <n>", "workers the quota must fit").argParser(parseWorkers).default(1))
+    .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)")
+    .action(async (options) => {
+      const common = commonOptions(options);
+      const project = validateProjectName(options.projectName);
+      const { runDeployerPreflightForCli } = await import("../deployer-deps.js");
+      const { report, heading } = await runDeployerPreflightForCli({ ...options, project });
+      const { renderReport } = await import("../../preflight/report.js");
+      printResult(common.output, { verdict: report.verdict, requirements: report.requirements }, () => renderReport(report, heading));
+      if (report.verdict === "UNSAFE") throw new SynktiError("preflight: UNSAFE", { code: "unsafe", kind: "unsafe", silent: true });
+      if (report.verdict === "UNKNOWN") throw new SynktiError("preflight: UNKNOWN", { code: "unknown", kind: "unobservable", silent: true });
+    });
+}

@@ -1,0 +1,52 @@
+import type { AwsClients } from "../../aws/clients.js";
+import { callerIdentity, type CallerIdentity } from "../../aws/identity.js";
+import type { Clock } from "../../core/clock.js";
+import { projectNames } from "../../infra/names.js";
+import { runPreflight } from "../engine.js";
+import type { PreflightReport, Requirement } from "../types.js";
+import { credentials, region } from "./account.js";
+import { amiResolvable, instanceTypeOffered, spotQuota } from "./compute.js";
+import { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
+import { launchPermission, simulatedPermissions } from "./permissions.js";
+
+export { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
+
+export interface DeployerPreflightOptions {
+  project: string;
+  region: string | undefined;
+  model?: string;
+  instanceType?: string;
+  workers?: number;
+  ami?: string;
+  localBinary?: { path: string; version: string };
+}
+
+/** What the deployer's main operation (launch workers) needs, in declaration order. */
+export function deployerRequirements(): Requirement<DeployerContext, any>[] {
+  return [credentials, region, instanceTypeOffered, amiResolvable, spotQuota, launchPermission, simulatedPermissions];
+}
+
+export function deployerContext(deps: { clients: AwsClients; clock: Clock }, options: DeployerPreflightOptions): DeployerContext {
+  let identity: Promise<CallerIdentity> | undefined;
+  return {
+    clients: deps.clients,
+    clock: deps.clock,
+    names: projectNames(options.project),
+    region: options.region,
+    model: options.model,
+    instanceType: options.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    workers: options.workers ?? 1,
+    ami: options.ami,
+    localBinary: options.localBinary,
+    identity: () => (identity ??= callerIdentity(deps.clients)),
+  };
+}
+
+export async function runDeployerPreflight(
+  deps: { clients: AwsClients; clock: Clock; signal?: AbortSignal },
+  options: DeployerPreflightOptions,
+  requirements: Requirement<DeployerContext, any>[] = deployerRequirements(),
+): Promise<PreflightReport> {
+  const ctx = deployerContext(deps, options);
+  return runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal });
+}
