@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/build-binary.ts"],
     // Integration and e2e tests start moto and child processes: keep them off the 2 cores at once.
     pool: "forks",
     maxWorkers: 2,
