@@ -16,6 +16,7 @@ interface Sleeper {
  * - `advance(ms)` wakes sleepers one at a time in wake-time order (ties: the order they slept in),
  *   setting `now()` to each one's wake time and letting the woken code run before the next one, so
  *   a sleeper registered by woken code inside the window also fires. It ends with `now() = start + ms`.
+ * - `untilPending(n)` waits, without moving time, until n sleepers wait (code doing real I/O first).
  */
 export class FakeClock implements Clock {
   private current: number;
@@ -70,6 +71,17 @@ export class FakeClock implements Clock {
   /** How many sleepers wait, e.g. to assert that a deadline is armed or was cleaned up. */
   pending(): number {
     return this.sleepers.size;
+  }
+
+  /**
+   * Waits (in real event-loop turns, no fake time passes) until at least `count` sleepers wait: for
+   * code that does real I/O (files, sockets) before it sleeps, so `advance` does not run too early.
+   */
+  async untilPending(count = 1, maxTurns = 100_000): Promise<void> {
+    for (let turn = 0; this.sleepers.size < count; turn++) {
+      if (turn >= maxTurns) throw new Error(`FakeClock: ${this.sleepers.size} sleepers after ${maxTurns} turns, expected ${count}`);
+      await settle();
+    }
   }
 
   /** Lets already-started async work reach its next sleep (no time passes). */

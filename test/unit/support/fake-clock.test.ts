@@ -71,4 +71,18 @@ describe("FakeClock", () => {
     await clock.settle();
     expect(clock.pending()).toBe(0);
   });
+
+  it("waits for code that does real I/O before it sleeps", async () => {
+    const clock = new FakeClock(0);
+    const { readFile } = await import("node:fs/promises");
+    const done = (async () => {
+      await readFile(new URL(import.meta.url));
+      await clock.sleep(500);
+      return clock.now();
+    })();
+    await clock.untilPending(1);
+    await clock.advance(500);
+    expect(await done).toBe(500);
+    await expect(clock.untilPending(1, 10)).rejects.toThrow(/0 sleepers after 10 turns/);
+  });
 });
