@@ -1,0 +1,81 @@
+/**
+ * The stand-in as the worker will run it: the command template, `vllm serve`-style arguments,
+ * SYNKTI_STANDIN_* tuning, the "Uvicorn running on" line, graceful SIGTERM and failure exits.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { freePort } from "../../support/free-port.js";
+import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
+
+/** Fills the template as the worker does and starts it in its own process group. */
+function run(values: { model_dir: string; host: string; port: number }, env: Record<string, string> = {}, extra: string[] = []) {
+  const filled = vllmStandinCommandTemplate().replace(/\{(\w+)\}/g, (_, key: string) => String(values[key as keyof typeof values]));
+  const [command, ...args] = [...filled.split(" "), ...extra];
+  const child = spawn(command!, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  return { child, exit, kill, out: () => stdout, err: () => stderr };
+}
+
+const waitFor = async (check: () => boolean, ms: number, what: string) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe("vllm-standin-main", () => {
+  it("serves after its start-up delay, logs like uvicorn, and drains on SIGTERM before exiting 0", async () => {
+    const port = await freePort();
+    const proc = run({ model_dir: "/models/tiny", host: "127.0.0.1", port }, { SYNKTI_STANDIN_STARTUP_DELAY_MS: "300", SYNKTI_STANDIN_LATENCY_MS: "400" }, ["--gpu-memory-utilization", "0.9"]);
+    try {
+      await waitFor(() => proc.out().includes("Uvicorn running on"), 15_000, "the Uvicorn line");
+      expect(proc.out()).toContain(`Uvicorn running on http://127.0.0.1:${port}`);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string }[] };
+      expect(models.data[0]!.id).toBe("/models/tiny"); // served name defaults to the model path, as in vLLM
+
+      const inFlight = fetch(`http://127.0.0.1:${port}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "x", max_tokens: 2 }) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      proc.child.kill("SIGTERM");
+      expect((await inFlight).status).toBe(200); // drained, not cut
+      expect(await proc.exit).toBe(0);
+      expect(proc.out()).toMatch(/Received SIGTERM[\s\S]*Finished server process/);
+    } finally {
+      proc.kill();
+    }
+  });
+
+  it("fails like vLLM: missing model folder exits 1, non-loopback host exits 2, --crash-after-ms exits 1", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "synkti-standin-"));
+    const port = await freePort();
+    const missing = run({ model_dir: path.join(dir, "absent"), host: "127.0.0.1", port }, { SYNKTI_STANDIN_REQUIRE_MODEL_DIR: "1" });
+    const wide = run({ model_dir: dir, host: "0.0.0.0", port });
+    const crash = run({ model_dir: dir, host: "127.0.0.1", port }, {}, ["--crash-after-ms", "200"]);
+    try {
+      expect(await missing.exit).toBe(1);
+      expect(missing.err()).toContain("model folder not found");
+      expect(await wide.exit).toBe(2);
+      expect(wide.err()).toContain("127.0.0.0/8");
+      expect(await crash.exit).toBe(1);
+      expect(crash.err()).toContain("EngineCore");
+    } finally {
+      for (const p of [missing, wide, crash]) p.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
