@@ -29,8 +29,11 @@ Exit 0 with a role; exit 3 when the layers contradict each other (e.g. DMI says 
     const report = await detectContext({ ...settings, ...(projectName ? { projectName } : {}) }, { log });
     printResult(options.output, report, () => renderText(report));
     if (report.contradiction) {
-      // The report is the result (stdout, also in JSON); the exit code says it could not be observed.
-      process.stderr.write(`Contradiction: ${report.contradiction.message}\nRun: ${report.contradiction.fix}\n`);
+      // The report stays the result on stdout (JSON included); the exit code says "could not
+      // observe". The text report already shows the contradiction; JSON users get it on stderr too.
+      if (options.output === "json") {
+        process.stderr.write(`Contradiction: ${report.contradiction.message}\nRun: ${report.contradiction.fix}\n`);
+      }
       process.exitCode = EXIT.unobservable;
     }
   });
