@@ -2,7 +2,8 @@
  * A fault-injecting HTTP proxy in front of moto: AWS's failures, on demand.
  *
  * Behaviour spec:
- * - Listens on 127.0.0.1 (random port); point the SDK/binary at `url` instead of moto's.
+ * - Listens on 127.0.0.1 (random port); point the SDK/binary at `url` instead of moto's. Host and
+ *   target must be in 127.0.0.0/8.
  * - Every request is named `service:Operation` (see `describeRequest`):
  *   - service: the SigV4 credential scope (`Authorization` header or presigned `X-Amz-Credential`),
  *     else guessed from the query `Version` (EC2/IAM/STS), else `s3`;
@@ -32,7 +33,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { LOOPBACK } from "./free-port.js";
+import { assertLoopback, LOOPBACK } from "./free-port.js";
 
 export type Protocol = "ec2" | "query" | "rest-xml" | "json";
 
@@ -211,6 +212,7 @@ const readAll = async (req: http.IncomingMessage) => {
 
 export async function startFaultProxy(options: { target: string; host?: string }): Promise<FaultProxy> {
   const target = new URL(options.target);
+  assertLoopback(target.hostname); // the local cloud never forwards beyond 127.0.0.0/8
   const agent = new http.Agent({ keepAlive: true });
   const rules = new Map<number, { rule: FaultRule; hits: number }>();
   let nextId = 1;
@@ -267,6 +269,7 @@ export async function startFaultProxy(options: { target: string; host?: string }
     });
   });
   const host = options.host ?? LOOPBACK;
+  assertLoopback(host);
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, host, () => resolve()));
   const port = (server.address() as AddressInfo).port;
 

@@ -17,7 +17,7 @@ import net from "node:net";
 
 export const LOOPBACK = "127.0.0.1";
 
-function assertLoopback(host: string): void {
+export function assertLoopback(host: string): void {
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
     throw new Error(`test support listens only on 127.0.0.0/8, not on ${host}`);
   }

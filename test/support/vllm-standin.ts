@@ -28,7 +28,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { freePort, LOOPBACK } from "./free-port.js";
+import { assertLoopback, freePort, LOOPBACK } from "./free-port.js";
 
 export interface VllmStandinOptions {
   host?: string;
@@ -67,7 +67,8 @@ const errorBody = (message: string, type: string, code: number) => JSON.stringif
 
 export async function startVllmStandin(options: VllmStandinOptions = {}): Promise<VllmStandin> {
   const host = options.host ?? LOOPBACK;
-  const port = options.port || (await freePort(host)); // freePort refuses non-loopback hosts
+  assertLoopback(host);
+  const port = options.port || (await freePort(host));
   const model = options.model ?? "standin-model";
   const log = options.log ?? (() => {});
   const latencyMs = options.latencyMs ?? 0;

@@ -159,6 +159,11 @@ describe("the proxy", () => {
     expect(proxy.counts()).toEqual({});
   });
 
+  it("stays on loopback: refuses a non-loopback target or address", async () => {
+    await expect(startFaultProxy({ target: "http://10.0.0.1:5000" })).rejects.toThrow(/127\.0\.0\.0\/8/);
+    await expect(startFaultProxy({ target: proxy.url, host: "0.0.0.0" })).rejects.toThrow(/127\.0\.0\.0\/8/);
+  });
+
   it("answers 502 when the target is down", async () => {
     await using down = await startFaultProxy({ target: `http://127.0.0.1:${await closedPort()}` });
     const response = await fetch(down.url, { method: "POST", headers: form, body: "Action=DescribeRegions&Version=2016-11-15" });

@@ -164,6 +164,7 @@ describe("vLLM stand-in", () => {
     await standin.ready;
     expect((await fetch(`http://127.0.0.7:${standin.port}/health`)).status).toBe(200);
     await expect(startVllmStandin({ host: "0.0.0.0" })).rejects.toThrow(/127\.0\.0\.0\/8/);
+    await expect(startVllmStandin({ host: "0.0.0.0", port: 8000 })).rejects.toThrow(/127\.0\.0\.0\/8/);
   });
 });
 
