@@ -1,3 +1,4 @@
+import type { ZodType } from "zod";
 import { DeadlineExceeded, systemClock, withDeadline, type Clock } from "../core/clock.js";
 import { ImdsError } from "./imds-error.js";
 import { BodyTooLarge, httpTransport, type ImdsResponse, type ImdsTransport } from "./imds-transport.js";
@@ -73,17 +74,26 @@ export class ImdsClient {
     throw statusError(path, response.status);
   }
 
-  /** Like get, parsed as JSON; a body that is not JSON is a bad answer, not a crash. */
-  async getJson(path: string, options: ImdsCallOptions = {}): Promise<unknown> {
+  /**
+   * Like get, parsed as JSON and, with a schema, validated (e.g. the spot notice). A body that is not
+   * JSON, or not of the schema's shape, is a bad answer, not a crash.
+   */
+  async getJson<T = unknown>(path: string, options: ImdsCallOptions & { schema?: ZodType<T> } = {}): Promise<T | undefined> {
     const body = await this.get(path, options);
     if (body === undefined) return undefined;
+    let json: unknown;
     try {
-      return JSON.parse(body) as unknown;
+      json = JSON.parse(body);
     } catch (error) {
       throw new ImdsError("bad-answer", path, `IMDS answered ${path} with something that is not JSON: ${preview(body)}`, {
         cause: error,
       });
     }
+    if (!options.schema) return json as T;
+    const parsed = options.schema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+    throw new ImdsError("bad-answer", path, `IMDS answered ${path} with an unexpected shape (${issues})`, { cause: parsed.error });
   }
 
   private async fetchToken(options: ImdsCallOptions): Promise<string> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { ImdsClient } from "../../../src/context/imds-client.js";
 import { ImdsError } from "../../../src/context/imds-error.js";
 import type { ImdsRequest, ImdsResponse, ImdsTransport } from "../../../src/context/imds-transport.js";
@@ -110,6 +111,15 @@ describe("ImdsClient", () => {
     const client = new ImdsClient({ endpoint: "http://127.0.0.1:1", transport, clock: new FakeClock() });
     expect(await client.getJson("/json")).toEqual({ a: 1 });
     await expect(client.getJson("/broken")).rejects.toMatchObject({ failure: "bad-answer" });
+  });
+
+  it("validates JSON against a schema when given one", async () => {
+    const { transport } = imdsLike((req) => ok(req.url.endsWith("/good") ? '{"action":"terminate"}' : '{"action":7}'));
+    const client = new ImdsClient({ endpoint: "http://127.0.0.1:1", transport, clock: new FakeClock() });
+    const schema = z.object({ action: z.string() });
+    const notice: { action: string } | undefined = await client.getJson("/good", { schema });
+    expect(notice).toEqual({ action: "terminate" });
+    await expect(client.getJson("/bad", { schema })).rejects.toMatchObject({ failure: "bad-answer", message: expect.stringContaining("action") });
   });
 
   it("times out a silent server on the injected clock, without real waiting", async () => {
