@@ -17,8 +17,8 @@
  *   MOTO_ENABLE_AMI_VALIDATION, ...).
  * - `awsEnvFor(url)` is the environment a child process needs to talk to this moto only, and
  *   `sdkConfigFor(url)` the same as an SDK v3 client config for in-process clients.
- * Measured here (2 shared cores, moto 5.2.1): spawn to first answer 1.1-1.4 s, reset ~10 ms, stop
- * ~0.2 s. So: one moto per test file (beforeAll, or `await using` in the test), and `reset()` or a
+ * Measured here (2 shared cores, moto 5.2.1): spawn to first answer 1.0-1.4 s idle, up to ~4 s
+ * with the cores saturated; reset ~10 ms; stop ~0.2 s. So: one moto per test file (beforeAll, or `await using` in the test), and `reset()` or a
  * fresh name prefix per test; a vitest globalSetup sharing one moto across files would save ~1.3 s
  * a file but couple files through shared state and IAM-enforcement switches.
  */
