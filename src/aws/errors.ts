@@ -53,7 +53,8 @@ export function classifyAwsError(error: unknown): AwsErrorClass {
   const status = e.$metadata?.httpStatusCode;
   if (THROTTLING.has(name) || status === 429) return "throttled";
   if (CAPACITY.has(name)) return "capacity";
-  if (AUTH.has(name) || name.endsWith("NotAuthorized")) return "auth";
+  // An S3 HEAD 403 has no body, so the SDK can only name it "Unknown": the status says enough.
+  if (AUTH.has(name) || name.endsWith("NotAuthorized") || status === 403) return "auth";
   if (UNREACHABLE.has(code) || UNREACHABLE.has(name)) return "unreachable";
   if (/NotFound|NoSuch|DoesNotExist|\.NotFound$/.test(name) || status === 404) return "not-found";
   if (status !== undefined && status >= 500) return "server";

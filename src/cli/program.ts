@@ -4,6 +4,7 @@ import type { CommonOptions } from "./output.js";
 import { registerVersion } from "./commands/version.js";
 import { registerContext } from "./commands/context.js";
 import { registerPreflight } from "./commands/preflight.js";
+import { registerUpload } from "./commands/upload.js";
 
 /**
  * The commander tree. Each command lives in its own file under commands/ and loads the capability
@@ -52,4 +53,5 @@ export function registerCommands(program: Command): void {
   registerVersion(program);
   registerContext(program);
   registerPreflight(program);
+  registerUpload(program);
 }

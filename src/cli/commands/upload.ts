@@ -1,0 +1,119 @@
+import { InvalidArgumentError, Option, type Command } from "commander";
+import type { Logger } from "../../core/log.js";
+import { projectNames } from "../../infra/names.js";
+import { printResult } from "../output.js";
+import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+
+/**
+ * `synkti upload binary|model`: parse, build dependencies, call the uploader, render. The deployer
+ * code (and the AWS SDK with it) loads only when an upload actually runs.
+ */
+const MAX_CONCURRENCY = 64; // mirrors src/deployer/upload/types.ts; importing it would load the module for --help
+
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_CONCURRENCY}`);
+  return n;
+}
+
+async function dependencies(options: { region?: string; debug?: boolean }) {
+  const [{ createAwsClients }, { createLogger }, { systemClock }] = await Promise.all([
+    import("../../aws/clients.js"),
+    import("../../core/log.js"),
+    import("../../core/clock.js"),
+  ]);
+  const log = createLogger(options.debug ? { level: "debug" } : {});
+  return { clients: createAwsClients({ role: "deployer", ...(options.region ? { region: options.region } : {}) }), log, clock: systemClock };
+}
+
+/**
+ * Ctrl-C (or SIGTERM) aborts the upload: in-flight multipart uploads are aborted and the command
+ * exits 130 saying that a re-run resumes. The handler is `once`: a second Ctrl-C gets Node's
+ * default and kills the process at once, for an operator who will not wait for the cleanup.
+ */
+async function interruptible<T>(log: Logger, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.warn(`${signal}: stopping the upload and aborting in-flight multipart uploads (Ctrl-C again to quit at once)`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function concurrencyOption(): Option {
+  return new Option("-c, --concurrency <n>", `S3 requests in flight at once (1-${MAX_CONCURRENCY})`).argParser(parseConcurrency).default(8);
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export function registerUpload(program: Command): void {
+  const upload = program.command("upload").description("put the binary or model weights into the project bucket (permanent content)");
+
+  withCommonOptions(withProjectName(upload.command("binary").description("upload the linux-x64 build with its SHA-256 and version"), true))
+    .option("-f, --file <path>", "the linux-x64 build to upload", "dist/synkti")
+    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .option("--version-label <version>", "the build's version, when this host cannot run a linux-x64 binary")
+    .addOption(concurrencyOption())
+    .action(async (options) => {
+      const common = commonOptions(options);
+      const names = projectNames(options.projectName);
+      const deps = await dependencies({ region: options.region, debug: common.debug });
+      const { uploadBinary, createProgressBar } = await import("../../deployer/upload/index.js");
+      const result = await interruptible(deps.log, (signal) =>
+        uploadBinary(deps, {
+          names,
+          file: options.file,
+          concurrency: options.concurrency,
+          signal,
+          ...(options.versionLabel !== undefined ? { versionLabel: options.versionLabel } : {}),
+          ...(options.region ? { region: options.region } : {}),
+          ...(process.stderr.isTTY ? { progress: createProgressBar(process.stderr, deps.clock) } : {}),
+        }),
+      );
+      printResult(common.output, result, () =>
+        result.status === "unchanged"
+          ? `Unchanged: s3://${result.bucket}/${result.key} already holds this build (synkti ${result.version}, sha256 ${result.sha256}).`
+          : `Uploaded ${result.file} (synkti ${result.version}, ${mib(result.size)}) to s3://${result.bucket}/${result.key}\nsha256 ${result.sha256} (also in s3://${result.bucket}/${result.checksumKey})`,
+      );
+    });
+
+  withCommonOptions(withProjectName(upload.command("model").description("upload model weights and their manifest; resumable"), true))
+    .requiredOption("-m, --model <model>", "model name, the S3 prefix: letters, digits, ._- and one optional / (org/name)")
+    .requiredOption("--from <dir>", "local folder with the weights (e.g. from huggingface-cli download --local-dir)")
+    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .addOption(concurrencyOption())
+    .action(async (options) => {
+      const common = commonOptions(options);
+      const names = projectNames(options.projectName);
+      const { uploadModel, createProgressBar, validateModelName } = await import("../../deployer/upload/index.js");
+      // Exit 2 before building any AWS client.
+      validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
+      const deps = await dependencies({ region: options.region, debug: common.debug });
+      const result = await interruptible(deps.log, (signal) =>
+        uploadModel(deps, {
+          names,
+          model: options.model,
+          from: options.from,
+          concurrency: options.concurrency,
+          signal,
+          ...(options.region ? { region: options.region } : {}),
+          ...(process.stderr.isTTY ? { progress: createProgressBar(process.stderr, deps.clock) } : {}),
+        }),
+      );
+      printResult(common.output, result, () => {
+        const where = `s3://${result.bucket}/${result.manifestKey}`;
+        if (result.status === "unchanged") return `Unchanged: ${where} already lists these ${result.files} files (${mib(result.bytes)}); nothing uploaded.`;
+        return [
+          `Uploaded ${result.uploaded.length} of ${result.files} files (${mib(result.uploadedBytes)} in ${result.seconds.toFixed(1)} s, ${result.mbPerSecond.toFixed(1)} MB/s); ${result.skipped.length} already in S3.`,
+          `Manifest: ${where} (${result.files} files, ${mib(result.bytes)})`,
+        ].join("\n");
+      });
+    });
+}

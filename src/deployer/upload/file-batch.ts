@@ -1,0 +1,99 @@
+import type { S3Transfer } from "../../aws/s3-transfer.js";
+import type { Logger } from "../../core/log.js";
+import { sha256OfFile } from "./hash.js";
+import type { LocalFile } from "./local-files.js";
+import { decide, METADATA_SHA256 } from "./plan.js";
+import type { ProgressReporter } from "./progress.js";
+import { putFile } from "./put-file.js";
+import { Semaphore } from "./semaphore.js";
+
+/**
+ * Hash, compare and upload a set of files under one prefix. Every file runs as its own task; what
+ * bounds the work is two semaphores: disk (two files hashed at once) and S3 requests (`concurrency`
+ * slots shared by HEADs, single PUTs and multipart parts). So file N+1 is hashed while file N is
+ * uploading, and the first failure stops every other task (fail fast; the caller cleans up).
+ */
+export interface BatchContext {
+  transfer: S3Transfer;
+  log: Logger;
+  concurrency: number;
+  partSize?: number;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+  /** Awaited once, before the first byte changes in S3 (the model uploader drops its manifest). */
+  beforeFirstUpload?: () => Promise<void>;
+}
+
+export interface FileOutcome {
+  path: string;
+  size: number;
+  sha256: string;
+  how: "uploaded" | "skipped";
+}
+
+const HASH_CONCURRENCY = 2;
+
+export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; prefix: string; files: LocalFile[] }): Promise<FileOutcome[]> {
+  const slots = new Semaphore(ctx.concurrency);
+  const disk = new Semaphore(HASH_CONCURRENCY);
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  if (ctx.signal?.aborted) stop.abort(ctx.signal.reason);
+  const signal = stop.signal;
+  // On a TTY the bar shows per-file progress, and log lines would tear it: keep them at debug.
+  const note = (fields: object, message: string) => (ctx.progress ? ctx.log.debug(fields, message) : ctx.log.info(fields, message));
+  let firstError: unknown;
+  let prepared: Promise<void> | undefined; // beforeFirstUpload runs once, every uploader awaits it
+
+  const one = async (file: LocalFile): Promise<FileOutcome> => {
+    const key = `${batch.prefix}${file.path}`;
+    const releaseDisk = await disk.acquire(1, signal);
+    const local = await sha256OfFile(file.absolutePath, signal).finally(releaseDisk);
+    const releaseSlot = await slots.acquire(1, signal);
+    const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
+    const decision = decide(local, remote);
+    if (decision.action === "skip") {
+      note({ key }, "already in S3 with the same SHA-256: skipped");
+      ctx.progress?.fileDone(file.path, local.size, "skipped");
+      return { path: file.path, ...local, how: "skipped" };
+    }
+    await (prepared ??= ctx.beforeFirstUpload?.() ?? Promise.resolve());
+    note({ key, size: local.size, reason: decision.reason }, "uploading");
+    await putFile(
+      {
+        transfer: ctx.transfer,
+        log: ctx.log,
+        slots,
+        ...(ctx.partSize ? { partSize: ctx.partSize } : {}),
+        signal,
+        onProgress: (loaded) => ctx.progress?.fileProgress(file.path, loaded),
+      },
+      { bucket: batch.bucket, key, file: file.absolutePath, size: local.size, sha256: local.sha256, metadata: { [METADATA_SHA256]: local.sha256 } },
+    );
+    ctx.progress?.fileDone(file.path, local.size, "uploaded");
+    note({ key, size: local.size }, "uploaded");
+    return { path: file.path, ...local, how: "uploaded" };
+  };
+
+  ctx.progress?.begin(batch.files.length, batch.files.reduce((sum, f) => sum + f.size, 0));
+  try {
+    const settled = await Promise.all(
+      batch.files.map((file) =>
+        one(file).catch((error: unknown) => {
+          if (!signal.aborted) {
+            firstError = error;
+            stop.abort(error);
+          }
+          return undefined;
+        }),
+      ),
+    );
+    if (ctx.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
+    if (firstError !== undefined) throw firstError;
+    return settled.filter((o): o is FileOutcome => o !== undefined);
+  } finally {
+    ctx.signal?.removeEventListener("abort", onOuterAbort);
+    ctx.progress?.end();
+  }
+}

@@ -1,0 +1,58 @@
+import { readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { usageError } from "../../core/errors.js";
+
+/**
+ * The weight files to upload from a local folder, with paths relative to it in POSIX form (they
+ * become S3 keys under `<model>/`). Symlinks are followed, because a Hugging Face cache snapshot
+ * is a folder of symlinks into `blobs/`. Hidden entries (`.git`, `.cache/huggingface` that
+ * `huggingface-cli download --local-dir` leaves behind) are skipped: no model server reads them.
+ * A top-level `manifest.json` is skipped too: that key is synkti's own manifest.
+ */
+export interface LocalFile {
+  /** Relative POSIX path, the S3 key suffix and the manifest's `path`. */
+  path: string;
+  absolutePath: string;
+  size: number;
+}
+
+export interface LocalListing {
+  files: LocalFile[];
+  skipped: string[];
+}
+
+export async function listLocalFiles(root: string, remedy = "synkti upload model --project-name <project> --model <model> --from <weights-dir>"): Promise<LocalListing> {
+  const rootStat = await stat(root).catch(() => undefined);
+  if (!rootStat?.isDirectory()) {
+    throw usageError("weights-dir-missing", `--from ${root} is not a folder.`, remedy);
+  }
+  const files: LocalFile[] = [];
+  const skipped: string[] = [];
+  const seenDirs = new Set<string>(); // real paths, so a symlink loop cannot recurse forever
+
+  async function walk(dir: string, relative: string): Promise<void> {
+    const real = await realpath(dir);
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const rel = relative ? `${relative}/${entry.name}` : entry.name;
+      const abs = path.join(dir, entry.name);
+      if (entry.name.startsWith(".") || (relative === "" && entry.name === "manifest.json")) {
+        skipped.push(rel);
+        continue;
+      }
+      const info = await stat(abs).catch(() => undefined); // follows symlinks; a dangling one is skipped
+      if (info?.isDirectory()) await walk(abs, rel);
+      else if (info?.isFile()) files.push({ path: rel, absolutePath: abs, size: info.size });
+      else skipped.push(rel);
+    }
+  }
+
+  await walk(root, "");
+  if (files.length === 0) {
+    throw usageError("weights-dir-empty", `--from ${root} holds no files to upload.`, remedy);
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, skipped };
+}

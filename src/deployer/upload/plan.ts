@@ -1,0 +1,43 @@
+/**
+ * The skip rule, pure so it is table-tested: a file is already in S3 when the object has the same
+ * size and its `sha256` metadata equals the local file's SHA-256. Size first because it is free and
+ * catches truncation; the hash then catches same-size different content. An object without the
+ * metadata (put there by another tool) is re-uploaded: synkti cannot vouch for it.
+ */
+export interface LocalDigest {
+  size: number;
+  sha256: string;
+}
+
+export interface RemoteHead {
+  size: number;
+  metadata: Record<string, string>;
+}
+
+export type UploadReason = "missing" | "size-differs" | "no-sha256-metadata" | "sha256-differs";
+export type FileDecision = { action: "skip" } | { action: "upload"; reason: UploadReason };
+
+export const METADATA_SHA256 = "sha256";
+export const METADATA_VERSION = "version";
+
+export function decide(local: LocalDigest, remote: RemoteHead | undefined): FileDecision {
+  if (remote === undefined) return { action: "upload", reason: "missing" };
+  if (remote.size !== local.size) return { action: "upload", reason: "size-differs" };
+  const recorded = remote.metadata[METADATA_SHA256];
+  if (recorded === undefined) return { action: "upload", reason: "no-sha256-metadata" };
+  if (recorded.toLowerCase() !== local.sha256) return { action: "upload", reason: "sha256-differs" };
+  return { action: "skip" };
+}
+
+/**
+ * Part size for a multipart upload: 8 MiB like the AWS CLI's default (S3's minimum is 5 MiB), grown
+ * for huge files so no upload needs more than S3's 10,000 parts.
+ */
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+export function partSizeFor(size: number, preferred = DEFAULT_PART_SIZE): number {
+  const MiB = 1024 * 1024;
+  const needed = Math.ceil(size / MAX_PARTS);
+  return Math.max(preferred, Math.ceil(needed / MiB) * MiB);
+}

@@ -1,0 +1,30 @@
+import type { AwsClients } from "../../aws/clients.js";
+import type { S3Transfer } from "../../aws/s3-transfer.js";
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/log.js";
+import type { ProgressReporter } from "./progress.js";
+
+/** Collaborators, passed in so tests run the same code against moto and a fake clock. */
+export interface UploadDeps {
+  clients: AwsClients;
+  log: Logger;
+  clock: Clock;
+  /** Seam for tests and for callers that already hold one; default: built from `clients`. */
+  transfer?: S3Transfer;
+}
+
+/** What every upload command shares: where, how fast, how to stop, whom to tell. */
+export interface TransferOptions {
+  /** S3 requests in flight at once (parts of one big file, or several small files). Default 8. */
+  concurrency?: number;
+  /** Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). */
+  partSize?: number;
+  /** Ctrl-C: stops work, aborts in-flight multipart uploads, then throws an "interrupted" error. */
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+  /** Only for the remedies printed on failure, so they carry the operator's own flags. */
+  region?: string;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+export const MAX_CONCURRENCY = 64;

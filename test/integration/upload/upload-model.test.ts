@@ -1,0 +1,101 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uploadModel, verifyModelInS3 } from "../../../src/deployer/upload/index.js";
+import { MiB, startHarness, type Harness } from "./harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+// One 11 MiB file exercises multipart (8 MiB parts); the rest are single PUTs.
+const FILES = { "model.safetensors": 11 * MiB, "config.json": 300, "tokenizer/tokenizer.json": 40_000 };
+
+describe("upload model against moto", () => {
+  it("uploads every file with its sha256, then a manifest that lists them all", async () => {
+    const names = await h.project("up-model-a");
+    const from = h.weights(FILES);
+    const result = await uploadModel(h.deps(), { names, model: "Org/tiny-1", from, concurrency: 4 });
+    expect(result).toMatchObject({ status: "uploaded", files: 3, skipped: [], abortedIncompleteUploads: 0 });
+    expect(result.uploaded.sort()).toEqual(["config.json", "model.safetensors", "tokenizer/tokenizer.json"]);
+
+    for (const rel of Object.keys(FILES)) {
+      const head = await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: `Org/tiny-1/${rel}`, ChecksumMode: "ENABLED" }));
+      expect(head.Metadata?.sha256).toBe(sha(path.join(from, rel)));
+      expect(head.ChecksumSHA256).toBeTruthy(); // S3's own per-part (or whole-object) checksum
+    }
+    const manifest = JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: "Org/tiny-1/manifest.json" }))).Body!.transformToString());
+    expect(manifest).toMatchObject({ model: "Org/tiny-1", synktiVersion: expect.any(String), createdAt: expect.any(String) });
+    expect(manifest.files).toEqual(
+      Object.keys(FILES).sort().map((rel) => ({ path: rel, size: FILES[rel as keyof typeof FILES], sha256: sha(path.join(from, rel)) })),
+    );
+    await expect(verifyModelInS3(h.deps(), names, "Org/tiny-1")).resolves.toMatchObject({ ok: true, manifestPresent: true, files: 3, missing: [], mismatched: [] });
+
+    const again = await uploadModel(h.deps(), { names, model: "Org/tiny-1", from });
+    expect(again).toMatchObject({ status: "unchanged", uploaded: [], uploadedBytes: 0 });
+    expect(again.skipped).toHaveLength(3);
+  });
+
+  it("verify finds a deleted and a replaced file; a re-run repairs exactly those", async () => {
+    const names = await h.project("up-model-b");
+    const from = h.weights(FILES);
+    await uploadModel(h.deps(), { names, model: "tiny", from });
+    await h.s3.send(new DeleteObjectCommand({ Bucket: names.bucket, Key: "tiny/config.json" }));
+    // Same size, other bytes, no metadata: what `aws s3 cp` over the object would leave.
+    await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: "tiny/tokenizer/tokenizer.json", Body: Buffer.alloc(40_000) }));
+
+    const broken = await verifyModelInS3(h.deps(), names, "tiny");
+    expect(broken).toMatchObject({ ok: false, manifestPresent: true, missing: ["config.json"], mismatched: ["tokenizer/tokenizer.json"] });
+    expect(broken.problems).toEqual(["config.json: missing in S3", "tokenizer/tokenizer.json: no sha256 metadata in S3"]);
+
+    const repair = await uploadModel(h.deps(), { names, model: "tiny", from });
+    expect(repair.uploaded.sort()).toEqual(["config.json", "tokenizer/tokenizer.json"]);
+    expect(repair.skipped).toEqual(["model.safetensors"]);
+    await expect(verifyModelInS3(h.deps(), names, "tiny")).resolves.toMatchObject({ ok: true });
+  });
+
+  it("verify reports a missing manifest and a manifest that is not one", async () => {
+    const names = await h.project("up-model-c");
+    await expect(verifyModelInS3(h.deps(), names, "nothing")).resolves.toMatchObject({ ok: false, manifestPresent: false });
+    await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: "junk/manifest.json", Body: "{ nope" }));
+    await expect(verifyModelInS3(h.deps(), names, "junk")).resolves.toMatchObject({ ok: false, manifestPresent: true, manifestProblem: expect.stringMatching(/not valid JSON/) });
+  });
+
+  it("interrupted mid-upload: no manifest, no incomplete multipart upload left; a re-run resumes", async () => {
+    const names = await h.project("up-model-d");
+    const from = h.weights({ "a.bin": 100, "big.safetensors": 24 * MiB });
+    const controller = new AbortController();
+    const progress = {
+      begin() {},
+      fileProgress: (p: string) => p === "big.safetensors" && controller.abort(new Error("ctrl-c")), // after the first part
+      fileDone() {},
+      end() {},
+    };
+    const error = await uploadModel(h.deps(), { names, model: "m", from, concurrency: 1, signal: controller.signal, progress }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "interrupted", remedy: `synkti upload model --project-name up-model-d --model m --from ${from}` });
+    expect((error as Error).message).toMatch(/Re-running the same command resumes/);
+    const listing = await h.s3.send(new ListMultipartUploadsCommand({ Bucket: names.bucket }));
+    expect(listing.Uploads ?? []).toEqual([]);
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ manifestPresent: false });
+
+    const resumed = await uploadModel(h.deps(), { names, model: "m", from });
+    expect(resumed.uploaded).toEqual(["big.safetensors"]);
+    expect(resumed.skipped).toEqual(["a.bin"]);
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true, files: 2 });
+  });
+
+  it("refuses with the infra command when the bucket does not exist (exit 1)", async () => {
+    const names = await h.project("up-model-e", { bucket: false });
+    const from = h.weights({ "a.bin": 10 });
+    await expect(uploadModel(h.deps(), { names, model: "m", from, region: "eu-west-1" })).rejects.toMatchObject({
+      kind: "unsafe",
+      code: "bucket-missing",
+      remedy: "synkti infra up --project-name up-model-e --region eu-west-1",
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import { Buffer } from "node:buffer";
+import type { IncompleteUpload, ObjectHead, S3Transfer, StreamUpload } from "../../../src/aws/s3-transfer.js";
+
+/**
+ * An in-memory S3Transfer for unit tests of the upload orchestration.
+ * Behaviour: objects live in `objects` (key -> bytes + metadata); `uploadStream` drains the body
+ * (so hashing pass-throughs run) and stores it, after `delayMs`; keys in `failKeys` throw instead.
+ * It records the peak of requests in flight (HEAD = 1, an upload = its queueSize), and the calls.
+ */
+export interface FakeObject {
+  body: Buffer;
+  metadata: Record<string, string>;
+}
+
+export class FakeTransfer implements S3Transfer {
+  readonly objects = new Map<string, FakeObject>();
+  readonly calls: string[] = [];
+  readonly failKeys = new Set<string>();
+  bucket = true;
+  delayMs = 0;
+  inFlight = 0;
+  peakInFlight = 0;
+
+  private async busy<T>(weight: number, work: () => Promise<T>): Promise<T> {
+    this.inFlight += weight;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    try {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      return await work();
+    } finally {
+      this.inFlight -= weight;
+    }
+  }
+
+  async bucketExists(): Promise<boolean> {
+    return this.bucket;
+  }
+
+  head(_bucket: string, key: string): Promise<ObjectHead | undefined> {
+    this.calls.push(`head ${key}`);
+    return this.busy(1, async () => {
+      const o = this.objects.get(key);
+      return o ? { size: o.body.length, metadata: { ...o.metadata } } : undefined;
+    });
+  }
+
+  async getText(_bucket: string, key: string): Promise<string | undefined> {
+    return this.objects.get(key)?.body.toString("utf8");
+  }
+
+  async getStream(_bucket: string, key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const o = this.objects.get(key);
+    return o ? (async function* () { yield o.body; })() : undefined;
+  }
+
+  async putBytes(_bucket: string, key: string, body: Uint8Array, options: { metadata?: Record<string, string> }): Promise<void> {
+    this.calls.push(`put ${key}`);
+    this.objects.set(key, { body: Buffer.from(body), metadata: options.metadata ?? {} });
+  }
+
+  uploadStream(u: StreamUpload): Promise<void> {
+    this.calls.push(`upload ${u.key}`);
+    return this.busy(u.queueSize, async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of u.body) chunks.push(chunk as Buffer);
+      if (this.failKeys.has(u.key)) throw new Error(`injected failure for ${u.key}`);
+      u.signal?.throwIfAborted();
+      this.objects.set(u.key, { body: Buffer.concat(chunks), metadata: { ...u.metadata } });
+      u.onProgress?.(u.size);
+    });
+  }
+
+  async listIncompleteUploads(): Promise<IncompleteUpload[]> {
+    return [];
+  }
+
+  async abortIncompleteUpload(): Promise<void> {}
+
+  async deleteObject(_bucket: string, key: string): Promise<void> {
+    this.calls.push(`delete ${key}`);
+    this.objects.delete(key);
+  }
+}

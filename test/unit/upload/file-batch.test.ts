@@ -1,0 +1,80 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../src/core/log.js";
+import { uploadFiles } from "../../../src/deployer/upload/file-batch.js";
+import type { LocalFile } from "../../../src/deployer/upload/local-files.js";
+import { putFile } from "../../../src/deployer/upload/put-file.js";
+import { Semaphore } from "../../../src/deployer/upload/semaphore.js";
+import { FakeTransfer } from "./fake-transfer.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "synkti-batch-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+function files(sizes: Record<string, number>): { list: LocalFile[]; bytes: Map<string, Buffer> } {
+  const bytes = new Map<string, Buffer>();
+  const list = Object.entries(sizes).map(([name, size]) => {
+    const content = randomBytes(size);
+    const absolutePath = path.join(dir, name);
+    writeFileSync(absolutePath, content);
+    bytes.set(name, content);
+    return { path: name, absolutePath, size };
+  });
+  return { list, bytes };
+}
+
+const ctx = (transfer: FakeTransfer, extra: Partial<Parameters<typeof uploadFiles>[0]> = {}) => ({ transfer, log: silentLogger, concurrency: 4, ...extra });
+
+describe("uploadFiles", () => {
+  it("uploads missing files with their sha256 as metadata and skips those already there", async () => {
+    const { list, bytes } = files({ a: 10, b: 20, c: 30 });
+    const transfer = new FakeTransfer();
+    transfer.objects.set("m/b", { body: bytes.get("b")!, metadata: { sha256: sha(bytes.get("b")!) } });
+    transfer.objects.set("m/c", { body: bytes.get("c")!, metadata: {} }); // same bytes, but not vouched for
+    let before = 0;
+    const outcomes = await uploadFiles(ctx(transfer, { beforeFirstUpload: async () => void before++ }), { bucket: "x", prefix: "m/", files: list });
+    expect(outcomes.map((o) => [o.path, o.how])).toEqual([["a", "uploaded"], ["b", "skipped"], ["c", "uploaded"]]);
+    expect(transfer.objects.get("m/a")?.metadata).toEqual({ sha256: sha(bytes.get("a")!) });
+    expect(before).toBe(1);
+  });
+
+  it("never has more requests in flight than the concurrency", async () => {
+    const { list } = files({ f1: 10, f2: 10, f3: 10, f4: 10, f5: 10, f6: 10, big: 3 * 1024 * 1024 });
+    const transfer = new FakeTransfer();
+    transfer.delayMs = 5;
+    await uploadFiles(ctx(transfer, { concurrency: 3, partSize: 1024 * 1024 }), { bucket: "x", prefix: "m/", files: list });
+    expect(transfer.peakInFlight).toBeLessThanOrEqual(3);
+    expect(transfer.objects.size).toBe(7);
+  });
+
+  it("fails fast with the first error and not a sibling's abort", async () => {
+    const { list } = files({ ok1: 10, bad: 10, ok2: 10 });
+    const transfer = new FakeTransfer();
+    transfer.failKeys.add("m/bad");
+    await expect(uploadFiles(ctx(transfer), { bucket: "x", prefix: "m/", files: list })).rejects.toThrow("injected failure for m/bad");
+  });
+
+  it("when aborted from outside, throws without uploading the rest", async () => {
+    const { list } = files({ x1: 10, x2: 10 });
+    const transfer = new FakeTransfer();
+    const controller = new AbortController();
+    controller.abort(new Error("ctrl-c"));
+    await expect(uploadFiles(ctx(transfer, { signal: controller.signal }), { bucket: "x", prefix: "m/", files: list })).rejects.toThrow("ctrl-c");
+    expect(transfer.calls.filter((c) => c.startsWith("upload"))).toEqual([]);
+  });
+});
+
+describe("putFile", () => {
+  it("deletes the object and fails when the bytes sent do not match the hash taken before", async () => {
+    const { list } = files({ changing: 100 });
+    const transfer = new FakeTransfer();
+    const file = list[0]!;
+    const request = { bucket: "x", key: "m/changing", file: file.absolutePath, size: 100, sha256: "0".repeat(64), metadata: {} };
+    await expect(putFile({ transfer, log: silentLogger, slots: new Semaphore(2) }, request)).rejects.toMatchObject({ code: "file-changed-during-upload" });
+    expect(transfer.objects.has("m/changing")).toBe(false);
+    expect(transfer.calls).toEqual(["upload m/changing", "delete m/changing"]);
+  });
+});
