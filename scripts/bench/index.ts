@@ -1,8 +1,12 @@
 // `npm run bench`: prints figures, asserts nothing. Compare ratios measured within one run: the
 // machines are shared and noisy, absolute times are not comparable across runs.
+import { benchContext } from "./context.js";
 import { benchStartup } from "./startup.js";
 
-const sections: Array<[string, () => Promise<string[]>]> = [["start-up", () => benchStartup()]];
+const sections: Array<[string, () => Promise<string[]>]> = [
+  ["start-up", () => benchStartup()],
+  ["time to the deployer verdict", () => benchContext()],
+];
 
 for (const [title, bench] of sections) {
   console.log(`\n== ${title}`);
