@@ -7,7 +7,8 @@ import { usageError } from "../core/errors.js";
 export const PROJECT_NAME_RULE =
   "3-40 characters: lowercase letters, digits and hyphens, starting and ending with a letter or digit";
 
-const PROJECT_NAME = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
+/** Exported so terraform/variables.tf's validation can be checked against it (test/unit/infra). */
+export const PROJECT_NAME = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 
 /** Returns the reason a project name is invalid, or undefined when it is valid. */
 export function projectNameProblem(name: string): string | undefined {
@@ -35,6 +36,11 @@ export const TAG_CLUSTER = "SynktiCluster";
 export const TAG_ROLE = "SynktiRole";
 export const TAG_LAUNCH = "SynktiLaunch";
 export const ROLE_WORKER = "worker";
+
+/** Tags every permanent resource carries, so `synkti leaks` and IAM conditions can find them. */
+export function clusterTags(project: string): Record<string, string> {
+  return { [TAG_CLUSTER]: project };
+}
 
 export interface ProjectNames {
   project: string;

@@ -1,0 +1,121 @@
+/**
+ * The IAM documents live once, as JSON templates in policies/, and are read by both paths:
+ * `synkti infra up` renders them here, terraform/ with templatefile() (same placeholder syntax).
+ * The JSON is imported (not read from disk) so it is bundled into the single binary.
+ *
+ * Why the worker policy looks as it does (JSON has no comments):
+ * - S3: read the whole bucket (the model is chosen at launch, after this permanent policy exists, so
+ *   no model prefix can be named here); write and delete only under checkpoints/. No
+ *   s3:AbortMultipartUpload: checkpoints are small, and the lifecycle rule aborts stale uploads.
+ * - ec2:Describe* have no resource-level permissions in AWS: "Resource": "*" is the only option.
+ *   Peers are found with DescribeInstances; a replacement launch picks an AZ, subnet and image.
+ * - CreateTags: on instances already tagged SynktiCluster=<project> (a worker publishes its own
+ *   reachability), and during RunInstances only (ec2:CreateAction), for tag-on-create.
+ * - RunInstances: the new instance must carry SynktiCluster=<project> and SynktiRole=worker in the
+ *   request, and can only use security groups tagged with the project. No key-pair resource:
+ *   workers have no SSH (Session Manager instead), so a keyed launch must fail.
+ * - TerminateInstances only on the project's instances; PassRole only of this role, only to EC2.
+ * - Session Manager: ssm:UpdateInstanceInformation on instances; ssmmessages has no resource types.
+ */
+import bucketPolicyTemplate from "../../policies/bucket-policy.json" with { type: "json" };
+import trustPolicyTemplate from "../../policies/ec2-trust-policy.json" with { type: "json" };
+import workerPolicyTemplate from "../../policies/worker-policy.json" with { type: "json" };
+import type { ProjectNames } from "./names.js";
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Principal?: unknown;
+  Action?: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: string;
+  Statement: PolicyStatement[];
+}
+
+/** Paths relative to the repository root; terraform/ must load exactly these (unit-tested). */
+export const POLICY_FILES = {
+  trust: "policies/ec2-trust-policy.json",
+  worker: "policies/worker-policy.json",
+  bucket: "policies/bucket-policy.json",
+} as const;
+
+export const POLICY_TEMPLATES = {
+  trust: trustPolicyTemplate as unknown,
+  worker: workerPolicyTemplate as unknown,
+  bucket: bucketPolicyTemplate as unknown,
+} as const;
+
+/** Where the account is: from STS GetCallerIdentity (account, partition) and the region in use. */
+export interface AccountContext {
+  accountId: string;
+  partition: string;
+  region: string;
+}
+
+/** The placeholders the templates may use; terraform's templatefile() gets the same keys. */
+export interface PolicyVars {
+  partition: string;
+  region: string;
+  account_id: string;
+  project: string;
+  bucket: string;
+  role: string;
+  checkpoints_prefix: string;
+}
+
+export function policyVars(names: ProjectNames, account: AccountContext): PolicyVars {
+  return {
+    partition: account.partition,
+    region: account.region,
+    account_id: account.accountId,
+    project: names.project,
+    bucket: names.bucket,
+    role: names.role,
+    checkpoints_prefix: names.checkpointsPrefix,
+  };
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** Fills `${name}` in every string (keys included); an unknown placeholder is a bug, not a blank. */
+export function renderTemplate(template: unknown, vars: PolicyVars): PolicyDocument {
+  const values = vars as unknown as Record<string, string>;
+  const fill = (text: string) =>
+    text.replace(PLACEHOLDER, (_, name: string) => {
+      const value = values[name];
+      if (value === undefined) throw new Error(`policy template uses unknown placeholder \${${name}}`);
+      return value;
+    });
+  const walk = (value: unknown): unknown => {
+    if (typeof value === "string") return fill(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [fill(k), walk(v)]));
+    }
+    return value;
+  };
+  return walk(template) as PolicyDocument;
+}
+
+/** Every placeholder name a template uses (for the terraform consistency test). */
+export function placeholdersOf(template: unknown): string[] {
+  const found = new Set<string>();
+  for (const match of JSON.stringify(template).matchAll(PLACEHOLDER)) found.add(match[1] ?? "");
+  return [...found].sort();
+}
+
+export function trustPolicy(): PolicyDocument {
+  return structuredClone(POLICY_TEMPLATES.trust) as PolicyDocument;
+}
+
+export function workerPolicy(vars: PolicyVars): PolicyDocument {
+  return renderTemplate(POLICY_TEMPLATES.worker, vars);
+}
+
+export function bucketPolicy(vars: PolicyVars): PolicyDocument {
+  return renderTemplate(POLICY_TEMPLATES.bucket, vars);
+}

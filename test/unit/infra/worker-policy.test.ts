@@ -1,0 +1,125 @@
+/**
+ * Static checks of the worker policy (moto proves a policy sufficient, never narrow: see
+ * shared/LOCAL-CLOUD.md). The exact action set, and every action AWS can scope is scoped to the
+ * project's tag or resources.
+ */
+import { describe, expect, it } from "vitest";
+import { projectNames, ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../../src/infra/names.js";
+import { policyVars, workerPolicy, type PolicyStatement } from "../../../src/infra/policies.js";
+
+const account = { accountId: "123456789012", partition: "aws", region: "eu-west-1" };
+const names = projectNames("acme-llm");
+const policy = workerPolicy(policyVars(names, account));
+const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const statementsFor = (action: string) => policy.Statement.filter((s) => list(s.Action).includes(action));
+const condition = (s: PolicyStatement, operator: string, key: string) => s.Condition?.[operator]?.[key];
+
+const EXPECTED_ACTIONS = [
+  "ec2:CreateTags",
+  "ec2:DescribeAvailabilityZones",
+  "ec2:DescribeImages",
+  "ec2:DescribeInstanceTypeOfferings",
+  "ec2:DescribeInstances",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSubnets",
+  "ec2:RunInstances",
+  "ec2:TerminateInstances",
+  "iam:PassRole",
+  "s3:DeleteObject",
+  "s3:GetObject",
+  "s3:ListBucket",
+  "s3:PutObject",
+  "ssm:UpdateInstanceInformation",
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+];
+
+/**
+ * Actions for which AWS offers no resource-level permission (Service Authorization Reference: no
+ * resource type), so "Resource": "*" is the only valid form. Nothing else may use "*".
+ */
+const UNSCOPABLE = (action: string) => /^ec2:Describe[A-Za-z]+$/.test(action) || action.startsWith("ssmmessages:");
+
+describe("worker policy", () => {
+  it("grants exactly the actions a worker needs, only Allow, with no wildcard actions", () => {
+    const actions = [...new Set(policy.Statement.flatMap((s) => list(s.Action)))].sort();
+    expect(actions).toEqual(EXPECTED_ACTIONS);
+    for (const s of policy.Statement) {
+      expect(s.Effect).toBe("Allow");
+      expect(s).not.toHaveProperty("NotAction");
+      expect(s).not.toHaveProperty("NotResource");
+      for (const action of list(s.Action)) expect(action).not.toMatch(/\*|\?/);
+    }
+  });
+
+  it('uses "Resource": "*" only for actions AWS cannot scope', () => {
+    for (const s of policy.Statement) {
+      if (list(s.Resource).includes("*")) {
+        expect(list(s.Resource)).toEqual(["*"]);
+        for (const action of list(s.Action)) expect(UNSCOPABLE(action), `${action} with Resource *`).toBe(true);
+      }
+    }
+  });
+
+  it("names this account, region and project in every ARN (no wildcard account or region)", () => {
+    for (const arn of policy.Statement.flatMap((s) => list(s.Resource)).filter((r) => r !== "*")) {
+      expect(arn).toMatch(/^arn:aws:/);
+      if (arn.startsWith("arn:aws:ec2:")) expect(arn).toMatch(/^arn:aws:ec2:eu-west-1:(123456789012)?:/);
+      if (arn.startsWith("arn:aws:s3:")) expect(arn.startsWith(`arn:aws:s3:::${names.bucket}`)).toBe(true);
+      if (arn.startsWith("arn:aws:iam:")) expect(arn).toBe(`arn:aws:iam::123456789012:role/${names.role}`);
+    }
+  });
+
+  it("reads the project bucket, and writes and deletes only under checkpoints/", () => {
+    expect(statementsFor("s3:ListBucket").flatMap((s) => list(s.Resource))).toEqual([`arn:aws:s3:::${names.bucket}`]);
+    expect(statementsFor("s3:GetObject").flatMap((s) => list(s.Resource))).toEqual([`arn:aws:s3:::${names.bucket}/*`]);
+    for (const action of ["s3:PutObject", "s3:DeleteObject"]) {
+      expect(statementsFor(action).flatMap((s) => list(s.Resource))).toEqual([`arn:aws:s3:::${names.bucket}/checkpoints/*`]);
+    }
+  });
+
+  it("tags only instances of the project, or resources being created by RunInstances", () => {
+    const statements = statementsFor("ec2:CreateTags");
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      const ownCluster = condition(s, "StringEquals", `aws:ResourceTag/${TAG_CLUSTER}`) === names.project;
+      const onLaunch = condition(s, "StringEquals", "ec2:CreateAction") === "RunInstances";
+      expect(ownCluster || onLaunch, s.Sid).toBe(true);
+      if (ownCluster) expect(list(s.Resource)).toEqual(["arn:aws:ec2:eu-west-1:123456789012:instance/*"]);
+    }
+  });
+
+  it("launches only instances tagged for the project and role, into the project's security group, without a key pair", () => {
+    const statements = statementsFor("ec2:RunInstances");
+    const instance = statements.filter((s) => list(s.Resource).some((r) => r.includes(":instance/")));
+    expect(instance).toHaveLength(1);
+    expect(condition(instance[0]!, "StringEquals", `aws:RequestTag/${TAG_CLUSTER}`)).toBe(names.project);
+    expect(condition(instance[0]!, "StringEquals", `aws:RequestTag/${TAG_ROLE}`)).toBe(ROLE_WORKER);
+    const groups = statements.filter((s) => list(s.Resource).some((r) => r.includes(":security-group/")));
+    expect(groups).toHaveLength(1);
+    expect(list(groups[0]!.Resource)).toHaveLength(1);
+    expect(condition(groups[0]!, "StringEquals", `ec2:ResourceTag/${TAG_CLUSTER}`)).toBe(names.project);
+    const resources = statements.flatMap((s) => list(s.Resource));
+    expect(resources.some((r) => r.includes(":key-pair/"))).toBe(false);
+  });
+
+  it("terminates only the project's instances", () => {
+    const statements = statementsFor("ec2:TerminateInstances");
+    expect(statements).toHaveLength(1);
+    expect(condition(statements[0]!, "StringEquals", `ec2:ResourceTag/${TAG_CLUSTER}`)).toBe(names.project);
+    expect(list(statements[0]!.Resource)).toEqual(["arn:aws:ec2:eu-west-1:123456789012:instance/*"]);
+  });
+
+  it("passes only its own role, and only to EC2", () => {
+    const [s, ...rest] = statementsFor("iam:PassRole");
+    expect(rest).toHaveLength(0);
+    expect(list(s!.Resource)).toEqual([`arn:aws:iam::123456789012:role/${names.role}`]);
+    expect(condition(s!, "StringEquals", "iam:PassedToService")).toBe("ec2.amazonaws.com");
+  });
+
+  it("fits IAM's inline policy size limit (10,240 characters without whitespace)", () => {
+    expect(JSON.stringify(policy).length).toBeLessThan(10_240);
+  });
+});
