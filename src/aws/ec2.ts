@@ -1,0 +1,145 @@
+/**
+ * The narrow EC2 calls for the project's security group, in plain shapes: one ingress rule has
+ * exactly one source, so rules compare and revoke one by one.
+ */
+import type { IpPermission } from "@aws-sdk/client-ec2";
+import type { AwsClients } from "./clients.js";
+
+export type RuleSource =
+  | { kind: "group"; groupId: string }
+  | { kind: "cidr"; cidr: string }
+  | { kind: "ipv6"; cidr: string }
+  | { kind: "prefix-list"; id: string };
+
+export interface IngressRule {
+  /** "tcp", "udp", "icmp" or "-1" (all). */
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  source: RuleSource;
+  description?: string;
+}
+
+export interface SecurityGroupInfo {
+  groupId: string;
+  vpcId: string;
+  ingress: IngressRule[];
+  tags: Record<string, string>;
+}
+
+const sdk = () => import("@aws-sdk/client-ec2");
+const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** Instance states that still hold a security group (terminated ones do not). */
+const LIVE_STATES = ["pending", "running", "shutting-down", "stopping", "stopped"];
+
+export async function defaultVpcId(clients: AwsClients, signal?: AbortSignal): Promise<string | undefined> {
+  const [{ DescribeVpcsCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  const out = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }), opts(signal));
+  return out.Vpcs?.[0]?.VpcId;
+}
+
+/** Splits AWS's grouped permissions into one rule per source. */
+function flatten(permissions: IpPermission[]): IngressRule[] {
+  return permissions.flatMap((p) => {
+    const base = { protocol: p.IpProtocol ?? "-1", ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}), ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}) };
+    const withDescription = (description?: string) => (description ? { description } : {});
+    return [
+      ...(p.UserIdGroupPairs ?? []).map((g) => ({ ...base, source: { kind: "group", groupId: g.GroupId ?? "" } as const, ...withDescription(g.Description) })),
+      ...(p.IpRanges ?? []).map((r) => ({ ...base, source: { kind: "cidr", cidr: r.CidrIp ?? "" } as const, ...withDescription(r.Description) })),
+      ...(p.Ipv6Ranges ?? []).map((r) => ({ ...base, source: { kind: "ipv6", cidr: r.CidrIpv6 ?? "" } as const, ...withDescription(r.Description) })),
+      ...(p.PrefixListIds ?? []).map((r) => ({ ...base, source: { kind: "prefix-list", id: r.PrefixListId ?? "" } as const, ...withDescription(r.Description) })),
+    ];
+  });
+}
+
+/** The reverse of flatten, for Authorize/Revoke calls. */
+function toPermission(rule: IngressRule) {
+  const d = rule.description ? { Description: rule.description } : {};
+  const s = rule.source;
+  return {
+    IpProtocol: rule.protocol,
+    FromPort: rule.fromPort,
+    ToPort: rule.toPort,
+    ...(s.kind === "group" ? { UserIdGroupPairs: [{ GroupId: s.groupId, ...d }] } : {}),
+    ...(s.kind === "cidr" ? { IpRanges: [{ CidrIp: s.cidr, ...d }] } : {}),
+    ...(s.kind === "ipv6" ? { Ipv6Ranges: [{ CidrIpv6: s.cidr, ...d }] } : {}),
+    ...(s.kind === "prefix-list" ? { PrefixListIds: [{ PrefixListId: s.id, ...d }] } : {}),
+  };
+}
+
+export async function findSecurityGroup(clients: AwsClients, vpcId: string, name: string, signal?: AbortSignal): Promise<SecurityGroupInfo | undefined> {
+  const [{ DescribeSecurityGroupsCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  const out = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "group-name", Values: [name] }] }),
+    opts(signal),
+  );
+  const group = out.SecurityGroups?.[0];
+  if (!group?.GroupId) return undefined;
+  return {
+    groupId: group.GroupId,
+    vpcId: group.VpcId ?? vpcId,
+    ingress: flatten(group.IpPermissions ?? []),
+    tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+  };
+}
+
+/** Creates the group with its tags in the same call, so it is never seen untagged. */
+export async function createSecurityGroup(
+  clients: AwsClients,
+  group: { vpcId: string; name: string; description: string; tags: Record<string, string> },
+): Promise<string> {
+  const [{ CreateSecurityGroupCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  const out = await ec2.send(
+    new CreateSecurityGroupCommand({
+      VpcId: group.vpcId,
+      GroupName: group.name,
+      Description: group.description,
+      TagSpecifications: [{ ResourceType: "security-group", Tags: toTags(group.tags) }],
+    }),
+  );
+  return out.GroupId ?? "";
+}
+
+export async function authorizeIngress(clients: AwsClients, groupId: string, rules: IngressRule[]): Promise<void> {
+  const [{ AuthorizeSecurityGroupIngressCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map(toPermission) }));
+}
+
+export async function revokeIngress(clients: AwsClients, groupId: string, rules: IngressRule[]): Promise<void> {
+  const [{ RevokeSecurityGroupIngressCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  // Descriptions are not part of a rule's identity; AWS rejects a revoke that carries them.
+  const bare = rules.map(({ description: _, ...rule }) => toPermission(rule));
+  await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: bare }));
+}
+
+export async function tagResource(clients: AwsClients, resourceId: string, tags: Record<string, string>): Promise<void> {
+  const [{ CreateTagsCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  await ec2.send(new CreateTagsCommand({ Resources: [resourceId], Tags: toTags(tags) }));
+}
+
+export async function deleteSecurityGroup(clients: AwsClients, groupId: string): Promise<void> {
+  const [{ DeleteSecurityGroupCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  await ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+}
+
+/** Ids of instances (any state but terminated) matching all filters; follows NextToken. */
+export async function liveInstanceIds(
+  clients: AwsClients,
+  filters: Array<{ name: string; values: string[] }>,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const [{ DescribeInstancesCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  const Filters = [...filters.map((f) => ({ Name: f.name, Values: f.values })), { Name: "instance-state-name", Values: LIVE_STATES }];
+  const ids: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(new DescribeInstancesCommand({ Filters, NextToken }), opts(signal));
+    for (const reservation of out.Reservations ?? []) {
+      for (const instance of reservation.Instances ?? []) if (instance.InstanceId) ids.push(instance.InstanceId);
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return ids;
+}

@@ -1,0 +1,34 @@
+/**
+ * The infra capability's public face: permanent resources (bucket, worker role and its policy,
+ * instance profile, security group), created once on purpose by `synkti infra up`, checked by
+ * `infra status` and preflight, removed only by `infra destroy --yes`.
+ *
+ * Preflight reuses the observations (one function and one result type per resource) and the pure
+ * planners (plan*: observation -> what is missing or drifted, with reasons).
+ */
+export type { InfraDeps, ObserveDeps, ResourceKind } from "./deps.js";
+export { RESOURCE_KINDS } from "./deps.js";
+export * from "./names.js";
+export * from "./ports.js";
+export { accountContext } from "./account.js";
+export { desiredInfra, type DesiredInfra, BUCKET_ENCRYPTION, CHECKPOINT_EXPIRY_DAYS, ABORT_MULTIPART_DAYS } from "./desired.js";
+export { policyVars, workerPolicy, bucketPolicy, trustPolicy, type AccountContext, type PolicyDocument } from "./policies.js";
+export { observeInfra, type InfraObservation } from "./observe.js";
+export { observeBucket, type BucketObservation } from "./observe-bucket.js";
+export {
+  observeRole,
+  observeRolePolicy,
+  observeInstanceProfile,
+  type RoleObservation,
+  type RolePolicyObservation,
+  type InstanceProfileObservation,
+} from "./observe-iam.js";
+export { observeSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
+export { planInfra } from "./plan.js";
+export { planBucket } from "./plan-bucket.js";
+export { planRole, planRolePolicy, planInstanceProfile } from "./plan-iam.js";
+export { planSecurityGroup } from "./plan-security-group.js";
+export type { InfraPlan, AnyStep, PlanAction, Blocker } from "./plan-types.js";
+export { infraUp, describePlan, type UpResult, type UpAction, type PlannedAction } from "./up.js";
+export { infraStatus, statusOf, type InfraStatus, type ResourceStatus, type ResourceState } from "./status.js";
+export { infraDestroy, type DestroyResult, type DestroyResource, type DestroyAction } from "./destroy.js";

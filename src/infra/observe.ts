@@ -1,0 +1,32 @@
+import type { ObserveDeps } from "./deps.js";
+import type { ProjectNames } from "./names.js";
+import { observeBucket, type BucketObservation } from "./observe-bucket.js";
+import {
+  observeInstanceProfile,
+  observeRole,
+  observeRolePolicy,
+  type InstanceProfileObservation,
+  type RoleObservation,
+  type RolePolicyObservation,
+} from "./observe-iam.js";
+import { observeSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
+
+export interface InfraObservation {
+  bucket: BucketObservation;
+  role: RoleObservation;
+  rolePolicy: RolePolicyObservation;
+  instanceProfile: InstanceProfileObservation;
+  securityGroup: SecurityGroupObservation;
+}
+
+/** All five observations at once: they are independent reads. */
+export async function observeInfra(deps: ObserveDeps, names: ProjectNames, signal?: AbortSignal): Promise<InfraObservation> {
+  const [bucket, role, rolePolicy, instanceProfile, securityGroup] = await Promise.all([
+    observeBucket(deps, names, signal),
+    observeRole(deps, names, signal),
+    observeRolePolicy(deps, names, signal),
+    observeInstanceProfile(deps, names, signal),
+    observeSecurityGroup(deps, names, signal),
+  ]);
+  return { bucket, role, rolePolicy, instanceProfile, securityGroup };
+}
