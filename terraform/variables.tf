@@ -1,0 +1,18 @@
+# The same inputs as `synkti infra up`: a project name (validated by the same rule as
+# src/infra/names.ts) and a region.
+
+variable "project_name" {
+  description = "synkti project name: 3-40 characters, lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$", var.project_name)) && !startswith(var.project_name, "xn--")
+    error_message = "project_name must be 3-40 characters: lowercase letters, digits and hyphens, starting and ending with a letter or digit, and not start with 'xn--'."
+  }
+}
+
+variable "region" {
+  description = "AWS region for the bucket and the security group (IAM is global)"
+  type        = string
+  default     = "us-east-1"
+}
