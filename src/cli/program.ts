@@ -5,6 +5,7 @@ import { registerVersion } from "./commands/version.js";
 import { registerContext } from "./commands/context.js";
 import { registerPreflight } from "./commands/preflight.js";
 import { registerUpload } from "./commands/upload.js";
+import { registerInfra } from "./commands/infra.js";
 
 /**
  * The commander tree. Each command lives in its own file under commands/ and loads the capability
@@ -54,4 +55,5 @@ export function registerCommands(program: Command): void {
   registerContext(program);
   registerPreflight(program);
   registerUpload(program);
+  registerInfra(program);
 }

@@ -1,0 +1,123 @@
+import type { Command } from "commander";
+import { SynktiError } from "../../core/errors.js";
+import type { DestroyResult, InfraStatus, UpResult } from "../../infra/index.js";
+import { projectNames } from "../../infra/names.js";
+import { printResult } from "../output.js";
+import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+
+/**
+ * `synkti infra up|status|destroy`: the permanent resources. Actions only parse, build the
+ * dependencies, call src/infra, render and pick the exit code; the infra module (and the AWS SDK
+ * with it) loads only when one of them runs.
+ */
+type InfraOptions = {
+  projectName: string;
+  region?: string;
+  output?: string;
+  debug?: boolean;
+};
+
+async function dependencies(options: InfraOptions) {
+  const [{ createAwsClients }, { createLogger }, { systemClock }] = await Promise.all([
+    import("../../aws/clients.js"),
+    import("../../core/log.js"),
+    import("../../core/clock.js"),
+  ]);
+  const log = createLogger(options.debug ? { level: "debug" } : {});
+  const clients = createAwsClients({ role: "deployer", ...(options.region ? { region: options.region } : {}) });
+  return { clients, log, clock: systemClock };
+}
+
+/** A fix carries the operator's own flags, so it can be pasted as is. */
+function command(options: InfraOptions, rest: string): string {
+  return `synkti ${rest} --project-name ${options.projectName}${options.region ? ` --region ${options.region}` : ""}`;
+}
+
+/** The result is already on stdout; only the exit code (1: a precondition is missing) is left. */
+function unsafe(code: string): SynktiError {
+  return new SynktiError(code, { code, kind: "unsafe", silent: true });
+}
+
+const table = (rows: string[][]) => {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  return rows.map((row) => `  ${row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i] ?? 0) : cell)).join("  ")}`).join("\n");
+};
+
+function renderUp(result: UpResult, options: InfraOptions): string {
+  const words: Record<string, string> = {
+    created: "created",
+    updated: "updated",
+    unchanged: "exists, unchanged",
+    create: "would create",
+    update: "would update",
+  };
+  const rows = result.resources.map((r) => [r.kind, r.name, `${words[r.action]}${r.action.startsWith("update") ? `: ${r.changes.join("; ")}` : ""}`]);
+  const summary = !result.changed
+    ? "Nothing to do: every resource exists, unchanged."
+    : result.dryRun
+      ? `Dry run: nothing was changed. Apply with: ${command(options, "infra up")}`
+      : "Done.";
+  return `${result.dryRun ? "Plan" : "Permanent infrastructure"} of ${options.projectName}:\n${table(rows)}\n${summary}`;
+}
+
+function renderStatus(status: InfraStatus, fix: string | null, options: InfraOptions): string {
+  const rows = status.resources.map((r) => [r.kind, r.name, r.state === "present" ? "present" : `${r.state}: ${r.detail}`]);
+  const bad = status.resources.filter((r) => r.state !== "present").length;
+  const verdict = status.ok ? "SAFE: every permanent resource is present as desired." : `UNSAFE: ${bad} resource(s) missing or drifted.\nRun: ${fix}`;
+  return `Permanent infrastructure of ${options.projectName}:\n${table(rows)}\n${verdict}`;
+}
+
+function renderDestroy(result: DestroyResult, fix: string | null, options: InfraOptions): string {
+  const rows = result.resources.map((r) => [r.kind, r.name, r.action === "absent" ? "absent" : `${r.action === "delete" ? "" : "deleted: "}${r.detail}`]);
+  const listing = table(rows);
+  if (result.instances.length > 0) {
+    return `Refusing to delete the permanent infrastructure of ${options.projectName}: ${result.instances.length} instance(s) still use it (${result.instances.join(", ")}).\n${listing}\nRun: ${fix}`;
+  }
+  if (!result.resources.some((r) => r.action !== "absent")) return `Nothing to delete: no permanent resource of ${options.projectName} exists.`;
+  if (!result.confirmed) return `infra destroy would delete (nothing was deleted):\n${listing}\nTo delete all of the above, run: ${fix}`;
+  return `Deleted the permanent infrastructure of ${options.projectName}:\n${listing}`;
+}
+
+function infraCommand(parent: Command, name: string, description: string): Command {
+  return withCommonOptions(withProjectName(parent.command(name).description(description), true)).option(
+    "-r, --region <region>",
+    "AWS region (default: AWS_REGION or the profile's)",
+  );
+}
+
+export function registerInfra(program: Command): void {
+  const infra = program.command("infra").description("the permanent resources: bucket, IAM role and profile, security group");
+
+  infraCommand(infra, "up", "create or repair the permanent resources (idempotent)")
+    .option("--dry-run", "print the plan and change nothing", false)
+    .action(async (options: InfraOptions & { dryRun: boolean }) => {
+      const common = commonOptions(options);
+      const names = projectNames(options.projectName);
+      const { infraUp } = await import("../../infra/index.js");
+      const result = await infraUp(await dependencies(options), names, { dryRun: options.dryRun });
+      printResult(common.output, result, () => renderUp(result, options));
+    });
+
+  infraCommand(infra, "status", "each resource: present, missing or drifted (exit 1 unless all present)").action(async (options: InfraOptions) => {
+    const common = commonOptions(options);
+    const names = projectNames(options.projectName);
+    const { infraStatus } = await import("../../infra/index.js");
+    const status = await infraStatus(await dependencies(options), names);
+    const fix = status.ok ? null : command(options, "infra up");
+    printResult(common.output, { ...status, fix }, () => renderStatus(status, fix, options));
+    if (!status.ok) throw unsafe("infra-not-ready");
+  });
+
+  infraCommand(infra, "destroy", "list the permanent resources, and delete them with --yes")
+    .option("--yes", "really delete (bucket contents included)", false)
+    .action(async (options: InfraOptions & { yes: boolean }) => {
+      const common = commonOptions(options);
+      const names = projectNames(options.projectName);
+      const { infraDestroy } = await import("../../infra/index.js");
+      const result = await infraDestroy(await dependencies(options), names, { confirmed: options.yes });
+      const pending = result.resources.some((r) => r.action === "delete");
+      const fix = result.instances.length > 0 ? command(options, "down") : pending ? `${command(options, "infra destroy")} --yes` : null;
+      printResult(common.output, { ...result, fix }, () => renderDestroy(result, fix, options));
+      if (pending) throw unsafe(result.instances.length > 0 ? "infra-in-use" : "destroy-needs-yes");
+    });
+}
