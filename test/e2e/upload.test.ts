@@ -1,0 +1,118 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../support/moto.js";
+import { BINARY, runCli } from "../support/run-cli.js";
+
+// `synkti upload binary|model`, the built binary against moto: exit codes, JSON, remedies, Ctrl-C.
+let moto: Moto;
+let s3: S3Client;
+let env: Record<string, string>;
+const dir = mkdtempSync(path.join(tmpdir(), "synkti-e2e-upload-"));
+const MiB = 1024 * 1024;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  env = awsEnvFor(moto.url);
+  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
+});
+afterAll(async () => {
+  s3?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  await moto?.stop();
+});
+
+const run = (args: string[], timeoutMs = 60_000) => runCli(args, { env, timeoutMs });
+const bucket = (project: string) => s3.send(new CreateBucketCommand({ Bucket: `${project}-models` }));
+
+function weights(name: string, files: Record<string, number>): string {
+  const root = path.join(dir, name);
+  for (const [rel, size] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), randomBytes(size));
+  }
+  return root;
+}
+
+describe("synkti upload (built binary)", () => {
+  it("exit 1 with the infra command when the bucket is missing", async () => {
+    const binary = await run(["upload", "binary", "--project-name", "e2e-nobucket", "--output", "json"]);
+    expect(binary.code).toBe(1);
+    expect(binary.stderr).toContain("Run: synkti infra up --project-name e2e-nobucket");
+    expect(JSON.parse(binary.stdout)).toMatchObject({ error: { code: "bucket-missing" } });
+
+    const model = await run(["upload", "model", "--project-name", "e2e-nobucket", "--model", "m", "--from", weights("nb", { a: 10 }), "--region", "us-east-1"]);
+    expect(model.code).toBe(1);
+    expect(model.stderr).toContain("Run: synkti infra up --project-name e2e-nobucket --region us-east-1");
+  });
+
+  it("exit 2 on a bad model name, a bad concurrency, a missing folder and a non-linux build", async () => {
+    const bad = await run(["upload", "model", "--project-name", "e2e-usage", "--model", "../etc", "--from", dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid model name '\.\.\/etc'.*'\.\.' part/);
+    expect((await run(["upload", "model", "--project-name", "e2e-usage", "--model", "m", "--from", dir, "--concurrency", "0"])).code).toBe(2);
+    const missing = await run(["upload", "model", "--project-name", "e2e-usage", "--model", "m", "--from", path.join(dir, "nope")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/is not a folder/);
+    const mac = path.join(dir, "synkti-darwin-arm64");
+    writeFileSync(mac, Buffer.from("cffaedfe0c000001000000000000000000000000", "hex"));
+    const wrong = await run(["upload", "binary", "--project-name", "e2e-usage", "--file", mac]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/Mach-O arm64 executable \(macOS\); workers run linux-x64/);
+  });
+
+  it("upload binary: the build itself, with its sha256 and version; then unchanged", async () => {
+    await bucket("e2e-bin");
+    const first = await run(["upload", "binary", "--project-name", "e2e-bin", "--file", BINARY, "--output", "json"]);
+    expect(first.code, first.stderr).toBe(0);
+    const result = JSON.parse(first.stdout);
+    const sha256 = createHash("sha256").update(readFileSync(BINARY)).digest("hex");
+    const version = (await runCli(["--version"])).stdout.trim();
+    expect(result).toMatchObject({ status: "uploaded", bucket: "e2e-bin-models", key: "bin/synkti", checksumKey: "bin/synkti.sha256", sha256, version, versionSource: "binary" });
+    expect(first.stderr).not.toContain("\r"); // no progress bar off a TTY
+
+    const second = await run(["upload", "binary", "--project-name", "e2e-bin", "--file", BINARY]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^Unchanged: s3:\/\/e2e-bin-models\/bin\/synkti already holds this build/);
+  });
+
+  it("upload model: small files, one multipart; then unchanged", async () => {
+    await bucket("e2e-model");
+    const from = weights("small", { "model.safetensors": 11 * MiB, "config.json": 200, "tok/vocab.txt": 5000 });
+    const first = await run(["upload", "model", "--project-name", "e2e-model", "--model", "Org/Tiny-1", "--from", from, "--output", "json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: "uploaded", model: "Org/Tiny-1", manifestKey: "Org/Tiny-1/manifest.json", files: 3, skipped: [] });
+    const second = await run(["upload", "model", "--project-name", "e2e-model", "--model", "Org/Tiny-1", "--from", from]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^Unchanged: s3:\/\/e2e-model-models\/Org\/Tiny-1\/manifest.json already lists these 3 files/);
+  });
+
+  it("Ctrl-C during an upload: exit 130, no multipart upload left, a re-run resumes", async () => {
+    await bucket("e2e-sigint");
+    const from = weights("interrupted", { "a.json": 100, "big.safetensors": 64 * MiB });
+    const args = ["upload", "model", "--project-name", "e2e-sigint", "--model", "m", "--from", from, "--concurrency", "1"];
+    const child = spawn(BINARY, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let interrupted = false; // once: a second SIGINT kills at once, by design
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+      // Interrupt as soon as the big file starts going up.
+      if (!interrupted && /"key":"m\/big.safetensors".*"msg":"uploading"/.test(stderr)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/Re-running the same command resumes/);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: "e2e-sigint-models" }))).Uploads ?? []).toEqual([]);
+
+    const again = await run([...args, "--output", "json"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ uploaded: ["big.safetensors"], skipped: ["a.json"] });
+  });
+});
