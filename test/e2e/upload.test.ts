@@ -80,6 +80,27 @@ describe("synkti upload (built binary)", () => {
     expect(second.stdout).toMatch(/^Unchanged: s3:\/\/e2e-bin-models\/bin\/synkti already holds this build/);
   });
 
+  it("scripts/upload-binary.sh wraps it from any folder", async () => {
+    const script = path.resolve(import.meta.dirname, "..", "..", "scripts", "upload-binary.sh");
+    const sh = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(script, args, { cwd: tmpdir(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      });
+    expect((await sh([])).code).toBe(2);
+    const missing = await sh(["--project-name", "e2e-script"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Run: synkti infra up --project-name e2e-script");
+    await bucket("e2e-script");
+    const done = await sh(["--project-name", "e2e-script", "--output", "json"]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ status: "uploaded", file: BINARY });
+  });
+
   it("upload model: small files, one multipart; then unchanged", async () => {
     await bucket("e2e-model");
     const from = weights("small", { "model.safetensors": 11 * MiB, "config.json": 200, "tok/vocab.txt": 5000 });
