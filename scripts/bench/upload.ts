@@ -1,0 +1,95 @@
+/**
+ * Upload throughput: `synkti upload model` (the built binary) against `aws s3 cp --recursive` on
+ * the same files, the same moto endpoint, in the same run. Figures are wall time per run including
+ * process start; synkti's also includes hashing every file first (it needs the SHA-256 as
+ * metadata), which the AWS CLI does not do. Both use their defaults: synkti 8 requests in flight and
+ * 8 MiB parts, the AWS CLI 10 and 8 MiB. moto is reset between runs so each starts empty.
+ * Runs alone with `npx tsx scripts/bench/upload.ts`.
+ */
+import { execFile } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { awsEnvFor, startMoto, type Moto } from "../../test/support/moto.js";
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "..", "..");
+const binary = path.join(root, "dist", "synkti");
+const MiB = 1024 * 1024;
+const PROJECT = "bench-upload";
+const BUCKET = `${PROJECT}-models`;
+
+/** ~300 MiB like a small model: one big shard, a few medium ones, small tokenizer/config files. */
+const LAYOUT: Array<[string, number]> = [
+  ["model-00001-of-00002.safetensors", 192 * MiB],
+  ...Array.from({ length: 8 }, (_, i): [string, number] => [`model-00002-part-${i}.bin`, 12 * MiB]),
+  ...Array.from({ length: 12 }, (_, i): [string, number] => [`tokenizer/file-${i}.json`, 1 * MiB]),
+];
+
+function generate(dir: string): number {
+  const chunk = Buffer.alloc(4 * MiB);
+  let total = 0;
+  for (const [rel, size] of LAYOUT) {
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const parts: Buffer[] = [];
+    for (let left = size; left > 0; left -= chunk.length) parts.push(Buffer.from(randomFillSync(chunk).subarray(0, Math.min(left, chunk.length))));
+    writeFileSync(file, Buffer.concat(parts));
+    total += size;
+  }
+  return total;
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function fresh(moto: Moto, env: NodeJS.ProcessEnv): Promise<void> {
+  await moto.reset();
+  await run("aws", ["s3api", "create-bucket", "--bucket", BUCKET, "--endpoint-url", moto.url], { env });
+}
+
+export async function benchUpload(rounds = 2): Promise<string[]> {
+  if (!existsSync(binary)) return ["upload: dist/synkti missing; run: npm run build"];
+  const dir = mkdtempSync(path.join(tmpdir(), "synkti-bench-upload-"));
+  const moto = await startMoto();
+  try {
+    const env = { ...process.env, ...awsEnvFor(moto.url) };
+    const bytes = generate(dir);
+    const synkti = () => run(binary, ["upload", "model", "--project-name", PROJECT, "--model", "bench", "--from", dir, "--output", "json"], { env, maxBuffer: 16 * MiB });
+    const awsCli = () => run("aws", ["s3", "cp", "--recursive", "--only-show-errors", dir, `s3://${BUCKET}/awscli/`, "--endpoint-url", moto.url], { env, maxBuffer: 16 * MiB });
+    const samples = { synkti: [] as number[], aws: [] as number[] };
+    let skipRun = Number.NaN;
+    for (let round = 0; round < rounds; round++) {
+      // Alternate who goes first, so neither always meets a warmer moto.
+      const order: Array<"synkti" | "aws"> = round % 2 === 0 ? ["synkti", "aws"] : ["aws", "synkti"];
+      for (const who of order) {
+        await fresh(moto, env);
+        samples[who].push(await timed(who === "synkti" ? synkti : awsCli));
+        if (who === "synkti" && round === 0) skipRun = await timed(synkti); // everything already there
+      }
+    }
+    const best = (xs: number[]) => Math.min(...xs);
+    const rate = (s: number) => bytes / s / 1e6;
+    const line = (label: string, xs: number[]) =>
+      `${label.padEnd(44)} best ${best(xs).toFixed(2)} s  ${rate(best(xs)).toFixed(1).padStart(6)} MB/s  (runs: ${xs.map((x) => x.toFixed(2)).join(", ")} s)`;
+    return [
+      `${LAYOUT.length} files, ${(bytes / MiB).toFixed(0)} MiB, moto on 127.0.0.1, ${rounds} rounds`,
+      line("synkti upload model (dist/synkti)", samples.synkti),
+      line("aws s3 cp --recursive (AWS CLI v1)", samples.aws),
+      `synkti / aws throughput ratio: x${(best(samples.aws) / best(samples.synkti)).toFixed(2)}`,
+      `synkti re-run, all files unchanged (hash + HEAD only): ${skipRun.toFixed(2)} s`,
+    ];
+  } finally {
+    await moto.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.filename === process.argv[1]) {
+  for (const line of await benchUpload()) console.log(line);
+}
