@@ -1,8 +1,9 @@
 /**
  * The narrow EC2 calls for the project's security group, in plain shapes: one ingress rule has
- * exactly one source, so rules compare and revoke one by one.
+ * exactly one source and its own id (DescribeSecurityGroupRules), so rules compare and revoke one
+ * by one.
  */
-import type { IpPermission } from "@aws-sdk/client-ec2";
+import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
 
 export type RuleSource =
@@ -18,6 +19,8 @@ export interface IngressRule {
   toPort?: number;
   source: RuleSource;
   description?: string;
+  /** AWS's id of an existing rule (sgr-...): revoking by id matches exactly that rule. */
+  ruleId?: string;
 }
 
 export interface SecurityGroupInfo {
@@ -40,21 +43,26 @@ export async function defaultVpcId(clients: AwsClients, signal?: AbortSignal): P
   return out.Vpcs?.[0]?.VpcId;
 }
 
-/** Splits AWS's grouped permissions into one rule per source. */
-function flatten(permissions: IpPermission[]): IngressRule[] {
-  return permissions.flatMap((p) => {
-    const base = { protocol: p.IpProtocol ?? "-1", ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}), ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}) };
-    const withDescription = (description?: string) => (description ? { description } : {});
-    return [
-      ...(p.UserIdGroupPairs ?? []).map((g) => ({ ...base, source: { kind: "group", groupId: g.GroupId ?? "" } as const, ...withDescription(g.Description) })),
-      ...(p.IpRanges ?? []).map((r) => ({ ...base, source: { kind: "cidr", cidr: r.CidrIp ?? "" } as const, ...withDescription(r.Description) })),
-      ...(p.Ipv6Ranges ?? []).map((r) => ({ ...base, source: { kind: "ipv6", cidr: r.CidrIpv6 ?? "" } as const, ...withDescription(r.Description) })),
-      ...(p.PrefixListIds ?? []).map((r) => ({ ...base, source: { kind: "prefix-list", id: r.PrefixListId ?? "" } as const, ...withDescription(r.Description) })),
-    ];
-  });
+/** One rule as DescribeSecurityGroupRules reports it: exactly one source, with its own id. */
+function fromRule(rule: SecurityGroupRule): IngressRule {
+  const source: RuleSource = rule.ReferencedGroupInfo?.GroupId
+    ? { kind: "group", groupId: rule.ReferencedGroupInfo.GroupId }
+    : rule.CidrIpv4
+      ? { kind: "cidr", cidr: rule.CidrIpv4 }
+      : rule.CidrIpv6
+        ? { kind: "ipv6", cidr: rule.CidrIpv6 }
+        : { kind: "prefix-list", id: rule.PrefixListId ?? "" };
+  return {
+    protocol: rule.IpProtocol ?? "-1",
+    ...(rule.FromPort !== undefined ? { fromPort: rule.FromPort } : {}),
+    ...(rule.ToPort !== undefined ? { toPort: rule.ToPort } : {}),
+    source,
+    ...(rule.Description ? { description: rule.Description } : {}),
+    ...(rule.SecurityGroupRuleId ? { ruleId: rule.SecurityGroupRuleId } : {}),
+  };
 }
 
-/** The reverse of flatten, for Authorize/Revoke calls. */
+/** The IpPermission form Authorize takes. */
 function toPermission(rule: IngressRule) {
   const d = rule.description ? { Description: rule.description } : {};
   const s = rule.source;
@@ -80,9 +88,25 @@ export async function findSecurityGroup(clients: AwsClients, vpcId: string, name
   return {
     groupId: group.GroupId,
     vpcId: group.VpcId ?? vpcId,
-    ingress: flatten(group.IpPermissions ?? []),
+    ingress: await ingressRules(clients, group.GroupId, signal),
     tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
   };
+}
+
+/** The group's inbound rules, one per source, each with its rule id (follows NextToken). */
+async function ingressRules(clients: AwsClients, groupId: string, signal?: AbortSignal): Promise<IngressRule[]> {
+  const [{ DescribeSecurityGroupRulesCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
+  const rules: IngressRule[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(
+      new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }], NextToken }),
+      opts(signal),
+    );
+    for (const rule of out.SecurityGroupRules ?? []) if (!rule.IsEgress) rules.push(fromRule(rule));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return rules;
 }
 
 /** Creates the group with its tags in the same call, so it is never seen untagged. */
@@ -107,11 +131,12 @@ export async function authorizeIngress(clients: AwsClients, groupId: string, rul
   await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map(toPermission) }));
 }
 
+/** Revokes observed rules by their ids: exact, whatever their descriptions say. */
 export async function revokeIngress(clients: AwsClients, groupId: string, rules: IngressRule[]): Promise<void> {
   const [{ RevokeSecurityGroupIngressCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
-  // Descriptions are not part of a rule's identity; AWS rejects a revoke that carries them.
-  const bare = rules.map(({ description: _, ...rule }) => toPermission(rule));
-  await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: bare }));
+  const ids = rules.map((rule) => rule.ruleId).filter((id): id is string => id !== undefined);
+  if (ids.length !== rules.length) throw new Error("revokeIngress needs observed rules (with their rule ids)");
+  await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ids }));
 }
 
 export async function tagResource(clients: AwsClients, resourceId: string, tags: Record<string, string>): Promise<void> {
