@@ -1,0 +1,8 @@
+// The fleet as AWS lists it: status, teardown and leak detection, all by the project's tags.
+export { fleetStatus, workerStatus, type StatusResult, type WorkerStatus } from "./status.js";
+export { downProject, type DownOptions, type DownResult } from "./down.js";
+export { findLeaks, type Leak, type LeakKind, type LeaksResult } from "./leaks.js";
+export { terminateAndWait, type FleetDeps, type TerminateOptions, type TerminateReport } from "./terminate.js";
+export { pollUntil, type PollOptions, type PollStep } from "./wait.js";
+export * from "./tags.js";
+export { fleetDeps, withAwsContext } from "./deps.js";
