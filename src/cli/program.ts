@@ -4,6 +4,10 @@ import type { CommonOptions } from "./output.js";
 import { registerVersion } from "./commands/version.js";
 import { registerContext } from "./commands/context.js";
 import { registerPreflight } from "./commands/preflight.js";
+import { registerLaunch } from "./commands/launch.js";
+import { registerStatus } from "./commands/status.js";
+import { registerDown } from "./commands/down.js";
+import { registerLeaks } from "./commands/leaks.js";
 import { registerUpload } from "./commands/upload.js";
 import { registerInfra } from "./commands/infra.js";
 
@@ -54,6 +58,10 @@ export function registerCommands(program: Command): void {
   registerVersion(program);
   registerContext(program);
   registerPreflight(program);
+  registerLaunch(program);
+  registerStatus(program);
+  registerDown(program);
+  registerLeaks(program);
   registerUpload(program);
   registerInfra(program);
 }

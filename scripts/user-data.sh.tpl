@@ -1,0 +1,59 @@
+#!/bin/bash
+# synkti worker boot (EC2 user-data), rendered by the deployer from scripts/user-data.sh.tpl.
+# Nothing here is secret: credentials come from the instance profile, never from user-data.
+# The local cloud runs this same script with SYNKTI_INSTALL_PREFIX / SYNKTI_MODELS_DIR in a temp
+# folder and AWS_ENDPOINT_URL / AWS_EC2_METADATA_SERVICE_ENDPOINT on loopback (inherited as set).
+set -euo pipefail
+umask 022
+
+PROJECT='{{project}}'
+MODEL='{{model}}'
+BUCKET='{{bucket}}'
+BINARY_KEY='{{binaryKey}}'
+BINARY_SHA256='{{binarySha256}}'
+export AWS_REGION='{{region}}' AWS_DEFAULT_REGION='{{region}}'
+INSTALL_PREFIX="${SYNKTI_INSTALL_PREFIX:-/usr/local/bin}"
+MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"
+MODEL_DIR="$MODELS_DIR/$MODEL"
+
+log() { echo "synkti-boot: $*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+# S3 through the aws CLI; it retries throttling itself, this covers a network that is still coming up.
+retry() {
+  local n
+  for n in 1 2 3 4 5; do "$@" && return 0; log "attempt $n failed: $*"; sleep $((n * 2)); done
+  return 1
+}
+command -v aws >/dev/null || die "the aws CLI is missing (it ships with the Deep Learning AMIs)"
+
+# 1. The binary: refuse to run anything whose SHA-256 is not the one the deployer launched with.
+mkdir -p "$INSTALL_PREFIX"
+tmp="$(mktemp "$INSTALL_PREFIX/.synkti.XXXXXX")"
+trap 'rm -f "$tmp"' EXIT
+log "downloading s3://$BUCKET/$BINARY_KEY"
+retry aws s3 cp --only-show-errors "s3://$BUCKET/$BINARY_KEY" "$tmp" || die "could not download s3://$BUCKET/$BINARY_KEY"
+actual="$(sha256sum "$tmp" | cut -d' ' -f1)"
+[ "$actual" = "$BINARY_SHA256" ] ||
+  die "binary SHA-256 mismatch: expected $BINARY_SHA256, got $actual; refusing to run it (re-upload: synkti upload binary --project-name $PROJECT, then launch again)"
+chmod 0755 "$tmp"
+mv -f "$tmp" "$INSTALL_PREFIX/synkti"
+log "binary verified ($BINARY_SHA256)"
+
+# 2. The weights: sync the model's prefix, then check every file the manifest lists.
+mkdir -p "$MODEL_DIR"
+log "syncing s3://$BUCKET/$MODEL/ to $MODEL_DIR"
+retry aws s3 sync --only-show-errors "s3://$BUCKET/$MODEL/" "$MODEL_DIR/" || die "could not sync s3://$BUCKET/$MODEL/"
+[ -s "$MODEL_DIR/manifest.json" ] || die "s3://$BUCKET/$MODEL/manifest.json is missing: the upload never completed (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir>)"
+python3 - "$MODEL_DIR/manifest.json" >"$MODEL_DIR/.sha256sums" <<'PY' || die "manifest.json is not a synkti manifest"
+import json, sys
+for f in json.load(open(sys.argv[1]))["files"]:
+    print(f"{f['sha256']}  {f['path']}")
+PY
+(cd "$MODEL_DIR" && sha256sum --check --quiet --strict .sha256sums) ||
+  die "weights of $MODEL do not match manifest.json; refusing to serve them"
+log "weights verified ($(wc -l <"$MODEL_DIR/.sha256sums") files)"
+
+# 3. The worker: same role, same model, whatever instance this is (fungible compute).
+export SYNKTI_MODELS_DIR="$MODELS_DIR"
+trap - EXIT
+exec "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL"

