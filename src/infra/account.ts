@@ -16,7 +16,7 @@ export async function accountContext(deps: ObserveDeps, signal?: AbortSignal): P
 }
 
 /** The flag or AWS_REGION, else what the SDK resolves (e.g. the profile's region). */
-async function effectiveRegion(deps: ObserveDeps): Promise<string> {
+export async function effectiveRegion(deps: ObserveDeps): Promise<string> {
   if (deps.clients.region) return deps.clients.region;
   try {
     const region = await (await deps.clients.ec2()).config.region();

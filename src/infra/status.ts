@@ -42,6 +42,8 @@ export function statusOf(plan: InfraPlan): InfraStatus {
 }
 
 export async function infraStatus(deps: InfraDeps, names: ProjectNames): Promise<InfraStatus> {
-  const [account, seen] = await Promise.all([accountContext(deps), observeInfra(deps, names)]);
+  // The account first: it also settles the region, which every observation needs.
+  const account = await accountContext(deps);
+  const seen = await observeInfra(deps, names);
   return statusOf(planInfra(desiredInfra(names, account), seen));
 }

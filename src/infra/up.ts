@@ -29,7 +29,9 @@ const PAST: Record<PlannedAction, UpAction> = { create: "created", update: "upda
  * what the first made and plans nothing. Refuses before any change when a step is blocked.
  */
 export async function infraUp(deps: InfraDeps, names: ProjectNames, options: { dryRun?: boolean } = {}): Promise<UpResult> {
-  const [account, seen] = await Promise.all([accountContext(deps), observeInfra(deps, names)]);
+  // The account first: it also settles the region, which every observation needs.
+  const account = await accountContext(deps);
+  const seen = await observeInfra(deps, names);
   const want = desiredInfra(names, account);
   const plan = planInfra(want, seen);
   assertApplicable(plan);

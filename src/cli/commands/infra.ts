@@ -74,7 +74,7 @@ function renderDestroy(result: DestroyResult, fix: string | null, options: Infra
     return `Refusing to delete the permanent infrastructure of ${options.projectName}: ${result.instances.length} instance(s) still use it (${result.instances.join(", ")}).\n${listing}\nRun: ${fix}`;
   }
   if (!result.resources.some((r) => r.action !== "absent")) return `Nothing to delete: no permanent resource of ${options.projectName} exists.`;
-  if (!result.confirmed) return `infra destroy would delete (nothing was deleted):\n${listing}\nTo delete all of the above, run: ${fix}`;
+  if (!result.confirmed) return `infra destroy would delete:\n${listing}\nNothing was deleted. To delete all of the above:\nRun: ${fix}`;
   return `Deleted the permanent infrastructure of ${options.projectName}:\n${listing}`;
 }
 
