@@ -26,6 +26,7 @@ export async function runDeployerPreflightForCli(options: {
   instanceType?: string;
   workers?: number;
   ami?: string;
+  deep?: boolean;
 }) {
   const deps = deployerDeps(options);
   const preflightOptions: DeployerPreflightOptions = {
@@ -35,6 +36,7 @@ export async function runDeployerPreflightForCli(options: {
     instanceType: options.instanceType,
     workers: options.workers,
     ami: options.ami,
+    deep: options.deep,
     localBinary: await selfBinary(),
   };
   const report = await runDeployerPreflight(deps, preflightOptions);

@@ -15,6 +15,7 @@ export function registerPreflight(program: Command): void {
     .option("--instance-type <type>", "GPU instance type", "g5.xlarge")
     .addOption(new Option("-w, --workers <n>", "workers the quota must fit").argParser(parseWorkers).default(1))
     .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)")
+    .option("--deep", "download bin/synkti and hash it instead of trusting its recorded checksum", false)
     .action(async (options) => {
       const common = commonOptions(options);
       const project = validateProjectName(options.projectName);

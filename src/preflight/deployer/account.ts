@@ -42,7 +42,13 @@ export const region: Requirement<DeployerContext, string | undefined> = {
   id: "region",
   title: "AWS region set",
   async observe(ctx) {
-    return ctx.region;
+    if (ctx.region) return ctx.region;
+    try {
+      // The profile's region, as the SDK resolves it.
+      return (await (await ctx.clients.ec2()).config.region()) || undefined;
+    } catch {
+      return undefined;
+    }
   },
   verdict(observed, ctx) {
     if (observed) return { status: "pass", observed };

@@ -1,6 +1,7 @@
 import type { AwsClients } from "../../aws/clients.js";
 import type { CallerIdentity } from "../../aws/identity.js";
 import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
 
 export const DEFAULT_INSTANCE_TYPE = "g5.xlarge";
@@ -16,6 +17,14 @@ export interface DeployerContext {
   ami: string | undefined;
   localBinary: { path: string; version: string } | undefined;
   clock: Clock;
+  log: Logger;
+  /** Deep binary check: download and hash bin/synkti instead of trusting its recorded metadata. */
+  deep: boolean;
+  /**
+   * Shares one observation between requirements (e.g. the bucket's existence and its hardening):
+   * the first caller starts it, the others await the same promise.
+   */
+  once<T>(key: string, observe: () => Promise<T>): Promise<T>;
   /** Shared observation: several requirements need the caller's identity; ask STS once. */
   identity(): Promise<CallerIdentity>;
 }

@@ -1,13 +1,16 @@
 import type { AwsClients } from "../../aws/clients.js";
 import { callerIdentity, type CallerIdentity } from "../../aws/identity.js";
 import type { Clock } from "../../core/clock.js";
+import { silentLogger, type Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
 import { runPreflight } from "../engine.js";
 import type { PreflightReport, Requirement } from "../types.js";
 import { credentials, region } from "./account.js";
 import { amiResolvable, instanceTypeOffered, spotQuota } from "./compute.js";
 import { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
+import { bucket, bucketHardening, instanceProfile, role, rolePolicy, securityGroup } from "./infra.js";
 import { launchPermission, simulatedPermissions } from "./permissions.js";
+import { binaryInS3, weightsInS3 } from "./storage.js";
 
 export { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
 
@@ -19,18 +22,45 @@ export interface DeployerPreflightOptions {
   workers?: number;
   ami?: string;
   localBinary?: { path: string; version: string };
+  deep?: boolean;
 }
 
 /** What the deployer's main operation (launch workers) needs, in declaration order. */
 export function deployerRequirements(): Requirement<DeployerContext, any>[] {
-  return [credentials, region, instanceTypeOffered, amiResolvable, spotQuota, launchPermission, simulatedPermissions];
+  return [
+    region,
+    credentials,
+    instanceTypeOffered,
+    amiResolvable,
+    spotQuota,
+    bucket,
+    bucketHardening,
+    binaryInS3,
+    weightsInS3,
+    role,
+    rolePolicy,
+    instanceProfile,
+    securityGroup,
+    launchPermission,
+    simulatedPermissions,
+  ];
 }
 
-export function deployerContext(deps: { clients: AwsClients; clock: Clock }, options: DeployerPreflightOptions): DeployerContext {
+export function deployerContext(
+  deps: { clients: AwsClients; clock: Clock; log?: Logger },
+  options: DeployerPreflightOptions,
+): DeployerContext {
   let identity: Promise<CallerIdentity> | undefined;
+  const shared = new Map<string, Promise<unknown>>();
   return {
     clients: deps.clients,
     clock: deps.clock,
+    log: deps.log ?? silentLogger,
+    deep: options.deep ?? false,
+    once: <T>(key: string, observe: () => Promise<T>) => {
+      if (!shared.has(key)) shared.set(key, observe());
+      return shared.get(key) as Promise<T>;
+    },
     names: projectNames(options.project),
     region: options.region,
     model: options.model,
@@ -43,7 +73,7 @@ export function deployerContext(deps: { clients: AwsClients; clock: Clock }, opt
 }
 
 export async function runDeployerPreflight(
-  deps: { clients: AwsClients; clock: Clock; signal?: AbortSignal },
+  deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal },
   options: DeployerPreflightOptions,
   requirements: Requirement<DeployerContext, any>[] = deployerRequirements(),
 ): Promise<PreflightReport> {

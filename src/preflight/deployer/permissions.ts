@@ -27,7 +27,7 @@ type LaunchPermission = { runInstances: DryRunResult; describeInstances: DryRunR
 export const launchPermission: Requirement<DeployerContext, LaunchPermission> = {
   id: "permission-launch",
   title: "permission to launch and list workers (EC2 DryRun)",
-  dependsOn: ["credentials", "region", "instance-type", "ami"],
+  dependsOn: ["credentials", "region", "instance-type", "ami", "instance-profile"],
   async observe(ctx, signal) {
     const [runInstances, describeInstances] = await Promise.all([
       dryRunRunInstances(

@@ -1,0 +1,61 @@
+import type { AwsClients } from "../../aws/clients.js";
+import type { ContextReport } from "../../context/types.js";
+import type { ImdsClient } from "../../context/imds-client.js";
+import type { Clock } from "../../core/clock.js";
+import { projectNames } from "../../infra/names.js";
+import { runPreflight } from "../engine.js";
+import type { PreflightReport, Requirement } from "../types.js";
+import { binaryChecksum } from "./binary.js";
+import type { InstanceFacts, WorkerContext } from "./context.js";
+import { instanceRole, workerIdentity } from "./identity.js";
+import { modelServerCommand } from "./model-server.js";
+import { replacementPermission } from "./permissions.js";
+import { weightsPresent } from "./weights.js";
+
+export type { InstanceFacts, WorkerContext } from "./context.js";
+
+export interface WorkerPreflightOptions {
+  project: string;
+  verdict: ContextReport;
+  model: string | undefined;
+  modelsDir: string;
+  modelServerCommand: string;
+  self: { execPath: string; isSingleBinary: boolean };
+  expectedSha256: string | undefined;
+  envPath: string;
+}
+
+/** What the agent needs before it starts anything, in declaration order. */
+export function workerRequirements(): Requirement<WorkerContext, any>[] {
+  return [workerIdentity, instanceRole, binaryChecksum, weightsPresent, modelServerCommand, replacementPermission];
+}
+
+/** Reads the facts the verdict lacks (local-ipv4, AMI) from IMDS, once, for every requirement. */
+export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clock: Clock }, options: WorkerPreflightOptions): WorkerContext {
+  let facts: Promise<InstanceFacts> | undefined;
+  const readFacts = async (): Promise<InstanceFacts> => {
+    const e = options.verdict.evidence;
+    if (!e.instanceId || !e.region || !e.availabilityZone || !e.instanceType) throw new Error("the context verdict holds no EC2 identity");
+    const [localIpv4, imageId] = await Promise.all([deps.imds.get("/latest/meta-data/local-ipv4"), deps.imds.get("/latest/meta-data/ami-id")]);
+    if (!localIpv4?.trim()) throw new Error("IMDS has no local-ipv4 for this instance");
+    return { instanceId: e.instanceId, region: e.region, availabilityZone: e.availabilityZone, instanceType: e.instanceType, localIpv4: localIpv4.trim(), imageId: imageId?.trim() ?? "" };
+  };
+  return {
+    ...options,
+    names: projectNames(options.project),
+    imds: deps.imds,
+    clients: deps.clients,
+    clock: deps.clock,
+    instance: () => (facts ??= readFacts()),
+  };
+}
+
+export async function runWorkerPreflight(
+  deps: { clients: AwsClients; imds: ImdsClient; clock: Clock; signal?: AbortSignal },
+  options: WorkerPreflightOptions,
+  requirements: Requirement<WorkerContext, any>[] = workerRequirements(),
+): Promise<{ report: PreflightReport; context: WorkerContext }> {
+  const context = workerContext(deps, options);
+  const report = await runPreflight(requirements, context, { clock: deps.clock, defaultTimeoutMs: 10_000, ...(deps.signal ? { signal: deps.signal } : {}) });
+  return { report, context };
+}

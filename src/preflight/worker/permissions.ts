@@ -1,0 +1,47 @@
+import { dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
+import type { Requirement } from "../types.js";
+import type { WorkerContext } from "./context.js";
+
+type Observation = { runInstances: DryRunResult; describeInstances: DryRunResult };
+
+/**
+ * A worker must be able to launch its own replacement when a spot notice comes (the failover has
+ * 120 s; discovering a missing permission then is too late) and to list its peers. EC2 DryRun,
+ * shaped like the replacement: this instance's type and image, the project's instance profile
+ * (so iam:PassRole is checked too), spot, IMDSv2, the project's tags.
+ */
+export const replacementPermission: Requirement<WorkerContext, Observation> = {
+  id: "permission-replace",
+  title: "permission to launch a replacement and list peers (EC2 DryRun)",
+  dependsOn: ["worker-identity", "instance-role"],
+  timeoutMs: 15_000,
+  async observe(ctx, signal) {
+    const facts = await ctx.instance();
+    const [runInstances, describeInstances] = await Promise.all([
+      dryRunRunInstances(
+        ctx.clients,
+        {
+          InstanceType: facts.instanceType,
+          ImageId: facts.imageId,
+          IamInstanceProfile: { Name: ctx.names.instanceProfile },
+          InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
+          MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", InstanceMetadataTags: "enabled" },
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: TAG_CLUSTER, Value: ctx.names.project }, { Key: TAG_ROLE, Value: ROLE_WORKER }] }],
+        },
+        signal,
+      ),
+      dryRunDescribeInstances(ctx.clients, signal),
+    ]);
+    return { runInstances, describeInstances };
+  },
+  verdict(obs, ctx) {
+    const denied = [
+      ...(obs.runInstances.allowed ? [] : [`ec2:RunInstances (${obs.runInstances.reason})`]),
+      ...(obs.describeInstances.allowed ? [] : [`ec2:DescribeInstances (${obs.describeInstances.reason})`]),
+    ];
+    if (denied.length === 0) return { status: "pass", observed: "RunInstances (with the instance profile) and DescribeInstances allowed (DryRun)" };
+    // The worker policy is a permanent resource: infra up repairs a policy that drifted.
+    return { status: "fail", observed: `denied: ${denied.join("; ")}`, fix: { command: `synkti infra up --project-name ${ctx.names.project}` } };
+  },
+};

@@ -1,0 +1,68 @@
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { parseManifest } from "../../deployer/upload/manifest.js";
+import type { Requirement } from "../types.js";
+import { workerCommand, type WorkerContext } from "./context.js";
+
+type WeightsObservation =
+  | { dir: string; problem: "no-model" | "no-manifest" | "bad-manifest"; detail?: string }
+  | { dir: string; files: number; bytes: number; missing: string[]; wrongSize: string[] };
+
+/**
+ * The weights are on local disk, complete. User-data already verified every file's SHA-256 against
+ * manifest.json before starting the agent (`sha256sum --check`), so reading gigabytes again here
+ * would only delay the start: this re-checks presence and sizes, which catches a folder that was
+ * changed or cleaned since, in milliseconds.
+ */
+export const weightsPresent: Requirement<WorkerContext, WeightsObservation> = {
+  id: "weights",
+  title: "model weights on local disk, complete per manifest.json",
+  timeoutMs: 30_000,
+  async observe(ctx) {
+    if (!ctx.model) return { dir: ctx.modelsDir, problem: "no-model" };
+    const dir = path.join(ctx.modelsDir, ctx.model);
+    let text: string;
+    try {
+      text = await readFile(path.join(dir, "manifest.json"), "utf8");
+    } catch {
+      return { dir, problem: "no-manifest" };
+    }
+    const parsed = parseManifest(text);
+    if (!parsed.ok) return { dir, problem: "bad-manifest", detail: parsed.problem };
+    const missing: string[] = [];
+    const wrongSize: string[] = [];
+    let bytes = 0;
+    await Promise.all(
+      parsed.manifest.files.map(async (file) => {
+        const full = path.resolve(dir, file.path);
+        // A manifest path that leaves the folder is not a weight file of this model.
+        if (!full.startsWith(`${path.resolve(dir)}${path.sep}`)) return void missing.push(file.path);
+        try {
+          const info = await stat(full);
+          if (!info.isFile() || info.size !== file.size) wrongSize.push(`${file.path} (${info.size} bytes, manifest says ${file.size})`);
+          else bytes += info.size;
+        } catch {
+          missing.push(file.path);
+        }
+      }),
+    );
+    return { dir, files: parsed.manifest.files.length, bytes, missing: missing.sort(), wrongSize: wrongSize.sort() };
+  },
+  verdict(obs, ctx) {
+    const upload = { command: `synkti upload model --project-name ${ctx.names.project} --model ${ctx.model ?? "<model>"} --from <weights-dir>`, needs: ["weights-dir"] };
+    if ("problem" in obs) {
+      if (obs.problem === "no-model") {
+        return { status: "fail", observed: "no model given: the agent does not know which weights to serve", fix: { command: workerCommand(ctx, ["--model", "<model>"]), needs: ["model"] } };
+      }
+      const what = obs.problem === "no-manifest" ? "has no manifest.json" : `has a manifest.json that ${obs.detail}`;
+      return { status: "fail", observed: `${obs.dir} ${what}`, fix: upload };
+    }
+    const bad = [...obs.missing.map((f) => `missing ${f}`), ...obs.wrongSize.map((f) => `wrong size ${f}`)];
+    if (bad.length > 0) {
+      const shown = bad.slice(0, 3).join("; ") + (bad.length > 3 ? `; and ${bad.length - 3} more` : "");
+      return { status: "fail", observed: `${obs.dir}: ${shown}`, fix: upload };
+    }
+    const gib = (obs.bytes / 2 ** 30).toFixed(2);
+    return { status: "pass", observed: `${obs.files} files, ${gib} GiB in ${obs.dir} (sizes checked here; SHA-256 verified by user-data at boot)` };
+  },
+};
