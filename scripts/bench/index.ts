@@ -2,10 +2,12 @@
 // machines are shared and noisy, absolute times are not comparable across runs.
 import { benchContext } from "./context.js";
 import { benchStartup } from "./startup.js";
+import { benchUpload } from "./upload.js";
 
 const sections: Array<[string, () => Promise<string[]>]> = [
   ["start-up", () => benchStartup()],
   ["time to the deployer verdict", () => benchContext()],
+  ["weights upload throughput (synkti vs aws s3 cp, same files, same moto)", () => benchUpload()],
 ];
 
 for (const [title, bench] of sections) {
