@@ -37,11 +37,12 @@ export async function applyPlan(deps: InfraDeps, want: DesiredInfra, plan: Infra
 async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep): Promise<void> {
   const { clients, clock, log } = deps;
   const retry = <T>(work: () => Promise<T>) => settle(clock, work);
-  for (const change of s.changes) log.info({ kind: s.kind, name: s.name, op: change.op }, change.reason);
+  const note = (change: { op: string; reason: string }) => log.info({ kind: s.kind, name: s.name, op: change.op }, change.reason);
   switch (s.kind) {
     case "bucket": {
       const b = want.bucket;
       for (const c of s.changes) {
+        note(c);
         if (c.op === "create-bucket") await createBucket(deps, b.name, b.region);
         else if (c.op === "put-public-access-block") await retry(() => s3.putPublicAccessBlock(clients, b.name, b.publicAccessBlock));
         else if (c.op === "put-encryption") await retry(() => s3.putDefaultEncryption(clients, b.name, b.encryption));
@@ -54,6 +55,7 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep): Promi
     case "role": {
       const r = want.role;
       for (const c of s.changes) {
+        note(c);
         if (c.op === "create-role") await iam.createRole(clients, r);
         else if (c.op === "update-trust-policy") await retry(() => iam.updateTrustPolicy(clients, r.name, r.trustPolicy));
         else await retry(() => iam.tagRole(clients, r.name, c.tags));
@@ -62,12 +64,14 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep): Promi
     }
     case "role-policy": {
       const p = want.rolePolicy;
+      s.changes.forEach(note);
       await retry(() => iam.putRolePolicy(clients, p.roleName, p.name, p.document));
       return;
     }
     case "instance-profile": {
       const p = want.instanceProfile;
       for (const c of s.changes) {
+        note(c);
         if (c.op === "create-instance-profile") await iam.createInstanceProfile(clients, p.name, p.tags);
         else if (c.op === "remove-role") await retry(() => iam.removeRoleFromInstanceProfile(clients, p.name, c.roleName));
         else if (c.op === "add-role") await retry(() => iam.addRoleToInstanceProfile(clients, p.name, p.roleName));
@@ -79,6 +83,7 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep): Promi
       const g = want.securityGroup;
       let groupId = s.groupId ?? "";
       for (const c of s.changes) {
+        note(c);
         if (c.op === "create-security-group") {
           groupId = await ec2.createSecurityGroup(clients, { vpcId: c.vpcId, name: g.name, description: g.description, tags: g.tags });
         } else if (c.op === "authorize-ingress") {
