@@ -100,7 +100,7 @@ function describe(names: ProjectNames, seen: InfraObservation, objects: number):
   const group = seen.securityGroup;
   return [
     bucket.state === "foreign"
-      ? { kind: "bucket", name: names.bucket, action: "absent", detail: "owned by another AWS account: not ours to delete" }
+      ? { kind: "bucket", name: names.bucket, action: "absent", detail: "answers 403 (another account's, or not readable with these credentials): not touched" }
       : item("bucket", names.bucket, bucket.state === "present", `bucket with ${objects} object${objects === 1 ? "" : "s"} (all versions)`),
     item("role", names.role, seen.role.state === "present", "IAM role for workers"),
     item("role-policy", `${names.role}/${names.workerPolicy}`, seen.rolePolicy.state === "present", "inline worker policy"),

@@ -5,8 +5,9 @@ import type { ProjectNames } from "./names.js";
 import { parsePolicy } from "./policy-compare.js";
 
 /**
- * What the models bucket looks like now. `foreign`: the name (global across AWS) answers 403, so
- * another account owns it and no setting of ours can be read or fixed.
+ * What the models bucket looks like now. `foreign`: the name (global across AWS) answers 403: most
+ * likely another account owns it, or these credentials may not even list it. Either way no setting
+ * of ours can be read or fixed.
  */
 export type BucketObservation =
   | { state: "missing" }

@@ -14,7 +14,7 @@ const FLAGS: Array<[keyof PublicAccessBlock, string]> = [
 export function planBucket(want: DesiredInfra["bucket"], seen: BucketObservation): BucketStep {
   if (seen.state === "foreign") {
     return step("bucket", want.name, true, [], {
-      message: `bucket ${want.name} belongs to another AWS account (bucket names are global)`,
+      message: `bucket ${want.name} answers 403: another AWS account owns the name (bucket names are global), or these credentials lack s3:ListBucket on it`,
       remedy: "synkti infra up --project-name <another-project-name>",
     });
   }
