@@ -1,0 +1,159 @@
+/**
+ * `npm run local-cloud`: AWS without AWS, in the foreground. Starts moto and the booter (which boots
+ * every instance launched into moto as local processes running their real user-data), prints the
+ * environment for the deployer, and serves a control endpoint so a second shell can play spot:
+ *
+ *   npm run local-cloud [-- --project P] [--subnet 127.0.0] [--keep] [--env KEY=VALUE ...]
+ *   npm run local-cloud -- instances                 # what it booted (JSON)
+ *   npm run local-cloud -- interrupt <instance-id>   # spot interruption notice (reclaimed 120 s later)
+ *   npm run local-cloud -- rebalance <instance-id>   # rebalance recommendation
+ *   npm run local-cloud -- kill <instance-id>        # gone at once, without notice
+ *
+ * The running one writes .local-cloud/state.json (moto URL, control URL, pid; gitignored); client
+ * commands read it. Ctrl-C stops everything it started (instances, emulators, moto) and removes the state file.
+ * Exit codes: 0 done, 1 failed (moto missing, no local cloud running, unknown instance), 2 usage.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Booter, type BooterEvent } from "../test/support/booter/booter.js";
+import { controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
+import { awsEnvFor, startMoto } from "../test/support/moto.js";
+
+// SYNKTI_LOCAL_CLOUD_STATE_DIR moves it (tests run their own local cloud next to a developer's).
+const STATE_DIR = process.env.SYNKTI_LOCAL_CLOUD_STATE_DIR ?? path.resolve(import.meta.dirname, "..", ".local-cloud");
+const STATE_FILE = path.join(STATE_DIR, "state.json");
+const CLIENT_ACTIONS = ["instances", "interrupt", "rebalance", "kill"] as const;
+
+interface State {
+  pid: number;
+  motoUrl: string;
+  controlUrl: string;
+  rootDir: string;
+  subnet: string;
+  startedAt: string;
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The running local cloud's state, or undefined when none runs (a stale file is ignored). */
+function runningState(): State | undefined {
+  if (!existsSync(STATE_FILE)) return undefined;
+  const state = JSON.parse(readFileSync(STATE_FILE, "utf8")) as State;
+  return alive(state.pid) ? state : undefined;
+}
+
+async function client(action: ControlAction, instanceId: string | undefined): Promise<number> {
+  if (action !== "instances" && !instanceId) {
+    say(`usage: npm run local-cloud -- ${action} <instance-id>`);
+    return 2;
+  }
+  const state = runningState();
+  if (!state) {
+    say("No local cloud is running. Start one with: npm run local-cloud");
+    return 1;
+  }
+  try {
+    process.stdout.write(`${JSON.stringify(await controlRequest(state.controlUrl, action, instanceId), null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    say(`${action} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+function exports(motoUrl: string, sysfs: string): string {
+  // A closed metadata port: the deployer must see "not on EC2" even on a cloud dev box; the empty
+  // sysfs keeps such a box's own DMI from contradicting that.
+  const env = { ...awsEnvFor(motoUrl), SYNKTI_SYSFS_ROOT: sysfs };
+  return Object.entries(env).map(([key, value]) => `export ${key}=${value}`).join("\n");
+}
+
+async function serve(options: { project?: string; subnet?: string; keep: boolean; env: string[] }): Promise<number> {
+  const other = runningState();
+  if (other) {
+    say(`A local cloud already runs (pid ${other.pid}, moto ${other.motoUrl}); stop it first (Ctrl-C in its shell).`);
+    return 1;
+  }
+  const bad = options.env.find((pair) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair));
+  if (bad !== undefined) {
+    say(`--env wants KEY=VALUE, got '${bad}'`);
+    return 2;
+  }
+  const extra = Object.fromEntries(options.env.map((pair) => pair.split(/=(.*)/s, 2) as [string, string]));
+  const onEvent = (event: BooterEvent) => say(`[local-cloud] ${event.message}`);
+  await using moto = await startMoto();
+  await using booter = await Booter.start({
+    motoUrl: moto.url,
+    onEvent,
+    keepFiles: options.keep,
+    env: extra,
+    ...(options.project ? { project: options.project } : {}),
+    ...(options.subnet ? { subnet: options.subnet } : {}),
+  });
+  await using control = await startControlServer(booter);
+  const sysfs = mkdtempSync(path.join(tmpdir(), "synkti-local-cloud-sysfs-"));
+  const state: State = { pid: process.pid, motoUrl: moto.url, controlUrl: control.url, rootDir: booter.root, subnet: booter.subnet, startedAt: new Date().toISOString() };
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  try {
+    process.stdout.write(`# synkti local cloud: moto ${moto.url}, instances at ${booter.subnet}.2 and up, folders in ${booter.root}
+# In another shell, to deploy into it:
+${exports(moto.url, sysfs)}
+# then e.g.: synkti infra up --project-name demo; synkti upload binary --project-name demo; ...
+# Spot events: npm run local-cloud -- interrupt|rebalance|kill <instance-id>   (list: -- instances)
+# Ctrl-C stops everything.
+`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        say(`[local-cloud] ${signal}: stopping instances, emulators and moto (again to force)`);
+        process.once(signal, () => process.exit(130)); // exit hooks still SIGKILL moto and the instances
+        resolve();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+  } finally {
+    rmSync(STATE_FILE, { force: true });
+    rmSync(sysfs, { recursive: true, force: true });
+  }
+  return 0; // `await using` stops control, booter and moto, in that order, before this returns
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { project: { type: "string" }, subnet: { type: "string" }, keep: { type: "boolean", default: false }, env: { type: "string", multiple: true, default: [] } },
+    });
+  } catch (error) {
+    say(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+  const [action, instanceId, ...rest] = parsed.positionals;
+  if (action === undefined) return serve({ ...parsed.values, env: parsed.values.env ?? [], keep: parsed.values.keep ?? false });
+  if (!(CLIENT_ACTIONS as readonly string[]).includes(action) || rest.length > 0) {
+    say(`usage: npm run local-cloud [-- --project P] | npm run local-cloud -- ${CLIENT_ACTIONS.join("|")} [<instance-id>]`);
+    return 2;
+  }
+  return client(action as ControlAction, instanceId);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    say(`local-cloud: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sdkConfigFor } from "../../support/moto.js";
+
+// `npm run local-cloud` as a user runs it: the script in the foreground, client commands from
+// another process, Ctrl-C. Its state file goes to a temp folder (SYNKTI_LOCAL_CLOUD_STATE_DIR).
+const root = path.resolve(import.meta.dirname, "..", "..", "..");
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+const script = path.join(root, "scripts", "local-cloud.ts");
+const stateDir = mkdtempSync(path.join(tmpdir(), "synkti-local-cloud-state-"));
+const env = { ...process.env, SYNKTI_LOCAL_CLOUD_STATE_DIR: stateDir };
+let server: ChildProcess;
+let stdout = "";
+let stderr = "";
+let ec2: EC2Client;
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", tsx, script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (err += c));
+    child.on("close", (code) => resolve({ code, stdout: out, stderr: err }));
+  });
+}
+
+async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  server = spawn(process.execPath, ["--import", tsx, script, "--project", "lc-test", "--env", "LC_TEST=1"], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  server.stdout!.on("data", (c) => (stdout += c));
+  server.stderr!.on("data", (c) => (stderr += c));
+  const motoUrl = await until("the exports", () => /^export AWS_ENDPOINT_URL=(\S+)$/m.exec(stdout)?.[1], 60_000);
+  ec2 = new EC2Client(sdkConfigFor(motoUrl));
+});
+afterAll(async () => {
+  ec2?.destroy();
+  if (server?.pid && server.exitCode === null) process.kill(-server.pid, "SIGKILL");
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("npm run local-cloud", () => {
+  it("prints the deployer's environment, boots instances, takes interrupt/rebalance/kill from another process, stops on Ctrl-C", async () => {
+    expect(stdout).toMatch(/^export AWS_EC2_METADATA_SERVICE_ENDPOINT=http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(/^export AWS_ACCESS_KEY_ID=testing$/m);
+    expect(stdout).toMatch(/^export AWS_REGION=us-east-1$/m);
+    const state = JSON.parse(readFileSync(path.join(stateDir, "state.json"), "utf8"));
+    expect(state).toMatchObject({ pid: server.pid, controlUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+
+    const launched = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12345678", InstanceType: "g5.xlarge", MinCount: 1, MaxCount: 1,
+        UserData: Buffer.from('#!/bin/bash\necho "knob=$LC_TEST"\nexec sleep 300\n').toString("base64"),
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "SynktiCluster", Value: "lc-test" }] }],
+      }),
+    );
+    const id = launched.Instances![0]!.InstanceId!;
+    await until("the boot", () => stderr.includes(`booted ${id}`));
+
+    const listed = await run(["instances"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const [instance] = JSON.parse(listed.stdout);
+    expect(instance).toMatchObject({ instanceId: id, address: expect.stringMatching(/^127\./), ended: false });
+    await until("the user-data output", () => existsSync(instance.log) && readFileSync(instance.log, "utf8").includes("knob=1"));
+
+    const interrupted = await run(["interrupt", id]);
+    expect(interrupted.code, interrupted.stderr).toBe(0);
+    expect(JSON.parse(interrupted.stdout)).toMatchObject({ action: "terminate" });
+    expect((await run(["rebalance", id])).code).toBe(0);
+    expect(stderr).toMatch(/spot interruption notice/);
+
+    const killed = await run(["kill", id]);
+    expect(killed.code, killed.stderr).toBe(0);
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    expect(described.Reservations?.[0]?.Instances?.[0]?.State?.Name).toMatch(/shutting-down|terminated/);
+    const again = await run(["kill", id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/not a live instance/);
+    expect((await run(["interrupt"])).code).toBe(2);
+    expect((await run(["explode", id])).code).toBe(2);
+
+    process.kill(server.pid!, "SIGINT");
+    const code = await new Promise((resolve) => server.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(existsSync(path.join(stateDir, "state.json"))).toBe(false);
+    const after = await run(["instances"]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/No local cloud is running\. Start one with: npm run local-cloud/);
+  }, 120_000);
+});
