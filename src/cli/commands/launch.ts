@@ -38,6 +38,7 @@ export function registerLaunch(program: Command): void {
       const { validateModelName } = await import("../../deployer/upload/model-name.js");
       const model = validateModelName(options.model);
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
+      await requireDeployer(project, deps.log);
       await interruptible(deps.log, async (signal, forceSignal) => {
         const { runDeployerPreflightForCli } = await import("../deployer-deps.js");
         const { report, heading } = await runDeployerPreflightForCli({ project, model, workers, instanceType: options.instanceType, ...pick(options, "region", "ami") });
@@ -61,6 +62,23 @@ export function registerLaunch(program: Command): void {
         printResult(common.output, result, () => renderLaunch(result));
       });
     });
+}
+
+/**
+ * The binary decides its own role (DESIGN): user-data runs this same command line on a worker.
+ * Contradictory evidence is "could not observe" (exit 3), never a guess that might launch GPUs
+ * from inside the fleet.
+ */
+async function requireDeployer(project: string, log: Logger): Promise<void> {
+  const { detectContext, contextSettingsFromEnv } = await import("../../context/index.js");
+  const report = await detectContext({ ...contextSettingsFromEnv(process.env), projectName: project }, { log });
+  if (report.contradiction) {
+    throw new SynktiError(`Cannot tell whether this machine is a worker: ${report.contradiction.message}`, { code: "context-contradiction", kind: "unobservable", remedy: report.contradiction.fix });
+  }
+  if (report.role === "worker") {
+    // The worker agent lands with its own issue; until then a worker must not act as a deployer.
+    throw new SynktiError(`This machine is a worker of ${project} (${report.evidence.instanceId ?? "EC2"}), and this build has no worker agent yet.`, { code: "worker-agent-missing", kind: "internal" });
+  }
 }
 
 function pick(options: Record<string, unknown>, ...keys: string[]): Record<string, string> {

@@ -1,0 +1,78 @@
+/**
+ * The rendered user-data, run by bash as cloud-init would, against moto with the aws CLI: the
+ * local cloud's way of booting (install prefix and models folder in a temp folder, endpoints on
+ * loopback). It must run the binary only when its SHA-256 is the embedded one and every weight
+ * file matches the manifest.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderUserData } from "../../../src/deployer/launch/user-data.js";
+import { awsEnvFor } from "../../support/moto.js";
+import { BINARY_BYTES, readyProject, sha256, startHarness, type Harness } from "./harness.js";
+
+const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
+let h: Harness;
+let root: string;
+beforeAll(async () => {
+  h = await startHarness();
+  root = mkdtempSync(path.join(tmpdir(), "synkti-boot-"));
+});
+afterAll(async () => {
+  rmSync(root, { recursive: true, force: true });
+  await h?.close();
+});
+
+function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES)) {
+  const prefix = path.join(root, name, "bin");
+  const models = path.join(root, name, "models");
+  const script = renderUserData(TEMPLATE, { project, model: "tiny-model", bucket: `${project}-models`, binaryKey: "bin/synkti", binarySha256, region: "us-east-1" });
+  // Only what the local cloud sets: PATH, the two folders, and loopback endpoints (plus dummy keys
+  // standing in for the instance profile's credentials).
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.moto.url) };
+  const run = spawnSync("bash", ["-s"], { input: script, env, encoding: "utf8", timeout: 60_000 });
+  return { ...run, prefix, models };
+}
+
+describe("user-data boot (bash + aws CLI against moto)", () => {
+  it("downloads and verifies binary and weights, then runs synkti --project-name P --model M", async () => {
+    await readyProject(h, "it-boot");
+    const run = boot("it-boot", "ok");
+    expect(run.stderr).toContain("binary verified");
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe("synkti-stand-in --project-name it-boot --model tiny-model");
+    expect(statSync(path.join(run.prefix, "synkti")).mode & 0o777).toBe(0o755);
+    expect(readFileSync(path.join(run.models, "tiny-model", "weights", "part-0.safetensors"), "utf8")).toBe("0123456789");
+    expect(readdirSync(run.prefix)).toEqual(["synkti"]); // no temp file left behind
+  });
+
+  it("refuses to run a binary whose SHA-256 is not the embedded one", async () => {
+    await readyProject(h, "it-boot-bin");
+    const run = boot("it-boot-bin", "bad-binary", sha256("another build"));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/FATAL: binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/);
+    expect(run.stdout).not.toContain("synkti-stand-in");
+    expect(readdirSync(run.prefix)).toEqual([]);
+  });
+
+  it("refuses to serve weights that do not match the manifest", async () => {
+    await readyProject(h, "it-boot-weights");
+    await h.s3.send(new PutObjectCommand({ Bucket: "it-boot-weights-models", Key: "tiny-model/config.json", Body: '{"layers":3}\n' }));
+    const run = boot("it-boot-weights", "bad-weights");
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/FATAL: weights of tiny-model do not match manifest\.json/);
+    expect(run.stdout).not.toContain("synkti-stand-in");
+  });
+
+  it("stops when the manifest is missing (an upload that never completed)", async () => {
+    await readyProject(h, "it-boot-nomanifest", { model: "other-model" });
+    const run = boot("it-boot-nomanifest", "no-manifest");
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/manifest\.json is missing/);
+    expect(existsSync(path.join(run.prefix, "synkti"))).toBe(true); // the binary was fine; it just never ran
+    expect(run.stdout).toBe("");
+  });
+});
