@@ -1,0 +1,120 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { AwsClients } from "../../../src/aws/clients.js";
+import type { ContextReport } from "../../../src/context/types.js";
+import type { ImdsClient } from "../../../src/context/imds-client.js";
+import { systemClock } from "../../../src/core/clock.js";
+import { runPreflight } from "../../../src/preflight/engine.js";
+import { binaryChecksum, sha256File } from "../../../src/preflight/worker/binary.js";
+import { instanceRole, workerIdentity } from "../../../src/preflight/worker/identity.js";
+import { workerContext, type WorkerPreflightOptions } from "../../../src/preflight/worker/index.js";
+import { modelServerCommand, resolveExecutable } from "../../../src/preflight/worker/model-server.js";
+import { weightsPresent } from "../../../src/preflight/worker/weights.js";
+
+const workerVerdict: ContextReport = {
+  role: "worker",
+  reason: "i-0123456789abcdef0 in us-east-1a is tagged SynktiCluster=demo and SynktiRole=worker.",
+  evidence: {
+    instanceId: "i-0123456789abcdef0", region: "us-east-1", availabilityZone: "us-east-1a", instanceType: "g5.xlarge", project: "demo",
+    dmi: { status: "unavailable", signals: [], detail: "", values: {} },
+    imds: { status: "ok", endpoint: "http://127.0.0.1:1", detail: "" },
+    identity: { status: "valid", detail: "" },
+    tags: { status: "ok", detail: "" },
+  },
+};
+
+function fakeImds(paths: Record<string, string | undefined>): ImdsClient {
+  return { get: async (p: string) => paths[p] } as unknown as ImdsClient;
+}
+
+function ctx(overrides: Partial<WorkerPreflightOptions> = {}, imdsPaths: Record<string, string | undefined> = {}) {
+  const options: WorkerPreflightOptions = {
+    project: "demo", verdict: workerVerdict, model: "qwen", modelsDir: "/nonexistent", modelServerCommand: "vllm serve {model_dir}",
+    self: { execPath: process.execPath, isSingleBinary: false }, expectedSha256: undefined, envPath: "", ...overrides,
+  };
+  const imds = fakeImds({ "/latest/meta-data/local-ipv4": "127.0.0.7", "/latest/meta-data/ami-id": "ami-1", "/latest/meta-data/iam/security-credentials/": "demo-synkti-worker", ...imdsPaths });
+  return workerContext({ clients: {} as AwsClients, imds, clock: systemClock }, options);
+}
+
+const check = async <O>(req: { observe(c: any, s: AbortSignal): Promise<O>; verdict(o: O, c: any): unknown }, c: ReturnType<typeof ctx>) => req.verdict(await req.observe(c, new AbortController().signal), c);
+
+function weights(files: Record<string, number>, manifest?: Array<{ path: string; size: number }>) {
+  const root = mkdtempSync(path.join(tmpdir(), "synkti-worker-weights-"));
+  const dir = path.join(root, "qwen");
+  mkdirSync(dir, { recursive: true });
+  for (const [name, size] of Object.entries(files)) writeFileSync(path.join(dir, name), Buffer.alloc(size));
+  const listed = manifest ?? Object.entries(files).map(([p, size]) => ({ path: p, size }));
+  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ model: "qwen", createdAt: "2026-01-01T00:00:00Z", synktiVersion: "0.1.0", files: listed.map((f) => ({ ...f, sha256: "0".repeat(64) })) }));
+  return root;
+}
+
+describe("worker preflight requirements", () => {
+  it("identity: passes for a worker of this project, with where it lives", async () => {
+    expect(await check(workerIdentity, ctx())).toEqual({ status: "pass", observed: expect.stringContaining("i-0123456789abcdef0 (g5.xlarge) in us-east-1a, local-ipv4 127.0.0.7") });
+  });
+
+  it("identity: fails with the context's own fix when this is no worker of the project", async () => {
+    const verdict: ContextReport = { ...workerVerdict, role: "deployer", reason: "On EC2, but not a worker of demo.", fix: "aws ec2 create-tags --resources i-0123456789abcdef0 ..." };
+    expect(await check(workerIdentity, ctx({ verdict }))).toMatchObject({ status: "fail", fix: { command: "aws ec2 create-tags --resources i-0123456789abcdef0 ..." } });
+    expect(await check(workerIdentity, ctx({ verdict: { ...workerVerdict, evidence: { ...workerVerdict.evidence, project: "other" } } }))).toMatchObject({ status: "fail", fix: { command: "synkti context --project-name demo" } });
+  });
+
+  it.each([
+    ["demo-synkti-worker", "pass", undefined],
+    [undefined, "fail", /associate-iam-instance-profile --instance-id i-0123456789abcdef0 --iam-instance-profile Name=demo-synkti-worker --region us-east-1/],
+    ["someone-else", "fail", /replace-iam-instance-profile-association --association-id <association-id>/],
+  ])("role %s -> %s", async (role, status, fix) => {
+    const finding = (await check(instanceRole, ctx({}, { "/latest/meta-data/iam/security-credentials/": role }))) as { status: string; fix?: { command: string } };
+    expect(finding.status).toBe(status);
+    if (fix) expect(finding.fix?.command).toMatch(fix);
+  });
+
+  it("binary: skipped with the reason, pass on a match, fail with the upload command on a mismatch", async () => {
+    expect(await check(binaryChecksum, ctx())).toEqual({ status: "skipped", observed: expect.stringContaining("SYNKTI_EXPECTED_SHA256 is not set") });
+    expect(await check(binaryChecksum, ctx({ expectedSha256: "a".repeat(64) }))).toEqual({ status: "skipped", observed: expect.stringContaining("not the single binary") });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "synkti-bin-")), "synkti");
+    writeFileSync(file, "pretend binary");
+    const sha = await sha256File(file);
+    const self = { execPath: file, isSingleBinary: true };
+    expect(await check(binaryChecksum, ctx({ self, expectedSha256: sha.toUpperCase() }))).toMatchObject({ status: "pass" });
+    expect(await check(binaryChecksum, ctx({ self, expectedSha256: "b".repeat(64) }))).toMatchObject({ status: "fail", fix: { command: "synkti upload binary --project-name demo" } });
+  });
+
+  it("weights: every manifest file present with its size", async () => {
+    const ok = weights({ "model.safetensors": 1024, "config.json": 10 });
+    expect(await check(weightsPresent, ctx({ modelsDir: ok }))).toMatchObject({ status: "pass", observed: expect.stringMatching(/2 files.*SHA-256 verified by user-data/) });
+    const short = weights({ "model.safetensors": 1000 }, [{ path: "model.safetensors", size: 1024 }, { path: "tokenizer.json", size: 5 }, { path: "../escape", size: 1 }]);
+    const finding = (await check(weightsPresent, ctx({ modelsDir: short }))) as { status: string; observed: string; fix: { command: string; needs: string[] } };
+    expect(finding.status).toBe("fail");
+    expect(finding.observed).toMatch(/missing \.\.\/escape; missing tokenizer\.json; wrong size model\.safetensors \(1000 bytes, manifest says 1024\)/);
+    expect(finding.fix).toEqual({ command: "synkti upload model --project-name demo --model qwen --from <weights-dir>", needs: ["weights-dir"] });
+  });
+
+  it("weights: no manifest, or no model at all", async () => {
+    expect(await check(weightsPresent, ctx({ modelsDir: mkdtempSync(path.join(tmpdir(), "synkti-empty-")) }))).toMatchObject({ status: "fail", observed: expect.stringContaining("has no manifest.json") });
+    expect(await check(weightsPresent, ctx({ model: undefined }))).toMatchObject({ status: "fail", fix: { command: "synkti --project-name demo --model <model>", needs: ["model"] } });
+  });
+
+  it("model server command: its executable on PATH or as an absolute path", async () => {
+    const bin = mkdtempSync(path.join(tmpdir(), "synkti-path-"));
+    writeFileSync(path.join(bin, "vllm"), "#!/bin/sh\n");
+    chmodSync(path.join(bin, "vllm"), 0o755);
+    writeFileSync(path.join(bin, "notexec"), "");
+    expect(resolveExecutable("vllm", `/nonexistent:${bin}`)).toBe(path.join(bin, "vllm"));
+    expect(await check(modelServerCommand, ctx({ envPath: bin }))).toMatchObject({ status: "pass", observed: `vllm is ${path.join(bin, "vllm")}` });
+    expect(await check(modelServerCommand, ctx({ envPath: "/nonexistent" }))).toMatchObject({ status: "fail", observed: expect.stringContaining("vllm is not on PATH"), fix: { needs: ["command"] } });
+    expect(await check(modelServerCommand, ctx({ modelServerCommand: `${process.execPath} serve {model_dir}` }))).toMatchObject({ status: "pass" });
+    expect(await check(modelServerCommand, ctx({ modelServerCommand: `${bin}/notexec serve` }))).toMatchObject({ status: "fail", observed: expect.stringContaining("is not an executable file") });
+    expect(await check(modelServerCommand, ctx({ modelServerCommand: "vllm serve {model}" }))).toMatchObject({ status: "fail", observed: expect.stringContaining("{model}") });
+  });
+
+  it("the whole preflight is UNSAFE when one thing is missing, and blocks the permission check on a bad identity", async () => {
+    const verdict: ContextReport = { ...workerVerdict, role: "deployer", reason: "Not an EC2 instance." };
+    const c = ctx({ verdict });
+    const report = await runPreflight([workerIdentity, instanceRole, { ...modelServerCommand }, { id: "permission-replace", title: "t", dependsOn: ["worker-identity"], observe: async () => 1, verdict: () => ({ status: "pass" as const, observed: "" }) }], c, { clock: systemClock });
+    expect(report.verdict).toBe("UNSAFE");
+    expect(report.requirements.find((r) => r.id === "permission-replace")).toMatchObject({ status: "blocked", blockedBy: ["worker-identity"] });
+  });
+});
