@@ -1,0 +1,138 @@
+import type { Ec2Peers, PeerInstance } from "../../aws/ec2-peers.js";
+import { classifyAwsError } from "../../aws/errors.js";
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/log.js";
+import type { PeerStatus } from "../status/status-document.js";
+import { memberSelector } from "../tags.js";
+import { DEFAULT_DISCOVERY_BUDGET, firstPhaseMs, jittered, listingIntervalMs, throttledIntervalMs, type DiscoveryBudget } from "./budget.js";
+import { Membership } from "./membership.js";
+
+export interface DiscoveryDeps {
+  ec2: Pick<Ec2Peers, "listRunning">;
+  clock: Clock;
+  log: Logger;
+  /** Uniform in [0, 1): Math.random in production, seeded in tests and benches. */
+  random: () => number;
+  /** GET a peer's /status; rejects when the peer does not answer in time. */
+  askPeer: (endpoint: string, signal: AbortSignal) => Promise<PeerStatus>;
+}
+
+export interface DiscoveryOptions {
+  project: string;
+  self: string;
+  budget: DiscoveryBudget;
+  /** How often a round of peer asks runs. */
+  peerRoundMs: number;
+  /** Peers asked per round: bounds each member's outgoing (and, on average, incoming) asks. */
+  fanout: number;
+}
+
+export const DEFAULT_DISCOVERY_OPTIONS = { budget: DEFAULT_DISCOVERY_BUDGET, peerRoundMs: 5000, fanout: 8 };
+
+export interface DiscoveryStats {
+  listings: number;
+  describeCalls: number;
+  lastListingAt: number | null;
+  nextListingAt: number | null;
+}
+
+/**
+ * Peer discovery within the budget of budget.ts: list on joining, then every T_i (first at a random
+ * phase), and in between ask a few peers' /status each round. Errors never stop it: a failed
+ * listing waits for its next turn (a throttled one doubles the wait), a peer that does not answer
+ * is marked unreachable.
+ */
+export class Discovery {
+  readonly membership: Membership;
+  readonly stats: DiscoveryStats = { listings: 0, describeCalls: 0, lastListingAt: null, nextListingAt: null };
+  private callsPerListing = 1;
+  private throttles = 0;
+  private joined = false;
+
+  constructor(
+    private readonly deps: DiscoveryDeps,
+    private readonly options: DiscoveryOptions,
+  ) {
+    this.membership = new Membership(options.self);
+  }
+
+  /** Starts from a listing someone else made (a bench's steady state); the next own one is at a random phase. */
+  seed(instances: readonly PeerInstance[], at: number): void {
+    this.membership.applyListing(instances, at);
+    this.joined = true;
+  }
+
+  /** One own listing; false when it failed. */
+  async listOnce(signal?: AbortSignal): Promise<boolean> {
+    try {
+      const listing = await this.deps.ec2.listRunning(memberSelector(this.options.project), signal);
+      const at = this.deps.clock.now();
+      this.membership.applyListing(listing.instances, at);
+      Object.assign(this.stats, { listings: this.stats.listings + 1, describeCalls: this.stats.describeCalls + listing.calls, lastListingAt: at });
+      this.callsPerListing = listing.calls;
+      this.throttles = 0;
+      this.deps.log.debug({ members: this.membership.size(), calls: listing.calls }, "listed the cluster");
+      return true;
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (classifyAwsError(error) === "throttled") this.throttles += 1;
+      this.deps.log.warn({ error: error instanceof Error ? error.message : String(error), throttles: this.throttles }, "listing the cluster failed; next try at the next turn");
+      return false;
+    }
+  }
+
+  /** The listing loop; returns when `signal` aborts. */
+  async runListings(signal: AbortSignal): Promise<void> {
+    const { clock, random } = this.deps;
+    let first = true;
+    if (!this.joined) this.joined = await this.listOnce(signal).catch(() => false);
+    while (!signal.aborted) {
+      const base = listingIntervalMs(this.membership.size(), this.callsPerListing, this.options.budget);
+      const interval = throttledIntervalMs(base, this.throttles, this.options.budget);
+      // Before a successful join there is no N: retry at the floor, not at a random phase of nothing.
+      const wait = !this.joined ? this.options.budget.minIntervalMs : first ? firstPhaseMs(interval, random) : jittered(interval, random, this.options.budget);
+      this.stats.nextListingAt = clock.now() + wait;
+      try {
+        await clock.sleep(wait, signal);
+      } catch {
+        return;
+      }
+      const ok = await this.listOnce(signal).catch(() => false);
+      if (!this.joined) this.joined = ok;
+      else first = false;
+    }
+  }
+
+  /** One round of asks; peers are asked concurrently, each under the caller's own timeout. */
+  async askRound(signal?: AbortSignal): Promise<void> {
+    const targets = this.membership.toAsk(this.options.fanout);
+    await Promise.all(
+      targets.map(async ({ instanceId, endpoint }) => {
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(signal?.reason);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        try {
+          const status = await this.deps.askPeer(endpoint, controller.signal);
+          this.membership.applyPeerStatus(status, this.deps.clock.now());
+        } catch (error) {
+          if (signal?.aborted) return;
+          this.deps.log.debug({ peer: instanceId, endpoint, error: error instanceof Error ? error.message : String(error) }, "peer did not answer");
+          this.membership.applyAskFailure(instanceId, this.deps.clock.now());
+        } finally {
+          signal?.removeEventListener("abort", onAbort);
+        }
+      }),
+    );
+  }
+
+  async runPeerRounds(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.askRound(signal);
+      try {
+        await this.deps.clock.sleep(this.options.peerRoundMs, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+}

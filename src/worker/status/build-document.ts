@@ -1,0 +1,45 @@
+import { versionInfo } from "../../core/version.js";
+import type { InstanceFacts } from "../../preflight/worker/context.js";
+import type { DiscoveryStats } from "../discovery/discovery.js";
+import type { InterruptionSnapshot } from "../interruption/watcher.js";
+import type { ModelServerStatus } from "../model-server/supervisor.js";
+import type { PeerEntry, StatusDocument } from "./status-document.js";
+
+export interface StatusParts {
+  project: string;
+  facts: InstanceFacts;
+  endpoint: string;
+  modelServer: ModelServerStatus;
+  inFlight: number | undefined;
+  peers: PeerEntry[];
+  clusterSize: number;
+  stats: DiscoveryStats;
+  interruption: InterruptionSnapshot;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Pure: the agent's parts -> the /status document (shape in status-document.ts and the README). */
+export function buildStatusDocument(parts: StatusParts): StatusDocument {
+  return {
+    role: "worker",
+    project: parts.project,
+    instanceId: parts.facts.instanceId,
+    availabilityZone: parts.facts.availabilityZone,
+    instanceType: parts.facts.instanceType,
+    endpoint: parts.endpoint,
+    modelServer: parts.modelServer,
+    inFlight: parts.inFlight ?? null,
+    peers: parts.peers,
+    interruption: parts.interruption,
+    // The failover state machine is the next issue; until then a worker never leaves "idle".
+    failover: { phase: "idle" },
+    discovery: {
+      clusterSize: parts.clusterSize,
+      describeCalls: parts.stats.describeCalls,
+      lastListingAt: iso(parts.stats.lastListingAt),
+      nextListingAt: iso(parts.stats.nextListingAt),
+    },
+    version: versionInfo().version,
+  };
+}

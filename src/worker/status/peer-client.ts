@@ -1,0 +1,27 @@
+import { httpGet } from "../http-get.js";
+import { PeerStatusSchema, type PeerStatus } from "./status-document.js";
+
+export const STATUS_PATH = "/status";
+export const HEALTHZ_PATH = "/healthz";
+
+/** `<ipv4>:<port>` as a worker publishes it; anything else in the tag is not dialled. */
+const ENDPOINT = /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;
+
+/**
+ * Asks a peer for its status (DESIGN: to know a peer's health, ask the peer). A short timeout: a
+ * peer that cannot answer within a second is, for a caller choosing where to send work, not healthy.
+ */
+export async function askPeerStatus(endpoint: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<PeerStatus> {
+  if (!ENDPOINT.test(endpoint)) throw new Error(`not a worker endpoint: '${endpoint}'`);
+  const answer = await httpGet(`http://${endpoint}${STATUS_PATH}`, options);
+  if (answer.status !== 200) throw new Error(`${endpoint}${STATUS_PATH} answered HTTP ${answer.status}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    throw new Error(`${endpoint}${STATUS_PATH} answered something that is not JSON`);
+  }
+  const parsed = PeerStatusSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${endpoint}${STATUS_PATH} is not a synkti worker status: ${parsed.error.issues[0]?.message ?? "bad shape"}`);
+  return parsed.data;
+}
