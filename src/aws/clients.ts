@@ -28,6 +28,15 @@ export interface AwsClients {
   serviceQuotas(): Promise<ServiceQuotasClient>;
 }
 
+/**
+ * True when S3 is reached over plain HTTP, which only an emulator offers (AWS's endpoints are
+ * HTTPS): aws:SecureTransport is then false for every request synkti makes.
+ */
+export function s3EndpointIsPlainHttp(env: NodeJS.ProcessEnv = process.env): boolean {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return endpoint !== undefined && endpoint.toLowerCase().startsWith("http://");
+}
+
 export function resolveRegion(explicit?: string): string | undefined {
   return explicit ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined;
 }

@@ -1,3 +1,4 @@
+import { s3EndpointIsPlainHttp } from "../aws/clients.js";
 import { callerIdentity } from "../aws/identity.js";
 import { SynktiError } from "../core/errors.js";
 import { doing, type ObserveDeps } from "./deps.js";
@@ -12,7 +13,7 @@ export async function accountContext(deps: ObserveDeps, signal?: AbortSignal): P
   const region = await effectiveRegion(deps);
   const identity = await doing("asking AWS STS who the credentials belong to", () => callerIdentity(deps.clients, signal));
   const partition = identity.arn.split(":")[1] || "aws";
-  return { accountId: identity.account, partition, region };
+  return { accountId: identity.account, partition, region, plainHttpS3: s3EndpointIsPlainHttp() };
 }
 
 /** The flag or AWS_REGION, else what the SDK resolves (e.g. the profile's region). */

@@ -48,7 +48,7 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep): Promi
         else if (c.op === "put-encryption") await retry(() => s3.putDefaultEncryption(clients, b.name, b.encryption));
         else if (c.op === "put-lifecycle") await retry(() => s3.putLifecycleRules(clients, b.name, b.lifecycleRules));
         else if (c.op === "put-tags") await retry(() => s3.putBucketTags(clients, b.name, c.tags));
-        else await retry(() => s3.putBucketPolicy(clients, b.name, b.policy));
+        else if (b.policy) await retry(() => s3.putBucketPolicy(clients, b.name, b.policy!));
       }
       return;
     }

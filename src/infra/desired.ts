@@ -37,7 +37,11 @@ export interface DesiredInfra {
     region: string;
     publicAccessBlock: PublicAccessBlock;
     encryption: string;
-    policy: PolicyDocument;
+    /**
+     * The TLS-only policy; undefined when S3 is plain HTTP (an emulator): every request would then
+     * be insecure transport and the policy would deny synkti its own bucket, as AWS would.
+     */
+    policy: PolicyDocument | undefined;
     lifecycleRules: LifecycleRuleSpec[];
     tags: Record<string, string>;
   };
@@ -68,7 +72,7 @@ export function desiredInfra(names: ProjectNames, account: AccountContext): Desi
       region: account.region,
       publicAccessBlock: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true },
       encryption: BUCKET_ENCRYPTION,
-      policy: bucketPolicy(vars),
+      policy: account.plainHttpS3 ? undefined : bucketPolicy(vars),
       lifecycleRules: lifecycleRules(names),
       tags,
     },

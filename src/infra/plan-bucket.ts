@@ -26,7 +26,7 @@ export function planBucket(want: DesiredInfra["bucket"], seen: BucketObservation
       { op: "put-encryption", reason },
       { op: "put-lifecycle", reason },
       { op: "put-tags", tags: want.tags, reason },
-      { op: "put-policy", reason },
+      ...(want.policy ? [{ op: "put-policy" as const, reason }] : []),
     ]);
   }
   const changes: BucketChange[] = [];
@@ -44,7 +44,9 @@ export function planBucket(want: DesiredInfra["bucket"], seen: BucketObservation
   if (Object.keys(tags).length > 0) {
     changes.push({ op: "put-tags", tags: { ...seen.tags, ...want.tags }, reason: `tag ${describeTags(tags)} missing` });
   }
-  if (seen.policy === undefined) changes.push({ op: "put-policy", reason: "bucket policy (TLS only) is missing" });
+  if (want.policy === undefined) {
+    // Plain-HTTP endpoint: no TLS-only policy to enforce (see DesiredInfra); leave whatever is there.
+  } else if (seen.policy === undefined) changes.push({ op: "put-policy", reason: "bucket policy (TLS only) is missing" });
   else if (!samePolicy(seen.policy, want.policy)) {
     changes.push({ op: "put-policy", reason: `bucket policy differs (${differingStatements(want.policy, seen.policy).join(", ")})` });
   }

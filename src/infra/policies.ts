@@ -54,6 +54,8 @@ export interface AccountContext {
   accountId: string;
   partition: string;
   region: string;
+  /** S3 over plain HTTP (an emulator): a TLS-only bucket policy would lock synkti out of its bucket. */
+  plainHttpS3?: boolean;
 }
 
 /** The placeholders the templates may use; terraform's templatefile() gets the same keys. */

@@ -79,7 +79,7 @@ export const bucket: Requirement<DeployerContext, BucketObservation> = {
   },
 };
 
-export const bucketHardening = infraRequirement(
+const bucketSettings = infraRequirement(
   "bucket-hardening",
   "bucket hardened (no public access, encryption, TLS only, lifecycle)",
   "bucket",
@@ -87,6 +87,16 @@ export const bucketHardening = infraRequirement(
   (want, seen) => planBucket(want.bucket, seen),
   ["bucket"],
 );
+
+/** As infra up makes it; over a plain-HTTP endpoint (an emulator) the TLS-only policy cannot apply: say so. */
+export const bucketHardening: typeof bucketSettings = {
+  ...bucketSettings,
+  verdict(obs, ctx) {
+    const finding = bucketSettings.verdict(obs, ctx);
+    if (finding.status !== "pass" || obs.want.bucket.policy) return finding;
+    return { status: "warn", observed: `${finding.observed}, except the TLS-only policy: the S3 endpoint is plain HTTP` };
+  },
+};
 export const role = infraRequirement("role", "worker IAM role", "role", (ctx, s) => observeRole(ctx, ctx.names, s), (w, seen) =>
   planRole(w.role, seen),
 );

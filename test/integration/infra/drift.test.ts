@@ -62,7 +62,7 @@ describe("drift", () => {
     const status = await infraStatus(h.deps(), names);
     expect(status.ok).toBe(false);
     const detail = Object.fromEntries(status.resources.map((r) => [r.kind, `${r.state}: ${r.detail}`]));
-    expect(detail.bucket).toMatch(/^drifted: .*BlockPublicAcls, BlockPublicPolicy off.*aws:kms, want AES256.*bucket policy \(TLS only\) is missing/);
+    expect(detail.bucket).toMatch(/^drifted: .*BlockPublicAcls, BlockPublicPolicy off.*aws:kms, want AES256/);
     expect(detail.role).toBe(`drifted: tag SynktiCluster=${names.project} missing`);
     expect(detail["role-policy"]).toMatch(/^drifted: worker policy differs/);
     expect(detail["instance-profile"]).toBe(`drifted: role ${names.role} is not in the profile`);

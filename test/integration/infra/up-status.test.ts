@@ -34,8 +34,9 @@ describe("infra up against moto", () => {
     expect(Object.values(block.PublicAccessBlockConfiguration ?? {})).toEqual([true, true, true, true]);
     const sse = await h.s3.send(new GetBucketEncryptionCommand({ Bucket: names.bucket }));
     expect(sse.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe("AES256");
-    const policy = JSON.parse((await h.s3.send(new GetBucketPolicyCommand({ Bucket: names.bucket }))).Policy ?? "{}");
-    expect(policy.Statement[0].Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    // moto is reached over plain HTTP: the TLS-only policy would deny synkti its own bucket (as AWS
+    // would), so it is left out there; test/unit/infra covers the policy on HTTPS endpoints.
+    await expect(h.s3.send(new GetBucketPolicyCommand({ Bucket: names.bucket }))).rejects.toMatchObject({ name: "NoSuchBucketPolicy" });
     const lifecycle = await h.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: names.bucket }));
     expect(lifecycle.Rules?.map((r) => [r.ID, r.Filter?.Prefix, r.Expiration?.Days, r.AbortIncompleteMultipartUpload?.DaysAfterInitiation])).toEqual([
       ["expire-checkpoints", "checkpoints/", 7, undefined],

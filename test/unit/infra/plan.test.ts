@@ -147,3 +147,21 @@ describe("planInfra (pure)", () => {
     ]);
   });
 });
+
+describe("TLS-only bucket policy on a plain-HTTP S3 endpoint (an emulator)", () => {
+  const account = { accountId: "123456789012", partition: "aws", region: "us-east-1" };
+  const overHttp = desiredInfra(projectNames("acme"), { ...account, plainHttpS3: true });
+
+  it("is left out, since every request would be insecure transport and be denied", () => {
+    expect(overHttp.bucket.policy).toBeUndefined();
+    expect(want.bucket.policy?.Statement[0]?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+  });
+
+  it("is neither created with a new bucket nor reported missing on an existing one", () => {
+    const created = planInfra(overHttp, { ...asDesired(want), bucket: { state: "missing" } });
+    expect(created.bucket.changes.map((c) => c.op)).not.toContain("put-policy");
+    const present = asDesired(want);
+    if (present.bucket.state === "present") present.bucket.policy = undefined;
+    expect(planInfra(overHttp, present).bucket.action).toBe("unchanged");
+  });
+});
