@@ -1,12 +1,18 @@
 import { createAwsClients, resolveRegion } from "../aws/clients.js";
 import { systemClock } from "../core/clock.js";
+import { SynktiError } from "../core/errors.js";
+import { createLogger } from "../core/log.js";
 import { versionInfo } from "../core/version.js";
 import { runDeployerPreflight, type DeployerPreflightOptions } from "../preflight/deployer/index.js";
+import { requirementsFor, type DeployerOperation } from "../preflight/deployer/operations.js";
+import { renderReport } from "../preflight/report.js";
+import { printResult, type OutputFormat } from "./output.js";
 
 /** The one place that builds a deployer's collaborators from CLI options. */
-export function deployerDeps(options: { region?: string }) {
+export function deployerDeps(options: { region?: string; debug?: boolean }) {
   const region = resolveRegion(options.region);
-  return { clients: createAwsClients({ region, role: "deployer" }), clock: systemClock, region };
+  const log = createLogger(options.debug ? { level: "debug" } : {});
+  return { clients: createAwsClients({ region, role: "deployer" }), clock: systemClock, log, region };
 }
 
 /** This executable, when it is the built single binary (not a `tsx` development run). */
@@ -27,6 +33,7 @@ export async function runDeployerPreflightForCli(options: {
   workers?: number;
   ami?: string;
   deep?: boolean;
+  operation?: DeployerOperation;
 }) {
   const deps = deployerDeps(options);
   const preflightOptions: DeployerPreflightOptions = {
@@ -39,7 +46,25 @@ export async function runDeployerPreflightForCli(options: {
     deep: options.deep,
     localBinary: await selfBinary(),
   };
-  const report = await runDeployerPreflight(deps, preflightOptions);
+  const report = await runDeployerPreflight(deps, preflightOptions, requirementsFor(options.operation ?? "launch"));
   const heading = `preflight ${options.project}${deps.region ? ` (${deps.region})` : ""}`;
   return { report, heading };
+}
+
+/**
+ * Every operation that changes something runs the preflight for its own needs first and, when not
+ * SAFE, prints the report (with the fixes) as its result and refuses: exit 1, or 3 when it could
+ * not observe.
+ */
+export async function requireSafe(
+  operation: DeployerOperation,
+  options: { project: string; region?: string; output: OutputFormat },
+): Promise<void> {
+  const { report, heading } = await runDeployerPreflightForCli({ ...options, operation });
+  if (report.verdict === "SAFE") return;
+  printResult(options.output, { verdict: report.verdict, requirements: report.requirements }, () =>
+    renderReport(report, `${heading}, before ${operation}`),
+  );
+  const kind = report.verdict === "UNSAFE" ? "unsafe" : "unobservable";
+  throw new SynktiError(`preflight: ${report.verdict}`, { code: report.verdict.toLowerCase(), kind, silent: true });
 }

@@ -18,14 +18,13 @@ type InfraOptions = {
 };
 
 async function dependencies(options: InfraOptions) {
-  const [{ createAwsClients }, { createLogger }, { systemClock }] = await Promise.all([
-    import("../../aws/clients.js"),
-    import("../../core/log.js"),
-    import("../../core/clock.js"),
-  ]);
-  const log = createLogger(options.debug ? { level: "debug" } : {});
-  const clients = createAwsClients({ role: "deployer", ...(options.region ? { region: options.region } : {}) });
-  return { clients, log, clock: systemClock };
+  return (await import("../deployer-deps.js")).deployerDeps(options);
+}
+
+/** Changing the permanent resources needs a region and valid credentials: preflight says so first. */
+async function requireSafe(options: InfraOptions) {
+  const { requireSafe } = await import("../deployer-deps.js");
+  await requireSafe("infra", { project: options.projectName, region: options.region, output: commonOptions(options).output });
 }
 
 /** A fix carries the operator's own flags, so it can be pasted as is. */
@@ -94,6 +93,7 @@ export function registerInfra(program: Command): void {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
       const { infraUp } = await import("../../infra/index.js");
+      if (!options.dryRun) await requireSafe(options);
       const result = await infraUp(await dependencies(options), names, { dryRun: options.dryRun });
       printResult(common.output, result, () => renderUp(result, options));
     });
@@ -114,6 +114,7 @@ export function registerInfra(program: Command): void {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
       const { infraDestroy } = await import("../../infra/index.js");
+      if (options.yes) await requireSafe(options);
       const result = await infraDestroy(await dependencies(options), names, { confirmed: options.yes });
       const pending = result.resources.some((r) => r.action === "delete");
       const fix = result.instances.length > 0 ? command(options, "down") : pending ? `${command(options, "infra destroy")} --yes` : null;

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
-import { printResult } from "../output.js";
+import { printResult, type OutputFormat } from "../output.js";
 import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
 
 /**
@@ -16,14 +16,11 @@ function parseConcurrency(value: string): number {
   return n;
 }
 
-async function dependencies(options: { region?: string; debug?: boolean }) {
-  const [{ createAwsClients }, { createLogger }, { systemClock }] = await Promise.all([
-    import("../../aws/clients.js"),
-    import("../../core/log.js"),
-    import("../../core/clock.js"),
-  ]);
-  const log = createLogger(options.debug ? { level: "debug" } : {});
-  return { clients: createAwsClients({ role: "deployer", ...(options.region ? { region: options.region } : {}) }), log, clock: systemClock };
+/** Collaborators, after the preflight for an upload (region, credentials, bucket) says SAFE. */
+async function dependencies(options: { project: string; region?: string; debug?: boolean; output: OutputFormat }) {
+  const { deployerDeps, requireSafe } = await import("../deployer-deps.js");
+  await requireSafe("upload", options);
+  return deployerDeps(options);
 }
 
 /**
@@ -64,7 +61,7 @@ export function registerUpload(program: Command): void {
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
-      const deps = await dependencies({ region: options.region, debug: common.debug });
+      const deps = await dependencies({ project: names.project, region: options.region, ...common });
       const { uploadBinary, createProgressBar } = await import("../../deployer/upload/index.js");
       const result = await interruptible(deps.log, (signal) =>
         uploadBinary(deps, {
@@ -95,7 +92,7 @@ export function registerUpload(program: Command): void {
       const { uploadModel, createProgressBar, validateModelName } = await import("../../deployer/upload/index.js");
       // Exit 2 before building any AWS client.
       validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
-      const deps = await dependencies({ region: options.region, debug: common.debug });
+      const deps = await dependencies({ project: names.project, region: options.region, ...common });
       const result = await interruptible(deps.log, (signal) =>
         uploadModel(deps, {
           names,
