@@ -1,4 +1,5 @@
 import { dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
+import { awsErrorName } from "../../aws/errors.js";
 import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
 import type { Requirement } from "../types.js";
 import type { WorkerContext } from "./context.js";
@@ -30,7 +31,15 @@ export const replacementPermission: Requirement<WorkerContext, Observation> = {
           TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: TAG_CLUSTER, Value: ctx.names.project }, { Key: TAG_ROLE, Value: ROLE_WORKER }] }],
         },
         signal,
-      ),
+      ).catch((error: unknown) => {
+        // AWS: InvalidParameterValue "Invalid IAM Instance Profile name"; moto: NoSuchEntity.
+        const name = awsErrorName(error);
+        const message = error instanceof Error ? error.message : String(error);
+        if (name === "NoSuchEntity" || (name === "InvalidParameterValue" && /instance profile/i.test(message))) {
+          return { allowed: false as const, reason: `instance profile ${ctx.names.instanceProfile} does not exist (${message})` };
+        }
+        throw error;
+      }),
       dryRunDescribeInstances(ctx.clients, signal),
     ]);
     return { runInstances, describeInstances };
