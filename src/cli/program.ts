@@ -10,6 +10,7 @@ import { registerDown } from "./commands/down.js";
 import { registerLeaks } from "./commands/leaks.js";
 import { registerUpload } from "./commands/upload.js";
 import { registerInfra } from "./commands/infra.js";
+import { registerAgent } from "./commands/worker.js";
 
 /**
  * The commander tree. Each command lives in its own file under commands/ and loads the capability
@@ -64,4 +65,5 @@ export function registerCommands(program: Command): void {
   registerLeaks(program);
   registerUpload(program);
   registerInfra(program);
+  registerAgent(program);
 }

@@ -1,0 +1,12 @@
+// The worker agent's public face: run it, configure it, and the pieces tests and benches drive.
+export { runWorker, type WorkerDeps, type WorkerOutcome, type WorkerRun } from "./run-worker.js";
+export { workerOptionsFromEnv, type WorkerFlags, type WorkerOptions } from "./options.js";
+export { Discovery, DEFAULT_DISCOVERY_OPTIONS, type DiscoveryDeps, type DiscoveryOptions } from "./discovery/discovery.js";
+export { DEFAULT_DISCOVERY_BUDGET, listingIntervalMs, clusterCallRate, type DiscoveryBudget } from "./discovery/budget.js";
+export { InterruptionWatcher, type InterruptionSnapshot } from "./interruption/watcher.js";
+export type { InterruptionEvent } from "./interruption/monitors.js";
+export { ModelServerSupervisor, type ModelServerState, type ModelServerStatus } from "./model-server/supervisor.js";
+export { DEFAULT_MODEL_SERVER_COMMAND, modelServerArgv } from "./model-server/command-template.js";
+export type { StatusDocument, PeerEntry } from "./status/status-document.js";
+export { STATUS_PATH, HEALTHZ_PATH, askPeerStatus } from "./status/peer-client.js";
+export { TAG_ENDPOINT } from "./tags.js";

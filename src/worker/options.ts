@@ -1,0 +1,80 @@
+import { usageError } from "../core/errors.js";
+import { MODEL_SERVER_PORT, STATUS_PORT } from "../infra/ports.js";
+import { DEFAULT_DISCOVERY_OPTIONS } from "./discovery/discovery.js";
+import type { DiscoveryBudget } from "./discovery/budget.js";
+import { DEFAULT_WATCHER_OPTIONS } from "./interruption/watcher.js";
+import { DEFAULT_MODEL_SERVER_COMMAND } from "./model-server/command-template.js";
+import { DEFAULT_SUPERVISOR_CONFIG, type SupervisorConfig } from "./model-server/supervisor.js";
+
+/** Everything the agent is told; `workerOptionsFromEnv` fills it from flags and the environment. */
+export interface WorkerOptions {
+  project: string;
+  model: string | undefined;
+  /** Template with {model_dir}, {host}, {port}. */
+  modelServerCommand: string;
+  modelsDir: string;
+  /** Where the model server listens; default the instance's local-ipv4 (see README: bind address). */
+  modelServerHost: string | undefined;
+  modelServerPort: number;
+  /** 0 picks a free port (tests); the published endpoint carries the real one. */
+  statusPort: number;
+  expectedSha256: string | undefined;
+  /** Never terminate this instance: prove the permission with DryRun instead (tests, rehearsals). */
+  dryRun: boolean;
+  /** Environment of the model server process. */
+  env: NodeJS.ProcessEnv;
+  supervisor: Omit<SupervisorConfig, "argv" | "env">;
+  discovery: { budget: DiscoveryBudget; peerRoundMs: number; fanout: number; askTimeoutMs: number };
+  interruption: { intervalMs: number; timeoutMs: number };
+  /** After giving up, keep answering /status this long (peers and `synkti status` can read why). */
+  failedLingerMs: number;
+  /** Publishing the endpoint tag is retried this often until it works. */
+  tagRetryMs: number;
+}
+
+export interface WorkerFlags {
+  project: string;
+  model?: string;
+  modelServerCommand?: string;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw usageError("invalid-port", `${name}='${raw}' is not a TCP port (0-65535).`, `unset ${name}`);
+  return value;
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallbackMs;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw usageError("invalid-duration", `${name}='${raw}' is not a positive number of seconds.`, `unset ${name}`);
+  return Math.round(value * 1000);
+}
+
+/**
+ * Flags win over the environment; the environment over defaults. User-data sets SYNKTI_MODELS_DIR and
+ * SYNKTI_EXPECTED_SHA256; the local cloud adds the SYNKTI_*_PORT overrides and the stand-in command.
+ */
+export function workerOptionsFromEnv(flags: WorkerFlags, env: NodeJS.ProcessEnv): WorkerOptions {
+  const flag = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+  return {
+    project: flags.project,
+    model: flag(flags.model),
+    modelServerCommand: flag(flags.modelServerCommand) ?? flag(env.SYNKTI_MODEL_SERVER_COMMAND) ?? DEFAULT_MODEL_SERVER_COMMAND,
+    modelsDir: flag(env.SYNKTI_MODELS_DIR) ?? "/models",
+    modelServerHost: flag(env.SYNKTI_MODEL_SERVER_HOST),
+    modelServerPort: port(env, "SYNKTI_MODEL_SERVER_PORT", MODEL_SERVER_PORT),
+    statusPort: port(env, "SYNKTI_STATUS_PORT", STATUS_PORT),
+    expectedSha256: flag(env.SYNKTI_EXPECTED_SHA256),
+    dryRun: ["1", "true", "yes"].includes((env.SYNKTI_WORKER_DRY_RUN ?? "").trim().toLowerCase()),
+    env,
+    supervisor: { ...DEFAULT_SUPERVISOR_CONFIG, readyTimeoutMs: seconds(env, "SYNKTI_READY_TIMEOUT_SECONDS", DEFAULT_SUPERVISOR_CONFIG.readyTimeoutMs) },
+    discovery: { ...DEFAULT_DISCOVERY_OPTIONS, askTimeoutMs: 1000 },
+    interruption: { ...DEFAULT_WATCHER_OPTIONS },
+    failedLingerMs: 60_000,
+    tagRetryMs: 30_000,
+  };
+}

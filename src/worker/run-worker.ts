@@ -1,0 +1,138 @@
+import path from "node:path";
+import type { AwsClients } from "../aws/clients.js";
+import { createEc2Peers, type Ec2Peers, type TerminateSelfOutcome } from "../aws/ec2-peers.js";
+import type { ContextReport } from "../context/types.js";
+import type { ImdsClient } from "../context/imds-client.js";
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/log.js";
+import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/index.js";
+import type { PreflightReport } from "../preflight/types.js";
+import { Discovery } from "./discovery/discovery.js";
+import { InterruptionWatcher } from "./interruption/watcher.js";
+import { rebalanceMonitor, spotInterruptionMonitor, type InterruptionEvent } from "./interruption/monitors.js";
+import { modelServerArgv } from "./model-server/command-template.js";
+import type { Killer, Spawner } from "./model-server/process-group.js";
+import { httpProbes } from "./model-server/probes.js";
+import { ModelServerSupervisor } from "./model-server/supervisor.js";
+import type { WorkerOptions } from "./options.js";
+import { askPeerStatus } from "./status/peer-client.js";
+import { startStatusServer, type StatusServer } from "./status/status-server.js";
+import { buildStatusDocument } from "./status/build-document.js";
+import { publishEndpoint } from "./publish-endpoint.js";
+
+/** The agent's collaborators, built in one place (src/cli/commands/worker.ts) or by a test. */
+export interface WorkerDeps {
+  clients: AwsClients;
+  /** Default: createEc2Peers(clients). */
+  ec2?: Ec2Peers;
+  imds: ImdsClient;
+  clock: Clock;
+  log: Logger;
+  spawn: Spawner;
+  kill?: Killer;
+  random?: () => number;
+  /** This executable, for the checksum requirement. */
+  self: { execPath: string; isSingleBinary: boolean };
+  /** PATH the model server command is resolved on. */
+  envPath: string;
+}
+
+export interface WorkerRun {
+  verdict: ContextReport;
+  signal?: AbortSignal;
+  /** The failover's hook (next issue); the default only logs. Runs in the background. */
+  onNotice?: (event: InterruptionEvent) => void | Promise<void>;
+  /** Called once everything runs, with where the status endpoint listens. */
+  onStarted?: (started: { endpoint: string; facts: InstanceFacts }) => void;
+}
+
+export type WorkerOutcome =
+  | { kind: "unsafe" | "unknown"; report: PreflightReport }
+  | { kind: "stopped" }
+  | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string } };
+
+/**
+ * The worker agent: preflight (refuse to start when UNSAFE), then the status endpoint, the endpoint
+ * tag, the model server under supervision, peer discovery and the interruption watcher, until
+ * `signal` aborts (outcome "stopped", everything stopped gracefully) or the model server cannot be
+ * kept alive (outcome "gave-up": the instance terminates itself; a fresh one is the better bet).
+ */
+export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: WorkerRun): Promise<WorkerOutcome> {
+  const { clock, log } = deps;
+  const ec2 = deps.ec2 ?? createEc2Peers(deps.clients);
+  const { report, context } = await runWorkerPreflight(
+    { clients: deps.clients, imds: deps.imds, clock, ...(run.signal ? { signal: run.signal } : {}) },
+    { ...options, verdict: run.verdict, self: deps.self, envPath: deps.envPath },
+  );
+  if (report.verdict !== "SAFE") {
+    log.error({ verdict: report.verdict, requirements: report.requirements.filter((r) => r.status !== "pass" && r.status !== "skipped") }, "worker preflight: not starting");
+    return { kind: report.verdict === "UNSAFE" ? "unsafe" : "unknown", report };
+  }
+  log.info({ requirements: report.requirements.map((r) => `${r.id}: ${r.status}`) }, "worker preflight: SAFE");
+  const facts = await context.instance();
+
+  const host = options.modelServerHost ?? facts.localIpv4;
+  const probeHost = host === "0.0.0.0" ? facts.localIpv4 : host;
+  const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
+  const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), host, port: String(options.modelServerPort) });
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort(run.signal?.reason);
+  if (run.signal?.aborted) return { kind: "stopped" };
+  run.signal?.addEventListener("abort", onOuterAbort, { once: true });
+
+  const supervisor = new ModelServerSupervisor(
+    { clock, log, spawn: deps.spawn, ...(deps.kill ? { kill: deps.kill } : {}), probes: httpProbes(modelServerUrl) },
+    { ...options.supervisor, argv, env: options.env },
+  );
+  const discovery = new Discovery(
+    { ec2, clock, log: log.child({ component: "discovery" }), random: deps.random ?? Math.random, askPeer: (endpoint, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, signal }) },
+    { project: options.project, self: facts.instanceId, ...options.discovery },
+  );
+  const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {
+    ...options.interruption,
+    onNotice: run.onNotice ?? ((event) => log.warn({ kind: event.kind }, "failover is not implemented yet: the notice is recorded on /status only")),
+  });
+
+  let server: StatusServer | undefined;
+  const loops: Promise<unknown>[] = [];
+  try {
+    const metrics = httpProbes(modelServerUrl, 300);
+    server = await startStatusServer({ host: facts.localIpv4, port: options.statusPort, log }, {
+      healthy: () => supervisor.status().state === "healthy",
+      document: async () =>
+        buildStatusDocument({
+          project: options.project,
+          facts,
+          endpoint: server!.endpoint,
+          modelServer: supervisor.status(),
+          inFlight: supervisor.status().state === "healthy" ? await metrics.inFlight() : undefined,
+          peers: discovery.membership.peers(),
+          clusterSize: discovery.membership.size(),
+          stats: discovery.stats,
+          interruption: watcher.snapshot(),
+        }),
+    });
+    const endpoint = server.endpoint;
+    loops.push(
+      publishEndpoint({ ec2, clock, log }, facts.instanceId, endpoint, options.tagRetryMs, stop.signal),
+      discovery.runListings(stop.signal),
+      discovery.runPeerRounds(stop.signal),
+      watcher.run(stop.signal),
+    );
+    run.onStarted?.({ endpoint, facts });
+
+    const outcome = await supervisor.run(stop.signal);
+    if (outcome.kind === "stopped") return { kind: "stopped" };
+    log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (a replacement boots clean)");
+    const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    if ("error" in termination) log.error({ error: termination.error, instanceId: facts.instanceId }, "could not terminate this instance; it stays up, failed");
+    else log.warn({ termination }, options.dryRun ? "dry run: this instance was not terminated" : "termination requested");
+    await clock.sleep(options.failedLingerMs, stop.signal).catch(() => {});
+    return { kind: "gave-up", reason: outcome.reason, termination };
+  } finally {
+    stop.abort(new Error("worker stopping"));
+    run.signal?.removeEventListener("abort", onOuterAbort);
+    await Promise.allSettled(loops);
+    await server?.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectNames } from "../../../src/infra/names.js";
+import { sha256File } from "../../../src/preflight/worker/binary.js";
+import type { StatusDocument } from "../../../src/worker/status/status-document.js";
+import { freePort } from "../../support/free-port.js";
+import { ImdsEmulator } from "../../support/imds-emulator.js";
+import { startMoto, type Moto } from "../../support/moto.js";
+import { BINARY } from "../../support/run-cli.js";
+import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
+import { createWorkerProfile, ec2For, launchMembers, MODEL, randomLoopback, until, weightsFolder } from "./harness.js";
+
+// The hidden `synkti agent` on the built binary, as the booter will run it: AWS credentials from
+// the IMDS emulator (no keys in the environment), the exit codes of the contract.
+let moto: Moto;
+let ec2: EC2Client;
+let modelsDir: string;
+const sysfs = mkdtempSync(path.join(tmpdir(), "synkti-agent-bin-sys-"));
+// A private copy: parallel test runs rebuild dist/synkti when sources change, and the checksum
+// requirement must see the same bytes that were hashed.
+const binary = path.join(sysfs, "synkti");
+
+beforeAll(async () => {
+  copyFileSync(BINARY, binary);
+  moto = await startMoto();
+  ec2 = ec2For(moto.url);
+  modelsDir = weightsFolder();
+});
+afterAll(async () => {
+  ec2?.destroy();
+  await moto?.stop();
+  rmSync(sysfs, { recursive: true, force: true });
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+async function startBinary(project: string, options: { modelsDir: string; expectedSha256?: string }) {
+  const [instanceId] = await launchMembers(ec2, project, 1);
+  const host = randomLoopback();
+  const imds = await ImdsEmulator.start({ instanceId: instanceId!, privateIp: host, tags: { SynktiCluster: project, SynktiRole: "worker" }, iamRole: projectNames(project).role });
+  const statusPort = await freePort(host);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_ENDPOINT_URL: moto.url,
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+    AWS_CONFIG_FILE: path.join(sysfs, "no-aws-config"),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(sysfs, "no-aws-config"),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    SYNKTI_SYSFS_ROOT: sysfs,
+    SYNKTI_MODELS_DIR: options.modelsDir,
+    SYNKTI_MODEL_SERVER_COMMAND: vllmStandinCommandTemplate(),
+    SYNKTI_STATUS_PORT: String(statusPort),
+    SYNKTI_MODEL_SERVER_PORT: String(await freePort(host)),
+    SYNKTI_WORKER_DRY_RUN: "1",
+    ...(options.expectedSha256 ? { SYNKTI_EXPECTED_SHA256: options.expectedSha256 } : {}),
+  };
+  const child = spawn(binary, ["agent", "--project-name", project, "--model", MODEL], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const status = async () => (await (await fetch(`http://${host}:${statusPort}/status`, { signal: AbortSignal.timeout(2000) })).json()) as StatusDocument;
+  return { child, imds, status, exited, output: () => ({ stdout, stderr }) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals, exited: Promise<number | null>) {
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+describe("synkti agent (built binary)", () => {
+  it("serves with credentials from IMDS; SIGTERM stops the model server and exits 0; SIGINT exits 130", async () => {
+    const project = "wk-bin-ok";
+    await createWorkerProfile(moto.url, project);
+    const expectedSha256 = await sha256File(binary); // what user-data passes on: the checksum requirement passes
+    for (const [signal, code] of [["SIGTERM", 0], ["SIGINT", 130]] as const) {
+      const run = await startBinary(project, { modelsDir, expectedSha256 });
+      try {
+        const healthy = await until("healthy", async () => { const s = await run.status(); return s.modelServer.state === "healthy" && s; }, 30_000, 100).catch((error: Error) => {
+          throw new Error(`${error.message}\n${run.output().stdout}\n${run.output().stderr.slice(-3000)}`);
+        });
+        expect(run.imds.count(`/latest/meta-data/iam/security-credentials/${projectNames(project).role}`)).toBeGreaterThan(0);
+        expect(await stop(run.child, signal, run.exited)).toBe(code);
+        expect(alive(healthy.modelServer.pid!)).toBe(false);
+      } finally {
+        run.child.kill("SIGKILL");
+        await run.imds.close();
+      }
+    }
+  }, 90_000);
+
+  it("refuses to start when UNSAFE: exit 1 with the report and its fixes", async () => {
+    const project = "wk-bin-unsafe";
+    await createWorkerProfile(moto.url, project);
+    const run = await startBinary(project, { modelsDir: "/nonexistent-models", expectedSha256: "0".repeat(64) });
+    try {
+      expect(await run.exited).toBe(1);
+      const { stdout } = run.output();
+      expect(stdout).toContain("worker preflight wk-bin-unsafe: UNSAFE");
+      expect(stdout).toMatch(/MISSING\s+weights\s+\/nonexistent-models\/tiny-model has no manifest\.json/);
+      expect(stdout).toContain(`Run: synkti upload model --project-name ${project} --model ${MODEL} --from <weights-dir>`);
+      expect(stdout).toMatch(/MISSING\s+binary-checksum\s+.*launched with 000000000000\.\.\./);
+      expect(stdout).toContain(`Run: synkti upload binary --project-name ${project}`);
+    } finally {
+      await run.imds.close();
+    }
+  }, 60_000);
+});

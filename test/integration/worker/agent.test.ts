@@ -1,0 +1,151 @@
+import { rmSync } from "node:fs";
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsEnvFor, startMoto, type Moto } from "../../support/moto.js";
+import { createWorkerProfile, ec2For, launchMembers, startAgent, testOptions, until, weightsFolder } from "./harness.js";
+
+// The worker agent in-process against moto, an IMDS emulator per agent and the vLLM stand-in.
+let moto: Moto;
+let ec2: EC2Client;
+let modelsDir: string;
+let projects = 0;
+/** A fresh project per test, with its worker instance profile (as `synkti infra up` leaves it). */
+const project = async () => {
+  const name = `wk-it-${process.pid}-${projects++}`;
+  await createWorkerProfile(moto.url, name);
+  return name;
+};
+
+beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, awsEnvFor(moto.url));
+  ec2 = ec2For(moto.url);
+  modelsDir = weightsFolder();
+});
+afterAll(async () => {
+  ec2?.destroy();
+  await moto?.stop();
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+async function tagsOf(instanceId: string): Promise<Record<string, string>> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const tags = out.Reservations?.[0]?.Instances?.[0]?.Tags ?? [];
+  return Object.fromEntries(tags.map((t) => [t.Key!, t.Value!]));
+}
+
+async function stateOf(instanceId: string): Promise<string | undefined> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+}
+
+describe("worker agent (in-process, local cloud)", () => {
+  it("publishes its endpoint, sees peers launched in moto, asks them, and reports healthy", async () => {
+    const p = await project();
+    const [a, b, quiet] = await launchMembers(ec2, p, 3);
+    const agentA = await startAgent(p, a!, testOptions(p, modelsDir));
+    const agentB = await startAgent(p, b!, testOptions(p, modelsDir));
+    try {
+      const endpointA = await agentA.endpoint;
+      expect(endpointA).toMatch(new RegExp(`^${agentA.host.replace(/\./g, "\\.")}:\\d+$`));
+      await until("the endpoint tag in EC2", async () => (await tagsOf(a!)).SynktiEndpoint === endpointA);
+
+      const healthy = await until("A healthy and seeing B healthy", async () => {
+        const s = await agentA.status();
+        return s.modelServer.state === "healthy" && s.peers.find((x) => x.instanceId === b)?.health === "healthy" && s;
+      });
+      expect(healthy).toMatchObject({ role: "worker", project: p, instanceId: a, availabilityZone: "us-east-1a", instanceType: "g5.xlarge", failover: { phase: "idle" }, interruption: {} });
+      expect(healthy.inFlight).toBe(0);
+      expect(healthy.peers.find((x) => x.instanceId === b)).toMatchObject({ endpoint: await agentB.endpoint, source: "ec2" });
+      // A member without an endpoint (nothing runs on it) is listed, never asked.
+      expect(healthy.peers.find((x) => x.instanceId === quiet)).toMatchObject({ endpoint: null, health: "unknown" });
+      expect(await agentA.healthz()).toBe(200);
+
+      const [late] = await launchMembers(ec2, p, 1);
+      await until("a member launched later", async () => (await agentA.status()).peers.some((x) => x.instanceId === late));
+      expect((await agentA.status()).discovery.clusterSize).toBe(4);
+    } finally {
+      expect(await agentA.stop()).toEqual({ kind: "stopped" });
+      await agentB.stop();
+    }
+  }, 60_000);
+
+  it("restarts a killed model server (status not healthy meanwhile), and a hung one (unhealthy first)", async () => {
+    const p = await project();
+    const [id] = await launchMembers(ec2, p, 1);
+    const agent = await startAgent(p, id!, testOptions(p, modelsDir));
+    try {
+      const first = await until("healthy", async () => { const s = await agent.status(); return s.modelServer.state === "healthy" && s; });
+      process.kill(first.modelServer.pid!, "SIGKILL");
+      const meanwhile = await until("not healthy", async () => { const s = await agent.status(); return s.modelServer.state !== "healthy" && s; }, 5000, 10);
+      expect(["restarting", "starting"]).toContain(meanwhile.modelServer.state);
+      expect(meanwhile.modelServer.lastExit).toMatchObject({ signal: "SIGKILL", reason: "killed by SIGKILL" });
+      expect(await agent.healthz()).toBe(503);
+      const second = await until("healthy again", async () => { const s = await agent.status(); return s.modelServer.state === "healthy" && s; });
+      expect(second.modelServer.restarts).toBe(1);
+      expect(second.modelServer.pid).not.toBe(first.modelServer.pid);
+
+      // SIGSTOP: alive but silent. Unhealthy first, then stopped (SIGKILL after the grace) and restarted.
+      process.kill(second.modelServer.pid!, "SIGSTOP");
+      const unhealthy = await until("unhealthy", async () => { const s = await agent.status(); return s.modelServer.state === "unhealthy" && s; }, 5000, 10);
+      expect(unhealthy.modelServer.pid).toBe(second.modelServer.pid);
+      const third = await until("healthy after the hang", async () => { const s = await agent.status(); return s.modelServer.state === "healthy" && s.modelServer.restarts === 2 && s; }, 20_000);
+      expect(third.modelServer.lastExit?.reason).toMatch(/alive but unhealthy/);
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
+
+  it("shows a spot notice and a rebalance recommendation on /status within about a second", async () => {
+    const p = await project();
+    const [id] = await launchMembers(ec2, p, 1);
+    const agent = await startAgent(p, id!, testOptions(p, modelsDir));
+    try {
+      await agent.endpoint;
+      const injectedAt = Date.now();
+      const notice = agent.imds.injectSpotInterruption();
+      const seen = await until("the notice on /status", async () => (await agent.status()).interruption.notice, 5000, 20);
+      expect(Date.now() - injectedAt).toBeLessThan(1600);
+      expect(seen).toMatchObject({ action: "terminate", time: notice.time });
+      const rebalance = agent.imds.injectRebalance();
+      expect(await until("the rebalance on /status", async () => (await agent.status()).interruption.rebalance, 5000, 20)).toMatchObject({ noticeTime: rebalance.noticeTime });
+    } finally {
+      await agent.stop();
+    }
+  }, 30_000);
+
+  it("gives up on a model server that keeps crashing and terminates its own instance", async () => {
+    const p = await project();
+    const [dry, real] = await launchMembers(ec2, p, 2);
+    const crashing = `${process.execPath} -e process.exit(3) {model_dir} {host} {port}`;
+    const policy = { maxCrashes: 3, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 100 };
+    const options = (dryRun: boolean) => {
+      const o = testOptions(p, modelsDir, { dryRun, modelServerCommand: crashing });
+      return { ...o, supervisor: { ...o.supervisor, policy } };
+    };
+    const dryAgent = await startAgent(p, dry!, options(true));
+    const dryOutcome = await dryAgent.outcome;
+    expect(dryOutcome).toMatchObject({ kind: "gave-up", reason: expect.stringContaining("3 crashes within 1 minute (last: exited with code 3)"), termination: { terminated: false, dryRun: true, allowed: true } });
+    expect(await stateOf(dry!)).toBe("running");
+    await dryAgent.stop();
+
+    const realAgent = await startAgent(p, real!, options(false));
+    expect(await realAgent.outcome).toMatchObject({ kind: "gave-up", termination: { terminated: true } });
+    expect(["shutting-down", "terminated"]).toContain(await stateOf(real!));
+    await realAgent.stop();
+  }, 60_000);
+
+  it("refuses to start when UNSAFE: nothing runs, nothing is tagged", async () => {
+    const p = await project();
+    const [id] = await launchMembers(ec2, p, 1);
+    const agent = await startAgent(p, id!, testOptions(p, "/nonexistent-models"), { iamRole: null });
+    const outcome = await agent.outcome;
+    expect(outcome.kind).toBe("unsafe");
+    if (outcome.kind !== "unsafe") return;
+    const failed = outcome.report.requirements.filter((r) => r.status === "fail").map((r) => r.id);
+    expect(failed).toEqual(["instance-role", "weights"]);
+    expect(outcome.report.requirements.find((r) => r.id === "permission-replace")?.status).toBe("blocked");
+    expect(await tagsOf(id!)).not.toHaveProperty("SynktiEndpoint");
+    await agent.stop();
+  }, 30_000);
+});
