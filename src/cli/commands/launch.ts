@@ -49,14 +49,14 @@ export function registerLaunch(program: Command): void {
           throw new SynktiError(`preflight: ${report.verdict}`, { code: report.verdict.toLowerCase(), kind, silent: true });
         }
         deps.log.info(`${heading}: SAFE (${report.requirements.length} requirements)`);
-        if (signal.aborted) throw new SynktiError("Interrupted. Nothing was launched.", { code: "interrupted", kind: "interrupted" });
         const launch = await import("../../deployer/launch/index.js");
-        const userDataTemplate = await launch.loadUserDataTemplate();
         const region = deps.region as string; // preflight's "region" requirement passed
-        const target = await launch.resolveLaunchTarget(
-          { clients: deps.clients, ec2: deps.fleet.ec2, clock: deps.clock, log: deps.log },
-          { project, model, region, instanceType: options.instanceType, userDataTemplate, ...pick(options, "ami") },
-          signal,
+        const target = await launch.beforeLaunch(signal, async () =>
+          launch.resolveLaunchTarget(
+            { clients: deps.clients, ec2: deps.fleet.ec2, clock: deps.clock, log: deps.log },
+            { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate(), ...pick(options, "ami") },
+            signal,
+          ),
         );
         const result = await launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal });
         printResult(common.output, result, () => renderLaunch(result));

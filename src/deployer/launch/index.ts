@@ -1,5 +1,5 @@
 // Launching workers: resolve what to launch, plan the difference, launch it as one undoable unit.
-export { launchWorkers, newLaunchId } from "./launch.js";
+export { beforeLaunch, launchWorkers, newLaunchId } from "./launch.js";
 export { resolveLaunchTarget, type ResolveDeps, type ResolveInput } from "./resolve.js";
 export { LaunchScope, type ScopeOptions } from "./scope.js";
 export { planLaunch, describePlan, leastLoaded, type LaunchPlan } from "./plan.js";

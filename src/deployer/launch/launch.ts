@@ -18,8 +18,9 @@ import { waitUntilRunning } from "./wait-running.js";
  */
 export async function launchWorkers(deps: FleetDeps, input: LaunchInput): Promise<LaunchResult> {
   const { target, signal } = input;
-  if (signal?.aborted) throw interruptedError("Nothing was launched.");
-  const active = (await deps.ec2.describe({ tags: workerSelector(target.project), states: ACTIVE_STATES }, signal)).filter((i) => !isStopping(i.tags));
+  const active = await beforeLaunch(signal, async () =>
+    (await deps.ec2.describe({ tags: workerSelector(target.project), states: ACTIVE_STATES }, signal)).filter((i) => !isStopping(i.tags)),
+  );
   const plan = planLaunch({ desired: input.workers, workers: active, zones: Object.keys(target.subnets) });
   const message = describePlan(plan);
   deps.log.info({ plan: { desired: plan.desired, active: plan.active, placements: plan.placements } }, message);
@@ -68,6 +69,20 @@ export function newLaunchId(now: number): string {
 
 function interruptedError(detail: string): SynktiError {
   return new SynktiError(`Interrupted. ${detail}`, { code: "interrupted", kind: "interrupted" });
+}
+
+/**
+ * Runs work that comes before any instance exists (preflight, resolution, the first listing):
+ * Ctrl-C there (before it or while an AWS call is cut short) is a plain "nothing was launched".
+ */
+export async function beforeLaunch<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  if (signal?.aborted) throw interruptedError("Nothing was launched.");
+  try {
+    return await work();
+  } catch (error) {
+    if (signal?.aborted) throw interruptedError("Nothing was launched.");
+    throw error;
+  }
 }
 
 /** The error the operator sees: what went wrong, then what the cleanup did (or could not do). */

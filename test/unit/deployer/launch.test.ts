@@ -144,6 +144,21 @@ describe("launchWorkers", () => {
     expect((error as Error).message).toMatch(/ended before it was running/);
   });
 
+  it("Ctrl-C before the first RunInstances (even mid-call): 'Nothing was launched', exit 130", async () => {
+    const { ec2, deps } = setup();
+    const aborted = AbortSignal.abort(new Error("SIGINT"));
+    const early = await failure(launchWorkers(deps, { target: target(ec2), workers: 2, signal: aborted }));
+    expect(isSynktiError(early) && [early.kind, early.message]).toEqual(["interrupted", "Interrupted. Nothing was launched."]);
+    const controller = new AbortController();
+    ec2.describe = async () => {
+      controller.abort(new Error("SIGINT"));
+      throw Object.assign(new Error("Request aborted"), { name: "AbortError" });
+    };
+    const mid = await failure(launchWorkers(deps, { target: target(ec2), workers: 2, signal: controller.signal }));
+    expect(isSynktiError(mid) && mid.message).toBe("Interrupted. Nothing was launched.");
+    expect(ec2.calls.run).toBeUndefined();
+  });
+
   it("launch ids sort by time and are unique", () => {
     const t = Date.parse("2026-03-04T05:06:07Z");
     expect(newLaunchId(t)).toMatch(/^l-20260304-050607-[0-9a-f]{6}$/);

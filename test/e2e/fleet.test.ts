@@ -1,0 +1,100 @@
+/**
+ * The built binary as an operator uses it against the local cloud: launch (the root command),
+ * status, a re-run that launches nothing, down, leaks; exit codes and JSON shapes.
+ */
+import { CreateVolumeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
+import { runCli } from "../support/run-cli.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+const run = (args: string[]) => runCli(args, { env: h.env, timeoutMs: 60_000 });
+const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
+
+describe("synkti launch / status / down / leaks (built binary)", () => {
+  it("launch 3, status 3, re-run launches nothing, down ends them, leaks finds none", async () => {
+    await readyProject(h, "e2e-fleet");
+    const launch = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3", "--output", "json"]);
+    expect(launch.code, launch.stderr).toBe(0);
+    const result = json(launch.stdout);
+    expect(result).toMatchObject({ project: "e2e-fleet", desired: 3, existing: 0, fallbacks: [], instanceType: "g5.xlarge", launchId: expect.stringMatching(/^l-\d{8}-\d{6}-[0-9a-f]{6}$/) });
+    expect(result.launched).toHaveLength(3);
+    expect(result.workers).toHaveLength(3);
+
+    const status = await run(["status", "--project-name", "e2e-fleet", "--output", "json"]);
+    expect(status.code).toBe(0);
+    const workers = json(status.stdout).workers as Array<Record<string, unknown>>;
+    expect(workers.map((w) => w.instanceId).sort()).toEqual(result.launched.map((l: { instanceId: string }) => l.instanceId).sort());
+    expect(workers[0]).toEqual({
+      instanceId: expect.stringMatching(/^i-/),
+      state: "running",
+      availabilityZone: expect.stringMatching(/^us-east-1[a-f]$/),
+      instanceType: "g5.xlarge",
+      launchTime: expect.any(String),
+      uptimeSeconds: expect.any(Number),
+      privateIp: expect.any(String),
+      market: "spot",
+      health: "unknown",
+      launchId: result.launchId,
+      stopping: false,
+      endpoint: null,
+    });
+    const text = await run(["status", "--project-name", "e2e-fleet"]);
+    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +ZONE +TYPE +UPTIME +PRIVATE IP +HEALTH +LAUNCH\n/);
+
+    const again = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("e2e-fleet: 3 workers already pending or running: launching nothing");
+
+    const down = await run(["down", "--project-name", "e2e-fleet", "--output", "json"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(json(down.stdout)).toMatchObject({ project: "e2e-fleet", dryRun: false, remaining: [], error: null, fix: null });
+    expect(json(down.stdout).terminated).toHaveLength(3);
+    const tags = (await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: json(down.stdout).terminated }))).Reservations!.flatMap((r) => r.Instances!);
+    for (const i of tags) {
+      expect(i.State?.Name).toBe("terminated");
+      expect(i.Tags).toContainEqual({ Key: "SynktiStopping", Value: "true" });
+    }
+    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toBe("No workers in project e2e-fleet.");
+    const leaks = await run(["leaks", "--project-name", "e2e-fleet", "--output", "json"]);
+    expect(leaks.code).toBe(0);
+    expect(json(leaks.stdout)).toEqual({ project: "e2e-fleet", leaks: [] });
+  });
+
+  it("UNSAFE preflight: exit 1 with the report and its fixes; nothing launched", async () => {
+    const out = await run(["--project-name", "e2e-noinfra", "--model", "tiny-model", "--workers", "2"]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/preflight e2e-noinfra \(us-east-1\): UNSAFE/);
+    expect(out.stdout).toContain("Run: synkti infra up --project-name e2e-noinfra --region us-east-1");
+    const status = await run(["status", "--project-name", "e2e-noinfra", "--output", "json"]);
+    expect(json(status.stdout).workers).toEqual([]);
+  });
+
+  it("usage: bare synkti shows help (exit 2); a launch without --model or with a bad name is exit 2", async () => {
+    const bare = await run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("Usage: synkti");
+    const noModel = await run(["--project-name", "e2e-usage"]);
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toContain("Run: synkti --project-name e2e-usage --model <model> --workers 1");
+    expect((await run(["--project-name", "e2e-usage", "--model", "../etc"])).code).toBe(2);
+    expect((await run(["--project-name", "e2e-usage", "--model", "m", "--workers", "0"])).code).toBe(2);
+  });
+
+  it("leaks: exit 1 listing an unattached volume with its fix; down --dry-run changes nothing", async () => {
+    const volume = await h.ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: "SynktiCluster", Value: "e2e-leaky" }] }] }));
+    const leaks = await run(["leaks", "--project-name", "e2e-leaky", "--region", "us-east-1"]);
+    expect(leaks.code).toBe(1);
+    expect(leaks.stdout).toContain(`volume ${volume.VolumeId} (available): unattached volume`);
+    expect(leaks.stdout).toContain(`Run: aws ec2 delete-volume --volume-id ${volume.VolumeId} --region us-east-1`);
+    const dry = await run(["down", "--project-name", "e2e-leaky", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trim()).toBe("Project e2e-leaky has no instances; nothing to terminate.");
+  });
+});
