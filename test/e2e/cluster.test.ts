@@ -1,0 +1,217 @@
+/**
+ * The whole story on the local cloud (issue 6, "done when"): infra up, uploads and launch with the
+ * built binary against moto; the booter boots each launched instance into local processes running
+ * the real user-data, which downloads and verifies the real binary and weights and runs it as a
+ * worker with the vLLM stand-in. No test double between the deployer's launch and the worker.
+ *
+ * One moto and one cluster of 3 for the file (3 workers + 3 stand-ins are heavy on 2 cores); the
+ * tests run in order on that cluster, the spot notice last (a failover may launch a replacement).
+ * The tampered binary gets its own project and a booter started only after the tampering, so its
+ * instance downloads the swapped bytes under a hash embedded at launch.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Booter } from "../support/booter/booter.js";
+import type { LocalInstance } from "../support/booter/instance.js";
+import { allowLoopbackTransport } from "../support/booter/moto-compat.js";
+import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../support/moto.js";
+import { BINARY, runCli } from "../support/run-cli.js";
+
+const PROJECT = "e2e-cluster";
+const TAMPERED = "e2e-tampered";
+const MODEL = "tiny-model";
+// Long enough that a restarted model server stays down across a peer round (5 s) and a `synkti status`.
+const STANDIN_ENV = { SYNKTI_STANDIN_STARTUP_DELAY_MS: "8000" };
+
+// Skipped only while a command the story needs is missing from the build.
+const help = (await runCli(["--help"])).stdout;
+const missing = ["infra", "upload", "status"].filter((c) => !new RegExp(`^  ${c} `, "m").test(help));
+if (!help.includes("--workers")) missing.push("--workers");
+const featuresLanded = missing.length === 0;
+
+let moto: Moto;
+let booter: Booter;
+let env: Record<string, string>;
+let s3: S3Client;
+let ec2: EC2Client;
+let launchedIds: string[] = [];
+const dir = mkdtempSync(path.join(tmpdir(), "synkti-e2e-cluster-"));
+
+const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { env, timeoutMs });
+async function ok(args: string[]): Promise<string> {
+  const run = await cli(args);
+  expect(run.code, `synkti ${args.join(" ")}\n${run.stderr}`).toBe(0);
+  return run.stdout;
+}
+
+/** Permanent resources, binary and weights, each by the command an operator runs. */
+async function readyProject(project: string): Promise<void> {
+  await ok(["infra", "up", "--project-name", project]);
+  await allowLoopbackTransport(s3, [`${project}-models`]); // see moto-compat.ts
+  await ok(["upload", "binary", "--project-name", project, "--file", BINARY]);
+  await ok(["upload", "model", "--project-name", project, "--model", MODEL, "--from", path.join(dir, "weights")]);
+}
+
+async function launch(project: string, workers: number): Promise<string[]> {
+  const out = JSON.parse(await ok(["--project-name", project, "--model", MODEL, "--workers", String(workers), "--output", "json"]));
+  return (out.launched as Array<{ instanceId: string }>).map((l) => l.instanceId);
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+async function tags(instanceId: string): Promise<Record<string, string>> {
+  const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return Object.fromEntries((answer.Reservations?.[0]?.Instances?.[0]?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+}
+
+/** GET /status at the endpoint the worker published (SynktiEndpoint); undefined while it does not answer. */
+async function status(instanceId: string): Promise<any> {
+  const endpoint = (await tags(instanceId)).SynktiEndpoint;
+  if (!endpoint) return undefined;
+  try {
+    const response = await fetch(`http://${endpoint}/status`, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? await response.json() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const healthy = (doc: { modelServer?: { state?: string } } | undefined) => doc?.modelServer?.state === "healthy";
+const peerHealth = (doc: { peers?: Array<{ instanceId: string; health: string }> } | undefined, id: string) => doc?.peers?.find((p) => p.instanceId === id)?.health;
+async function fleetHealth(): Promise<Record<string, string>> {
+  const run = await cli(["status", "--project-name", PROJECT, "--output", "json"], 30_000);
+  if (run.code !== 0) return {};
+  return Object.fromEntries((JSON.parse(run.stdout).workers as Array<{ instanceId: string; health: string }>).map((w) => [w.instanceId, w.health]));
+}
+/** A health someone reported that is not "healthy" (nor "unknown": not asked yet), else false. */
+const notHealthy = (health: string | undefined) => health !== undefined && !["healthy", "unknown"].includes(health) && health;
+const worker = (id: string): LocalInstance => booter.instance(id);
+
+beforeAll(async () => {
+  if (!featuresLanded) return;
+  mkdirSync(path.join(dir, "weights", "weights"), { recursive: true });
+  writeFileSync(path.join(dir, "weights", "config.json"), '{"architectures":["StandIn"],"layers":2}\n');
+  writeFileSync(path.join(dir, "weights", "weights", "part-0.safetensors"), Buffer.alloc(64 * 1024, 7));
+  moto = await startMoto();
+  env = awsEnvFor(moto.url);
+  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
+  ec2 = new EC2Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
+  booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, env: STANDIN_ENV });
+  await readyProject(PROJECT);
+  launchedIds = await launch(PROJECT, 3);
+}, 300_000);
+
+afterAll(async () => {
+  await booter?.stop();
+  s3?.destroy();
+  ec2?.destroy();
+  await moto?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// A failed test shows what the instances printed (user-data, worker, stand-in).
+afterEach(({ task }) => {
+  if (task.result?.state !== "fail" || !booter) return;
+  for (const i of booter.instances()) console.error(`--- ${i.instanceId} (${i.address}) ${i.logFile}\n${i.log().slice(-4000)}`);
+});
+
+describe.skipIf(!featuresLanded)(`a cluster on the local cloud${featuresLanded ? "" : ` (skipped: the build lacks ${missing.join(", ")})`}`, () => {
+  it("launch 3: the booter boots 3 workers of the built binary through the user-data; each is healthy and sees the other two", async () => {
+    expect(launchedIds).toHaveLength(3);
+    const instances = await booter.waitForInstances(3, 30_000);
+    expect(instances.map((i) => i.instanceId).sort()).toEqual([...launchedIds].sort());
+
+    for (const id of launchedIds) {
+      const others = launchedIds.filter((other) => other !== id);
+      const doc = await until(`${id} healthy and seeing ${others.join(", ")}`, async () => {
+        const d = await status(id);
+        return healthy(d) && others.every((o) => peerHealth(d, o) !== undefined) && d;
+      }, 180_000, 1000);
+      expect(doc).toMatchObject({ role: "worker", project: PROJECT, instanceId: id });
+      // The worker is the binary user-data installed and verified, listening on its own address.
+      const instance = worker(id);
+      expect(doc.endpoint.split(":")[0]).toBe(instance.address);
+      const commands = instance.processes().map((p) => p.command);
+      expect(commands.some((c) => c.startsWith(path.join(instance.dir, "usr-local-bin", "synkti")))).toBe(true);
+      expect(commands.some((c) => c.includes("vllm-standin-main.ts"))).toBe(true);
+    }
+    await until("the peers to see each other healthy", async () => {
+      const docs = await Promise.all(launchedIds.map(status));
+      return docs.every((d, n) => launchedIds.filter((_, m) => m !== n).every((o) => peerHealth(d, o) === "healthy"));
+    }, 30_000, 1000);
+    const fleet = await fleetHealth();
+    expect(Object.keys(fleet).sort()).toEqual([...launchedIds].sort());
+    expect(Object.values(fleet)).toEqual(["healthy", "healthy", "healthy"]);
+  }, 300_000);
+
+  it("a killed model server is restarted by its worker; meanwhile its peers and synkti status report it unhealthy", async () => {
+    const [id, peer] = launchedIds as [string, string];
+    const before = await status(id);
+    expect(healthy(before)).toBe(true);
+    const pid: number = before.modelServer.pid;
+    expect(worker(id).processes().find((p) => p.pid === pid)?.command).toContain("vllm-standin-main.ts");
+    process.kill(-pid, "SIGKILL"); // the model server's own process group: vLLM dying, engine and all
+
+    // Observed concurrently: each must see it down before it is back (the stand-in takes 8 s to serve).
+    const seen = await Promise.all([
+      until("the worker to report its model server down", async () => ((await status(id))?.modelServer?.state ?? "healthy") !== "healthy", 20_000),
+      until("a peer to report it unhealthy", async () => notHealthy(peerHealth(await status(peer), id)), 20_000),
+      until("synkti status to report it unhealthy", async () => notHealthy((await fleetHealth())[id]), 20_000, 500),
+    ]);
+    expect(seen[1]).not.toBe("healthy");
+
+    const after = await until("the model server to be back", async () => {
+      const d = await status(id);
+      return healthy(d) && d.modelServer.pid !== pid && d;
+    }, 90_000, 1000);
+    expect(after.modelServer.restarts).toBeGreaterThanOrEqual(1);
+    await until("peers and synkti status to see it healthy again", async () => peerHealth(await status(peer), id) === "healthy" && (await fleetHealth())[id] === "healthy", 30_000, 1000);
+  }, 180_000);
+
+  it("an injected spot notice and rebalance recommendation show on that worker's status within about a second", async () => {
+    const id = launchedIds[2]!;
+    const started = Date.now();
+    const notice = booter.injectSpotInterruption(id, { reclaimAfterMs: null });
+    const doc = await until("the notice on /status", async () => (await status(id))?.interruption?.notice && Date.now(), 10_000, 50);
+    const elapsed = doc - started;
+    expect(elapsed, `the notice took ${elapsed} ms to show`).toBeLessThan(2500);
+    expect((await status(id)).interruption.notice).toMatchObject({ action: notice.action, time: notice.time });
+
+    const rebalance = booter.injectRebalance(id);
+    await until("the rebalance recommendation on /status", async () => (await status(id))?.interruption?.rebalance?.noticeTime === rebalance.noticeTime, 5000, 50);
+  }, 60_000);
+
+  it("a binary whose bytes do not match the SHA-256 embedded at launch is never executed", async () => {
+    await readyProject(TAMPERED);
+    const [id] = (await launch(TAMPERED, 1)) as [string];
+    const bucket = `${TAMPERED}-models`;
+    const marker = path.join(dir, "tampered-binary-ran");
+    // Swap the bytes after the launch embedded the hash, keeping the recorded metadata: a corrupted
+    // or replaced object. If anything ran it, the marker file would appear.
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "bin/synkti" }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "bin/synkti", Body: `#!/bin/sh\ntouch '${marker}'\n`, Metadata: head.Metadata }));
+
+    await using tamperBooter = await Booter.start({ motoUrl: moto.url, project: TAMPERED, env: STANDIN_ENV });
+    const [instance] = await tamperBooter.waitForInstances(1, 30_000);
+    expect(instance!.instanceId).toBe(id);
+    const exit = await until("user-data to give up", () => instance!.exit, 90_000);
+    expect(exit.code).not.toBe(0);
+    expect(instance!.log()).toMatch(/binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(path.join(instance!.dir, "usr-local-bin", "synkti"))).toBe(false);
+    expect(instance!.processes()).toEqual([]); // no worker, no model server
+    expect((await tags(id)).SynktiEndpoint).toBeUndefined();
+  }, 240_000);
+});
