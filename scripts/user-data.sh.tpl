@@ -53,7 +53,8 @@ PY
   die "weights of $MODEL do not match manifest.json; refusing to serve them"
 log "weights verified ($(wc -l <"$MODEL_DIR/.sha256sums") files)"
 
-# 3. The worker: same role, same model, whatever instance this is (fungible compute).
-export SYNKTI_MODELS_DIR="$MODELS_DIR"
+# 3. The worker: same role, same model, whatever instance this is (fungible compute). Its own
+# preflight re-checks the running binary against the same SHA-256.
+export SYNKTI_MODELS_DIR="$MODELS_DIR" SYNKTI_EXPECTED_SHA256="$BINARY_SHA256"
 trap - EXIT
 exec "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL"

@@ -41,6 +41,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       privateIp: expect.any(String),
       market: "spot",
       health: "unknown",
+      healthDetail: "no SynktiEndpoint tag yet (booting)",
       launchId: result.launchId,
       stopping: false,
       endpoint: null,

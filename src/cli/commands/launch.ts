@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import { SynktiError, usageError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { validateProjectName } from "../../infra/names.js";
+import type { ContextReport } from "../../context/types.js";
 import type { LaunchResult } from "../../deployer/launch/types.js";
 import { printResult } from "../output.js";
 import { parseWorkers } from "../parse.js";
@@ -10,7 +11,7 @@ import { fleetCommandDeps, renderWorkers } from "./status.js";
 
 /**
  * The root command, `synkti --project-name P --model M --workers N`: on a deployer, preflight and
- * (when SAFE) launch the missing workers. Options are positional so that subcommands keep their
+ * (when SAFE) launch the missing workers; on a worker, run the agent (src/cli/commands/worker.ts). Options are positional so that subcommands keep their
  * own `--project-name`, and optional here because commander checks a parent's required options
  * for every subcommand too.
  */
@@ -23,6 +24,7 @@ export function registerLaunch(program: Command): void {
     .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
     .option("--instance-type <type>", "GPU instance type", "g5.xlarge")
     .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)")
+    .option("--model-server-command <template>", "on a worker: model server command with {model_dir}, {host}, {port} (default: vllm serve ...)")
     .action(async (options) => {
       if (options.projectName === undefined) {
         const bare = program.options.every((o) => program.getOptionValueSource(o.attributeName()) !== "cli");
@@ -31,6 +33,11 @@ export function registerLaunch(program: Command): void {
       }
       const common = commonOptions(options);
       const project = validateProjectName(options.projectName);
+      const verdict = await whereAmI(project);
+      if (verdict.role === "worker") {
+        const { runWorkerFromCli } = await import("./worker.js");
+        return runWorkerFromCli({ project, output: common.output, debug: common.debug, ...pick(options, "model", "modelServerCommand") }, verdict);
+      }
       const workers: number = options.workers;
       if (!options.model) {
         throw usageError("model-required", "A launch needs --model: the weights the workers serve.", `synkti --project-name ${project} --model <model> --workers ${workers}`);
@@ -38,7 +45,6 @@ export function registerLaunch(program: Command): void {
       const { validateModelName } = await import("../../deployer/upload/model-name.js");
       const model = validateModelName(options.model);
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
-      await requireDeployer(project, deps.log);
       await interruptible(deps.log, async (signal, forceSignal) => {
         const { runDeployerPreflightForCli } = await import("../deployer-deps.js");
         const { report, heading } = await runDeployerPreflightForCli({ project, model, workers, instanceType: options.instanceType, ...pick(options, "region", "ami") });
@@ -69,16 +75,13 @@ export function registerLaunch(program: Command): void {
  * Contradictory evidence is "could not observe" (exit 3), never a guess that might launch GPUs
  * from inside the fleet.
  */
-async function requireDeployer(project: string, log: Logger): Promise<void> {
-  const { detectContext, contextSettingsFromEnv } = await import("../../context/index.js");
-  const report = await detectContext({ ...contextSettingsFromEnv(process.env), projectName: project }, { log });
+async function whereAmI(project: string): Promise<ContextReport> {
+  const [{ detectContext, contextSettingsFromEnv }, { silentLogger }] = await Promise.all([import("../../context/index.js"), import("../../core/log.js")]);
+  const report = await detectContext({ ...contextSettingsFromEnv(process.env), projectName: project }, { log: silentLogger });
   if (report.contradiction) {
     throw new SynktiError(`Cannot tell whether this machine is a worker: ${report.contradiction.message}`, { code: "context-contradiction", kind: "unobservable", remedy: report.contradiction.fix });
   }
-  if (report.role === "worker") {
-    // The worker agent lands with its own issue; until then a worker must not act as a deployer.
-    throw new SynktiError(`This machine is a worker of ${project} (${report.evidence.instanceId ?? "EC2"}), and this build has no worker agent yet.`, { code: "worker-agent-missing", kind: "internal" });
-  }
+  return report;
 }
 
 function pick(options: Record<string, unknown>, ...keys: string[]): Record<string, string> {

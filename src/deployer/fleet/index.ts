@@ -1,4 +1,5 @@
 // The fleet as AWS lists it: status, teardown and leak detection, all by the project's tags.
+export { askWorkerHealth, healthOf, HEALTH_TIMEOUT_MS, type AskHealth, type Health, type HealthAnswer } from "./health.js";
 export { fleetStatus, workerStatus, type StatusResult, type WorkerStatus } from "./status.js";
 export { downProject, type DownOptions, type DownResult } from "./down.js";
 export { findLeaks, type Leak, type LeakKind, type LeaksResult } from "./leaks.js";

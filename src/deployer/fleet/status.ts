@@ -1,13 +1,12 @@
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
+import { askWorkerHealth, healthOf, type AskHealth, type Health } from "./health.js";
 import type { FleetDeps } from "./terminate.js";
 import { isStopping, LIVE_STATES, TAG_ENDPOINT, TAG_LAUNCH, workerSelector } from "./tags.js";
 
 /**
  * `synkti status`: the project's workers as AWS lists them right now (membership is tags; nothing
- * is cached). Health is "unknown" until workers publish their status endpoint (SynktiEndpoint tag)
- * and status asks each one; then it is the worker's own answer (DESIGN: ask the peer).
+ * is cached), each with the health it reports itself at its published endpoint (health.ts).
  */
-export type Health = "unknown";
 
 export interface WorkerStatus {
   instanceId: string;
@@ -19,6 +18,8 @@ export interface WorkerStatus {
   privateIp: string | null;
   market: "spot" | "on-demand";
   health: Health;
+  /** Why the health is not the worker's own answer (unreachable, booting), else null. */
+  healthDetail: string | null;
   /** The SynktiLaunch tag: which launch made it (what an interrupted launch would undo). */
   launchId: string | null;
   /** Marked by `synkti down`: being stopped, never replaced. */
@@ -32,9 +33,15 @@ export interface StatusResult {
   workers: WorkerStatus[];
 }
 
-export async function fleetStatus(deps: FleetDeps, project: string, signal?: AbortSignal): Promise<StatusResult> {
+export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<StatusResult> {
   const instances = await deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
-  return { project, workers: instances.map((i) => workerStatus(i, deps.clock.now())).sort(byZoneThenLaunch) };
+  const workers = instances.map((i) => workerStatus(i, deps.clock.now()));
+  const health = await healthOf(workers, deps.askHealth ?? askWorkerHealth, signal);
+  for (const w of workers) {
+    const answer = health.get(w.instanceId);
+    if (answer) [w.health, w.healthDetail] = [answer.health, answer.detail];
+  }
+  return { project, workers: workers.sort(byZoneThenLaunch) };
 }
 
 export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
@@ -49,6 +56,7 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
     privateIp: i.privateIp ?? null,
     market: i.market,
     health: "unknown",
+    healthDetail: null,
     launchId: i.tags[TAG_LAUNCH] ?? null,
     stopping: isStopping(i.tags),
     endpoint: i.tags[TAG_ENDPOINT] ?? null,

@@ -66,7 +66,8 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-export const BINARY_BYTES = Buffer.from("#!/bin/sh\necho synkti-stand-in \"$@\"\n");
+/** Stands in for bin/synkti when a test boots user-data: says how it was started. */
+export const BINARY_BYTES = Buffer.from('#!/bin/sh\necho synkti-stand-in "$@" "models=$SYNKTI_MODELS_DIR" "sha256=$SYNKTI_EXPECTED_SHA256"\n');
 export const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 
 /** Permanent resources, binary and one model's weights: what a SAFE preflight would have found. */

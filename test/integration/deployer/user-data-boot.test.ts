@@ -43,7 +43,7 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
     const run = boot("it-boot", "ok");
     expect(run.stderr).toContain("binary verified");
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe("synkti-stand-in --project-name it-boot --model tiny-model");
+    expect(run.stdout.trim()).toBe(`synkti-stand-in --project-name it-boot --model tiny-model models=${run.models} sha256=${sha256(BINARY_BYTES)}`);
     expect(statSync(path.join(run.prefix, "synkti")).mode & 0o777).toBe(0o755);
     expect(readFileSync(path.join(run.models, "tiny-model", "weights", "part-0.safetensors"), "utf8")).toBe("0123456789");
     expect(readdirSync(run.prefix)).toEqual(["synkti"]); // no temp file left behind

@@ -10,13 +10,16 @@ import { FakeEc2, instantClock } from "./fake-ec2.js";
 const project = (p = "proj") => ({ SynktiCluster: p, SynktiRole: "worker", SynktiLaunch: "l-1" });
 
 describe("status", () => {
-  it("lists the project's live workers with zone, uptime, launch tag and health unknown", async () => {
+  it("lists the project's live workers with zone, uptime, launch tag, and the health each one reports", async () => {
     const ec2 = new FakeEc2();
     const clock = instantClock(Date.parse("1970-01-01T00:02:05Z"));
     const id = ec2.add("us-east-1b", { ...project(), SynktiEndpoint: "10.0.0.1:8080" });
     ec2.add("us-east-1a", project("other"));
     ec2.add("us-east-1a", project(), "terminated");
-    const result = await fleetStatus({ ec2, clock, log: silentLogger }, "proj");
+    const asked: string[] = [];
+    const askHealth = async (instanceId: string, endpoint: string) => (asked.push(`${instanceId}@${endpoint}`), { health: "healthy" as const, detail: null });
+    const result = await fleetStatus({ ec2, clock, log: silentLogger, askHealth }, "proj");
+    expect(asked).toEqual([`${id}@10.0.0.1:8080`]);
     expect(result).toEqual({
       project: "proj",
       workers: [
@@ -29,12 +32,28 @@ describe("status", () => {
           uptimeSeconds: 125,
           privateIp: "10.0.0.1",
           market: "spot",
-          health: "unknown",
+          health: "healthy",
+          healthDetail: null,
           launchId: "l-1",
           stopping: false,
           endpoint: "10.0.0.1:8080",
         },
       ],
+    });
+  });
+
+  it("asks only running workers that published an endpoint; an unanswered ask is 'unreachable'", async () => {
+    const ec2 = new FakeEc2();
+    const booting = ec2.add("us-east-1a", project());
+    const pending = ec2.add("us-east-1a", { ...project(), SynktiEndpoint: "127.0.0.2:8080" }, "pending");
+    const silent = ec2.add("us-east-1b", { ...project(), SynktiEndpoint: "127.0.0.3:8080" });
+    const askHealth = async () => ({ health: "unreachable" as const, detail: "connect ECONNREFUSED" });
+    const { workers } = await fleetStatus({ ec2, clock: instantClock(), log: silentLogger, askHealth }, "proj");
+    const byId = Object.fromEntries(workers.map((w) => [w.instanceId, [w.health, w.healthDetail]]));
+    expect(byId).toEqual({
+      [booting]: ["unknown", "no SynktiEndpoint tag yet (booting)"],
+      [pending]: ["unknown", "instance is pending"],
+      [silent]: ["unreachable", "connect ECONNREFUSED"],
     });
   });
 

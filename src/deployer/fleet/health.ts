@@ -1,0 +1,48 @@
+import { askPeerStatus } from "../../worker/status/peer-client.js";
+import { peerHealthOf, type PeerHealth } from "../../worker/status/status-document.js";
+
+/**
+ * A worker's health is its own answer (DESIGN: ask the peer, no cached model): `GET /status` at
+ * the endpoint it published as its SynktiEndpoint tag, with the same client and vocabulary peers
+ * use. Without the tag the worker has not come up yet: "unknown", and nothing is dialled (the
+ * private IP is never guessed). The endpoint is the instance's private address, so a deployer
+ * outside the VPC sees "unreachable"; run status from inside (or through a tunnel) for live health.
+ */
+export type Health = PeerHealth;
+
+export interface HealthAnswer {
+  health: Health;
+  /** Why, when it is not the worker's own answer. */
+  detail: string | null;
+}
+
+export type AskHealth = (instanceId: string, endpoint: string, signal?: AbortSignal) => Promise<HealthAnswer>;
+
+/** Long enough for a busy worker on the same network, short enough for an interactive command. */
+export const HEALTH_TIMEOUT_MS = 2000;
+
+export const askWorkerHealth: AskHealth = async (instanceId, endpoint, signal) => {
+  try {
+    const doc = await askPeerStatus(endpoint, { timeoutMs: HEALTH_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    if (doc.instanceId !== instanceId) return { health: "unknown", detail: `${endpoint} answered as ${doc.instanceId}` };
+    return { health: peerHealthOf(doc.modelServer.state), detail: null };
+  } catch (error) {
+    return { health: "unreachable", detail: error instanceof Error ? error.message : String(error) };
+  }
+};
+
+/** Asks every worker at once (each with its own timeout), so status takes one timeout, not N. */
+export async function healthOf(
+  workers: Array<{ instanceId: string; state: string; endpoint: string | null }>,
+  ask: AskHealth,
+  signal?: AbortSignal,
+): Promise<Map<string, HealthAnswer>> {
+  const answers = await Promise.all(
+    workers.map(async (w): Promise<[string, HealthAnswer]> => {
+      if (w.state !== "running") return [w.instanceId, { health: "unknown", detail: `instance is ${w.state}` }];
+      if (!w.endpoint) return [w.instanceId, { health: "unknown", detail: "no SynktiEndpoint tag yet (booting)" }];
+      return [w.instanceId, await ask(w.instanceId, w.endpoint, signal)];
+    }),
+  );
+  return new Map(answers);
+}
