@@ -29,6 +29,14 @@ export async function launchWorkers(deps: FleetDeps, input: LaunchInput): Promis
     return { ...base, launchId: null, launched: [], fallbacks: [], message, workers: (await fleetStatus(deps, target.project, signal)).workers };
   }
 
+  if (plan.placements.length < plan.toLaunch) {
+    throw new SynktiError(`Nowhere to launch: no availability zone offers ${target.instanceType} with a default subnet.`, {
+      code: "no-zone",
+      kind: "unsafe",
+      remedy: `synkti preflight --project-name ${target.project} --region ${target.region} --instance-type <instance-type>`,
+    });
+  }
+
   const scope = new LaunchScope(deps, target.project, input.launchId ?? newLaunchId(deps.clock.now()), {
     ...(input.cleanupDeadlineMs !== undefined ? { cleanupDeadlineMs: input.cleanupDeadlineMs } : {}),
     ...(input.pollIntervalMs !== undefined ? { intervalMs: input.pollIntervalMs } : {}),

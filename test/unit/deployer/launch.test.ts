@@ -159,6 +159,21 @@ describe("launchWorkers", () => {
     expect(ec2.calls.run).toBeUndefined();
   });
 
+  it("refuses to start when no zone can take the workers (nothing to undo)", async () => {
+    const { ec2, deps } = setup();
+    const error = await failure(launchWorkers(deps, { target: { ...target(ec2), subnets: {} }, workers: 1 }));
+    expect(isSynktiError(error) && [error.kind, error.code]).toEqual(["unsafe", "no-zone"]);
+    expect(ec2.calls.run).toBeUndefined();
+  });
+
+  it("a lost RunInstances answer fails the launch, and the instance it made is still found and ended", async () => {
+    const { ec2, deps } = setup();
+    ec2.loseAnswers = true;
+    const error = await failure(launchWorkers(deps, { target: target(ec2), workers: 1 }));
+    expect((error as Error).message).toMatch(/Undid launch .*: terminated i-/);
+    expect(ec2.live(workers)).toHaveLength(0);
+  });
+
   it("launch ids sort by time and are unique", () => {
     const t = Date.parse("2026-03-04T05:06:07Z");
     expect(newLaunchId(t)).toMatch(/^l-20260304-050607-[0-9a-f]{6}$/);
