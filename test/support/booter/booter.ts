@@ -38,6 +38,7 @@
  * 6. Disposal (`stop()`, `[Symbol.asyncDispose]`): stops polling and timers, ends every instance,
  *    removes `rootDir` if the booter made it (unless `keepFiles` or SYNKTI_LOCAL_CLOUD_KEEP=1).
  *    If the process exits without disposing, an exit hook SIGKILLs every instance's processes.
+ * `start()` refuses to run without the `aws` CLI on PATH (user-data downloads with it).
  * The booter only talks to moto directly (never through the fault proxy) and only on loopback.
  */
 import { randomBytes } from "node:crypto";
@@ -45,6 +46,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MODEL_SERVER_PORT, STATUS_PORT } from "../../../src/infra/ports.js";
+import { findOnPath } from "../moto.js";
 import { vllmStandinCommandTemplate } from "../vllm-standin.js";
 import { AddressPool } from "./addresses.js";
 import { LocalInstance } from "./instance.js";
@@ -109,6 +111,8 @@ export class Booter implements AsyncDisposable {
 
   /** Starts watching moto; the first poll has completed when this resolves. */
   static async start(options: BooterOptions): Promise<Booter> {
+    // User-data needs the aws CLI (the Deep Learning AMIs ship it); say so once, not in every boot.log.
+    if (!findOnPath("aws")) throw new Error("the aws CLI is not on PATH; user-data needs it to download the binary: pip install awscli");
     const booter = new Booter(options);
     process.once("exit", booter.onExit);
     await booter.sync().catch(() => {}); // reported through onEvent; the loop retries
