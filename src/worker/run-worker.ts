@@ -4,6 +4,7 @@ import { createEc2Peers, type Ec2Peers, type TerminateSelfOutcome } from "../aws
 import type { ContextReport } from "../context/types.js";
 import type { ImdsClient } from "../context/imds-client.js";
 import type { Clock } from "../core/clock.js";
+import { SynktiError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/index.js";
 import type { PreflightReport } from "../preflight/types.js";
@@ -64,6 +65,7 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
     { clients: deps.clients, imds: deps.imds, clock, ...(run.signal ? { signal: run.signal } : {}) },
     { ...options, verdict: run.verdict, self: deps.self, envPath: deps.envPath },
   );
+  if (run.signal?.aborted) return { kind: "stopped" }; // stopped during the preflight: its verdict is moot
   if (report.verdict !== "SAFE") {
     log.error({ verdict: report.verdict, requirements: report.requirements.filter((r) => r.status !== "pass" && r.status !== "skipped") }, "worker preflight: not starting");
     return { kind: report.verdict === "UNSAFE" ? "unsafe" : "unknown", report };
@@ -77,7 +79,6 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
   const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), host, port: String(options.modelServerPort) });
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(run.signal?.reason);
-  if (run.signal?.aborted) return { kind: "stopped" };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
   const supervisor = new ModelServerSupervisor(
@@ -111,6 +112,14 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
           stats: discovery.stats,
           interruption: watcher.snapshot(),
         }),
+    }).catch((error: unknown) => {
+      // The preflight saw the port free; something took it since.
+      throw new SynktiError(`The status endpoint cannot listen on ${facts.localIpv4}:${options.statusPort}: ${error instanceof Error ? error.message : String(error)}`, {
+        code: "status-port-unavailable",
+        kind: "unsafe",
+        remedy: `ss -ltnp 'sport = :${options.statusPort}'`,
+        cause: error,
+      });
     });
     const endpoint = server.endpoint;
     loops.push(

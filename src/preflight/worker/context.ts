@@ -33,6 +33,8 @@ export interface WorkerContext {
   expectedSha256: string | undefined;
   /** PATH the model server command is resolved on. */
   envPath: string;
+  /** Ports the agent will listen on (0: any) and the model server's host (default local-ipv4). */
+  ports: { status: number; modelServer: number; modelServerHost: string | undefined };
   /** Shared observation: several requirements need the instance's facts; IMDS is asked once. */
   instance(): Promise<InstanceFacts>;
 }

@@ -9,6 +9,7 @@ import { binaryChecksum } from "./binary.js";
 import type { InstanceFacts, WorkerContext } from "./context.js";
 import { instanceRole, workerIdentity } from "./identity.js";
 import { modelServerCommand } from "./model-server.js";
+import { portsFree } from "./ports.js";
 import { replacementPermission } from "./permissions.js";
 import { weightsPresent } from "./weights.js";
 
@@ -23,11 +24,14 @@ export interface WorkerPreflightOptions {
   self: { execPath: string; isSingleBinary: boolean };
   expectedSha256: string | undefined;
   envPath: string;
+  statusPort: number;
+  modelServerPort: number;
+  modelServerHost: string | undefined;
 }
 
 /** What the agent needs before it starts anything, in declaration order. */
 export function workerRequirements(): Requirement<WorkerContext, any>[] {
-  return [workerIdentity, instanceRole, binaryChecksum, weightsPresent, modelServerCommand, replacementPermission];
+  return [workerIdentity, instanceRole, binaryChecksum, weightsPresent, modelServerCommand, portsFree, replacementPermission];
 }
 
 /** Reads the facts the verdict lacks (local-ipv4, AMI) from IMDS, once, for every requirement. */
@@ -42,6 +46,7 @@ export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clo
   };
   return {
     ...options,
+    ports: { status: options.statusPort, modelServer: options.modelServerPort, modelServerHost: options.modelServerHost },
     names: projectNames(options.project),
     imds: deps.imds,
     clients: deps.clients,

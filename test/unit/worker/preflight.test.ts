@@ -11,7 +11,9 @@ import { binaryChecksum, sha256File } from "../../../src/preflight/worker/binary
 import { instanceRole, workerIdentity } from "../../../src/preflight/worker/identity.js";
 import { workerContext, type WorkerPreflightOptions } from "../../../src/preflight/worker/index.js";
 import { modelServerCommand, resolveExecutable } from "../../../src/preflight/worker/model-server.js";
+import { portsFree } from "../../../src/preflight/worker/ports.js";
 import { weightsPresent } from "../../../src/preflight/worker/weights.js";
+import net from "node:net";
 
 const workerVerdict: ContextReport = {
   role: "worker",
@@ -32,7 +34,7 @@ function fakeImds(paths: Record<string, string | undefined>): ImdsClient {
 function ctx(overrides: Partial<WorkerPreflightOptions> = {}, imdsPaths: Record<string, string | undefined> = {}) {
   const options: WorkerPreflightOptions = {
     project: "demo", verdict: workerVerdict, model: "qwen", modelsDir: "/nonexistent", modelServerCommand: "vllm serve {model_dir}",
-    self: { execPath: process.execPath, isSingleBinary: false }, expectedSha256: undefined, envPath: "", ...overrides,
+    self: { execPath: process.execPath, isSingleBinary: false }, expectedSha256: undefined, envPath: "", statusPort: 0, modelServerPort: 0, modelServerHost: undefined, ...overrides,
   };
   const imds = fakeImds({ "/latest/meta-data/local-ipv4": "127.0.0.7", "/latest/meta-data/ami-id": "ami-1", "/latest/meta-data/iam/security-credentials/": "demo-synkti-worker", ...imdsPaths });
   return workerContext({ clients: {} as AwsClients, imds, clock: systemClock }, options);
@@ -108,6 +110,19 @@ describe("worker preflight requirements", () => {
     expect(await check(modelServerCommand, ctx({ modelServerCommand: `${process.execPath} serve {model_dir}` }))).toMatchObject({ status: "pass" });
     expect(await check(modelServerCommand, ctx({ modelServerCommand: `${bin}/notexec serve` }))).toMatchObject({ status: "fail", observed: expect.stringContaining("is not an executable file") });
     expect(await check(modelServerCommand, ctx({ modelServerCommand: "vllm serve {model}" }))).toMatchObject({ status: "fail", observed: expect.stringContaining("{model}") });
+  });
+
+  it("ports: free ones pass, a taken one fails naming the port", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.7", resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      expect(await check(portsFree, ctx({ statusPort: 0, modelServerPort: 0 }))).toMatchObject({ status: "pass" });
+      const finding = await check(portsFree, ctx({ statusPort: port, modelServerPort: 0 }));
+      expect(finding).toMatchObject({ status: "fail", observed: `status endpoint port ${port}: EADDRINUSE`, fix: { command: `ss -ltnp 'sport = :${port}'` } });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it("the whole preflight is UNSAFE when one thing is missing, and blocks the permission check on a bad identity", async () => {
