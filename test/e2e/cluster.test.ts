@@ -136,6 +136,8 @@ describe.skipIf(!featuresLanded)(`a cluster on the local cloud${featuresLanded ?
     for (const id of launchedIds) {
       const others = launchedIds.filter((other) => other !== id);
       const doc = await until(`${id} healthy and seeing ${others.join(", ")}`, async () => {
+        const exit = worker(id).exit; // the worker quit (or never ran): nothing will become healthy
+        if (exit) throw new Error(`${id}: its user-data/worker exited (${JSON.stringify(exit)}); see its log below`);
         const d = await status(id);
         return healthy(d) && others.every((o) => peerHealth(d, o) !== undefined) && d;
       }, 180_000, 1000);
