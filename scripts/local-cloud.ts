@@ -18,10 +18,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Booter, type BooterEvent } from "../test/support/booter/booter.js";
-import { S3Client } from "@aws-sdk/client-s3";
 import { controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
-import { allowLoopbackTransport } from "../test/support/booter/moto-compat.js";
-import { awsEnvFor, sdkConfigFor, startMoto } from "../test/support/moto.js";
+import { awsEnvFor, startMoto } from "../test/support/moto.js";
 
 // SYNKTI_LOCAL_CLOUD_STATE_DIR moves it (tests run their own local cloud next to a developer's).
 const STATE_DIR = process.env.SYNKTI_LOCAL_CLOUD_STATE_DIR ?? path.resolve(import.meta.dirname, "..", ".local-cloud");
@@ -81,29 +79,6 @@ function exports(motoUrl: string, sysfs: string): string {
   return Object.entries(env).map(([key, value]) => `export ${key}=${value}`).join("\n");
 }
 
-/**
- * Every second, drops the insecure-transport deny that `synkti infra up` puts on the bucket (see
- * moto-compat.ts: moto ignores the condition and would deny everything), and says so once a bucket.
- */
-function keepBucketsReachable(motoUrl: string): AsyncDisposable {
-  const s3 = new S3Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const changed = await allowLoopbackTransport(s3).catch(() => []);
-      for (const bucket of changed) say(`[local-cloud] s3://${bucket}: dropped the insecure-transport deny (moto ignores its condition; loopback http stands in for TLS)`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  })();
-  return {
-    async [Symbol.asyncDispose]() {
-      running = false;
-      await loop;
-      s3.destroy();
-    },
-  };
-}
-
 async function serve(options: { project?: string; subnet?: string; keep: boolean; env: string[] }): Promise<number> {
   const other = runningState();
   if (other) {
@@ -127,7 +102,6 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
     ...(options.subnet ? { subnet: options.subnet } : {}),
   });
   await using control = await startControlServer(booter);
-  await using _compat = keepBucketsReachable(moto.url);
   const sysfs = mkdtempSync(path.join(tmpdir(), "synkti-local-cloud-sysfs-"));
   const state: State = { pid: process.pid, motoUrl: moto.url, controlUrl: control.url, rootDir: booter.root, subnet: booter.subnet, startedAt: new Date().toISOString() };
   mkdirSync(STATE_DIR, { recursive: true });

@@ -17,7 +17,6 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Booter } from "../support/booter/booter.js";
 import type { LocalInstance } from "../support/booter/instance.js";
-import { allowLoopbackTransport } from "../support/booter/moto-compat.js";
 import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../support/moto.js";
 import { BINARY, runCli } from "../support/run-cli.js";
 
@@ -51,7 +50,6 @@ async function ok(args: string[]): Promise<string> {
 /** Permanent resources, binary and weights, each by the command an operator runs. */
 async function readyProject(project: string): Promise<void> {
   await ok(["infra", "up", "--project-name", project]);
-  await allowLoopbackTransport(s3, [`${project}-models`]); // see moto-compat.ts
   await ok(["upload", "binary", "--project-name", project, "--file", BINARY]);
   await ok(["upload", "model", "--project-name", project, "--model", MODEL, "--from", path.join(dir, "weights")]);
 }

@@ -5,9 +5,8 @@
  * binary and a model's weights in the bucket the way the uploads leave them (sha256 metadata,
  * bin/synkti.sha256, <model>/manifest.json).
  *
- * Chain: SDK -> policy shim -> fault proxy -> moto. The shim holds the bucket policy that infra up
- * writes (see policy-shim.ts: moto would deny every object call because of it), so preflight sees
- * the hardened bucket and the binary and weights stay readable, as on AWS over TLS.
+ * Chain: SDK -> fault proxy -> moto. moto is plain HTTP, so infra up leaves the TLS-only bucket
+ * policy out (it would deny every request, as AWS would) and preflight warns about it.
  */
 import { createHash } from "node:crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -21,12 +20,10 @@ import { infraUp } from "../../../src/infra/up.js";
 import { projectNames, type ProjectNames } from "../../../src/infra/names.js";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
 import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
-import { startPolicyShim, type PolicyShim } from "./policy-shim.js";
 
 export interface Harness {
   moto: Moto;
   proxy: FaultProxy;
-  shim: PolicyShim;
   /** What a child process (the built binary) needs to use the same chain. */
   env: Record<string, string>;
   clients: AwsClients;
@@ -40,8 +37,7 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const moto = await startMoto();
   const proxy = await startFaultProxy({ target: moto.url });
-  const shim = await startPolicyShim({ target: proxy.url });
-  const env = awsEnvFor(shim.url);
+  const env = awsEnvFor(proxy.url);
   Object.assign(process.env, env);
   // Retries as in production: a keep-alive socket the proxy closed while idle must not fail a test.
   const clients = createAwsClients({ role: "deployer", maxAttempts: 3 });
@@ -50,7 +46,6 @@ export async function startHarness(): Promise<Harness> {
   return {
     moto,
     proxy,
-    shim,
     env,
     clients,
     fleet: fleetDeps(clients, systemClock, silentLogger),
@@ -59,7 +54,6 @@ export async function startHarness(): Promise<Harness> {
     async close() {
       s3.destroy();
       ec2.destroy();
-      await shim.close();
       await proxy.close();
       await moto.stop();
     },

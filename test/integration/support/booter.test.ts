@@ -1,12 +1,11 @@
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { CreateBucketCommand, GetBucketPolicyCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Booter, type BooterEvent } from "../../support/booter/booter.js";
 import type { LocalInstance } from "../../support/booter/instance.js";
-import { allowLoopbackTransport } from "../../support/booter/moto-compat.js";
 import { sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
 
 // The booter against a real moto, with a minimal user-data of its own (the real one is exercised
@@ -171,25 +170,5 @@ describe("booter", () => {
     await own.stop();
     expect(instance!.processes()).toEqual([]);
     expect(existsSync(root)).toBe(false);
-  });
-
-  it("moto compat: the insecure-transport deny (which moto applies unconditionally) is dropped, other statements stay", async () => {
-    await s3.send(new CreateBucketCommand({ Bucket: "booter-compat-models" }));
-    await s3.send(new PutObjectCommand({ Bucket: "booter-compat-models", Key: "k", Body: "v" }));
-    const keep = { Sid: "DenyOtherAccounts", Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: "arn:aws:s3:::booter-compat-models" };
-    const policy = {
-      Version: "2012-10-17",
-      Statement: [
-        { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::booter-compat-models", "arn:aws:s3:::booter-compat-models/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } },
-        keep,
-      ],
-    };
-    await s3.send(new PutBucketPolicyCommand({ Bucket: "booter-compat-models", Policy: JSON.stringify(policy) }));
-    await expect(s3.send(new GetObjectCommand({ Bucket: "booter-compat-models", Key: "k" }))).rejects.toThrow(); // moto: denied, condition or not
-
-    expect(await allowLoopbackTransport(s3)).toEqual(["booter-compat-models"]);
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: "booter-compat-models", Key: "k" }))).Body?.transformToString()).toBe("v");
-    expect(JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: "booter-compat-models" }))).Policy!).Statement).toEqual([keep]);
-    expect(await allowLoopbackTransport(s3)).toEqual([]); // idempotent
   });
 });

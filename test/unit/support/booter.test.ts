@@ -3,7 +3,6 @@ import net from "node:net";
 import { AddressPool, canBind, randomSubnet } from "../../support/booter/addresses.js";
 import { instanceEnv, INHERITED } from "../../support/booter/instance-env.js";
 import type { ObservedInstance } from "../../support/booter/moto-ec2.js";
-import { deniesOnlyInsecureTransport } from "../../support/booter/moto-compat.js";
 import { MARKER_VARIABLE } from "../../support/booter/processes.js";
 import { reconcile, type Tracked } from "../../support/booter/reconcile.js";
 
@@ -106,22 +105,5 @@ describe("AddressPool", () => {
 
   it("refuses a subnet outside 127/8", () => {
     expect(() => new AddressPool("10.0.0")).toThrow(/127\.0\.0\.0\/8/);
-  });
-});
-
-describe("deniesOnlyInsecureTransport", () => {
-  const deny = (Condition: Record<string, Record<string, unknown>>) => ({ Effect: "Deny", Condition });
-
-  it("matches infra up's DenyInsecureTransport, string or boolean", () => {
-    expect(deniesOnlyInsecureTransport(deny({ Bool: { "aws:SecureTransport": "false" } }))).toBe(true);
-    expect(deniesOnlyInsecureTransport(deny({ Bool: { "aws:SecureTransport": false } }))).toBe(true);
-  });
-
-  it("leaves every other statement alone", () => {
-    expect(deniesOnlyInsecureTransport({ Effect: "Allow", Condition: { Bool: { "aws:SecureTransport": "false" } } })).toBe(false);
-    expect(deniesOnlyInsecureTransport(deny({ Bool: { "aws:SecureTransport": "true" } }))).toBe(false);
-    expect(deniesOnlyInsecureTransport(deny({ Bool: { "aws:SecureTransport": "false", "aws:ViaAWSService": "false" } }))).toBe(false);
-    expect(deniesOnlyInsecureTransport(deny({ Bool: { "aws:SecureTransport": "false" }, StringNotEquals: { "aws:PrincipalAccount": "1" } }))).toBe(false);
-    expect(deniesOnlyInsecureTransport({ Effect: "Deny" })).toBe(false);
   });
 });
