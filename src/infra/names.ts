@@ -36,6 +36,16 @@ export const TAG_CLUSTER = "SynktiCluster";
 export const TAG_ROLE = "SynktiRole";
 export const TAG_LAUNCH = "SynktiLaunch";
 export const ROLE_WORKER = "worker";
+/** Where peers reach a worker (`<local-ipv4>:<status port>`); the worker publishes it on itself. */
+export const TAG_ENDPOINT = "SynktiEndpoint";
+/**
+ * The stop marker: `synkti down` sets it on every instance before terminating any, so a worker's
+ * failover sees the cluster is being stopped and launches no replacement.
+ */
+export const TAG_STOPPING = "SynktiStopping";
+
+/** Membership is tags (DESIGN: no control plane): the whole "cluster model" is this filter. */
+export const workerSelector = (project: string) => ({ [TAG_CLUSTER]: project, [TAG_ROLE]: ROLE_WORKER });
 
 /** Tags every permanent resource carries, so `synkti leaks` and IAM conditions can find them. */
 export function clusterTags(project: string): Record<string, string> {
