@@ -56,6 +56,16 @@ async function deployerCredentials(): Promise<AwsCredentialIdentityProvider> {
   return createCredentialChain(...providers).expireAfter(15 * 60_000);
 }
 
+/** The flag or AWS_REGION, else what the SDK resolves (e.g. the profile's region); undefined if none. */
+export async function effectiveRegion(clients: AwsClients): Promise<string | undefined> {
+  if (clients.region) return clients.region;
+  try {
+    return (await (await clients.ec2()).config.region()) || undefined;
+  } catch {
+    return undefined; // no region anywhere: callers say so with their own remedy
+  }
+}
+
 export function createAwsClients(settings: AwsSettings): AwsClients {
   const region = resolveRegion(settings.region);
   let credentials: Promise<AwsCredentialIdentityProvider | undefined> | undefined;

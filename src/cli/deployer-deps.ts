@@ -25,7 +25,7 @@ export async function selfBinary(): Promise<{ path: string; version: string } | 
   }
 }
 
-export async function runDeployerPreflightForCli(options: {
+export interface PreflightCliOptions {
   project: string;
   region?: string;
   model?: string;
@@ -34,7 +34,9 @@ export async function runDeployerPreflightForCli(options: {
   ami?: string;
   deep?: boolean;
   operation?: DeployerOperation;
-}) {
+}
+
+export async function runDeployerPreflightForCli(options: PreflightCliOptions) {
   const deps = deployerDeps(options);
   const preflightOptions: DeployerPreflightOptions = {
     project: options.project,
@@ -58,7 +60,7 @@ export async function runDeployerPreflightForCli(options: {
  */
 export async function requireSafe(
   operation: DeployerOperation,
-  options: { project: string; region?: string; output: OutputFormat },
+  options: Omit<PreflightCliOptions, "operation"> & { output: OutputFormat },
 ): Promise<void> {
   const { report, heading } = await runDeployerPreflightForCli({ ...options, operation });
   if (report.verdict === "SAFE") return;

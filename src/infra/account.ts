@@ -1,4 +1,4 @@
-import { s3EndpointIsPlainHttp } from "../aws/clients.js";
+import { effectiveRegion, s3EndpointIsPlainHttp } from "../aws/clients.js";
 import { callerIdentity } from "../aws/identity.js";
 import { SynktiError } from "../core/errors.js";
 import { doing, type ObserveDeps } from "./deps.js";
@@ -10,24 +10,19 @@ import type { AccountContext } from "./policies.js";
  * templates serve aws, aws-cn and aws-us-gov.
  */
 export async function accountContext(deps: ObserveDeps, signal?: AbortSignal): Promise<AccountContext> {
-  const region = await effectiveRegion(deps);
+  const region = await requireRegion(deps);
   const identity = await doing("asking AWS STS who the credentials belong to", () => callerIdentity(deps.clients, signal));
   const partition = identity.arn.split(":")[1] || "aws";
   return { accountId: identity.account, partition, region, plainHttpS3: s3EndpointIsPlainHttp() };
 }
 
-/** The flag or AWS_REGION, else what the SDK resolves (e.g. the profile's region). */
-export async function effectiveRegion(deps: ObserveDeps): Promise<string> {
-  if (deps.clients.region) return deps.clients.region;
-  try {
-    const region = await (await deps.clients.ec2()).config.region();
-    if (region) return region;
-  } catch {
-    // no region anywhere: say so below
-  }
+/** The region in use (flag, AWS_REGION or the profile's); a usage error with the remedy when none. */
+export async function requireRegion(deps: ObserveDeps): Promise<string> {
+  const region = await effectiveRegion(deps.clients);
+  if (region) return region;
   throw new SynktiError("No AWS region is configured.", {
     code: "no-region",
-    kind: "usage",
+    kind: "unsafe", // a missing precondition, as preflight's region requirement says (exit 1)
     fault: "user",
     remedy: "pass --region <region> (e.g. --region us-east-1) or set AWS_REGION",
   });

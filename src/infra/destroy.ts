@@ -8,7 +8,7 @@ import * as ec2 from "../aws/ec2.js";
 import * as iam from "../aws/iam.js";
 import { deleteBucketPolicy } from "../aws/s3.js";
 import { countObjectVersions, deleteBucket, emptyBucket } from "../aws/s3-objects.js";
-import { effectiveRegion } from "./account.js";
+import { requireRegion } from "./account.js";
 import { doing, type InfraDeps, type ResourceKind } from "./deps.js";
 import { TAG_CLUSTER, type ProjectNames } from "./names.js";
 import { observeInfra, type InfraObservation } from "./observe.js";
@@ -32,7 +32,7 @@ export interface DestroyResult {
 }
 
 export async function infraDestroy(deps: InfraDeps, names: ProjectNames, options: { confirmed: boolean }): Promise<DestroyResult> {
-  await effectiveRegion(deps); // a clear usage error rather than an SDK one when no region is set
+  await requireRegion(deps); // a clear usage error rather than an SDK one when no region is set
   const seen = await observeInfra(deps, names);
   const groupId = seen.securityGroup.state === "present" ? seen.securityGroup.groupId : undefined;
   const [objects, instances] = await Promise.all([

@@ -119,7 +119,7 @@ describe("synkti infra (built binary)", () => {
     expect((await synkti(["infra", "destroy", "--project-name", p])).code).toBe(0);
   });
 
-  it("exit 2 for an invalid project name or no region, 3 when AWS cannot be reached (message and remedy, no stack)", async () => {
+  it("exit 2 for an invalid project name, 1 for no region, 3 when AWS cannot be reached (message and remedy, no stack)", async () => {
     const bad = await synkti(["infra", "up", "--project-name", "Bad_Name"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Invalid project name");
@@ -128,8 +128,9 @@ describe("synkti infra (built binary)", () => {
       const noRegion = await runCli(["infra", command, "--project-name", project("noregion")], {
         env: { ...env, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: "/dev/null" },
       });
-      expect(noRegion.code, command).toBe(2);
-      expect(noRegion.stderr).toContain("Run: pass --region <region>");
+      // A missing region is a missing precondition (exit 1), as preflight's region requirement says.
+      expect(noRegion.code, command).toBe(1);
+      expect(`${noRegion.stdout}${noRegion.stderr}`).toContain("--region <region>");
     }
 
     const closed = `http://127.0.0.1:${await closedPort()}`;

@@ -46,17 +46,11 @@ export function registerLaunch(program: Command): void {
       const model = validateModelName(options.model);
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
       await interruptible(deps.log, async (signal, forceSignal) => {
-        const { runDeployerPreflightForCli } = await import("../deployer-deps.js");
-        const { report, heading } = await runDeployerPreflightForCli({ project, model, workers, instanceType: options.instanceType, ...pick(options, "region", "ami") });
-        if (report.verdict !== "SAFE") {
-          const { renderReport } = await import("../../preflight/report.js");
-          printResult(common.output, { verdict: report.verdict, requirements: report.requirements }, () => renderReport(report, heading));
-          const kind = report.verdict === "UNSAFE" ? "unsafe" : "unobservable";
-          throw new SynktiError(`preflight: ${report.verdict}`, { code: report.verdict.toLowerCase(), kind, silent: true });
-        }
-        deps.log.info(`${heading}: SAFE (${report.requirements.length} requirements)`);
+        const { requireSafe } = await import("../deployer-deps.js");
+        const { effectiveRegion } = await import("../../aws/clients.js");
+        await requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, ...pick(options, "region", "ami") });
         const launch = await import("../../deployer/launch/index.js");
-        const region = deps.region as string; // preflight's "region" requirement passed
+        const region = (await effectiveRegion(deps.clients))!; // preflight's "region" requirement passed
         const target = await launch.beforeLaunch(signal, async () =>
           launch.resolveLaunchTarget(
             { clients: deps.clients, ec2: deps.fleet.ec2, clock: deps.clock, log: deps.log },

@@ -1,3 +1,4 @@
+import { effectiveRegion } from "../../aws/clients.js";
 import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
@@ -41,15 +42,7 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
 export const region: Requirement<DeployerContext, string | undefined> = {
   id: "region",
   title: "AWS region set",
-  async observe(ctx) {
-    if (ctx.region) return ctx.region;
-    try {
-      // The profile's region, as the SDK resolves it.
-      return (await (await ctx.clients.ec2()).config.region()) || undefined;
-    } catch {
-      return undefined;
-    }
-  },
+  observe: (ctx) => effectiveRegion(ctx.clients),
   verdict(observed, ctx) {
     if (observed) return { status: "pass", observed };
     return {
