@@ -1,13 +1,18 @@
 // `npm run bench`: prints figures, asserts nothing. Compare ratios measured within one run: the
 // machines are shared and noisy, absolute times are not comparable across runs.
 import { benchContext } from "./context.js";
+import { benchPreflight } from "./preflight.js";
 import { benchStartup } from "./startup.js";
 import { benchUpload } from "./upload.js";
+import { benchDiscoveryBudget, benchNoticeReaction } from "./worker.js";
 
 const sections: Array<[string, () => Promise<string[]>]> = [
   ["start-up", () => benchStartup()],
   ["time to the deployer verdict", () => benchContext()],
+  ["preflight wall time against its slowest observation (every AWS call delayed)", () => benchPreflight()],
   ["weights upload throughput (synkti vs aws s3 cp, same files, same moto)", () => benchUpload()],
+  ["worker: spot notice injected -> shown on /status", () => benchNoticeReaction()],
+  ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
 ];
 
 for (const [title, bench] of sections) {
