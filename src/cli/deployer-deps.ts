@@ -65,7 +65,7 @@ export async function requireSafe(
   const { report, heading } = await runDeployerPreflightForCli({ ...options, operation });
   if (report.verdict === "SAFE") return;
   printResult(options.output, { verdict: report.verdict, requirements: report.requirements }, () =>
-    renderReport(report, `${heading}, before ${operation}`),
+    renderReport(report, heading),
   );
   const kind = report.verdict === "UNSAFE" ? "unsafe" : "unobservable";
   throw new SynktiError(`preflight: ${report.verdict}`, { code: report.verdict.toLowerCase(), kind, silent: true });

@@ -9,6 +9,7 @@ import { buildProgram, registerCommands } from "./program.js";
  * (0) or throw; the thrown error's kind picks the code.
  */
 export async function run(argv: string[]): Promise<number> {
+  installDefaultInterruptHandler();
   const program = buildProgram();
   registerCommands(program);
   const debug = argv.includes("--debug");
@@ -30,4 +31,21 @@ export async function run(argv: string[]): Promise<number> {
 
 export function interrupted(): SynktiError {
   return new SynktiError("Interrupted; cleaned up what this run created.", { code: "interrupted", kind: "interrupted" });
+}
+
+/**
+ * Ctrl-C or SIGTERM while no command has its own handler (start-up, context detection, read-only
+ * commands): exit 130 at once, as the contract says, instead of dying by the signal. Commands that
+ * create something (launch, uploads, the worker) install their own handlers, which clean up first;
+ * this one then stays out of their way.
+ */
+function installDefaultInterruptHandler(): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const fallback = () => {
+      if (process.listenerCount(signal) > 1) return; // a command handles it
+      process.stderr.write(`Interrupted (${signal}). Running the same command again is safe.\n`);
+      process.exit(EXIT.interrupted);
+    };
+    process.on(signal, fallback);
+  }
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
-import { printResult, type OutputFormat } from "../output.js";
+import { printResult } from "../output.js";
 import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
 
 /**
@@ -16,11 +16,12 @@ function parseConcurrency(value: string): number {
   return n;
 }
 
-/** Collaborators, after the preflight for an upload (region, credentials, bucket) says SAFE. */
-async function dependencies(options: { project: string; region?: string; debug?: boolean; output: OutputFormat }) {
-  const { deployerDeps, requireSafe } = await import("../deployer-deps.js");
-  await requireSafe("upload", options);
-  return deployerDeps(options);
+/**
+ * Collaborators. An upload checks its own needs before writing anything: its input (a linux-x64
+ * build, a folder of weights: exit 2) first, then the bucket (exit 1 with `synkti infra up`).
+ */
+async function dependencies(options: { region?: string; debug?: boolean }) {
+  return (await import("../deployer-deps.js")).deployerDeps(options);
 }
 
 /**
@@ -61,7 +62,7 @@ export function registerUpload(program: Command): void {
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
-      const deps = await dependencies({ project: names.project, region: options.region, ...common });
+      const deps = await dependencies({ region: options.region, debug: common.debug });
       const { uploadBinary, createProgressBar } = await import("../../deployer/upload/index.js");
       const result = await interruptible(deps.log, (signal) =>
         uploadBinary(deps, {
@@ -92,7 +93,7 @@ export function registerUpload(program: Command): void {
       const { uploadModel, createProgressBar, validateModelName } = await import("../../deployer/upload/index.js");
       // Exit 2 before building any AWS client.
       validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
-      const deps = await dependencies({ project: names.project, region: options.region, ...common });
+      const deps = await dependencies({ region: options.region, debug: common.debug });
       const result = await interruptible(deps.log, (signal) =>
         uploadModel(deps, {
           names,
