@@ -105,6 +105,11 @@ export async function dryRunDescribeInstances(clients: AwsClients, signal?: Abor
   return interpretDryRun(() => ec2.send(new DescribeInstancesCommand({ DryRun: true, MaxResults: 5 }), { abortSignal: signal }));
 }
 
+/** "ec2:Action (why)" for each DryRun that was refused, for a finding's `observed`. */
+export function deniedDryRuns(results: Record<string, DryRunResult>): string[] {
+  return Object.entries(results).flatMap(([action, result]) => (result.allowed ? [] : [`${action} (${result.reason})`]));
+}
+
 async function interpretDryRun(call: () => Promise<unknown>): Promise<DryRunResult> {
   try {
     await call();

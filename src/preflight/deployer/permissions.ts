@@ -1,4 +1,4 @@
-import { dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
+import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
 import { simulateCallerActions, type SimulationResult } from "../../aws/iam-simulation.js";
 import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
 import type { Requirement } from "../types.js";
@@ -55,10 +55,7 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
     return { runInstances, describeInstances };
   },
   verdict(obs, ctx) {
-    const denied = [
-      ...(obs.runInstances.allowed ? [] : [`ec2:RunInstances (${obs.runInstances.reason})`]),
-      ...(obs.describeInstances.allowed ? [] : [`ec2:DescribeInstances (${obs.describeInstances.reason})`]),
-    ];
+    const denied = deniedDryRuns({ "ec2:RunInstances": obs.runInstances, "ec2:DescribeInstances": obs.describeInstances });
     if (denied.length === 0) return { status: "pass", observed: "RunInstances and DescribeInstances allowed (DryRun)" };
     return {
       status: "fail",

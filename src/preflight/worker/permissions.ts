@@ -1,4 +1,4 @@
-import { dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
+import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
 import { awsErrorName } from "../../aws/errors.js";
 import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
 import type { Requirement } from "../types.js";
@@ -45,10 +45,7 @@ export const replacementPermission: Requirement<WorkerContext, Observation> = {
     return { runInstances, describeInstances };
   },
   verdict(obs, ctx) {
-    const denied = [
-      ...(obs.runInstances.allowed ? [] : [`ec2:RunInstances (${obs.runInstances.reason})`]),
-      ...(obs.describeInstances.allowed ? [] : [`ec2:DescribeInstances (${obs.describeInstances.reason})`]),
-    ];
+    const denied = deniedDryRuns({ "ec2:RunInstances": obs.runInstances, "ec2:DescribeInstances": obs.describeInstances });
     if (denied.length === 0) return { status: "pass", observed: "RunInstances (with the instance profile) and DescribeInstances allowed (DryRun)" };
     // The worker policy is a permanent resource: infra up repairs a policy that drifted.
     return { status: "fail", observed: `denied: ${denied.join("; ")}`, fix: { command: `synkti infra up --project-name ${ctx.names.project}` } };
