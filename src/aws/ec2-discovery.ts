@@ -105,6 +105,25 @@ export async function dryRunDescribeInstances(clients: AwsClients, signal?: Abor
   return interpretDryRun(() => ec2.send(new DescribeInstancesCommand({ DryRun: true, MaxResults: 5 }), { abortSignal: signal }));
 }
 
+/**
+ * The project's security group id, found by its name and project tag (DescribeSecurityGroups
+ * only, which a worker may call; the worker policy lets a launch use only groups so tagged).
+ */
+export async function projectSecurityGroupId(clients: AwsClients, name: string, project: string, signal?: AbortSignal): Promise<string | undefined> {
+  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await clients.ec2();
+  const out = await ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: "group-name", Values: [name] },
+        { Name: "tag:SynktiCluster", Values: [project] },
+      ],
+    }),
+    { abortSignal: signal },
+  );
+  return out.SecurityGroups?.[0]?.GroupId;
+}
+
 /** "ec2:Action (why)" for each DryRun that was refused, for a finding's `observed`. */
 export function deniedDryRuns(results: Record<string, DryRunResult>): string[] {
   return Object.entries(results).flatMap(([action, result]) => (result.allowed ? [] : [`${action} (${result.reason})`]));

@@ -34,6 +34,7 @@ export interface PreflightCliOptions {
   ami?: string;
   deep?: boolean;
   operation?: DeployerOperation;
+  signal?: AbortSignal;
 }
 
 export async function runDeployerPreflightForCli(options: PreflightCliOptions) {
@@ -48,7 +49,7 @@ export async function runDeployerPreflightForCli(options: PreflightCliOptions) {
     deep: options.deep,
     localBinary: await selfBinary(),
   };
-  const report = await runDeployerPreflight(deps, preflightOptions, requirementsFor(options.operation ?? "launch"));
+  const report = await runDeployerPreflight({ ...deps, ...(options.signal ? { signal: options.signal } : {}) }, preflightOptions, requirementsFor(options.operation ?? "launch"));
   const heading = `preflight ${options.project}${deps.region ? ` (${deps.region})` : ""}`;
   return { report, heading };
 }
@@ -60,9 +61,10 @@ export async function runDeployerPreflightForCli(options: PreflightCliOptions) {
  */
 export async function requireSafe(
   operation: DeployerOperation,
-  options: Omit<PreflightCliOptions, "operation"> & { output: OutputFormat },
+  options: Omit<PreflightCliOptions, "operation"> & { output: OutputFormat; signal?: AbortSignal },
 ): Promise<void> {
   const { report, heading } = await runDeployerPreflightForCli({ ...options, operation });
+  options.signal?.throwIfAborted(); // interrupted: the report is moot
   if (report.verdict === "SAFE") return;
   printResult(options.output, { verdict: report.verdict, requirements: report.requirements }, () =>
     renderReport(report, heading),

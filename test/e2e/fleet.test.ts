@@ -5,7 +5,8 @@
 import { CreateVolumeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
-import { runCli } from "../support/run-cli.js";
+import { readFileSync } from "node:fs";
+import { BINARY, runCli } from "../support/run-cli.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -18,8 +19,18 @@ const run = (args: string[]) => runCli(args, { env: h.env, timeoutMs: 60_000 });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 
 describe("synkti launch / status / down / leaks (built binary)", () => {
+  it("refuses to launch when the binary in S3 is not the build doing the launch; nothing is launched", async () => {
+    await readyProject(h, "e2e-other-build"); // bin/synkti holds another build, with consistent metadata
+    const launch = await run(["--project-name", "e2e-other-build", "--model", "tiny-model", "--workers", "1"]);
+    expect(launch.code, launch.stderr).toBe(1);
+    expect(launch.stderr).toMatch(/is not the synkti doing this launch/);
+    expect(launch.stderr).toMatch(/Run: synkti upload binary --project-name e2e-other-build --region us-east-1 --file \//);
+    const listed = await h.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiCluster", Values: ["e2e-other-build"] }] }));
+    expect(listed.Reservations ?? []).toEqual([]);
+  });
+
   it("launch 3, status 3, re-run launches nothing, down ends them, leaks finds none", async () => {
-    await readyProject(h, "e2e-fleet");
+    await readyProject(h, "e2e-fleet", { binary: readFileSync(BINARY) }); // a launch embeds its own SHA-256: S3 must hold this build
     const launch = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3", "--output", "json"]);
     expect(launch.code, launch.stderr).toBe(0);
     const result = json(launch.stdout);

@@ -9,6 +9,7 @@ import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { downProject } from "../../src/deployer/fleet/down.js";
 import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
+import { readFileSync } from "node:fs";
 import { BINARY, emptySysfsRoot } from "../support/run-cli.js";
 
 const PROJECT = "e2e-interrupt";
@@ -16,7 +17,7 @@ const LAUNCH = ["--project-name", PROJECT, "--model", "tiny-model"];
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  await readyProject(h, PROJECT);
+  await readyProject(h, PROJECT, { binary: readFileSync(BINARY) }); // a launch embeds its own SHA-256: S3 must hold this build
 });
 afterAll(async () => {
   await h?.close();

@@ -48,13 +48,17 @@ export function registerLaunch(program: Command): void {
       await interruptible(deps.log, async (signal, forceSignal) => {
         const { requireSafe } = await import("../deployer-deps.js");
         const { effectiveRegion } = await import("../../aws/clients.js");
-        await requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, ...pick(options, "region", "ami") });
         const launch = await import("../../deployer/launch/index.js");
+        // Ctrl-C during the preflight or the resolution: nothing was launched yet (exit 130).
+        await launch.beforeLaunch(signal, () =>
+          requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, signal, ...pick(options, "region", "ami") }),
+        );
         const region = (await effectiveRegion(deps.clients))!; // preflight's "region" requirement passed
+        const localSha256 = await launch.beforeLaunch(signal, () => selfSha256(signal));
         const target = await launch.beforeLaunch(signal, async () =>
           launch.resolveLaunchTarget(
             { clients: deps.clients, ec2: deps.fleet.ec2, clock: deps.clock, log: deps.log },
-            { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate(), ...pick(options, "ami") },
+            { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate(), ...pick(options, "ami"), ...(localSha256 ? { localSha256 } : {}) },
             signal,
           ),
         );
@@ -116,4 +120,13 @@ export function renderLaunch(r: LaunchResult): string {
   lines.push("", r.workers.length > 0 ? renderWorkers(r.workers) : "No workers.");
   if (r.launched.length > 0) lines.push("", "Workers boot, verify the binary and weights, then start the model server; watch: synkti status --project-name " + r.project);
   return lines.join("\n");
+}
+
+/** SHA-256 of this executable when it is the single binary (what workers must run), else undefined. */
+async function selfSha256(signal: AbortSignal): Promise<string | undefined> {
+  const { selfBinary } = await import("../deployer-deps.js");
+  const self = await selfBinary();
+  if (!self) return undefined;
+  const { sha256OfFile } = await import("../../deployer/upload/hash.js");
+  return (await sha256OfFile(self.path, signal)).sha256;
 }

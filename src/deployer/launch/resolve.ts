@@ -25,6 +25,12 @@ export interface ResolveInput {
   /** --ami; default the newest Deep Learning AMI, as preflight resolves it. */
   ami?: string;
   userDataTemplate: string;
+  /**
+   * SHA-256 of the binary doing the launch (the single binary hashes itself). Embedded in user-data,
+   * so workers run exactly this build; a hash read from the bucket itself would prove nothing.
+   * Undefined in a development run (tsx): the recorded hash is embedded, with a warning.
+   */
+  localSha256?: string;
 }
 
 /**
@@ -47,6 +53,14 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
     if (!binary.ok || binary.sha256Recorded === undefined) {
       throw unsafe("binary-missing", `Missing: a verified binary at s3://${names.bucket}/${names.binaryKey} (${binary.problems.join("; ")}).`, `synkti upload binary ${flags}`);
     }
+    if (input.localSha256 && input.localSha256 !== binary.sha256Recorded) {
+      throw unsafe(
+        "binary-differs",
+        `s3://${names.bucket}/${names.binaryKey} (sha256 ${binary.sha256Recorded.slice(0, 12)}..., version ${binary.version ?? "unknown"}) is not the synkti doing this launch (sha256 ${input.localSha256.slice(0, 12)}...): workers would run another build.`,
+        `synkti upload binary ${flags} --file ${process.execPath}`,
+      );
+    }
+    if (!input.localSha256) deps.log.warn("development run: embedding the SHA-256 recorded in S3, not one computed from a local build");
     if (!image) throw unsafe("ami-missing", `Missing: AMI ${input.ami ?? "(newest Deep Learning AMI)"} in ${input.region}.`, `synkti preflight ${flags} --ami <ami-id>`);
     if (!securityGroupId) throw unsafe("security-group-missing", `Missing: security group ${names.securityGroup} in the default VPC.`, `synkti infra up ${flags}`);
     const usable = Object.fromEntries(zones.filter((z) => subnets[z] !== undefined).map((z) => [z, subnets[z]!]));
@@ -59,7 +73,7 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
       model: input.model,
       bucket: names.bucket,
       binaryKey: names.binaryKey,
-      binarySha256: binary.sha256Recorded,
+      binarySha256: input.localSha256 ?? binary.sha256Recorded,
       region: input.region,
     });
     return {
@@ -72,7 +86,7 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
       instanceProfile: names.instanceProfile,
       subnets: usable,
       userData,
-      binarySha256: binary.sha256Recorded,
+      binarySha256: input.localSha256 ?? binary.sha256Recorded,
     };
   } catch (error) {
     if (isSynktiError(error) || signal?.aborted) throw error;

@@ -1,4 +1,4 @@
-import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
+import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, projectSecurityGroupId, type DryRunResult } from "../../aws/ec2-discovery.js";
 import { simulateCallerActions, type SimulationResult } from "../../aws/iam-simulation.js";
 import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
 import type { Requirement } from "../types.js";
@@ -27,14 +27,20 @@ type LaunchPermission = { runInstances: DryRunResult; describeInstances: DryRunR
 export const launchPermission: Requirement<DeployerContext, LaunchPermission> = {
   id: "permission-launch",
   title: "permission to launch and list workers (EC2 DryRun)",
-  dependsOn: ["credentials", "region", "instance-type", "ami", "instance-profile"],
+  dependsOn: ["credentials", "region", "instance-type", "ami", "instance-profile", "security-group"],
   async observe(ctx, signal) {
+    const [imageId, securityGroupId] = await Promise.all([
+      ctx.ami ?? resolvedAmi(ctx, signal),
+      projectSecurityGroupId(ctx.clients, ctx.names.securityGroup, ctx.names.project, signal),
+    ]);
     const [runInstances, describeInstances] = await Promise.all([
       dryRunRunInstances(
         ctx.clients,
         {
           InstanceType: ctx.instanceType,
-          ImageId: ctx.ami ?? (await resolvedAmi(ctx, signal)),
+          ImageId: imageId,
+          // The project's group, as the launch uses: on AWS the default group would be checked instead.
+          ...(securityGroupId ? { SecurityGroupIds: [securityGroupId] } : {}),
           IamInstanceProfile: { Name: ctx.names.instanceProfile },
           InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
           MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", InstanceMetadataTags: "enabled" },

@@ -28,7 +28,7 @@ export const binaryInS3: Requirement<DeployerContext, BinaryVerification> = {
     if (local && v.version !== local) {
       return {
         status: "warn",
-        observed: `${where} is version ${v.version ?? "unknown"}, this synkti is ${local}; ${checked}`,
+        observed: `${where} is version ${v.version ?? "unknown"}, this synkti is ${local}; ${checked}; a launch embeds this synkti's SHA-256, so upload this build before launching`,
         fix: uploadBinaryFix(ctx),
       };
     }
@@ -44,9 +44,9 @@ export const weightsInS3: Requirement<DeployerContext, WeightsObservation> = {
   title: "model weights complete against their manifest",
   dependsOn: ["bucket"],
   timeoutMs: 60_000,
-  async observe(ctx) {
+  async observe(ctx, signal) {
     if (!ctx.model) return { model: undefined, verification: undefined };
-    return { model: ctx.model, verification: await verifyModelInS3(ctx, ctx.names, ctx.model) };
+    return { model: ctx.model, verification: await verifyModelInS3(ctx, ctx.names, ctx.model, { signal }) };
   },
   verdict({ model, verification: v }, ctx) {
     if (!model || !v) return { status: "skipped", observed: "no --model given" };

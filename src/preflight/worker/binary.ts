@@ -1,14 +1,11 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { sha256OfFile } from "../../deployer/upload/hash.js";
 import type { Requirement } from "../types.js";
 import type { WorkerContext } from "./context.js";
 
 type BinaryObservation = { skipped: string } | { expected: string; actual: string };
 
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, signal ? { signal } : {})) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+  return (await sha256OfFile(file, signal)).sha256;
 }
 
 /**

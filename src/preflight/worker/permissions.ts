@@ -1,4 +1,4 @@
-import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, type DryRunResult } from "../../aws/ec2-discovery.js";
+import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, projectSecurityGroupId, type DryRunResult } from "../../aws/ec2-discovery.js";
 import { awsErrorName } from "../../aws/errors.js";
 import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
 import type { Requirement } from "../types.js";
@@ -18,13 +18,18 @@ export const replacementPermission: Requirement<WorkerContext, Observation> = {
   dependsOn: ["worker-identity", "instance-role"],
   timeoutMs: 15_000,
   async observe(ctx, signal) {
-    const facts = await ctx.instance();
+    const [facts, securityGroupId] = await Promise.all([
+      ctx.instance(),
+      projectSecurityGroupId(ctx.clients, ctx.names.securityGroup, ctx.names.project, signal),
+    ]);
     const [runInstances, describeInstances] = await Promise.all([
       dryRunRunInstances(
         ctx.clients,
         {
           InstanceType: facts.instanceType,
           ImageId: facts.imageId,
+          // The policy lets a worker launch only into the project's group; the default group would be refused.
+          ...(securityGroupId ? { SecurityGroupIds: [securityGroupId] } : {}),
           IamInstanceProfile: { Name: ctx.names.instanceProfile },
           InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
           MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", InstanceMetadataTags: "enabled" },
