@@ -1,5 +1,4 @@
 import { CommanderError } from "commander";
-import { SynktiError } from "../core/errors.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { printError } from "./output.js";
 import { buildProgram, registerCommands } from "./program.js";
@@ -10,6 +9,7 @@ import { buildProgram, registerCommands } from "./program.js";
  */
 export async function run(argv: string[]): Promise<number> {
   installDefaultInterruptHandler();
+  ignoreBrokenPipes();
   const program = buildProgram();
   registerCommands(program);
   const debug = argv.includes("--debug");
@@ -29,10 +29,6 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-export function interrupted(): SynktiError {
-  return new SynktiError("Interrupted; cleaned up what this run created.", { code: "interrupted", kind: "interrupted" });
-}
-
 /**
  * Ctrl-C or SIGTERM while no command has its own handler (start-up, context detection, read-only
  * commands): exit 130 at once, as the contract says, instead of dying by the signal. Commands that
@@ -47,5 +43,15 @@ function installDefaultInterruptHandler(): void {
       process.exit(EXIT.interrupted);
     };
     process.on(signal, fallback);
+  }
+}
+
+/** `synkti ... | head` closes the pipe early: that is the reader's choice, not an error to report. */
+function ignoreBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(Number(process.exitCode ?? EXIT.ok));
+      throw error;
+    });
   }
 }

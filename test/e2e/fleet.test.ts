@@ -19,6 +19,16 @@ const run = (args: string[]) => runCli(args, { env: h.env, timeoutMs: 60_000 });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 
 describe("synkti launch / status / down / leaks (built binary)", () => {
+  it("status, down and leaks without any region: exit 1 with the remedy, not an SDK error", async () => {
+    for (const command of ["status", "down", "leaks"]) {
+      const noRegion = await runCli([command, "--project-name", "e2e-fleet"], {
+        env: { ...h.env, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: "/dev/null" },
+      });
+      expect(noRegion.code, `${command}: ${noRegion.stderr}`).toBe(1);
+      expect(noRegion.stderr).toContain("Run: pass --region <region>");
+    }
+  });
+
   it("refuses to launch when the binary in S3 is not the build doing the launch; nothing is launched", async () => {
     await readyProject(h, "e2e-other-build"); // bin/synkti holds another build, with consistent metadata
     const launch = await run(["--project-name", "e2e-other-build", "--model", "tiny-model", "--workers", "1"]);

@@ -62,7 +62,7 @@ export function registerLaunch(program: Command): void {
             signal,
           ),
         );
-        const result = await launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal });
+        const result = await deps.withAwsContext("launching workers", () => launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal }));
         printResult(common.output, result, () => renderLaunch(result));
       });
     });

@@ -6,14 +6,15 @@ import { commonOptions, withCommonOptions, withProjectName } from "../program.js
 
 /** The deployer's collaborators for fleet commands; AWS code loads only when a command runs. */
 export async function fleetCommandDeps(options: { region?: string; debug?: boolean }) {
-  const [{ deployerDeps }, { createLogger }, fleet] = await Promise.all([
+  const [{ deployerDeps }, { requireRegion }, fleet] = await Promise.all([
     import("../deployer-deps.js"),
-    import("../../core/log.js"),
+    import("../../infra/account.js"),
     import("../../deployer/fleet/index.js"),
   ]);
-  const base = deployerDeps(options.region ? { region: options.region } : {});
-  const log = createLogger(options.debug ? { level: "debug" } : {});
-  return { ...base, log, fleet: fleet.fleetDeps(base.clients, base.clock, log), withAwsContext: fleet.withAwsContext };
+  const base = deployerDeps(options);
+  // No region anywhere: exit 1 with the remedy, as preflight says, rather than an SDK error.
+  await requireRegion(base);
+  return { ...base, fleet: fleet.fleetDeps(base.clients, base.clock, base.log), withAwsContext: fleet.withAwsContext };
 }
 
 export function registerStatus(program: Command): void {
