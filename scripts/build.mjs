@@ -60,7 +60,8 @@ await build({
   platform: "node",
   format: "cjs",
   target: "node24",
-  minifySyntax: true,
+  minify: true,
+  keepNames: false,
   legalComments: "none",
   logLevel: "warning",
   define: {
