@@ -123,3 +123,11 @@ describe("worker policy", () => {
     expect(JSON.stringify(policy).length).toBeLessThan(10_240);
   });
 });
+
+describe("a worker's replacement launch", () => {
+  it("may only be a one-time spot instance with IMDSv2 required", () => {
+    const instance = statementsFor("ec2:RunInstances").find((s) => list(s.Resource).some((r) => r.endsWith(":instance/*")))!;
+    expect(condition(instance, "StringEquals", "ec2:MetadataHttpTokens")).toBe("required");
+    expect(condition(instance, "StringEquals", "ec2:InstanceMarketType")).toBe("spot");
+  });
+});
