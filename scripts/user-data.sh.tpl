@@ -17,7 +17,22 @@ MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"
 MODEL_DIR="$MODELS_DIR/$MODEL"
 
 log() { echo "synkti-boot: $*" >&2; }
-die() { log "FATAL: $*"; exit 1; }
+# A worker that cannot boot only costs money (a GPU, idle): after saying why, it terminates itself
+# with its instance role (allowed on the project's instances), best effort.
+terminate_self() {
+  local imds token id
+  imds="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}"
+  imds="${imds%/}"
+  token="$(curl -sf -m 2 -X PUT "$imds/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')" || return 1
+  id="$(curl -sf -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id")" || return 1
+  log "terminating $id: it cannot serve"
+  aws ec2 terminate-instances --instance-ids "$id" >/dev/null
+}
+die() {
+  log "FATAL: $*"
+  terminate_self || log "could not terminate this instance; it stays up idle until: synkti down --project-name $PROJECT"
+  exit 1
+}
 # S3 through the aws CLI; it retries throttling itself, this covers a network that is still coming up.
 retry() {
   local n

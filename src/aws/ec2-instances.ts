@@ -155,6 +155,8 @@ export function createEc2Instances(clients: AwsClients): Ec2Instances {
           IamInstanceProfile: { Name: spec.instanceProfileName },
           UserData: Buffer.from(spec.userData, "utf8").toString("base64"),
           ClientToken: spec.clientToken,
+          // A shutdown from inside (an operator's, or a failed boot's) ends the instance and its bill.
+          InstanceInitiatedShutdownBehavior: "terminate",
           // One-time spot that terminates on interruption: a persistent request would relaunch
           // capacity behind synkti's back, and "stop" would keep a billed volume of no value.
           InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },

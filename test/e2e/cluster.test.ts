@@ -213,5 +213,11 @@ describe.skipIf(!featuresLanded)(`a cluster on the local cloud${featuresLanded ?
     expect(existsSync(path.join(instance!.dir, "usr-local-bin", "synkti"))).toBe(false);
     expect(instance!.processes()).toEqual([]); // no worker, no model server
     expect((await tags(id)).SynktiEndpoint).toBeUndefined();
+    // A worker that cannot boot terminates itself (its instance role may), so no GPU idles.
+    expect(instance!.log()).toMatch(new RegExp(`terminating ${id}: it cannot serve`));
+    await until("the instance terminated itself", async () => {
+      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+      return ["shutting-down", "terminated"].includes(out.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? "");
+    }, 30_000);
   }, 240_000);
 });
