@@ -22,7 +22,13 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version are "errors" in commander's exitOverride mode; their exit code is 0.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (error.exitCode === 0) return EXIT.ok;
+      // Commander already said what is wrong on stderr; a script asking for JSON gets a shape too.
+      if (output === "json") {
+        const message = error.message.replace(/^error: /, "");
+        process.stdout.write(`${JSON.stringify({ error: { code: "usage", message, remedy: "synkti --help" } }, null, 2)}\n`);
+      }
+      return EXIT.usage;
     }
     printError(error, { debug, output });
     return exitCodeFor(error);
