@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { Booter, type BooterEvent } from "../test/support/booter/booter.js";
 import { controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
+import { isAlive } from "../test/support/pid.js";
 
 // SYNKTI_LOCAL_CLOUD_STATE_DIR moves it (tests run their own local cloud next to a developer's).
 const STATE_DIR = process.env.SYNKTI_LOCAL_CLOUD_STATE_DIR ?? path.resolve(import.meta.dirname, "..", ".local-cloud");
@@ -37,20 +38,12 @@ interface State {
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The running local cloud's state, or undefined when none runs (a stale file is ignored). */
 function runningState(): State | undefined {
   if (!existsSync(STATE_FILE)) return undefined;
   const state = JSON.parse(readFileSync(STATE_FILE, "utf8")) as State;
-  return alive(state.pid) ? state : undefined;
+  return isAlive(state.pid) ? state : undefined;
 }
 
 async function client(action: ControlAction, instanceId: string | undefined): Promise<number> {

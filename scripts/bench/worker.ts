@@ -13,12 +13,13 @@ import { createEc2Peers, type Ec2Peers } from "../../src/aws/ec2-peers.js";
 import { silentLogger } from "../../src/core/log.js";
 import { Discovery } from "../../src/worker/discovery/discovery.js";
 import { DEFAULT_DISCOVERY_BUDGET, listingIntervalMs } from "../../src/worker/discovery/budget.js";
-import { memberSelector } from "../../src/worker/tags.js";
+import { workerSelector } from "../../src/infra/names.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
 import { startFaultProxy } from "../../test/support/fault-proxy.js";
 import { awsEnvFor, startMoto } from "../../test/support/moto.js";
 import { createWorkerProfile, ec2For, launchMembers, startAgent, testOptions, weightsFolder } from "../../test/integration/worker/harness.js";
 import { percentile } from "./measure.js";
+import { seededRandom } from "../../test/support/seeded-random.js";
 
 /** Inject a notice into the agent's IMDS, poll /status every 10 ms until it shows; repeat. */
 export async function benchNoticeReaction(trials = 20): Promise<string[]> {
@@ -90,7 +91,7 @@ export async function benchDiscoveryBudget(sizes = [10, 100, 1000], minutesFor =
 async function simulateCluster(project: string, n: number, minutes: number, described: () => number, resetCounts: () => void) {
   const clock = new FakeClock();
   const peers = createEc2Peers(createAwsClients({ role: "worker", region: "us-east-1", maxAttempts: 1 }));
-  const seed = await peers.listRunning(memberSelector(project));
+  const seed = await peers.listRunning(workerSelector(project));
   let inFlight = new Set<Promise<unknown>>();
   const counted: Ec2Peers = {
     ...peers,
@@ -101,7 +102,7 @@ async function simulateCluster(project: string, n: number, minutes: number, desc
       return call;
     },
   };
-  const random = mulberry32(n);
+  const random = seededRandom(n);
   const askPeer = async () => Promise.reject(new Error("the budget bench runs no status endpoints"));
   const controller = new AbortController();
   const agents = seed.instances.map((i) => {
@@ -126,16 +127,6 @@ async function simulateCluster(project: string, n: number, minutes: number, desc
   return { perMinute, joinPages: seed.calls };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -37,8 +37,13 @@ export interface PreflightCliOptions {
   signal?: AbortSignal;
 }
 
-export async function runDeployerPreflightForCli(options: PreflightCliOptions) {
-  const deps = deployerDeps(options);
+export type DeployerDeps = ReturnType<typeof deployerDeps>;
+
+/**
+ * `deps`: the caller's collaborators when it has them (a gated command), so one run builds one
+ * credential chain (an SSO or MFA prompt comes once).
+ */
+export async function runDeployerPreflightForCli(options: PreflightCliOptions, deps: DeployerDeps = deployerDeps(options)) {
   const preflightOptions: DeployerPreflightOptions = {
     project: options.project,
     region: deps.region,
@@ -62,8 +67,9 @@ export async function runDeployerPreflightForCli(options: PreflightCliOptions) {
 export async function requireSafe(
   operation: DeployerOperation,
   options: Omit<PreflightCliOptions, "operation"> & { output: OutputFormat; signal?: AbortSignal },
+  deps?: DeployerDeps,
 ): Promise<void> {
-  const { report, heading } = await runDeployerPreflightForCli({ ...options, operation });
+  const { report, heading } = await runDeployerPreflightForCli({ ...options, operation }, deps);
   options.signal?.throwIfAborted(); // interrupted: the report is moot
   if (report.verdict === "SAFE") return;
   printResult(options.output, { verdict: report.verdict, requirements: report.requirements }, () =>

@@ -9,4 +9,4 @@ export { ModelServerSupervisor, type ModelServerState, type ModelServerStatus } 
 export { DEFAULT_MODEL_SERVER_COMMAND, modelServerArgv } from "./model-server/command-template.js";
 export type { StatusDocument, PeerEntry } from "./status/status-document.js";
 export { STATUS_PATH, HEALTHZ_PATH, askPeerStatus } from "./status/peer-client.js";
-export { TAG_ENDPOINT } from "./tags.js";
+export { TAG_ENDPOINT } from "../infra/names.js";

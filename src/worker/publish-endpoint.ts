@@ -1,7 +1,7 @@
 import type { Ec2Peers } from "../aws/ec2-peers.js";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/log.js";
-import { TAG_ENDPOINT } from "./tags.js";
+import { TAG_ENDPOINT } from "../infra/names.js";
 
 /**
  * Publishes how peers reach this worker: `SynktiEndpoint=<local-ipv4>:<status port>` on its own

@@ -26,12 +26,6 @@ const MODEL = "tiny-model";
 // Long enough that a restarted model server stays down across a peer round (5 s) and a `synkti status`.
 const STANDIN_ENV = { SYNKTI_STANDIN_STARTUP_DELAY_MS: "8000" };
 
-// Skipped only while a command the story needs is missing from the build.
-const help = (await runCli(["--help"])).stdout;
-const missing = ["infra", "upload", "status"].filter((c) => !new RegExp(`^  ${c} `, "m").test(help));
-if (!help.includes("--workers")) missing.push("--workers");
-const featuresLanded = missing.length === 0;
-
 let moto: Moto;
 let booter: Booter;
 let env: Record<string, string>;
@@ -98,7 +92,6 @@ const notHealthy = (health: string | undefined) => health !== undefined && !["he
 const worker = (id: string): LocalInstance => booter.instance(id);
 
 beforeAll(async () => {
-  if (!featuresLanded) return;
   mkdirSync(path.join(dir, "weights", "weights"), { recursive: true });
   writeFileSync(path.join(dir, "weights", "config.json"), '{"architectures":["StandIn"],"layers":2}\n');
   writeFileSync(path.join(dir, "weights", "weights", "part-0.safetensors"), Buffer.alloc(64 * 1024, 7));
@@ -125,7 +118,7 @@ afterEach(({ task }) => {
   for (const i of booter.instances()) console.error(`--- ${i.instanceId} (${i.address}) ${i.logFile}\n${i.log().slice(-4000)}`);
 });
 
-describe.skipIf(!featuresLanded)(`a cluster on the local cloud${featuresLanded ? "" : ` (skipped: the build lacks ${missing.join(", ")})`}`, () => {
+describe("a cluster on the local cloud", () => {
   it("launch 3: the booter boots 3 workers of the built binary through the user-data; each is healthy and sees the other two", async () => {
     expect(launchedIds).toHaveLength(3);
     const instances = await booter.waitForInstances(3, 30_000);

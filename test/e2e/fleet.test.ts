@@ -109,7 +109,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     expect((await run(["--project-name", "e2e-usage", "--model", "m", "--workers", "0"])).code).toBe(2);
   });
 
-  it("leaks: exit 1 listing an unattached volume with its fix; down --dry-run changes nothing", async () => {
+  it("leaks: exit 1 listing an unattached volume with its fix; down --dry-run without instances says so", async () => {
     const volume = await h.ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: "SynktiCluster", Value: "e2e-leaky" }] }] }));
     const leaks = await run(["leaks", "--project-name", "e2e-leaky", "--region", "us-east-1"]);
     expect(leaks.code).toBe(1);
@@ -118,5 +118,20 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     const dry = await run(["down", "--project-name", "e2e-leaky", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.stdout.trim()).toBe("Project e2e-leaky has no instances; nothing to terminate.");
+  });
+
+  it("down --dry-run lists the live workers and changes nothing", async () => {
+    await readyProject(h, "e2e-dry", { binary: readFileSync(BINARY) });
+    const launched = await run(["--project-name", "e2e-dry", "--model", "tiny-model", "--workers", "1", "--output", "json"]);
+    expect(launched.code, launched.stderr).toBe(0);
+    const [id] = json(launched.stdout).launched.map((l: { instanceId: string }) => l.instanceId) as string[];
+    const dry = await run(["down", "--project-name", "e2e-dry", "--dry-run", "--output", "json"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(json(dry.stdout)).toMatchObject({ dryRun: true, found: [{ instanceId: id }], terminated: [] });
+    const after = await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id!] }));
+    const instance = after.Reservations?.[0]?.Instances?.[0];
+    expect(instance?.State?.Name).toBe("running");
+    expect((instance?.Tags ?? []).map((t) => t.Key)).not.toContain("SynktiStopping");
+    expect((await run(["down", "--project-name", "e2e-dry"])).code).toBe(0);
   });
 });

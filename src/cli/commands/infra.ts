@@ -22,9 +22,9 @@ async function dependencies(options: InfraOptions) {
 }
 
 /** Changing the permanent resources needs a region and valid credentials: preflight says so first. */
-async function requireSafe(options: InfraOptions) {
+async function requireSafe(options: InfraOptions, deps: Awaited<ReturnType<typeof dependencies>>) {
   const { requireSafe } = await import("../deployer-deps.js");
-  await requireSafe("infra", { project: options.projectName, region: options.region, output: commonOptions(options).output });
+  await requireSafe("infra", { project: options.projectName, region: options.region, output: commonOptions(options).output }, deps);
 }
 
 /** A fix carries the operator's own flags, so it can be pasted as is. */
@@ -93,8 +93,9 @@ export function registerInfra(program: Command): void {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
       const { infraUp } = await import("../../infra/index.js");
-      if (!options.dryRun) await requireSafe(options);
-      const result = await infraUp(await dependencies(options), names, { dryRun: options.dryRun });
+      const deps = await dependencies(options);
+      if (!options.dryRun) await requireSafe(options, deps);
+      const result = await infraUp(deps, names, { dryRun: options.dryRun });
       printResult(common.output, result, () => renderUp(result, options));
     });
 
@@ -114,8 +115,9 @@ export function registerInfra(program: Command): void {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
       const { infraDestroy } = await import("../../infra/index.js");
-      if (options.yes) await requireSafe(options);
-      const result = await infraDestroy(await dependencies(options), names, { confirmed: options.yes });
+      const deps = await dependencies(options);
+      if (options.yes) await requireSafe(options, deps);
+      const result = await infraDestroy(deps, names, { confirmed: options.yes });
       const pending = result.resources.some((r) => r.action === "delete");
       const fix = result.instances.length > 0 ? command(options, "down") : pending ? `${command(options, "infra destroy")} --yes` : null;
       printResult(common.output, { ...result, fix }, () => renderDestroy(result, fix, options));

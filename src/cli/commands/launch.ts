@@ -51,7 +51,7 @@ export function registerLaunch(program: Command): void {
         const launch = await import("../../deployer/launch/index.js");
         // Ctrl-C during the preflight or the resolution: nothing was launched yet (exit 130).
         await launch.beforeLaunch(signal, () =>
-          requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, signal, ...pick(options, "region", "ami") }),
+          requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, signal, ...pick(options, "region", "ami") }, deps),
         );
         const region = (await effectiveRegion(deps.clients))!; // preflight's "region" requirement passed
         const localSha256 = await launch.beforeLaunch(signal, () => selfSha256(signal));

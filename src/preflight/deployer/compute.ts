@@ -22,14 +22,18 @@ export const instanceTypeOffered: Requirement<DeployerContext, string[]> = {
 
 type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
 
+/** The image a launch would use, looked up once per preflight (the DryRun launch needs it too). */
+export function launchImage(ctx: DeployerContext, signal: AbortSignal): Promise<ImageSummary | undefined> {
+  return ctx.once("launch-image", () => (ctx.ami ? describeImage(ctx.clients, ctx.ami, signal) : latestDeepLearningImage(ctx.clients, signal)));
+}
+
 /** The AMI to launch: --ami when given, else the newest AWS Deep Learning AMI (NVIDIA driver). */
 export const amiResolvable: Requirement<DeployerContext, AmiObservation> = {
   id: "ami",
   title: "AMI to launch resolvable",
   dependsOn: ["credentials", "region"],
   async observe(ctx, signal) {
-    const image = ctx.ami ? await describeImage(ctx.clients, ctx.ami, signal) : await latestDeepLearningImage(ctx.clients, signal);
-    return { requested: ctx.ami, image };
+    return { requested: ctx.ami, image: await launchImage(ctx, signal) };
   },
   verdict({ requested, image }, ctx) {
     const fix = { command: preflightCommand(ctx, ["--ami", "<ami-id>"]), needs: ["ami-id"] };

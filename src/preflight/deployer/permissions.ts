@@ -2,6 +2,7 @@ import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, projectSecu
 import { simulateCallerActions, type SimulationResult } from "../../aws/iam-simulation.js";
 import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
 import type { Requirement } from "../types.js";
+import { launchImage } from "./compute.js";
 import type { DeployerContext } from "./context.js";
 
 /** Every API action a launch, status and teardown will call, for IAM simulation. */
@@ -30,7 +31,8 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
   dependsOn: ["credentials", "region", "instance-type", "ami", "instance-profile", "security-group"],
   async observe(ctx, signal) {
     const [imageId, securityGroupId] = await Promise.all([
-      ctx.ami ?? resolvedAmi(ctx, signal),
+      // "ami" passed (a dependency), so the image exists.
+      launchImage(ctx, signal).then((image) => image?.imageId ?? ctx.ami ?? ""),
       projectSecurityGroupId(ctx.clients, ctx.names.securityGroup, ctx.names.project, signal),
     ]);
     const [runInstances, describeInstances] = await Promise.all([
@@ -74,10 +76,6 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
   },
 };
 
-async function resolvedAmi(ctx: DeployerContext, signal: AbortSignal): Promise<string> {
-  const { latestDeepLearningImage } = await import("../../aws/ec2-discovery.js");
-  return (await latestDeepLearningImage(ctx.clients, signal))?.imageId ?? "ami-00000000";
-}
 
 /** IAM policy simulation of everything the deployer will do; "not verified" is a warning, never a pass. */
 export const simulatedPermissions: Requirement<DeployerContext, SimulationResult> = {

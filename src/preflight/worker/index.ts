@@ -1,5 +1,4 @@
 import type { AwsClients } from "../../aws/clients.js";
-import type { ContextReport } from "../../context/types.js";
 import type { ImdsClient } from "../../context/imds-client.js";
 import type { Clock } from "../../core/clock.js";
 import { projectNames } from "../../infra/names.js";
@@ -15,19 +14,13 @@ import { weightsPresent } from "./weights.js";
 
 export type { InstanceFacts, WorkerContext } from "./context.js";
 
-export interface WorkerPreflightOptions {
+/** The context's own fields as the agent passes them, plus the flat names it has them under. */
+export type WorkerPreflightOptions = Pick<WorkerContext, "verdict" | "model" | "modelsDir" | "modelServerCommand" | "self" | "expectedSha256" | "envPath"> & {
   project: string;
-  verdict: ContextReport;
-  model: string | undefined;
-  modelsDir: string;
-  modelServerCommand: string;
-  self: { execPath: string; isSingleBinary: boolean };
-  expectedSha256: string | undefined;
-  envPath: string;
   statusPort: number;
   modelServerPort: number;
   modelServerHost: string | undefined;
-}
+};
 
 /** What the agent needs before it starts anything, in declaration order. */
 export function workerRequirements(): Requirement<WorkerContext, any>[] {

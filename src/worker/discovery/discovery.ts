@@ -3,7 +3,7 @@ import { classifyAwsError } from "../../aws/errors.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { PeerStatus } from "../status/status-document.js";
-import { memberSelector } from "../tags.js";
+import { workerSelector } from "../../infra/names.js";
 import { DEFAULT_DISCOVERY_BUDGET, firstPhaseMs, jittered, listingIntervalMs, throttledIntervalMs, type DiscoveryBudget } from "./budget.js";
 import { Membership } from "./membership.js";
 
@@ -65,7 +65,7 @@ export class Discovery {
   /** One own listing; false when it failed. */
   async listOnce(signal?: AbortSignal): Promise<boolean> {
     try {
-      const listing = await this.deps.ec2.listRunning(memberSelector(this.options.project), signal);
+      const listing = await this.deps.ec2.listRunning(workerSelector(this.options.project), signal);
       const at = this.deps.clock.now();
       this.membership.applyListing(listing.instances, at);
       Object.assign(this.stats, { listings: this.stats.listings + 1, describeCalls: this.stats.describeCalls + listing.calls, lastListingAt: at });

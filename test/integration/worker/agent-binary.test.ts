@@ -13,6 +13,7 @@ import { startMoto, type Moto } from "../../support/moto.js";
 import { BINARY } from "../../support/run-cli.js";
 import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
 import { createWorkerProfile, ec2For, launchMembers, MODEL, randomLoopback, until, weightsFolder } from "./harness.js";
+import { isAlive } from "../../support/pid.js";
 
 // The hidden `synkti agent` on the built binary, as the booter will run it: AWS credentials from
 // the IMDS emulator (no keys in the environment), the exit codes of the contract.
@@ -69,14 +70,6 @@ async function startBinary(project: string, options: { modelsDir: string; expect
   return { child, imds, status, exited, output: () => ({ stdout, stderr }) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals, exited: Promise<number | null>) {
   child.kill(signal);
@@ -99,7 +92,7 @@ describe("synkti agent (built binary)", () => {
         });
         expect(run.imds.count(`/latest/meta-data/iam/security-credentials/${projectNames(project).role}`)).toBeGreaterThan(0);
         expect(await stop(run.child, signal, run.exited)).toBe(code);
-        expect(alive(healthy.modelServer.pid!)).toBe(false);
+        expect(isAlive(healthy.modelServer.pid!)).toBe(false);
       } finally {
         run.child.kill("SIGKILL");
         await run.imds.close();

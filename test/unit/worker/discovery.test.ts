@@ -5,18 +5,8 @@ import { DEFAULT_DISCOVERY_BUDGET } from "../../../src/worker/discovery/budget.j
 import { Discovery } from "../../../src/worker/discovery/discovery.js";
 import type { PeerStatus } from "../../../src/worker/status/status-document.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { seededRandom } from "../../support/seeded-random.js";
 
-/** A small seeded PRNG, so jitter is random but every run the same. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fakeEc2(instances: PeerInstance[]) {
   const ec2 = {
@@ -42,7 +32,7 @@ async function simulate(n: number, minutes: number, options: { seed?: boolean } 
   const clock = new FakeClock();
   const instances = members(n);
   const ec2 = fakeEc2(instances);
-  const random = seeded(n);
+  const random = seededRandom(n);
   const controller = new AbortController();
   const agents = instances.map((i) => new Discovery({ ec2, clock, log: silentLogger, random, askPeer: noPeer }, { project: "demo", self: i.instanceId, budget: DEFAULT_DISCOVERY_BUDGET, peerRoundMs: 5000, fanout: 8 }));
   if (options.seed !== false) for (const a of agents) a.seed(instances, clock.now());
