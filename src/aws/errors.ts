@@ -71,7 +71,8 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         code: "aws-unreachable",
         kind: "unobservable",
         fault: "aws",
-        remedy: "check the network and AWS_ENDPOINT_URL, then run: synkti preflight --project-name <project>",
+        // Printed after "Run:": a command first, the condition as a comment.
+        remedy: "synkti preflight --project-name <project>   # once the network (and AWS_ENDPOINT_URL, if set) is right",
         cause: error,
       });
     case "auth":
@@ -95,7 +96,7 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         code: "aws-capacity",
         kind: "unsafe",
         fault: "aws",
-        remedy: "try again later or another instance type: synkti preflight --project-name <project>",
+        remedy: "synkti preflight --project-name <project> --instance-type <instance-type>   # or the same command later",
         cause: error,
       });
     default:
@@ -103,6 +104,7 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         code: "aws-error",
         kind: "unobservable",
         fault: "aws",
+        remedy: "the same command with --debug, for the request AWS refused and why",
         cause: error,
       });
   }
