@@ -72,4 +72,26 @@ log "weights verified ($(wc -l <"$MODEL_DIR/.sha256sums") files)"
 # preflight re-checks the running binary against the same SHA-256.
 export SYNKTI_MODELS_DIR="$MODELS_DIR" SYNKTI_EXPECTED_SHA256="$BINARY_SHA256"
 trap - EXIT
-exec "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL"
+# User-data runs once and nothing else restarts the agent, so this loop keeps it. By exit code:
+#   0, 130, 143  stopped on purpose (SIGTERM, Ctrl-C, shutdown): done.
+#   1, 2, 3      an answer a restart would only repeat (UNSAFE preflight, a usage error, still
+#                unobservable after the agent's own boot patience, gave up on the model server):
+#                the instance terminates itself. The decision is the boot's: an agent an operator
+#                starts by hand on the instance never terminates it for a refused preflight.
+#   anything else  a crash (4: a bug; 137: killed, e.g. out of memory): restarted after 1, 2, 4 s.
+#                A 4th crash in a row (runs shorter than 10 minutes) terminates the instance.
+crashes=0
+while :; do
+  started=$SECONDS
+  status=0
+  "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL" || status=$?
+  case "$status" in
+    0 | 130 | 143) log "the worker agent stopped (exit $status)"; exit 0 ;;
+    1 | 2 | 3) die "the worker agent will not serve (exit $status); its report is above" ;;
+  esac
+  if ((SECONDS - started >= 600)); then crashes=0; fi
+  crashes=$((crashes + 1))
+  [ "$crashes" -le 3 ] || die "the worker agent crashed $crashes times in a row (last exit $status)"
+  log "the worker agent crashed (exit $status); restarting it in $((2 ** (crashes - 1))) s ($crashes of 3 restarts)"
+  sleep $((2 ** (crashes - 1)))
+done

@@ -93,7 +93,15 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
 
   return {
     region,
-    ec2: memo(async () => new (await import("@aws-sdk/client-ec2")).EC2Client(await common())),
+    ec2: memo(async () => {
+      const [{ EC2Client }, { StandardRetryStrategy }, { withoutCapacityRetries }, config] = await Promise.all([
+        import("@aws-sdk/client-ec2"),
+        import("@smithy/core/retry"),
+        import("./retry.js"),
+        common(),
+      ]);
+      return new EC2Client({ ...config, retryStrategy: withoutCapacityRetries(new StandardRetryStrategy(config.maxAttempts)) });
+    }),
     iam: memo(async () => new (await import("@aws-sdk/client-iam")).IAMClient(await common())),
     sts: memo(async () => new (await import("@aws-sdk/client-sts")).STSClient(await common())),
     serviceQuotas: memo(

@@ -26,13 +26,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES)) {
+function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES), extraEnv: Record<string, string> = {}) {
   const prefix = path.join(root, name, "bin");
   const models = path.join(root, name, "models");
   const script = renderUserData(TEMPLATE, { project, model: "tiny-model", bucket: `${project}-models`, binaryKey: "bin/synkti", binarySha256, region: "us-east-1" });
   // Only what the local cloud sets: PATH, the two folders, and loopback endpoints (plus dummy keys
   // standing in for the instance profile's credentials).
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.moto.url) };
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.moto.url), ...extraEnv };
   const run = spawnSync("bash", ["-s"], { input: script, env, encoding: "utf8", timeout: 60_000 });
   return { ...run, prefix, models };
 }
@@ -74,5 +74,49 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
     expect(run.stderr).toMatch(/manifest\.json is missing/);
     expect(existsSync(path.join(run.prefix, "synkti"))).toBe(true); // the binary was fine; it just never ran
     expect(run.stdout).toBe("");
+  });
+
+  describe("keeps the worker agent running, by its exit code", () => {
+    // An agent stand-in that exits with the codes listed in $AGENT_EXITS, one per run, and counts its runs.
+    const AGENT = Buffer.from('#!/bin/sh\nn=$(( $(cat "$AGENT_RUNS" 2>/dev/null || echo 0) + 1 ))\necho "$n" >"$AGENT_RUNS"\necho "agent run $n"\nexit "$(echo $AGENT_EXITS | cut -d" " -f"$n")"\n');
+    let project = 0;
+    async function bootAgent(exits: string) {
+      const name = `it-boot-agent-${++project}`;
+      await readyProject(h, name, { binary: AGENT });
+      const runs = path.join(root, `${name}.runs`);
+      const run = boot(name, name, sha256(AGENT), { AGENT_RUNS: runs, AGENT_EXITS: exits });
+      return { ...run, runs: Number(readFileSync(runs, "utf8")) };
+    }
+
+    it("exit 0 (stopped on purpose): the boot ends cleanly, no restart", async () => {
+      const run = await bootAgent("0");
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.runs).toBe(1);
+      expect(run.stderr).toContain("the worker agent stopped (exit 0)");
+    });
+
+    it("exit 1 (UNSAFE preflight): no restart; the instance is told to terminate itself", async () => {
+      const run = await bootAgent("1");
+      expect(run.status).toBe(1);
+      expect(run.runs).toBe(1);
+      expect(run.stderr).toContain("FATAL: the worker agent will not serve (exit 1)");
+      // No metadata service here (loopback port 9): the attempt is made and its failure said.
+      expect(run.stderr).toContain("could not terminate this instance; it stays up idle until: synkti down --project-name");
+    });
+
+    it("a crash is restarted with backoff, and a healthy run after it ends the boot cleanly", async () => {
+      const run = await bootAgent("4 137 0");
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.runs).toBe(3);
+      expect(run.stderr).toContain("the worker agent crashed (exit 4); restarting it in 1 s (1 of 3 restarts)");
+      expect(run.stderr).toContain("the worker agent crashed (exit 137); restarting it in 2 s (2 of 3 restarts)");
+    });
+
+    it("a 4th crash in a row gives up: the instance is told to terminate itself", async () => {
+      const run = await bootAgent("4 4 4 4 0");
+      expect(run.status).toBe(1);
+      expect(run.runs).toBe(4);
+      expect(run.stderr).toContain("FATAL: the worker agent crashed 4 times in a row (last exit 4)");
+    }, 30_000);
   });
 });

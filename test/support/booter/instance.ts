@@ -40,7 +40,7 @@ function writeFakeDmi(sysfsRoot: string, instanceId: string): void {
 }
 
 export class LocalInstance {
-  /** Set once the user-data shell (or what it exec'd) has exited by itself or been killed. */
+  /** Set once the user-data shell has exited by itself or been killed. */
   exit: Exit | undefined;
   private ending: Promise<void> | undefined;
 
@@ -109,7 +109,7 @@ export class LocalInstance {
     return instance;
   }
 
-  /** The user-data shell's pid: after `exec synkti` it is the worker's pid, and always the group id. */
+  /** The user-data shell's pid (it runs the worker as its child): the group id of all the instance's processes. */
   get pid(): number | undefined {
     return this.child.pid;
   }

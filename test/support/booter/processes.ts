@@ -3,7 +3,7 @@
  * at once, whatever the processes did to detach themselves.
  *
  * An instance's processes are found three ways, because each alone can miss some:
- * - its process group (the user-data shell is started as a group leader; `exec synkti` keeps it);
+ * - its process group (the user-data shell is started as a group leader; the worker it runs inherits it);
  * - descendants of its leader by parent pid (a child that called setsid() leaves the group, e.g. a
  *   model server started with `detached: true`, but still has a parent in the tree);
  * - a marker variable in the environment (SYNKTI_LOCAL_CLOUD_INSTANCE), inherited by everything it
