@@ -11,6 +11,7 @@ MODEL='{{model}}'
 BUCKET='{{bucket}}'
 BINARY_KEY='{{binaryKey}}'
 BINARY_SHA256='{{binarySha256}}'
+BUCKET_OWNER='{{bucketOwner}}'
 export AWS_REGION='{{region}}' AWS_DEFAULT_REGION='{{region}}'
 INSTALL_PREFIX="${SYNKTI_INSTALL_PREFIX:-/usr/local/bin}"
 MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"
@@ -34,9 +35,15 @@ die() {
   exit 1
 }
 # S3 through the aws CLI; it retries throttling itself, this covers a network that is still coming up.
+# Usage: retry ATTEMPTS command...
 retry() {
-  local n
-  for n in 1 2 3 4 5; do "$@" && return 0; log "attempt $n failed: $*"; sleep $((n * 2)); done
+  local attempts=$1 n
+  shift
+  for ((n = 1; n <= attempts; n++)); do
+    "$@" && return 0
+    log "attempt $n of $attempts failed: $*"
+    ((n == attempts)) || sleep $((n * 2))
+  done
   return 1
 }
 command -v aws >/dev/null || die "the aws CLI is missing (it ships with the Deep Learning AMIs)"
@@ -46,7 +53,7 @@ mkdir -p "$INSTALL_PREFIX"
 tmp="$(mktemp "$INSTALL_PREFIX/.synkti.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT
 log "downloading s3://$BUCKET/$BINARY_KEY"
-retry aws s3 cp --only-show-errors "s3://$BUCKET/$BINARY_KEY" "$tmp" || die "could not download s3://$BUCKET/$BINARY_KEY"
+retry 5 aws s3 cp --only-show-errors "s3://$BUCKET/$BINARY_KEY" "$tmp" || die "could not download s3://$BUCKET/$BINARY_KEY"
 actual="$(sha256sum "$tmp" | cut -d' ' -f1)"
 [ "$actual" = "$BINARY_SHA256" ] ||
   die "binary SHA-256 mismatch: expected $BINARY_SHA256, got $actual; refusing to run it (re-upload: synkti upload binary --project-name $PROJECT, then launch again)"
@@ -54,10 +61,15 @@ chmod 0755 "$tmp"
 mv -f "$tmp" "$INSTALL_PREFIX/synkti"
 log "binary verified ($BINARY_SHA256)"
 
-# 2. The weights: sync the model's prefix, then check every file the manifest lists.
+# 2. The weights, from the deployer's own bucket only: names are global, and unlike the binary the
+# weights are checked against a manifest from the same bucket, so a bucket of the same name in
+# another account (taken first, or re-taken after a delete) must be refused. The network is up by now.
+retry 2 aws s3api head-bucket --bucket "$BUCKET" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null ||
+  die "s3://$BUCKET is not a bucket of account $BUCKET_OWNER (or is unreachable); refusing its weights (check: synkti infra status --project-name $PROJECT)"
+# Sync the model's prefix, then check every file the manifest lists.
 mkdir -p "$MODEL_DIR"
 log "syncing s3://$BUCKET/$MODEL/ to $MODEL_DIR"
-retry aws s3 sync --only-show-errors "s3://$BUCKET/$MODEL/" "$MODEL_DIR/" || die "could not sync s3://$BUCKET/$MODEL/"
+retry 5 aws s3 sync --only-show-errors "s3://$BUCKET/$MODEL/" "$MODEL_DIR/" || die "could not sync s3://$BUCKET/$MODEL/"
 [ -s "$MODEL_DIR/manifest.json" ] || die "s3://$BUCKET/$MODEL/manifest.json is missing: the upload never completed (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir>)"
 python3 - "$MODEL_DIR/manifest.json" >"$MODEL_DIR/.sha256sums" <<'PY' || die "manifest.json is not a synkti manifest"
 import json, sys

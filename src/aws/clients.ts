@@ -26,6 +26,8 @@ export interface AwsClients {
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;
   serviceQuotas(): Promise<ServiceQuotasClient>;
+  /** The caller's account (STS GetCallerIdentity, asked once): the owner every S3 request expects. */
+  accountId(): Promise<string>;
 }
 
 /**
@@ -86,12 +88,17 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
     };
   };
 
+  // A failed attempt is forgotten, so a transient error (a throttled STS call) is not cached for good.
   const memo = <T>(make: () => Promise<T>) => {
     let value: Promise<T> | undefined;
-    return () => (value ??= make());
+    return () =>
+      (value ??= make().catch((error: unknown) => {
+        value = undefined;
+        throw error;
+      }));
   };
 
-  return {
+  const clients: AwsClients = {
     region,
     ec2: memo(async () => {
       const [{ EC2Client }, { StandardRetryStrategy }, { withoutCapacityRetries }, config] = await Promise.all([
@@ -108,12 +115,15 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
       async () => new (await import("@aws-sdk/client-service-quotas")).ServiceQuotasClient(await common()),
     ),
     // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
-    s3: memo(
-      async () =>
-        new (await import("@aws-sdk/client-s3")).S3Client({
-          ...(await common()),
-          forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined,
-        }),
-    ),
+    s3: memo(async () => {
+      const [{ S3Client }, { expectOwnAccount }, config] = await Promise.all([import("@aws-sdk/client-s3"), import("./bucket-owner.js"), common()]);
+      const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
+      return expectOwnAccount(new S3Client({ ...config, forcePathStyle }), () => clients.accountId());
+    }),
+    accountId: memo(async () => {
+      const [{ GetCallerIdentityCommand }, sts] = await Promise.all([import("@aws-sdk/client-sts"), clients.sts()]);
+      return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
+    }),
   };
+  return clients;
 }

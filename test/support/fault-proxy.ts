@@ -49,6 +49,8 @@ export interface AwsRequestInfo {
   params: Record<string, string>;
   /** Parsed body of a JSON-protocol request. */
   json?: unknown;
+  /** The request's headers, names lowercase (e.g. `x-amz-expected-bucket-owner`). */
+  headers: Record<string, string>;
 }
 
 export type FaultKind = "throttle" | "capacity" | "access-denied" | "server-error" | "unavailable";
@@ -145,7 +147,7 @@ export function describeRequest(method: string, rawUrl: string, headers: http.In
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(`${headers.authorization ?? ""} Credential=${url.searchParams.get("X-Amz-Credential") ?? ""}`);
   const contentType = String(headers["content-type"] ?? "");
   const target = headers["x-amz-target"];
-  const base = { method, path: url.pathname };
+  const base = { method, path: url.pathname, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v ?? "")])) };
   if (typeof target === "string") {
     let json: unknown;
     try { json = JSON.parse(body?.toString("utf8") || "{}"); } catch { json = undefined; }

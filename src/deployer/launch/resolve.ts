@@ -43,7 +43,8 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
   const flags = `--project-name ${input.project} --region ${input.region}`;
   const unsafe = (code: string, message: string, remedy: string) => new SynktiError(message, { code, kind: "unsafe", remedy });
   try {
-    const [binary, image, securityGroupId, zones, subnets] = await Promise.all([
+    const [bucketOwner, binary, image, securityGroupId, zones, subnets] = await Promise.all([
+      deps.clients.accountId(),
       verifyBinaryInS3({ clients: deps.clients, log: deps.log, clock: deps.clock }, names, { ...(signal ? { signal } : {}) }),
       input.ami ? describeImage(deps.clients, input.ami, signal) : latestDeepLearningImage(deps.clients, signal),
       deps.ec2.securityGroupId(names.securityGroup, signal),
@@ -75,6 +76,7 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
       binaryKey: names.binaryKey,
       binarySha256: input.localSha256 ?? binary.sha256Recorded,
       region: input.region,
+      bucketOwner,
     });
     return {
       project: input.project,

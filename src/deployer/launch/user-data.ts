@@ -5,7 +5,7 @@ import { modelNameProblem } from "../upload/model-name.js";
 /**
  * Renders scripts/user-data.sh.tpl. Every value lands inside single quotes in bash, so each is
  * checked against a charset without quotes, `$` or spaces first: a value can never become code.
- * Only these six values exist: nothing from the deployer's environment (credentials included)
+ * Only these seven values exist: nothing from the deployer's environment (credentials included)
  * can reach user-data, which any principal with ec2:DescribeInstanceAttribute can read.
  */
 export interface UserDataParams {
@@ -16,6 +16,8 @@ export interface UserDataParams {
   /** SHA-256 of bin/synkti as recorded at upload; the worker refuses any other binary. */
   binarySha256: string;
   region: string;
+  /** The deployer's account: the worker refuses a bucket owned by any other (a squatted name). */
+  bucketOwner: string;
 }
 
 /** EC2's limit on user-data, before base64 encoding. */
@@ -28,6 +30,7 @@ const CHECKS: Record<keyof UserDataParams, (v: string) => string | undefined> = 
   binaryKey: (v) => (/^[A-Za-z0-9._/-]{1,512}$/.test(v) ? undefined : "has characters outside A-Z a-z 0-9 . _ / -"),
   binarySha256: (v) => (/^[0-9a-f]{64}$/.test(v) ? undefined : "is not a lowercase hex SHA-256"),
   region: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : "is not an AWS region name"),
+  bucketOwner: (v) => (/^\d{12}$/.test(v) ? undefined : "is not a 12-digit AWS account id"),
 };
 
 const PLACEHOLDER = /\{\{([A-Za-z0-9]+)\}\}/g;

@@ -4,7 +4,7 @@
  * loopback). It must run the binary only when its SHA-256 is the embedded one and every weight
  * file matches the manifest.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,27 +20,50 @@ let root: string;
 beforeAll(async () => {
   h = await startHarness();
   root = mkdtempSync(path.join(tmpdir(), "synkti-boot-"));
+  // What AWS does and moto does not: refuse an S3 request whose expected owner is not the bucket's.
+  h.proxy.addRule({
+    action: /^s3:/,
+    when: (r) => r.headers["x-amz-expected-bucket-owner"] !== undefined && r.headers["x-amz-expected-bucket-owner"] !== MOTO_ACCOUNT,
+    error: "access-denied",
+  });
 });
 afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
   await h?.close();
 });
 
-function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES), extraEnv: Record<string, string> = {}) {
+function runBash(script: string, env: Record<string, string>, timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-s"], { env, stdio: ["pipe", "pipe", "pipe"], timeout: timeoutMs });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.once("error", reject);
+    child.once("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(script);
+  });
+}
+
+/** moto's account, the owner of every bucket it holds (moto itself ignores the expected owner). */
+const MOTO_ACCOUNT = "123456789012";
+
+async function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES), extraEnv: Record<string, string> = {}, bucketOwner = MOTO_ACCOUNT) {
   const prefix = path.join(root, name, "bin");
   const models = path.join(root, name, "models");
-  const script = renderUserData(TEMPLATE, { project, model: "tiny-model", bucket: `${project}-models`, binaryKey: "bin/synkti", binarySha256, region: "us-east-1" });
+  const script = renderUserData(TEMPLATE, { project, model: "tiny-model", bucket: `${project}-models`, binaryKey: "bin/synkti", binarySha256, region: "us-east-1", bucketOwner });
   // Only what the local cloud sets: PATH, the two folders, and loopback endpoints (plus dummy keys
   // standing in for the instance profile's credentials).
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.moto.url), ...extraEnv };
-  const run = spawnSync("bash", ["-s"], { input: script, env, encoding: "utf8", timeout: 60_000 });
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.proxy.url), ...extraEnv };
+  // Not spawnSync: the fault proxy runs in this process and must keep answering the aws CLI.
+  const run = await runBash(script, env, 60_000);
   return { ...run, prefix, models };
 }
 
 describe("user-data boot (bash + aws CLI against moto)", () => {
   it("downloads and verifies binary and weights, then runs synkti --project-name P --model M", async () => {
     await readyProject(h, "it-boot");
-    const run = boot("it-boot", "ok");
+    const run = await boot("it-boot", "ok");
     expect(run.stderr).toContain("binary verified");
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe(`synkti-stand-in --project-name it-boot --model tiny-model models=${run.models} sha256=${sha256(BINARY_BYTES)}`);
@@ -51,7 +74,7 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
 
   it("refuses to run a binary whose SHA-256 is not the embedded one", async () => {
     await readyProject(h, "it-boot-bin");
-    const run = boot("it-boot-bin", "bad-binary", sha256("another build"));
+    const run = await boot("it-boot-bin", "bad-binary", sha256("another build"));
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/FATAL: binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/);
     expect(run.stdout).not.toContain("synkti-stand-in");
@@ -61,15 +84,24 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
   it("refuses to serve weights that do not match the manifest", async () => {
     await readyProject(h, "it-boot-weights");
     await h.s3.send(new PutObjectCommand({ Bucket: "it-boot-weights-models", Key: "tiny-model/config.json", Body: '{"layers":3}\n' }));
-    const run = boot("it-boot-weights", "bad-weights");
+    const run = await boot("it-boot-weights", "bad-weights");
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/FATAL: weights of tiny-model do not match manifest\.json/);
     expect(run.stdout).not.toContain("synkti-stand-in");
   });
 
+  it("refuses the weights of a bucket of the same name that another account owns", async () => {
+    await readyProject(h, "it-boot-owner");
+    const run = await boot("it-boot-owner", "other-owner", sha256(BINARY_BYTES), {}, "999999999999");
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/FATAL: s3:\/\/it-boot-owner-models is not a bucket of account 999999999999/);
+    expect(existsSync(path.join(run.models, "tiny-model", "config.json"))).toBe(false);
+    expect(run.stdout).not.toContain("synkti-stand-in");
+  });
+
   it("stops when the manifest is missing (an upload that never completed)", async () => {
     await readyProject(h, "it-boot-nomanifest", { model: "other-model" });
-    const run = boot("it-boot-nomanifest", "no-manifest");
+    const run = await boot("it-boot-nomanifest", "no-manifest");
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/manifest\.json is missing/);
     expect(existsSync(path.join(run.prefix, "synkti"))).toBe(true); // the binary was fine; it just never ran
@@ -84,7 +116,7 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
       const name = `it-boot-agent-${++project}`;
       await readyProject(h, name, { binary: AGENT });
       const runs = path.join(root, `${name}.runs`);
-      const run = boot(name, name, sha256(AGENT), { AGENT_RUNS: runs, AGENT_EXITS: exits });
+      const run = await boot(name, name, sha256(AGENT), { AGENT_RUNS: runs, AGENT_EXITS: exits });
       return { ...run, runs: Number(readFileSync(runs, "utf8")) };
     }
 

@@ -6,7 +6,7 @@ import { renderUserData, USER_DATA_LIMIT_BYTES, type UserDataParams } from "../.
 
 const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
 const SHA = "a".repeat(64);
-const params: UserDataParams = { project: "my-app", model: "Qwen/Qwen2.5-7B-Instruct", bucket: "my-app-models", binaryKey: "bin/synkti", binarySha256: SHA, region: "us-east-1" };
+const params: UserDataParams = { project: "my-app", model: "Qwen/Qwen2.5-7B-Instruct", bucket: "my-app-models", binaryKey: "bin/synkti", binarySha256: SHA, region: "us-east-1", bucketOwner: "123456789012" };
 
 describe("user-data rendering", () => {
   it("embeds the project, model, bucket, region and the binary's expected SHA-256; no placeholder left", () => {
@@ -17,8 +17,9 @@ describe("user-data rendering", () => {
     expect(script).toContain("MODEL='Qwen/Qwen2.5-7B-Instruct'");
     expect(script).toContain("BUCKET='my-app-models'");
     expect(script).toContain("AWS_REGION='us-east-1'");
+    expect(script).toContain("BUCKET_OWNER='123456789012'");
     expect(script).not.toMatch(/\{\{/);
-    expect(script).toContain('exec "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL"');
+    expect(script).toContain('"$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL" || status=$?');
   });
 
   it("takes the install prefix and models folder from variables with production defaults", () => {

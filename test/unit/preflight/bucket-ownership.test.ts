@@ -11,19 +11,28 @@ import { FakeClock } from "../../support/fake-clock.js";
 let server: http.Server;
 let status = 403;
 const seen: string[] = [];
+const headers: http.IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
+    if (req.method === "POST") {
+      // STS GetCallerIdentity: every S3 request names the caller's account as the expected owner.
+      res.writeHead(200, { "content-type": "text/xml" });
+      res.end(`<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDTEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>TEST</RequestId></ResponseMetadata></GetCallerIdentityResponse>`);
+      return;
+    }
     seen.push(`${req.method} ${req.url}`);
+    headers.push(req.headers);
     // S3 answers HEAD without a body; the status is all the SDK gets.
     res.writeHead(status, { "x-amz-request-id": "TEST", "x-amz-bucket-region": "us-east-1" });
     res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env.AWS_ENDPOINT_URL_S3 = process.env.AWS_ENDPOINT_URL_STS = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => {
   delete process.env.AWS_ENDPOINT_URL_S3;
+  delete process.env.AWS_ENDPOINT_URL_STS;
   server.close();
 });
 
@@ -41,6 +50,7 @@ describe("bucket requirement", () => {
     const observed = await bucket.observe(c, new AbortController().signal);
     expect(observed).toEqual({ state: "foreign" });
     expect(seen.at(-1)).toMatch(/^HEAD \/taken-name-models\/?$/);
+    expect(headers.at(-1)?.["x-amz-expected-bucket-owner"]).toBe("123456789012");
     const finding = bucket.verdict(observed, c);
     expect(finding.status).toBe("fail");
     expect(finding.observed).toMatch(/another account/);
