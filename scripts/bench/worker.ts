@@ -17,7 +17,7 @@ import { workerSelector } from "../../src/infra/names.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
 import { startFaultProxy } from "../../test/support/fault-proxy.js";
 import { awsEnvFor, startMoto } from "../../test/support/moto.js";
-import { createWorkerProfile, ec2For, launchMembers, startAgent, testOptions, weightsFolder } from "../../test/integration/worker/harness.js";
+import { createWorkerInfra, ec2For, launchMembers, startAgent, testOptions, weightsFolder } from "../../test/integration/worker/harness.js";
 import { percentile } from "./measure.js";
 import { seededRandom } from "../../test/support/seeded-random.js";
 
@@ -27,7 +27,7 @@ export async function benchNoticeReaction(trials = 20): Promise<string[]> {
   Object.assign(process.env, awsEnvFor(moto.url));
   const ec2 = ec2For(moto.url);
   const project = `bench-notice-${process.pid}`;
-  await createWorkerProfile(moto.url, project);
+  await createWorkerInfra(moto.url, project);
   const [id] = await launchMembers(ec2, project, 1);
   const agent = await startAgent(project, id!, testOptions(project, weightsFolder()));
   const samples: number[] = [];

@@ -85,18 +85,10 @@ export type DryRunResult = { allowed: true } | { allowed: false; reason: string 
  * Proves permission without acting: with DryRun, AWS answers DryRunOperation when the call would
  * have been allowed and UnauthorizedOperation when not.
  */
-export async function dryRunRunInstances(
-  clients: AwsClients,
-  input: Omit<RunInstancesCommandInput, "DryRun" | "MinCount" | "MaxCount" | "InstanceType"> & { InstanceType: string },
-  signal?: AbortSignal,
-): Promise<DryRunResult> {
+export async function dryRunRunInstances(clients: AwsClients, input: RunInstancesCommandInput, signal?: AbortSignal): Promise<DryRunResult> {
   const { RunInstancesCommand } = await import("@aws-sdk/client-ec2");
   const ec2 = await clients.ec2();
-  return interpretDryRun(() =>
-    ec2.send(new RunInstancesCommand({ ...input, InstanceType: input.InstanceType as _InstanceType, MinCount: 1, MaxCount: 1, DryRun: true }), {
-      abortSignal: signal,
-    }),
-  );
+  return interpretDryRun(() => ec2.send(new RunInstancesCommand({ ...input, DryRun: true }), { abortSignal: signal }));
 }
 
 export async function dryRunDescribeInstances(clients: AwsClients, signal?: AbortSignal): Promise<DryRunResult> {

@@ -3,7 +3,7 @@
  * out, so src/deployer runs the same code against moto, AWS and an in-memory fake (test/unit).
  * Every list follows NextToken (moto's MaxResults counts reservations, AWS pages anyway).
  */
-import type { _InstanceType, Filter, Instance } from "@aws-sdk/client-ec2";
+import type { _InstanceType, Filter, Instance, RunInstancesCommandInput } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
 import { zonesOffering } from "./ec2-discovery.js";
@@ -33,7 +33,8 @@ export interface InstanceQuery {
 export interface RunSpec {
   imageId: string;
   instanceType: string;
-  subnetId: string;
+  /** Absent: AWS picks the default VPC's subnet (preflight's DryRun). */
+  subnetId?: string;
   securityGroupId: string;
   instanceProfileName: string;
   /** Plain text; base64-encoded here, as the API wants it. */
@@ -41,8 +42,35 @@ export interface RunSpec {
   /** Applied at creation to the instance, its volumes and its spot request (tag-on-create). */
   tags: Record<string, string>;
   /** Same token, same request: AWS returns the first instance instead of launching a second. */
-  clientToken: string;
+  clientToken?: string;
   metadataHopLimit: number;
+}
+
+/** One instance's RunInstances request; preflight sends the same one with DryRun. */
+export function runInstancesInput(spec: RunSpec): RunInstancesCommandInput {
+  const tags = tagList(spec.tags);
+  return {
+    ImageId: spec.imageId,
+    InstanceType: spec.instanceType as _InstanceType,
+    MinCount: 1,
+    MaxCount: 1,
+    ...(spec.subnetId ? { SubnetId: spec.subnetId } : {}),
+    SecurityGroupIds: [spec.securityGroupId],
+    IamInstanceProfile: { Name: spec.instanceProfileName },
+    UserData: Buffer.from(spec.userData, "utf8").toString("base64"),
+    ...(spec.clientToken ? { ClientToken: spec.clientToken } : {}),
+    // A shutdown from inside (an operator's, or a failed boot's) ends the instance and its bill.
+    InstanceInitiatedShutdownBehavior: "terminate",
+    // One-time spot that terminates on interruption: a persistent request would relaunch
+    // capacity behind synkti's back, and "stop" would keep a billed volume of no value.
+    InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
+    MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", HttpPutResponseHopLimit: spec.metadataHopLimit, InstanceMetadataTags: "enabled" },
+    TagSpecifications: [
+      { ResourceType: "instance", Tags: tags },
+      { ResourceType: "volume", Tags: tags },
+      { ResourceType: "spot-instances-request", Tags: tags },
+    ],
+  };
 }
 
 export interface TerminateOutcome {
@@ -143,32 +171,7 @@ export function createEc2Instances(clients: AwsClients): Ec2Instances {
 
     async run(spec, signal) {
       const [{ RunInstancesCommand }, client] = await ec2();
-      const tags = tagList(spec.tags);
-      const out = await client.send(
-        new RunInstancesCommand({
-          ImageId: spec.imageId,
-          InstanceType: spec.instanceType as _InstanceType,
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: spec.subnetId,
-          SecurityGroupIds: [spec.securityGroupId],
-          IamInstanceProfile: { Name: spec.instanceProfileName },
-          UserData: Buffer.from(spec.userData, "utf8").toString("base64"),
-          ClientToken: spec.clientToken,
-          // A shutdown from inside (an operator's, or a failed boot's) ends the instance and its bill.
-          InstanceInitiatedShutdownBehavior: "terminate",
-          // One-time spot that terminates on interruption: a persistent request would relaunch
-          // capacity behind synkti's back, and "stop" would keep a billed volume of no value.
-          InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
-          MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", HttpPutResponseHopLimit: spec.metadataHopLimit, InstanceMetadataTags: "enabled" },
-          TagSpecifications: [
-            { ResourceType: "instance", Tags: tags },
-            { ResourceType: "volume", Tags: tags },
-            { ResourceType: "spot-instances-request", Tags: tags },
-          ],
-        }),
-        opts(signal),
-      );
+      const out = await client.send(new RunInstancesCommand(runInstancesInput(spec)), opts(signal));
       const instance = out.Instances?.[0];
       if (!instance?.InstanceId) throw new Error("RunInstances answered without an instance");
       return toSummary(instance);

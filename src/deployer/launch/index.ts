@@ -4,5 +4,5 @@ export { resolveLaunchTarget, type ResolveDeps, type ResolveInput } from "./reso
 export { LaunchScope, type ScopeOptions } from "./scope.js";
 export { planLaunch, describePlan, leastLoaded, type LaunchPlan } from "./plan.js";
 export { renderUserData, loadUserDataTemplate, USER_DATA_LIMIT_BYTES, type UserDataParams } from "./user-data.js";
-export { METADATA_HOP_LIMIT } from "./run-workers.js";
+export { METADATA_HOP_LIMIT } from "../../infra/worker-instance.js";
 export type { Fallback, LaunchInput, LaunchResult, LaunchTarget } from "./types.js";

@@ -1,18 +1,11 @@
 import type { InstanceSummary, RunSpec } from "../../aws/ec2-instances.js";
 import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import { SynktiError } from "../../core/errors.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_LAUNCH, TAG_ROLE } from "../../infra/names.js";
+import { workerRunSpec } from "../../infra/worker-instance.js";
 import type { FleetDeps } from "../fleet/terminate.js";
 import { leastLoaded, type LaunchPlan } from "./plan.js";
 import type { LaunchScope } from "./scope.js";
 import type { Fallback, LaunchTarget } from "./types.js";
-
-/**
- * IMDS hop limit 1: only processes on the instance itself reach the metadata service (and so the
- * instance's credentials). The agent runs on the host and vLLM needs no IMDS; a container on a
- * bridge network, one hop further, gets nothing.
- */
-export const METADATA_HOP_LIMIT = 1;
 
 export interface RunOptions {
   concurrency: number;
@@ -93,17 +86,17 @@ export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: La
 }
 
 export function runSpec(target: LaunchTarget, launchId: string, zone: string, clientToken: string): RunSpec {
-  return {
+  return workerRunSpec({
+    project: target.project,
     imageId: target.imageId,
     instanceType: target.instanceType,
     subnetId: target.subnets[zone] ?? "",
     securityGroupId: target.securityGroupId,
     instanceProfileName: target.instanceProfile,
     userData: target.userData,
-    tags: { [TAG_CLUSTER]: target.project, [TAG_ROLE]: ROLE_WORKER, [TAG_LAUNCH]: launchId, Name: `${target.project}-worker` },
+    launchId,
     clientToken,
-    metadataHopLimit: METADATA_HOP_LIMIT,
-  };
+  });
 }
 
 /** No HTTP answer, or a 5xx: AWS may have launched the instance anyway. */

@@ -1,6 +1,7 @@
 import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, projectSecurityGroupId, type DryRunResult } from "../../aws/ec2-discovery.js";
 import { simulateCallerActions, type SimulationResult } from "../../aws/iam-simulation.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
+import { runInstancesInput } from "../../aws/ec2-instances.js";
+import { PREFLIGHT_LAUNCH_ID, workerRunSpec } from "../../infra/worker-instance.js";
 import type { Requirement } from "../types.js";
 import { launchImage } from "./compute.js";
 import type { DeployerContext } from "./context.js";
@@ -22,8 +23,9 @@ export const DEPLOYER_ACTIONS = [
 type LaunchPermission = { runInstances: DryRunResult; describeInstances: DryRunResult };
 
 /**
- * Proves the launch is allowed without launching: RunInstances with DryRun, shaped exactly like
- * the real launch (spot, IMDSv2 required, the instance profile, the project's tags).
+ * Proves the launch is allowed without launching: the launch's own RunInstances request (built by
+ * the same code: spot, IMDSv2 required, the instance profile, the project's group, tags on the
+ * instance, volume and spot request), sent with DryRun.
  */
 export const launchPermission: Requirement<DeployerContext, LaunchPermission> = {
   id: "permission-launch",
@@ -38,24 +40,18 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
     const [runInstances, describeInstances] = await Promise.all([
       dryRunRunInstances(
         ctx.clients,
-        {
-          InstanceType: ctx.instanceType,
-          ImageId: imageId,
-          // The project's group, as the launch uses: on AWS the default group would be checked instead.
-          ...(securityGroupId ? { SecurityGroupIds: [securityGroupId] } : {}),
-          IamInstanceProfile: { Name: ctx.names.instanceProfile },
-          InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
-          MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", InstanceMetadataTags: "enabled" },
-          TagSpecifications: [
-            {
-              ResourceType: "instance",
-              Tags: [
-                { Key: TAG_CLUSTER, Value: ctx.names.project },
-                { Key: TAG_ROLE, Value: ROLE_WORKER },
-              ],
-            },
-          ],
-        },
+        runInstancesInput(
+          workerRunSpec({
+            project: ctx.names.project,
+            imageId,
+            instanceType: ctx.instanceType,
+            // "security-group" passed (a dependency); were it gone since, AWS answers about the
+            // empty id instead of silently checking the default group.
+            securityGroupId: securityGroupId ?? "",
+            instanceProfileName: ctx.names.instanceProfile,
+            launchId: PREFLIGHT_LAUNCH_ID,
+          }),
+        ),
         signal,
       ),
       dryRunDescribeInstances(ctx.clients, signal),

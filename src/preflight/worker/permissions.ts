@@ -1,6 +1,7 @@
 import { deniedDryRuns, dryRunDescribeInstances, dryRunRunInstances, projectSecurityGroupId, type DryRunResult } from "../../aws/ec2-discovery.js";
 import { awsErrorName } from "../../aws/errors.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../infra/names.js";
+import { runInstancesInput } from "../../aws/ec2-instances.js";
+import { PREFLIGHT_LAUNCH_ID, workerRunSpec } from "../../infra/worker-instance.js";
 import type { Requirement } from "../types.js";
 import type { WorkerContext } from "./context.js";
 
@@ -8,9 +9,9 @@ type Observation = { runInstances: DryRunResult; describeInstances: DryRunResult
 
 /**
  * A worker must be able to launch its own replacement when a spot notice comes (the failover has
- * 120 s; discovering a missing permission then is too late) and to list its peers. EC2 DryRun,
- * shaped like the replacement: this instance's type and image, the project's instance profile
- * (so iam:PassRole is checked too), spot, IMDSv2, the project's tags.
+ * 120 s; discovering a missing permission then is too late) and to list its peers. EC2 DryRun of
+ * the launch's own request (infra/worker-instance.ts) with this instance's type and image: the
+ * project's instance profile (so iam:PassRole is checked too), spot, IMDSv2, the project's tags.
  */
 export const replacementPermission: Requirement<WorkerContext, Observation> = {
   id: "permission-replace",
@@ -22,19 +23,21 @@ export const replacementPermission: Requirement<WorkerContext, Observation> = {
       ctx.instance(),
       projectSecurityGroupId(ctx.clients, ctx.names.securityGroup, ctx.names.project, signal),
     ]);
+    // A replacement goes into the project's group (the policy allows no other): without it, no launch.
+    const noGroup: DryRunResult = { allowed: false, reason: `security group ${ctx.names.securityGroup} tagged for ${ctx.names.project} not found` };
     const [runInstances, describeInstances] = await Promise.all([
-      dryRunRunInstances(
+      !securityGroupId ? noGroup : dryRunRunInstances(
         ctx.clients,
-        {
-          InstanceType: facts.instanceType,
-          ImageId: facts.imageId,
-          // The policy lets a worker launch only into the project's group; the default group would be refused.
-          ...(securityGroupId ? { SecurityGroupIds: [securityGroupId] } : {}),
-          IamInstanceProfile: { Name: ctx.names.instanceProfile },
-          InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
-          MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", InstanceMetadataTags: "enabled" },
-          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: TAG_CLUSTER, Value: ctx.names.project }, { Key: TAG_ROLE, Value: ROLE_WORKER }] }],
-        },
+        runInstancesInput(
+          workerRunSpec({
+            project: ctx.names.project,
+            imageId: facts.imageId,
+            instanceType: facts.instanceType,
+            securityGroupId,
+            instanceProfileName: ctx.names.instanceProfile,
+            launchId: PREFLIGHT_LAUNCH_ID,
+          }),
+        ),
         signal,
       ).catch((error: unknown) => {
         // AWS: InvalidParameterValue "Invalid IAM Instance Profile name"; moto: NoSuchEntity.

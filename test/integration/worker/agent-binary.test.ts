@@ -12,7 +12,7 @@ import { ImdsEmulator } from "../../support/imds-emulator.js";
 import { startMoto, type Moto } from "../../support/moto.js";
 import { BINARY } from "../../support/run-cli.js";
 import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
-import { createWorkerProfile, ec2For, launchMembers, MODEL, randomLoopback, until, weightsFolder } from "./harness.js";
+import { createWorkerInfra, ec2For, launchMembers, MODEL, randomLoopback, until, weightsFolder } from "./harness.js";
 import { isAlive } from "../../support/pid.js";
 
 // The hidden `synkti agent` on the built binary, as the booter will run it: AWS credentials from
@@ -82,7 +82,7 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals, exited: Promise
 describe("synkti agent (built binary)", () => {
   it("serves with credentials from IMDS; SIGTERM stops the model server and exits 0; SIGINT exits 130", async () => {
     const project = "wk-bin-ok";
-    await createWorkerProfile(moto.url, project);
+    await createWorkerInfra(moto.url, project);
     const expectedSha256 = await sha256File(binary); // what user-data passes on: the checksum requirement passes
     for (const [signal, code] of [["SIGTERM", 0], ["SIGINT", 130]] as const) {
       const run = await startBinary(project, { modelsDir, expectedSha256 });
@@ -102,7 +102,7 @@ describe("synkti agent (built binary)", () => {
 
   it("refuses to start when UNSAFE: exit 1 with the report and its fixes", async () => {
     const project = "wk-bin-unsafe";
-    await createWorkerProfile(moto.url, project);
+    await createWorkerInfra(moto.url, project);
     const run = await startBinary(project, { modelsDir: "/nonexistent-models", expectedSha256: "0".repeat(64) });
     try {
       expect(await run.exited).toBe(1);

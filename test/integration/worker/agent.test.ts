@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsEnvFor, startMoto, type Moto } from "../../support/moto.js";
-import { createWorkerProfile, ec2For, launchMembers, startAgent, testOptions, until, weightsFolder } from "./harness.js";
+import { createWorkerInfra, ec2For, launchMembers, startAgent, testOptions, until, weightsFolder } from "./harness.js";
 
 // The worker agent in-process against moto, an IMDS emulator per agent and the vLLM stand-in.
 let moto: Moto;
@@ -12,7 +12,7 @@ let projects = 0;
 /** A fresh project per test, with its worker instance profile (as `synkti infra up` leaves it). */
 const project = async () => {
   const name = `wk-it-${process.pid}-${projects++}`;
-  await createWorkerProfile(moto.url, name);
+  await createWorkerInfra(moto.url, name);
   return name;
 };
 

@@ -9,14 +9,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateSecurityGroupCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { createAwsClients } from "../../../src/aws/clients.js";
 import { detectContext } from "../../../src/context/detect.js";
 import { ImdsClient } from "../../../src/context/imds-client.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { createLogger, silentLogger, type Logger } from "../../../src/core/log.js";
-import { projectNames } from "../../../src/infra/names.js";
+import { projectNames, TAG_CLUSTER } from "../../../src/infra/names.js";
 import { runWorker, workerOptionsFromEnv, type WorkerOptions, type WorkerOutcome } from "../../../src/worker/index.js";
 import type { StatusDocument } from "../../../src/worker/status/status-document.js";
 import { freePort } from "../../support/free-port.js";
@@ -36,17 +36,29 @@ export function ec2For(motoUrl: string): EC2Client {
   return new EC2Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
 }
 
-/** The project's worker role and instance profile (what `synkti infra up` makes), so launch DryRuns can pass. */
-export async function createWorkerProfile(motoUrl: string, project: string): Promise<void> {
+/**
+ * The project's worker role, instance profile and tagged security group (what `synkti infra up`
+ * makes), so the agent's replacement DryRun can pass.
+ */
+export async function createWorkerInfra(motoUrl: string, project: string): Promise<void> {
   const iam = new IAMClient({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
+  const ec2 = ec2For(motoUrl);
   const names = projectNames(project);
   const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
   try {
     await iam.send(new CreateRoleCommand({ RoleName: names.role, AssumeRolePolicyDocument: JSON.stringify(trust) }));
     await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: names.instanceProfile }));
     await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: names.instanceProfile, RoleName: names.role }));
+    await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: names.securityGroup,
+        Description: "synkti workers (test)",
+        TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: TAG_CLUSTER, Value: project }] }],
+      }),
+    );
   } finally {
     iam.destroy();
+    ec2.destroy();
   }
 }
 

@@ -64,7 +64,7 @@ export class FakeEc2 implements Ec2Instances {
     this.count("run");
     this.runSpecs.push(spec);
     if (this.gate) await abortable(this.gate, signal);
-    const zone = spec.subnetId.replace(/^subnet-/, "");
+    const zone = (spec.subnetId ?? "").replace(/^subnet-/, "");
     if (this.capacityIn.has(zone)) {
       throw Object.assign(new Error(`no capacity in ${zone}`), { name: "InsufficientInstanceCapacity", $metadata: { httpStatusCode: 500 } });
     }
