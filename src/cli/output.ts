@@ -17,10 +17,10 @@ export function printResult(format: OutputFormat, json: unknown, text: () => str
  * Errors go to stderr as message + remedy. With --output json the error is also a JSON document on
  * stdout so scripts get a shape instead of nothing. Stacks only with --debug.
  */
-export function printError(error: unknown, options: Partial<CommonOptions>): void {
+export function printError(error: unknown, options: Partial<CommonOptions> & { project?: string }): void {
   if (isSynktiError(error) && error.silent) return;
   const message = error instanceof Error ? error.message : String(error);
-  const remedy = isSynktiError(error) ? error.remedy : undefined;
+  const remedy = isSynktiError(error) && error.remedy && options.project ? error.remedy.replaceAll("<project>", options.project) : isSynktiError(error) ? error.remedy : undefined;
   const code = isSynktiError(error) ? error.code : "internal-error";
   const lines = [`Error: ${message}`];
   if (remedy) lines.push(`Run: ${remedy}`);

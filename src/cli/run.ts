@@ -1,4 +1,5 @@
 import { CommanderError } from "commander";
+import { projectNameProblem } from "../infra/names.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { printError } from "./output.js";
 import { buildProgram, registerCommands } from "./program.js";
@@ -30,9 +31,23 @@ export async function run(argv: string[]): Promise<number> {
       }
       return EXIT.usage;
     }
-    printError(error, { debug, output });
+    printError(error, { debug, output, ...projectOf(argv) });
     return exitCodeFor(error);
   }
+}
+
+/**
+ * The project this run is about, when its flag is there and valid: lower layers that do not know
+ * it (AWS error mapping, file checks) write `<project>` in remedies, and the printed fix should
+ * carry the operator's own name.
+ */
+function projectOf(argv: string[]): { project?: string } {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = arg.startsWith("--project-name=") ? arg.slice("--project-name=".length) : arg === "--project-name" || arg === "-p" ? argv[i + 1] : undefined;
+    if (value !== undefined) return projectNameProblem(value) === undefined ? { project: value } : {};
+  }
+  return {};
 }
 
 /**
