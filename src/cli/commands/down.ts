@@ -1,33 +1,25 @@
 import type { Command } from "commander";
 import { SynktiError } from "../../core/errors.js";
-import { validateProjectName } from "../../infra/names.js";
 import type { DownResult } from "../../deployer/fleet/down.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
-import { fleetCommandDeps } from "./status.js";
+import { fleetCommand } from "./fleet-command.js";
 
 /**
  * `synkti down`: no --yes, on purpose: it ends only ephemeral instances (which hold nothing of
  * value, DESIGN idea 4) and never a permanent resource; --dry-run shows what it would end.
  */
 export function registerDown(program: Command): void {
-  const command = program.command("down").description("terminate every instance of the project and wait until AWS reports them gone (permanent resources stay)");
-  withCommonOptions(withProjectName(command, true))
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
-    .option("--dry-run", "list what would be terminated, change nothing", false)
-    .action(async (options) => {
-      const common = commonOptions(options);
-      const project = validateProjectName(options.projectName);
-      const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
-      const { downProject } = await import("../../deployer/fleet/down.js");
-      const result = await deps.withAwsContext("stopping the project's instances", () =>
-        downProject(deps.fleet, { project, dryRun: options.dryRun === true, ...(deps.region ? { region: deps.region } : {}) }),
-      );
-      printResult(common.output, result, () => renderDown(result));
-      if (result.remaining.length > 0 || result.error) {
-        throw new SynktiError("down: instances left", { code: "down-incomplete", kind: "unsafe", silent: true });
-      }
-    });
+  const description = "terminate every instance of the project and wait until AWS reports them gone (permanent resources stay)";
+  fleetCommand(program, "down", description, async ({ project, common, deps, options }) => {
+    const { downProject } = await import("../../deployer/fleet/down.js");
+    const result = await deps.withAwsContext("stopping the project's instances", () =>
+      downProject(deps.fleet, { project, dryRun: options.dryRun === true, ...(deps.region ? { region: deps.region } : {}) }),
+    );
+    printResult(common.output, result, () => renderDown(result));
+    if (result.remaining.length > 0 || result.error) {
+      throw new SynktiError("down: instances left", { code: "down-incomplete", kind: "unsafe", silent: true });
+    }
+  }).option("--dry-run", "list what would be terminated, change nothing", false);
 }
 
 export function renderDown(r: DownResult): string {

@@ -7,7 +7,8 @@ import type { LaunchResult } from "../../deployer/launch/types.js";
 import { printResult } from "../output.js";
 import { parseWorkers } from "../parse.js";
 import { commonOptions, withCommonOptions } from "../program.js";
-import { fleetCommandDeps, renderWorkers } from "./status.js";
+import { fleetCommandDeps } from "./fleet-command.js";
+import { renderWorkers } from "./status.js";
 
 /**
  * The root command, `synkti --project-name P --model M --workers N`: on a deployer, preflight and

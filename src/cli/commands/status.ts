@@ -1,34 +1,14 @@
 import type { Command } from "commander";
-import { validateProjectName } from "../../infra/names.js";
 import type { StatusResult, WorkerStatus } from "../../deployer/fleet/status.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
-
-/** The deployer's collaborators for fleet commands; AWS code loads only when a command runs. */
-export async function fleetCommandDeps(options: { region?: string; debug?: boolean }) {
-  const [{ deployerDeps }, { requireRegion }, fleet] = await Promise.all([
-    import("../deployer-deps.js"),
-    import("../../infra/account.js"),
-    import("../../deployer/fleet/index.js"),
-  ]);
-  const base = deployerDeps(options);
-  // No region anywhere: exit 1 with the remedy, as preflight says, rather than an SDK error.
-  await requireRegion(base);
-  return { ...base, fleet: fleet.fleetDeps(base.clients, base.clock, base.log), withAwsContext: fleet.withAwsContext };
-}
+import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  const command = program.command("status").description("the project's workers as AWS lists them now: state, zone, uptime, health");
-  withCommonOptions(withProjectName(command, true))
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
-    .action(async (options) => {
-      const common = commonOptions(options);
-      const project = validateProjectName(options.projectName);
-      const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
-      const { fleetStatus } = await import("../../deployer/fleet/status.js");
-      const result = await deps.withAwsContext("listing the workers", () => fleetStatus(deps.fleet, project));
-      printResult(common.output, result, () => renderStatus(result));
-    });
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, zone, uptime, health", async ({ project, common, deps }) => {
+    const { fleetStatus } = await import("../../deployer/fleet/status.js");
+    const result = await deps.withAwsContext("listing the workers", () => fleetStatus(deps.fleet, project));
+    printResult(common.output, result, () => renderStatus(result));
+  });
 }
 
 export function renderStatus(result: StatusResult): string {
