@@ -23,8 +23,8 @@ export const instanceTypeOffered: Requirement<DeployerContext, string[]> = {
 type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
 
 /** The image a launch would use, looked up once per preflight (the DryRun launch needs it too). */
-export function launchImage(ctx: DeployerContext, signal: AbortSignal): Promise<ImageSummary | undefined> {
-  return ctx.once("launch-image", () => (ctx.ami ? describeImage(ctx.clients, ctx.ami, signal) : latestDeepLearningImage(ctx.clients, signal)));
+export function launchImage(ctx: DeployerContext): Promise<ImageSummary | undefined> {
+  return ctx.once("launch-image", (shared) => (ctx.ami ? describeImage(ctx.clients, ctx.ami, shared) : latestDeepLearningImage(ctx.clients, shared)));
 }
 
 /** The AMI to launch: --ami when given, else the newest AWS Deep Learning AMI (NVIDIA driver). */
@@ -33,7 +33,7 @@ export const amiResolvable: Requirement<DeployerContext, AmiObservation> = {
   title: "AMI to launch resolvable",
   dependsOn: ["credentials", "region"],
   async observe(ctx, signal) {
-    return { requested: ctx.ami, image: await launchImage(ctx, signal) };
+    return { requested: ctx.ami, image: await launchImage(ctx) };
   },
   verdict({ requested, image }, ctx) {
     const fix = { command: preflightCommand(ctx, ["--ami", "<ami-id>"]), needs: ["ami-id"] };

@@ -22,9 +22,10 @@ export interface DeployerContext {
   deep: boolean;
   /**
    * Shares one observation between requirements (e.g. the bucket's existence and its hardening):
-   * the first caller starts it, the others await the same promise.
+   * the first caller starts it, the others await the same promise. It runs under the preflight's
+   * own signal, not the first caller's: one requirement's deadline must not fail the other's.
    */
-  once<T>(key: string, observe: () => Promise<T>): Promise<T>;
+  once<T>(key: string, observe: (signal: AbortSignal | undefined) => Promise<T>): Promise<T>;
   /** Shared observation: several requirements need the caller's identity; ask STS once. */
   identity(): Promise<CallerIdentity>;
 }

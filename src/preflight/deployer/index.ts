@@ -47,7 +47,7 @@ export function deployerRequirements(): Requirement<DeployerContext, any>[] {
 }
 
 export function deployerContext(
-  deps: { clients: AwsClients; clock: Clock; log?: Logger },
+  deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal },
   options: DeployerPreflightOptions,
 ): DeployerContext {
   let identity: Promise<CallerIdentity> | undefined;
@@ -57,8 +57,8 @@ export function deployerContext(
     clock: deps.clock,
     log: deps.log ?? silentLogger,
     deep: options.deep ?? false,
-    once: <T>(key: string, observe: () => Promise<T>) => {
-      if (!shared.has(key)) shared.set(key, observe());
+    once: <T>(key: string, observe: (signal: AbortSignal | undefined) => Promise<T>) => {
+      if (!shared.has(key)) shared.set(key, observe(deps.signal));
       return shared.get(key) as Promise<T>;
     },
     names: projectNames(options.project),

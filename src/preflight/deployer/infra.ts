@@ -22,12 +22,12 @@ import { synktiCommand, type DeployerContext } from "./context.js";
  * The permanent resources, judged by the same pure planners `infra up` uses: a resource passes when
  * `infra up` would leave it unchanged, so preflight and infra can never disagree.
  */
-function desired(ctx: DeployerContext, signal: AbortSignal): Promise<DesiredInfra> {
-  return ctx.once("desired-infra", async () => desiredInfra(ctx.names, await accountContext(ctx, signal)));
+function desired(ctx: DeployerContext): Promise<DesiredInfra> {
+  return ctx.once("desired-infra", async (shared) => desiredInfra(ctx.names, await accountContext(ctx, shared)));
 }
 
-function bucketObservation(ctx: DeployerContext, signal: AbortSignal): Promise<BucketObservation> {
-  return ctx.once("bucket", () => observeBucket(ctx, ctx.names, signal));
+function bucketObservation(ctx: DeployerContext): Promise<BucketObservation> {
+  return ctx.once("bucket", (shared) => observeBucket(ctx, ctx.names, shared));
 }
 
 /** A plan step as a finding: unchanged passes; create, update or blocked fail with the fix. */
@@ -53,7 +53,7 @@ function infraRequirement<Obs>(
     title,
     dependsOn,
     async observe(ctx, signal) {
-      const [want, seen] = await Promise.all([desired(ctx, signal), observe(ctx, signal)]);
+      const [want, seen] = await Promise.all([desired(ctx), observe(ctx, signal)]);
       return { want, seen };
     },
     verdict: ({ want, seen }, ctx) => stepFinding(plan(want, seen), ctx, what),
@@ -65,7 +65,7 @@ export const bucket: Requirement<DeployerContext, BucketObservation> = {
   id: "bucket",
   title: "models bucket exists and is ours",
   dependsOn: ["credentials"],
-  observe: (ctx, signal) => bucketObservation(ctx, signal),
+  observe: (ctx) => bucketObservation(ctx),
   verdict(seen, ctx) {
     if (seen.state === "present") return { status: "pass", observed: `s3://${ctx.names.bucket}` };
     if (seen.state === "missing") {

@@ -34,7 +34,7 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
   async observe(ctx, signal) {
     const [imageId, securityGroupId] = await Promise.all([
       // "ami" passed (a dependency), so the image exists.
-      launchImage(ctx, signal).then((image) => image?.imageId ?? ctx.ami ?? ""),
+      launchImage(ctx).then((image) => image?.imageId ?? ctx.ami ?? ""),
       projectSecurityGroupId(ctx.clients, ctx.names.securityGroup, ctx.names.project, signal),
     ]);
     const [runInstances, describeInstances] = await Promise.all([
