@@ -14,7 +14,7 @@ describe("a shared observation (DeployerContext.once)", () => {
   it("outlives the deadline of the requirement that started it", async () => {
     const clock = new FakeClock();
     const preflight = new AbortController();
-    const ctx = deployerContext({ clients: createAwsClients({ region: "us-east-1", role: "deployer" }), clock, signal: preflight.signal }, { project: "shared-obs" });
+    const ctx = deployerContext({ clients: createAwsClients({ region: "us-east-1", role: "deployer" }), clock, signal: preflight.signal }, { project: "shared-obs", region: "us-east-1" });
     const received: Array<AbortSignal | undefined> = [];
     const slowLookup = (signal: AbortSignal | undefined) => {
       received.push(signal);
