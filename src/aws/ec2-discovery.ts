@@ -1,4 +1,4 @@
-import type { _InstanceType, RunInstancesCommandInput } from "@aws-sdk/client-ec2";
+import type { Image, RunInstancesCommandInput } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
 
@@ -29,6 +29,9 @@ export interface ImageSummary {
   state: string;
   architecture: string;
   creationDate: string;
+  /** The root volume as the image defines it; a launch grows it to hold the weights. */
+  rootDeviceName?: string;
+  rootVolumeGiB?: number;
 }
 
 /** Owner of the AWS Deep Learning AMIs (NVIDIA driver, CUDA), used when no --ami is given. */
@@ -69,13 +72,16 @@ export async function latestDeepLearningImage(clients: AwsClients, signal?: Abor
   return undefined;
 }
 
-function toSummary(image: { ImageId?: string; Name?: string; State?: string; Architecture?: string; CreationDate?: string }): ImageSummary {
+function toSummary(image: Image): ImageSummary {
+  const root = image.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName)?.Ebs?.VolumeSize;
   return {
     imageId: image.ImageId ?? "",
     name: image.Name ?? "",
     state: image.State ?? "unknown",
     architecture: image.Architecture ?? "unknown",
     creationDate: image.CreationDate ?? "",
+    ...(image.RootDeviceName ? { rootDeviceName: image.RootDeviceName } : {}),
+    ...(root !== undefined ? { rootVolumeGiB: root } : {}),
   };
 }
 

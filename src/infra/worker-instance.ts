@@ -17,6 +17,28 @@ export const METADATA_HOP_LIMIT = 1;
 /** The launch id preflight's DryRun carries: a tag value no real launch uses. */
 export const PREFLIGHT_LAUNCH_ID = "preflight";
 
+/** The root EBS volume a worker boots with: sized for the image plus the weights it syncs. */
+export interface RootVolume {
+  deviceName: string;
+  sizeGiB: number;
+}
+
+const GiB = 1024 ** 3;
+/** Room beyond the weights: vLLM's compile and CUDA-graph caches, logs, a partial re-sync. */
+export const ROOT_HEADROOM_GiB = 20;
+
+/**
+ * The image's own root size plus the weights (+10%) plus headroom. The weights land on the root
+ * volume (`/models`); the image's default size (tens of GiB, mostly taken by the OS, CUDA and
+ * frameworks) would otherwise fill up mid-sync and every boot would fail the same way. Undefined
+ * when the image does not say what its root device is: then AWS's default is kept.
+ */
+export function rootVolumeFor(image: { rootDeviceName?: string; rootVolumeGiB?: number }, weightsBytes: number): RootVolume | undefined {
+  if (!image.rootDeviceName) return undefined;
+  const weightsGiB = Math.ceil((weightsBytes * 1.1) / GiB);
+  return { deviceName: image.rootDeviceName, sizeGiB: (image.rootVolumeGiB ?? 0) + weightsGiB + ROOT_HEADROOM_GiB };
+}
+
 export interface WorkerInstanceInput {
   project: string;
   imageId: string;
@@ -29,6 +51,7 @@ export interface WorkerInstanceInput {
   subnetId?: string;
   userData?: string;
   clientToken?: string;
+  rootVolume?: RootVolume;
 }
 
 export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
@@ -41,6 +64,7 @@ export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
     userData: input.userData ?? "",
     tags: { [TAG_CLUSTER]: input.project, [TAG_ROLE]: ROLE_WORKER, [TAG_LAUNCH]: input.launchId, Name: `${input.project}-worker` },
     ...(input.clientToken ? { clientToken: input.clientToken } : {}),
+    ...(input.rootVolume ? { rootVolume: input.rootVolume } : {}),
     metadataHopLimit: METADATA_HOP_LIMIT,
   };
 }

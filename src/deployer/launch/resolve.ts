@@ -5,7 +5,10 @@ import { toSynktiError } from "../../aws/errors.js";
 import { isSynktiError, SynktiError } from "../../core/errors.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import { projectNames } from "../../infra/names.js";
+import { projectNames, type ProjectNames } from "../../infra/names.js";
+import { rootVolumeFor } from "../../infra/worker-instance.js";
+import { createS3Transfer } from "../../aws/s3-transfer.js";
+import { parseManifest } from "../upload/manifest.js";
 import { verifyBinaryInS3 } from "../upload/verify-binary.js";
 import type { LaunchTarget } from "./types.js";
 import { renderUserData } from "./user-data.js";
@@ -43,8 +46,9 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
   const flags = `--project-name ${input.project} --region ${input.region}`;
   const unsafe = (code: string, message: string, remedy: string) => new SynktiError(message, { code, kind: "unsafe", remedy });
   try {
-    const [bucketOwner, binary, image, securityGroupId, zones, subnets] = await Promise.all([
+    const [bucketOwner, weightsBytes, binary, image, securityGroupId, zones, subnets] = await Promise.all([
       deps.clients.accountId(),
+      manifestBytes(deps.clients, names, input.model, signal),
       verifyBinaryInS3({ clients: deps.clients, log: deps.log, clock: deps.clock }, names, { ...(signal ? { signal } : {}) }),
       input.ami ? describeImage(deps.clients, input.ami, signal) : latestDeepLearningImage(deps.clients, signal),
       deps.ec2.securityGroupId(names.securityGroup, signal),
@@ -62,6 +66,9 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
       );
     }
     if (!input.localSha256) deps.log.warn("development run: embedding the SHA-256 recorded in S3, not one computed from a local build");
+    if (weightsBytes === undefined) {
+      throw unsafe("weights-missing", `Missing: s3://${names.bucket}/${names.manifestKey(input.model)} (the weights of ${input.model} were never completely uploaded).`, `synkti upload model ${flags} --model ${input.model} --from <weights-dir>`);
+    }
     if (!image) throw unsafe("ami-missing", `Missing: AMI ${input.ami ?? "(newest Deep Learning AMI)"} in ${input.region}.`, `synkti preflight ${flags} --ami <ami-id>`);
     if (!securityGroupId) throw unsafe("security-group-missing", `Missing: security group ${names.securityGroup} in the default VPC.`, `synkti infra up ${flags}`);
     const usable = Object.fromEntries(zones.filter((z) => subnets[z] !== undefined).map((z) => [z, subnets[z]!]));
@@ -78,6 +85,7 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
       region: input.region,
       bucketOwner,
     });
+    const rootVolume = rootVolumeFor(image, weightsBytes);
     return {
       project: input.project,
       model: input.model,
@@ -89,9 +97,18 @@ export async function resolveLaunchTarget(deps: ResolveDeps, input: ResolveInput
       subnets: usable,
       userData,
       binarySha256: input.localSha256 ?? binary.sha256Recorded,
+      ...(rootVolume ? { rootVolume } : {}),
     };
   } catch (error) {
     if (isSynktiError(error) || signal?.aborted) throw error;
     throw toSynktiError(error, "resolving what to launch");
   }
+}
+
+/** The weights' total size from their manifest; undefined when there is no usable manifest. */
+async function manifestBytes(clients: AwsClients, names: ProjectNames, model: string, signal?: AbortSignal): Promise<number | undefined> {
+  const transfer = await createS3Transfer(clients);
+  const text = await transfer.getText(names.bucket, names.manifestKey(model), signal);
+  const parsed = text === undefined ? undefined : parseManifest(text);
+  return parsed?.ok ? parsed.manifest.files.reduce((sum, f) => sum + f.size, 0) : undefined;
 }

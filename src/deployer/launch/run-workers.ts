@@ -96,6 +96,7 @@ export function runSpec(target: LaunchTarget, launchId: string, zone: string, cl
     userData: target.userData,
     launchId,
     clientToken,
+    ...(target.rootVolume ? { rootVolume: target.rootVolume } : {}),
   });
 }
 

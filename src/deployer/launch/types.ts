@@ -1,3 +1,4 @@
+import type { RootVolume } from "../../infra/worker-instance.js";
 import type { WorkerStatus } from "../fleet/status.js";
 
 /** Everything a launch needs, resolved and checked before the first RunInstances. */
@@ -13,6 +14,8 @@ export interface LaunchTarget {
   subnets: Record<string, string>;
   userData: string;
   binarySha256: string;
+  /** The image's root volume grown to hold the weights; absent when the image does not say. */
+  rootVolume?: RootVolume;
 }
 
 export interface LaunchInput {

@@ -56,6 +56,9 @@ describe("the life of a fleet against moto", () => {
     expect(userData).toContain(`BINARY_SHA256='${sha256(BINARY_BYTES)}'`);
     const volumes = await h.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "tag:SynktiLaunch", Values: [first.launchId!] }] }));
     expect(volumes.Volumes).toHaveLength(3);
+    // The root volume holds the image (moto's Deep Learning AMI: 15 GiB), the weights (<1 GiB here,
+    // rounded up) and 20 GiB of headroom, on gp3: a weights sync never runs out of disk.
+    for (const v of volumes.Volumes ?? []) expect(v).toMatchObject({ Size: 15 + 1 + 20, VolumeType: "gp3" });
 
     expect((await fleetStatus(h.fleet, "it-cycle")).workers.map((w) => w.instanceId).sort()).toEqual([...ids].sort());
 
