@@ -20,7 +20,8 @@ export function printResult(format: OutputFormat, json: unknown, text: () => str
 export function printError(error: unknown, options: Partial<CommonOptions> & { project?: string }): void {
   if (isSynktiError(error) && error.silent) return;
   const message = error instanceof Error ? error.message : String(error);
-  const remedy = isSynktiError(error) && error.remedy && options.project ? error.remedy.replaceAll("<project>", options.project) : isSynktiError(error) ? error.remedy : undefined;
+  const written = isSynktiError(error) ? error.remedy : undefined;
+  const remedy = written && options.project ? written.replaceAll("<project>", options.project) : written;
   const code = isSynktiError(error) ? error.code : "internal-error";
   const lines = [`Error: ${message}`];
   if (remedy) lines.push(`Run: ${remedy}`);
