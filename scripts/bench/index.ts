@@ -1,6 +1,7 @@
 // `npm run bench`: prints figures, asserts nothing. Compare ratios measured within one run: the
 // machines are shared and noisy, absolute times are not comparable across runs.
 import { benchContext } from "./context.js";
+import { benchZoneFallback } from "./fallback.js";
 import { benchPreflight } from "./preflight.js";
 import { benchStartup } from "./startup.js";
 import { benchUpload } from "./upload.js";
@@ -10,6 +11,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["start-up", () => benchStartup()],
   ["time to the deployer verdict", () => benchContext()],
   ["preflight wall time against its slowest observation (every AWS call delayed)", () => benchPreflight()],
+  ["launch: zone fallback on InsufficientInstanceCapacity", () => benchZoneFallback()],
   ["weights upload throughput (synkti vs aws s3 cp, same files, same moto)", () => benchUpload()],
   ["worker: spot notice injected -> shown on /status", () => benchNoticeReaction()],
   ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
