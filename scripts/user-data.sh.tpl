@@ -66,16 +66,23 @@ log "binary verified ($BINARY_SHA256)"
 # another account (taken first, or re-taken after a delete) must be refused. The network is up by now.
 retry 2 aws s3api head-bucket --bucket "$BUCKET" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null ||
   die "s3://$BUCKET is not a bucket of account $BUCKET_OWNER (or is unreachable); refusing its weights (check: synkti infra status --project-name $PROJECT)"
-# Sync the model's prefix, then check every file the manifest lists.
+# The manifest first: it says which files are the model, and only those are fetched. Objects an
+# older upload left behind, or another model under the same prefix (org vs org/name), never reach
+# the folder the model server reads, and the disk sized from the manifest is enough.
+command -v python3 >/dev/null || die "python3 is missing (it ships with the Deep Learning AMIs); it reads the manifest"
 mkdir -p "$MODEL_DIR"
-log "syncing s3://$BUCKET/$MODEL/ to $MODEL_DIR"
-retry 5 aws s3 sync --only-show-errors "s3://$BUCKET/$MODEL/" "$MODEL_DIR/" || die "could not sync s3://$BUCKET/$MODEL/"
-[ -s "$MODEL_DIR/manifest.json" ] || die "s3://$BUCKET/$MODEL/manifest.json is missing: the upload never completed (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir>)"
+retry 2 aws s3 cp --only-show-errors "s3://$BUCKET/$MODEL/manifest.json" "$MODEL_DIR/manifest.json" ||
+  die "s3://$BUCKET/$MODEL/manifest.json is missing: the upload never completed (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir>)"
 python3 - "$MODEL_DIR/manifest.json" >"$MODEL_DIR/.sha256sums" <<'PY' || die "manifest.json is not a synkti manifest"
 import json, sys
 for f in json.load(open(sys.argv[1]))["files"]:
     print(f"{f['sha256']}  {f['path']}")
 PY
+includes=()
+while IFS= read -r line; do includes+=(--include "${line#*  }"); done <"$MODEL_DIR/.sha256sums"
+log "syncing the $(wc -l <"$MODEL_DIR/.sha256sums") files manifest.json lists from s3://$BUCKET/$MODEL/ to $MODEL_DIR"
+retry 5 aws s3 sync --only-show-errors --exclude '*' "${includes[@]}" "s3://$BUCKET/$MODEL/" "$MODEL_DIR/" ||
+  die "could not sync s3://$BUCKET/$MODEL/"
 (cd "$MODEL_DIR" && sha256sum --check --quiet --strict .sha256sums) ||
   die "weights of $MODEL do not match manifest.json; refusing to serve them"
 log "weights verified ($(wc -l <"$MODEL_DIR/.sha256sums") files)"

@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { doing } from "./errors.js";
 
 /**
  * Every S3 request carries ExpectedBucketOwner = the caller's own account. Bucket names are
@@ -12,7 +13,8 @@ export function expectOwnAccount(s3: S3Client, accountId: () => Promise<string>)
     (next) => async (args) => {
       const input = args.input as { ExpectedBucketOwner?: string };
       if (input.ExpectedBucketOwner === undefined) {
-        const account = await accountId();
+        // A credentials failure stays one (expired token, none at all), not an S3 refusal.
+        const account = await doing("asking AWS STS whose credentials these are", accountId);
         if (account) input.ExpectedBucketOwner = account;
       }
       return next(args);

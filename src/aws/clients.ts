@@ -4,6 +4,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import type { CallerIdentity } from "./identity.js";
 
 /**
  * The one place that builds SDK clients. Clients are loaded lazily (dynamic import) so commands
@@ -26,7 +27,9 @@ export interface AwsClients {
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;
   serviceQuotas(): Promise<ServiceQuotasClient>;
-  /** The caller's account (STS GetCallerIdentity, asked once): the owner every S3 request expects. */
+  /** Who the credentials belong to (STS GetCallerIdentity, asked once per process). */
+  identity(): Promise<CallerIdentity>;
+  /** The caller's account: the owner every S3 request expects. */
   accountId(): Promise<string>;
 }
 
@@ -120,10 +123,8 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
       const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
       return expectOwnAccount(new S3Client({ ...config, forcePathStyle }), () => clients.accountId());
     }),
-    accountId: memo(async () => {
-      const [{ GetCallerIdentityCommand }, sts] = await Promise.all([import("@aws-sdk/client-sts"), clients.sts()]);
-      return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
-    }),
+    identity: memo(async () => (await import("./identity.js")).callerIdentity(clients)),
+    accountId: async () => (await clients.identity()).account,
   };
   return clients;
 }

@@ -9,8 +9,8 @@ import { awsErrorName } from "./errors.js";
 import { zonesOffering } from "./ec2-discovery.js";
 import { defaultVpcId, findSecurityGroup } from "./ec2.js";
 
-export type InstanceState = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
-export const ALL_STATES: readonly InstanceState[] = ["pending", "running", "shutting-down", "terminated", "stopping", "stopped"];
+export { LIVE_STATES, type InstanceState } from "./instance-states.js";
+import type { InstanceState } from "./instance-states.js";
 
 export interface InstanceSummary {
   instanceId: string;

@@ -5,6 +5,7 @@
  */
 import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
+import { LIVE_STATES } from "./instance-states.js";
 
 export type RuleSource =
   | { kind: "group"; groupId: string }
@@ -34,8 +35,6 @@ const sdk = () => import("@aws-sdk/client-ec2");
 const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-/** Instance states that still hold a security group (terminated ones do not). */
-const LIVE_STATES = ["pending", "running", "shutting-down", "stopping", "stopped"];
 
 export async function defaultVpcId(clients: AwsClients, signal?: AbortSignal): Promise<string | undefined> {
   const [{ DescribeVpcsCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
@@ -156,7 +155,7 @@ export async function liveInstanceIds(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const [{ DescribeInstancesCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
-  const Filters = [...filters.map((f) => ({ Name: f.name, Values: f.values })), { Name: "instance-state-name", Values: LIVE_STATES }];
+  const Filters = [...filters.map((f) => ({ Name: f.name, Values: f.values })), { Name: "instance-state-name", Values: [...LIVE_STATES] }];
   const ids: string[] = [];
   let NextToken: string | undefined;
   do {

@@ -1,7 +1,7 @@
-import { SynktiError } from "../core/errors.js";
+import { isSynktiError, SynktiError } from "../core/errors.js";
 
 /** What kind of AWS failure this is, so callers decide (retry, move AZ, report) without string checks. */
-export type AwsErrorClass = "throttled" | "capacity" | "auth" | "not-found" | "unreachable" | "server" | "other";
+export type AwsErrorClass = "no-credentials" | "no-region" | "throttled" | "capacity" | "auth" | "not-found" | "unreachable" | "server" | "other";
 
 const THROTTLING = new Set([
   "Throttling",
@@ -30,7 +30,6 @@ const AUTH = new Set([
   "ExpiredToken",
   "ExpiredTokenException",
   "InvalidAccessKeyId",
-  "CredentialsProviderError",
 ]);
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EAI_AGAIN", "TimeoutError", "EHOSTUNREACH"]);
 
@@ -38,6 +37,7 @@ interface AwsLikeError {
   name?: string;
   code?: string;
   Code?: string;
+  message?: string;
   $metadata?: { httpStatusCode?: number };
 }
 
@@ -51,6 +51,9 @@ export function classifyAwsError(error: unknown): AwsErrorClass {
   const name = awsErrorName(error);
   const code = e.code ?? "";
   const status = e.$metadata?.httpStatusCode;
+  // Raised by the SDK before any request is sent: nothing was refused, something is not set up.
+  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(String(e.message ?? ""))) return "no-credentials";
+  if (/^Region is missing/.test(String(e.message ?? ""))) return "no-region";
   if (THROTTLING.has(name) || status === 429) return "throttled";
   if (CAPACITY.has(name)) return "capacity";
   // An S3 HEAD 403 has no body, so the SDK can only name it "Unknown": the status says enough.
@@ -66,6 +69,23 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
   const name = awsErrorName(error);
   const detail = error instanceof Error ? error.message : String(error);
   switch (classifyAwsError(error)) {
+    case "no-credentials":
+      return new SynktiError(`No AWS credentials were found while ${doing} (environment, profile, SSO): ${detail}`, {
+        code: "no-credentials",
+        kind: "unsafe", // a missing precondition, as preflight's credentials requirement says (exit 1)
+        fault: "user",
+        // Only the AWS CLI can set credentials up: the one kind of fix that does not start with synkti.
+        remedy: "aws configure --profile <profile>   # or aws sso login --profile <profile>, then export AWS_PROFILE=<profile>",
+        cause: error,
+      });
+    case "no-region":
+      return new SynktiError(`No AWS region is configured (needed while ${doing}).`, {
+        code: "no-region",
+        kind: "unsafe",
+        fault: "user",
+        remedy: "the same command with --region <region> (e.g. --region us-east-1), or export AWS_REGION=<region>",
+        cause: error,
+      });
     case "unreachable":
       return new SynktiError(`Could not reach AWS while ${doing}: ${detail}`, {
         code: "aws-unreachable",
@@ -107,5 +127,18 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         remedy: "the same command with --debug, for the request AWS refused and why",
         cause: error,
       });
+  }
+}
+
+/**
+ * Runs AWS work and gives any failure its context ("while creating bucket x"), as a SynktiError
+ * with a remedy, so the CLI prints a message and never a stack.
+ */
+export async function doing<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isSynktiError(error)) throw error;
+    throw toSynktiError(error, what);
   }
 }

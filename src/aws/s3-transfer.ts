@@ -1,7 +1,9 @@
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { AwsClients } from "./clients.js";
+import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
+import { headBucket, type BucketAccess } from "./s3.js";
 
 /**
  * The narrow S3 surface the uploader and its verifiers use: nothing else of the SDK leaks out, so
@@ -42,7 +44,8 @@ export interface IncompleteUpload {
 }
 
 export interface S3Transfer {
-  bucketExists(bucket: string, signal?: AbortSignal): Promise<boolean>;
+  /** "forbidden": the name answers 403 to the caller's account (another account's, or no s3:ListBucket). */
+  bucketAccess(bucket: string, signal?: AbortSignal): Promise<BucketAccess>;
   head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
   getText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
   getStream(bucket: string, key: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined>;
@@ -63,19 +66,19 @@ const base64OfHex = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 
 export async function createS3Transfer(clients: AwsClients): Promise<S3Transfer> {
   const [s3, sdk, storage] = await Promise.all([clients.s3(), import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]);
-  return s3Transfer(s3, sdk, storage);
+  return s3Transfer(clients, s3, sdk, storage);
 }
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 type Storage = typeof import("@aws-sdk/lib-storage");
 
-function s3Transfer(s3: S3Client, sdk: Sdk, storage: Storage): S3Transfer {
+function s3Transfer(clients: AwsClients, s3: S3Client, sdk: Sdk, storage: Storage): S3Transfer {
   /** Runs one call; maps not-found to `notFound` when given, aborts to themselves, the rest to SynktiError. */
   async function call<T>(doing: string, signal: AbortSignal | undefined, work: () => Promise<T>, notFound?: () => T): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (signal?.aborted) throw error;
+      if (signal?.aborted || isSynktiError(error)) throw error;
       if (notFound && classifyAwsError(error) === "not-found") return notFound();
       throw toSynktiError(error, doing);
     }
@@ -83,11 +86,7 @@ function s3Transfer(s3: S3Client, sdk: Sdk, storage: Storage): S3Transfer {
   const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
   return {
-    bucketExists: (bucket, signal) =>
-      call(`checking bucket ${bucket}`, signal, async () => {
-        await s3.send(new sdk.HeadBucketCommand({ Bucket: bucket }), opts(signal));
-        return true;
-      }, () => false),
+    bucketAccess: (bucket, signal) => call(`checking bucket ${bucket}`, signal, () => headBucket(clients, bucket, signal)),
 
     head: (bucket, key, signal) =>
       call(`reading s3://${bucket}/${key}`, signal, async () => {

@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { versionInfo } from "../core/version.js";
+import { DEFAULT_INSTANCE_TYPE } from "../preflight/deployer/context.js";
 import type { CommonOptions } from "./output.js";
 import { registerVersion } from "./commands/version.js";
 import { registerContext } from "./commands/context.js";
@@ -49,6 +50,18 @@ export function withProjectName(command: Command, required: boolean): Command {
   return required
     ? command.requiredOption("-p, --project-name <name>", "project name (3-40 chars: a-z, 0-9, -)")
     : command.option("-p, --project-name <name>", "project name (3-40 chars: a-z, 0-9, -)");
+}
+
+/** --region, for every command that talks to AWS. */
+export function withRegion(command: Command): Command {
+  return command.option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)");
+}
+
+/** --instance-type and --ami: what a launch starts, and so what preflight checks. */
+export function withLaunchShape(command: Command): Command {
+  return command
+    .option("--instance-type <type>", "GPU instance type", DEFAULT_INSTANCE_TYPE)
+    .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)");
 }
 
 export function commonOptions(options: Record<string, unknown>): CommonOptions {

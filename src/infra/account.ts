@@ -1,5 +1,4 @@
 import { effectiveRegion, s3EndpointIsPlainHttp } from "../aws/clients.js";
-import { callerIdentity } from "../aws/identity.js";
 import { SynktiError } from "../core/errors.js";
 import { doing, type ObserveDeps } from "./deps.js";
 import type { AccountContext } from "./policies.js";
@@ -9,9 +8,9 @@ import type { AccountContext } from "./policies.js";
  * GetCallerIdentity (no permission needed); the partition from the caller's ARN, so the same
  * templates serve aws, aws-cn and aws-us-gov.
  */
-export async function accountContext(deps: ObserveDeps, signal?: AbortSignal): Promise<AccountContext> {
+export async function accountContext(deps: ObserveDeps): Promise<AccountContext> {
   const region = await requireRegion(deps);
-  const identity = await doing("asking AWS STS who the credentials belong to", () => callerIdentity(deps.clients, signal));
+  const identity = await doing("asking AWS STS who the credentials belong to", () => deps.clients.identity());
   const partition = identity.arn.split(":")[1] || "aws";
   return { accountId: identity.account, partition, region, plainHttpS3: s3EndpointIsPlainHttp() };
 }

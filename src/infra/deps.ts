@@ -1,7 +1,5 @@
 import type { AwsClients } from "../aws/clients.js";
-import { toSynktiError } from "../aws/errors.js";
 import type { Clock } from "../core/clock.js";
-import { isSynktiError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 
 /** Collaborators of the infra capability, built once by the CLI (or a test). */
@@ -18,15 +16,5 @@ export type ObserveDeps = Pick<InfraDeps, "clients">;
 export const RESOURCE_KINDS = ["bucket", "role", "role-policy", "instance-profile", "security-group"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
-/**
- * Runs AWS work and gives any failure its context ("while creating bucket x"), as a SynktiError
- * with a remedy, so the CLI prints a message and never a stack.
- */
-export async function doing<T>(what: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (isSynktiError(error)) throw error;
-    throw toSynktiError(error, what);
-  }
-}
+/** Runs AWS work and gives any failure its context and a remedy (shared with every layer). */
+export { doing } from "../aws/errors.js";

@@ -1,4 +1,5 @@
 import { withDeadline, type Clock } from "../core/clock.js";
+import { isSynktiError } from "../core/errors.js";
 import type { Finding, PreflightReport, Requirement, RequirementResult, Verdict } from "./types.js";
 
 export interface EngineOptions {
@@ -8,7 +9,7 @@ export interface EngineOptions {
   signal?: AbortSignal;
 }
 
-type Outcome = { ok: true; finding: Finding } | { ok: false; observed: string };
+type Outcome = { ok: true; finding: Finding } | { ok: false; observed: string; fix: string | null };
 
 /**
  * Banker-style preflight: every observation starts at once (one slow or failing observation never
@@ -55,7 +56,9 @@ async function observeOne<Ctx>(requirement: Requirement<Ctx>, ctx: Ctx, options:
     );
     return { ok: true, finding: requirement.verdict(observation, ctx) };
   } catch (error) {
-    return { ok: false, observed: `could not observe: ${error instanceof Error ? error.message : String(error)}` };
+    // A SynktiError knows what to run (credentials, throttling, region): keep it as the fix.
+    const fix = isSynktiError(error) ? (error.remedy ?? null) : null;
+    return { ok: false, observed: `could not observe: ${error instanceof Error ? error.message : String(error)}`, fix };
   }
 }
 
@@ -64,7 +67,7 @@ function resultFor(requirement: Requirement<any>, outcome: Outcome, blockers: st
   if (blockers.length > 0) {
     return { ...base, status: "blocked", observed: `not checked: needs ${blockers.join(", ")}`, fix: null, blockedBy: blockers };
   }
-  if (!outcome.ok) return { ...base, status: "unknown", observed: outcome.observed, fix: null, blockedBy: null };
+  if (!outcome.ok) return { ...base, status: "unknown", observed: outcome.observed, fix: outcome.fix, blockedBy: null };
   const { finding } = outcome;
   return {
     ...base,

@@ -19,6 +19,7 @@ import { Booter } from "../support/booter/booter.js";
 import type { LocalInstance } from "../support/booter/instance.js";
 import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../support/moto.js";
 import { BINARY, runCli } from "../support/run-cli.js";
+import { until } from "../support/until.js";
 
 const PROJECT = "e2e-cluster";
 const TAMPERED = "e2e-tampered";
@@ -53,15 +54,6 @@ async function launch(project: string, workers: number): Promise<string[]> {
   return (out.launched as Array<{ instanceId: string }>).map((l) => l.instanceId);
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 async function tags(instanceId: string): Promise<Record<string, string>> {
   const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
@@ -159,11 +151,15 @@ describe("a cluster on the local cloud", () => {
 
     // Observed concurrently: each must see it down before it is back (the stand-in takes 8 s to serve).
     const seen = await Promise.all([
-      until("the worker to report its model server down", async () => ((await status(id))?.modelServer?.state ?? "healthy") !== "healthy", 20_000),
-      until("a peer to report it unhealthy", async () => notHealthy(peerHealth(await status(peer), id)), 20_000),
+      until("the worker to report its model server down", async () => ((await status(id))?.modelServer?.state ?? "healthy") !== "healthy", 20_000, 250),
+      until("a peer to report it unhealthy", async () => notHealthy(peerHealth(await status(peer), id)), 20_000, 250),
       until("synkti status to report it unhealthy", async () => notHealthy((await fleetHealth())[id]), 20_000, 500),
     ]);
+    // Each observer named a real not-healthy state, not just "something other than healthy".
+    const DOWN_STATES = ["starting", "restarting", "unhealthy", "failed", "unreachable"];
     expect(seen[1]).not.toBe("healthy");
+    expect(DOWN_STATES).toContain(seen[1]);
+    expect(DOWN_STATES).toContain(seen[2]);
 
     const after = await until("the model server to be back", async () => {
       const d = await status(id);
@@ -199,7 +195,7 @@ describe("a cluster on the local cloud", () => {
     await using tamperBooter = await Booter.start({ motoUrl: moto.url, project: TAMPERED, env: STANDIN_ENV });
     const [instance] = await tamperBooter.waitForInstances(1, 30_000);
     expect(instance!.instanceId).toBe(id);
-    const exit = await until("user-data to give up", () => instance!.exit, 90_000);
+    const exit = await until("user-data to give up", () => instance!.exit, 90_000, 250);
     expect(exit.code).not.toBe(0);
     expect(instance!.log()).toMatch(/binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/);
     expect(existsSync(marker)).toBe(false);
@@ -211,6 +207,6 @@ describe("a cluster on the local cloud", () => {
     await until("the instance terminated itself", async () => {
       const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
       return ["shutting-down", "terminated"].includes(out.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? "");
-    }, 30_000);
+    }, 30_000, 250);
   }, 240_000);
 });

@@ -79,6 +79,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     expect(json(down.stdout)).toMatchObject({ project: "e2e-fleet", dryRun: false, remaining: [], error: null, fix: null });
     expect(json(down.stdout).terminated).toHaveLength(3);
     const tags = (await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: json(down.stdout).terminated }))).Reservations!.flatMap((r) => r.Instances!);
+    expect(tags).toHaveLength(3);
     for (const i of tags) {
       expect(i.State?.Name).toBe("terminated");
       expect(i.Tags).toContainEqual({ Key: "SynktiStopping", Value: "true" });

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { silentServer } from "../support/free-port.js";
 import { BINARY, emptySysfsRoot } from "../support/run-cli.js";
+import { until } from "../support/until.js";
 
 describe("Ctrl-C where no command cleans up (start-up, context detection)", () => {
   it("exits 130 with a one-line message, not by the signal", async () => {
@@ -12,8 +13,7 @@ describe("Ctrl-C where no command cleans up (start-up, context detection)", () =
     });
     let stderr = "";
     child.stderr.on("data", (c) => (stderr += c));
-    const deadline = Date.now() + 10_000;
-    while (silent.connections() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // asking IMDS now
+    await until("the binary to ask IMDS", () => silent.connections() > 0, 10_000, 20); // detection is waiting now
     child.kill("SIGINT");
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
     expect({ code, signal }).toEqual({ code: 130, signal: null });

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { downProject } from "../../src/deployer/fleet/down.js";
 import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
 import { readFileSync } from "node:fs";
+import { until as poll } from "../support/until.js";
 import { BINARY, emptySysfsRoot } from "../support/run-cli.js";
 
 const PROJECT = "e2e-interrupt";
@@ -51,13 +52,8 @@ function start(args: string[]) {
   return { child, done, stderr: () => stderr };
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Launch waits: 30 s, every 25 ms (RunInstances calls are delayed by only hundreds of ms). */
+const until = (what: string, condition: () => boolean | Promise<boolean>) => poll(what, condition, 30_000, 25);
 
 /** Delays real RunInstances calls (not preflight's DryRun one) from the `from`-th on; counts them all. */
 const delayLaunches = (delayMs: number, from = 1) => {

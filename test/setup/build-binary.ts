@@ -16,9 +16,14 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
+// What goes into the binary: the code, the user-data template it embeds, and the build itself.
+const INPUTS = ["src", "package.json", "sea-config.json", "scripts/user-data.sh.tpl", "scripts/build.mjs"];
+
+function newestInputMtime(): number {
+  return Math.max(...INPUTS.map((input) => path.join(root, input)).map((p) => (statSync(p).isDirectory() ? newestSourceMtime(p) : statSync(p).mtimeMs)));
+}
+
 export default function setup(): void {
-  const stale =
-    !existsSync(binary) ||
-    statSync(binary).mtimeMs < Math.max(newestSourceMtime(path.join(root, "src")), statSync(path.join(root, "package.json")).mtimeMs);
+  const stale = !existsSync(binary) || statSync(binary).mtimeMs < newestInputMtime();
   if (stale) execFileSync(process.execPath, [path.join(root, "scripts", "build.mjs")], { cwd: root, stdio: "inherit" });
 }

@@ -12,7 +12,7 @@ export function registerDown(program: Command): void {
   const description = "terminate every instance of the project and wait until AWS reports them gone (permanent resources stay)";
   fleetCommand(program, "down", description, async ({ project, common, deps, options }) => {
     const { downProject } = await import("../../deployer/fleet/down.js");
-    const result = await deps.withAwsContext("stopping the project's instances", () =>
+    const result = await deps.doing("stopping the project's instances", () =>
       downProject(deps.fleet, { project, dryRun: options.dryRun === true, ...(deps.region ? { region: deps.region } : {}) }),
     );
     printResult(common.output, result, () => renderDown(result));

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { validateProjectName } from "../../infra/names.js";
 import type { CommonOptions } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { commonOptions, withCommonOptions, withProjectName, withRegion } from "../program.js";
 
 /** The deployer's collaborators for fleet commands; AWS code loads only when a command runs. */
 export async function fleetCommandDeps(options: { region?: string; debug?: boolean }) {
@@ -13,7 +13,7 @@ export async function fleetCommandDeps(options: { region?: string; debug?: boole
   const base = deployerDeps(options);
   // No region anywhere: exit 1 with the remedy, as preflight says, rather than an SDK error.
   await requireRegion(base);
-  return { ...base, fleet: fleet.fleetDeps(base.clients, base.clock, base.log), withAwsContext: fleet.withAwsContext };
+  return { ...base, fleet: fleet.fleetDeps(base.clients, base.clock, base.log), doing: fleet.doing };
 }
 
 export type FleetCommandDeps = Awaited<ReturnType<typeof fleetCommandDeps>>;
@@ -33,12 +33,10 @@ export interface FleetCommandRun {
  */
 export function fleetCommand(program: Command, name: string, description: string, action: (run: FleetCommandRun) => Promise<void>): Command {
   const command = program.command(name).description(description);
-  return withCommonOptions(withProjectName(command, true))
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
-    .action(async (options: Record<string, unknown>) => {
-      const common = commonOptions(options);
-      const project = validateProjectName(String(options.projectName));
-      const deps = await fleetCommandDeps({ ...(typeof options.region === "string" ? { region: options.region } : {}), debug: common.debug });
-      await action({ project, common, deps, options });
-    });
+  return withRegion(withCommonOptions(withProjectName(command, true))).action(async (options: Record<string, unknown>) => {
+    const common = commonOptions(options);
+    const project = validateProjectName(String(options.projectName));
+    const deps = await fleetCommandDeps({ ...(typeof options.region === "string" ? { region: options.region } : {}), debug: common.debug });
+    await action({ project, common, deps, options });
+  });
 }

@@ -3,7 +3,7 @@ import { SynktiError } from "../../core/errors.js";
 import type { DestroyResult, InfraStatus, UpResult } from "../../infra/index.js";
 import { projectNames } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { commonOptions, withCommonOptions, withProjectName, withRegion } from "../program.js";
 
 /**
  * `synkti infra up|status|destroy`: the permanent resources. Actions only parse, build the
@@ -78,10 +78,7 @@ function renderDestroy(result: DestroyResult, fix: string | null, options: Infra
 }
 
 function infraCommand(parent: Command, name: string, description: string): Command {
-  return withCommonOptions(withProjectName(parent.command(name).description(description), true)).option(
-    "-r, --region <region>",
-    "AWS region (default: AWS_REGION or the profile's)",
-  );
+  return withRegion(withCommonOptions(withProjectName(parent.command(name).description(description), true)));
 }
 
 export function registerInfra(program: Command): void {

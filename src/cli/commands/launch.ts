@@ -6,7 +6,7 @@ import type { ContextReport } from "../../context/types.js";
 import type { LaunchResult } from "../../deployer/launch/types.js";
 import { printResult } from "../output.js";
 import { parseWorkers } from "../parse.js";
-import { commonOptions, withCommonOptions } from "../program.js";
+import { commonOptions, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
 import { fleetCommandDeps } from "./fleet-command.js";
 import { renderWorkers } from "./status.js";
 
@@ -18,13 +18,9 @@ import { renderWorkers } from "./status.js";
  */
 export function registerLaunch(program: Command): void {
   program.enablePositionalOptions();
-  withCommonOptions(program)
-    .option("-p, --project-name <name>", "project name (3-40 chars: a-z, 0-9, -)")
+  withLaunchShape(withRegion(withProjectName(withCommonOptions(program), false)))
     .option("-m, --model <model>", "model the workers serve (its weights must be in the bucket)")
     .addOption(new Option("-w, --workers <n>", "desired pending-or-running workers").argParser(parseWorkers).default(1))
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
-    .option("--instance-type <type>", "GPU instance type", "g5.xlarge")
-    .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)")
     .option("--model-server-command <template>", "on a worker: model server command with {model_dir}, {host}, {port} (default: vllm serve ...)")
     .action(async (options) => {
       if (options.projectName === undefined) {
@@ -63,7 +59,7 @@ export function registerLaunch(program: Command): void {
             signal,
           ),
         );
-        const result = await deps.withAwsContext("launching workers", () => launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal }));
+        const result = await deps.doing("launching workers", () => launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal }));
         printResult(common.output, result, () => renderLaunch(result));
       });
     });

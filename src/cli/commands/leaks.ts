@@ -8,7 +8,7 @@ import { fleetCommand } from "./fleet-command.js";
 export function registerLeaks(program: Command): void {
   fleetCommand(program, "leaks", "list ephemeral resources tagged with the project that should not exist; exit 1 if any", async ({ project, common, deps }) => {
     const { findLeaks } = await import("../../deployer/fleet/leaks.js");
-    const result = await deps.withAwsContext("looking for leaks", () => findLeaks(deps.fleet, project, deps.region));
+    const result = await deps.doing("looking for leaks", () => findLeaks(deps.fleet, project, deps.region));
     printResult(common.output, result, () => renderLeaks(result));
     if (result.leaks.length > 0) throw new SynktiError("leaks found", { code: "leaks", kind: "unsafe", silent: true });
   });

@@ -2,19 +2,16 @@ import { Option, type Command } from "commander";
 import { SynktiError } from "../../core/errors.js";
 import { validateProjectName } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { commonOptions, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
 import { parseWorkers } from "../parse.js";
 
 export function registerPreflight(program: Command): void {
   const command = program
     .command("preflight")
     .description("observe everything an operation needs; exit 0 when SAFE, 1 UNSAFE (with fixes), 3 when it cannot observe");
-  withCommonOptions(withProjectName(command, true))
+  withLaunchShape(withRegion(withCommonOptions(withProjectName(command, true))))
     .option("-m, --model <model>", "model whose weights must be complete in S3")
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
-    .option("--instance-type <type>", "GPU instance type", "g5.xlarge")
     .addOption(new Option("-w, --workers <n>", "workers the quota must fit").argParser(parseWorkers).default(1))
-    .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)")
     .option("--deep", "download bin/synkti and hash it instead of trusting its recorded checksum", false)
     .action(async (options) => {
       const common = commonOptions(options);

@@ -6,7 +6,7 @@ import { fleetCommand } from "./fleet-command.js";
 export function registerStatus(program: Command): void {
   fleetCommand(program, "status", "the project's workers as AWS lists them now: state, zone, uptime, health", async ({ project, common, deps }) => {
     const { fleetStatus } = await import("../../deployer/fleet/status.js");
-    const result = await deps.withAwsContext("listing the workers", () => fleetStatus(deps.fleet, project));
+    const result = await deps.doing("listing the workers", () => fleetStatus(deps.fleet, project));
     printResult(common.output, result, () => renderStatus(result));
   });
 }

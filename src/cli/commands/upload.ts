@@ -1,20 +1,16 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
+// Constants only (its imports are types): nothing of the uploader loads for --help.
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../../deployer/upload/types.js";
 import type { Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { parseConcurrency } from "../parse.js";
+import { commonOptions, withCommonOptions, withProjectName, withRegion } from "../program.js";
 
 /**
  * `synkti upload binary|model`: parse, build dependencies, call the uploader, render. The deployer
  * code (and the AWS SDK with it) loads only when an upload actually runs.
  */
-const MAX_CONCURRENCY = 64; // mirrors src/deployer/upload/types.ts; importing it would load the module for --help
-
-function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_CONCURRENCY}`);
-  return n;
-}
 
 /**
  * Collaborators. An upload checks its own needs before writing anything: its input (a linux-x64
@@ -46,7 +42,7 @@ async function interruptible<T>(log: Logger, work: (signal: AbortSignal) => Prom
 }
 
 function concurrencyOption(): Option {
-  return new Option("-c, --concurrency <n>", `S3 requests in flight at once (1-${MAX_CONCURRENCY})`).argParser(parseConcurrency).default(8);
+  return new Option("-c, --concurrency <n>", `S3 requests in flight at once (1-${MAX_CONCURRENCY})`).argParser(parseConcurrency).default(DEFAULT_CONCURRENCY);
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -54,9 +50,8 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 export function registerUpload(program: Command): void {
   const upload = program.command("upload").description("put the binary or model weights into the project bucket (permanent content)");
 
-  withCommonOptions(withProjectName(upload.command("binary").description("upload the linux-x64 build with its SHA-256 and version"), true))
+  withRegion(withCommonOptions(withProjectName(upload.command("binary").description("upload the linux-x64 build with its SHA-256 and version"), true)))
     .option("-f, --file <path>", "the linux-x64 build to upload", "dist/synkti")
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
     .option("--version-label <version>", "the build's version, when this host cannot run a linux-x64 binary")
     .addOption(concurrencyOption())
     .action(async (options) => {
@@ -82,10 +77,9 @@ export function registerUpload(program: Command): void {
       );
     });
 
-  withCommonOptions(withProjectName(upload.command("model").description("upload model weights and their manifest; resumable"), true))
+  withRegion(withCommonOptions(withProjectName(upload.command("model").description("upload model weights and their manifest; resumable"), true)))
     .requiredOption("-m, --model <model>", "model name, the S3 prefix: letters, digits, ._- and one optional / (org/name)")
     .requiredOption("--from <dir>", "local folder with the weights (e.g. from huggingface-cli download --local-dir)")
-    .option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)")
     .addOption(concurrencyOption())
     .action(async (options) => {
       const common = commonOptions(options);

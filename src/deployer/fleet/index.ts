@@ -6,4 +6,5 @@ export { findLeaks, type Leak, type LeakKind, type LeaksResult } from "./leaks.j
 export { terminateAndWait, type FleetDeps, type TerminateOptions, type TerminateReport } from "./terminate.js";
 export { pollUntil, type PollOptions, type PollStep } from "./wait.js";
 export * from "./tags.js";
-export { fleetDeps, withAwsContext } from "./deps.js";
+export { fleetDeps } from "./deps.js";
+export { doing } from "../../aws/errors.js";

@@ -12,8 +12,7 @@ import { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSe
  */
 export { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSelector };
 
-/** Every state but terminated: what still exists, may bill, or may still boot. */
-export const LIVE_STATES: readonly InstanceState[] = ["pending", "running", "shutting-down", "stopping", "stopped"];
+export { LIVE_STATES } from "../../aws/instance-states.js";
 /** What counts as a serving (or about to serve) worker when planning a launch. */
 export const ACTIVE_STATES: readonly InstanceState[] = ["pending", "running"];
 

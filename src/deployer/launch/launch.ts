@@ -65,8 +65,21 @@ export async function launchWorkers(deps: FleetDeps, input: LaunchInput): Promis
     launched: launched.instances.map((i) => ({ instanceId: i.instanceId, availabilityZone: i.availabilityZone })),
     fallbacks: launched.fallbacks,
     message: done,
-    workers: (await fleetStatus(deps, target.project)).workers,
+    workers: await statusAfterCommit(deps, target.project),
   };
+}
+
+/**
+ * The fleet as it stands, for the result. The launch is committed by now: a failure here (an AWS
+ * hiccup) must not turn a successful launch into an error exit, so it is logged and the list left empty.
+ */
+async function statusAfterCommit(deps: FleetDeps, project: string) {
+  try {
+    return (await fleetStatus(deps, project)).workers;
+  } catch (error) {
+    deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, `launched; listing the workers failed: synkti status --project-name ${project}`);
+    return [];
+  }
 }
 
 /** Sortable and readable in the console: l-20260101-120000-1a2b3c. */

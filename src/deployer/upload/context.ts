@@ -1,5 +1,5 @@
 import { createS3Transfer, type S3Transfer } from "../../aws/s3-transfer.js";
-import { isSynktiError, SynktiError } from "../../core/errors.js";
+import { SynktiError } from "../../core/errors.js";
 import type { ProjectNames } from "../../infra/names.js";
 import { DEFAULT_CONCURRENCY, type UploadDeps } from "./types.js";
 
@@ -16,18 +16,15 @@ export function regionFlag(region: string | undefined): string {
  * would make a permanent resource by accident. `infra up` owns the bucket, so say exactly that.
  */
 export async function requireBucket(transfer: S3Transfer, names: ProjectNames, region?: string, signal?: AbortSignal): Promise<void> {
-  let exists: boolean;
-  try {
-    exists = await transfer.bucketExists(names.bucket, signal);
-  } catch (error) {
+  const access = await transfer.bucketAccess(names.bucket, signal);
+  if (access === "owned") return;
+  if (access === "forbidden") {
     // Every S3 request expects the caller's own account as the owner: a 403 here is the name's.
-    if (!isSynktiError(error) || error.code !== "aws-auth") throw error;
     throw new SynktiError(
       `Bucket ${names.bucket} answers 403: another AWS account owns the name (bucket names are global), or these credentials lack s3:ListBucket on it. Nothing was uploaded.`,
-      { code: "bucket-forbidden", kind: "unsafe", remedy: `synkti infra status --project-name ${names.project}${regionFlag(region)}`, cause: error },
+      { code: "bucket-forbidden", kind: "unsafe", remedy: `synkti infra status --project-name ${names.project}${regionFlag(region)}` },
     );
   }
-  if (exists) return;
   throw new SynktiError(`Missing: bucket ${names.bucket} (the project's permanent storage) does not exist.`, {
     code: "bucket-missing",
     kind: "unsafe",

@@ -1,7 +1,7 @@
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import type { Logger } from "../../core/log.js";
 import { sha256OfFile } from "./hash.js";
-import type { LocalFile } from "./local-files.js";
+import { localFileError, type LocalFile } from "./local-files.js";
 import { decide, METADATA_SHA256 } from "./plan.js";
 import type { ProgressReporter } from "./progress.js";
 import { putFile } from "./put-file.js";
@@ -49,7 +49,9 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   const one = async (file: LocalFile): Promise<FileOutcome> => {
     const key = `${batch.prefix}${file.path}`;
     const releaseDisk = await disk.acquire(1, signal);
-    const local = await sha256OfFile(file.absolutePath, signal).finally(releaseDisk);
+    const local = await sha256OfFile(file.absolutePath, signal)
+      .catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)))
+      .finally(releaseDisk);
     const releaseSlot = await slots.acquire(1, signal);
     const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
     const decision = decide(local, remote);

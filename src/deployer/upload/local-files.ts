@@ -31,10 +31,10 @@ export async function listLocalFiles(root: string, remedy = "synkti upload model
   const seenDirs = new Set<string>(); // real paths, so a symlink loop cannot recurse forever
 
   async function walk(dir: string, relative: string): Promise<void> {
-    const real = await realpath(dir);
+    const real = await realpath(dir).catch((error: unknown) => Promise.reject(localFileError(error, dir)));
     if (seenDirs.has(real)) return;
     seenDirs.add(real);
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => Promise.reject(localFileError(error, dir)));
     for (const entry of entries) {
       const rel = relative ? `${relative}/${entry.name}` : entry.name;
       const abs = path.join(dir, entry.name);
@@ -55,4 +55,19 @@ export async function listLocalFiles(root: string, remedy = "synkti upload model
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, skipped };
+}
+
+/**
+ * A local file or folder that cannot be read (EACCES), or that went away while the upload ran
+ * (ENOENT): the operator's to fix, so a usage error with the fix, never "a bug in synkti".
+ */
+export function localFileError(error: unknown, file: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EACCES" || code === "EPERM") {
+    return usageError("weights-unreadable", `${file} cannot be read (${code}).`, `chmod -R u+rX ${path.dirname(file)}   # then the same command again`);
+  }
+  if (code === "ENOENT") {
+    return usageError("weights-changed", `${file} disappeared while uploading: the folder changed under the upload.`, "the same command again, once the folder is complete (files already uploaded are skipped)");
+  }
+  return error;
 }

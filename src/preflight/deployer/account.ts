@@ -19,10 +19,11 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
       return { ok: true, arn: who.arn, account: who.account };
     } catch (error) {
       const name = awsErrorName(error);
+      const kind = classifyAwsError(error);
       // Unreachable endpoints are "could not observe" (unknown), not a credentials failure.
-      if (classifyAwsError(error) === "unreachable") throw error;
-      const missing = name === "CredentialsProviderError" || /Could not load credentials/i.test(String(error));
-      if (missing || classifyAwsError(error) === "auth") {
+      if (kind === "unreachable") throw error;
+      const missing = kind === "no-credentials";
+      if (missing || kind === "auth") {
         return { ok: false, missing, reason: `${name}: ${error instanceof Error ? error.message : String(error)}` };
       }
       throw error;

@@ -1,5 +1,4 @@
 import type { AwsClients } from "../../aws/clients.js";
-import { callerIdentity, type CallerIdentity } from "../../aws/identity.js";
 import type { Clock } from "../../core/clock.js";
 import { silentLogger, type Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
@@ -50,7 +49,6 @@ export function deployerContext(
   deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal },
   options: DeployerPreflightOptions,
 ): DeployerContext {
-  let identity: Promise<CallerIdentity> | undefined;
   const shared = new Map<string, Promise<unknown>>();
   return {
     clients: deps.clients,
@@ -68,7 +66,7 @@ export function deployerContext(
     workers: options.workers ?? 1,
     ami: options.ami,
     localBinary: options.localBinary,
-    identity: () => (identity ??= callerIdentity(deps.clients)),
+    identity: () => deps.clients.identity(),
   };
 }
 

@@ -23,7 +23,7 @@ import { synktiCommand, type DeployerContext } from "./context.js";
  * `infra up` would leave it unchanged, so preflight and infra can never disagree.
  */
 function desired(ctx: DeployerContext): Promise<DesiredInfra> {
-  return ctx.once("desired-infra", async (shared) => desiredInfra(ctx.names, await accountContext(ctx, shared)));
+  return ctx.once("desired-infra", async () => desiredInfra(ctx.names, await accountContext(ctx)));
 }
 
 function bucketObservation(ctx: DeployerContext): Promise<BucketObservation> {

@@ -64,6 +64,8 @@ type Ending = { kind: "abort" } | { kind: "exit"; info: ExitInfo } | { kind: "he
  */
 export class ModelServerSupervisor {
   private current: ModelServerStatus;
+  /** Whether the process being watched has answered /health at least once. */
+  private becameHealthy = false;
 
   constructor(
     private readonly deps: SupervisorDeps,
@@ -78,15 +80,18 @@ export class ModelServerSupervisor {
 
   async run(signal: AbortSignal): Promise<SupervisorOutcome> {
     let crashes: number[] = [];
+    let neverReady = 0;
     for (;;) {
       if (signal.aborted) return { kind: "stopped" };
       const proc = startProcessGroup(this.deps, this.config.argv, this.config.env);
       this.set("starting", { pid: proc.pid });
+      this.becameHealthy = false;
       const failure = await this.watch(proc, signal);
       if (failure === undefined) return { kind: "stopped" };
       const now = this.deps.clock.now();
       crashes = pruneCrashes([...crashes, now], now, this.config.policy);
-      const decision = restartDecision(crashes, now, this.config.policy);
+      neverReady = this.becameHealthy ? 0 : neverReady + 1;
+      const decision = restartDecision(crashes, now, this.config.policy, neverReady);
       if (decision.action === "give-up") {
         const reason = `the model server could not be kept alive: ${decision.reason} (last: ${failure})`;
         this.set("failed", { failure: reason, pid: undefined });
@@ -142,6 +147,7 @@ export class ModelServerSupervisor {
       await clock.sleep(Math.min(config.startPollMs, Math.max(1, deadline - clock.now())), signal);
     }
     signal.throwIfAborted();
+    this.becameHealthy = true;
     this.set("healthy");
     let failures = 0;
     let unhealthySince: number | undefined;

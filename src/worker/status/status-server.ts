@@ -35,6 +35,9 @@ export async function startStatusServer(options: { host: string; port: number; l
     server.once("error", reject);
     server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
       server.off("error", reject);
+      // A later server error (e.g. out of file descriptors on accept) is logged, never an uncaught
+      // exception that would end the agent and leave its model server holding the GPU.
+      server.on("error", (error) => log.error({ error: error.message }, "status endpoint error"));
       resolve();
     });
   });

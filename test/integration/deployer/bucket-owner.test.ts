@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAwsClients } from "../../../src/aws/clients.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { uploadModel } from "../../../src/deployer/upload/index.js";
@@ -69,5 +70,20 @@ describe("S3 requests expect the caller's own account as the bucket owner", () =
     }
     const listed = await h.s3.send(new ListObjectsV2Command({ Bucket: names.bucket }));
     expect(listed.Contents ?? []).toEqual([]);
+  });
+
+  it("expired credentials are said to be expired credentials, not another account's bucket", async () => {
+    const names = projectNames("it-owner-expired");
+    await infraUp(deps(), names);
+    // A fresh process: its first S3 request asks STS for the account, and STS refuses the token.
+    const fresh = { ...deps(), clients: createAwsClients({ role: "deployer", maxAttempts: 1 }) };
+    const rule = h.proxy.addRule({ action: "sts:GetCallerIdentity", error: { code: "ExpiredToken", message: "The security token included in the request is expired", status: 403 } });
+    try {
+      const failure = await uploadModel(fresh, { names, model: "tiny", from: weights, concurrency: 2 }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: "aws-auth", message: expect.stringMatching(/asking AWS STS whose credentials these are \(ExpiredToken\)/) });
+      expect(String((failure as Error).message)).not.toMatch(/another AWS account/);
+    } finally {
+      h.proxy.removeRule(rule);
+    }
   });
 });

@@ -44,6 +44,7 @@ describe("the life of a fleet against moto", () => {
 
     // What AWS got: spot one-time, IMDSv2 only with metadata tags, the profile, the group, the tags.
     const ids = first.launched.map((l) => l.instanceId);
+    expect(await instances(ids)).toHaveLength(3);
     for (const i of await instances(ids)) {
       expect(i.InstanceLifecycle).toBe("spot");
       expect(i.MetadataOptions).toMatchObject({ HttpTokens: "required", HttpPutResponseHopLimit: 1, InstanceMetadataTags: "enabled" });

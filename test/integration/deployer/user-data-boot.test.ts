@@ -90,6 +90,19 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
     expect(run.stdout).not.toContain("synkti-stand-in");
   });
 
+  it("fetches only the files the manifest lists: a leftover object and another model under the prefix stay in S3", async () => {
+    await readyProject(h, "it-boot-only-listed");
+    const bucket = "it-boot-only-listed-models";
+    await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "tiny-model/old-shard.safetensors", Body: "left by an earlier upload" }));
+    await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "tiny-model/v2/config.json", Body: "another model under the same prefix" }));
+    const run = await boot("it-boot-only-listed", "only-listed");
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain("syncing the 2 files manifest.json lists");
+    expect(readFileSync(path.join(run.models, "tiny-model", "weights", "part-0.safetensors"), "utf8")).toBe("0123456789");
+    expect(existsSync(path.join(run.models, "tiny-model", "old-shard.safetensors"))).toBe(false);
+    expect(existsSync(path.join(run.models, "tiny-model", "v2"))).toBe(false);
+  });
+
   it("refuses the weights of a bucket of the same name that another account owns", async () => {
     await readyProject(h, "it-boot-owner");
     const run = await boot("it-boot-owner", "other-owner", sha256(BINARY_BYTES), {}, "999999999999");
@@ -149,6 +162,7 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
       expect(run.status).toBe(1);
       expect(run.runs).toBe(4);
       expect(run.stderr).toContain("FATAL: the worker agent crashed 4 times in a row (last exit 4)");
+      expect(run.stderr).toContain("could not terminate this instance; it stays up idle until: synkti down --project-name");
     }, 30_000);
   });
 });

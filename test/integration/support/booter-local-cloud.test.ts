@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sdkConfigFor } from "../../support/moto.js";
+import { until as poll } from "../../support/until.js";
 
 // `npm run local-cloud` as a user runs it: the script in the foreground, client commands from
 // another process, Ctrl-C. Its state file goes to a temp folder (SYNKTI_LOCAL_CLOUD_STATE_DIR).
@@ -31,15 +32,10 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+
+/** Waits every 100 ms; on a timeout, says what the local cloud printed. */
+const until = <T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000) =>
+  poll(what, check, timeoutMs, 100, () => `stdout:\n${stdout}\nstderr:\n${stderr}`);
 
 beforeAll(async () => {
   server = spawn(process.execPath, ["--import", tsx, script, "--project", "lc-test", "--env", "LC_TEST=1"], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Booter, type BooterEvent } from "../../support/booter/booter.js";
 import type { LocalInstance } from "../../support/booter/instance.js";
 import { sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
+import { until as poll } from "../../support/until.js";
+
+/** Booter waits: 20 s unless said, every 100 ms. */
+const until = <T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000) => poll(what, check, timeoutMs, 100);
 
 // The booter against a real moto, with a minimal user-data of its own (the real one is exercised
 // by test/e2e/cluster.test.ts). One moto and one booter for the file; each test launches its own.
@@ -69,15 +73,6 @@ async function launch(options: { project?: string; userData?: string; profile?: 
   return answer.Instances![0]!.InstanceId!;
 }
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const booted = (id: string) => until(`${id} to boot`, () => booter.instances().find((i) => i.instanceId === id));
 const logSays = (instance: LocalInstance, text: string) => until(`"${text}" in ${instance.logFile}`, () => instance.log().includes(text), 30_000);

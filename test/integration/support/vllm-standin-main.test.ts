@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { until } from "../../support/until.js";
 import { freePort } from "../../support/free-port.js";
 import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
 
@@ -30,13 +31,7 @@ function run(values: { model_dir: string; host: string; port: number }, env: Rec
   return { child, exit, kill, out: () => stdout, err: () => stderr };
 }
 
-const waitFor = async (check: () => boolean, ms: number, what: string) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+const waitFor = (check: () => boolean, ms: number, what: string) => until(what, check, ms, 20);
 
 describe("vllm-standin-main", () => {
   it("serves after its start-up delay, logs like uvicorn, and drains on SIGTERM before exiting 0", async () => {

@@ -118,7 +118,7 @@ describe("worker agent (in-process, local cloud)", () => {
     const p = await project();
     const [dry, real] = await launchMembers(ec2, p, 2);
     const crashing = `${process.execPath} -e process.exit(3) {model_dir} {host} {port}`;
-    const policy = { maxCrashes: 3, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 100 };
+    const policy = { maxCrashes: 3, windowMs: 60_000, initialBackoffMs: 50, maxBackoffMs: 100, maxNeverReady: 10 };
     const options = (dryRun: boolean) => {
       const o = testOptions(p, modelsDir, { dryRun, modelServerCommand: crashing });
       return { ...o, supervisor: { ...o.supervisor, policy } };

@@ -107,7 +107,7 @@ export function testOptions(project: string, modelsDir: string, overrides: Parti
       unhealthyAfterFailures: 2,
       restartUnhealthyAfterMs: 1000,
       stopGraceMs: 2000,
-      policy: { maxCrashes: 5, windowMs: 60_000, initialBackoffMs: 200, maxBackoffMs: 1000 },
+      policy: { maxCrashes: 5, windowMs: 60_000, initialBackoffMs: 200, maxBackoffMs: 1000, maxNeverReady: 5 },
     },
     // A generous budget so listings come every 0.5 s here (production: 0.5 calls/s for the cluster).
     discovery: { budget: { clusterCallsPerSecond: 20, minIntervalMs: 500, jitter: 0.2, maxIntervalMs: 5000 }, peerRoundMs: 300, fanout: 8, askTimeoutMs: 500 },
@@ -178,18 +178,4 @@ export async function startAgent(project: string, instanceId: string, options: W
   };
 }
 
-/** Polls `check` until it returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+export { until } from "../../support/until.js";

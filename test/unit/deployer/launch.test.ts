@@ -179,5 +179,9 @@ describe("launchWorkers", () => {
     expect(newLaunchId(t)).toMatch(/^l-20260304-050607-[0-9a-f]{6}$/);
     expect(newLaunchId(t)).not.toBe(newLaunchId(t));
     expect(ZONES).toHaveLength(3);
+    // Later launches sort after earlier ones, also across a day boundary.
+    expect(newLaunchId(t) < newLaunchId(t + 1000)).toBe(true);
+    const lastSecondOfDay = Date.parse("2026-03-04T23:59:59Z");
+    expect(newLaunchId(lastSecondOfDay) < newLaunchId(lastSecondOfDay + 1000)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { dependencyOrder, overallVerdict, runPreflight } from "../../../src/preflight/engine.js";
 import type { Finding, Requirement } from "../../../src/preflight/types.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { SynktiError } from "../../../src/core/errors.js";
 
 type Ctx = { log: string[] };
 
@@ -38,8 +39,13 @@ describe("preflight engine", () => {
   it("starts every observation at once: total time is the slowest, not the sum", async () => {
     clock = new FakeClock();
     const t0 = clock.now();
-    const { report, ctx } = await run([req("a", 1000, pass), req("b", 3000, pass), req("c", 2000, pass, ["a"])], 3000);
+    const ctx: Ctx = { log: [] };
+    const done = runPreflight([req("a", 1000, pass), req("b", 3000, pass), req("c", 2000, pass, ["a"])], ctx, { clock, defaultTimeoutMs: 5000 });
+    await clock.advance(0);
+    // All three started before any time passed: c does not wait for a, its dependency.
     expect(ctx.log).toEqual(["start a", "start b", "start c"]);
+    await clock.advance(3000);
+    const report = await done;
     expect(report.verdict).toBe("SAFE");
     expect(Math.max(...report.requirements.map((r) => r.durationMs))).toBe(3000);
     expect(clock.now() - t0).toBe(3000);
@@ -65,6 +71,13 @@ describe("preflight engine", () => {
     expect(report.requirements.find((r) => r.id === "quick")).toMatchObject({ status: "fail" });
     expect(report.verdict).toBe("UNSAFE");
     expect(clock.pending()).toBe(0);
+  });
+
+  it("an observation that fails with a known remedy (throttling, credentials) keeps it as the fix", async () => {
+    clock = new FakeClock();
+    const throttled = new SynktiError("AWS throttled synkti", { code: "aws-throttled", kind: "unobservable", remedy: "wait a minute and run the same command again" });
+    const { report } = await run([req("quota", 5, throttled)], 5);
+    expect(report.requirements[0]).toMatchObject({ status: "unknown", fix: "wait a minute and run the same command again" });
   });
 
   it("an observation that throws is unknown, and the verdict is UNKNOWN when nothing failed", async () => {

@@ -2,6 +2,7 @@
  * The vLLM stand-in, in process: each line of its behaviour spec.
  */
 import { describe, expect, it } from "vitest";
+import { until as poll } from "../../support/until.js";
 import { parseServeArgs, startVllmStandin, vllmStandinCommand, vllmStandinCommandTemplate, type VllmStandin } from "../../support/vllm-standin.js";
 
 const json = { "content-type": "application/json" };
@@ -12,13 +13,7 @@ const gauge = async (standin: VllmStandin, name: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${name}{`));
   return Number(line?.split(" ").pop());
 };
-const until = async (check: () => Promise<boolean> | boolean, ms = 2000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
+const until = (check: () => Promise<boolean> | boolean) => poll("the stand-in's counters", check, 2000, 10);
 /** Reads an SSE body event by event, noting when each arrived. */
 const readEvents = async (response: Response) => {
   const events: { data: string; at: number }[] = [];

@@ -32,8 +32,8 @@ export class FakeTransfer implements S3Transfer {
     }
   }
 
-  async bucketExists(): Promise<boolean> {
-    return this.bucket;
+  async bucketAccess(): Promise<"owned" | "missing"> {
+    return this.bucket ? "owned" : "missing";
   }
 
   head(_bucket: string, key: string): Promise<ObjectHead | undefined> {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listLocalFiles } from "../../../src/deployer/upload/local-files.js";
+import { listLocalFiles, localFileError } from "../../../src/deployer/upload/local-files.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "synkti-local-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -60,5 +60,27 @@ describe("listLocalFiles", () => {
       code: "weights-dir-empty",
       remedy: "synkti upload model --project-name p1",
     });
+  });
+});
+
+// Root (CI) reads through any mode bits, so the errno errors are built by hand here.
+describe("a weights file the operator's system refuses", () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: scandir '/w/private'`), { code });
+
+  it("EACCES is a usage error with the chmod that fixes it, not 'a bug in synkti'", () => {
+    expect(localFileError(errno("EACCES"), "/w/private/model.safetensors")).toMatchObject({
+      code: "weights-unreadable",
+      kind: "usage",
+      remedy: expect.stringMatching(/^chmod -R u\+rX \/w\/private/),
+    });
+  });
+
+  it("ENOENT mid-upload says the folder changed and that a re-run resumes", () => {
+    expect(localFileError(errno("ENOENT"), "/w/model.safetensors")).toMatchObject({ code: "weights-changed", kind: "usage" });
+  });
+
+  it("anything else is passed on unchanged", () => {
+    const other = errno("EIO");
+    expect(localFileError(other, "/w/x")).toBe(other);
   });
 });

@@ -6,6 +6,7 @@ import type { AwsClients } from "../../../src/aws/clients.js";
 import type { ContextReport } from "../../../src/context/types.js";
 import type { ImdsClient } from "../../../src/context/imds-client.js";
 import { systemClock } from "../../../src/core/clock.js";
+import { replacementPermission } from "../../../src/preflight/worker/permissions.js";
 import { runPreflight } from "../../../src/preflight/engine.js";
 import { binaryChecksum, sha256File } from "../../../src/preflight/worker/binary.js";
 import { instanceRole, workerIdentity } from "../../../src/preflight/worker/identity.js";
@@ -128,8 +129,10 @@ describe("worker preflight requirements", () => {
   it("the whole preflight is UNSAFE when one thing is missing, and blocks the permission check on a bad identity", async () => {
     const verdict: ContextReport = { ...workerVerdict, role: "deployer", reason: "Not an EC2 instance." };
     const c = ctx({ verdict });
-    const report = await runPreflight([workerIdentity, instanceRole, { ...modelServerCommand }, { id: "permission-replace", title: "t", dependsOn: ["worker-identity"], observe: async () => 1, verdict: () => ({ status: "pass" as const, observed: "" }) }], c, { clock: systemClock });
+    // The real permission requirement: its dependencies are the ones that block it here.
+    expect(replacementPermission.dependsOn).toEqual(["worker-identity", "instance-role"]);
+    const report = await runPreflight([workerIdentity, instanceRole, { ...modelServerCommand }, replacementPermission], c, { clock: systemClock });
     expect(report.verdict).toBe("UNSAFE");
-    expect(report.requirements.find((r) => r.id === "permission-replace")).toMatchObject({ status: "blocked", blockedBy: ["worker-identity"] });
+    expect(report.requirements.find((r) => r.id === "permission-replace")).toMatchObject({ status: "blocked", blockedBy: expect.arrayContaining(["worker-identity"]) });
   });
 });

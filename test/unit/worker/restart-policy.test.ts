@@ -29,6 +29,14 @@ describe("restart policy", () => {
     expect(decision).toEqual({ action: "give-up", recentCrashes: 5, reason: "5 crashes within 10 minutes" });
   });
 
+  it("gives up on a server that hangs at every start: each failure comes after the 20-minute ready timeout, outside the window", () => {
+    const hung = [0, 20 * MIN];
+    // The window alone would restart for ever (1 recent crash each time)...
+    expect(restartDecision(hung, 20 * MIN, DEFAULT_RESTART_POLICY, 1)).toMatchObject({ action: "restart", recentCrashes: 1 });
+    // ...but the second start in a row that never became healthy ends it.
+    expect(restartDecision(hung, 20 * MIN, DEFAULT_RESTART_POLICY, 2)).toEqual({ action: "give-up", recentCrashes: 1, reason: "2 starts in a row never became healthy" });
+  });
+
   it("prunes crashes outside the window", () => {
     expect(pruneCrashes([0, 5 * MIN, 10 * MIN, 12 * MIN], 12 * MIN)).toEqual([5 * MIN, 10 * MIN, 12 * MIN]);
   });
