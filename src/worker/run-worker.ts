@@ -83,7 +83,7 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
     { ...options.supervisor, argv, env: options.env },
   );
   const discovery = new Discovery(
-    { ec2, clock, log: log.child({ component: "discovery" }), random: deps.random ?? Math.random, askPeer: (endpoint, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, signal }) },
+    { ec2, clock, log: log.child({ component: "discovery" }), random: deps.random ?? Math.random, askPeer: (endpoint, expect, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, expect, signal }) },
     { project: options.project, self: facts.instanceId, ...options.discovery },
   );
   const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {

@@ -1,4 +1,4 @@
-import { askPeerStatus } from "../../worker/status/peer-client.js";
+import { askPeerStatus, WrongPeerError } from "../../worker/status/peer-client.js";
 import { peerHealthOf, type PeerHealth } from "../../worker/status/status-document.js";
 
 /**
@@ -23,11 +23,11 @@ export const HEALTH_TIMEOUT_MS = 2000;
 
 export const askWorkerHealth: AskHealth = async (instanceId, endpoint, signal) => {
   try {
-    const doc = await askPeerStatus(endpoint, { timeoutMs: HEALTH_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-    if (doc.instanceId !== instanceId) return { health: "unknown", detail: `${endpoint} answered as ${doc.instanceId}` };
+    const doc = await askPeerStatus(endpoint, { timeoutMs: HEALTH_TIMEOUT_MS, expect: { instanceId }, ...(signal ? { signal } : {}) });
     return { health: peerHealthOf(doc.modelServer.state), detail: null };
   } catch (error) {
-    return { health: "unreachable", detail: error instanceof Error ? error.message : String(error) };
+    const detail = error instanceof Error ? error.message : String(error);
+    return { health: error instanceof WrongPeerError ? "unknown" : "unreachable", detail };
   }
 };
 

@@ -14,7 +14,8 @@ export interface DiscoveryDeps {
   /** Uniform in [0, 1): Math.random in production, seeded in tests and benches. */
   random: () => number;
   /** GET a peer's /status; rejects when the peer does not answer in time. */
-  askPeer: (endpoint: string, signal: AbortSignal) => Promise<PeerStatus>;
+  /** Must refuse an answer from anyone but `expect` (a stale endpoint now held by another instance). */
+  askPeer: (endpoint: string, expect: { instanceId: string; project: string }, signal: AbortSignal) => Promise<PeerStatus>;
 }
 
 export interface DiscoveryOptions {
@@ -112,7 +113,7 @@ export class Discovery {
         const onAbort = () => controller.abort(signal?.reason);
         signal?.addEventListener("abort", onAbort, { once: true });
         try {
-          const status = await this.deps.askPeer(endpoint, controller.signal);
+          const status = await this.deps.askPeer(endpoint, { instanceId, project: this.options.project }, controller.signal);
           this.membership.applyPeerStatus(status, this.deps.clock.now());
         } catch (error) {
           if (signal?.aborted) return;

@@ -47,6 +47,7 @@ export interface StatusDocument {
 export const PeerStatusSchema = z.object({
   role: z.literal("worker"),
   instanceId: z.string().min(1),
+  project: z.string().optional(),
   modelServer: z.object({ state: z.string() }),
   peers: z
     .array(

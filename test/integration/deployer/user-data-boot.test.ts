@@ -56,11 +56,13 @@ async function boot(project: string, name: string, binarySha256 = sha256(BINARY_
   // standing in for the instance profile's credentials).
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.proxy.url), ...extraEnv };
   // Not spawnSync: the fault proxy runs in this process and must keep answering the aws CLI.
-  const run = await runBash(script, env, 60_000);
+  const run = await runBash(script, env, 100_000);
   return { ...run, prefix, models };
 }
 
-describe("user-data boot (bash + aws CLI against moto)", () => {
+// Each boot runs the aws CLI four or five times (about 1-2 s each on a busy 2-core machine) plus
+// the retries' sleeps: more than the suite's default 30 s when the machine is loaded.
+describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, () => {
   it("downloads and verifies binary and weights, then runs synkti --project-name P --model M", async () => {
     await readyProject(h, "it-boot");
     const run = await boot("it-boot", "ok");
@@ -163,6 +165,6 @@ describe("user-data boot (bash + aws CLI against moto)", () => {
       expect(run.runs).toBe(4);
       expect(run.stderr).toContain("FATAL: the worker agent crashed 4 times in a row (last exit 4)");
       expect(run.stderr).toContain("could not terminate this instance; it stays up idle until: synkti down --project-name");
-    }, 30_000);
+    }, 120_000);
   });
 });

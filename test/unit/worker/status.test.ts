@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/log.js";
 import { runningRequests } from "../../../src/worker/model-server/probes.js";
 import { buildStatusDocument, type StatusParts } from "../../../src/worker/status/build-document.js";
-import { askPeerStatus } from "../../../src/worker/status/peer-client.js";
+import { askPeerStatus, WrongPeerError } from "../../../src/worker/status/peer-client.js";
 import { startStatusServer } from "../../../src/worker/status/status-server.js";
 
 const parts: StatusParts = {
@@ -71,6 +71,12 @@ describe("status endpoint", () => {
     expect((await fetch(`${base}/status`, { method: "POST" })).status).toBe(405);
     const peer = await askPeerStatus(server.endpoint, { timeoutMs: 1000 });
     expect(peer).toMatchObject({ role: "worker", instanceId: "i-0123456789abcdef0", modelServer: { state: "healthy" }, peers: [{ instanceId: "i-0aaaaaaaaaaaaaaaa" }] });
+    // Asked about a given instance of a given project, only that one's answer counts: a stale
+    // endpoint now held by another instance (or another project's worker) is refused.
+    const expected = { instanceId: "i-0123456789abcdef0", project: parts.project };
+    expect(await askPeerStatus(server.endpoint, { timeoutMs: 1000, expect: expected })).toMatchObject({ instanceId: expected.instanceId });
+    await expect(askPeerStatus(server.endpoint, { timeoutMs: 1000, expect: { ...expected, instanceId: "i-0bbbbbbbbbbbbbbbb" } })).rejects.toThrow(WrongPeerError);
+    await expect(askPeerStatus(server.endpoint, { timeoutMs: 1000, expect: { ...expected, project: "another-project" } })).rejects.toThrow(/answered for project .*, not another-project/);
   });
 
   it("a peer client refuses what is not a worker's status, and slow peers", async () => {
