@@ -44,6 +44,22 @@ export const TAG_ENDPOINT = "SynktiEndpoint";
  */
 export const TAG_STOPPING = "SynktiStopping";
 
+/**
+ * What a worker says of itself, on itself (it stays the authority on its state; a laptop outside the
+ * VPC reads these instead of asking the worker). The launch sets `booting`; the worker moves on.
+ */
+export const TAG_STATE = "SynktiState";
+export const WORKER_STATES = ["booting", "serving", "draining", "retiring", "failed"] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+/** The termination time of a pending spot notice or rebalance recommendation (ISO 8601, UTC). */
+export const TAG_NOTICE = "SynktiNotice";
+/** The model a worker serves, set at launch: a launch for another model is refused while these run. */
+export const TAG_MODEL = "SynktiModel";
+/** On a replacement: the instance it replaces (failover's exactly-once check looks for it first). */
+export const TAG_REPLACES = "SynktiReplaces";
+/** The slot (0..desired-1) a worker fills; a replacement inherits its predecessor's. */
+export const TAG_SLOT = "SynktiSlot";
+
 /** Membership is tags (DESIGN: no control plane): the whole "cluster model" is this filter. */
 export const workerSelector = (project: string) => ({ [TAG_CLUSTER]: project, [TAG_ROLE]: ROLE_WORKER });
 
@@ -64,6 +80,12 @@ export interface ProjectNames {
   securityGroup: string;
   modelPrefix(model: string): string;
   manifestKey(model: string): string;
+  /** `checkpoints/logs/`: what a worker leaves behind when it fails (and refreshes while it runs). */
+  logsPrefix: string;
+  /** `{"instanceId","at","exitCode","reason"}` of a worker that ended itself. */
+  failureRecordKey(instanceId: string): string;
+  /** The last 64 KiB of a worker's boot and agent log. */
+  bootLogKey(instanceId: string): string;
 }
 
 export function projectNames(project: string): ProjectNames {
@@ -80,5 +102,8 @@ export function projectNames(project: string): ProjectNames {
     securityGroup: `${project}-synkti-workers`,
     modelPrefix: (model) => `${model}/`,
     manifestKey: (model) => `${model}/manifest.json`,
+    logsPrefix: "checkpoints/logs/",
+    failureRecordKey: (instanceId) => `checkpoints/logs/${instanceId}.json`,
+    bootLogKey: (instanceId) => `checkpoints/logs/${instanceId}.log`,
   };
 }

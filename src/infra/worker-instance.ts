@@ -1,5 +1,5 @@
 import type { RunSpec } from "../aws/ec2-instances.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_LAUNCH, TAG_ROLE } from "./names.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_LAUNCH, TAG_MODEL, TAG_ROLE, TAG_STATE } from "./names.js";
 
 /**
  * What a worker instance is, in one place: the launch creates it from this spec, and preflight
@@ -47,6 +47,8 @@ export interface WorkerInstanceInput {
   instanceProfileName: string;
   /** Tags everything this launch creates, so an interrupted launch undoes exactly its own. */
   launchId: string;
+  /** The model it serves (SynktiModel); preflight's DryRun leaves it out when no model is named. */
+  model?: string;
   /** The zone's default subnet; preflight leaves the choice to AWS (the default VPC's). */
   subnetId?: string;
   userData?: string;
@@ -62,7 +64,15 @@ export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
     securityGroupId: input.securityGroupId,
     instanceProfileName: input.instanceProfileName,
     userData: input.userData ?? "",
-    tags: { [TAG_CLUSTER]: input.project, [TAG_ROLE]: ROLE_WORKER, [TAG_LAUNCH]: input.launchId, Name: `${input.project}-worker` },
+    tags: {
+      [TAG_CLUSTER]: input.project,
+      [TAG_ROLE]: ROLE_WORKER,
+      [TAG_LAUNCH]: input.launchId,
+      // A worker is booting until it says otherwise on its own tags.
+      [TAG_STATE]: "booting",
+      ...(input.model ? { [TAG_MODEL]: input.model } : {}),
+      Name: `${input.project}-worker`,
+    },
     ...(input.clientToken ? { clientToken: input.clientToken } : {}),
     ...(input.rootVolume ? { rootVolume: input.rootVolume } : {}),
     metadataHopLimit: METADATA_HOP_LIMIT,

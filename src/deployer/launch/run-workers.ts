@@ -95,6 +95,7 @@ export function runSpec(target: LaunchTarget, launchId: string, zone: string, cl
     instanceProfileName: target.instanceProfile,
     userData: target.userData,
     launchId,
+    model: target.model,
     clientToken,
     ...(target.rootVolume ? { rootVolume: target.rootVolume } : {}),
   });

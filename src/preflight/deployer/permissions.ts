@@ -50,6 +50,7 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
             securityGroupId: securityGroupId ?? "",
             instanceProfileName: ctx.names.instanceProfile,
             launchId: PREFLIGHT_LAUNCH_ID,
+            ...(ctx.model ? { model: ctx.model } : {}),
           }),
         ),
         signal,

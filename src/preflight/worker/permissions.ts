@@ -36,6 +36,7 @@ export const replacementPermission: Requirement<WorkerContext, Observation> = {
             securityGroupId,
             instanceProfileName: ctx.names.instanceProfile,
             launchId: PREFLIGHT_LAUNCH_ID,
+            ...(ctx.model ? { model: ctx.model } : {}),
           }),
         ),
         signal,
