@@ -29,7 +29,7 @@ export function renderLogs(r: WorkerLogs): string {
     const exit = r.failure.exitCode === null ? "no exit code" : `exit code ${r.failure.exitCode}`;
     lines.push(`${r.instanceId} failed at ${r.failure.at} (${exit}):`, ...r.failure.reason.split("\n").map((l) => `  ${l}`));
   } else if (r.failureUnreadable) {
-    lines.push(`${r.instanceId}: its failure record cannot be believed (${r.failureUnreadable}); the log follows.`);
+    lines.push(`${r.instanceId}: its failure record cannot be believed (${r.failureUnreadable}).`);
   } else {
     lines.push(`${r.instanceId}: no failure recorded (it has not failed, or it ended before it could say why).`);
   }
@@ -37,7 +37,7 @@ export function renderLogs(r: WorkerLogs): string {
   if (r.log === null) {
     lines.push("No log was stored.");
   } else {
-    const cut = r.logSize !== null && r.logSize > Buffer.byteLength(r.log) ? ` (the last ${kib(Buffer.byteLength(r.log))} of ${kib(r.logSize)})` : "";
+    const cut = r.logCut && r.logSize !== null ? ` (its last ${kib(r.logCut)} of ${kib(r.logSize)})` : "";
     lines.push(`Log${cut}:`, r.log.replace(/\n$/, ""));
   }
   return lines.join("\n");

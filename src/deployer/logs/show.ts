@@ -16,6 +16,8 @@ export interface WorkerLogs {
   log: string | null;
   /** The stored log's whole size in bytes (more than was read when the worker kept more); null without a log. */
   logSize: number | null;
+  /** Bytes read when the stored log was longer than that (only its tail is shown); else null. */
+  logCut: number | null;
 }
 
 export function validateInstanceId(id: string, project: string): string {
@@ -44,5 +46,6 @@ export async function workerLogs(deps: { objects: ObjectReader }, names: Project
     failureUnreadable: parsed?.problem ?? null,
     log: log ? logText(log) : null,
     logSize: log ? log.totalSize : null,
+    logCut: log && log.totalSize > log.bytes.length ? log.bytes.length : null,
   };
 }
