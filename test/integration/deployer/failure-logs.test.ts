@@ -37,6 +37,8 @@ describe("failure records and logs in S3 (moto)", () => {
     await put(names.bucket, names.bootLogKey(id(7)), log);
     await put(names.bucket, names.bootLogKey(id(8)), ""); // a running worker's log, empty so far
 
+    // Every read names the caller's account as the bucket owner (a same-named bucket of another account is refused).
+    const ownerless = h.proxy.addRule({ action: /^s3:(ListObjectsV2|GetObject)$/, when: (r) => !r.headers["x-amz-expected-bucket-owner"], error: "access-denied" });
     const objects = createObjectReader(h.clients);
     const { failures, unavailable } = await recentFailures({ objects, clock: systemClock }, names);
     expect(unavailable).toBeNull();
@@ -52,6 +54,9 @@ describe("failure records and logs in S3 (moto)", () => {
 
     expect(await workerLogs({ objects }, names, id(8))).toMatchObject({ failure: null, log: "", logSize: 0 });
     await expect(workerLogs({ objects }, names, id(99))).rejects.toMatchObject({ kind: "unsafe", code: "no-logs" });
+    expect(h.proxy.ruleHits(ownerless)).toBe(0);
+    expect(h.proxy.counts()["s3:GetObject"]).toBeGreaterThan(0);
+    h.proxy.removeRule(ownerless);
   });
 
   it("a project without a bucket: failures are unavailable, with why and the fix", async () => {
