@@ -2,6 +2,7 @@ import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import { projectNames } from "../../infra/names.js";
 import { recentFailures } from "../logs/failures.js";
+import { oneLine } from "../logs/printable.js";
 import type { FailureRecord } from "../logs/record.js";
 import { askWorkerHealth, healthOf, type AskHealth, type Health } from "./health.js";
 import type { FleetDeps } from "./terminate.js";
@@ -81,7 +82,7 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
     market: i.market,
     health: "unknown",
     healthDetail: null,
-    launchId: i.tags[TAG_LAUNCH] ?? null,
+    launchId: i.tags[TAG_LAUNCH] ? oneLine(i.tags[TAG_LAUNCH], 64) : null,
     stopping: isStopping(i.tags),
   };
 }
