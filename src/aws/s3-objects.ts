@@ -1,9 +1,12 @@
 /**
- * Counting and removing every object version of a bucket, for `infra destroy`: S3 deletes only an
- * empty bucket, and a bucket that once had versioning keeps old versions and delete markers that a
- * plain ListObjectsV2 never shows.
+ * Object-level S3 calls.
+ * - Counting and removing every object version of a bucket, for `infra destroy`: S3 deletes only an
+ *   empty bucket, and a bucket that once had versioning keeps old versions and delete markers that
+ *   a plain ListObjectsV2 never shows.
+ * - Bounded reads of what workers leave behind (failure records and logs), for `status` and `logs`.
  */
 import type { AwsClients } from "./clients.js";
+import { awsErrorName } from "./errors.js";
 
 const sdk = () => import("@aws-sdk/client-s3");
 
@@ -69,4 +72,87 @@ export async function emptyBucket(clients: AwsClients, bucket: string): Promise<
 export async function deleteBucket(clients: AwsClients, bucket: string): Promise<void> {
   const [{ DeleteBucketCommand }, s3] = await Promise.all([sdk(), clients.s3()]);
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+/** One object of a listing, in plain shape. */
+export interface ObjectListing {
+  key: string;
+  size: number;
+  lastModified: Date | undefined;
+}
+
+/** A bounded read: at most `maxBytes`, from the start or the end of the object. */
+export interface BoundedRead {
+  bytes: Uint8Array;
+  /** The object's whole size, so a caller can say what it left out. */
+  totalSize: number;
+}
+
+/**
+ * Reads of objects other machines wrote (a worker's failure record and log): listed with their
+ * LastModified, and read with a byte range so a huge or hostile object never costs more than the
+ * cap. Not-found (key or bucket) is a value; every other error propagates for the caller to report.
+ */
+export interface ObjectReader {
+  /** Keys under `prefix`, following continuation tokens up to `maxKeys`; `truncated` when more are left. */
+  list(bucket: string, prefix: string, options: { maxKeys: number }, signal?: AbortSignal): Promise<{ objects: ObjectListing[]; truncated: boolean } | "no-bucket">;
+  /** undefined: no such key (or bucket). */
+  read(bucket: string, key: string, options: { maxBytes: number; from: "start" | "end" }, signal?: AbortSignal): Promise<BoundedRead | undefined>;
+}
+
+const NOT_FOUND = new Set(["NoSuchKey", "NotFound", "NoSuchBucket"]);
+const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+
+export function createObjectReader(clients: AwsClients): ObjectReader {
+  return {
+    async list(bucket, prefix, { maxKeys }, signal) {
+      const [{ ListObjectsV2Command }, s3] = await Promise.all([sdk(), clients.s3()]);
+      const objects: ObjectListing[] = [];
+      let ContinuationToken: string | undefined;
+      try {
+        for (;;) {
+          const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }), opts(signal));
+          for (const o of out.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified });
+          if (!out.IsTruncated || !out.NextContinuationToken) return { objects, truncated: false };
+          if (objects.length >= maxKeys) return { objects, truncated: true };
+          ContinuationToken = out.NextContinuationToken;
+        }
+      } catch (error) {
+        if (awsErrorName(error) === "NoSuchBucket") return "no-bucket";
+        throw error;
+      }
+    },
+
+    async read(bucket, key, { maxBytes, from }, signal) {
+      const [{ GetObjectCommand }, s3] = await Promise.all([sdk(), clients.s3()]);
+      const Range = from === "start" ? `bytes=0-${maxBytes - 1}` : `bytes=-${maxBytes}`;
+      let out;
+      try {
+        out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range }), opts(signal));
+      } catch (error) {
+        const name = awsErrorName(error);
+        if (NOT_FOUND.has(name)) return undefined;
+        if (name === "InvalidRange") return { bytes: new Uint8Array(0), totalSize: 0 }; // S3's answer for an empty object
+        throw error;
+      }
+      const bytes = await readAtMost(out.Body as AsyncIterable<Uint8Array> | undefined, maxBytes);
+      // "bytes 0-4095/12345": the whole size is after the slash (absent when the range was ignored).
+      const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? "")?.[1] ?? out.ContentLength ?? bytes.length);
+      return { bytes, totalSize: Number.isFinite(total) ? total : bytes.length };
+    },
+  };
+}
+
+/** Stops reading (and closes the stream) at `max` bytes, even if the server sent more. */
+async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = max - size;
+    chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    size += Math.min(chunk.length, room);
+    if (size >= max) break; // leaving the loop destroys the stream
+  }
+  return Buffer.concat(chunks, size);
 }

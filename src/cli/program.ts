@@ -9,6 +9,7 @@ import { registerLaunch } from "./commands/launch.js";
 import { registerStatus } from "./commands/status.js";
 import { registerDown } from "./commands/down.js";
 import { registerLeaks } from "./commands/leaks.js";
+import { registerLogs } from "./commands/logs.js";
 import { registerUpload } from "./commands/upload.js";
 import { registerInfra } from "./commands/infra.js";
 import { registerAgent } from "./commands/worker.js";
@@ -76,6 +77,7 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerDown(program);
   registerLeaks(program);
+  registerLogs(program);
   registerUpload(program);
   registerInfra(program);
   registerAgent(program);

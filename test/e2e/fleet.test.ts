@@ -66,9 +66,14 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       launchId: result.launchId,
       stopping: false,
       endpoint: null,
+      workerState: "booting",
+      notice: null,
+      model: "tiny-model",
+      slot: null,
+      replaces: null,
     });
     const text = await run(["status", "--project-name", "e2e-fleet"]);
-    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +ZONE +TYPE +UPTIME +PRIVATE IP +HEALTH +LAUNCH\n/);
+    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +LAUNCH\n/);
 
     const again = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3"]);
     expect(again.code).toBe(0);
@@ -84,7 +89,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       expect(i.State?.Name).toBe("terminated");
       expect(i.Tags).toContainEqual({ Key: "SynktiStopping", Value: "true" });
     }
-    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toBe("No workers in project e2e-fleet.");
+    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toBe("No workers in project e2e-fleet.\n\nNo failures recorded in the last 24 h.");
     const leaks = await run(["leaks", "--project-name", "e2e-fleet", "--output", "json"]);
     expect(leaks.code).toBe(0);
     expect(json(leaks.stdout)).toEqual({ project: "e2e-fleet", leaks: [] });

@@ -1,38 +1,92 @@
 import type { Command } from "commander";
-import type { StatusResult, WorkerStatus } from "../../deployer/fleet/status.js";
+import type { FailureRecord } from "../../deployer/logs/record.js";
+import type { ProjectStatus, WorkerStatus } from "../../deployer/fleet/status.js";
+import { oneLine } from "../../deployer/logs/printable.js";
 import { printResult } from "../output.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, zone, uptime, health", async ({ project, common, deps }) => {
-    const { fleetStatus } = await import("../../deployer/fleet/status.js");
-    const result = await deps.doing("listing the workers", () => fleetStatus(deps.fleet, project));
-    printResult(common.output, result, () => renderStatus(result));
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health; recent failures", async ({ project, common, deps }) => {
+    const { projectStatus } = await import("../../deployer/fleet/status.js");
+    const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project));
+    printResult(common.output, result, () => renderStatus(result, deps.clock.now()));
   });
 }
 
-export function renderStatus(result: StatusResult): string {
-  if (result.workers.length === 0) return `No workers in project ${result.project}.`;
-  return [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers)].join("\n");
+export function renderStatus(result: ProjectStatus, now: number): string {
+  const lines =
+    result.workers.length === 0
+      ? [`No workers in project ${result.project}.`]
+      : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now)];
+  return [...lines, "", ...renderFailures(result, now)].join("\n");
 }
 
-/** A plain table (no colours: it is often piped or pasted into an issue). */
-export function renderWorkers(workers: WorkerStatus[]): string {
-  const header = ["INSTANCE", "STATE", "ZONE", "TYPE", "UPTIME", "PRIVATE IP", "HEALTH", "LAUNCH"];
+/**
+ * A plain table (no colours: it is often piped or pasted into an issue). Pending spot notices come
+ * first, on their own lines, so a worker two minutes from its reclaim never reads as just healthy.
+ * ENDPOINT is where the worker answers (its published tag), not EC2's private IP, which in the
+ * local cloud is moto's invention and on AWS only reachable inside the VPC.
+ */
+export function renderWorkers(workers: WorkerStatus[], now: number = Date.now()): string {
+  const noticed = workers.filter((w) => w.notice !== null);
+  const header = ["INSTANCE", "STATE", "WORKER", "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
   const rows = workers.map((w) => [
     w.instanceId,
     w.stopping ? `${w.state}*` : w.state,
+    w.workerState ?? "-",
+    w.model ?? "-",
     w.availabilityZone ?? "-",
     w.instanceType ?? "-",
     w.uptimeSeconds === null ? "-" : duration(w.uptimeSeconds),
-    w.privateIp ?? "-",
+    w.endpoint ?? "-",
     w.health,
+    ...(noticed.length > 0 ? [w.notice === null ? "-" : w.notice === "unknown" ? "pending" : `reclaim ${relative(Date.parse(w.notice), now)}`] : []),
     w.launchId ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  const note = workers.some((w) => w.stopping) ? ["* being stopped by synkti down"] : [];
-  return [line(header), ...rows.map(line), ...note].join("\n");
+  const notices = noticed.map((w) => `NOTICE ${w.instanceId}: ${noticeText(w.notice!, now)}`);
+  const notes = [
+    ...(workers.some((w) => w.health === "unreachable")
+      ? ["unreachable: its endpoint does not answer from here (on AWS, a private address inside the VPC); WORKER is what it last published on its own tags"]
+      : []),
+    ...(workers.some((w) => w.stopping) ? ["* being stopped by synkti down"] : []),
+  ];
+  return [...notices, line(header), ...rows.map(line), ...notes].join("\n");
+}
+
+function renderFailures(result: ProjectStatus, now: number): string[] {
+  if (result.failuresUnavailable !== null && result.failures.length === 0) return [`Recent failures: unavailable (${oneLine(result.failuresUnavailable, 300)}).`];
+  if (result.failures.length === 0) return ["No failures recorded in the last 24 h."];
+  const lines = [`Recent failures (last 24 h, newest first):`, ...result.failures.map((f) => `  ${failureLine(f, now)}`)];
+  if (result.failuresUnavailable !== null) lines.push(`  (${oneLine(result.failuresUnavailable, 300)})`);
+  lines.push(`Run: synkti logs --project-name ${result.project} <instance id>   # the record and the boot log`);
+  return lines;
+}
+
+function failureLine(f: FailureRecord, now: number): string {
+  const exit = f.exitCode === null ? "no exit code" : `exit ${f.exitCode}`;
+  return `${f.instanceId}  ${clockTime(Date.parse(f.at), now)} (${relative(Date.parse(f.at), now)})  ${exit}  ${oneLine(f.reason, 160)}`;
+}
+
+/** "reclaim at 12:34:56Z (in 1m52s)". */
+export function noticeText(notice: string, now: number): string {
+  if (notice === "unknown") return "spot notice pending (its time could not be read): the instance is going away";
+  const at = Date.parse(notice);
+  return `reclaim at ${clockTime(at, now)} (${relative(at, now)})`;
+}
+
+/** HH:MM:SSZ on the same UTC day as now, else the full date and time. */
+function clockTime(at: number, now: number): string {
+  const iso = new Date(at).toISOString();
+  return iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10) ? `${iso.slice(11, 19)}Z` : `${iso.slice(0, 19)}Z`;
+}
+
+/** "in 1m52s", "3m05s ago", or "now". */
+function relative(at: number, now: number): string {
+  const seconds = Math.round((at - now) / 1000);
+  if (seconds === 0) return "now";
+  return seconds > 0 ? `in ${duration(seconds)}` : `${duration(-seconds)} ago`;
 }
 
 export function duration(seconds: number): string {

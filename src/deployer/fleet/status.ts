@@ -1,36 +1,53 @@
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
+import type { ObjectReader } from "../../aws/s3-objects.js";
+import { projectNames } from "../../infra/names.js";
+import { recentFailures } from "../logs/failures.js";
+import { oneLine } from "../logs/printable.js";
+import type { FailureRecord } from "../logs/record.js";
 import { askWorkerHealth, healthOf, type AskHealth, type Health } from "./health.js";
 import type { FleetDeps } from "./terminate.js";
-import { isStopping, LIVE_STATES, TAG_ENDPOINT, TAG_LAUNCH, workerSelector } from "./tags.js";
+import { isStopping, LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
+import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
 
 /**
  * `synkti status`: the project's workers as AWS lists them right now (membership is tags; nothing
- * is cached), each with the health it reports itself at its published endpoint (health.ts).
+ * is cached). What each worker published on its own tags (state, model, a pending spot notice) is
+ * the authority and is always shown, since a laptop outside the VPC can read tags but cannot reach
+ * a worker's private address; each worker's live answer at its endpoint (health.ts) adds detail
+ * where it can be had. Then the recent failures workers recorded in the bucket.
  */
 
-export interface WorkerStatus {
+export interface WorkerStatus extends WorkerTags {
   instanceId: string;
+  /** The EC2 state (running, pending, ...); the worker's own is `workerState`. */
   state: string;
   availabilityZone: string | null;
   instanceType: string | null;
   launchTime: string | null;
   uptimeSeconds: number | null;
+  /** What EC2 lists; in the local cloud moto's invention, reachable from nowhere: see `endpoint`. */
   privateIp: string | null;
   market: "spot" | "on-demand";
+  /** The worker's live answer (its model server's state), or why there is none (unreachable, unknown). */
   health: Health;
-  /** Why the health is not the worker's own answer (unreachable, booting), else null. */
+  /** Why the health is not the worker's own answer, and any pending notice; else null. */
   healthDetail: string | null;
   /** The SynktiLaunch tag: which launch made it (what an interrupted launch would undo). */
   launchId: string | null;
   /** Marked by `synkti down`: being stopped, never replaced. */
   stopping: boolean;
-  /** `<ip>:<port>` the worker published, null until it does. */
-  endpoint: string | null;
 }
 
 export interface StatusResult {
   project: string;
   workers: WorkerStatus[];
+}
+
+export interface ProjectStatus extends StatusResult {
+  /** The last failures of the past 24 h, newest first (at most 5). */
+  failures: FailureRecord[];
+  /** Why `failures` could not be listed (no bucket, no permission); null when it could. */
+  failuresUnavailable: string | null;
 }
 
 export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<StatusResult> {
@@ -40,8 +57,15 @@ export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, p
   for (const w of workers) {
     const answer = health.get(w.instanceId);
     if (answer) [w.health, w.healthDetail] = [answer.health, answer.detail];
+    w.healthDetail = withTags(w);
   }
   return { project, workers: workers.sort(byZoneThenLaunch) };
+}
+
+/** `synkti status`: the workers and, at the same time, the recent failures from the bucket. */
+export async function projectStatus(deps: FleetDeps & { objects: ObjectReader; askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<ProjectStatus> {
+  const [fleet, failures] = await Promise.all([fleetStatus(deps, project, signal), recentFailures(deps, projectNames(project), signal)]);
+  return { ...fleet, failures: failures.failures, failuresUnavailable: failures.unavailable };
 }
 
 export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
@@ -49,6 +73,7 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
   return {
     instanceId: i.instanceId,
     state: i.state,
+    ...readWorkerTags(i.tags),
     availabilityZone: i.availabilityZone ?? null,
     instanceType: i.instanceType ?? null,
     launchTime: i.launchTime?.toISOString() ?? null,
@@ -57,10 +82,21 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
     market: i.market,
     health: "unknown",
     healthDetail: null,
-    launchId: i.tags[TAG_LAUNCH] ?? null,
+    launchId: i.tags[TAG_LAUNCH] ? oneLine(i.tags[TAG_LAUNCH], 64) : null,
     stopping: isStopping(i.tags),
-    endpoint: i.tags[TAG_ENDPOINT] ?? null,
   };
+}
+
+/**
+ * The live answer is detail; the tags are the authority. So a worker that could not be asked says
+ * what it last published of itself, and a pending notice is never hidden behind "healthy".
+ */
+function withTags(w: WorkerStatus): string | null {
+  const parts: string[] = [];
+  if (w.notice !== null) parts.push(w.notice === "unknown" ? "spot notice pending (time unreadable)" : `spot notice: reclaim at ${w.notice}`);
+  if (w.healthDetail) parts.push(w.healthDetail);
+  if (w.health === "unreachable" && w.workerState) parts.push(`its own tag says ${w.workerState}`);
+  return parts.length > 0 ? parts.join("; ") : null;
 }
 
 function byZoneThenLaunch(a: WorkerStatus, b: WorkerStatus): number {

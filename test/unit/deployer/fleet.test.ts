@@ -37,6 +37,11 @@ describe("status", () => {
           launchId: "l-1",
           stopping: false,
           endpoint: "10.0.0.1:8080",
+          workerState: null,
+          notice: null,
+          model: null,
+          slot: null,
+          replaces: null,
         },
       ],
     });

@@ -1,0 +1,51 @@
+import { TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type WorkerState } from "../../infra/names.js";
+import { INSTANCE_ID } from "../logs/record.js";
+import { oneLine } from "../logs/printable.js";
+
+/**
+ * What a worker says of itself on its own instance's tags (DESIGN: each node is the authority on
+ * its own state). A laptop outside the VPC cannot ask a worker, but it can always read these. A
+ * worker's tags are written by the worker, so each value is checked, bounded and cleaned here:
+ * a value that is not what the contract allows is shown as absent, never passed on raw.
+ */
+export interface WorkerTags {
+  /** SynktiState; null when absent or not one of WORKER_STATES. */
+  workerState: WorkerState | null;
+  /** SynktiNotice: the termination time of a pending spot notice (ISO), else null. */
+  notice: string | null;
+  /** SynktiModel. */
+  model: string | null;
+  /** SynktiSlot: which of the desired workers this one is. */
+  slot: number | null;
+  /** SynktiReplaces: the instance a replacement took over from. */
+  replaces: string | null;
+  /** SynktiEndpoint `<ipv4>:<port>`, where the worker answers (in the local cloud a loopback address). */
+  endpoint: string | null;
+}
+
+const ENDPOINT = /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;
+
+export function readWorkerTags(tags: Record<string, string>): WorkerTags {
+  const state = tags[TAG_STATE];
+  const slot = Number(tags[TAG_SLOT]);
+  const replaces = tags[TAG_REPLACES];
+  const endpoint = tags[TAG_ENDPOINT];
+  return {
+    workerState: state !== undefined && (WORKER_STATES as readonly string[]).includes(state) ? (state as WorkerState) : null,
+    notice: noticeTime(tags[TAG_NOTICE]),
+    model: tags[TAG_MODEL] ? oneLine(tags[TAG_MODEL], 128) : null,
+    slot: tags[TAG_SLOT] !== undefined && Number.isInteger(slot) && slot >= 0 && slot < 10_000 ? slot : null,
+    replaces: replaces !== undefined && INSTANCE_ID.test(replaces) ? replaces : null,
+    endpoint: endpoint !== undefined && ENDPOINT.test(endpoint) ? endpoint : null,
+  };
+}
+
+/**
+ * A notice tag whose time cannot be read is still a notice (the instance is going away): it reads
+ * as "unknown", never as no notice.
+ */
+function noticeTime(value: string | undefined): string | null {
+  if (value === undefined || value.trim() === "") return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? "unknown" : new Date(time).toISOString();
+}

@@ -1,0 +1,88 @@
+/**
+ * What an operator reads: a pending notice up front with its time and countdown, the endpoint a
+ * worker answers at (not moto's invented private IP), the worker's own state, recent failures
+ * with the command to see more, and a logs page.
+ */
+import { describe, expect, it } from "vitest";
+import { renderLogs } from "../../../src/cli/commands/logs.js";
+import { renderStatus } from "../../../src/cli/commands/status.js";
+import type { ProjectStatus, WorkerStatus } from "../../../src/deployer/fleet/status.js";
+
+const NOW = Date.parse("2026-11-29T12:33:04Z");
+const base: WorkerStatus = {
+  instanceId: "i-0aaaaaaaaaaaaaaa1",
+  state: "running",
+  availabilityZone: "us-east-1a",
+  instanceType: "g5.xlarge",
+  launchTime: "2026-11-29T12:00:00.000Z",
+  uptimeSeconds: 1984,
+  privateIp: "10.0.7.9",
+  market: "spot",
+  health: "unreachable",
+  healthDetail: "connect ECONNREFUSED; its own tag says serving",
+  launchId: "l-1",
+  stopping: false,
+  endpoint: "127.0.0.2:8080",
+  workerState: "serving",
+  notice: null,
+  model: "tiny",
+  slot: null,
+  replaces: null,
+};
+const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, ...extra });
+
+describe("status text", () => {
+  it("shows model, type, zone, the worker's own state and its endpoint; never moto's private IP", () => {
+    const text = renderStatus(status([base]), NOW);
+    expect(text).toMatch(/^1 worker in project demo:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +LAUNCH\n/);
+    expect(text).toMatch(/i-0aaaaaaaaaaaaaaa1 +running +serving +tiny +us-east-1a +g5\.xlarge +33m04s +127\.0\.0\.2:8080 +unreachable +l-1/);
+    expect(text).not.toContain("10.0.7.9");
+    expect(text).toContain("unreachable: its endpoint does not answer from here");
+    expect(text).toContain("No failures recorded in the last 24 h.");
+  });
+
+  it("puts a pending notice first: 'reclaim at 12:34:56Z (in 1m52s)', and in the worker's row", () => {
+    const doomed = { ...base, instanceId: "i-0bbbbbbbbbbbbbbb2", health: "healthy" as const, workerState: "draining" as const, notice: "2026-11-29T12:34:56.000Z" };
+    const lines = renderStatus(status([base, doomed]), NOW).split("\n");
+    expect(lines[1]).toBe("NOTICE i-0bbbbbbbbbbbbbbb2: reclaim at 12:34:56Z (in 1m52s)");
+    expect(lines[2]).toMatch(/HEALTH +NOTICE +LAUNCH$/);
+    expect(lines.find((l) => l.startsWith("i-0bbbbbbbbbbbbbbb2"))).toMatch(/draining .* healthy +reclaim in 1m52s +l-1$/);
+    expect(lines.find((l) => l.startsWith("i-0aaaaaaaaaaaaaaa1"))).toMatch(/unreachable +- +l-1$/);
+  });
+
+  it("lists recent failures with a one-line reason and the logs command; or says why they are unavailable", () => {
+    const failure = { instanceId: "i-0ccccccccccccccc3", at: "2026-11-29T11:03:04.000Z", exitCode: 1, reason: "binary SHA-256 mismatch:\nexpected a, got b" };
+    const text = renderStatus(status([], { failures: [failure] }), NOW);
+    expect(text).toBe(
+      [
+        "No workers in project demo.",
+        "",
+        "Recent failures (last 24 h, newest first):",
+        "  i-0ccccccccccccccc3  11:03:04Z (1h30m ago)  exit 1  binary SHA-256 mismatch: expected a, got b",
+        "Run: synkti logs --project-name demo <instance id>   # the record and the boot log",
+      ].join("\n"),
+    );
+    const unavailable = renderStatus(status([base], { failuresUnavailable: "bucket demo-models does not exist (synkti infra up --project-name demo)" }), NOW);
+    expect(unavailable).toContain("Recent failures: unavailable (bucket demo-models does not exist (synkti infra up --project-name demo)).");
+  });
+});
+
+describe("logs text", () => {
+  it("prints the failure, then the log, saying when only its tail was kept", () => {
+    const text = renderLogs({
+      instanceId: "i-0ccccccccccccccc3",
+      failure: { instanceId: "i-0ccccccccccccccc3", at: "2026-11-29T11:03:04.000Z", exitCode: null, reason: "weights do not match" },
+      failureUnreadable: null,
+      log: "boot 1\nboot 2\n",
+      logSize: 200 * 1024,
+      logCut: 64 * 1024,
+    });
+    expect(text).toBe(["i-0ccccccccccccccc3 failed at 2026-11-29T11:03:04.000Z (no exit code):", "  weights do not match", "", "Log (its last 64 KiB of 200 KiB):", "boot 1", "boot 2"].join("\n"));
+  });
+
+  it("says when no failure was recorded, or when the record cannot be believed", () => {
+    const none = { instanceId: "i-0ccccccccccccccc3", failure: null, failureUnreadable: null, log: null, logSize: null, logCut: null };
+    expect(renderLogs({ ...none, log: "x\n", logSize: 2 })).toBe("i-0ccccccccccccccc3: no failure recorded (it has not failed, or it ended before it could say why).\n\nLog:\nx");
+    expect(renderLogs({ ...none, failureUnreadable: "it is not JSON" })).toMatch(/its failure record cannot be believed \(it is not JSON\)[\s\S]*No log was stored\.$/);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * `synkti status` from a laptop that cannot reach any worker (AWS: outside the VPC): what each
+ * worker published on its own tags is still shown, a pending spot notice is never hidden behind
+ * "healthy", and tag values a worker wrote are checked before they are shown.
+ */
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../../src/core/log.js";
+import { fleetStatus, projectStatus } from "../../../src/deployer/fleet/status.js";
+import { readWorkerTags } from "../../../src/deployer/fleet/worker-tags.js";
+import { FakeEc2, instantClock } from "./fake-ec2.js";
+import { FakeObjects } from "./fake-objects.js";
+
+const worker = { SynktiCluster: "proj", SynktiRole: "worker", SynktiLaunch: "l-1" };
+const NOW = Date.parse("2026-11-29T12:33:04Z");
+
+describe("status from tags", () => {
+  it("shows each worker's own state, model, notice and slot from its tags when none can be reached", async () => {
+    const ec2 = new FakeEc2();
+    const serving = ec2.add("us-east-1a", { ...worker, SynktiState: "serving", SynktiModel: "qwen-7b", SynktiEndpoint: "10.0.1.5:8080", SynktiSlot: "1" });
+    const draining = ec2.add("us-east-1b", { ...worker, SynktiState: "draining", SynktiModel: "qwen-7b", SynktiEndpoint: "10.0.1.6:8080", SynktiNotice: "2026-11-29T12:34:56Z", SynktiReplaces: "i-0123456789abcdef0" });
+    const unreachable = async () => ({ health: "unreachable" as const, detail: "connect ETIMEDOUT" });
+    const { workers } = await fleetStatus({ ec2, clock: instantClock(NOW), log: silentLogger, askHealth: unreachable }, "proj");
+    const byId = Object.fromEntries(workers.map((w) => [w.instanceId, w]));
+    expect(byId[serving]).toMatchObject({ state: "running", workerState: "serving", model: "qwen-7b", notice: null, slot: 1, health: "unreachable", healthDetail: "connect ETIMEDOUT; its own tag says serving" });
+    expect(byId[draining]).toMatchObject({
+      workerState: "draining",
+      notice: "2026-11-29T12:34:56.000Z",
+      replaces: "i-0123456789abcdef0",
+      health: "unreachable",
+      healthDetail: "spot notice: reclaim at 2026-11-29T12:34:56.000Z; connect ETIMEDOUT; its own tag says draining",
+    });
+  });
+
+  it("never reports a worker with a pending notice as healthy and nothing else", async () => {
+    const ec2 = new FakeEc2();
+    ec2.add("us-east-1a", { ...worker, SynktiState: "serving", SynktiEndpoint: "127.0.0.2:8080", SynktiNotice: "2026-11-29T12:34:56Z" });
+    const healthy = async () => ({ health: "healthy" as const, detail: null });
+    const [w] = (await fleetStatus({ ec2, clock: instantClock(NOW), log: silentLogger, askHealth: healthy }, "proj")).workers;
+    expect(w).toMatchObject({ health: "healthy", notice: "2026-11-29T12:34:56.000Z", healthDetail: "spot notice: reclaim at 2026-11-29T12:34:56.000Z" });
+  });
+
+  it("shows a tag value outside the contract as absent, and a notice with an unreadable time as pending", () => {
+    expect(readWorkerTags({ SynktiState: "pwned\u001b[2J", SynktiNotice: "soon", SynktiSlot: "-1", SynktiReplaces: "i-../../x", SynktiEndpoint: "evil.example:80", SynktiModel: "m\u001b]0;title\u0007odel\r" })).toEqual({
+      workerState: null,
+      notice: "unknown",
+      model: "model",
+      slot: null,
+      replaces: null,
+      endpoint: null,
+    });
+    expect(readWorkerTags({})).toEqual({ workerState: null, notice: null, model: null, slot: null, replaces: null, endpoint: null });
+  });
+
+  it("projectStatus adds the recent failures; without the bucket the workers still show and failures say why", async () => {
+    const ec2 = new FakeEc2();
+    ec2.add("us-east-1a", { ...worker, SynktiState: "booting" });
+    const objects = new FakeObjects("proj-models");
+    objects.put("checkpoints/logs/i-0123456789abcdef0.json", JSON.stringify({ instanceId: "i-0123456789abcdef0", at: "2026-11-29T12:00:00Z", exitCode: 1, reason: "binary SHA-256 mismatch" }), new Date(NOW - 60_000));
+    const deps = { ec2, objects, clock: instantClock(NOW), log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
+    const status = await projectStatus(deps, "proj");
+    expect(status).toMatchObject({ failures: [{ instanceId: "i-0123456789abcdef0", at: "2026-11-29T12:00:00.000Z", exitCode: 1, reason: "binary SHA-256 mismatch" }], failuresUnavailable: null });
+    expect(status.workers).toHaveLength(1);
+
+    const missing = await projectStatus({ ...deps, objects: new FakeObjects("another-bucket") }, "proj");
+    expect(missing.workers).toHaveLength(1);
+    expect(missing).toMatchObject({ failures: [], failuresUnavailable: "bucket proj-models does not exist (synkti infra up --project-name proj)" });
+
+    const denied = new FakeObjects("proj-models");
+    denied.failWith = Object.assign(new Error("Access Denied"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
+    const refused = await projectStatus({ ...deps, objects: denied }, "proj");
+    expect(refused.workers).toHaveLength(1);
+    expect(refused.failuresUnavailable).toMatch(/^AWS refused the request while listing failure records in s3:\/\/proj-models\/checkpoints\/logs\/ \(AccessDenied\)/);
+  });
+});
