@@ -56,6 +56,7 @@ export class TargetTable {
    * Takes the group's current registrations. New ones start `initial` (RegistrationInProgress until
    * their first check); ones gone from the listing start draining until now + delay; one registered
    * again while draining starts over as `initial`. Returns the keys that need health checks started.
+   * Call `sweep()` after it: a target with nothing in flight completes deregistration there.
    */
   sync(registered: readonly RegisteredTarget[], deregistrationDelayMs: number): string[] {
     const now = this.clock.now();
@@ -74,8 +75,7 @@ export class TargetTable {
       if (seen.has(t.key) || t.state === "draining") continue;
       Object.assign(t, { state: "draining", reason: "Target.DeregistrationInProgress", description: "Target deregistration is in progress", drainUntil: now + deregistrationDelayMs });
     }
-    this.sweep();
-    return added;
+    return added; // the caller sweeps next, to complete or cut what drains
   }
 
   /** A health check's result; ignored for a target that is gone or draining (no longer checked). */
