@@ -41,10 +41,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { systemClock, type Clock } from "../../src/core/clock.js";
-import { assertLoopback, LOOPBACK } from "./free-port.js";
+import { assertLoopback, isLoopback, LOOPBACK } from "./free-port.js";
 import { forward, answerError, type Exchange } from "./load-balancer/forward.js";
-import { healthCheck, isLoopback, type Endpoint } from "./load-balancer/health-check.js";
+import { healthCheck, type Endpoint } from "./load-balancer/health-check.js";
 import type { LoadBalancerSource, LoadBalancerView } from "./load-balancer/moto-elbv2.js";
+import { startPollLoop } from "./load-balancer/poll-loop.js";
 import { TargetTable, type RegisteredTarget, type TargetHealthView } from "./load-balancer/targets.js";
 
 export type { TargetHealthView, TargetState } from "./load-balancer/targets.js";
@@ -105,9 +106,8 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
     let found: ReturnType<TargetResolver>;
     try {
       found = options.resolve(target.instanceId, port, purpose);
-    } catch (error) {
-      found = undefined;
-      void error; // an unknown instance is "not reachable yet", as for an instance still booting
+    } catch {
+      found = undefined; // a resolver that throws for an unknown instance means "not reachable yet", like one still booting
     }
     if (found === undefined) return { error: `no local address for ${target.instanceId} yet` };
     const endpoint = typeof found === "string" ? { host: found, port } : found;
@@ -152,10 +152,10 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
     }
     cutExpired();
   };
-  let syncing: Promise<void> = Promise.resolve();
-  const sync = () => (syncing = syncing.then(pollOnce));
 
-  const server = http.createServer((req, res) => {
+  // No whole-request deadline (Node's default cuts requests after 300 s): a streamed generation may
+  // run long, and ALB limits only idleness (synkti sets 600 s; not played here).
+  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     const picked = table.pick(view.targetGroup?.algorithm);
     if (!picked) return answerError(res, 503);
     const where = locate(picked, picked.port, "traffic");
@@ -178,13 +178,8 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
   const url = `http://${host}:${port}`;
   log(`[load-balancer ${name}] listening on ${url}`);
 
-  await sync();
-  const loop = (async () => {
-    while (!stopper.signal.aborted) {
-      await clock.sleep(options.pollIntervalMs ?? 1000, stopper.signal).catch(() => {});
-      if (!stopper.signal.aborted) await sync();
-    }
-  })();
+  const polls = startPollLoop(clock, options.pollIntervalMs ?? 1000, pollOnce, (error) => log(`[load-balancer ${name}] poll failed: ${String(error)}`));
+  await polls.sync();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -193,7 +188,7 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const set of inFlight.values()) for (const exchange of set) exchange.cut();
       server.closeAllConnections();
-      await Promise.all([stopped, loop, syncing]);
+      await Promise.all([stopped, polls.stop()]);
     })());
 
   return {
@@ -203,7 +198,7 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
     targets: () => table.list(),
     requests: () => table.requests(),
     describe: () => ({ name, ...(options.arn ? { arn: options.arn } : {}), url, ...(view.targetGroup ? { targetGroup: view.targetGroup.name } : {}), targets: table.list(), requests: table.requests() }),
-    sync,
+    sync: () => polls.sync(),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -11,10 +11,23 @@
  * - `list()` describes every stand-in (name, arn, dnsName, url, targetGroup, targets, requests) as
  *   JSON for `npm run local-cloud -- load-balancers`; `get(name)` finds one; `sync()` lists now.
  * - `stop()` / `[Symbol.asyncDispose]` closes them all.
+ * - `booterResolver(booter)` maps an instance id to the booter's address for it (not booted or
+ *   ended: unknown, so its health checks fail as an unreachable instance's would).
  */
 import { systemClock, type Clock } from "../../../src/core/clock.js";
 import { startLoadBalancerStandin, type LoadBalancerStandin, type TargetResolver } from "../load-balancer-standin.js";
+import { startPollLoop } from "./poll-loop.js";
 import { MotoElbv2, type LoadBalancerSummary } from "./moto-elbv2.js";
+
+/**
+ * The local cloud's resolver: a booted, still running instance's own 127.x address. Each instance
+ * binds the production ports (8000, 8080) there, so the group's ports apply unchanged; a local cloud
+ * that moves ports returns `{ host, port }` from its own resolver instead.
+ */
+export const booterResolver =
+  (booter: { instances(): readonly { instanceId: string; address: string; ended: boolean }[] }): TargetResolver =>
+  (instanceId) =>
+    booter.instances().find((i) => i.instanceId === instanceId && !i.ended)?.address;
 
 export type FleetEvent = { type: "started"; name: string; arn: string; url: string } | { type: "stopped"; name: string; arn: string } | { type: "error"; message: string };
 
@@ -42,10 +55,8 @@ export async function watchLoadBalancers(options: FleetOptions): Promise<LoadBal
   const clock = options.clock ?? systemClock;
   const emit = options.onEvent ?? (() => {});
   const running = new Map<string, { summary: LoadBalancerSummary; standin: LoadBalancerStandin }>();
-  const stopper = new AbortController();
 
   const pollOnce = async () => {
-    if (stopper.signal.aborted) return;
     let found: LoadBalancerSummary[];
     try {
       found = (await moto.loadBalancers()).filter((lb) => options.filter?.(lb) ?? true);
@@ -74,22 +85,13 @@ export async function watchLoadBalancers(options: FleetOptions): Promise<LoadBal
       emit({ type: "started", name: summary.name, arn: summary.arn, url: standin.url });
     }
   };
-  let syncing: Promise<void> = Promise.resolve();
-  const sync = () => (syncing = syncing.then(pollOnce).catch((error: unknown) => emit({ type: "error", message: `could not start a load balancer stand-in (retrying): ${String(error)}` })));
-
-  await sync();
-  const loop = (async () => {
-    while (!stopper.signal.aborted) {
-      await clock.sleep(options.pollIntervalMs ?? 1000, stopper.signal).catch(() => {});
-      if (!stopper.signal.aborted) await sync();
-    }
-  })();
+  const polls = startPollLoop(clock, options.pollIntervalMs ?? 1000, pollOnce, (error) => emit({ type: "error", message: `could not start a load balancer stand-in (retrying): ${String(error)}` }));
+  await polls.sync();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      stopper.abort();
-      await Promise.all([loop, syncing]);
+      await polls.stop();
       await Promise.all([...running.values()].map(({ standin }) => standin.close()));
       running.clear();
       moto.close();
@@ -98,7 +100,7 @@ export async function watchLoadBalancers(options: FleetOptions): Promise<LoadBal
   return {
     list: () => [...running.values()].map(({ summary, standin }) => ({ ...standin.describe(), dnsName: summary.dnsName })),
     get: (name) => [...running.values()].find(({ summary }) => summary.name === name)?.standin,
-    sync,
+    sync: () => polls.sync(),
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -7,8 +7,6 @@
 import http from "node:http";
 import { matchesCode, type CheckResult } from "./targets.js";
 
-export const isLoopback = (host: string) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-
 export interface Endpoint {
   host: string;
   port: number;

@@ -120,7 +120,8 @@ export class MotoElbv2 {
       deregistrationDelaySeconds: Number(attribute("deregistration_delay.timeout_seconds") ?? 300),
       algorithm: attribute("load_balancing.algorithm.type") ?? "round_robin",
     };
-    // moto lists a terminated instance's target as "draining": for the stand-in it is deregistered.
+    // moto answers "draining" for a terminated instance's target asked by id; should a listing ever
+    // show one draining (or unused), it counts as deregistered: the stand-in drains it itself.
     const registered = (health.TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id && d.TargetHealth?.State !== "draining" && d.TargetHealth?.State !== "unused");
     const targets = registered.map((d) => ({ instanceId: d.Target!.Id!, port: d.Target!.Port ?? port }));
     return { targetGroup, targets };
