@@ -36,7 +36,7 @@
  * 8. For tests and the local cloud: `targets()` ({instanceId, port, state, reason?, description?},
  *    draining ones included until done), `requests()` (requests sent to each instance so far),
  *    `describe()` (JSON for listings), `close()` / `[Symbol.asyncDispose]` (stops, cuts what is in
- *    flight). `log` gets one line per state change and per refused address.
+ *    flight). `log` gets one line per state change and one per refused address.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -94,6 +94,7 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
   const stopper = new AbortController();
   let view: LoadBalancerView = { targets: [] };
   let lastStates = new Map<string, string>();
+  const refused = new Set<string>();
 
   const logChanges = () => {
     const now = new Map(table.list().map((t) => [`${t.instanceId}:${t.port}`, t.state]));
@@ -113,7 +114,8 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
     const endpoint = typeof found === "string" ? { host: found, port } : found;
     if (isLoopback(endpoint.host)) return endpoint;
     const error = `refused to reach ${endpoint.host}:${endpoint.port} for ${target.instanceId}: the stand-in only talks to 127.0.0.0/8`;
-    log(`[load-balancer ${name}] ${error}`);
+    if (!refused.has(error)) log(`[load-balancer ${name}] ${error}`); // once, not every health check
+    refused.add(error);
     return { error };
   };
 
