@@ -17,8 +17,10 @@ import net from "node:net";
 
 export const LOOPBACK = "127.0.0.1";
 
+export const isLoopback = (host: string): boolean => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
 export function assertLoopback(host: string): void {
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
+  if (!isLoopback(host)) {
     throw new Error(`test support listens only on 127.0.0.0/8, not on ${host}`);
   }
 }
