@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { StatusResult, WorkerStatus } from "../../deployer/fleet/status.js";
 import { printResult } from "../output.js";
+import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
@@ -8,7 +9,7 @@ export function registerStatus(program: Command): void {
     const { fleetStatus } = await import("../../deployer/fleet/status.js");
     const result = await deps.doing("listing the workers", () => fleetStatus(deps.fleet, project));
     printResult(common.output, result, () => renderStatus(result));
-  });
+  }).addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json"));
 }
 
 export function renderStatus(result: StatusResult): string {
