@@ -19,7 +19,7 @@ import { renderWorkers } from "./status.js";
 export function registerLaunch(program: Command): void {
   program.enablePositionalOptions();
   withLaunchShape(withRegion(withProjectName(withCommonOptions(program), false)))
-    .option("-m, --model <model>", "model the workers serve (its weights must be in the bucket)")
+    .option("-m, --model <model>", "required to launch: model the workers serve (its weights must be in the bucket)")
     .addOption(new Option("-w, --workers <n>", "desired pending-or-running workers").argParser(parseWorkers).default(1))
     .option("--model-server-command <template>", "on a worker only: model server command with {model_dir}, {model}, {host}, {port} (default: vllm serve ...); refused on a deployer")
     .action(async (options) => {
