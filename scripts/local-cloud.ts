@@ -21,11 +21,13 @@ import { Booter, type BooterEvent } from "../test/support/booter/booter.js";
 import { controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
 import { isAlive } from "../test/support/pid.js";
+import buildIfStale from "../test/setup/build-binary.js";
 
 // SYNKTI_LOCAL_CLOUD_STATE_DIR moves it (tests run their own local cloud next to a developer's).
 const STATE_DIR = process.env.SYNKTI_LOCAL_CLOUD_STATE_DIR ?? path.resolve(import.meta.dirname, "..", ".local-cloud");
 const STATE_FILE = path.join(STATE_DIR, "state.json");
 const CLIENT_ACTIONS = ["instances", "interrupt", "rebalance", "kill"] as const;
+const DIST = path.resolve(import.meta.dirname, "..", "dist");
 
 interface State {
   pid: number;
@@ -69,7 +71,9 @@ function exports(motoUrl: string, sysfs: string): string {
   // A closed metadata port: the deployer must see "not on EC2" even on a cloud dev box; the empty
   // sysfs keeps such a box's own DMI from contradicting that.
   const env = { ...awsEnvFor(motoUrl), SYNKTI_SYSFS_ROOT: sysfs };
-  return Object.entries(env).map(([key, value]) => `export ${key}=${value}`).join("\n");
+  // The built binary first on PATH, so the README's `synkti ...` lines run as written, from any folder.
+  const dist = `'${DIST.replaceAll("'", `'\\''`)}'`; // shell-quoted, whatever the checkout's path
+  return [...Object.entries(env).map(([key, value]) => `export ${key}=${value}`), `export PATH=${dist}:"$PATH"`].join("\n");
 }
 
 async function serve(options: { project?: string; subnet?: string; keep: boolean; env: string[] }): Promise<number> {
@@ -84,6 +88,7 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
     return 2;
   }
   const extra = Object.fromEntries(options.env.map((pair) => pair.split(/=(.*)/s, 2) as [string, string]));
+  buildIfStale(); // the printed PATH leads to dist/synkti: it must exist and match the sources
   const onEvent = (event: BooterEvent) => say(`[local-cloud] ${event.message}`);
   await using moto = await startMoto();
   await using booter = await Booter.start({

@@ -10,7 +10,7 @@ import { DEFAULT_SUPERVISOR_CONFIG, type SupervisorConfig } from "./model-server
 export interface WorkerOptions {
   project: string;
   model: string | undefined;
-  /** Template with {model_dir}, {host}, {port}. */
+  /** Template with {model_dir}, {model}, {host}, {port}. */
   modelServerCommand: string;
   modelsDir: string;
   /** Where the model server listens; default the instance's local-ipv4 (see README: bind address). */

@@ -73,7 +73,7 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
   const host = options.modelServerHost ?? facts.localIpv4;
   const probeHost = host === "0.0.0.0" ? facts.localIpv4 : host;
   const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
-  const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), host, port: String(options.modelServerPort) });
+  const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), model: options.model, host, port: String(options.modelServerPort) });
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(run.signal?.reason);
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });

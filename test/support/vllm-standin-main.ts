@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     host,
     port: number("port", 8000),
     model: flags.get("served-model-name") ?? modelDir ?? "standin-model",
+    ...(modelDir !== undefined ? { modelPath: modelDir } : {}),
     startupDelayMs,
     latencyMs: number("latency-ms", 0),
     tokens: number("tokens", 16),

@@ -7,14 +7,19 @@
  *   and answer) after the engine has loaded the model, tens of seconds for a 7B model. `ready`
  *   resolves once it listens; `url` is known at once (the port is chosen up front).
  * - `GET /health`: 200 with an empty body; 503 after `setEngineDead(true)` (vLLM's EngineDeadError).
- * - `GET /v1/models`: `{object:"list", data:[{id, object:"model", created, owned_by:"vllm", root,
- *   parent:null, max_model_len}]}`.
+ * - Names, as `vllm serve <path> --served-model-name <name>`: `model` is the served name (the only
+ *   one a request may ask for), `modelPath` the weights' path (default: the served name, as vLLM
+ *   serves under the path when no name is given).
+ * - `GET /v1/models`: `{object:"list", data:[{id:<served name>, object:"model", created,
+ *   owned_by:"vllm", root:<model path>, parent:null, max_model_len}]}`.
  * - `POST /v1/completions` and `/v1/chat/completions`: OpenAI/vLLM shapes (`text_completion`,
  *   `chat.completion`), `max_tokens` (default `tokens`) tokens " tok0 tok1 ...", usage counted in
  *   words. With `"stream": true`: server-sent events, one `data: {json}\n\n` chunk a token (chat:
  *   first a role chunk), the last with finish_reason, a usage chunk if
  *   `stream_options.include_usage`, then `data: [DONE]\n\n`. A request takes `latencyMs` in all,
- *   spread over its tokens when streaming. Unknown model: 404 with vLLM's error JSON; bad JSON 400.
+ *   spread over its tokens when streaming. A `model` other than the served name (the path too,
+ *   once a name is given): 404 `The model \`x\` does not exist.` (NotFoundError), as vLLM; no
+ *   `model` at all: the served one. Bad JSON 400.
  * - Concurrency: at most `maxConcurrency` requests run (default unlimited); the rest wait.
  *   `GET /metrics` (Prometheus text) has `vllm:num_requests_running` / `vllm:num_requests_waiting`
  *   gauges and `vllm:request_success_total`, labelled `model_name`. A client that disconnects
@@ -28,6 +33,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { DEFAULT_MODEL_SERVER_COMMAND } from "../../src/worker/model-server/command-template.js";
 import { assertLoopback, freePort, LOOPBACK } from "./free-port.js";
 
 export interface VllmStandinOptions {
@@ -36,6 +42,8 @@ export interface VllmStandinOptions {
   port?: number;
   /** Served model name (vLLM: --served-model-name, else the model path). */
   model?: string;
+  /** The weights' path (vLLM's positional model argument); shown as `root`. Default: `model`. */
+  modelPath?: string;
   startupDelayMs?: number;
   latencyMs?: number;
   /** Completion tokens when the request gives no max_tokens. */
@@ -70,6 +78,7 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
   assertLoopback(host);
   const port = options.port || (await freePort(host));
   const model = options.model ?? "standin-model";
+  const modelPath = options.modelPath ?? model;
   const log = options.log ?? (() => {});
   const latencyMs = options.latencyMs ?? 0;
   const created = Math.floor(Date.now() / 1000);
@@ -180,7 +189,7 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
     if (closing) return res.writeHead(503, { connection: "close" }).end();
     if (route === "GET /health") return res.writeHead(engineDead ? 503 : 200).end();
     if (route === "GET /v1/models") {
-      const card = { id: model, object: "model", created, owned_by: "vllm", root: model, parent: null, max_model_len: options.maxModelLen ?? 4096, permission: [] };
+      const card = { id: model, object: "model", created, owned_by: "vllm", root: modelPath, parent: null, max_model_len: options.maxModelLen ?? 4096, permission: [] };
       return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [card] }));
     }
     if (route === "GET /metrics") return res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(metrics());
@@ -265,8 +274,9 @@ export function parseServeArgs(argv: string[]): { positionals: string[]; flags: 
 
 /**
  * The model-server command for the worker (`--model-server-command`): Node with tsx's loader and the
- * stand-in's main, by absolute paths so it runs from any folder. The worker appends (or fills in)
- * `{model_dir} --host {host} --port {port}`; tune with SYNKTI_STANDIN_* variables.
+ * stand-in's main, by absolute paths so it runs from any folder. The template takes the arguments of
+ * synkti's default `vllm serve ...` command, so the stand-in is run exactly as vLLM would be; tune
+ * with SYNKTI_STANDIN_* variables.
  */
 export function vllmStandinCommand(): string {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -276,4 +286,4 @@ export function vllmStandinCommand(): string {
   return parts.join(" ");
 }
 
-export const vllmStandinCommandTemplate = () => `${vllmStandinCommand()} {model_dir} --host {host} --port {port}`;
+export const vllmStandinCommandTemplate = () => `${vllmStandinCommand()} ${DEFAULT_MODEL_SERVER_COMMAND.replace(/^vllm serve /, "")}`;

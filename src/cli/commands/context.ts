@@ -3,7 +3,7 @@ import type { ContextReport } from "../../context/index.js";
 import { validateProjectName } from "../../infra/names.js";
 import { EXIT } from "../exit-codes.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { commonOptions, examples, withCommonOptions, withProjectName } from "../program.js";
 
 export function registerContext(program: Command): void {
   const command = program
@@ -15,7 +15,8 @@ export function registerContext(program: Command): void {
 Evidence, fastest first: DMI under sysfs (SYNKTI_SYSFS_ROOT, default /sys), an IMDSv2 token
 (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED), the identity document, the instance's tags.
 Exit 0 with a role; exit 3 when the layers contradict each other (e.g. DMI says EC2, IMDS is silent).`,
-    );
+    )
+    .addHelpText("after", examples("synkti context", "synkti context --project-name my-app --output json   # on an instance: is it my-app's worker?"));
   withProjectName(withCommonOptions(command), false).action(async (raw: Record<string, unknown>) => {
     const options = commonOptions(raw);
     const projectName = typeof raw.projectName === "string" ? validateProjectName(raw.projectName) : undefined;

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { SynktiError } from "../../core/errors.js";
 import type { DownResult } from "../../deployer/fleet/down.js";
 import { printResult } from "../output.js";
+import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 /**
@@ -19,7 +20,9 @@ export function registerDown(program: Command): void {
     if (result.remaining.length > 0 || result.error) {
       throw new SynktiError("down: instances left", { code: "down-incomplete", kind: "unsafe", silent: true });
     }
-  }).option("--dry-run", "list what would be terminated, change nothing", false);
+  })
+    .option("--dry-run", "list what would be terminated, change nothing", false)
+    .addHelpText("after", examples("synkti down --project-name my-app --dry-run   # what would be terminated", "synkti down --project-name my-app"));
 }
 
 export function renderDown(r: DownResult): string {

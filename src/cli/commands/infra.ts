@@ -3,7 +3,7 @@ import { SynktiError } from "../../core/errors.js";
 import type { DestroyResult, InfraStatus, UpResult } from "../../infra/index.js";
 import { projectNames } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName, withRegion } from "../program.js";
+import { commonOptions, examples, withCommonOptions, withProjectName, withRegion } from "../program.js";
 
 /**
  * `synkti infra up|status|destroy`: the permanent resources. Actions only parse, build the
@@ -82,10 +82,14 @@ function infraCommand(parent: Command, name: string, description: string): Comma
 }
 
 export function registerInfra(program: Command): void {
-  const infra = program.command("infra").description("the permanent resources: bucket, IAM role and profile, security group");
+  const infra = program
+    .command("infra")
+    .description("the permanent resources: bucket, IAM role and profile, security group")
+    .addHelpText("after", examples("synkti infra up --project-name my-app", "synkti infra status --project-name my-app", "synkti infra destroy --project-name my-app"));
 
   infraCommand(infra, "up", "create or repair the permanent resources (idempotent)")
     .option("--dry-run", "print the plan and change nothing", false)
+    .addHelpText("after", examples("synkti infra up --project-name my-app --dry-run   # the plan; nothing changes", "synkti infra up --project-name my-app --region eu-west-1"))
     .action(async (options: InfraOptions & { dryRun: boolean }) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
@@ -96,7 +100,9 @@ export function registerInfra(program: Command): void {
       printResult(common.output, result, () => renderUp(result, options));
     });
 
-  infraCommand(infra, "status", "each resource: present, missing or drifted (exit 1 unless all present)").action(async (options: InfraOptions) => {
+  infraCommand(infra, "status", "each resource: present, missing or drifted (exit 1 unless all present)")
+    .addHelpText("after", examples("synkti infra status --project-name my-app"))
+    .action(async (options: InfraOptions) => {
     const common = commonOptions(options);
     const names = projectNames(options.projectName);
     const { infraStatus } = await import("../../infra/index.js");
@@ -108,6 +114,7 @@ export function registerInfra(program: Command): void {
 
   infraCommand(infra, "destroy", "list the permanent resources, and delete them with --yes")
     .option("--yes", "really delete (bucket contents included)", false)
+    .addHelpText("after", examples("synkti infra destroy --project-name my-app         # lists what it would delete", "synkti infra destroy --project-name my-app --yes   # deletes it (run synkti down first)"))
     .action(async (options: InfraOptions & { yes: boolean }) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);

@@ -19,9 +19,9 @@ import { renderWorkers } from "./status.js";
 export function registerLaunch(program: Command): void {
   program.enablePositionalOptions();
   withLaunchShape(withRegion(withProjectName(withCommonOptions(program), false)))
-    .option("-m, --model <model>", "model the workers serve (its weights must be in the bucket)")
+    .option("-m, --model <model>", "required to launch: model the workers serve (its weights must be in the bucket)")
     .addOption(new Option("-w, --workers <n>", "desired pending-or-running workers").argParser(parseWorkers).default(1))
-    .option("--model-server-command <template>", "on a worker: model server command with {model_dir}, {host}, {port} (default: vllm serve ...)")
+    .option("--model-server-command <template>", "on a worker only: model server command with {model_dir}, {model}, {host}, {port} (default: vllm serve ...); refused on a deployer")
     .action(async (options) => {
       if (options.projectName === undefined) {
         const bare = program.options.every((o) => program.getOptionValueSource(o.attributeName()) !== "cli");
@@ -34,6 +34,10 @@ export function registerLaunch(program: Command): void {
       if (verdict.role === "worker") {
         const { runWorkerFromCli } = await import("./worker.js");
         return runWorkerFromCli({ project, output: common.output, debug: common.debug, ...pick(options, "model", "modelServerCommand") }, verdict);
+      }
+      // User-data runs `synkti --project-name P --model M` on each worker: a template given here would be silently lost.
+      if (options.modelServerCommand !== undefined) {
+        throw usageError("model-server-command-on-deployer", "--model-server-command applies on a worker only: a launch cannot pass it to the workers it starts, which run the default (vllm serve).", `synkti --project-name ${project} --model ${options.model ?? "<model>"} --workers ${options.workers}`);
       }
       const workers: number = options.workers;
       if (!options.model) {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { SynktiError } from "../../core/errors.js";
 import type { LeaksResult } from "../../deployer/fleet/leaks.js";
 import { printResult } from "../output.js";
+import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 /** `synkti leaks`: exit 0 when nothing leaks, 1 with each leak and its fix (a CI check after tests). */
@@ -11,7 +12,7 @@ export function registerLeaks(program: Command): void {
     const result = await deps.doing("looking for leaks", () => findLeaks(deps.fleet, project, deps.region));
     printResult(common.output, result, () => renderLeaks(result));
     if (result.leaks.length > 0) throw new SynktiError("leaks found", { code: "leaks", kind: "unsafe", silent: true });
-  });
+  }).addHelpText("after", examples("synkti leaks --project-name my-app   # exit 1 if anything leaks: a CI check after tests"));
 }
 
 export function renderLeaks(r: LeaksResult): string {

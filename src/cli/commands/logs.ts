@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { WorkerLogs } from "../../deployer/logs/show.js";
 import { projectNames, validateProjectName } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName, withRegion } from "../program.js";
+import { commonOptions, examples, withCommonOptions, withProjectName, withRegion } from "../program.js";
 import { fleetCommandDeps } from "./fleet-command.js";
 
 /** `synkti logs <instance id>`: what a worker left in the bucket, readable after it is gone. */
@@ -11,7 +11,7 @@ export function registerLogs(program: Command): void {
     .command("logs")
     .description("a worker's failure record and the last 64 KiB of its boot and agent log, from the project's bucket")
     .argument("<instance-id>", "the worker's EC2 instance id (synkti status lists them, and recent failures)")
-    .addHelpText("after", "\nExample:\n  synkti logs --project-name my-app i-0123456789abcdef0");
+    .addHelpText("after", examples("synkti logs --project-name my-app i-0123456789abcdef0", "synkti logs --project-name my-app i-0123456789abcdef0 --output json"));
   withRegion(withCommonOptions(withProjectName(command, true))).action(async (instanceId: string, options: Record<string, unknown>) => {
     const common = commonOptions(options);
     const project = validateProjectName(String(options.projectName));

@@ -2,13 +2,14 @@ import { Option, type Command } from "commander";
 import { SynktiError } from "../../core/errors.js";
 import { validateProjectName } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
+import { commonOptions, examples, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
 import { parseWorkers } from "../parse.js";
 
 export function registerPreflight(program: Command): void {
   const command = program
     .command("preflight")
-    .description("observe everything an operation needs; exit 0 when SAFE, 1 UNSAFE (with fixes), 3 when it cannot observe");
+    .description("observe everything an operation needs; exit 0 when SAFE, 1 UNSAFE (with fixes), 3 when it cannot observe")
+    .addHelpText("after", examples(`synkti preflight --project-name my-app --model ${"Qwen/Qwen2.5-7B-Instruct"} --workers 2`, "synkti preflight --project-name my-app --output json   # in CI: exit 0 only when SAFE"));
   withLaunchShape(withRegion(withCommonOptions(withProjectName(command, true))))
     .option("-m, --model <model>", "model whose weights must be complete in S3")
     .addOption(new Option("-w, --workers <n>", "workers the quota must fit").argParser(parseWorkers).default(1))

@@ -3,6 +3,7 @@ import type { FailureRecord } from "../../deployer/logs/record.js";
 import type { ProjectStatus, WorkerStatus } from "../../deployer/fleet/status.js";
 import { oneLine } from "../../deployer/logs/printable.js";
 import { printResult } from "../output.js";
+import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
@@ -10,7 +11,7 @@ export function registerStatus(program: Command): void {
     const { projectStatus } = await import("../../deployer/fleet/status.js");
     const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project));
     printResult(common.output, result, () => renderStatus(result, deps.clock.now()));
-  });
+  }).addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json"));
 }
 
 export function renderStatus(result: ProjectStatus, now: number): string {

@@ -1,11 +1,12 @@
 import { Option, type Command } from "commander";
 // Constants only (its imports are types): nothing of the uploader loads for --help.
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from "../../deployer/upload/types.js";
+import { usageError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
 import { printResult } from "../output.js";
 import { parseConcurrency } from "../parse.js";
-import { commonOptions, withCommonOptions, withProjectName, withRegion } from "../program.js";
+import { commonOptions, examples, withCommonOptions, withProjectName, withRegion } from "../program.js";
 
 /**
  * `synkti upload binary|model`: parse, build dependencies, call the uploader, render. The deployer
@@ -41,6 +42,22 @@ async function interruptible<T>(log: Logger, work: (signal: AbortSignal) => Prom
   }
 }
 
+/**
+ * Without --file: this very executable, found by its own path rather than one relative to the
+ * current folder, so `synkti upload binary` works from anywhere (and uploads the build whose
+ * SHA-256 a launch from this same synkti embeds). A development run (tsx) has no build to offer.
+ */
+async function binaryToUpload(file: string | undefined, project: string): Promise<string> {
+  if (file !== undefined) return file;
+  const self = await (await import("../deployer-deps.js")).selfBinary();
+  if (self) return self.path;
+  throw usageError(
+    "binary-file-required",
+    "This synkti is a development run, not the built executable, so there is no build of its own to upload.",
+    `npm run build && dist/synkti upload binary --project-name ${project}`,
+  );
+}
+
 function concurrencyOption(): Option {
   return new Option("-c, --concurrency <n>", `S3 requests in flight at once (1-${MAX_CONCURRENCY})`).argParser(parseConcurrency).default(DEFAULT_CONCURRENCY);
 }
@@ -48,21 +65,26 @@ function concurrencyOption(): Option {
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export function registerUpload(program: Command): void {
-  const upload = program.command("upload").description("put the binary or model weights into the project bucket (permanent content)");
+  const upload = program
+    .command("upload")
+    .description("put the binary or model weights into the project bucket (permanent content)")
+    .addHelpText("after", examples("synkti upload binary --project-name my-app", "synkti upload model --project-name my-app --model Qwen/Qwen2.5-7B-Instruct --from ./qwen"));
 
   withRegion(withCommonOptions(withProjectName(upload.command("binary").description("upload the linux-x64 build with its SHA-256 and version"), true)))
-    .option("-f, --file <path>", "the linux-x64 build to upload", "dist/synkti")
+    .option("-f, --file <path>", "the linux-x64 build to upload (default: this synkti executable, wherever it runs from)")
     .option("--version-label <version>", "the build's version, when this host cannot run a linux-x64 binary")
     .addOption(concurrencyOption())
+    .addHelpText("after", examples("synkti upload binary --project-name my-app   # this synkti executable", "synkti upload binary --project-name my-app --file ./build/synkti --version-label 1.2.3   # another linux-x64 build, from a Mac"))
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
+      const file = await binaryToUpload(options.file, names.project);
       const deps = await dependencies({ region: options.region, debug: common.debug });
       const { uploadBinary, createProgressBar } = await import("../../deployer/upload/index.js");
       const result = await interruptible(deps.log, (signal) =>
         uploadBinary(deps, {
           names,
-          file: options.file,
+          file,
           concurrency: options.concurrency,
           signal,
           ...(options.versionLabel !== undefined ? { versionLabel: options.versionLabel } : {}),
@@ -81,6 +103,7 @@ export function registerUpload(program: Command): void {
     .requiredOption("-m, --model <model>", "model name, the S3 prefix: letters, digits, ._- and one optional / (org/name)")
     .requiredOption("--from <dir>", "local folder with the weights (e.g. from huggingface-cli download --local-dir)")
     .addOption(concurrencyOption())
+    .addHelpText("after", examples("huggingface-cli download Qwen/Qwen2.5-7B-Instruct --local-dir ./qwen", "synkti upload model --project-name my-app --model Qwen/Qwen2.5-7B-Instruct --from ./qwen   # re-run to resume"))
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);

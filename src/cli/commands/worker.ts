@@ -3,7 +3,7 @@ import type { ContextReport } from "../../context/types.js";
 import { SynktiError } from "../../core/errors.js";
 import { validateProjectName } from "../../infra/names.js";
 import { printResult, type OutputFormat } from "../output.js";
-import { commonOptions, withCommonOptions, withProjectName } from "../program.js";
+import { commonOptions, examples, withCommonOptions, withProjectName } from "../program.js";
 
 export interface WorkerCliOptions {
   project: string;
@@ -96,7 +96,8 @@ export function registerAgent(program: Command): void {
   const command = program.command("agent", { hidden: true }).description("run the worker agent on this instance (tests; operators run synkti --project-name P)");
   withCommonOptions(withProjectName(command, true))
     .option("-m, --model <model>", "model to serve (weights under SYNKTI_MODELS_DIR/<model>)")
-    .option("--model-server-command <template>", "model server command with {model_dir}, {host}, {port} (default: vllm serve ...)")
+    .option("--model-server-command <template>", "model server command with {model_dir}, {model}, {host}, {port} (default: vllm serve ...)")
+    .addHelpText("after", examples("synkti agent --project-name my-app --model tiny --model-server-command 'my-server {model_dir} --name {model} --port {port}'"))
     .action(async (raw: Record<string, unknown>) => {
       const common = commonOptions(raw);
       const project = validateProjectName(String(raw.projectName));

@@ -49,6 +49,8 @@ export class Discovery {
   private callsPerListing = 1;
   private throttles = 0;
   private joined = false;
+  /** Whether the last listing failed: a failure is news once (warn), its repeats are not. */
+  private failing = false;
 
   constructor(
     private readonly deps: DiscoveryDeps,
@@ -68,16 +70,25 @@ export class Discovery {
     try {
       const listing = await this.deps.ec2.listRunning(workerSelector(this.options.project), signal);
       const at = this.deps.clock.now();
+      const before = this.membership.size();
       this.membership.applyListing(listing.instances, at);
       Object.assign(this.stats, { listings: this.stats.listings + 1, describeCalls: this.stats.describeCalls + listing.calls, lastListingAt: at });
       this.callsPerListing = listing.calls;
       this.throttles = 0;
-      this.deps.log.debug({ members: this.membership.size(), calls: listing.calls }, "listed the cluster");
+      // Every listing at debug; a change of size or a recovery at info (an idle cluster stays quiet).
+      const fields = { members: this.membership.size(), calls: listing.calls };
+      if (this.failing) this.deps.log.info(fields, "listing the cluster works again");
+      else if (this.membership.size() !== before) this.deps.log.info({ ...fields, before }, "cluster size changed");
+      else this.deps.log.debug(fields, "listed the cluster");
+      this.failing = false;
       return true;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (classifyAwsError(error) === "throttled") this.throttles += 1;
-      this.deps.log.warn({ error: error instanceof Error ? error.message : String(error), throttles: this.throttles }, "listing the cluster failed; next try at the next turn");
+      const fields = { error: error instanceof Error ? error.message : String(error), throttles: this.throttles };
+      if (this.failing) this.deps.log.debug(fields, "listing the cluster still fails");
+      else this.deps.log.warn(fields, "listing the cluster failed; next try at the next turn");
+      this.failing = true;
       return false;
     }
   }

@@ -2,16 +2,20 @@ import { usageError } from "../../core/errors.js";
 
 /**
  * The model server command is a template (`--model-server-command`, SYNKTI_MODEL_SERVER_COMMAND):
- *   vllm serve {model_dir} --host {host} --port {port}
+ *   vllm serve {model_dir} --served-model-name {model} --host {host} --port {port}
+ * `--served-model-name {model}`: without it vLLM answers only to the model's folder path
+ * (`/models/tiny`), and a client asking for `{"model":"tiny"}` gets 404.
  * It is split into argv here and run without a shell, so nothing in it (or in a filled value) is
  * ever interpreted: no globbing, no `$VAR`, no `;`. Quoting follows the POSIX shell's rules for
  * words only ('...' literal, "..." with \" and \\, a backslash escapes outside quotes), so a
  * template copied from a shell line splits the way the operator expects. Placeholders are filled
  * per word after splitting: a model folder with spaces stays one argument.
  */
-export const DEFAULT_MODEL_SERVER_COMMAND = "vllm serve {model_dir} --host {host} --port {port}";
-export const PLACEHOLDERS = ["model_dir", "host", "port"] as const;
+export const DEFAULT_MODEL_SERVER_COMMAND = "vllm serve {model_dir} --served-model-name {model} --host {host} --port {port}";
+export const PLACEHOLDERS = ["model_dir", "model", "host", "port"] as const;
 export type TemplateValues = Record<(typeof PLACEHOLDERS)[number], string>;
+/** What the agent knows; without a model name, {model} is the folder path (vLLM's own default name). */
+export type TemplateInput = Omit<TemplateValues, "model"> & { model?: string | undefined };
 
 /** Words a shell would treat as operators: without a shell they would reach vLLM as arguments. */
 const SHELL_OPERATORS = new Set(["|", "||", "&", "&&", ";", ">", ">>", "<", "2>", "2>&1"]);
@@ -70,11 +74,12 @@ export function checkPlaceholders(template: string): void {
 }
 
 export function fillCommandTemplate(words: readonly string[], values: TemplateValues): string[] {
-  return words.map((w) => w.replace(/\{(model_dir|host|port)\}/g, (_, name: keyof TemplateValues) => values[name]));
+  return words.map((w) => w.replace(/\{(model_dir|model|host|port)\}/g, (_, name: keyof TemplateValues) => values[name]));
 }
 
 /** Template -> argv, ready for spawn (argv[0] the executable). */
-export function modelServerArgv(template: string, values: TemplateValues): string[] {
+export function modelServerArgv(template: string, input: TemplateInput): string[] {
   checkPlaceholders(template);
+  const values: TemplateValues = { ...input, model: input.model || input.model_dir };
   return fillCommandTemplate(splitCommandTemplate(template), values);
 }

@@ -26,6 +26,20 @@ export interface ProcessGroup {
 }
 
 /**
+ * A successful probe's access-log line (uvicorn's `127.0.0.1:52430 - "GET /health HTTP/1.1" 200 OK`,
+ * behind vLLM's `(APIServer pid=1) INFO:` prefix): the agent asks /health every 2 s and /metrics for
+ * every /status answer, so at info level an idle worker would log hundreds of these an hour and hide
+ * what changed. They stay at debug; a failing probe (503 from a dead engine) and everything else
+ * the model server says stay at info. (vLLM >= 0.16 can drop them itself with
+ * --disable-access-log-for-endpoints; older versions would refuse that flag, so the agent filters.)
+ */
+const PROBE_OK = /"(?:GET|HEAD) \/(?:health|metrics|ping)(?:\?[^"\s]*)? HTTP\/[\d.]+" 2\d\d\b/;
+
+export function outputLineLevel(line: string): "debug" | "info" {
+  return PROBE_OK.test(line) ? "debug" : "info";
+}
+
+/**
  * One function owns the model server's process (Playwright's pattern): its own process group
  * (`detached`), so a signal reaches vLLM's engine-core children too, which hold the GPU; output
  * logged line by line through a child logger; graceful stop, then SIGKILL of the group. Whenever
@@ -44,7 +58,7 @@ export function startProcessGroup(
   const log = deps.log.child({ component: "model-server", pid: child.pid });
   for (const [name, stream] of [["stdout", child.stdout], ["stderr", child.stderr]] as const) {
     if (!stream) continue;
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => log.info({ stream: name }, line));
+    createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => log[outputLineLevel(line)]({ stream: name }, line));
   }
 
   const signalGroup = (signal: NodeJS.Signals) => {

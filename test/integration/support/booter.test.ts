@@ -92,7 +92,7 @@ describe("booter", () => {
     expect(identity).toMatchObject({ instanceId: id, privateIp: instance.address, availabilityZone: "us-east-1c", region: "us-east-1", instanceType: "g5.xlarge" });
     const env = Object.fromEntries(readFileSync(path.join(instance.dir, "usr-local-bin", "env.txt"), "utf8").trim().split("\n").map((l) => l.split(/=(.*)/s, 2)));
     expect(env).toMatchObject({ AWS_ENDPOINT_URL: moto.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: instance.imds.url, SYNKTI_MODELS_DIR: path.join(instance.dir, "models") });
-    expect(env.SYNKTI_MODEL_SERVER_COMMAND).toMatch(/vllm-standin-main\.ts serve \{model_dir\} --host \{host\} --port \{port\}$/);
+    expect(env.SYNKTI_MODEL_SERVER_COMMAND).toMatch(/vllm-standin-main\.ts serve \{model_dir\} --served-model-name \{model\} --host \{host\} --port \{port\}$/);
     expect(env.AWS_ACCESS_KEY_ID).toBeUndefined(); // credentials came from IMDS: the object was fetched
     expect(readFileSync(path.join(instance.dir, "models", "hello.txt"), "utf8")).toBe("hello from s3\n");
     expect(instance.imds.count("/latest/meta-data/iam/security-credentials/booter-role")).toBeGreaterThan(0);

@@ -9,12 +9,16 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { until } from "../../support/until.js";
 import { freePort } from "../../support/free-port.js";
-import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
+import { vllmStandinCommand, vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
 
 /** Fills the template as the worker does and starts it in its own process group. */
-function run(values: { model_dir: string; host: string; port: number }, env: Record<string, string> = {}, extra: string[] = []) {
-  const filled = vllmStandinCommandTemplate().replace(/\{(\w+)\}/g, (_, key: string) => String(values[key as keyof typeof values]));
-  const [command, ...args] = [...filled.split(" "), ...extra];
+function run(values: { model_dir: string; model?: string; host: string; port: number }, env: Record<string, string> = {}, extra: string[] = []) {
+  const all = { model: path.basename(values.model_dir), ...values };
+  const filled = vllmStandinCommandTemplate().replace(/\{(\w+)\}/g, (_, key: string) => String(all[key as keyof typeof all]));
+  return start([...filled.split(" "), ...extra], env);
+}
+
+function start([command, ...args]: string[], env: Record<string, string> = {}) {
   const child = spawn(command!, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";
@@ -41,8 +45,14 @@ describe("vllm-standin-main", () => {
       await waitFor(() => proc.out().includes("Uvicorn running on"), 15_000, "the Uvicorn line");
       expect(proc.out()).toContain(`Uvicorn running on http://127.0.0.1:${port}`);
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
-      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string }[] };
-      expect(models.data[0]!.id).toBe("/models/tiny"); // served name defaults to the model path, as in vLLM
+      // --served-model-name from the template: the model answers to its name, not its folder path.
+      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string; root: string }[] };
+      expect(models.data).toEqual([expect.objectContaining({ id: "tiny", root: "/models/tiny" })]);
+      const complete = (model: string) => fetch(`http://127.0.0.1:${port}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, prompt: "x", max_tokens: 1 }) });
+      expect((await complete("tiny")).status).toBe(200);
+      const byPath = await complete("/models/tiny");
+      expect(byPath.status).toBe(404);
+      expect(await byPath.json()).toMatchObject({ message: "The model `/models/tiny` does not exist.", type: "NotFoundError" });
 
       const inFlight = fetch(`http://127.0.0.1:${port}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "x", max_tokens: 2 }) });
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -50,6 +60,18 @@ describe("vllm-standin-main", () => {
       expect((await inFlight).status).toBe(200); // drained, not cut
       expect(await proc.exit).toBe(0);
       expect(proc.out()).toMatch(/Received SIGTERM[\s\S]*Finished server process/);
+    } finally {
+      proc.kill();
+    }
+  });
+
+  it("without --served-model-name serves under the model path, as vLLM does", async () => {
+    const port = await freePort();
+    const proc = start([...vllmStandinCommand().split(" "), "/models/tiny", "--host", "127.0.0.1", "--port", String(port)]);
+    try {
+      await waitFor(() => proc.out().includes("Uvicorn running on"), 15_000, "the Uvicorn line");
+      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string }[] };
+      expect(models.data[0]!.id).toBe("/models/tiny");
     } finally {
       proc.kill();
     }

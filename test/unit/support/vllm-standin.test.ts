@@ -48,6 +48,21 @@ describe("vLLM stand-in", () => {
     expect(models).toMatchObject({ object: "list", data: [{ id: "meta-llama/Llama-3.1-8B-Instruct", object: "model", owned_by: "vllm", root: "meta-llama/Llama-3.1-8B-Instruct" }] });
   });
 
+  it("answers to its served name only, as vllm serve <path> --served-model-name <name> does", async () => {
+    await using standin = await startVllmStandin({ model: "tiny", modelPath: "/models/tiny" });
+    await standin.ready;
+    const models = await (await fetch(`${standin.url}/v1/models`)).json();
+    expect(models.data).toEqual([expect.objectContaining({ id: "tiny", root: "/models/tiny" })]);
+    const named = await post(standin, "/v1/completions", { model: "tiny", prompt: "x", max_tokens: 1 });
+    expect(named.status).toBe(200);
+    expect(await named.json()).toMatchObject({ model: "tiny" });
+    const byPath = await post(standin, "/v1/completions", { model: "/models/tiny", prompt: "x" });
+    expect(byPath.status).toBe(404);
+    expect(await byPath.json()).toEqual({ object: "error", message: "The model `/models/tiny` does not exist.", type: "NotFoundError", param: null, code: 404 });
+    expect((await post(standin, "/v1/chat/completions", { model: "other", messages: [{ role: "user", content: "x" }] })).status).toBe(404);
+    expect((await post(standin, "/v1/completions", { prompt: "x", max_tokens: 1 })).status).toBe(200); // no model: the served one
+  });
+
   it("completes without streaming: text_completion, max_tokens tokens, usage", async () => {
     await using standin = await startVllmStandin({ tokens: 5 });
     await standin.ready;
@@ -173,6 +188,7 @@ describe("command line", () => {
 
   it("gives a command template with absolute paths for the worker", () => {
     expect(vllmStandinCommand()).toMatch(/^\/\S+ --import file:\/\/\/\S+ \/\S+\/test\/support\/vllm-standin-main\.ts serve$/);
-    expect(vllmStandinCommandTemplate()).toMatch(/ serve \{model_dir\} --host \{host\} --port \{port\}$/);
+    // The arguments of synkti's default `vllm serve ...`, so the worker runs it as it runs vLLM.
+    expect(vllmStandinCommandTemplate()).toMatch(/ serve \{model_dir\} --served-model-name \{model\} --host \{host\} --port \{port\}$/);
   });
 });

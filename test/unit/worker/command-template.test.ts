@@ -30,7 +30,7 @@ describe("model server command template", () => {
 
   it("fills placeholders inside words, after splitting, so values with spaces stay one argument", () => {
     const words = splitCommandTemplate("serve {model_dir} --bind={host}:{port} {port}");
-    expect(fillCommandTemplate(words, { model_dir: "/models/my model", host: "127.0.0.5", port: "8000" })).toEqual([
+    expect(fillCommandTemplate(words, { model_dir: "/models/my model", model: "my model", host: "127.0.0.5", port: "8000" })).toEqual([
       "serve",
       "/models/my model",
       "--bind=127.0.0.5:8000",
@@ -42,15 +42,19 @@ describe("model server command template", () => {
     expect(modelServerArgv("vllm serve {model_dir}", { model_dir: "/m/x; rm -rf / $(id)", host: "h", port: "1" })).toEqual(["vllm", "serve", "/m/x; rm -rf / $(id)"]);
   });
 
-  it("the default is vLLM's own command line", () => {
-    expect(modelServerArgv(DEFAULT_MODEL_SERVER_COMMAND, { model_dir: "/models/qwen", host: "172.31.5.6", port: "8000" })).toEqual([
-      "vllm", "serve", "/models/qwen", "--host", "172.31.5.6", "--port", "8000",
+  it("the default is vLLM's own command line, serving the model under its name (not its folder path)", () => {
+    expect(modelServerArgv(DEFAULT_MODEL_SERVER_COMMAND, { model_dir: "/models/Qwen/Qwen2.5-7B", model: "Qwen/Qwen2.5-7B", host: "172.31.5.6", port: "8000" })).toEqual([
+      "vllm", "serve", "/models/Qwen/Qwen2.5-7B", "--served-model-name", "Qwen/Qwen2.5-7B", "--host", "172.31.5.6", "--port", "8000",
     ]);
   });
 
+  it("{model} is the folder path when no model name is known (vLLM's own default name)", () => {
+    expect(modelServerArgv("vllm serve {model_dir} --served-model-name {model}", { model_dir: "/models", host: "h", port: "1" })).toEqual(["vllm", "serve", "/models", "--served-model-name", "/models"]);
+  });
+
   it("refuses unknown placeholders (typos) with the valid ones named", () => {
-    expect(() => checkPlaceholders("vllm serve {model}")).toThrow(/\{model\}.*\{model_dir\}, \{host\}, \{port\}/);
-    expect(() => checkPlaceholders("vllm serve {model_dir} --host {host} --port {port}")).not.toThrow();
+    expect(() => checkPlaceholders("vllm serve {modle}")).toThrow(/\{modle\}.*\{model_dir\}, \{model\}, \{host\}, \{port\}/);
+    expect(() => checkPlaceholders("vllm serve {model_dir} --served-model-name {model} --host {host} --port {port}")).not.toThrow();
     // JSON in an argument is not a placeholder
     expect(() => checkPlaceholders(`vllm serve {model_dir} --override '{"a": 1}'`)).not.toThrow();
   });

@@ -5,6 +5,7 @@ import { DEFAULT_DISCOVERY_BUDGET } from "../../../src/worker/discovery/budget.j
 import { Discovery } from "../../../src/worker/discovery/discovery.js";
 import type { PeerStatus } from "../../../src/worker/status/status-document.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { atLeast, captureLogs } from "../../support/log-capture.js";
 import { seededRandom } from "../../support/seeded-random.js";
 
 
@@ -114,6 +115,37 @@ describe("discovery within the cluster's call budget", () => {
       ["i-00000002", "healthy", "ec2"],
       ["i-newcomer", "unknown", "peer"],
     ]);
+    expect(d.membership.size()).toBe(4);
+  });
+});
+
+describe("discovery's logs: changes, not every listing", () => {
+  it("an hour of a steady cluster logs nothing at info; an hour of failures warns once; a recovery and a new member say so", async () => {
+    const clock = new FakeClock();
+    const instances = members(3);
+    const ec2 = fakeEc2(instances);
+    const { log, lines } = captureLogs();
+    const d = new Discovery({ ec2, clock, log, random: () => 0.5, askPeer: noPeer }, { project: "demo", self: instances[0]!.instanceId, budget: DEFAULT_DISCOVERY_BUDGET, peerRoundMs: 5000, fanout: 8 });
+    const controller = new AbortController();
+    const loop = d.runListings(controller.signal);
+    await clock.advance(0);
+    const hour = async () => {
+      for (let s = 0; s < 3600; s += 10) await clock.advance(10_000);
+    };
+    const joined = atLeast(lines, "info").length; // the join may say the size changed from 1 to 3
+    await hour();
+    expect(ec2.calls).toBeGreaterThan(300); // it did list, every ~10 s
+    expect(atLeast(lines, "info").length).toBe(joined);
+
+    ec2.fail = new Error("connect ETIMEDOUT");
+    await hour();
+    ec2.fail = undefined;
+    await clock.advance(20_000);
+    instances.push(members(4)[3]!);
+    await clock.advance(20_000);
+    expect(atLeast(lines, "info").slice(joined).map((l) => l.msg)).toEqual(["listing the cluster failed; next try at the next turn", "listing the cluster works again", "cluster size changed"]);
+    controller.abort();
+    await loop;
     expect(d.membership.size()).toBe(4);
   });
 });

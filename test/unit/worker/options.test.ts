@@ -8,7 +8,7 @@ describe("worker options", () => {
     expect(o).toMatchObject({
       project: "demo",
       model: "qwen",
-      modelServerCommand: "vllm serve {model_dir} --host {host} --port {port}",
+      modelServerCommand: "vllm serve {model_dir} --served-model-name {model} --host {host} --port {port}",
       modelsDir: "/models",
       modelServerHost: undefined,
       modelServerPort: MODEL_SERVER_PORT,
