@@ -1,0 +1,76 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../src/core/log.js";
+import { projectNames } from "../../../src/infra/names.js";
+import type { PreflightReport } from "../../../src/preflight/types.js";
+import { WorkerReporter } from "../../../src/worker/state/reporter.js";
+import { BOOT_LOG_TAIL_BYTES, readLogTail } from "../../../src/worker/trace/boot-log.js";
+import { preflightReason } from "../../../src/worker/trace/failure-record.js";
+import { FakeClock } from "../../support/fake-clock.js";
+import { until } from "../../support/until.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "synkti-trace-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("boot log tail", () => {
+  it("is the whole file when short, and the last 64 KiB from a line start when long", async () => {
+    const file = path.join(dir, "boot.log");
+    writeFileSync(file, "synkti-boot: downloading\n");
+    expect(await readLogTail(file)).toBe("synkti-boot: downloading\n");
+
+    const line = (n: number) => `line ${String(n).padStart(6, "0")} ${"é".repeat(40)}\n`; // multi-byte: no cut inside a character
+    writeFileSync(file, Array.from({ length: 2000 }, (_, n) => line(n)).join(""));
+    const tail = (await readLogTail(file))!;
+    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(BOOT_LOG_TAIL_BYTES);
+    expect(Buffer.byteLength(tail)).toBeGreaterThan(BOOT_LOG_TAIL_BYTES - 200);
+    expect(tail.startsWith("line ")).toBe(true);
+    expect(tail.endsWith(line(1999))).toBe(true);
+    expect(tail).not.toContain("\uFFFD");
+  });
+
+  it("is undefined for a file that is not there (the agent goes on)", async () => {
+    expect(await readLogTail(path.join(dir, "missing.log"))).toBeUndefined();
+  });
+});
+
+describe("the boot log in S3 follows every state change", () => {
+  it("uploads the current tail to checkpoints/logs/<id>.log on each change, the latest content winning", async () => {
+    const file = path.join(dir, "agent.log");
+    writeFileSync(file, "synkti-boot: binary verified\n");
+    const clock = new FakeClock();
+    const objects = new Map<string, string>();
+    let puts = 0;
+    const store = { put: async (key: string, body: string) => void objects.set(key, body, puts++) };
+    const ec2 = { tagSelf: async () => {} };
+    const reporter = new WorkerReporter({ ec2, store, clock, log: silentLogger }, { instanceId: "i-9", names: projectNames("demo"), bootLog: file, retryMs: 30_000 });
+
+    const key = "checkpoints/logs/i-9.log";
+    reporter.state("booting");
+    await until("the first log upload", async () => objects.get(key) === "synkti-boot: binary verified\n");
+
+    appendFileSync(file, '{"msg":"model server healthy"}\n');
+    reporter.state("serving");
+    await until("the log after serving", async () => objects.get(key)?.includes("model server healthy"));
+    expect(puts).toBe(2);
+
+    reporter.state("serving"); // no change: no upload
+    await clock.advance(60_000);
+    expect(puts).toBe(2);
+  });
+});
+
+describe("failure reason of a refused preflight", () => {
+  it("names each failed requirement with what was observed, on one line", () => {
+    const report: PreflightReport = {
+      verdict: "UNSAFE",
+      requirements: [
+        { id: "identity", title: "", status: "pass", observed: "tagged", fix: null, blockedBy: null, durationMs: 1 },
+        { id: "instance-role", title: "", status: "fail", observed: "no instance profile", fix: "synkti infra up", blockedBy: null, durationMs: 1 },
+        { id: "weights", title: "", status: "fail", observed: "model.safetensors is missing", fix: null, blockedBy: null, durationMs: 1 },
+      ],
+    };
+    expect(preflightReason(report)).toBe("worker preflight UNSAFE: instance-role: no instance profile; weights: model.safetensors is missing");
+  });
+});
