@@ -11,6 +11,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { CreateSecurityGroupCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createAwsClients } from "../../../src/aws/clients.js";
 import { detectContext } from "../../../src/context/detect.js";
 import { ImdsClient } from "../../../src/context/imds-client.js";
@@ -37,12 +38,13 @@ export function ec2For(motoUrl: string): EC2Client {
 }
 
 /**
- * The project's worker role, instance profile and tagged security group (what `synkti infra up`
- * makes), so the agent's replacement DryRun can pass.
+ * The project's worker role, instance profile, tagged security group and bucket (what `synkti infra
+ * up` makes), so the agent's replacement DryRun can pass and its trace has somewhere to go.
  */
 export async function createWorkerInfra(motoUrl: string, project: string): Promise<void> {
   const iam = new IAMClient({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
   const ec2 = ec2For(motoUrl);
+  const s3 = new S3Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
   const names = projectNames(project);
   const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
   try {
@@ -56,9 +58,11 @@ export async function createWorkerInfra(motoUrl: string, project: string): Promi
         TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: TAG_CLUSTER, Value: project }] }],
       }),
     );
+    await s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
   } finally {
     iam.destroy();
     ec2.destroy();
+    s3.destroy();
   }
 }
 
@@ -113,6 +117,7 @@ export function testOptions(project: string, modelsDir: string, overrides: Parti
     discovery: { budget: { clusterCallsPerSecond: 20, minIntervalMs: 500, jitter: 0.2, maxIntervalMs: 5000 }, peerRoundMs: 300, fanout: 8, askTimeoutMs: 500 },
     failedLingerMs: 0,
     tagRetryMs: 500,
+    shutdownFlushMs: 3000,
     ...overrides,
   };
 }
