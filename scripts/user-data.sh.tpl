@@ -45,6 +45,11 @@ json_string() {
   s=${s//\"/\\\"}
   printf '"%s"' "$(printf '%s' "$s" | tr '\n\t\r' '   ' | tr -d '\000-\037')"
 }
+# Values that look like secrets never leave the instance (a model server may print its arguments):
+# the same two rules as redactSecrets() in src/worker/trace/boot-log.ts.
+redact() {
+  sed -E 's/(--[a-zA-Z-]*(api-key|token|secret|password)[a-zA-Z-]*)([ =]+)[^ ]+/\1\3<redacted>/Ig; s/((api[_-]?key|secret[a-zA-Z_-]*|password|token)(\\?["'\''])?[[:blank:]]*[:=][[:blank:]]*\[?(\\?["'\''])?)[^][:space:]"'\''\\,}]+/\1<redacted>/Ig'
+}
 # To the project's own bucket only (never a same-named one of another account).
 put_object() { aws s3api put-object --bucket "$BUCKET" --key "$1" --body "$2" --content-type "$3" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null; }
 # A worker that ends itself leaves why in its bucket, checkpoints/logs/<id>.json ({"instanceId",
@@ -63,7 +68,7 @@ leave_trace() {
     put_object "$key.json" "$dir/record.json" application/json || log "could not write s3://$BUCKET/$key.json"
   fi
   # Written after the record, so the lines that said why have reached the file; never mid-line.
-  if [ "$(stat -c %s "$BOOT_LOG")" -gt 65536 ]; then tail -c 65536 "$BOOT_LOG" | tail -n +2; else cat "$BOOT_LOG"; fi >"$dir/boot.log"
+  if [ "$(stat -c %s "$BOOT_LOG")" -gt 65536 ]; then tail -c 65536 "$BOOT_LOG" | tail -n +2; else cat "$BOOT_LOG"; fi | redact >"$dir/boot.log"
   put_object "$key.log" "$dir/boot.log" 'text/plain; charset=utf-8' || log "could not write s3://$BUCKET/$key.log"
   aws ec2 create-tags --resources "$INSTANCE_ID" --tags Key=SynktiState,Value=failed || log "could not tag $INSTANCE_ID SynktiState=failed"
   rm -rf "$dir"

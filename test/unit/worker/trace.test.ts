@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,7 +7,7 @@ import { silentLogger } from "../../../src/core/log.js";
 import { projectNames } from "../../../src/infra/names.js";
 import type { PreflightReport } from "../../../src/preflight/types.js";
 import { WorkerReporter } from "../../../src/worker/state/reporter.js";
-import { BOOT_LOG_TAIL_BYTES, readLogTail } from "../../../src/worker/trace/boot-log.js";
+import { BOOT_LOG_TAIL_BYTES, readLogTail, redactSecrets } from "../../../src/worker/trace/boot-log.js";
 import { preflightReason } from "../../../src/worker/trace/failure-record.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { until } from "../../support/until.js";
@@ -32,6 +33,34 @@ describe("boot log tail", () => {
 
   it("is undefined for a file that is not there (the agent goes on)", async () => {
     expect(await readLogTail(path.join(dir, "missing.log"))).toBeUndefined();
+  });
+});
+
+describe("secrets never leave the instance in a log", () => {
+  const samples: Array<[string, string]> = [
+    ["vllm serve /models/m --host 10.0.0.1 --api-key sk-abc123 --port 8000", "vllm serve /models/m --host 10.0.0.1 --api-key <redacted> --port 8000"],
+    ["--hf-token=hf_XYZ next", "--hf-token=<redacted> next"],
+    ["INFO non-default args: {'model': '/models/m', 'api_key': ['sk-abc123'], 'port': 8000}", "INFO non-default args: {'model': '/models/m', 'api_key': ['<redacted>'], 'port': 8000}"],
+    ['{"level":30,"msg":"x","apiKey":"sk-abc123","n":1}', '{"level":30,"msg":"x","apiKey":"<redacted>","n":1}'],
+    ['{"msg":"args {\\"api_key\\": \\"sk-abc123\\"}"}', '{"msg":"args {\\"api_key\\": \\"<redacted>\\"}"}'],
+    ["AWS_SECRET_ACCESS_KEY=abc/def+ghi", "AWS_SECRET_ACCESS_KEY=<redacted>"],
+    ["Password: hunter2", "Password: <redacted>"],
+    ["max_num_batched_tokens=8192 prompt throughput: 3.0 tokens/s", "max_num_batched_tokens=8192 prompt throughput: 3.0 tokens/s"],
+    ["synkti-boot: binary verified (0a1b)", "synkti-boot: binary verified (0a1b)"],
+  ];
+
+  it.each(samples)("%s", (line, expected) => {
+    expect(redactSecrets(line)).toBe(expected);
+  });
+
+  it("user-data's redact() applies the same rules to the tail it uploads", () => {
+    const template = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
+    const fn = /^redact\(\) \{\n[\s\S]*?\n\}$/m.exec(template)?.[0];
+    expect(fn).toBeDefined();
+    const input = samples.map(([line]) => line).join("\n");
+    const out = spawnSync("bash", ["-c", `${fn}\nredact`], { input, encoding: "utf8" });
+    expect(out.stderr).toBe("");
+    expect(out.stdout.trimEnd().split("\n")).toEqual(samples.map(([, expected]) => expected));
   });
 });
 
