@@ -71,7 +71,12 @@ describe("the boot log in S3 follows every state change", () => {
     const clock = new FakeClock();
     const objects = new Map<string, string>();
     let puts = 0;
-    const store = { put: async (key: string, body: string) => void objects.set(key, body, puts++) };
+    const store = {
+      async put(key: string, body: string) {
+        puts += 1;
+        objects.set(key, body);
+      },
+    };
     const ec2 = { tagSelf: async () => {} };
     const reporter = new WorkerReporter({ ec2, store, clock, log: silentLogger }, { instanceId: "i-9", names: projectNames("demo"), bootLog: file, retryMs: 30_000 });
 
