@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/log.js";
 import { projectNames } from "../../../src/infra/names.js";
+import { policyVars, workerPolicy } from "../../../src/infra/policies.js";
 import type { PreflightReport } from "../../../src/preflight/types.js";
 import { WorkerReporter } from "../../../src/worker/state/reporter.js";
 import { BOOT_LOG_TAIL_BYTES, readLogTail, redactSecrets } from "../../../src/worker/trace/boot-log.js";
@@ -106,5 +107,19 @@ describe("failure reason of a refused preflight", () => {
       ],
     };
     expect(preflightReason(report)).toBe("worker preflight UNSAFE: instance-role: no instance profile; weights: model.safetensors is missing");
+  });
+});
+
+describe("the worker's role may leave its trace", () => {
+  it("allows PutObject (and the HeadObject user-data asks) on both log keys, and CreateTags on its own instance", () => {
+    const names = projectNames("demo");
+    const policy = workerPolicy(policyVars(names, { accountId: "123456789012", partition: "aws", region: "us-east-1" }));
+    const allows = (action: string, arn: string) =>
+      policy.Statement.some((s) => s.Effect === "Allow" && [s.Action].flat().includes(action) && [s.Resource].flat().some((r) => r !== undefined && new RegExp(`^${r.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(arn)));
+    for (const key of [names.failureRecordKey("i-0123456789abcdef0"), names.bootLogKey("i-0123456789abcdef0")]) {
+      expect(allows("s3:PutObject", `arn:aws:s3:::${names.bucket}/${key}`), key).toBe(true);
+      expect(allows("s3:GetObject", `arn:aws:s3:::${names.bucket}/${key}`), key).toBe(true);
+    }
+    expect(allows("ec2:CreateTags", "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0")).toBe(true);
   });
 });
