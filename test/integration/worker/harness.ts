@@ -13,6 +13,7 @@ import { CreateSecurityGroupCommand, EC2Client, RunInstancesCommand } from "@aws
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createAwsClients } from "../../../src/aws/clients.js";
+import { createEc2Peers } from "../../../src/aws/ec2-peers.js";
 import { detectContext } from "../../../src/context/detect.js";
 import { ImdsClient } from "../../../src/context/imds-client.js";
 import { systemClock } from "../../../src/core/clock.js";
@@ -131,6 +132,8 @@ export interface RunningAgent {
   status(): Promise<StatusDocument>;
   healthz(): Promise<number>;
   stop(): Promise<WorkerOutcome>;
+  /** Every CreateTags on itself that landed, in order (what a worker costs in EC2 calls). */
+  tagWrites: Array<Record<string, string>>;
 }
 
 /** Starts an agent for `instanceId` (a moto instance of `project`). */
@@ -151,9 +154,14 @@ export async function startAgent(project: string, instanceId: string, options: W
   let resolveEndpoint!: (endpoint: string) => void;
   const endpoint = new Promise<string>((resolve) => (resolveEndpoint = resolve));
   const log = extra.log ?? (process.env.SYNKTI_TEST_LOGS ? createLogger({ level: "debug" }) : silentLogger);
+  const clients = createAwsClients({ role: "worker", region: "us-east-1", maxAttempts: 1 });
+  const peers = createEc2Peers(clients);
+  const tagWrites: Array<Record<string, string>> = [];
   const outcome = runWorker(
     {
-      clients: createAwsClients({ role: "worker", region: "us-east-1", maxAttempts: 1 }),
+      clients,
+      // The real EC2 calls, counted: a wrapper around the production client, not a mock.
+      ec2: { ...peers, tagSelf: async (id, tags, signal) => { await peers.tagSelf(id, tags, signal); tagWrites.push(tags); } },
       imds: new ImdsClient({ endpoint: imds.url }),
       clock: systemClock,
       log,
@@ -174,6 +182,7 @@ export async function startAgent(project: string, instanceId: string, options: W
     outcome,
     status: async () => (await (await get("/status")).json()) as StatusDocument,
     healthz: async () => (await get("/healthz")).status,
+    tagWrites,
     async stop() {
       controller.abort();
       const result = await outcome;
