@@ -69,6 +69,8 @@ export const FAILURE_EXIT_CODES = { unsafe: 1, unknown: 3, "gave-up": 1 } as con
  * tag, the model server under supervision, peer discovery and the interruption watcher, until
  * `signal` aborts (outcome "stopped", everything stopped gracefully) or the model server cannot be
  * kept alive (outcome "gave-up": the instance terminates itself; a fresh one is the better bet).
+ * Throughout, the WorkerReporter publishes its state and a pending notice as tags on itself and its
+ * boot log in S3; an end of its own making (refused preflight, given up) leaves a failure record.
  */
 export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: WorkerRun): Promise<WorkerOutcome> {
   const { clock, log } = deps;
@@ -89,6 +91,7 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
   }
 }
 
+/** runWorker's body; the reporter is closed (last writes given their grace) by the caller. */
 async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions, run: WorkerRun, reporter: WorkerReporter | undefined): Promise<WorkerOutcome> {
   const { clock, log } = deps;
   const { report, context } = await patientPreflight(deps, options, run);
