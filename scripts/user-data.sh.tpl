@@ -17,20 +17,73 @@ INSTALL_PREFIX="${SYNKTI_INSTALL_PREFIX:-/usr/local/bin}"
 MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"
 MODEL_DIR="$MODELS_DIR/$MODEL"
 
+# Everything this script and the agent print also goes to the boot log: its last 64 KiB is what a
+# failure leaves in S3, and the agent refreshes it there on every state change. The local cloud
+# (which sets the install prefix) keeps it next to its prefix; SYNKTI_BOOT_LOG names it outright.
+if [ -n "${SYNKTI_BOOT_LOG:-}" ]; then BOOT_LOG="$SYNKTI_BOOT_LOG"
+elif [ -n "${SYNKTI_INSTALL_PREFIX:-}" ]; then BOOT_LOG="$(dirname "$SYNKTI_INSTALL_PREFIX")/synkti-boot.log"
+else BOOT_LOG=/var/log/synkti-boot.log; fi
+{ mkdir -p "$(dirname "$BOOT_LOG")" && touch "$BOOT_LOG"; } 2>/dev/null || BOOT_LOG="$(mktemp "${TMPDIR:-/tmp}/synkti-boot-log.XXXXXX")"
+chmod 0640 "$BOOT_LOG" || true
+exec > >(tee -a "$BOOT_LOG") 2> >(tee -a "$BOOT_LOG" >&2)
+export SYNKTI_BOOT_LOG="$BOOT_LOG"
+
 log() { echo "synkti-boot: $*" >&2; }
-# A worker that cannot boot only costs money (a GPU, idle): after saying why, it terminates itself
-# with its instance role (allowed on the project's instances), best effort.
-terminate_self() {
-  local imds token id
+INSTANCE_ID=''
+# Sets INSTANCE_ID from the metadata service (IMDSv2), once.
+instance_id() {
+  [ -z "$INSTANCE_ID" ] || return 0
+  local imds token
   imds="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}"
   imds="${imds%/}"
   token="$(curl -sf -m 2 -X PUT "$imds/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')" || return 1
-  id="$(curl -sf -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id")" || return 1
-  log "terminating $id: it cannot serve"
-  aws ec2 terminate-instances --instance-ids "$id" >/dev/null
+  INSTANCE_ID="$(curl -sf -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id")" || return 1
+  [[ $INSTANCE_ID =~ ^i-[0-9a-f]{8,17}$ ]] || { INSTANCE_ID=''; return 1; }
 }
+json_string() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$(printf '%s' "$s" | tr '\n\t\r' '   ' | tr -d '\000-\037')"
+}
+# Values that look like secrets never leave the instance (a model server may print its arguments):
+# the same two rules as redactSecrets() in src/worker/trace/boot-log.ts.
+redact() {
+  sed -E 's/(--[a-zA-Z-]*(api-key|token|secret|password)[a-zA-Z-]*)([ =]+)[^ ]+/\1\3<redacted>/Ig; s/((api[_-]?key|secret[a-zA-Z_-]*|password|token)(\\?["'\''])?[[:blank:]]*[:=][[:blank:]]*\[?(\\?["'\''])?)[^][:space:]"'\''\\,}]+/\1<redacted>/Ig'
+}
+# To the project's own bucket only (never a same-named one of another account).
+put_object() { aws s3api put-object --bucket "$BUCKET" --key "$1" --body "$2" --content-type "$3" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null; }
+# A worker that ends itself leaves why in its bucket, checkpoints/logs/<id>.json ({"instanceId",
+# "at","exitCode","reason"}, no secrets) and .log (the boot log's last 64 KiB), and says
+# SynktiState=failed on itself; best effort each. An agent that ended itself wrote its own record,
+# which says more than the exit code seen here: it is kept.
+leave_trace() {
+  local code=$1 reason=$2 key dir
+  command -v aws >/dev/null && instance_id || { log "no failure record left (no aws CLI or no instance id)"; return 0; }
+  key="checkpoints/logs/$INSTANCE_ID"
+  dir="$(mktemp -d)"
+  if [ -n "$AGENT_RAN" ] && aws s3api head-object --bucket "$BUCKET" --key "$key.json" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null 2>&1; then
+    log "the agent left its own failure record: kept"
+  else
+    printf '{"instanceId":"%s","at":"%s","exitCode":%d,"reason":%s}\n' "$INSTANCE_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$code" "$(json_string "$reason")" >"$dir/record.json"
+    put_object "$key.json" "$dir/record.json" application/json || log "could not write s3://$BUCKET/$key.json"
+  fi
+  # Written after the record, so the lines that said why have reached the file; never mid-line.
+  if [ "$(stat -c %s "$BOOT_LOG")" -gt 65536 ]; then tail -c 65536 "$BOOT_LOG" | tail -n +2; else cat "$BOOT_LOG"; fi | redact >"$dir/boot.log"
+  put_object "$key.log" "$dir/boot.log" 'text/plain; charset=utf-8' || log "could not write s3://$BUCKET/$key.log"
+  aws ec2 create-tags --resources "$INSTANCE_ID" --tags Key=SynktiState,Value=failed || log "could not tag $INSTANCE_ID SynktiState=failed"
+  rm -rf "$dir"
+}
+# A worker that cannot boot only costs money (a GPU, idle): after saying why, it terminates itself
+# with its instance role (allowed on the project's instances), best effort.
+terminate_self() {
+  instance_id || return 1
+  log "terminating $INSTANCE_ID: it cannot serve"
+  aws ec2 terminate-instances --instance-ids "$INSTANCE_ID" >/dev/null
+}
+AGENT_RAN='' FAIL_CODE=1
 die() {
   log "FATAL: $*"
+  leave_trace "$FAIL_CODE" "$*" || log "could not leave a failure record"
   terminate_self || log "could not terminate this instance; it stays up idle until: synkti down --project-name $PROJECT"
   exit 1
 }
@@ -103,7 +156,9 @@ crashes=0
 while :; do
   started=$SECONDS
   status=0
+  AGENT_RAN=1
   "$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL" || status=$?
+  FAIL_CODE=$status
   case "$status" in
     0 | 130 | 143) log "the worker agent stopped (exit $status)"; exit 0 ;;
     1 | 2 | 3) die "the worker agent will not serve (exit $status); its report is above" ;;

@@ -28,8 +28,12 @@ export interface WorkerOptions {
   interruption: { intervalMs: number; timeoutMs: number };
   /** After giving up, keep answering /status this long (peers and `synkti status` can read why). */
   failedLingerMs: number;
-  /** Publishing the endpoint tag is retried this often until it works. */
+  /** A failed write of this worker's tags (endpoint, state, notice) or trace in S3 is retried this often. */
   tagRetryMs: number;
+  /** The boot log user-data tees everything into (SYNKTI_BOOT_LOG): its tail goes to S3 on every change. */
+  bootLog: string | undefined;
+  /** When stopping or ending itself, how long the last state, record and log get to land. */
+  shutdownFlushMs: number;
 }
 
 export interface WorkerFlags {
@@ -76,5 +80,7 @@ export function workerOptionsFromEnv(flags: WorkerFlags, env: NodeJS.ProcessEnv)
     interruption: { ...DEFAULT_WATCHER_OPTIONS },
     failedLingerMs: 60_000,
     tagRetryMs: 30_000,
+    bootLog: flag(env.SYNKTI_BOOT_LOG),
+    shutdownFlushMs: 5000,
   };
 }

@@ -6,6 +6,7 @@ import type { ImdsClient } from "../context/imds-client.js";
 import type { Clock } from "../core/clock.js";
 import { SynktiError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
+import { projectNames } from "../infra/names.js";
 import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/index.js";
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
@@ -19,13 +20,18 @@ import type { WorkerOptions } from "./options.js";
 import { askPeerStatus } from "./status/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
 import { buildStatusDocument } from "./status/build-document.js";
-import { publishEndpoint } from "./publish-endpoint.js";
+import { WorkerReporter } from "./state/reporter.js";
+import { stateOfModelServer } from "./state/worker-state.js";
+import { preflightReason } from "./trace/failure-record.js";
+import { s3TraceStore, type TraceStore } from "./trace/trace-store.js";
 
 /** The agent's collaborators, built in one place (src/cli/commands/worker.ts) or by a test. */
 export interface WorkerDeps {
   clients: AwsClients;
   /** Default: createEc2Peers(clients). */
   ec2?: Ec2Peers;
+  /** Where the failure record and the boot log go. Default: the project's bucket (s3TraceStore). */
+  store?: TraceStore;
   imds: ImdsClient;
   clock: Clock;
   log: Logger;
@@ -53,19 +59,51 @@ export type WorkerOutcome =
   | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string } };
 
 /**
+ * The exit code each way of ending itself leads to (the contract's, as src/cli/commands/worker.ts
+ * exits), written into the failure record: 1 UNSAFE or given up, 3 could not observe.
+ */
+export const FAILURE_EXIT_CODES = { unsafe: 1, unknown: 3, "gave-up": 1 } as const;
+
+/**
  * The worker agent: preflight (refuse to start when UNSAFE), then the status endpoint, the endpoint
  * tag, the model server under supervision, peer discovery and the interruption watcher, until
  * `signal` aborts (outcome "stopped", everything stopped gracefully) or the model server cannot be
  * kept alive (outcome "gave-up": the instance terminates itself; a fresh one is the better bet).
+ * Throughout, the WorkerReporter publishes its state and a pending notice as tags on itself and its
+ * boot log in S3; an end of its own making (refused preflight, given up) leaves a failure record.
  */
 export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: WorkerRun): Promise<WorkerOutcome> {
   const { clock, log } = deps;
   const ec2 = deps.ec2 ?? createEc2Peers(deps.clients);
+  const names = projectNames(options.project);
+  const instanceId = run.verdict.evidence.instanceId;
+  // Tags and trace need the instance id; a worker verdict always has one (IMDS identity).
+  const reporter = instanceId
+    ? new WorkerReporter(
+        { ec2, store: deps.store ?? s3TraceStore(deps.clients, names.bucket), clock, log: log.child({ component: "reporter" }) },
+        { instanceId, names, bootLog: options.bootLog, retryMs: options.tagRetryMs },
+      )
+    : undefined;
+  try {
+    return await supervise(deps, ec2, options, run, reporter);
+  } finally {
+    await reporter?.close(options.shutdownFlushMs);
+  }
+}
+
+/** runWorker's body; the reporter is closed (last writes given their grace) by the caller. */
+async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions, run: WorkerRun, reporter: WorkerReporter | undefined): Promise<WorkerOutcome> {
+  const { clock, log } = deps;
   const { report, context } = await patientPreflight(deps, options, run);
-  if (run.signal?.aborted) return { kind: "stopped" }; // stopped during the preflight: its verdict is moot
+  if (run.signal?.aborted) {
+    reporter?.state("retiring"); // stopped during the preflight: its verdict is moot
+    return { kind: "stopped" };
+  }
   if (report.verdict !== "SAFE") {
     log.error({ verdict: report.verdict, requirements: report.requirements.filter((r) => r.status !== "pass" && r.status !== "skipped") }, "worker preflight: not starting");
-    return { kind: report.verdict === "UNSAFE" ? "unsafe" : "unknown", report };
+    const kind = report.verdict === "UNSAFE" ? "unsafe" : "unknown";
+    await reporter?.fail(FAILURE_EXIT_CODES[kind], preflightReason(report), options.shutdownFlushMs);
+    return { kind, report };
   }
   log.info({ requirements: report.requirements.map((r) => `${r.id}: ${r.status}`) }, "worker preflight: SAFE");
   const facts = await context.instance();
@@ -75,11 +113,22 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
   const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
   const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), model: options.model, host, port: String(options.modelServerPort) });
   const stop = new AbortController();
-  const onOuterAbort = () => stop.abort(run.signal?.reason);
+  const onOuterAbort = () => {
+    reporter?.state("draining"); // SIGTERM: the model server finishes what it has, then stops
+    stop.abort(run.signal?.reason);
+  };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
   const supervisor = new ModelServerSupervisor(
-    { clock, log, spawn: deps.spawn, ...(deps.kill ? { kill: deps.kill } : {}), probes: httpProbes(modelServerUrl) },
+    {
+      clock,
+      log,
+      spawn: deps.spawn,
+      ...(deps.kill ? { kill: deps.kill } : {}),
+      probes: httpProbes(modelServerUrl),
+      // Before giving up, `failed` waits for the record (below): the state follows the record.
+      onChange: (status) => status.state !== "failed" && reporter?.state(stateOfModelServer(status.state)),
+    },
     { ...options.supervisor, argv, env: options.env },
   );
   const discovery = new Discovery(
@@ -88,7 +137,10 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
   );
   const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {
     ...options.interruption,
-    onNotice: run.onNotice ?? ((event) => log.warn({ kind: event.kind }, "failover is not implemented yet: the notice is recorded on /status only")),
+    onNotice: (event) => {
+      reporter?.notice(event);
+      return run.onNotice ? run.onNotice(event) : log.warn({ kind: event.kind }, "failover is not implemented yet: the notice is on /status and in the SynktiNotice tag");
+    },
   });
 
   let server: StatusServer | undefined;
@@ -119,8 +171,8 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
       });
     });
     const endpoint = server.endpoint;
+    reporter?.endpoint(endpoint);
     loops.push(
-      publishEndpoint({ ec2, clock, log }, facts.instanceId, endpoint, options.tagRetryMs, stop.signal),
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
       watcher.run(stop.signal),
@@ -128,8 +180,13 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
     run.onStarted?.({ endpoint, facts });
 
     const outcome = await supervisor.run(stop.signal);
-    if (outcome.kind === "stopped") return { kind: "stopped" };
+    if (outcome.kind === "stopped") {
+      reporter?.state("retiring"); // the model server is down: this worker serves nothing more
+      return { kind: "stopped" };
+    }
     log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (a replacement boots clean)");
+    // The trace first: once terminated, the instance (and its log) may be gone within seconds.
+    await reporter?.fail(FAILURE_EXIT_CODES["gave-up"], outcome.reason, options.shutdownFlushMs);
     const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
     if ("error" in termination) log.error({ error: termination.error, instanceId: facts.instanceId }, "could not terminate this instance; it stays up, failed");
     else log.warn({ termination }, options.dryRun ? "dry run: this instance was not terminated" : "termination requested");

@@ -52,6 +52,8 @@ export interface SupervisorDeps {
   spawn: Spawner;
   kill?: Killer;
   probes: ModelServerProbes;
+  /** Told every state change (the agent publishes its own state from it); must not throw. */
+  onChange?: (status: ModelServerStatus) => void;
 }
 
 type Ending = { kind: "abort" } | { kind: "exit"; info: ExitInfo } | { kind: "health"; reason: string };
@@ -178,6 +180,7 @@ export class ModelServerSupervisor {
     if ("pid" in extra && extra.pid === undefined) delete this.current.pid;
     const level = state === "failed" ? "error" : state === "unhealthy" ? "warn" : "info";
     this.deps.log[level]({ from: previous, to: state, restarts: this.current.restarts, pid: this.current.pid }, `model server ${state}`);
+    this.deps.onChange?.(this.status());
   }
 }
 

@@ -8,9 +8,12 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DescribeInstancesCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderUserData } from "../../../src/deployer/launch/user-data.js";
+import { projectNames } from "../../../src/infra/names.js";
+import { ImdsEmulator } from "../../support/imds-emulator.js";
 import { awsEnvFor } from "../../support/moto.js";
 import { BINARY_BYTES, readyProject, sha256, startHarness, type Harness } from "./harness.js";
 
@@ -57,7 +60,32 @@ async function boot(project: string, name: string, binarySha256 = sha256(BINARY_
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.proxy.url), ...extraEnv };
   // Not spawnSync: the fault proxy runs in this process and must keep answering the aws CLI.
   const run = await runBash(script, env, 100_000);
-  return { ...run, prefix, models };
+  // The local cloud's boot log: next to the install prefix (production: /var/log/synkti-boot.log).
+  return { ...run, prefix, models, bootLog: path.join(root, name, "synkti-boot.log") };
+}
+
+/** A moto instance of `project` and a metadata service naming it: what user-data asks for its id. */
+async function instanceWithMetadata(project: string) {
+  const out = await h.ec2.send(
+    new RunInstancesCommand({ ImageId: "ami-12c6146b", InstanceType: "g5.xlarge", MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "SynktiCluster", Value: project }, { Key: "SynktiState", Value: "booting" }] }] }),
+  );
+  const id = out.Instances![0]!.InstanceId!;
+  const imds = await ImdsEmulator.start({ instanceId: id });
+  return { id, imds };
+}
+
+async function objectText(bucket: string, key: string): Promise<string | undefined> {
+  try {
+    return await (await h.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString("utf8");
+  } catch (error) {
+    if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+    throw error;
+  }
+}
+
+async function instance(id: string) {
+  const found = (await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+  return { state: found.State?.Name, tags: Object.fromEntries((found.Tags ?? []).map((t) => [t.Key!, t.Value!])) };
 }
 
 // Each boot runs the aws CLI four or five times (about 1-2 s each on a busy 2-core machine) plus
@@ -81,6 +109,42 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
     expect(run.stderr).toMatch(/FATAL: binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/);
     expect(run.stdout).not.toContain("synkti-stand-in");
     expect(readdirSync(run.prefix)).toEqual([]);
+  });
+
+  it("a refused checksum leaves its trace: the failure record, the boot log, SynktiState=failed, then terminates", async () => {
+    const names = await readyProject(h, "it-boot-trace");
+    const { id, imds } = await instanceWithMetadata("it-boot-trace");
+    try {
+      const run = await boot("it-boot-trace", "trace", sha256("another build"), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
+      expect(run.status).toBe(1);
+      const record = JSON.parse((await objectText(names.bucket, names.failureRecordKey(id)))!);
+      expect(record).toEqual({ instanceId: id, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), exitCode: 1, reason: expect.stringMatching(/^binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/) });
+      expect(Math.abs(Date.now() - Date.parse(record.at))).toBeLessThan(120_000);
+      const log = await objectText(names.bucket, names.bootLogKey(id));
+      expect(log).toContain(`synkti-boot: downloading s3://${names.bucket}/bin/synkti`);
+      expect(log).toContain("FATAL: binary SHA-256 mismatch");
+      // The boot log is also on the instance, as it was printed.
+      expect(readFileSync(run.bootLog, "utf8")).toContain("FATAL: binary SHA-256 mismatch");
+      const after = await instance(id);
+      expect(after.tags.SynktiState).toBe("failed");
+      expect(["shutting-down", "terminated"]).toContain(after.state);
+    } finally {
+      await imds.close();
+    }
+  });
+
+  it("writes the trace only to the expected owner's bucket", async () => {
+    await readyProject(h, "it-boot-trace-owner");
+    const { id, imds } = await instanceWithMetadata("it-boot-trace-owner");
+    try {
+      const run = await boot("it-boot-trace-owner", "trace-owner", sha256("another build"), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }, "999999999999");
+      expect(run.status).toBe(1);
+      // The proxy plays AWS: another expected owner is refused, so nothing lands in this bucket.
+      expect(run.stderr).toContain(`could not write s3://it-boot-trace-owner-models/checkpoints/logs/${id}.json`);
+      expect(await objectText("it-boot-trace-owner-models", projectNames("it-boot-trace-owner").failureRecordKey(id))).toBeUndefined();
+    } finally {
+      await imds.close();
+    }
   });
 
   it("refuses to serve weights that do not match the manifest", async () => {
@@ -157,6 +221,26 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
       expect(run.runs).toBe(3);
       expect(run.stderr).toContain("the worker agent crashed (exit 4); restarting it in 1 s (1 of 3 restarts)");
       expect(run.stderr).toContain("the worker agent crashed (exit 137); restarting it in 2 s (2 of 3 restarts)");
+    });
+
+    it("an agent that ended itself keeps its own failure record; the boot log is still left", async () => {
+      const name = `it-boot-agent-${++project}`;
+      // An agent stand-in that writes its record (as the real one does) and exits 1.
+      const agent = Buffer.from(
+        '#!/bin/sh\necho "agent: worker preflight UNSAFE" >&2\nprintf \'{"reason":"from the agent"}\' >"$TMPDIR/r.json"\naws s3api put-object --bucket "$RECORD_BUCKET" --key "$RECORD_KEY" --body "$TMPDIR/r.json" >/dev/null\nexit 1\n',
+      );
+      const names = await readyProject(h, name, { binary: agent });
+      const { id, imds } = await instanceWithMetadata(name);
+      try {
+        const tmp = mkdtempSync(path.join(root, "tmp-"));
+        const run = await boot(name, name, sha256(agent), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, TMPDIR: tmp, RECORD_BUCKET: names.bucket, RECORD_KEY: names.failureRecordKey(id) });
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain("the agent left its own failure record: kept");
+        expect(JSON.parse((await objectText(names.bucket, names.failureRecordKey(id)))!)).toEqual({ reason: "from the agent" });
+        expect(await objectText(names.bucket, names.bootLogKey(id))).toContain("agent: worker preflight UNSAFE");
+      } finally {
+        await imds.close();
+      }
     });
 
     it("a 4th crash in a row gives up: the instance is told to terminate itself", async () => {

@@ -1,12 +1,16 @@
-import { rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsEnvFor, startMoto, type Moto } from "../../support/moto.js";
+import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
 import { createWorkerInfra, ec2For, launchMembers, startAgent, testOptions, until, weightsFolder } from "./harness.js";
 
 // The worker agent in-process against moto, an IMDS emulator per agent and the vLLM stand-in.
 let moto: Moto;
 let ec2: EC2Client;
+let s3: S3Client;
 let modelsDir: string;
 let projects = 0;
 /** A fresh project per test, with its worker instance profile (as `synkti infra up` leaves it). */
@@ -20,10 +24,12 @@ beforeAll(async () => {
   moto = await startMoto();
   Object.assign(process.env, awsEnvFor(moto.url));
   ec2 = ec2For(moto.url);
+  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
   modelsDir = weightsFolder();
 });
 afterAll(async () => {
   ec2?.destroy();
+  s3?.destroy();
   await moto?.stop();
   rmSync(modelsDir, { recursive: true, force: true });
 });
@@ -32,6 +38,17 @@ async function tagsOf(instanceId: string): Promise<Record<string, string>> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const tags = out.Reservations?.[0]?.Instances?.[0]?.Tags ?? [];
   return Object.fromEntries(tags.map((t) => [t.Key!, t.Value!]));
+}
+
+/** An object of the project's bucket as text, undefined when absent. */
+async function objectText(project: string, key: string): Promise<string | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: `${project}-models`, Key: key }));
+    return await out.Body!.transformToString("utf8");
+  } catch (error) {
+    if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+    throw error;
+  }
 }
 
 async function stateOf(instanceId: string): Promise<string | undefined> {
@@ -60,6 +77,8 @@ describe("worker agent (in-process, local cloud)", () => {
       // A member without an endpoint (nothing runs on it) is listed, never asked.
       expect(healthy.peers.find((x) => x.instanceId === quiet)).toMatchObject({ endpoint: null, health: "unknown" });
       expect(await agentA.healthz()).toBe(200);
+      // What a laptop outside the VPC sees: the state, from the tag the worker keeps on itself.
+      await until("SynktiState=serving on A", async () => (await tagsOf(a!)).SynktiState === "serving");
 
       const [late] = await launchMembers(ec2, p, 1);
       await until("a member launched later", async () => (await agentA.status()).peers.some((x) => x.instanceId === late));
@@ -68,6 +87,15 @@ describe("worker agent (in-process, local cloud)", () => {
       expect(await agentA.stop()).toEqual({ kind: "stopped" });
       await agentB.stop();
     }
+    // Stopped (SIGTERM): the model server is down and the last word is published before exit.
+    expect((await tagsOf(a!)).SynktiState).toBe("retiring");
+    // One CreateTags a change, in order: endpoint and booting together, serving, then stopping
+    // (draining may share its call with retiring when the model server stops quickly).
+    const states = agentA.tagWrites.map((t) => t.SynktiState);
+    expect(agentA.tagWrites[0]).toEqual({ SynktiEndpoint: await agentA.endpoint, SynktiState: "booting" });
+    expect(states.slice(0, 2)).toEqual(["booting", "serving"]);
+    expect(states.at(-1)).toBe("retiring");
+    expect(agentA.tagWrites.length).toBeLessThanOrEqual(4);
   }, 60_000);
 
   it("restarts a killed model server (status not healthy meanwhile), and a hung one (unhealthy first)", async () => {
@@ -107,6 +135,8 @@ describe("worker agent (in-process, local cloud)", () => {
       const seen = await until("the notice on /status", async () => (await agent.status()).interruption.notice, 5000, 20);
       expect(Date.now() - injectedAt).toBeLessThan(1600);
       expect(seen).toMatchObject({ action: "terminate", time: notice.time });
+      // The termination time, on the instance, for `synkti status` (two minutes ahead).
+      await until("SynktiNotice on the instance", async () => (await tagsOf(id!)).SynktiNotice === notice.time, 5000);
       const rebalance = agent.imds.injectRebalance();
       expect(await until("the rebalance on /status", async () => (await agent.status()).interruption.rebalance, 5000, 20)).toMatchObject({ noticeTime: rebalance.noticeTime });
     } finally {
@@ -135,7 +165,39 @@ describe("worker agent (in-process, local cloud)", () => {
     await realAgent.stop();
   }, 60_000);
 
-  it("refuses to start when UNSAFE: nothing runs, nothing is tagged", async () => {
+  it("serving, then giving up: leaves SynktiState=failed, a failure record and the tail of its boot log", async () => {
+    const p = await project();
+    const [id] = await launchMembers(ec2, p, 1);
+    const logDir = mkdtempSync(path.join(tmpdir(), "synkti-worker-it-log-"));
+    const bootLog = path.join(logDir, "synkti-boot.log");
+    writeFileSync(bootLog, "synkti-boot: binary verified\n");
+    const base = testOptions(p, modelsDir, { bootLog });
+    // The first crash gives up: a test need not wait for five.
+    const agent = await startAgent(p, id!, { ...base, supervisor: { ...base.supervisor, policy: { ...base.supervisor.policy, maxCrashes: 1 } } });
+    try {
+      const healthy = await until("healthy", async () => { const s = await agent.status(); return s.modelServer.state === "healthy" && s; });
+      await until("SynktiState=serving", async () => (await tagsOf(id!)).SynktiState === "serving");
+      // A running worker keeps its log in S3 fresh: the state change uploaded it.
+      expect(await until("the boot log in S3", () => objectText(p, `checkpoints/logs/${id}.log`))).toContain("binary verified");
+      expect(await objectText(p, `checkpoints/logs/${id}.json`)).toBeUndefined(); // no failure yet
+
+      appendFileSync(bootLog, '{"level":50,"msg":"giving up on the model server"}\n');
+      process.kill(healthy.modelServer.pid!, "SIGKILL");
+      const outcome = await agent.outcome;
+      expect(outcome).toMatchObject({ kind: "gave-up", termination: { dryRun: true } });
+
+      expect((await tagsOf(id!)).SynktiState).toBe("failed");
+      const record = JSON.parse((await objectText(p, `checkpoints/logs/${id}.json`))!);
+      expect(record).toEqual({ instanceId: id, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), exitCode: 1, reason: expect.stringContaining("killed by SIGKILL") });
+      expect(Date.now() - Date.parse(record.at)).toBeLessThan(60_000);
+      expect(await objectText(p, `checkpoints/logs/${id}.log`)).toContain("giving up on the model server");
+    } finally {
+      await agent.stop();
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("refuses to start when UNSAFE: nothing runs, no endpoint, the reason left behind", async () => {
     const p = await project();
     const [id] = await launchMembers(ec2, p, 1);
     const agent = await startAgent(p, id!, testOptions(p, "/nonexistent-models"), { iamRole: null });
@@ -145,7 +207,13 @@ describe("worker agent (in-process, local cloud)", () => {
     const failed = outcome.report.requirements.filter((r) => r.status === "fail").map((r) => r.id);
     expect(failed).toEqual(["instance-role", "weights"]);
     expect(outcome.report.requirements.find((r) => r.id === "permission-replace")?.status).toBe("blocked");
-    expect(await tagsOf(id!)).not.toHaveProperty("SynktiEndpoint");
+    const tags = await tagsOf(id!);
+    expect(tags).not.toHaveProperty("SynktiEndpoint");
+    // The refusal leaves its trace: the state, and a record that says why.
+    expect(tags.SynktiState).toBe("failed");
+    const record = JSON.parse((await objectText(p, `checkpoints/logs/${id}.json`))!);
+    expect(record).toMatchObject({ instanceId: id, exitCode: 1 });
+    expect(record.reason).toMatch(/^worker preflight UNSAFE: instance-role: .+; weights: .+/);
     await agent.stop();
   }, 30_000);
 });

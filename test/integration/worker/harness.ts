@@ -11,7 +11,9 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { CreateSecurityGroupCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createAwsClients } from "../../../src/aws/clients.js";
+import { createEc2Peers } from "../../../src/aws/ec2-peers.js";
 import { detectContext } from "../../../src/context/detect.js";
 import { ImdsClient } from "../../../src/context/imds-client.js";
 import { systemClock } from "../../../src/core/clock.js";
@@ -37,12 +39,13 @@ export function ec2For(motoUrl: string): EC2Client {
 }
 
 /**
- * The project's worker role, instance profile and tagged security group (what `synkti infra up`
- * makes), so the agent's replacement DryRun can pass.
+ * The project's worker role, instance profile, tagged security group and bucket (what `synkti infra
+ * up` makes), so the agent's replacement DryRun can pass and its trace has somewhere to go.
  */
 export async function createWorkerInfra(motoUrl: string, project: string): Promise<void> {
   const iam = new IAMClient({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
   const ec2 = ec2For(motoUrl);
+  const s3 = new S3Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
   const names = projectNames(project);
   const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
   try {
@@ -56,9 +59,11 @@ export async function createWorkerInfra(motoUrl: string, project: string): Promi
         TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: TAG_CLUSTER, Value: project }] }],
       }),
     );
+    await s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
   } finally {
     iam.destroy();
     ec2.destroy();
+    s3.destroy();
   }
 }
 
@@ -113,6 +118,7 @@ export function testOptions(project: string, modelsDir: string, overrides: Parti
     discovery: { budget: { clusterCallsPerSecond: 20, minIntervalMs: 500, jitter: 0.2, maxIntervalMs: 5000 }, peerRoundMs: 300, fanout: 8, askTimeoutMs: 500 },
     failedLingerMs: 0,
     tagRetryMs: 500,
+    shutdownFlushMs: 3000,
     ...overrides,
   };
 }
@@ -126,6 +132,8 @@ export interface RunningAgent {
   status(): Promise<StatusDocument>;
   healthz(): Promise<number>;
   stop(): Promise<WorkerOutcome>;
+  /** Every CreateTags on itself that landed, in order (what a worker costs in EC2 calls). */
+  tagWrites: Array<Record<string, string>>;
 }
 
 /** Starts an agent for `instanceId` (a moto instance of `project`). */
@@ -146,9 +154,14 @@ export async function startAgent(project: string, instanceId: string, options: W
   let resolveEndpoint!: (endpoint: string) => void;
   const endpoint = new Promise<string>((resolve) => (resolveEndpoint = resolve));
   const log = extra.log ?? (process.env.SYNKTI_TEST_LOGS ? createLogger({ level: "debug" }) : silentLogger);
+  const clients = createAwsClients({ role: "worker", region: "us-east-1", maxAttempts: 1 });
+  const peers = createEc2Peers(clients);
+  const tagWrites: Array<Record<string, string>> = [];
   const outcome = runWorker(
     {
-      clients: createAwsClients({ role: "worker", region: "us-east-1", maxAttempts: 1 }),
+      clients,
+      // The real EC2 calls, counted: a wrapper around the production client, not a mock.
+      ec2: { ...peers, tagSelf: async (id, tags, signal) => { await peers.tagSelf(id, tags, signal); tagWrites.push(tags); } },
       imds: new ImdsClient({ endpoint: imds.url }),
       clock: systemClock,
       log,
@@ -169,6 +182,7 @@ export async function startAgent(project: string, instanceId: string, options: W
     outcome,
     status: async () => (await (await get("/status")).json()) as StatusDocument,
     healthz: async () => (await get("/healthz")).status,
+    tagWrites,
     async stop() {
       controller.abort();
       const result = await outcome;

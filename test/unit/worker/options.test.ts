@@ -15,13 +15,14 @@ describe("worker options", () => {
       statusPort: STATUS_PORT,
       expectedSha256: undefined,
       dryRun: false,
+      bootLog: undefined, // started by hand: no boot log to leave in S3
     });
     expect(o.supervisor.readyTimeoutMs).toBe(20 * 60_000);
   });
 
   it("the flag beats the environment, which beats the default", () => {
-    const env = { SYNKTI_MODEL_SERVER_COMMAND: "from-env {model_dir}", SYNKTI_MODELS_DIR: "/tmp/m", SYNKTI_STATUS_PORT: "18080", SYNKTI_MODEL_SERVER_PORT: "18000", SYNKTI_EXPECTED_SHA256: "ab".repeat(32), SYNKTI_WORKER_DRY_RUN: "true", SYNKTI_READY_TIMEOUT_SECONDS: "90" };
-    expect(workerOptionsFromEnv({ project: "demo" }, env)).toMatchObject({ modelServerCommand: "from-env {model_dir}", modelsDir: "/tmp/m", statusPort: 18080, modelServerPort: 18000, expectedSha256: "ab".repeat(32), dryRun: true, supervisor: { readyTimeoutMs: 90_000 } });
+    const env = { SYNKTI_MODEL_SERVER_COMMAND: "from-env {model_dir}", SYNKTI_MODELS_DIR: "/tmp/m", SYNKTI_STATUS_PORT: "18080", SYNKTI_MODEL_SERVER_PORT: "18000", SYNKTI_EXPECTED_SHA256: "ab".repeat(32), SYNKTI_WORKER_DRY_RUN: "true", SYNKTI_READY_TIMEOUT_SECONDS: "90", SYNKTI_BOOT_LOG: "/var/log/synkti-boot.log" };
+    expect(workerOptionsFromEnv({ project: "demo" }, env)).toMatchObject({ bootLog: "/var/log/synkti-boot.log", modelServerCommand: "from-env {model_dir}", modelsDir: "/tmp/m", statusPort: 18080, modelServerPort: 18000, expectedSha256: "ab".repeat(32), dryRun: true, supervisor: { readyTimeoutMs: 90_000 } });
     expect(workerOptionsFromEnv({ project: "demo", modelServerCommand: "from-flag {port}" }, env).modelServerCommand).toBe("from-flag {port}");
   });
 
