@@ -208,5 +208,13 @@ describe("a cluster on the local cloud", () => {
       const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
       return ["shutting-down", "terminated"].includes(out.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? "");
     }, 30_000, 250);
+    // It took its reason with it before issue 9; now the bucket keeps it, for logs and status.
+    const logs = await cli(["logs", "--project-name", TAMPERED, id]);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
+    const st = JSON.parse(await ok(["status", "--project-name", TAMPERED, "--output", "json"]));
+    expect(st.failures).toContainEqual(expect.objectContaining({ instanceId: id, reason: expect.stringContaining("binary SHA-256 mismatch") }));
+    const text = await ok(["status", "--project-name", TAMPERED]);
+    expect(text.slice(text.indexOf("Recent failures"))).toMatch(new RegExp(`${id}.*binary SHA-256 mismatch`));
   }, 240_000);
 });
