@@ -26,12 +26,18 @@ describe("names of the permanent resources", () => {
 });
 
 describe("ports", () => {
-  it("vLLM on its default 8000, status on 8080, both open only to peers", () => {
+  it("vLLM on its default 8000, status on 8080, both open only to peers and the load balancer's group", () => {
     expect(MODEL_SERVER_PORT).toBe(8000);
     expect(STATUS_PORT).toBe(8080);
     expect(PEER_PORTS.map((p) => p.port)).toEqual([8000, 8080]);
     const group = desiredInfra(projectNames("acme"), { accountId: "1", partition: "aws", region: "us-east-1" }).securityGroup;
-    expect(group.ingress.every((rule) => rule.source === "self" && rule.protocol === "tcp")).toBe(true);
+    expect(group.ingress.map((rule) => [rule.source, rule.port])).toEqual([
+      ["self", 8000],
+      ["self", 8080],
+      ["load-balancer", 8000],
+      ["load-balancer", 8080],
+    ]);
+    expect(group.ingress.every((rule) => rule.protocol === "tcp")).toBe(true);
     expect(group.ingress.map((rule) => rule.port)).not.toContain(22);
   });
 });
