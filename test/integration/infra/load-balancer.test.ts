@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/core/log.js";
 import { infraDestroy, infraStatus, infraUp, observeInfra, type LoadBalancerOptions } from "../../../src/infra/index.js";
 import type { ProjectNames } from "../../../src/infra/names.js";
+import { startFaultProxy } from "../../support/fault-proxy.js";
 import { sdkConfigFor } from "../../support/moto.js";
 import { startInfraHarness, type InfraHarness } from "./harness.js";
 
@@ -198,5 +199,38 @@ describe("infra destroy: the load balancer", () => {
     await expect(elb.send(new DescribeLoadBalancersCommand({ Names: [names.loadBalancer] }))).rejects.toMatchObject({ name: "LoadBalancerNotFoundException" });
     await expect(ssm.send(new GetParameterCommand({ Name: names.apiKeyParameter }))).rejects.toMatchObject({ name: "ParameterNotFound" });
     expect((await infraDestroy(h.deps(), names, { confirmed: true })).changed).toBe(false);
+  });
+
+  it("deletes in dependency order, and waits out a group still in use (moto enforces neither; a proxy plays AWS)", async () => {
+    const names = h.project("order");
+    await up(names, { allowCidrs: ["203.0.113.0/24"] });
+    const proxy = await startFaultProxy({ target: h.moto.url });
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+    try {
+      // AWS answers DependencyViolation while the deleted load balancer's interfaces still hold its group.
+      const busy = proxy.addRule({ action: "ec2:DeleteSecurityGroup", times: 1, error: { code: "DependencyViolation", message: "resource has a dependent object" } });
+      await infraDestroy(h.deps(), names, { confirmed: true });
+      expect(proxy.ruleHits(busy)).toBe(1);
+      const order = proxy
+        .calls()
+        .map((c) => c.action)
+        .filter((a) => /DeleteListener|DeleteLoadBalancer|DescribeLoadBalancers|DeleteTargetGroup|RevokeSecurityGroupIngress|DeleteSecurityGroup|DeleteParameter|DeleteBucket$/.test(a));
+      const first = (action: string) => order.indexOf(action);
+      const last = (action: string) => order.lastIndexOf(action);
+      expect(first("elasticloadbalancing:DeleteListener")).toBeLessThan(first("elasticloadbalancing:DeleteLoadBalancer"));
+      // Asked again after the delete, until it is gone, before anything that depended on it goes.
+      expect(last("elasticloadbalancing:DescribeLoadBalancers")).toBeGreaterThan(first("elasticloadbalancing:DeleteLoadBalancer"));
+      expect(last("elasticloadbalancing:DescribeLoadBalancers")).toBeLessThan(first("elasticloadbalancing:DeleteTargetGroup"));
+      expect(first("elasticloadbalancing:DeleteTargetGroup")).toBeLessThan(first("ec2:RevokeSecurityGroupIngress"));
+      expect(first("ec2:RevokeSecurityGroupIngress")).toBeLessThan(first("ec2:DeleteSecurityGroup"));
+      expect(order.filter((a) => a === "ec2:DeleteSecurityGroup")).toHaveLength(3); // refused once, then both groups
+      expect(last("ec2:DeleteSecurityGroup")).toBeLessThan(first("ssm:DeleteParameter"));
+    } finally {
+      process.env.AWS_ENDPOINT_URL = endpoint;
+      await proxy.close();
+    }
+    const seen = await observeInfra(h.deps(), names);
+    expect([seen.loadBalancer.state, seen.loadBalancerSecurityGroup.state, seen.securityGroup.state]).toEqual(["missing", "missing", "missing"]);
   });
 });
