@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import * as ec2 from "../aws/ec2.js";
 import * as elbv2 from "../aws/elbv2.js";
+import * as listeners from "../aws/elbv2-listeners.js";
 import * as ssm from "../aws/ssm.js";
 import { awsErrorName } from "../aws/errors.js";
 import * as iam from "../aws/iam.js";
@@ -182,8 +183,8 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep, ids: K
       for (const c of s.changes) {
         note(c);
         const spec = listenerSpec(c.listener, required(ids.targetGroupArn, "target group"));
-        if (c.op === "create-listener") await retry(() => elbv2.createListener(clients, required(ids.loadBalancerArn, "load balancer"), spec));
-        else await retry(() => elbv2.modifyListener(clients, c.listenerArn, spec));
+        if (c.op === "create-listener") await retry(() => listeners.createListener(clients, required(ids.loadBalancerArn, "load balancer"), spec));
+        else await retry(() => listeners.modifyListener(clients, c.listenerArn, spec));
       }
       return;
     }
@@ -199,8 +200,8 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep, ids: K
   }
 }
 
-function listenerSpec(l: ListenerWant, targetGroupArn: string): elbv2.ListenerSpec {
-  const action: elbv2.ListenerAction =
+function listenerSpec(l: ListenerWant, targetGroupArn: string): listeners.ListenerSpec {
+  const action: listeners.ListenerAction =
     l.action === "forward" ? { type: "forward", targetGroupArn } : { type: "redirect-https", port: String(HTTPS_PORT), statusCode: REDIRECT_STATUS };
   return { port: l.port, protocol: l.protocol, action, ...(l.certificateArn ? { certificateArn: l.certificateArn } : {}) };
 }

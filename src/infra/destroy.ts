@@ -6,6 +6,7 @@
  */
 import * as ec2 from "../aws/ec2.js";
 import * as elbv2 from "../aws/elbv2.js";
+import { deleteListener } from "../aws/elbv2-listeners.js";
 import * as ssm from "../aws/ssm.js";
 import { pollUntil } from "../deployer/fleet/wait.js";
 import * as iam from "../aws/iam.js";
@@ -99,7 +100,7 @@ async function destroyLoadBalancer(deps: InfraDeps, names: ProjectNames, seen: I
   const lb = seen.loadBalancer;
   if (lb.state === "present") {
     for (const listener of lb.listeners) {
-      await doing(`deleting listener ${names.loadBalancer}:${listener.port}`, () => elbv2.deleteListener(clients, listener.arn));
+      await doing(`deleting listener ${names.loadBalancer}:${listener.port}`, () => deleteListener(clients, listener.arn));
     }
     await doing(`deleting load balancer ${names.loadBalancer}`, async () => {
       await elbv2.deleteLoadBalancer(clients, lb.loadBalancer.arn);

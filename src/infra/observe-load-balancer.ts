@@ -1,7 +1,9 @@
 import { createEc2Instances } from "../aws/ec2-instances.js";
 import * as ec2 from "../aws/ec2.js";
 import * as elbv2 from "../aws/elbv2.js";
-import type { ListenerInfo, LoadBalancerInfo, TargetGroupInfo } from "../aws/elbv2.js";
+import { listListeners } from "../aws/elbv2-listeners.js";
+import type { ListenerInfo } from "../aws/elbv2-listeners.js";
+import type { LoadBalancerInfo, TargetGroupInfo } from "../aws/elbv2.js";
 import * as ssm from "../aws/ssm.js";
 import { doing, type ObserveDeps } from "./deps.js";
 import type { ProjectNames } from "./names.js";
@@ -27,7 +29,7 @@ export async function observeLoadBalancer(deps: ObserveDeps, names: ProjectNames
       createEc2Instances(deps.clients).defaultSubnets(signal),
     ]);
     if (!loadBalancer) return { state: "missing", defaultSubnets };
-    const listeners = await elbv2.listListeners(deps.clients, loadBalancer.arn, signal);
+    const listeners = await listListeners(deps.clients, loadBalancer.arn, signal);
     return { state: "present", loadBalancer, listeners, defaultSubnets };
   });
 }

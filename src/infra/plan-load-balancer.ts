@@ -1,4 +1,5 @@
-import type { HealthCheck, ListenerInfo } from "../aws/elbv2.js";
+import type { ListenerInfo } from "../aws/elbv2-listeners.js";
+import type { HealthCheck } from "../aws/elbv2.js";
 import type { DesiredInfra } from "./desired.js";
 import { REDIRECT_STATUS } from "./load-balancer-settings.js";
 import type { ApiKeyObservation, LoadBalancerObservation, TargetGroupObservation } from "./observe-load-balancer.js";
