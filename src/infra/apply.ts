@@ -183,8 +183,11 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep, ids: K
       for (const c of s.changes) {
         note(c);
         const spec = listenerSpec(c.listener, required(ids.targetGroupArn, "target group"));
-        if (c.op === "create-listener") await retry(() => listeners.createListener(clients, required(ids.loadBalancerArn, "load balancer"), spec));
-        else await retry(() => listeners.modifyListener(clients, c.listenerArn, spec));
+        await certificateKnown(spec.certificateArn, want.loadBalancer.project, () =>
+          c.op === "create-listener"
+            ? retry(() => listeners.createListener(clients, required(ids.loadBalancerArn, "load balancer"), spec))
+            : retry(() => listeners.modifyListener(clients, c.listenerArn, spec)),
+        );
       }
       return;
     }
@@ -204,6 +207,23 @@ function listenerSpec(l: ListenerWant, targetGroupArn: string): listeners.Listen
   const action: listeners.ListenerAction =
     l.action === "forward" ? { type: "forward", targetGroupArn } : { type: "redirect-https", port: String(HTTPS_PORT), statusCode: REDIRECT_STATUS };
   return { port: l.port, protocol: l.protocol, action, ...(l.certificateArn ? { certificateArn: l.certificateArn } : {}) };
+}
+
+/** A certificate ARN AWS does not know (a typo, another region) is the operator's to fix: say how. */
+async function certificateKnown(certificateArn: string | undefined, project: string, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (!certificateArn || !/^CertificateNotFound/.test(awsErrorName(error))) throw error;
+    const region = certificateArn.split(":")[3] ?? "<region>";
+    throw new SynktiError(`AWS does not know certificate ${certificateArn} (it must be an issued ACM certificate in the load balancer's region).`, {
+      code: "certificate-not-found",
+      kind: "unsafe",
+      fault: "user",
+      remedy: `aws acm list-certificates --region ${region}   # then synkti infra up --project-name ${project} --certificate-arn <arn>`,
+      cause: error,
+    });
+  }
 }
 
 /** An id an earlier step must have made or observed; missing means the plan's order is wrong (a bug). */

@@ -234,3 +234,15 @@ describe("infra destroy: the load balancer", () => {
     expect([seen.loadBalancer.state, seen.loadBalancerSecurityGroup.state, seen.securityGroup.state]).toEqual(["missing", "missing", "missing"]);
   });
 });
+
+describe("infra up with a certificate AWS does not know", () => {
+  it("stops with the operator's fix, not an AWS stack", async () => {
+    const names = h.project("nocert");
+    const error = await up(names, { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/does-not-exist" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "certificate-not-found",
+      kind: "unsafe",
+      remedy: `aws acm list-certificates --region us-east-1   # then synkti infra up --project-name ${names.project} --certificate-arn <arn>`,
+    });
+  });
+});
