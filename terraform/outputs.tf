@@ -15,3 +15,17 @@ output "instance_profile" {
 output "security_group_id" {
   value = aws_security_group.workers.id
 }
+
+output "load_balancer_dns_name" {
+  description = "the endpoint: http(s)://<this>/v1/..."
+  value       = aws_lb.workers.dns_name
+}
+
+output "target_group_arn" {
+  value = aws_lb_target_group.vllm.arn
+}
+
+output "api_key_parameter" {
+  description = "SSM SecureString created by synkti infra up (not by terraform)"
+  value       = local.api_key_parameter
+}

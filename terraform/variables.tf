@@ -16,3 +16,21 @@ variable "region" {
   type        = string
   default     = "us-east-1"
 }
+
+variable "allowed_cidrs" {
+  description = "IPv4 CIDRs admitted to the load balancer (synkti infra up --allow-cidr); none by default"
+  type        = list(string)
+  default     = []
+}
+
+variable "internal" {
+  description = "VPC-only load balancer (synkti infra up --internal); changing it replaces the load balancer and its URL"
+  type        = bool
+  default     = false
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS on 443 (synkti infra up --certificate-arn); HTTP then redirects to HTTPS"
+  type        = string
+  default     = null
+}

@@ -3,6 +3,8 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import type { CallerIdentity } from "./identity.js";
 
@@ -27,6 +29,8 @@ export interface AwsClients {
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;
   serviceQuotas(): Promise<ServiceQuotasClient>;
+  elbv2(): Promise<ElasticLoadBalancingV2Client>;
+  ssm(): Promise<SSMClient>;
   /** Who the credentials belong to (STS GetCallerIdentity, asked once per process). */
   identity(): Promise<CallerIdentity>;
   /** The caller's account: the owner every S3 request expects. */
@@ -117,6 +121,10 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
     serviceQuotas: memo(
       async () => new (await import("@aws-sdk/client-service-quotas")).ServiceQuotasClient(await common()),
     ),
+    elbv2: memo(
+      async () => new (await import("@aws-sdk/client-elastic-load-balancing-v2")).ElasticLoadBalancingV2Client(await common()),
+    ),
+    ssm: memo(async () => new (await import("@aws-sdk/client-ssm")).SSMClient(await common())),
     // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
     s3: memo(async () => {
       const [{ S3Client }, { expectOwnAccount }, config] = await Promise.all([import("@aws-sdk/client-s3"), import("./bucket-owner.js"), common()]);

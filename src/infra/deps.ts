@@ -12,8 +12,19 @@ export interface InfraDeps {
 /** Observations need only the clients, so preflight can call them with its own context. */
 export type ObserveDeps = Pick<InfraDeps, "clients">;
 
-/** The five permanent resources, in the order they are created (destroyed in reverse-ish order). */
-export const RESOURCE_KINDS = ["bucket", "role", "role-policy", "instance-profile", "security-group"] as const;
+/** The permanent resources, in the order they are created (destroyed in reverse-ish order). */
+export const RESOURCE_KINDS = [
+  "bucket",
+  "role",
+  "role-policy",
+  "instance-profile",
+  "load-balancer-security-group",
+  "security-group",
+  "target-group",
+  "load-balancer",
+  "listener",
+  "api-key",
+] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 /** Runs AWS work and gives any failure its context and a remedy (shared with every layer). */

@@ -6,7 +6,18 @@
 import type { LifecycleRuleSpec, PublicAccessBlock } from "../aws/s3.js";
 import { clusterTags, type ProjectNames } from "./names.js";
 import { bucketPolicy, policyVars, trustPolicy, workerPolicy, type AccountContext, type PolicyDocument } from "./policies.js";
-import { PEER_PORTS } from "./ports.js";
+import type { HealthCheck } from "../aws/elbv2.js";
+import {
+  ALGORITHM_ATTRIBUTE,
+  DEREGISTRATION_DELAY_ATTRIBUTE,
+  DEREGISTRATION_DELAY_SECONDS,
+  HEALTH_CHECK,
+  HEALTH_PATH,
+  IDLE_TIMEOUT_ATTRIBUTE,
+  LB_IDLE_TIMEOUT_SECONDS,
+  ROUTING_ALGORITHM,
+} from "./load-balancer-settings.js";
+import { LOAD_BALANCER_TARGET_PORTS, MODEL_SERVER_PORT, PEER_PORTS, STATUS_PORT } from "./ports.js";
 
 /** Checkpoints are runtime state of a running cluster; a week-old one is garbage, not a backup. */
 export const CHECKPOINT_EXPIRY_DAYS = 7;
@@ -26,10 +37,27 @@ export type { LifecycleRuleSpec, PublicAccessBlock };
 export interface IngressSpec {
   protocol: "tcp";
   port: number;
-  /** Only peers: the rule's source is the group itself. */
-  source: "self";
+  /** Peers (the group itself) or the load balancer's group. */
+  source: "self" | "load-balancer";
   description: string;
 }
+
+/**
+ * What the operator asks of the load balancer on this run. Left out, each keeps what exists (the
+ * resources are the record): preflight and `infra status` judge with none of them.
+ */
+export interface LoadBalancerOptions {
+  /** CIDRs (IPv4) to admit to the listeners, added to the ones the group already admits. */
+  allowCidrs?: string[];
+  /** CIDRs to take out. */
+  revokeCidrs?: string[];
+  /** true: VPC-only; false: internet-facing; undefined: as it is (internet-facing when created). */
+  internal?: boolean;
+  /** An ACM certificate: HTTPS on 443, and HTTP redirects to it. */
+  certificateArn?: string;
+}
+
+export type Scheme = "internet-facing" | "internal";
 
 export interface DesiredInfra {
   bucket: {
@@ -49,6 +77,27 @@ export interface DesiredInfra {
   rolePolicy: { roleName: string; name: string; document: PolicyDocument };
   instanceProfile: { name: string; roleName: string; tags: Record<string, string> };
   securityGroup: { name: string; region: string; description: string; ingress: IngressSpec[]; tags: Record<string, string> };
+  loadBalancerSecurityGroup: {
+    name: string;
+    region: string;
+    description: string;
+    allowCidrs: string[];
+    revokeCidrs: string[];
+    tags: Record<string, string>;
+  };
+  loadBalancer: { name: string; project: string; scheme: Scheme | undefined; attributes: Record<string, string>; tags: Record<string, string> };
+  targetGroup: {
+    name: string;
+    protocol: "HTTP";
+    port: number;
+    targetType: "instance";
+    healthCheck: HealthCheck;
+    attributes: Record<string, string>;
+    tags: Record<string, string>;
+  };
+  /** undefined certificate: keep an HTTPS listener if one exists (with its certificate), else HTTP only. */
+  listeners: { loadBalancerName: string; certificateArn: string | undefined };
+  apiKey: { name: string; description: string; tags: Record<string, string> };
 }
 
 export const LIFECYCLE_RULE_IDS = {
@@ -63,7 +112,7 @@ export function lifecycleRules(names: ProjectNames): LifecycleRuleSpec[] {
   ];
 }
 
-export function desiredInfra(names: ProjectNames, account: AccountContext): DesiredInfra {
+export function desiredInfra(names: ProjectNames, account: AccountContext, lb: LoadBalancerOptions = {}): DesiredInfra {
   const vars = policyVars(names, account);
   const tags = clusterTags(names.project);
   return {
@@ -88,8 +137,49 @@ export function desiredInfra(names: ProjectNames, account: AccountContext): Desi
       name: names.securityGroup,
       region: account.region,
       description: `synkti workers of project ${names.project}: peers only, no SSH`,
-      ingress: PEER_PORTS.map(({ port, description }) => ({ protocol: "tcp", port, source: "self", description })),
+      ingress: [
+        ...PEER_PORTS.map(({ port, description }): IngressSpec => ({ protocol: "tcp", port, source: "self", description })),
+        ...LOAD_BALANCER_TARGET_PORTS.map(({ port, description }): IngressSpec => ({ protocol: "tcp", port, source: "load-balancer", description })),
+      ],
       tags,
     },
+    loadBalancerSecurityGroup: {
+      name: names.loadBalancerSecurityGroup,
+      region: account.region,
+      description: `synkti load balancer of project ${names.project}: only the CIDRs the operator allows`,
+      allowCidrs: lb.allowCidrs ?? [],
+      revokeCidrs: lb.revokeCidrs ?? [],
+      tags,
+    },
+    loadBalancer: {
+      name: names.loadBalancer,
+      project: names.project,
+      scheme: lb.internal === undefined ? undefined : lb.internal ? "internal" : "internet-facing",
+      attributes: { [IDLE_TIMEOUT_ATTRIBUTE]: String(LB_IDLE_TIMEOUT_SECONDS) },
+      tags,
+    },
+    targetGroup: {
+      name: names.targetGroup,
+      protocol: "HTTP",
+      port: MODEL_SERVER_PORT,
+      targetType: "instance",
+      healthCheck: {
+        protocol: "HTTP",
+        path: HEALTH_PATH,
+        port: String(STATUS_PORT),
+        intervalSeconds: HEALTH_CHECK.intervalSeconds,
+        timeoutSeconds: HEALTH_CHECK.timeoutSeconds,
+        healthyThreshold: HEALTH_CHECK.healthyThreshold,
+        unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
+        matcher: "200",
+      },
+      attributes: {
+        [ALGORITHM_ATTRIBUTE]: ROUTING_ALGORITHM,
+        [DEREGISTRATION_DELAY_ATTRIBUTE]: String(DEREGISTRATION_DELAY_SECONDS),
+      },
+      tags,
+    },
+    listeners: { loadBalancerName: names.loadBalancer, certificateArn: lb.certificateArn },
+    apiKey: { name: names.apiKeyParameter, description: `API key of synkti project ${names.project} (vLLM --api-key)`, tags },
   };
 }

@@ -5,6 +5,10 @@
  * what is already gone is reported "absent".
  */
 import * as ec2 from "../aws/ec2.js";
+import * as elbv2 from "../aws/elbv2.js";
+import { deleteListener } from "../aws/elbv2-listeners.js";
+import * as ssm from "../aws/ssm.js";
+import { pollUntil } from "../deployer/fleet/wait.js";
 import * as iam from "../aws/iam.js";
 import { deleteBucketPolicy } from "../aws/s3.js";
 import { countObjectVersions, deleteBucket, emptyBucket } from "../aws/s3-objects.js";
@@ -56,9 +60,14 @@ export async function infraDestroy(deps: InfraDeps, names: ProjectNames, options
     await doing(`deleting IAM role ${names.role}`, () => settle(clock, () => iam.deleteRoleCompletely(clients, names.role)));
     gone("role");
   }
+  await destroyLoadBalancer(deps, names, seen);
   if (groupId) {
     await doing(`deleting security group ${names.securityGroup}`, () => settle(clock, () => ec2.deleteSecurityGroup(clients, groupId)));
     gone("security-group");
+  }
+  if (seen.apiKey.state === "present") {
+    await doing(`deleting SSM parameter ${names.apiKeyParameter}`, () => ssm.deleteParameter(clients, names.apiKeyParameter));
+    gone("api-key");
   }
   if (seen.bucket.state === "present") {
     await doing(`emptying and deleting bucket ${names.bucket}`, async () => {
@@ -76,6 +85,48 @@ export async function infraDestroy(deps: InfraDeps, names: ProjectNames, options
     resources: listing.map((r) => (r.action === "delete" ? { ...r, action: "deleted" } : r)),
     instances,
   };
+}
+
+/** How long a deleted load balancer may take to let go of its network interfaces (AWS: usually < 1 min). */
+const LOAD_BALANCER_GONE_MS = 5 * 60_000;
+
+/**
+ * Listeners, then the load balancer, then (once AWS reports it gone: its network interfaces hold
+ * its group until then) the target group, the workers' rules naming the load balancer's group,
+ * and that group.
+ */
+async function destroyLoadBalancer(deps: InfraDeps, names: ProjectNames, seen: InfraObservation): Promise<void> {
+  const { clients, clock, log } = deps;
+  const lb = seen.loadBalancer;
+  if (lb.state === "present") {
+    for (const listener of lb.listeners) {
+      await doing(`deleting listener ${names.loadBalancer}:${listener.port}`, () => deleteListener(clients, listener.arn));
+    }
+    await doing(`deleting load balancer ${names.loadBalancer}`, async () => {
+      await elbv2.deleteLoadBalancer(clients, lb.loadBalancer.arn);
+      const waited = await pollUntil({ clock, deadlineMs: LOAD_BALANCER_GONE_MS, intervalMs: 2000, maxIntervalMs: 10_000 }, async () =>
+        (await elbv2.findLoadBalancer(clients, names.loadBalancer)) ? { done: false, observed: "still there" } : { done: true, value: "gone" },
+      );
+      if (!waited.done) throw new Error(`load balancer ${names.loadBalancer} was still listed ${LOAD_BALANCER_GONE_MS / 60_000} minutes after its deletion`);
+    });
+    log.info({ kind: "load-balancer" }, "deleted");
+  }
+  if (seen.targetGroup.state === "present") {
+    const arn = seen.targetGroup.targetGroup.arn;
+    await doing(`deleting target group ${names.targetGroup}`, () => settle(deps.clock, () => elbv2.deleteTargetGroup(clients, arn)));
+    log.info({ kind: "target-group" }, "deleted");
+  }
+  const lbGroup = seen.loadBalancerSecurityGroup;
+  if (lbGroup.state !== "present") return;
+  const workers = seen.securityGroup;
+  const naming = workers.state === "present" ? workers.ingress.filter((r) => r.source.kind === "group" && r.source.groupId === lbGroup.groupId) : [];
+  if (workers.state === "present" && naming.length > 0) {
+    await doing(`revoking the rules of ${names.securityGroup} that admit ${names.loadBalancerSecurityGroup}`, () =>
+      ec2.revokeIngress(clients, workers.groupId, naming),
+    );
+  }
+  await doing(`deleting security group ${names.loadBalancerSecurityGroup}`, () => settle(clock, () => ec2.deleteSecurityGroup(clients, lbGroup.groupId)));
+  log.info({ kind: "load-balancer-security-group" }, "deleted");
 }
 
 /** Instances tagged with the project, or using its group (tagged or not), in any state but terminated. */
@@ -98,6 +149,8 @@ function describe(names: ProjectNames, seen: InfraObservation, objects: number):
   });
   const bucket = seen.bucket;
   const group = seen.securityGroup;
+  const lb = seen.loadBalancer;
+  const lbGroup = seen.loadBalancerSecurityGroup;
   return [
     bucket.state === "foreign"
       ? { kind: "bucket", name: names.bucket, action: "absent", detail: "answers 403 (another account's, or not readable with these credentials): not touched" }
@@ -110,6 +163,18 @@ function describe(names: ProjectNames, seen: InfraObservation, objects: number):
       seen.instanceProfile.state === "present",
       seen.instanceProfile.state === "present" ? `instance profile holding ${seen.instanceProfile.roles.join(", ") || "no role"}` : "",
     ),
+    ...(lb.state === "present"
+      ? lb.listeners.map((l) => item("listener", `${names.loadBalancer}:${l.port}`, true, `${l.protocol} listener`))
+      : []),
+    item("load-balancer", names.loadBalancer, lb.state === "present", lb.state === "present" ? `${lb.loadBalancer.scheme}, ${lb.loadBalancer.dnsName}` : ""),
+    item("target-group", names.targetGroup, seen.targetGroup.state === "present", "target group of the workers' vLLM port"),
+    item(
+      "load-balancer-security-group",
+      names.loadBalancerSecurityGroup,
+      lbGroup.state === "present",
+      lbGroup.state === "present" ? `${lbGroup.groupId}, and the workers' group's rules admitting it` : "",
+    ),
     item("security-group", names.securityGroup, group.state === "present", group.state === "present" ? `${group.groupId} in ${group.vpcId}` : ""),
+    item("api-key", names.apiKeyParameter, seen.apiKey.state === "present", "SSM SecureString holding the API key"),
   ];
 }

@@ -1,6 +1,7 @@
 /**
  * The infra capability's public face: permanent resources (bucket, worker role and its policy,
- * instance profile, security group), created once on purpose by `synkti infra up`, checked by
+ * instance profile, security group; the load balancer, its listeners, group and target group, and
+ * the API key's parameter), created once on purpose by `synkti infra up`, checked by
  * `infra status` and preflight, removed only by `infra destroy --yes`.
  *
  * Preflight reuses the observations (one function and one result type per resource) and the pure
@@ -11,7 +12,7 @@ export { RESOURCE_KINDS } from "./deps.js";
 export * from "./names.js";
 export * from "./ports.js";
 export { accountContext } from "./account.js";
-export { desiredInfra, type DesiredInfra, BUCKET_ENCRYPTION, CHECKPOINT_EXPIRY_DAYS, ABORT_MULTIPART_DAYS } from "./desired.js";
+export { desiredInfra, type DesiredInfra, type LoadBalancerOptions, BUCKET_ENCRYPTION, CHECKPOINT_EXPIRY_DAYS, ABORT_MULTIPART_DAYS } from "./desired.js";
 export { policyVars, workerPolicy, bucketPolicy, trustPolicy, type AccountContext, type PolicyDocument } from "./policies.js";
 export { observeInfra, type InfraObservation } from "./observe.js";
 export { observeBucket, type BucketObservation } from "./observe-bucket.js";
@@ -23,7 +24,19 @@ export {
   type RolePolicyObservation,
   type InstanceProfileObservation,
 } from "./observe-iam.js";
-export { observeSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
+export { observeSecurityGroup, observeLoadBalancerSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
+export {
+  observeLoadBalancer,
+  observeTargetGroup,
+  observeApiKey,
+  type LoadBalancerObservation,
+  type TargetGroupObservation,
+  type ApiKeyObservation,
+} from "./observe-load-balancer.js";
+export { planLoadBalancerSecurityGroup, recordedCidrs } from "./plan-load-balancer-security-group.js";
+export { planTargetGroup, planLoadBalancer, planListeners, planApiKey, wantedListeners } from "./plan-load-balancer.js";
+export * from "./load-balancer-settings.js";
+export { cidrProblem, validateCidrs, isPublicCidr, validateCertificateArn } from "./cidr.js";
 export { planInfra } from "./plan.js";
 export { planBucket } from "./plan-bucket.js";
 export { planRole, planRolePolicy, planInstanceProfile } from "./plan-iam.js";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { usageError } from "../core/errors.js";
 
 /**
@@ -86,6 +87,14 @@ export interface ProjectNames {
   failureRecordKey(instanceId: string): string;
   /** The last 64 KiB of a worker's boot and agent log. */
   bootLogKey(instanceId: string): string;
+  /** The Application Load Balancer: its DNS name (the endpoint's URL) starts with this. */
+  loadBalancer: string;
+  /** The target group of the workers' vLLM port, which each worker joins and leaves itself. */
+  targetGroup: string;
+  /** The load balancer's security group: ingress only from the CIDRs the operator names. */
+  loadBalancerSecurityGroup: string;
+  /** The SSM SecureString holding the API key vLLM requires (never in user-data, tags or logs). */
+  apiKeyParameter: string;
 }
 
 export function projectNames(project: string): ProjectNames {
@@ -105,5 +114,34 @@ export function projectNames(project: string): ProjectNames {
     logsPrefix: "checkpoints/logs/",
     failureRecordKey: (instanceId) => `checkpoints/logs/${instanceId}.json`,
     bootLogKey: (instanceId) => `checkpoints/logs/${instanceId}.log`,
+    loadBalancer: elbName(project, LOAD_BALANCER_SUFFIX),
+    targetGroup: elbName(project, TARGET_GROUP_SUFFIX),
+    loadBalancerSecurityGroup: `${project}-synkti-lb`,
+    apiKeyParameter: `/synkti/${project}/api-key`,
   };
+}
+
+/**
+ * Load balancer and target group names: at most 32 characters of [a-zA-Z0-9-], not starting or
+ * ending with '-', and (load balancers) not starting with `internal-`, which AWS reserves for the
+ * DNS names of internal load balancers. A project name may be 40 characters long, may start with
+ * `internal-` and may contain `--` (which ELB also refuses), so the plain `<project>-<suffix>` is
+ * kept only when it is valid as is; otherwise the name is
+ * `<head>-<hash>-<suffix>`: the project's first characters (`internal-` shortened to `int-`,
+ * hyphen runs collapsed, no trailing hyphen) and the first 6 hex digits of the project name's
+ * SHA-256, so two long names with the same start still differ. Stable: the same project always
+ * gets the same name. terraform/main.tf computes the very same (unit-tested).
+ */
+export const ELB_NAME_MAX = 32;
+export const ELB_NAME_HASH_LENGTH = 6;
+export const LOAD_BALANCER_SUFFIX = "synkti";
+export const TARGET_GROUP_SUFFIX = "synkti-vllm";
+
+export function elbName(project: string, suffix: string): string {
+  const plain = `${project}-${suffix}`;
+  if (plain.length <= ELB_NAME_MAX && !project.startsWith("internal-") && !project.includes("--")) return plain;
+  const hash = createHash("sha256").update(project).digest("hex").slice(0, ELB_NAME_HASH_LENGTH);
+  const room = ELB_NAME_MAX - suffix.length - ELB_NAME_HASH_LENGTH - 2;
+  const head = project.replace(/^internal-/, "int-").replace(/-+/g, "-").slice(0, room).replace(/-$/, "");
+  return `${head}-${hash}-${suffix}`;
 }

@@ -9,7 +9,15 @@ import {
   type RoleObservation,
   type RolePolicyObservation,
 } from "./observe-iam.js";
-import { observeSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
+import {
+  observeApiKey,
+  observeLoadBalancer,
+  observeTargetGroup,
+  type ApiKeyObservation,
+  type LoadBalancerObservation,
+  type TargetGroupObservation,
+} from "./observe-load-balancer.js";
+import { observeLoadBalancerSecurityGroup, observeSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
 
 export interface InfraObservation {
   bucket: BucketObservation;
@@ -17,16 +25,24 @@ export interface InfraObservation {
   rolePolicy: RolePolicyObservation;
   instanceProfile: InstanceProfileObservation;
   securityGroup: SecurityGroupObservation;
+  loadBalancerSecurityGroup: SecurityGroupObservation;
+  targetGroup: TargetGroupObservation;
+  loadBalancer: LoadBalancerObservation;
+  apiKey: ApiKeyObservation;
 }
 
-/** All five observations at once: they are independent reads. */
+/** All observations at once: they are independent reads. */
 export async function observeInfra(deps: ObserveDeps, names: ProjectNames, signal?: AbortSignal): Promise<InfraObservation> {
-  const [bucket, role, rolePolicy, instanceProfile, securityGroup] = await Promise.all([
+  const [bucket, role, rolePolicy, instanceProfile, securityGroup, loadBalancerSecurityGroup, targetGroup, loadBalancer, apiKey] = await Promise.all([
     observeBucket(deps, names, signal),
     observeRole(deps, names, signal),
     observeRolePolicy(deps, names, signal),
     observeInstanceProfile(deps, names, signal),
     observeSecurityGroup(deps, names, signal),
+    observeLoadBalancerSecurityGroup(deps, names, signal),
+    observeTargetGroup(deps, names, signal),
+    observeLoadBalancer(deps, names, signal),
+    observeApiKey(deps, names, signal),
   ]);
-  return { bucket, role, rolePolicy, instanceProfile, securityGroup };
+  return { bucket, role, rolePolicy, instanceProfile, securityGroup, loadBalancerSecurityGroup, targetGroup, loadBalancer, apiKey };
 }

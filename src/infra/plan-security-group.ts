@@ -5,8 +5,10 @@ import { describeTags, missingTags, step, type SecurityGroupChange, type Securit
 
 /**
  * Pure planner for the workers' security group. Its ingress is synkti's whole: exactly the peer
- * rules (self-referencing, tcp, one port each). Anything else, e.g. a port opened to 0.0.0.0/0 or
- * SSH, is drift and gets revoked: the group is the boundary that keeps vLLM off the internet.
+ * rules (self-referencing, tcp, one port each) and the same ports from the load balancer's group.
+ * Anything else, e.g. a port opened to 0.0.0.0/0 or SSH, is drift and gets revoked: the group is
+ * the boundary that keeps vLLM off the internet (the load balancer, with its key and its CIDRs,
+ * is the only way in).
  */
 export function planSecurityGroup(want: DesiredInfra["securityGroup"], seen: SecurityGroupObservation): SecurityGroupStep {
   if (seen.state === "no-default-vpc") {
@@ -18,16 +20,17 @@ export function planSecurityGroup(want: DesiredInfra["securityGroup"], seen: Sec
   if (seen.state === "missing") {
     return step<"security-group", SecurityGroupChange>("security-group", want.name, false, [
       { op: "create-security-group", vpcId: seen.vpcId, reason: "does not exist" },
-      { op: "authorize-ingress", rules: want.ingress, reason: `peers only: ${want.ingress.map(describeSpec).join(", ")}` },
+      { op: "authorize-ingress", rules: want.ingress, reason: `peers and load balancer only: ${want.ingress.map(describeSpec).join(", ")}` },
     ]);
   }
   const groupId = seen.groupId;
+  const lbGroupId = seen.loadBalancerGroupId;
   const matches = (rule: IngressRule, spec: IngressSpec) =>
     rule.protocol === spec.protocol &&
     rule.fromPort === spec.port &&
     rule.toPort === spec.port &&
     rule.source.kind === "group" &&
-    rule.source.groupId === groupId;
+    rule.source.groupId === (spec.source === "self" ? groupId : lbGroupId);
   const changes: SecurityGroupChange[] = [];
   const absent = want.ingress.filter((spec) => !seen.ingress.some((rule) => matches(rule, spec)));
   if (absent.length > 0) changes.push({ op: "authorize-ingress", rules: absent, reason: `missing ${absent.map(describeSpec).join(", ")}` });
@@ -41,7 +44,7 @@ export function planSecurityGroup(want: DesiredInfra["securityGroup"], seen: Sec
 }
 
 function describeSpec(spec: IngressSpec): string {
-  return `${spec.protocol} ${spec.port} from the group itself`;
+  return `${spec.protocol} ${spec.port} from ${spec.source === "self" ? "the group itself" : "the load balancer's group"}`;
 }
 
 export function describeRule(rule: IngressRule, ownGroupId?: string): string {

@@ -1,5 +1,5 @@
 import type { IngressRule } from "../aws/ec2.js";
-import type { IngressSpec } from "./desired.js";
+import type { IngressSpec, Scheme } from "./desired.js";
 import type { ResourceKind } from "./deps.js";
 
 /**
@@ -43,6 +43,45 @@ export type SecurityGroupChange =
   | { op: "revoke-ingress"; rules: IngressRule[]; reason: string }
   | { op: "tag-security-group"; tags: Tags; reason: string };
 
+export type LoadBalancerSecurityGroupChange =
+  | { op: "create-security-group"; vpcId: string; reason: string }
+  | { op: "authorize-cidrs"; rules: CidrRule[]; reason: string }
+  | { op: "revoke-ingress"; rules: IngressRule[]; reason: string }
+  | { op: "tag-security-group"; tags: Tags; reason: string };
+
+/** One listener port open to one CIDR. */
+export interface CidrRule {
+  port: number;
+  cidr: string;
+}
+
+export type TargetGroupChange =
+  | { op: "create-target-group"; vpcId: string; reason: string }
+  | { op: "modify-health-check"; reason: string }
+  | { op: "set-target-group-attributes"; reason: string }
+  | { op: "tag-target-group"; tags: Tags; reason: string };
+
+export type LoadBalancerChange =
+  | { op: "create-load-balancer"; scheme: Scheme; subnetIds: string[]; reason: string }
+  | { op: "set-load-balancer-attributes"; reason: string }
+  | { op: "set-security-groups"; reason: string }
+  | { op: "set-subnets"; subnetIds: string[]; reason: string }
+  | { op: "tag-load-balancer"; tags: Tags; reason: string };
+
+/** A listener as wanted; the target group's ARN is resolved when applied (it may be new). */
+export interface ListenerWant {
+  port: number;
+  protocol: "HTTP" | "HTTPS";
+  action: "forward" | "redirect-https";
+  certificateArn?: string;
+}
+
+export type ListenerChange =
+  | { op: "create-listener"; listener: ListenerWant; reason: string }
+  | { op: "modify-listener"; listenerArn: string; listener: ListenerWant; reason: string };
+
+export type ApiKeyChange = { op: "create-api-key"; reason: string };
+
 export interface PlanStep<K extends ResourceKind, C> {
   kind: K;
   name: string;
@@ -58,19 +97,57 @@ export type InstanceProfileStep = PlanStep<"instance-profile", InstanceProfileCh
 /** Updates need the existing group's id; a create learns it when applied. */
 export type SecurityGroupStep = PlanStep<"security-group", SecurityGroupChange> & { groupId?: string };
 
-export type AnyStep = BucketStep | RoleStep | RolePolicyStep | InstanceProfileStep | SecurityGroupStep;
+/** The ids an update needs; creates learn theirs when applied (src/infra/apply.ts carries them on). */
+export type LoadBalancerSecurityGroupStep = PlanStep<"load-balancer-security-group", LoadBalancerSecurityGroupChange> & { groupId?: string };
+export type TargetGroupStep = PlanStep<"target-group", TargetGroupChange> & { arn?: string };
+export type LoadBalancerStep = PlanStep<"load-balancer", LoadBalancerChange> & { arn?: string };
+export type ListenerStep = PlanStep<"listener", ListenerChange>;
+export type ApiKeyStep = PlanStep<"api-key", ApiKeyChange>;
+
+export type AnyStep =
+  | BucketStep
+  | RoleStep
+  | RolePolicyStep
+  | InstanceProfileStep
+  | SecurityGroupStep
+  | LoadBalancerSecurityGroupStep
+  | TargetGroupStep
+  | LoadBalancerStep
+  | ListenerStep
+  | ApiKeyStep;
 
 export interface InfraPlan {
   bucket: BucketStep;
   role: RoleStep;
   rolePolicy: RolePolicyStep;
   instanceProfile: InstanceProfileStep;
+  loadBalancerSecurityGroup: LoadBalancerSecurityGroupStep;
   securityGroup: SecurityGroupStep;
+  targetGroup: TargetGroupStep;
+  loadBalancer: LoadBalancerStep;
+  /** HTTP:80, and HTTPS:443 once a certificate was given. */
+  listeners: ListenerStep[];
+  apiKey: ApiKeyStep;
 }
 
-/** The steps in apply order: the role before its policy and profile; the bucket and group anywhere. */
+/**
+ * The steps in apply order: the role before its policy and profile; the load balancer's group
+ * before the workers' (whose rules name it); the target group and the load balancer before the
+ * listeners joining them.
+ */
 export function planSteps(plan: InfraPlan): AnyStep[] {
-  return [plan.bucket, plan.role, plan.rolePolicy, plan.instanceProfile, plan.securityGroup];
+  return [
+    plan.bucket,
+    plan.role,
+    plan.rolePolicy,
+    plan.instanceProfile,
+    plan.loadBalancerSecurityGroup,
+    plan.securityGroup,
+    plan.targetGroup,
+    plan.loadBalancer,
+    ...plan.listeners,
+    plan.apiKey,
+  ];
 }
 
 export function planChanges(plan: InfraPlan): boolean {

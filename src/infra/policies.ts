@@ -16,6 +16,16 @@
  *   workers have no SSH (Session Manager instead), so a keyed launch must fail.
  * - TerminateInstances only on the project's instances; PassRole only of this role, only to EC2.
  * - Session Manager: ssm:UpdateInstanceInformation on instances; ssmmessages has no resource types.
+ * - Load balancer: a worker registers and deregisters itself (RegisterTargets, DeregisterTargets)
+ *   in the project's target group only (the ARN ends in an id AWS picks, hence `/*` after the
+ *   name). ELBv2's Describe* actions have no resource-level permissions (Service Authorization
+ *   Reference: no resource type), so DescribeTargetGroups (the worker learns its target group's
+ *   ARN by name) and DescribeTargetHealth (it waits for its own target to be healthy, and drained)
+ *   can only be granted on "*"; they read, never change.
+ * - The API key: ssm:GetParameter on its one parameter. No kms:Decrypt: the SecureString is
+ *   encrypted with the AWS-managed key aws/ssm, whose key policy lets every principal of the
+ *   account decrypt through SSM (AWS Systems Manager user guide, "Restricting decryption of
+ *   SecureString parameter values"); a customer-managed key would need a kms:Decrypt grant here.
  */
 import bucketPolicyTemplate from "../../policies/bucket-policy.json" with { type: "json" };
 import trustPolicyTemplate from "../../policies/ec2-trust-policy.json" with { type: "json" };
@@ -67,6 +77,9 @@ export interface PolicyVars {
   bucket: string;
   role: string;
   checkpoints_prefix: string;
+  target_group: string;
+  /** Starts with "/" (`/synkti/<project>/api-key`), as the parameter's ARN wants it after `parameter`. */
+  api_key_parameter: string;
 }
 
 export function policyVars(names: ProjectNames, account: AccountContext): PolicyVars {
@@ -78,6 +91,8 @@ export function policyVars(names: ProjectNames, account: AccountContext): Policy
     bucket: names.bucket,
     role: names.role,
     checkpoints_prefix: names.checkpointsPrefix,
+    target_group: names.targetGroup,
+    api_key_parameter: names.apiKeyParameter,
   };
 }
 

@@ -20,3 +20,16 @@ export const PEER_PORTS = [
   { port: MODEL_SERVER_PORT, description: "vLLM from peer workers" },
   { port: STATUS_PORT, description: "synkti status from peer workers" },
 ] as const;
+
+/**
+ * Ports the load balancer reaches a worker on, opened only to the load balancer's own security
+ * group: vLLM for the traffic, the status port for its health check (`/healthz`).
+ */
+export const LOAD_BALANCER_TARGET_PORTS = [
+  { port: MODEL_SERVER_PORT, description: "vLLM from the load balancer" },
+  { port: STATUS_PORT, description: "health checks from the load balancer" },
+] as const;
+
+/** The load balancer's listeners: plain HTTP always, HTTPS when a certificate is given. */
+export const HTTP_PORT = 80;
+export const HTTPS_PORT = 443;

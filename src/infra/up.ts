@@ -1,7 +1,7 @@
 import { accountContext } from "./account.js";
 import { applyPlan, assertApplicable } from "./apply.js";
 import type { InfraDeps, ResourceKind } from "./deps.js";
-import { desiredInfra } from "./desired.js";
+import { desiredInfra, type LoadBalancerOptions } from "./desired.js";
 import type { ProjectNames } from "./names.js";
 import { observeInfra } from "./observe.js";
 import { planInfra } from "./plan.js";
@@ -28,11 +28,15 @@ const PAST: Record<PlannedAction, UpAction> = { create: "created", update: "upda
  * `synkti infra up`: observe, plan, then (unless dry-run) apply. Idempotent: a second run observes
  * what the first made and plans nothing. Refuses before any change when a step is blocked.
  */
-export async function infraUp(deps: InfraDeps, names: ProjectNames, options: { dryRun?: boolean } = {}): Promise<UpResult> {
+export async function infraUp(
+  deps: InfraDeps,
+  names: ProjectNames,
+  options: { dryRun?: boolean; loadBalancer?: LoadBalancerOptions } = {},
+): Promise<UpResult> {
   // The account first: it also settles the region, which every observation needs.
   const account = await accountContext(deps);
   const seen = await observeInfra(deps, names);
-  const want = desiredInfra(names, account);
+  const want = desiredInfra(names, account, options.loadBalancer);
   const plan = planInfra(want, seen);
   assertApplicable(plan);
   const planned = describePlan(plan);

@@ -39,20 +39,25 @@ describe("synkti infra (built binary)", () => {
         { kind: "role", name: `${p}-synkti-worker`, action: "created", changes: ["does not exist"] },
         { kind: "role-policy", name: `${p}-synkti-worker/${p}-synkti-worker`, action: "created", changes: ["does not exist"] },
         { kind: "instance-profile", name: `${p}-synkti-worker`, action: "created", changes: expect.any(Array) },
+        { kind: "load-balancer-security-group", name: `${p}-synkti-lb`, action: "created", changes: ["does not exist"] },
         { kind: "security-group", name: `${p}-synkti-workers`, action: "created", changes: expect.any(Array) },
+        { kind: "target-group", name: expect.stringMatching(/-synkti-vllm$/), action: "created", changes: expect.any(Array) },
+        { kind: "load-balancer", name: expect.stringMatching(/-synkti$/), action: "created", changes: expect.any(Array) },
+        { kind: "listener", name: expect.stringMatching(/-synkti:80$/), action: "created", changes: expect.any(Array) },
+        { kind: "api-key", name: `/synkti/${p}/api-key`, action: "created", changes: expect.any(Array) },
       ],
     });
 
     const again = await synkti(["infra", "up", "--project-name", p]);
     expect(again.code).toBe(0);
-    expect(again.stdout.match(/ exists, unchanged$/gm)).toHaveLength(5);
+    expect(again.stdout.match(/ exists, unchanged$/gm)).toHaveLength(10);
     expect(again.stdout).toContain("Nothing to do");
     expect((await json(["infra", "up", "--project-name", p])).body).toMatchObject({ changed: false });
 
     const status = await json(["infra", "status", "--project-name", p]);
     expect(status.code).toBe(0);
     expect(status.body).toMatchObject({ ok: true, fix: null });
-    expect(status.body.resources.map((r: { state: string }) => r.state)).toEqual(Array(5).fill("present"));
+    expect(status.body.resources.map((r: { state: string }) => r.state)).toEqual(Array(10).fill("present"));
   });
 
   it("status exits 1 on drift with the fix, and up repairs it (updated)", async () => {
@@ -88,10 +93,10 @@ describe("synkti infra (built binary)", () => {
     const plan = await json(["infra", "up", "--project-name", p, "--dry-run"]);
     expect(plan.code).toBe(0);
     expect(plan.body).toMatchObject({ dryRun: true, changed: true });
-    expect(plan.body.resources.map((r: { action: string }) => r.action)).toEqual(Array(5).fill("create"));
+    expect(plan.body.resources.map((r: { action: string }) => r.action)).toEqual(Array(10).fill("create"));
     const status = await json(["infra", "status", "--project-name", p]);
     expect(status.code).toBe(1);
-    expect(status.body.resources.map((r: { state: string }) => r.state)).toEqual(Array(5).fill("missing"));
+    expect(status.body.resources.map((r: { state: string }) => r.state)).toEqual(Array(10).fill("missing"));
   });
 
   it("destroy lists and exits 1 without --yes, deletes with --yes, and is idempotent", async () => {
@@ -105,18 +110,36 @@ describe("synkti infra (built binary)", () => {
     const listed = await json(["infra", "destroy", "--project-name", p]);
     expect(listed.code).toBe(1);
     expect(listed.body).toMatchObject({ confirmed: false, changed: false, instances: [], fix: `synkti infra destroy --project-name ${p} --yes` });
-    expect(listed.body.resources.map((r: { action: string }) => r.action)).toEqual(Array(5).fill("delete"));
+    expect(listed.body.resources.map((r: { action: string }) => r.action)).toEqual(Array(10).fill("delete"));
     expect((await synkti(["infra", "status", "--project-name", p])).code).toBe(0);
 
     const deleted = await json(["infra", "destroy", "--project-name", p, "--yes"]);
     expect(deleted.code).toBe(0);
     expect(deleted.body).toMatchObject({ confirmed: true, changed: true, fix: null });
-    expect(deleted.body.resources.map((r: { action: string }) => r.action)).toEqual(Array(5).fill("deleted"));
+    expect(deleted.body.resources.map((r: { action: string }) => r.action)).toEqual(Array(10).fill("deleted"));
 
     const again = await synkti(["infra", "destroy", "--project-name", p, "--yes"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("Nothing to delete");
     expect((await synkti(["infra", "destroy", "--project-name", p])).code).toBe(0);
+  });
+
+  it("--allow-cidr and --revoke-cidr change only the load balancer's group; a bad CIDR or certificate is exit 2 before any AWS call", async () => {
+    const p = project("cidr");
+    const first = await json(["infra", "up", "--project-name", p, "--allow-cidr", "203.0.113.0/24", "--allow-cidr", "198.51.100.0/24"]);
+    expect(first.code).toBe(0);
+    const revoke = await json(["infra", "up", "--project-name", p, "--revoke-cidr", "198.51.100.0/24"]);
+    expect(revoke.code).toBe(0);
+    expect(revoke.body.resources.filter((r: { action: string }) => r.action === "updated")).toEqual([
+      { kind: "load-balancer-security-group", name: `${p}-synkti-lb`, action: "updated", changes: ["revoke tcp 80 from 198.51.100.0/24"] },
+    ]);
+
+    for (const args of [["--allow-cidr", "203.0.113.7"], ["--revoke-cidr", "10.1.2.3/8"], ["--certificate-arn", "my-cert"]]) {
+      const bad = await synkti(["infra", "up", "--project-name", p, ...args], { AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}` });
+      expect(bad.code, args.join(" ")).toBe(2);
+      expect(bad.stderr).toContain(`Invalid ${args[0]} '${args[1]}'`);
+      expect(bad.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("exit 2 for an invalid project name, 1 for no region, 3 when AWS cannot be reached (message and remedy, no stack)", async () => {

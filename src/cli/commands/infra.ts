@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { SynktiError } from "../../core/errors.js";
+import { SynktiError, usageError } from "../../core/errors.js";
+import { validateCertificateArn, validateCidrs } from "../../infra/cidr.js";
+import type { LoadBalancerOptions } from "../../infra/desired.js";
 import type { DestroyResult, InfraStatus, UpResult } from "../../infra/index.js";
 import { projectNames } from "../../infra/names.js";
 import { printResult } from "../output.js";
@@ -77,6 +79,27 @@ function renderDestroy(result: DestroyResult, fix: string | null, options: Infra
   return `Deleted the permanent infrastructure of ${options.projectName}:\n${listing}`;
 }
 
+type UpOptions = InfraOptions & { dryRun: boolean; allowCidr: string[]; revokeCidr: string[]; internal?: boolean; certificateArn?: string };
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The load balancer's flags, checked before any AWS call (a bad value is exit 2). */
+function loadBalancerOptions(options: UpOptions): LoadBalancerOptions {
+  const allowCidrs = validateCidrs("--allow-cidr", options.allowCidr);
+  const revokeCidrs = validateCidrs("--revoke-cidr", options.revokeCidr);
+  const both = allowCidrs.filter((c) => revokeCidrs.includes(c));
+  if (both.length > 0) {
+    throw usageError("conflicting-cidr", `${both.join(", ")} is given to both --allow-cidr and --revoke-cidr.`, command(options, "infra up") + ` --allow-cidr ${both[0]}`);
+  }
+  const certificateArn = validateCertificateArn(options.certificateArn);
+  return {
+    allowCidrs,
+    revokeCidrs,
+    ...(options.internal !== undefined ? { internal: options.internal } : {}),
+    ...(certificateArn ? { certificateArn } : {}),
+  };
+}
+
 function infraCommand(parent: Command, name: string, description: string): Command {
   return withRegion(withCommonOptions(withProjectName(parent.command(name).description(description), true)));
 }
@@ -84,19 +107,25 @@ function infraCommand(parent: Command, name: string, description: string): Comma
 export function registerInfra(program: Command): void {
   const infra = program
     .command("infra")
-    .description("the permanent resources: bucket, IAM role and profile, security group")
-    .addHelpText("after", examples("synkti infra up --project-name my-app", "synkti infra status --project-name my-app", "synkti infra destroy --project-name my-app"));
+    .description("the permanent resources: bucket, IAM role and profile, security groups, load balancer, target group, API key")
+    .addHelpText("after", examples("synkti infra up --project-name my-app --allow-cidr 203.0.113.0/24", "synkti infra status --project-name my-app", "synkti infra destroy --project-name my-app"));
 
   infraCommand(infra, "up", "create or repair the permanent resources (idempotent)")
     .option("--dry-run", "print the plan and change nothing", false)
-    .addHelpText("after", examples("synkti infra up --project-name my-app --dry-run   # the plan; nothing changes", "synkti infra up --project-name my-app --region eu-west-1"))
-    .action(async (options: InfraOptions & { dryRun: boolean }) => {
+    .option("--allow-cidr <cidr>", "admit this IPv4 CIDR to the load balancer (repeatable; the ones admitted before stay)", collect, [])
+    .option("--revoke-cidr <cidr>", "stop admitting this CIDR (repeatable)", collect, [])
+    .option("--internal", "make a new load balancer VPC-only (an existing one keeps its scheme: changing it changes the URL)")
+    .option("--no-internal", "make a new load balancer internet-facing (the default)")
+    .option("--certificate-arn <arn>", "ACM certificate: HTTPS on 443, and HTTP redirects to it")
+    .addHelpText("after", examples("synkti infra up --project-name my-app --dry-run   # the plan; nothing changes", "synkti infra up --project-name my-app --allow-cidr 203.0.113.0/24 --certificate-arn <arn>"))
+    .action(async (options: UpOptions) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
+      const loadBalancer = loadBalancerOptions(options);
       const { infraUp } = await import("../../infra/index.js");
       const deps = await dependencies(options);
       if (!options.dryRun) await requireSafe(options, deps);
-      const result = await infraUp(deps, names, { dryRun: options.dryRun });
+      const result = await infraUp(deps, names, { dryRun: options.dryRun, loadBalancer });
       printResult(common.output, result, () => renderUp(result, options));
     });
 

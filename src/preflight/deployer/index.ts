@@ -8,6 +8,7 @@ import { credentials, region } from "./account.js";
 import { amiResolvable, instanceTypeOffered, spotQuota } from "./compute.js";
 import { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
 import { bucket, bucketHardening, instanceProfile, role, rolePolicy, securityGroup } from "./infra.js";
+import { loadBalancerRequirements } from "./load-balancer.js";
 import { launchPermission, simulatedPermissions } from "./permissions.js";
 import { binaryInS3, weightsInS3 } from "./storage.js";
 
@@ -40,6 +41,7 @@ export function deployerRequirements(): Requirement<DeployerContext, any>[] {
     rolePolicy,
     instanceProfile,
     securityGroup,
+    ...loadBalancerRequirements,
     launchPermission,
     simulatedPermissions,
   ];

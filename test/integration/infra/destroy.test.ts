@@ -37,7 +37,12 @@ describe("infra destroy", () => {
       ["role", "delete"],
       ["role-policy", "delete"],
       ["instance-profile", "delete"],
+      ["listener", "delete"],
+      ["load-balancer", "delete"],
+      ["target-group", "delete"],
+      ["load-balancer-security-group", "delete"],
       ["security-group", "delete"],
+      ["api-key", "delete"],
     ]);
     expect(listing.resources[0]?.detail).toBe("bucket with 5 objects (all versions)"); // 4 versions + 1 delete marker
     expect((await infraStatus(h.deps(), names)).ok).toBe(true);
@@ -54,14 +59,14 @@ describe("infra destroy", () => {
 
     const result = await infraDestroy(h.deps(), names, { confirmed: true });
     expect(result).toMatchObject({ confirmed: true, changed: true });
-    expect(result.resources.map((r) => r.action)).toEqual(Array(5).fill("deleted"));
+    expect(result.resources.map((r) => r.action)).toEqual(Array(10).fill("deleted"));
     const seen = await observeInfra(h.deps(), names);
     expect([seen.bucket, seen.role, seen.rolePolicy, seen.instanceProfile].map((o) => o.state)).toEqual(Array(4).fill("missing"));
     expect(seen.securityGroup.state).toBe("missing");
 
     const again = await infraDestroy(h.deps(), names, { confirmed: true });
     expect(again).toMatchObject({ changed: false, instances: [] });
-    expect(again.resources.map((r) => r.action)).toEqual(Array(5).fill("absent"));
+    expect(again.resources.map((r) => r.action)).toEqual(Array(9).fill("absent")); // no listener listed once the load balancer is gone
   });
 
   it("refuses while an instance still uses the security group, and proceeds once it is terminated", async () => {

@@ -1,57 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { desiredInfra, type DesiredInfra } from "../../../src/infra/desired.js";
+import { desiredInfra } from "../../../src/infra/desired.js";
 import { projectNames } from "../../../src/infra/names.js";
 import type { InfraObservation } from "../../../src/infra/observe.js";
 import { planInfra } from "../../../src/infra/plan.js";
 import { planChanges, planSteps } from "../../../src/infra/plan-types.js";
 import { statusOf } from "../../../src/infra/status.js";
 import { describePlan } from "../../../src/infra/up.js";
+import { asDesired, GROUP, LB_GROUP, missing } from "./observed.js";
 
 const want = desiredInfra(projectNames("acme"), { accountId: "123456789012", partition: "aws", region: "us-east-1" });
-const GROUP = "sg-0123";
-
-/** What AWS would report right after a successful `infra up` (documents re-serialised as AWS does). */
-function asDesired(w: DesiredInfra): InfraObservation {
-  return {
-    bucket: {
-      state: "present",
-      publicAccessBlock: { ...w.bucket.publicAccessBlock },
-      encryption: w.bucket.encryption,
-      policy: JSON.parse(JSON.stringify(w.bucket.policy)),
-      lifecycleRules: structuredClone(w.bucket.lifecycleRules).reverse(),
-      tags: { ...w.bucket.tags, Owner: "someone-else" },
-    },
-    role: { state: "present", arn: "arn:aws:iam::123456789012:role/acme-synkti-worker", trustPolicy: structuredClone(w.role.trustPolicy), tags: w.role.tags },
-    rolePolicy: { state: "present", document: structuredClone(w.rolePolicy.document) },
-    instanceProfile: { state: "present", arn: "arn:p", roles: [w.role.name], tags: w.instanceProfile.tags },
-    securityGroup: {
-      state: "present",
-      vpcId: "vpc-1",
-      groupId: GROUP,
-      tags: w.securityGroup.tags,
-      ingress: w.securityGroup.ingress.map((spec) => ({
-        protocol: "tcp",
-        fromPort: spec.port,
-        toPort: spec.port,
-        source: { kind: "group", groupId: GROUP },
-      })),
-    },
-  };
-}
-
-const missing: InfraObservation = {
-  bucket: { state: "missing" },
-  role: { state: "missing" },
-  rolePolicy: { state: "missing" },
-  instanceProfile: { state: "missing" },
-  securityGroup: { state: "missing", vpcId: "vpc-1" },
-};
-
 describe("planInfra (pure)", () => {
   it("plans nothing when everything is as desired (foreign tags are not drift)", () => {
     const plan = planInfra(want, asDesired(want));
     expect(planChanges(plan)).toBe(false);
-    expect(planSteps(plan).map((s) => s.action)).toEqual(Array(5).fill("unchanged"));
+    expect(planSteps(plan).map((s) => s.action)).toEqual(Array(10).fill("unchanged"));
     expect(statusOf(plan).ok).toBe(true);
   });
 
@@ -62,7 +24,12 @@ describe("planInfra (pure)", () => {
       ["role", "create"],
       ["role-policy", "create"],
       ["instance-profile", "create"],
+      ["load-balancer-security-group", "create"],
       ["security-group", "create"],
+      ["target-group", "create"],
+      ["load-balancer", "create"],
+      ["listener", "create"],
+      ["api-key", "create"],
     ]);
     expect(plan.bucket.changes.map((c) => c.op)).toEqual([
       "create-bucket",
@@ -111,6 +78,7 @@ describe("planInfra (pure)", () => {
     expect(plan.bucket).toMatchObject({ action: "blocked", blocker: { remedy: expect.stringContaining("--project-name") } });
     expect(plan.securityGroup).toMatchObject({ action: "blocked", blocker: { remedy: "aws ec2 create-default-vpc --region us-east-1" } });
     expect(statusOf(plan).resources.filter((r) => r.state === "missing").map((r) => r.kind)).toEqual(["bucket", "security-group"]);
+    void LB_GROUP;
   });
 
   it("repairs the role's trust policy and tags, the inline policy, and the profile's role", () => {
@@ -138,7 +106,11 @@ describe("planInfra (pure)", () => {
     const plan = planInfra(want, seen);
     expect(plan.securityGroup.groupId).toBe(GROUP);
     expect(plan.securityGroup.changes).toEqual([
-      { op: "authorize-ingress", rules: [want.securityGroup.ingress[1]], reason: "missing tcp 8080 from the group itself" },
+      {
+        op: "authorize-ingress",
+        rules: want.securityGroup.ingress.slice(1),
+        reason: "missing tcp 8080 from the group itself, tcp 8000 from the load balancer's group, tcp 8080 from the load balancer's group",
+      },
       {
         op: "revoke-ingress",
         rules: [seen.securityGroup.ingress[1], seen.securityGroup.ingress[2]],

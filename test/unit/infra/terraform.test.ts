@@ -4,14 +4,18 @@
  * with src/infra.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUCKET_ENCRYPTION, lifecycleRules } from "../../../src/infra/desired.js";
 import { PROJECT_NAME, projectNames } from "../../../src/infra/names.js";
 import { policyVars, POLICY_FILES } from "../../../src/infra/policies.js";
-import { PEER_PORTS } from "../../../src/infra/ports.js";
+import { HTTP_PORT, HTTPS_PORT, LOAD_BALANCER_TARGET_PORTS, PEER_PORTS } from "../../../src/infra/ports.js";
+import * as lbSettings from "../../../src/infra/load-balancer-settings.js";
+import { desiredInfra } from "../../../src/infra/desired.js";
+import { ELB_NAME_HASH_LENGTH, ELB_NAME_MAX, LOAD_BALANCER_SUFFIX, TARGET_GROUP_SUFFIX } from "../../../src/infra/names.js";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 // hcl2json's shapes: blocks are lists, attributes plain values, expressions "${...}" strings.
@@ -88,20 +92,107 @@ describe("terraform/ matches src/infra", () => {
     expect(value(hclVars.checkpoints_prefix)).toBe(names.checkpointsPrefix);
   });
 
-  it("opens exactly the peer ports, to the group itself only, and no SSH", () => {
+  it("opens exactly the peer ports, to the group itself and the load balancer's group only, and no SSH", () => {
     const group = resource("aws_security_group", "workers");
     const ingress = group.ingress.map((rule: Hcl) => ({
       protocol: rule.protocol,
       from: value(rule.from_port),
       to: value(rule.to_port),
       self: rule.self,
+      groups: rule.security_groups,
       world: rule.cidr_blocks ?? rule.ipv6_cidr_blocks,
     }));
-    expect(ingress).toEqual(PEER_PORTS.map(({ port }) => ({ protocol: "tcp", from: port, to: port, self: true, world: undefined })));
+    expect(ingress).toEqual([
+      ...PEER_PORTS.map(({ port }) => ({ protocol: "tcp", from: port, to: port, self: true, groups: undefined, world: undefined })),
+      ...LOAD_BALANCER_TARGET_PORTS.map(({ port }) => ({
+        protocol: "tcp",
+        from: port,
+        to: port,
+        self: undefined,
+        groups: ["${aws_security_group.load_balancer.id}"],
+        world: undefined,
+      })),
+    ]);
     expect(group.vpc_id).toBe("${data.aws_vpc.default.id}");
   });
 
+  it("names the load balancer, target group, their group and the key's parameter like src/infra/names.ts", () => {
+    expect(resource("aws_lb", "workers").name).toBe("${local.load_balancer_name}");
+    expect(resource("aws_lb_target_group", "vllm").name).toBe("${local.target_group_name}");
+    expect(value(resource("aws_security_group", "load_balancer").name)).toBe(names.loadBalancerSecurityGroup);
+    expect(value(locals.api_key_parameter)).toBe(names.apiKeyParameter);
+    // The shortening (an HCL expression; checked by its parts, the TS side by names tests).
+    const [lbSuffix, tgSuffix] = [locals.lb_suffix, locals.tg_suffix];
+    expect([lbSuffix, tgSuffix]).toEqual([LOAD_BALANCER_SUFFIX, TARGET_GROUP_SUFFIX]);
+    expect(locals.elb_name_hash).toBe(`\${substr(sha256(var.project_name), 0, ${ELB_NAME_HASH_LENGTH})}`);
+    expect(locals.elb_name_head).toBe('${replace(replace(var.project_name, "/^internal-/", "int-"), "/-+/", "-")}');
+    expect(locals.elb_name_plain_ok).toBe('${!startswith(var.project_name, "internal-") && !strcontains(var.project_name, "--")}');
+    for (const [name, suffix] of [["load_balancer_name", "lb_suffix"], ["target_group_name", "tg_suffix"]] as const) {
+      expect(locals[name]).toContain(`length("\${var.project_name}-\${local.${suffix}}") <= ${ELB_NAME_MAX}`);
+      expect(locals[name]).toContain(`substr(local.elb_name_head, 0, ${ELB_NAME_MAX} - length(local.${suffix}) - ${ELB_NAME_HASH_LENGTH + 2})`);
+    }
+    // The worker policy's placeholders for them.
+    const hclVars = locals.policy_vars as Record<string, string>;
+    expect([hclVars.target_group, hclVars.api_key_parameter]).toEqual(["${local.target_group_name}", "${local.api_key_parameter}"]);
+  });
+
+  it("declares the load balancer, target group and listeners with infra up's settings", () => {
+    const want = desiredInfra(names, { accountId: "1", partition: "aws", region: "us-east-1" });
+    const lb = resource("aws_lb", "workers");
+    expect([lb.load_balancer_type, lb.ip_address_type, value(lb.idle_timeout)]).toEqual(["application", "ipv4", lbSettings.LB_IDLE_TIMEOUT_SECONDS]);
+    expect(String(value(lb.idle_timeout))).toBe(want.loadBalancer.attributes[lbSettings.IDLE_TIMEOUT_ATTRIBUTE]);
+    expect(lb.subnets).toBe("${data.aws_subnets.default.ids}");
+    expect(lb.security_groups).toEqual(["${aws_security_group.load_balancer.id}"]);
+    expect(lb.internal).toBe("${var.internal}");
+    expect(variables.variable.internal[0].default).toBe(false);
+    const tg = resource("aws_lb_target_group", "vllm");
+    expect([tg.protocol, value(tg.port), tg.target_type]).toEqual([want.targetGroup.protocol, want.targetGroup.port, want.targetGroup.targetType]);
+    expect(value(tg.load_balancing_algorithm_type)).toBe(want.targetGroup.attributes[lbSettings.ALGORITHM_ATTRIBUTE]);
+    expect(String(value(tg.deregistration_delay))).toBe(want.targetGroup.attributes[lbSettings.DEREGISTRATION_DELAY_ATTRIBUTE]);
+    const h = tg.health_check[0];
+    expect({
+      protocol: h.protocol,
+      path: value(h.path),
+      port: String(value(h.port)),
+      intervalSeconds: value(h.interval),
+      timeoutSeconds: value(h.timeout),
+      healthyThreshold: value(h.healthy_threshold),
+      unhealthyThreshold: value(h.unhealthy_threshold),
+      matcher: h.matcher,
+    }).toEqual(want.targetGroup.healthCheck);
+    const http = resource("aws_lb_listener", "http");
+    expect([value(http.port), http.protocol]).toEqual([HTTP_PORT, "HTTP"]);
+    expect(value(locals.https_port)).toBe(HTTPS_PORT);
+    expect(value(locals.redirect_status)).toBe(lbSettings.REDIRECT_STATUS);
+    expect(resource("aws_lb_listener", "https").certificate_arn).toBe("${var.certificate_arn}");
+    expect(variables.variable.allowed_cidrs[0].default).toEqual([]);
+  });
+
+  it("leaves the API key to infra up (its value would sit in terraform's state)", () => {
+    expect(Object.keys(main.resource)).not.toContain("aws_ssm_parameter");
+  });
+
   const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" }).status === 0;
+
+  // terraform evaluates the name locals itself (no provider needed): the very lines of main.tf.
+  it.skipIf(!terraform)("computes the same load balancer and target group names as names.ts, edge cases included", () => {
+    const text = readFileSync(path.join(root, "terraform", "main.tf"), "utf8");
+    const keys = ["lb_suffix", "tg_suffix", "elb_name_hash", "elb_name_head", "elb_name_plain_ok", "load_balancer_name", "target_group_name"];
+    const lines = keys.map((key) => {
+      const line = new RegExp(`^\\s*${key}\\s*=.*$`, "m").exec(text)?.[0];
+      expect(line, key).toBeDefined();
+      return line!;
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), "synkti-tf-"));
+    writeFileSync(path.join(dir, "main.tf"), `variable "project_name" {\n  type = string\n}\nlocals {\n${lines.join("\n")}\n}\n`);
+    const env = { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" };
+    for (const project of ["acme-llm", "a".repeat(40), "internal-x", "internal-" + "b".repeat(31), "a--b", "abcdefghijklmnopqrst-uvw-xyz", "x".repeat(20) + "-" + "y".repeat(19)]) {
+      const out = execFileSync("terraform", ["console", `-var=project_name=${project}`], { cwd: dir, env, input: "jsonencode([local.load_balancer_name, local.target_group_name])\n", encoding: "utf8" });
+      const got = JSON.parse(JSON.parse(out.trim()));
+      const want = projectNames(project);
+      expect(got, project).toEqual([want.loadBalancer, want.targetGroup]);
+    }
+  }, 60_000);
   it.skipIf(!terraform)("is formatted (terraform fmt -check)", () => {
     const env = { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" };
     expect(() => execFileSync("terraform", ["fmt", "-check", "terraform"], { cwd: root, env, stdio: "pipe" })).not.toThrow();

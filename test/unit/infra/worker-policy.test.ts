@@ -24,11 +24,16 @@ const EXPECTED_ACTIONS = [
   "ec2:DescribeSubnets",
   "ec2:RunInstances",
   "ec2:TerminateInstances",
+  "elasticloadbalancing:DeregisterTargets",
+  "elasticloadbalancing:DescribeTargetGroups",
+  "elasticloadbalancing:DescribeTargetHealth",
+  "elasticloadbalancing:RegisterTargets",
   "iam:PassRole",
   "s3:DeleteObject",
   "s3:GetObject",
   "s3:ListBucket",
   "s3:PutObject",
+  "ssm:GetParameter",
   "ssm:UpdateInstanceInformation",
   "ssmmessages:CreateControlChannel",
   "ssmmessages:CreateDataChannel",
@@ -40,7 +45,8 @@ const EXPECTED_ACTIONS = [
  * Actions for which AWS offers no resource-level permission (Service Authorization Reference: no
  * resource type), so "Resource": "*" is the only valid form. Nothing else may use "*".
  */
-const UNSCOPABLE = (action: string) => /^ec2:Describe[A-Za-z]+$/.test(action) || action.startsWith("ssmmessages:");
+const UNSCOPABLE = (action: string) =>
+  /^(ec2|elasticloadbalancing):Describe[A-Za-z]+$/.test(action) || action.startsWith("ssmmessages:");
 
 describe("worker policy", () => {
   it("grants exactly the actions a worker needs, only Allow, with no wildcard actions", () => {
@@ -117,6 +123,21 @@ describe("worker policy", () => {
     expect(rest).toHaveLength(0);
     expect(list(s!.Resource)).toEqual([`arn:aws:iam::123456789012:role/${names.role}`]);
     expect(condition(s!, "StringEquals", "iam:PassedToService")).toBe("ec2.amazonaws.com");
+  });
+
+  it("registers and deregisters targets only in the project's target group", () => {
+    for (const action of ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"]) {
+      expect(statementsFor(action).flatMap((s) => list(s.Resource))).toEqual([
+        `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${names.targetGroup}/*`,
+      ]);
+    }
+  });
+
+  it("reads only the project's API key, with no KMS grant (the AWS-managed aws/ssm key decrypts for the account)", () => {
+    expect(statementsFor("ssm:GetParameter").flatMap((s) => list(s.Resource))).toEqual([
+      "arn:aws:ssm:eu-west-1:123456789012:parameter/synkti/acme-llm/api-key",
+    ]);
+    expect(policy.Statement.flatMap((s) => list(s.Action)).some((a) => a.startsWith("kms:"))).toBe(false);
   });
 
   it("fits IAM's inline policy size limit (10,240 characters without whitespace)", () => {
