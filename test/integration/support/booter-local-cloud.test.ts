@@ -97,7 +97,7 @@ describe("npm run local-cloud", () => {
     expect(interrupted.code, interrupted.stderr).toBe(0);
     expect(JSON.parse(interrupted.stdout)).toMatchObject({ action: "terminate" });
     expect((await run(["rebalance", id])).code).toBe(0);
-    expect(stderr).toMatch(/spot interruption notice/);
+    await until("the notice in its output", () => /spot interruption notice/.test(stderr));
 
     const killed = await run(["kill", id]);
     expect(killed.code, killed.stderr).toBe(0);
