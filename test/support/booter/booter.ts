@@ -193,12 +193,16 @@ export class Booter implements AsyncDisposable {
     await this.moto.terminate(instanceId);
   }
 
-  /** The notice's time has come: shutting-down in moto, then the OS shutdown with its grace, as EC2 reclaims. */
+  /** The notice's time has come: terminated in moto and the OS shutdown with its grace, as EC2 reclaims. */
   private async reclaim(instanceId: string): Promise<void> {
     const instance = this.instance(instanceId);
     if (instance.ended) return; // terminated or killed meanwhile
-    await this.moto.terminate(instanceId);
-    await this.end(instance, "spot instance reclaimed");
+    this.tracked.set(instanceId, "ended"); // a poll that sees moto's "terminated" first must not end it under another reason
+    try {
+      await this.moto.terminate(instanceId);
+    } finally {
+      await this.end(instance, "spot instance reclaimed"); // moto refusing (reported) does not save the instance
+    }
   }
 
   stop(): Promise<void> {
