@@ -127,7 +127,7 @@ describe("booter", () => {
 
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     // The exit is recorded only once everything is gone, the emulator included: checked at once, no race.
-    await until("the instance to end", () => instance.exit, 5_000);
+    await until("the instance to end", () => instance.exit);
     await expect(fetch(`${instance.imds.url}/latest/api/token`, { method: "PUT" })).rejects.toThrow();
     expect(instance.processes()).toEqual([]);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
@@ -143,7 +143,7 @@ describe("booter", () => {
     await logSays(instance, "serving");
 
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    await until("the instance to end", () => instance.exit, 5_000 + GRACE_MS);
+    await until("the instance to end", () => instance.exit, 20_000 + GRACE_MS);
     expect(instance.exit).toEqual({ code: 0, signal: null });
     const log = instance.log();
     expect(log).toMatch(/SIGTERM to every process[^\n]*\nSIGTERM: draining\n(.*\n)*drained, exiting\n/);
@@ -159,7 +159,7 @@ describe("booter", () => {
 
     const terminated = Date.now();
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    await until("the instance to end", () => instance.exit, 5_000 + GRACE_MS);
+    await until("the instance to end", () => instance.exit, 20_000 + GRACE_MS);
     expect(Date.now() - terminated).toBeGreaterThanOrEqual(GRACE_MS);
     expect(instance.exit).toEqual({ code: null, signal: "SIGKILL" });
     expect(instance.processes()).toEqual([]);
