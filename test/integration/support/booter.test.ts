@@ -147,6 +147,7 @@ describe("booter", () => {
     expect(instance.exit).toEqual({ code: 0, signal: null });
     const log = instance.log();
     expect(log).toMatch(/SIGTERM to every process[^\n]*\nSIGTERM: draining\n(.*\n)*drained, exiting\n/);
+    expect(log.match(/SIGTERM: draining/g)).toHaveLength(1); // once, as a shutdown sends it: a second one means "hurry" to some programs
     expect(log).toMatch(/every process exited \d+ ms after SIGTERM/);
     expect(log).not.toMatch(/SIGKILL to \d+/);
   });
