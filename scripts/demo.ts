@@ -9,6 +9,7 @@ import setupBuild from "../test/setup/build-binary.js";
 import { Booter } from "../test/support/booter/booter.js";
 import { closedPort } from "../test/support/free-port.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
+import { until } from "../test/support/until.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const binary = path.join(root, "dist", "synkti");
@@ -100,6 +101,8 @@ async function main(): Promise<void> {
   await synkti(env, ["--project-name", project, "--model", model, "--workers", "2"]);
   step("Teardown: nothing left behind");
   await synkti(env, ["down", "--project-name", project]);
+  // The local cloud shuts each one down as EC2 would: SIGTERM, the worker stops its model server, exits.
+  await until("the workers to shut down", () => booter.instances().every((i) => i.state === "ended"), 60_000, 250);
   await synkti(env, ["leaks", "--project-name", project]);
   process.stdout.write("\nDemo complete.\n");
 }

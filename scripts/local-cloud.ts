@@ -1,24 +1,18 @@
 /**
  * `npm run local-cloud`: AWS without AWS, in the foreground. Starts moto and the booter (which boots
  * every instance launched into moto as local processes running their real user-data), prints the
- * environment for the deployer, and serves a control endpoint so a second shell can play spot:
- *
- *   npm run local-cloud [-- --project P] [--subnet 127.0.0] [--keep] [--env KEY=VALUE ...]
- *   npm run local-cloud -- instances                 # what it booted (JSON)
- *   npm run local-cloud -- interrupt <instance-id>   # spot interruption notice (reclaimed 120 s later)
- *   npm run local-cloud -- rebalance <instance-id>   # rebalance recommendation
- *   npm run local-cloud -- kill <instance-id>        # gone at once, without notice
+ * environment for the deployer, and serves a control endpoint so a second shell can play spot.
+ * Subcommands and options: USAGE below (`npm run local-cloud -- --help`).
  *
  * The running one writes .local-cloud/state.json (moto URL, control URL, pid; gitignored); client
  * commands read it. Ctrl-C stops everything it started (instances, emulators, moto) and removes the state file.
- * Exit codes: 0 done, 1 failed (moto missing, no local cloud running, unknown instance), 2 usage.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Booter, type BooterEvent } from "../test/support/booter/booter.js";
-import { controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
+import { Booter, DEFAULT_SHUTDOWN_GRACE_MS, type BooterEvent } from "../test/support/booter/booter.js";
+import { ControlError, controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
 import { isAlive } from "../test/support/pid.js";
 import buildIfStale from "../test/setup/build-binary.js";
@@ -28,6 +22,27 @@ const STATE_DIR = process.env.SYNKTI_LOCAL_CLOUD_STATE_DIR ?? path.resolve(impor
 const STATE_FILE = path.join(STATE_DIR, "state.json");
 const CLIENT_ACTIONS = ["instances", "interrupt", "rebalance", "kill"] as const;
 const DIST = path.resolve(import.meta.dirname, "..", "dist");
+const USAGE = `Usage: npm run local-cloud [-- OPTIONS]              run the local cloud in the foreground; Ctrl-C stops it
+       npm run local-cloud -- COMMAND [<instance-id>]   act on the running one, from another shell
+
+Options, to run it:
+  --project P               boot only instances tagged SynktiCluster=P (default: every instance)
+  --subnet A.B.C            instance addresses A.B.C.2 and up (default: a random 127.x.y)
+  --env KEY=VALUE           extra environment for every instance, repeatable
+                            (e.g. SYNKTI_STANDIN_STARTUP_DELAY_MS=20000)
+  --shutdown-grace-ms MS    when an instance is terminated or reclaimed: SIGTERM, then SIGKILL to
+                            what is left after MS (default ${DEFAULT_SHUTDOWN_GRACE_MS})
+  --keep                    keep the instances' folders after Ctrl-C
+  -h, --help                this help
+
+Commands, to the running local cloud:
+  instances                 what it booted: address, pid, IMDS, log file, state (JSON)
+  interrupt <instance-id>   spot interruption notice; the instance is reclaimed 2 minutes later
+  rebalance <instance-id>   rebalance recommendation
+  kill <instance-id>        gone at once: SIGKILL, no notice, terminated in moto
+
+Exit codes: 0 done, 1 failed (moto missing, no local cloud running, unknown instance), 2 usage.
+`;
 
 interface State {
   pid: number;
@@ -49,10 +64,7 @@ function runningState(): State | undefined {
 }
 
 async function client(action: ControlAction, instanceId: string | undefined): Promise<number> {
-  if (action !== "instances" && !instanceId) {
-    say(`usage: npm run local-cloud -- ${action} <instance-id>`);
-    return 2;
-  }
+  if (action !== "instances" && !instanceId) return usage(`'${action}' wants an instance id: npm run local-cloud -- ${action} <instance-id>`);
   const state = runningState();
   if (!state) {
     say("No local cloud is running. Start one with: npm run local-cloud");
@@ -63,6 +75,7 @@ async function client(action: ControlAction, instanceId: string | undefined): Pr
     return 0;
   } catch (error) {
     say(`${action} failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof ControlError && error.status === 404) say("List the instances with: npm run local-cloud -- instances");
     return 1;
   }
 }
@@ -76,17 +89,14 @@ function exports(motoUrl: string, sysfs: string): string {
   return [...Object.entries(env).map(([key, value]) => `export ${key}=${value}`), `export PATH=${dist}:"$PATH"`].join("\n");
 }
 
-async function serve(options: { project?: string; subnet?: string; keep: boolean; env: string[] }): Promise<number> {
+async function serve(options: { project?: string; subnet?: string; keep: boolean; env: string[]; graceMs: number }): Promise<number> {
   const other = runningState();
   if (other) {
     say(`A local cloud already runs (pid ${other.pid}, moto ${other.motoUrl}); stop it first (Ctrl-C in its shell).`);
     return 1;
   }
   const bad = options.env.find((pair) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair));
-  if (bad !== undefined) {
-    say(`--env wants KEY=VALUE, got '${bad}'`);
-    return 2;
-  }
+  if (bad !== undefined) return usage(`--env wants KEY=VALUE, got '${bad}'`);
   const extra = Object.fromEntries(options.env.map((pair) => pair.split(/=(.*)/s, 2) as [string, string]));
   buildIfStale(); // the printed PATH leads to dist/synkti: it must exist and match the sources
   const onEvent = (event: BooterEvent) => say(`[local-cloud] ${event.message}`);
@@ -96,6 +106,7 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
     onEvent,
     keepFiles: options.keep,
     env: extra,
+    shutdownGraceMs: options.graceMs,
     ...(options.project ? { project: options.project } : {}),
     ...(options.subnet ? { subnet: options.subnet } : {}),
   });
@@ -128,23 +139,44 @@ ${exports(moto.url, sysfs)}
   return 0; // `await using` stops control, booter and moto, in that order, before this returns
 }
 
+/** A usage error: what is wrong, then where the help is. */
+function usage(problem: string): number {
+  say(`${problem}\nSee: npm run local-cloud -- --help`);
+  return 2;
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { project: { type: "string" }, subnet: { type: "string" }, keep: { type: "boolean", default: false }, env: { type: "string", multiple: true, default: [] } },
+      options: {
+        project: { type: "string" },
+        subnet: { type: "string" },
+        keep: { type: "boolean" },
+        env: { type: "string", multiple: true },
+        "shutdown-grace-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (error) {
-    say(error instanceof Error ? error.message : String(error));
-    return 2;
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  const { help, ...options } = parsed.values;
+  if (help) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   const [action, instanceId, ...rest] = parsed.positionals;
-  if (action === undefined) return serve({ ...parsed.values, env: parsed.values.env ?? [], keep: parsed.values.keep ?? false });
-  if (!(CLIENT_ACTIONS as readonly string[]).includes(action) || rest.length > 0) {
-    say(`usage: npm run local-cloud [-- --project P] | npm run local-cloud -- ${CLIENT_ACTIONS.join("|")} [<instance-id>]`);
-    return 2;
+  if (action === undefined) {
+    const grace = options["shutdown-grace-ms"] ?? String(DEFAULT_SHUTDOWN_GRACE_MS);
+    if (!/^\d+$/.test(grace)) return usage(`--shutdown-grace-ms wants a number of milliseconds (0 or more), got '${grace}'`);
+    return serve({ ...options, env: options.env ?? [], keep: options.keep ?? false, graceMs: Number(grace) });
   }
+  if (!(CLIENT_ACTIONS as readonly string[]).includes(action)) return usage(`Unknown command '${action}'; the commands are: ${CLIENT_ACTIONS.join(", ")}.`);
+  const given = Object.keys(options).map((name) => `--${name}`);
+  if (given.length > 0) return usage(`${given.join(", ")}: options are for running the local cloud, not for '${action}'.`);
+  if (action === "instances" ? instanceId !== undefined : rest.length > 0) return usage(`Too many arguments for '${action}'.`);
   return client(action as ControlAction, instanceId);
 }
 

@@ -5,7 +5,8 @@
  * worker with the vLLM stand-in. No test double between the deployer's launch and the worker.
  *
  * One moto and one cluster of 3 for the file (3 workers + 3 stand-ins are heavy on 2 cores); the
- * tests run in order on that cluster, the spot notice last (a failover may launch a replacement).
+ * tests run in order on that cluster, the spot notice late (a failover may launch a replacement),
+ * `synkti down` last.
  * The tampered binary gets its own project and a booter started only after the tampering, so its
  * instance downloads the swapped bytes under a hash embedded at launch.
  */
@@ -217,4 +218,17 @@ describe("a cluster on the local cloud", () => {
     const text = await ok(["status", "--project-name", TAMPERED]);
     expect(text.slice(text.indexOf("Recent failures"))).toMatch(new RegExp(`${id}.*binary SHA-256 mismatch`));
   }, 240_000);
+
+  it("synkti down is an OS shutdown for each worker: SIGTERM, it stops its model server and exits within the local cloud's grace, nothing SIGKILLed", async () => {
+    await ok(["down", "--project-name", PROJECT]);
+    for (const id of launchedIds) {
+      const instance = worker(id);
+      await until(`${id} to end`, () => instance.exit, 60_000, 250);
+      const log = instance.log();
+      expect(log).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"stopping the worker"/);
+      expect(log).toMatch(/stopping the model server/);
+      expect(log).toMatch(/every process exited \d+ ms after SIGTERM/);
+      expect(log).not.toMatch(/SIGKILL to \d+/);
+    }
+  }, 120_000);
 });

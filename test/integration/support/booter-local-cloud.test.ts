@@ -51,6 +51,17 @@ afterAll(async () => {
 });
 
 describe("npm run local-cloud", () => {
+  it("--help prints the subcommands and options and exits 0; a bad option value is a usage error", async () => {
+    const help = await run(["--help"]);
+    expect(help.code, help.stderr).toBe(0);
+    for (const line of [/^ {2}instances /m, /^ {2}interrupt <instance-id> /m, /^ {2}rebalance <instance-id> /m, /^ {2}kill <instance-id> /m]) expect(help.stdout).toMatch(line);
+    for (const option of ["--project P", "--subnet A.B.C", "--env KEY=VALUE", "--shutdown-grace-ms MS", "--keep", "-h, --help"]) expect(help.stdout).toContain(option);
+    expect((await run(["-h"])).stdout).toBe(help.stdout);
+    const bad = await run(["--shutdown-grace-ms", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--shutdown-grace-ms wants a number of milliseconds (0 or more), got 'soon'");
+  });
+
   it("prints the deployer's environment, boots instances, takes interrupt/rebalance/kill from another process, stops on Ctrl-C", async () => {
     expect(stdout).toMatch(/^export AWS_EC2_METADATA_SERVICE_ENDPOINT=http:\/\/127\.0\.0\.1:\d+$/m);
     expect(stdout).toMatch(/^export AWS_ACCESS_KEY_ID=testing$/m);
@@ -71,14 +82,22 @@ describe("npm run local-cloud", () => {
     const listed = await run(["instances"]);
     expect(listed.code, listed.stderr).toBe(0);
     const [instance] = JSON.parse(listed.stdout);
-    expect(instance).toMatchObject({ instanceId: id, address: expect.stringMatching(/^127\./), ended: false });
+    expect(instance).toMatchObject({ instanceId: id, address: expect.stringMatching(/^127\./), state: "running", ended: false });
     await until("the user-data output", () => existsSync(instance.log) && readFileSync(instance.log, "utf8").includes("knob=1"));
+
+    // An instance it does not have: said plainly, with the ones it has, exit 1.
+    for (const unknown of ["i-0123456789abcdef0", "web-1"]) {
+      const refused = await run(["interrupt", unknown]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`interrupt failed: ${unknown} is not an instance of this local cloud; running instances: ${id} (${instance.address})`);
+      expect(refused.stderr).toContain("List the instances with: npm run local-cloud -- instances");
+    }
 
     const interrupted = await run(["interrupt", id]);
     expect(interrupted.code, interrupted.stderr).toBe(0);
     expect(JSON.parse(interrupted.stdout)).toMatchObject({ action: "terminate" });
     expect((await run(["rebalance", id])).code).toBe(0);
-    expect(stderr).toMatch(/spot interruption notice/);
+    await until("the notice in its output", () => /spot interruption notice/.test(stderr));
 
     const killed = await run(["kill", id]);
     expect(killed.code, killed.stderr).toBe(0);
@@ -86,9 +105,11 @@ describe("npm run local-cloud", () => {
     expect(described.Reservations?.[0]?.Instances?.[0]?.State?.Name).toMatch(/shutting-down|terminated/);
     const again = await run(["kill", id]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/not a live instance/);
+    expect(again.stderr).toContain(`kill failed: ${id} has ended; no instance is running`);
     expect((await run(["interrupt"])).code).toBe(2);
-    expect((await run(["explode", id])).code).toBe(2);
+    const unknownCommand = await run(["explode", id]);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toMatch(/Unknown command 'explode'; the commands are: instances, interrupt, rebalance, kill\.\nSee: npm run local-cloud -- --help/);
 
     process.kill(server.pid!, "SIGINT");
     const code = await new Promise((resolve) => server.once("exit", resolve));

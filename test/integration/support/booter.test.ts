@@ -20,6 +20,8 @@ let ec2: EC2Client;
 let s3: S3Client;
 const events: BooterEvent[] = [];
 const PROJECT = "booter-it";
+/** This file's SIGTERM-to-SIGKILL grace: long enough to tell "within the grace" from "after it" on a busy machine. */
+const GRACE_MS = 5000;
 
 /** Prints what the instance sees, fetches an object with IMDS credentials, then idles (plus an orphaned, detached sleep). */
 const USER_DATA = `#!/bin/bash
@@ -35,6 +37,22 @@ echo "user-data done"
 exec sleep 300
 `;
 
+/** Handles SIGTERM as a service would on an OS shutdown: says so, finishes its work, exits 0. */
+const GRACEFUL = `#!/bin/bash
+trap 'echo "SIGTERM: draining"; sleep 0.2; echo "drained, exiting"; exit 0' TERM
+echo "serving"
+sleep 300 &
+wait
+`;
+
+/** Ignores SIGTERM, and so does everything it starts (an ignored signal stays ignored across exec), a detached orphan too. */
+const DEAF = `#!/bin/bash
+trap '' TERM
+(setsid sleep 301 &)
+echo "ignoring SIGTERM"
+exec sleep 300
+`;
+
 beforeAll(async () => {
   moto = await startMoto();
   const config = sdkConfigFor(moto.url);
@@ -46,7 +64,7 @@ beforeAll(async () => {
   s3 = new S3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: "booter-it-models" }));
   await s3.send(new PutObjectCommand({ Bucket: "booter-it-models", Key: "hello.txt", Body: "hello from s3\n" }));
-  booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, pollIntervalMs: 200, onEvent: (e) => events.push(e) });
+  booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, pollIntervalMs: 200, shutdownGraceMs: GRACE_MS, onEvent: (e) => events.push(e) });
 });
 afterAll(async () => {
   await booter?.stop();
@@ -108,26 +126,86 @@ describe("booter", () => {
     const pids = instance.processes().map((p) => p.pid);
 
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    // The exit is recorded only once everything is gone, the emulator included: checked at once, no race.
     await until("the instance to end", () => instance.exit);
-    expect(instance.exit).toEqual({ code: null, signal: "SIGKILL" });
+    await expect(fetch(`${instance.imds.url}/latest/api/token`, { method: "PUT" })).rejects.toThrow();
     expect(instance.processes()).toEqual([]);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
-    await expect(fetch(`${instance.imds.url}/latest/api/token`, { method: "PUT" })).rejects.toThrow();
+    expect(instance.exit).toEqual({ code: null, signal: "SIGTERM" }); // sleep does not handle it: gone at the first signal
+    expect(instance.state).toBe("ended");
     expect(instance.log()).toMatch(/ending: moto says (shutting-down|terminated)/);
     expect(events.some((e) => e.type === "ended" && e.instanceId === id)).toBe(true);
   });
 
-  it("kill(): gone at once, without notice, and terminated in moto", async () => {
-    const id = await launch();
+  it("a terminate is an OS shutdown: SIGTERM, and a process that handles it finishes within the grace, never SIGKILLed", async () => {
+    const id = await launch({ userData: GRACEFUL, profile: false });
     const instance = await booted(id);
-    await booter.kill(id);
-    expect(instance.processes()).toEqual([]);
-    expect(instance.imds.count("/latest/meta-data/spot/instance-action")).toBe(0);
-    expect(await state(id)).toMatch(/shutting-down|terminated/);
+    await logSays(instance, "serving");
+
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await until("the instance to end", () => instance.exit, 20_000 + GRACE_MS);
+    expect(instance.exit).toEqual({ code: 0, signal: null });
+    const log = instance.log();
+    expect(log).toMatch(/SIGTERM to every process[^\n]*\nSIGTERM: draining\n(.*\n)*drained, exiting\n/);
+    expect(log.match(/SIGTERM: draining/g)).toHaveLength(1); // once, as a shutdown sends it: a second one means "hurry" to some programs
+    expect(log).toMatch(/every process exited \d+ ms after SIGTERM/);
+    expect(log).not.toMatch(/SIGKILL to \d+/);
   });
 
-  it("a spot notice shows in IMDS at once, and the instance is reclaimed when its time comes", async () => {
-    const id = await launch();
+  it("a process that ignores SIGTERM is SIGKILLed when the grace is over, a detached one too", async () => {
+    const id = await launch({ userData: DEAF, profile: false });
+    const instance = await booted(id);
+    await logSays(instance, "ignoring SIGTERM");
+    await until("both sleeps", () => instance.processes().filter((p) => p.command.startsWith("sleep 30")).length === 2);
+
+    const terminated = Date.now();
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await until("the instance to end", () => instance.exit, 20_000 + GRACE_MS);
+    expect(Date.now() - terminated).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(instance.exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(instance.processes()).toEqual([]);
+    const killed = new RegExp(`grace of ${GRACE_MS} ms over; SIGKILL to (.*)`).exec(instance.log())?.[1];
+    expect(killed).toMatch(/\d+ \(sleep 300\)/);
+    expect(killed).toMatch(/\d+ \(sleep 301\)/);
+  });
+
+  it("kill(): gone at once (no SIGTERM, no grace), without notice, and terminated in moto; during a shutdown it cuts the grace short", async () => {
+    const id = await launch({ userData: DEAF, profile: false });
+    const instance = await booted(id);
+    await logSays(instance, "ignoring SIGTERM");
+    await booter.kill(id);
+    expect(instance.processes()).toEqual([]);
+    expect(instance.exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(instance.log()).toContain("ending: killed without notice");
+    expect(instance.log()).not.toContain("SIGTERM to every process");
+    expect(instance.imds.count("/latest/meta-data/spot/instance-action")).toBe(0);
+    expect(await state(id)).toMatch(/shutting-down|terminated/);
+
+    // A grace that cannot run out during the test: the kill must be what ends the shutdown.
+    await using patient = await Booter.start({ motoUrl: moto.url, project: "booter-patient", pollIntervalMs: 200, shutdownGraceMs: 600_000 });
+    const other = await launch({ userData: DEAF, profile: false, project: "booter-patient" });
+    const [shutting] = await patient.waitForInstances(1, 20_000);
+    await logSays(shutting!, "ignoring SIGTERM");
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [other] }));
+    await until("the SIGTERM", () => shutting!.log().includes("SIGTERM to every process"));
+    expect(shutting!.state).toBe("shutting-down");
+    await patient.kill(other);
+    expect(shutting!.exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(shutting!.state).toBe("ended");
+    expect(shutting!.log()).toMatch(/killed during the shutdown; SIGKILL to \d+/);
+  });
+
+  it("asking about an instance that is not running here names the running ones", async () => {
+    const id = await launch({ userData: GRACEFUL, profile: false });
+    const instance = await booted(id);
+    expect(() => booter.injectRebalance("i-0000000000000dead")).toThrow(new RegExp(`^i-0000000000000dead is not an instance of this local cloud; running instances: .*${id} \\(${instance.address.replace(/\./g, "\\.")}\\)`));
+    await booter.kill(id);
+    expect(() => booter.injectSpotInterruption(id)).toThrow(new RegExp(`^${id} has ended; `));
+    await expect(booter.kill(id)).rejects.toThrow(`${id} has ended`);
+  });
+
+  it("a spot notice shows in IMDS at once, and the instance is reclaimed when its time comes, with an OS shutdown's grace", async () => {
+    const id = await launch({ userData: GRACEFUL });
     const instance = await booted(id);
     const notice = booter.injectSpotInterruption(id, { reclaimAfterMs: 1500 });
     expect(notice.action).toBe("terminate");
@@ -138,8 +216,10 @@ describe("booter", () => {
     booter.injectRebalance(id);
     expect((await get("events/recommendations/rebalance")).status).toBe(200);
 
-    await until("the reclaim", () => instance.exit, 10_000);
-    await until("moto to say terminated", async () => /shutting-down|terminated/.test((await state(id)) ?? ""));
+    await until("the reclaim", () => instance.exit, 10_000 + GRACE_MS);
+    expect(instance.exit).toEqual({ code: 0, signal: null }); // it got SIGTERM and its grace, not SIGKILL
+    expect(instance.log()).toMatch(/ending: spot instance reclaimed\n.*SIGTERM to every process[^\n]*\nSIGTERM: draining\n/);
+    expect(await state(id)).toMatch(/shutting-down|terminated/); // as on AWS: terminated in EC2 first
   });
 
   it("IMDS tags follow CreateTags; a failing user-data leaves a running instance with nothing on it", async () => {

@@ -28,15 +28,23 @@
  * 3. Tags: while an instance lives, its emulator's tags follow moto's (CreateTags shows in IMDS on
  *    the next poll).
  * 4. End: when moto says an instance is shutting-down/terminated/stopping/stopped, or it vanished,
- *    the booter kills all its processes (SIGKILL, after SIGTERM and `shutdownGraceMs` if > 0) and
- *    stops its emulator. "All" means its process group, its descendants and any process carrying
- *    its marker variable (processes.ts), so a model server that detached is not left behind.
+ *    the booter shuts it down as EC2 does: SIGTERM to all its processes, up to `shutdownGraceMs`
+ *    (default 10 000) for them to exit (a worker drains and stops its model server meanwhile),
+ *    SIGKILL to whatever is left, then its emulator stops; then `exit` is recorded and the "ended"
+ *    event emitted, so whoever sees either sees nothing of the instance left (IMDS included).
+ *    "All" means its process group, its descendants and any process carrying its marker variable
+ *    (processes.ts), so a model server that detached is not left behind. boot.log notes each step
+ *    and, when the grace ran out, what had to be SIGKILLed.
  * 5. Faults, per instance: `injectSpotInterruption(id)` makes IMDS answer spot/instance-action and,
  *    like AWS, reclaims the instance when the notice's time comes (`reclaimAfterMs`, default
- *    120 000; null: never); `injectRebalance(id)` makes IMDS answer the rebalance recommendation;
- *    `kill(id)` ends it at once without notice and terminates it in moto, so it is gone everywhere.
- * 6. Disposal (`stop()`, `[Symbol.asyncDispose]`): stops polling and timers, ends every instance,
- *    removes `rootDir` if the booter made it (unless `keepFiles` or SYNKTI_LOCAL_CLOUD_KEEP=1).
+ *    120 000; null: never): terminated in moto, then shut down as in 4; `injectRebalance(id)` makes
+ *    IMDS answer the rebalance recommendation; `kill(id)` ends it at once (SIGKILL, no grace: a
+ *    host failure, and it cuts a shutdown in progress short) without notice and terminates it in
+ *    moto, so it is gone everywhere. Asking about an instance it never booted, or one that ended,
+ *    throws an error naming the live instances.
+ * 6. Disposal (`stop()`, `[Symbol.asyncDispose]`): stops polling and timers, ends every instance
+ *    at once (no grace), removes `rootDir` if the booter made it (unless `keepFiles` or
+ *    SYNKTI_LOCAL_CLOUD_KEEP=1).
  *    If the process exits without disposing, an exit hook SIGKILLs every instance's processes.
  * `start()` refuses to run without the `aws` CLI on PATH (user-data downloads with it).
  * The booter only talks to moto directly (never through the fault proxy) and only on loopback.
@@ -73,11 +81,17 @@ export interface BooterOptions {
   modelServerCommand?: string;
   /** Extra environment for every instance (SYNKTI_STANDIN_STARTUP_DELAY_MS, SYNKTI_LOG_LEVEL ...). */
   env?: Record<string, string>;
-  /** SIGTERM-to-SIGKILL grace when an instance ends; default 0 (SIGKILL at once). */
+  /** SIGTERM-to-SIGKILL grace when an instance is terminated or reclaimed; default 10 000 (tests in a hurry pass less; 0: SIGKILL at once). */
   shutdownGraceMs?: number;
   /** Progress and problems, one line each (local-cloud prints them). */
   onEvent?: (event: BooterEvent) => void;
 }
+
+/** The default `shutdownGraceMs`: time for a worker to drain, as an OS shutdown gives services. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/** Asked about an instance that is not (or no longer) running here; the message names the live ones. */
+export class NoSuchInstanceError extends Error {}
 
 export interface BooterEvent {
   type: "booted" | "ended" | "notice" | "error";
@@ -90,6 +104,7 @@ export class Booter implements AsyncDisposable {
   private readonly tracked = new Map<string, Tracked>();
   private readonly booted = new Map<string, LocalInstance>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<Promise<void>>();
   private readonly addresses: AddressPool;
   private readonly nonce = randomBytes(4).toString("hex");
   private readonly stopper = new AbortController();
@@ -133,10 +148,9 @@ export class Booter implements AsyncDisposable {
     return [...this.booted.values()];
   }
 
+  /** A booted instance, ended or not (its folder and log stay readable). */
   instance(instanceId: string): LocalInstance {
-    const found = this.booted.get(instanceId);
-    if (!found) throw new Error(`${instanceId} has not been booted by this booter (known: ${[...this.booted.keys()].join(", ") || "none"})`);
-    return found;
+    return this.live(instanceId, ["running", "shutting-down", "ended"]);
   }
 
   /** Waits until at least `count` instances have booted (polling moto meanwhile). */
@@ -159,7 +173,7 @@ export class Booter implements AsyncDisposable {
     const notice = this.live(instanceId).imds.injectSpotInterruption();
     const reclaimAfterMs = options.reclaimAfterMs === undefined ? 120_000 : options.reclaimAfterMs;
     this.emit({ type: "notice", instanceId, message: `spot interruption notice: ${notice.action} at ${notice.time}` });
-    if (reclaimAfterMs !== null) this.later(reclaimAfterMs, () => this.kill(instanceId, "spot instance reclaimed"));
+    if (reclaimAfterMs !== null) this.later(reclaimAfterMs, () => this.reclaim(instanceId));
     return notice;
   }
 
@@ -169,11 +183,26 @@ export class Booter implements AsyncDisposable {
     return notice;
   }
 
-  /** Ends the instance abruptly, without notice, and terminates it in moto. */
+  /**
+   * Ends the instance abruptly (SIGKILL, no grace: a host failure; a shutdown in progress is cut
+   * short), without notice, and terminates it in moto.
+   */
   async kill(instanceId: string, reason = "killed without notice"): Promise<void> {
-    const instance = this.instance(instanceId);
+    const instance = this.live(instanceId, ["running", "shutting-down"]);
     await this.end(instance, reason, 0);
     await this.moto.terminate(instanceId);
+  }
+
+  /** The notice's time has come: terminated in moto and the OS shutdown with its grace, as EC2 reclaims. */
+  private async reclaim(instanceId: string): Promise<void> {
+    const instance = this.instance(instanceId);
+    if (instance.ended) return; // terminated or killed meanwhile
+    this.tracked.set(instanceId, "ended"); // a poll that sees moto's "terminated" first must not end it under another reason
+    try {
+      await this.moto.terminate(instanceId);
+    } finally {
+      await this.end(instance, "spot instance reclaimed"); // moto refusing (reported) does not save the instance
+    }
   }
 
   stop(): Promise<void> {
@@ -183,6 +212,7 @@ export class Booter implements AsyncDisposable {
       await this.loop;
       await this.syncing.catch(() => {});
       await Promise.all([...this.booted.values()].map((i) => this.end(i, "local cloud stopped", 0)));
+      await Promise.all(this.pending); // reclaims and shutdowns, hurried by the ends above
       this.moto.close();
       process.off("exit", this.onExit);
       const keep = this.options.keepFiles || process.env.SYNKTI_LOCAL_CLOUD_KEEP === "1";
@@ -218,10 +248,9 @@ export class Booter implements AsyncDisposable {
       const imds = this.booted.get(instance.instanceId)?.imds;
       if (imds && instance.metadataTags) imds.tags = instance.tags;
     }
-    await Promise.all([
-      ...plan.end.map((id) => this.end(this.booted.get(id)!, `moto says ${observed.find((i) => i.instanceId === id)?.state ?? "it is gone"}`)),
-      ...plan.boot.map((instance) => this.boot(instance)),
-    ]);
+    // Not awaited: a shutdown's grace must not hold up the next polls (boots, tags); stop() waits for it.
+    for (const id of plan.end) this.background(this.end(this.booted.get(id)!, `moto says ${observed.find((i) => i.instanceId === id)?.state ?? "it is gone"}`));
+    await Promise.all(plan.boot.map((instance) => this.boot(instance)));
   }
 
   private async boot(observed: ObservedInstance): Promise<void> {
@@ -250,26 +279,36 @@ export class Booter implements AsyncDisposable {
     }
   }
 
-  private async end(instance: LocalInstance, reason: string, graceMs = this.options.shutdownGraceMs ?? 0): Promise<void> {
+  private async end(instance: LocalInstance, reason: string, graceMs = this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
     this.tracked.set(instance.instanceId, "ended");
-    if (instance.ended) return instance.end(reason);
+    if (instance.ended) return instance.end(reason, graceMs); // a grace of 0 hurries the end in progress
     await instance.end(reason, graceMs);
     this.addresses.release(instance.address);
     this.emit({ type: "ended", instanceId: instance.instanceId, message: `ended ${instance.instanceId} (${reason})` });
   }
 
-  private live(instanceId: string): LocalInstance {
-    const instance = this.instance(instanceId);
-    if (instance.ended) throw new Error(`${instanceId} has ended`);
-    return instance;
+  /** The instance when its state is one of `allowed`; else a NoSuchInstanceError that names the live ones. */
+  private live(instanceId: string, allowed: Array<LocalInstance["state"]> = ["running"]): LocalInstance {
+    const instance = this.booted.get(instanceId);
+    if (instance && allowed.includes(instance.state)) return instance;
+    const running = this.instances().filter((i) => i.state === "running");
+    const others = running.length > 0 ? `running instances: ${running.map((i) => `${i.instanceId} (${i.address})`).join(", ")}` : "no instance is running";
+    const what = !instance ? "is not an instance of this local cloud" : instance.state === "ended" ? "has ended" : "is shutting down";
+    throw new NoSuchInstanceError(`${instanceId} ${what}; ${others}`);
   }
 
   private later(ms: number, work: () => Promise<void>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      work().catch((error: unknown) => this.emit({ type: "error", message: String(error) }));
+      this.background(work());
     }, ms);
     this.timers.add(timer);
+  }
+
+  /** Work nobody awaits (a shutdown, a reclaim): its failure is reported, and stop() waits for it. */
+  private background(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.emit({ type: "error", message: String(error) })).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
   private marker(instanceId: string): string {

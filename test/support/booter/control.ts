@@ -5,17 +5,20 @@
  * Behaviour spec:
  * - Listens on 127.0.0.1 only (port 0 -> `url`); JSON in and out.
  * - GET /instances: every instance the booter booted: id, address, pid, IMDS url, log file, how
- *   its user-data exited (if it did), whether it has ended.
+ *   its user-data exited (if it did), its state (running, shutting-down, ended) and whether it has
+ *   ended (or begun to).
  * - POST /instances/<id>/interrupt (body optional: {"reclaimAfterMs": n|null}) -> the notice;
- *   POST /instances/<id>/rebalance -> the recommendation; POST /instances/<id>/kill -> {killed}.
- *   An unknown or ended instance: 404 {"error"}; an unknown action or path: 404; other methods 405.
+ *   POST /instances/<id>/rebalance -> the recommendation; POST /instances/<id>/kill -> {killed}
+ *   (also during a shutdown's grace, which it cuts short). An instance that is not running here
+ *   (unknown, malformed, ended): 404 {"error"} naming the running ones; an unknown action or
+ *   path: 404; other methods 405.
  * - `controlRequest(url, action, id?)` is the client: resolves with the JSON answer, rejects with
- *   the server's error message.
+ *   a ControlError holding the server's error message and HTTP status.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { LOOPBACK } from "../free-port.js";
-import type { Booter } from "./booter.js";
+import { NoSuchInstanceError, type Booter } from "./booter.js";
 
 export type ControlAction = "instances" | "interrupt" | "rebalance" | "kill";
 
@@ -32,6 +35,7 @@ function describe(booter: Booter) {
     imds: i.imds.url,
     log: i.logFile,
     exit: i.exit ?? null,
+    state: i.state,
     ended: i.ended,
   }));
 }
@@ -56,18 +60,15 @@ export async function startControlServer(booter: Booter): Promise<ControlServer>
   const server = http.createServer((req, res) => {
     const reply = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(value)}\n`);
     const path = new URL(req.url ?? "/", "http://control").pathname;
-    const match = /^\/instances\/(i-[0-9a-f]+)\/(interrupt|rebalance|kill)$/.exec(path);
+    const match = /^\/instances\/([^/]+)\/(interrupt|rebalance|kill)$/.exec(path);
     if (path === "/instances" && req.method === "GET") return reply(200, describe(booter));
     if (!match) return reply(404, { error: `no such endpoint: ${req.method} ${path}` });
     if (req.method !== "POST") return reply(405, { error: "use POST" });
     const [, id, action] = match as unknown as [string, string, string];
     readJson(req)
-      .then((body) => {
-        const instance = booter.instances().find((i) => i.instanceId === id);
-        if (!instance || instance.ended) return reply(404, { error: `${id} is not a live instance of this local cloud` });
-        return act(booter, action, id, body).then((answer) => reply(200, answer));
-      })
-      .catch((error: unknown) => reply(500, { error: error instanceof Error ? error.message : String(error) }));
+      .then((body) => act(booter, action, decodeURIComponent(id), body))
+      .then((answer) => reply(200, answer))
+      .catch((error: unknown) => reply(error instanceof NoSuchInstanceError ? 404 : 500, { error: error instanceof Error ? error.message : String(error) }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -83,14 +84,21 @@ export async function startControlServer(booter: Booter): Promise<ControlServer>
   return { url, close, [Symbol.asyncDispose]: close };
 }
 
+/** The control endpoint refused: `status` 404 for an instance that is not running here. */
+export class ControlError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
 export async function controlRequest(url: string, action: ControlAction, instanceId?: string, body?: unknown): Promise<unknown> {
-  const target = action === "instances" ? `${url}/instances` : `${url}/instances/${instanceId}/${action}`;
+  const target = action === "instances" ? `${url}/instances` : `${url}/instances/${encodeURIComponent(instanceId ?? "")}/${action}`;
   const response = await fetch(target, {
     method: action === "instances" ? "GET" : "POST",
     ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     signal: AbortSignal.timeout(15_000),
   });
   const answer = (await response.json()) as { error?: string };
-  if (!response.ok) throw new Error(answer.error ?? `control endpoint answered ${response.status}`);
+  if (!response.ok) throw new ControlError(answer.error ?? `control endpoint answered ${response.status}`, response.status);
   return answer;
 }

@@ -1,7 +1,8 @@
 /**
  * One booted instance: its folder, its IMDS emulator, and its processes (the user-data shell and
- * everything it starts), which live in their own process group. `end()` kills all of them and
- * stops the emulator, as AWS ends an instance; the folder stays for post-mortems.
+ * everything it starts), which live in their own process group. `end()` stops all of them (SIGTERM,
+ * a grace period, SIGKILL) and then the emulator, as EC2 ends an instance; the folder stays for
+ * post-mortems.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -30,6 +31,11 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/** A `[local-cloud]` line in the instance's boot.log, between what its processes print. */
+function noteIn(logFile: string, line: string): void {
+  appendFileSync(logFile, `[local-cloud ${new Date().toISOString()}] ${line}\n`);
+}
+
 /** A Nitro instance's DMI as the kernel shows it: what synkti's first detection layer reads. */
 function writeFakeDmi(sysfsRoot: string, instanceId: string): void {
   const dmi = path.join(sysfsRoot, "devices", "virtual", "dmi", "id");
@@ -40,9 +46,16 @@ function writeFakeDmi(sysfsRoot: string, instanceId: string): void {
 }
 
 export class LocalInstance {
-  /** Set once the user-data shell has exited by itself or been killed. */
+  /**
+   * How the user-data shell ended: set when it exits by itself (the instance lives on, idle), or
+   * when `end()` has finished: every process gone and the emulator closed. Whoever sees it set
+   * during an end sees an instance that is gone entirely.
+   */
   exit: Exit | undefined;
   private ending: Promise<void> | undefined;
+  private finished = false;
+  /** Aborted by an `end(reason, 0)` during a graceful end: the rest of the grace is skipped. */
+  private readonly hurry = new AbortController();
 
   private constructor(
     readonly instanceId: string,
@@ -53,7 +66,7 @@ export class LocalInstance {
     private readonly child: ChildProcess,
     private readonly marker: string,
     /** Resolves when the shell has exited. */
-    readonly exited: Promise<Exit>,
+    private readonly exited: Promise<Exit>,
   ) {}
 
   /** Prepares the folder, starts the emulator, and runs the user-data with `bash`. */
@@ -84,7 +97,7 @@ export class LocalInstance {
       modelServerCommand: spec.modelServerCommand,
       ...(spec.extraEnv ? { extra: spec.extraEnv } : {}),
     });
-    const note = (line: string) => appendFileSync(paths.log, `[local-cloud ${new Date().toISOString()}] ${line}\n`);
+    const note = (line: string) => noteIn(paths.log, line);
     note(`booting ${observed.instanceId} (${observed.instanceType}, ${observed.availabilityZone}) at ${spec.address}; IMDS ${imds.url}`);
     // The log is a file, not a pipe: children inherit it, nothing needs draining, and it survives us.
     const fd = openSync(paths.log, "a");
@@ -105,7 +118,9 @@ export class LocalInstance {
       });
     });
     const instance = new LocalInstance(observed.instanceId, spec.address, spec.dir, paths.log, imds, child, spec.marker, exited);
-    void exited.then((exit) => (instance.exit = exit));
+    void exited.then((exit) => {
+      if (!instance.ended) instance.exit = exit; // during an end, end() records it once all is gone
+    });
     return instance;
   }
 
@@ -114,8 +129,14 @@ export class LocalInstance {
     return this.child.pid;
   }
 
+  /** True from the moment its end begins (no more faults to inject); `state` tells the two apart. */
   get ended(): boolean {
     return this.ending !== undefined;
+  }
+
+  /** EC2's names: "running" (even after user-data exited), "shutting-down" during the grace, "ended" once all is gone. */
+  get state(): "running" | "shutting-down" | "ended" {
+    return !this.ending ? "running" : this.finished ? "ended" : "shutting-down";
   }
 
   /** Every live process of this instance (shell or worker, model server, `aws` calls ...). */
@@ -133,21 +154,47 @@ export class LocalInstance {
   }
 
   /**
-   * Ends the instance: SIGTERM first when `graceMs` > 0 (an OS shutdown), then SIGKILL to every
-   * process it has, then the emulator stops. Idempotent.
+   * Ends the instance as EC2 does: when `graceMs` > 0, SIGTERM to every process it has (the OS
+   * shutting down: a worker drains and stops its model server) and up to `graceMs` for them to
+   * exit; then SIGKILL to whatever is left; then the emulator stops; only then is `exit` recorded
+   * and the promise resolved. Each step is noted in boot.log. Idempotent; a call with grace 0
+   * during a graceful end cuts the grace short (an abrupt kill during a shutdown).
    */
   end(reason: string, graceMs = 0): Promise<void> {
-    this.ending ??= (async () => {
-      appendFileSync(this.logFile, `[local-cloud ${new Date().toISOString()}] ending: ${reason}\n`);
-      if (graceMs > 0) {
-        await signalInstance(this.child.pid, this.marker, "SIGTERM");
-        const deadline = Date.now() + graceMs;
-        while (Date.now() < deadline && this.processes().length > 0) await new Promise((r) => setTimeout(r, 50));
-      }
+    if (this.ending) {
+      if (graceMs <= 0) this.hurry.abort();
+      return this.ending;
+    }
+    this.ending = (async () => {
+      this.note(`ending: ${reason}`);
+      if (graceMs > 0) await this.terminate(graceMs);
       await signalInstance(this.child.pid, this.marker, "SIGKILL");
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+      const exit = await Promise.race([this.exited, new Promise<undefined>((r) => setTimeout(r, 5000))]);
       await this.imds.close();
+      if (exit) this.exit = exit;
+      else void this.exited.then((late) => (this.exit = late)); // a shell stuck in the kernel: recorded when it goes
+      this.finished = true;
     })();
     return this.ending;
+  }
+
+  /** SIGTERM, then waits until every process has exited, the grace is over, or a kill hurries it. */
+  private async terminate(graceMs: number): Promise<void> {
+    // Noted before it is sent, so the log shows it ahead of what the processes print in response.
+    this.note(`SIGTERM to every process (an OS shutdown); SIGKILL to what is left in ${graceMs} ms`);
+    const started = Date.now();
+    await signalInstance(this.child.pid, this.marker, "SIGTERM");
+    let left = this.processes();
+    while (left.length > 0 && Date.now() - started < graceMs && !this.hurry.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = this.processes();
+    }
+    const elapsed = Date.now() - started;
+    if (left.length === 0) this.note(`every process exited ${elapsed} ms after SIGTERM`);
+    else this.note(`${this.hurry.signal.aborted ? "killed during the shutdown" : `grace of ${graceMs} ms over`}; SIGKILL to ${left.map((p) => `${p.pid} (${p.command})`).join(", ")}`);
+  }
+
+  private note(line: string): void {
+    noteIn(this.logFile, line);
   }
 }

@@ -87,7 +87,9 @@ function signal(pid: number, name: NodeJS.Signals): void {
 /**
  * Sends `name` to every process of the instance. SIGKILL is repeated while processes are left
  * (one may fork while we kill), up to `rounds` scans; other signals are sent once and the caller
- * waits and escalates. Returns the pids signalled.
+ * waits and escalates: each process gets them exactly once (the group's members through the group,
+ * the others one by one), as a shutdown's SIGTERM would; a second SIGTERM means "hurry" to some
+ * programs. Returns the pids signalled one by one.
  */
 export async function signalInstance(groupId: number | undefined, marker: string, name: NodeJS.Signals, rounds = 20): Promise<number[]> {
   const signalled = new Set<number>();
@@ -97,6 +99,7 @@ export async function signalInstance(groupId: number | undefined, marker: string
     const left = instanceProcesses(groupId, marker).filter((p) => p.pid !== process.pid);
     if (left.length === 0) break;
     for (const p of left) {
+      if (name !== "SIGKILL" && p.pgid === groupId) continue; // the group signal reached it
       signal(p.pid, name);
       signalled.add(p.pid);
     }
