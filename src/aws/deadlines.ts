@@ -4,13 +4,17 @@ import { usageError } from "../core/errors.js";
  * How long synkti waits on AWS. The SDK's own defaults wait forever on an endpoint that accepts a
  * connection and never answers (a captive proxy, a wrong AWS_ENDPOINT_URL, a black-holed VPN), so
  * every request gets three deadlines, all enforced by aborting the request:
- * - connect: the TCP (and TLS) connection is up;
+ * - connect: the TCP (and TLS) connection is up, within half the answer deadline (at most 5 s), so
+ *   an address that drops the connection is reported as such, not as a silence after connecting;
  * - answer: the response headers arrived, counted from the start of the attempt. Not applied to
  *   S3 transfers (an upload's part takes as long as the bytes take);
  * - idle: no byte moved either way on the socket (while sending a body, waiting, or reading a
- *   response body): the one deadline of a multi-GB transfer.
+ *   response body): the one deadline of a multi-GB transfer. It is four answer deadlines (60 s by
+ *   default, the AWS CLI's read timeout) because the idle clock only sees bytes enter and leave the
+ *   kernel: at the end of a part, the last few MiB of the socket's send buffer drain on a slow
+ *   uplink without any sign of progress.
  * An attempt that ran into one is not retried (retry.ts), so one AWS call ends within `answerMs`
- * plus the back-off of any quick failures before it.
+ * plus the back-off of any quick failures before it, as long as the endpoint says nothing.
  */
 export interface AwsDeadlines {
   connectMs: number;
@@ -20,13 +24,14 @@ export interface AwsDeadlines {
 
 export const AWS_TIMEOUT_ENV = "SYNKTI_AWS_TIMEOUT_MS";
 export const DEFAULT_AWS_TIMEOUT_MS = 15_000;
-/** A TCP connect to AWS takes one round trip; 5 s allows for lost SYNs without waiting the full answer deadline. */
+/** A TCP connect to AWS takes one round trip; 5 s allows for a lost SYN or two. */
 const MAX_CONNECT_MS = 5_000;
+const IDLE_FACTOR = 4;
 const MIN_TIMEOUT_MS = 100;
 const MAX_TIMEOUT_MS = 600_000;
 
 export function awsDeadlines(timeoutMs: number = DEFAULT_AWS_TIMEOUT_MS): AwsDeadlines {
-  return { connectMs: Math.min(timeoutMs, MAX_CONNECT_MS), answerMs: timeoutMs, idleMs: timeoutMs };
+  return { connectMs: Math.min(Math.ceil(timeoutMs / 2), MAX_CONNECT_MS), answerMs: timeoutMs, idleMs: IDLE_FACTOR * timeoutMs };
 }
 
 /** SYNKTI_AWS_TIMEOUT_MS, validated: a bad value is a usage error (exit 2) naming the valid ones. */
