@@ -3,6 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentServer, type SilentServer } from "../support/free-port.js";
+import { ImdsEmulator } from "../support/imds-emulator.js";
+import { vllmStandinCommandTemplate } from "../support/vllm-standin.js";
+import { MODEL, weightsFolder } from "../integration/worker/harness.js";
+import { projectNames } from "../../src/infra/names.js";
 import { BINARY, runCli, type CliResult } from "../support/run-cli.js";
 
 /**
@@ -103,6 +107,30 @@ describe("a silent AWS endpoint (accepts, never answers)", () => {
     // preflight and the launch's own preflight say UNKNOWN, and still exit
     expect(results.get("preflight")!.stdout).toMatch(/UNKNOWN/);
     expect(results.get("launch")!.stdout).toMatch(/UNKNOWN/);
+  });
+
+  it("a worker's AWS calls end at the same deadline; its boot patience (asking again for 60 s) is unchanged", { timeout: 60_000 }, async () => {
+    // Everything local is in place (identity, role, weights, model server), so only AWS is unknown.
+    const imds = await ImdsEmulator.start({ instanceId: INSTANCE, tags: { SynktiCluster: PROJECT, SynktiRole: "worker" }, iamRole: projectNames(PROJECT).role });
+    try {
+      // Watched for 10 s of its 60 s patience: without the deadline, the first attempt alone lasted
+      // until the requirement's own 15 s limit, its AWS call still hanging after that.
+      const r = await runCli(["agent", "--project-name", PROJECT, "--model", MODEL], {
+        env: {
+          AWS_ENDPOINT_URL: silent.url,
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+          SYNKTI_AWS_TIMEOUT_MS: String(TIMEOUT_MS),
+          SYNKTI_MODELS_DIR: weightsFolder(),
+          SYNKTI_MODEL_SERVER_COMMAND: vllmStandinCommandTemplate(),
+          SYNKTI_WORKER_DRY_RUN: "1",
+        },
+        timeoutMs: 10_000,
+      });
+      const attempts = r.stderr.match(/worker preflight could not observe [^;]*; asking again/g) ?? [];
+      expect(attempts.length, r.stderr.slice(0, 3000)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await imds.close();
+    }
   });
 
   it("a bad SYNKTI_AWS_TIMEOUT_MS is a usage error (exit 2) naming the valid values, before any AWS call", async () => {
