@@ -24,8 +24,10 @@ export async function createHttpHandler(deadlines: AwsDeadlines, options: { answ
   class DeadlineHttpHandler extends NodeHttpHandler {
     override async handle(request: Parameters<NodeHttpHandler["handle"]>[0], handlerOptions: HttpHandlerOptions = {}) {
       const endpoint = endpointOf(request);
-      const parent = handlerOptions.abortSignal instanceof AbortSignal ? handlerOptions.abortSignal : undefined;
-      if (answerMs <= 0 || parent?.aborted) return this.explained(super.handle(request, handlerOptions), endpoint);
+      const given = handlerOptions.abortSignal;
+      const parent = given instanceof AbortSignal ? given : undefined;
+      // A legacy signal cannot be combined with ours: it keeps its say, connect and idle deadlines still apply.
+      if (answerMs <= 0 || parent?.aborted || (given && !parent)) return this.explained(super.handle(request, handlerOptions), endpoint);
 
       const answer = new AbortController();
       let timer: NodeJS.Timeout | undefined;
