@@ -7,6 +7,9 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import type { CallerIdentity } from "./identity.js";
+import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { InitializeMiddleware } from "@smithy/types";
+import { annotateCall, awsDeadlinesFromEnv, callFacts, type AwsDeadlines } from "./deadlines.js";
 
 /**
  * The one place that builds SDK clients. Clients are loaded lazily (dynamic import) so commands
@@ -17,15 +20,22 @@ export interface AwsSettings {
   region?: string;
   /** Who is calling: a deployer never consults IMDS for credentials, a worker does. */
   role: "deployer" | "worker";
-  /** Abort hung calls instead of waiting on the SDK's defaults. */
-  requestTimeoutMs?: number;
+  /** Connect, answer and idle deadlines of every request; default: from SYNKTI_AWS_TIMEOUT_MS (validated). */
+  deadlines?: AwsDeadlines;
   maxAttempts?: number;
 }
 
 export interface AwsClients {
   readonly region: string | undefined;
+  /** What every call of these clients waits at most (deadlines.ts). */
+  readonly deadlines: AwsDeadlines;
   ec2(): Promise<EC2Client>;
   s3(): Promise<S3Client>;
+  /**
+   * S3 for uploads of large bodies (lib-storage): the same client, except that no answer deadline
+   * cuts a long part short; the idle deadline still ends a transfer that stopped moving.
+   */
+  s3Transfer(): Promise<S3Client>;
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;
   serviceQuotas(): Promise<ServiceQuotasClient>;
@@ -52,15 +62,18 @@ export function resolveRegion(explicit?: string): string | undefined {
 
 /**
  * A deployer's credential chain: the SDK's default chain minus the EC2 instance metadata provider,
- * so a laptop never waits on 169.254.169.254 once it knows it is not a worker.
+ * so a laptop never waits on 169.254.169.254 once it knows it is not a worker. The providers that
+ * call AWS themselves (SSO, an assumed role, web identity) get the same deadline-bound handler as
+ * every other call, so a silent endpoint cannot hang the credentials either.
  */
-async function deployerCredentials(): Promise<AwsCredentialIdentityProvider> {
+async function deployerCredentials(requestHandler: NodeHttpHandler): Promise<AwsCredentialIdentityProvider> {
   const { createCredentialChain, fromEnv, fromSSO, fromIni, fromProcess, fromTokenFile, fromContainerMetadata } =
     await import("@aws-sdk/credential-providers");
   const hasContainerEndpoint =
     process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI !== undefined ||
     process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI !== undefined;
-  const providers: AwsCredentialIdentityProvider[] = [fromEnv(), fromSSO(), fromIni(), fromProcess(), fromTokenFile()];
+  const clientConfig = { requestHandler };
+  const providers: AwsCredentialIdentityProvider[] = [fromEnv(), fromSSO({ clientConfig }), fromIni({ clientConfig }), fromProcess(), fromTokenFile({ clientConfig })];
   if (hasContainerEndpoint) providers.push(fromContainerMetadata({ timeout: 1000, maxRetries: 0 }));
   return createCredentialChain(...providers).expireAfter(15 * 60_000);
 }
@@ -77,23 +90,8 @@ export async function effectiveRegion(clients: AwsClients): Promise<string | und
 
 export function createAwsClients(settings: AwsSettings): AwsClients {
   const region = resolveRegion(settings.region);
-  let credentials: Promise<AwsCredentialIdentityProvider | undefined> | undefined;
-  const credentialProvider = () =>
-    (credentials ??= settings.role === "deployer" ? deployerCredentials() : Promise.resolve(undefined));
-
-  const common = async () => {
-    const { NodeHttpHandler } = await import("@smithy/node-http-handler");
-    const provider = await credentialProvider();
-    return {
-      ...(region ? { region } : {}),
-      ...(provider ? { credentials: provider } : {}),
-      maxAttempts: settings.maxAttempts ?? 3,
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: 3000,
-        requestTimeout: settings.requestTimeoutMs ?? 30_000,
-      }),
-    };
-  };
+  const deadlines = settings.deadlines ?? awsDeadlinesFromEnv();
+  const maxAttempts = settings.maxAttempts ?? 3;
 
   // A failed attempt is forgotten, so a transient error (a throttled STS call) is not cached for good.
   const memo = <T>(make: () => Promise<T>) => {
@@ -104,35 +102,73 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
         throw error;
       }));
   };
+  // One handler (one connection pool) for all calls, one without the answer deadline for transfers.
+  const calls = memo(async () => (await import("./http-handler.js")).createHttpHandler(deadlines, { answerDeadline: true }));
+  const transfers = memo(async () => (await import("./http-handler.js")).createHttpHandler(deadlines, { answerDeadline: false }));
+  const credentials = memo(async () => (settings.role === "deployer" ? deployerCredentials(await calls()) : undefined));
+
+  /** What every client shares: region, credentials, deadline-bound handler, retry rules, call names. */
+  const configure = async (options: { capacity?: boolean; transfer?: boolean } = {}) => {
+    const [{ StandardRetryStrategy }, { withoutFutileRetries }, requestHandler, provider] = await Promise.all([
+      import("@smithy/core/retry"),
+      import("./retry.js"),
+      options.transfer ? transfers() : calls(),
+      credentials(),
+    ]);
+    return {
+      ...(region ? { region } : {}),
+      ...(provider ? { credentials: provider } : {}),
+      maxAttempts,
+      requestHandler,
+      retryStrategy: withoutFutileRetries(new StandardRetryStrategy(maxAttempts), { capacity: options.capacity ?? false }),
+    };
+  };
+  const named = <C extends { middlewareStack: MiddlewareStackLike }>(client: C): C => {
+    client.middlewareStack.add(nameFailedCalls, { step: "initialize", name: "synktiNameFailedCalls", priority: "high" });
+    return client;
+  };
+
+  // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
+  const s3Client = async (transfer: boolean) => {
+    const [{ S3Client }, { expectOwnAccount }, config] = await Promise.all([import("@aws-sdk/client-s3"), import("./bucket-owner.js"), configure({ transfer })]);
+    const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
+    return expectOwnAccount(named(new S3Client({ ...config, forcePathStyle })), () => clients.accountId());
+  };
 
   const clients: AwsClients = {
     region,
-    ec2: memo(async () => {
-      const [{ EC2Client }, { StandardRetryStrategy }, { withoutCapacityRetries }, config] = await Promise.all([
-        import("@aws-sdk/client-ec2"),
-        import("@smithy/core/retry"),
-        import("./retry.js"),
-        common(),
-      ]);
-      return new EC2Client({ ...config, retryStrategy: withoutCapacityRetries(new StandardRetryStrategy(config.maxAttempts)) });
-    }),
-    iam: memo(async () => new (await import("@aws-sdk/client-iam")).IAMClient(await common())),
-    sts: memo(async () => new (await import("@aws-sdk/client-sts")).STSClient(await common())),
-    serviceQuotas: memo(
-      async () => new (await import("@aws-sdk/client-service-quotas")).ServiceQuotasClient(await common()),
-    ),
-    elbv2: memo(
-      async () => new (await import("@aws-sdk/client-elastic-load-balancing-v2")).ElasticLoadBalancingV2Client(await common()),
-    ),
-    ssm: memo(async () => new (await import("@aws-sdk/client-ssm")).SSMClient(await common())),
-    // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
-    s3: memo(async () => {
-      const [{ S3Client }, { expectOwnAccount }, config] = await Promise.all([import("@aws-sdk/client-s3"), import("./bucket-owner.js"), common()]);
-      const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
-      return expectOwnAccount(new S3Client({ ...config, forcePathStyle }), () => clients.accountId());
-    }),
+    deadlines,
+    ec2: memo(async () => named(new (await import("@aws-sdk/client-ec2")).EC2Client(await configure({ capacity: true })))),
+    iam: memo(async () => named(new (await import("@aws-sdk/client-iam")).IAMClient(await configure()))),
+    sts: memo(async () => named(new (await import("@aws-sdk/client-sts")).STSClient(await configure()))),
+    serviceQuotas: memo(async () => named(new (await import("@aws-sdk/client-service-quotas")).ServiceQuotasClient(await configure()))),
+    elbv2: memo(async () => named(new (await import("@aws-sdk/client-elastic-load-balancing-v2")).ElasticLoadBalancingV2Client(await configure()))),
+    ssm: memo(async () => named(new (await import("@aws-sdk/client-ssm")).SSMClient(await configure()))),
+    s3: memo(() => s3Client(false)),
+    s3Transfer: memo(() => s3Client(true)),
     identity: memo(async () => (await import("./identity.js")).callerIdentity(clients)),
     accountId: async () => (await clients.identity()).account,
   };
   return clients;
 }
+
+interface MiddlewareStackLike {
+  add(middleware: InitializeMiddleware<any, any>, options: { step: "initialize"; name: string; priority: "high" }): void;
+}
+
+/**
+ * Outermost: a call that failed without AWS's answer (no deadline met, connection refused) is
+ * named in its error ("ec2 DescribeInstances"), after the retries, so the message says which call.
+ */
+const nameFailedCalls: InitializeMiddleware<any, any> = (next, context) => async (args) => {
+  try {
+    return await next(args);
+  } catch (error) {
+    if (error instanceof Error && callFacts(error).endpoint) {
+      const service = String(context.clientName ?? "").replace(/Client$/, "").toLowerCase();
+      const operation = String(context.commandName ?? "").replace(/Command$/, "");
+      annotateCall(error, { operation: `${service} ${operation}`.trim() });
+    }
+    throw error;
+  }
+};

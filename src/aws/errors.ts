@@ -1,4 +1,5 @@
 import { isSynktiError, SynktiError } from "../core/errors.js";
+import { AWS_TIMEOUT_ENV, callFacts, isAwsNoAnswer } from "./deadlines.js";
 
 /** What kind of AWS failure this is, so callers decide (retry, move AZ, report) without string checks. */
 export type AwsErrorClass = "no-credentials" | "no-region" | "throttled" | "capacity" | "auth" | "not-found" | "unreachable" | "server" | "other";
@@ -31,7 +32,7 @@ const AUTH = new Set([
   "ExpiredTokenException",
   "InvalidAccessKeyId",
 ]);
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EAI_AGAIN", "TimeoutError", "EHOSTUNREACH"]);
+const UNREACHABLE = new Set(["AwsNoAnswer", "ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EAI_AGAIN", "TimeoutError", "EHOSTUNREACH"]);
 
 interface AwsLikeError {
   name?: string;
@@ -87,14 +88,7 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         cause: error,
       });
     case "unreachable":
-      return new SynktiError(`Could not reach AWS while ${doing}: ${detail}`, {
-        code: "aws-unreachable",
-        kind: "unobservable",
-        fault: "aws",
-        // Printed after "Run:": a command first, the condition as a comment.
-        remedy: "synkti preflight --project-name <project>   # once the network (and AWS_ENDPOINT_URL, if set) is right",
-        cause: error,
-      });
+      return unreachable(error, doing);
     case "auth":
       return new SynktiError(`AWS refused the request while ${doing} (${name}): ${detail}`, {
         code: "aws-auth",
@@ -128,6 +122,51 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         cause: error,
       });
   }
+}
+
+/**
+ * AWS did not answer (a deadline passed) or could not be reached: say where synkti sent the call,
+ * which call, and what to check. Exit 3: nothing was observed, nothing is known to be wrong.
+ */
+function unreachable(error: unknown, doing: string): SynktiError {
+  const { endpoint, operation } = callFacts(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  const where = endpoint ? ` at ${endpoint}${operation ? ` (${operation})` : ""}` : "";
+  const viaEnv = endpointFromEnv(endpoint);
+  const check = viaEnv
+    ? `check that ${viaEnv.name}=${viaEnv.url} is the endpoint you mean and that it runs`
+    : "check the network, a VPN or proxy, and the region";
+  if (isAwsNoAnswer(error)) {
+    return new SynktiError(`${detail} while ${doing}; ${check}.`, {
+      code: "aws-no-answer",
+      kind: "unobservable",
+      fault: "aws",
+      // Printed after "Run:": a command first, the condition as a comment.
+      remedy: `synkti preflight --project-name <project>   # once${where ? ` ${endpoint}` : " AWS"} answers; ${AWS_TIMEOUT_ENV} (ms) sets how long synkti waits`,
+      cause: error,
+    });
+  }
+  return new SynktiError(`Could not reach AWS${where} while ${doing}: ${detail}; ${check}.`, {
+    code: "aws-unreachable",
+    kind: "unobservable",
+    fault: "aws",
+    remedy: "synkti preflight --project-name <project>   # once the network (and AWS_ENDPOINT_URL, if set) is right",
+    cause: error,
+  });
+}
+
+/** The endpoint override (AWS_ENDPOINT_URL or a service's own) that sent the call there, if one did. */
+function endpointFromEnv(endpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): { name: string; url: string } | undefined {
+  const origin = (url: string) => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      return url;
+    }
+  };
+  const overrides = Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("AWS_ENDPOINT_URL") && !!e[1]);
+  const match = overrides.find(([, url]) => endpoint !== undefined && origin(url) === origin(endpoint)) ?? (endpoint === undefined ? overrides[0] : undefined);
+  return match ? { name: match[0], url: match[1] } : undefined;
 }
 
 /**

@@ -65,14 +65,19 @@ export interface S3Transfer {
 const base64OfHex = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 
 export async function createS3Transfer(clients: AwsClients): Promise<S3Transfer> {
-  const [s3, sdk, storage] = await Promise.all([clients.s3(), import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]);
-  return s3Transfer(clients, s3, sdk, storage);
+  const [s3, bulk, sdk, storage] = await Promise.all([clients.s3(), clients.s3Transfer(), import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]);
+  return s3Transfer(clients, { s3, bulk }, sdk, storage);
 }
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 type Storage = typeof import("@aws-sdk/lib-storage");
 
-function s3Transfer(clients: AwsClients, s3: S3Client, sdk: Sdk, storage: Storage): S3Transfer {
+/**
+ * `s3` answers within the answer deadline; `bulk` carries the large bodies (lib-storage uploads),
+ * bounded by the idle deadline only. Downloads use `s3`: its answer deadline ends at the response
+ * headers, and the body then streams under the idle deadline.
+ */
+function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3Client }, sdk: Sdk, storage: Storage): S3Transfer {
   /** Runs one call; maps not-found to `notFound` when given, aborts to themselves, the rest to SynktiError. */
   async function call<T>(doing: string, signal: AbortSignal | undefined, work: () => Promise<T>, notFound?: () => T): Promise<T> {
     try {
@@ -137,7 +142,7 @@ function s3Transfer(clients: AwsClients, s3: S3Client, sdk: Sdk, storage: Storag
         if (u.signal?.aborted) controller.abort(u.signal.reason);
         try {
           const upload = new storage.Upload({
-            client: s3,
+            client: bulk,
             params: {
               Bucket: u.bucket,
               Key: u.key,

@@ -6,6 +6,12 @@ export interface EngineOptions {
   clock: Clock;
   /** Deadline for an observation that does not declare its own. */
   defaultTimeoutMs?: number;
+  /**
+   * No observation's deadline is shorter than this. The caller sets it above one AWS call's own
+   * deadline, so an endpoint that does not answer is reported by the AWS layer (which names the
+   * endpoint and the call) rather than as a bare "did not answer within".
+   */
+  minTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -45,7 +51,7 @@ export async function runPreflight<Ctx>(
 }
 
 async function observeOne<Ctx>(requirement: Requirement<Ctx>, ctx: Ctx, options: EngineOptions): Promise<Outcome> {
-  const timeoutMs = requirement.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
+  const timeoutMs = Math.max(requirement.timeoutMs ?? options.defaultTimeoutMs ?? 10_000, options.minTimeoutMs ?? 0);
   try {
     const observation = await withDeadline(
       options.clock,

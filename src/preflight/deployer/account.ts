@@ -1,5 +1,5 @@
 import { effectiveRegion } from "../../aws/clients.js";
-import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
+import { awsErrorName, classifyAwsError, toSynktiError } from "../../aws/errors.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
 
@@ -21,7 +21,7 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
       const name = awsErrorName(error);
       const kind = classifyAwsError(error);
       // Unreachable endpoints are "could not observe" (unknown), not a credentials failure.
-      if (kind === "unreachable") throw error;
+      if (kind === "unreachable") throw toSynktiError(error, "checking the credentials with AWS STS");
       const missing = kind === "no-credentials";
       if (missing || kind === "auth") {
         return { ok: false, missing, reason: `${name}: ${error instanceof Error ? error.message : String(error)}` };

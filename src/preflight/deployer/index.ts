@@ -78,5 +78,10 @@ export async function runDeployerPreflight(
   requirements: Requirement<DeployerContext, any>[] = deployerRequirements(),
 ): Promise<PreflightReport> {
   const ctx = deployerContext(deps, options);
-  return runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal });
+  // Each AWS call ends by its own deadline with a message naming the endpoint; the observation's outlasts it.
+  const minTimeoutMs = deps.clients.deadlines ? deps.clients.deadlines.answerMs + 1000 : undefined;
+  const report = await runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal, ...(minTimeoutMs ? { minTimeoutMs } : {}) });
+  // A fix kept from an AWS error says <project>, which the AWS layer cannot know: fill it in.
+  const fill = (fix: string | null) => fix?.replaceAll("<project>", options.project) ?? null;
+  return { ...report, requirements: report.requirements.map((r) => ({ ...r, fix: fill(r.fix) })) };
 }

@@ -73,6 +73,18 @@ describe("preflight engine", () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it("no deadline is shorter than minTimeoutMs: the AWS call's own deadline (naming the endpoint) is what ends a silent observation", async () => {
+    clock = new FakeClock();
+    const silent = new SynktiError("AWS did not answer at http://127.0.0.1:9 (sts GetCallerIdentity) within 3 s", { code: "aws-no-answer", kind: "unobservable", remedy: "synkti preflight --project-name p" });
+    const ctx: Ctx = { log: [] };
+    const done = runPreflight([req("creds", 3000, silent, undefined, 1000)], ctx, { clock, defaultTimeoutMs: 5000, minTimeoutMs: 4000 });
+    await clock.advance(3000);
+    const { requirements } = await done;
+    expect(requirements[0]).toMatchObject({ status: "unknown", fix: "synkti preflight --project-name p" });
+    expect(requirements[0]!.observed).toContain("AWS did not answer at http://127.0.0.1:9");
+    expect(clock.pending()).toBe(0);
+  });
+
   it("an observation that fails with a known remedy (throttling, credentials) keeps it as the fix", async () => {
     clock = new FakeClock();
     const throttled = new SynktiError("AWS throttled synkti", { code: "aws-throttled", kind: "unobservable", remedy: "wait a minute and run the same command again" });
