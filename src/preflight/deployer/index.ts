@@ -12,6 +12,7 @@ import { launchPermission, simulatedPermissions } from "./permissions.js";
 import { binaryInS3, weightsInS3 } from "./storage.js";
 
 export { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
+export { launchObservations, type LaunchObservations, type Observed } from "./handover.js";
 
 export interface DeployerPreflightOptions {
   project: string;
@@ -71,10 +72,10 @@ export function deployerContext(
 }
 
 export async function runDeployerPreflight(
-  deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal },
+  deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal; onObserved?: (id: string, observation: unknown) => void },
   options: DeployerPreflightOptions,
   requirements: Requirement<DeployerContext, any>[] = deployerRequirements(),
 ): Promise<PreflightReport> {
   const ctx = deployerContext(deps, options);
-  return runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal });
+  return runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal, ...(deps.onObserved ? { onObserved: deps.onObserved } : {}) });
 }
