@@ -255,17 +255,22 @@ describe("the launch plan, the question, the model check and --wait (built binar
     expect(await projectLive("e2e-ask-int")).toEqual([]);
   }, 120_000);
 
-  it("a launch for another model than the running workers' exits 1 with the down command; nothing more is launched", async () => {
+  it("a launch for another model than the running workers' exits 1 with the down command (preflight's report); nothing more is launched", async () => {
     await ready("e2e-model");
     await ready("e2e-model", "other-model");
     try {
-      const first = await runCli([...args("e2e-model", "--workers", "1")], { env: h.env, timeoutMs: 60_000 });
+      const first = await runCli([...args("e2e-model", "--workers", "1", "--output", "json")], { env: h.env, timeoutMs: 60_000 });
       expect(first.code, first.stderr).toBe(0);
+      const [id] = JSON.parse(first.stdout).launched.map((l: { instanceId: string }) => l.instanceId);
       const other = await runCli(["--project-name", "e2e-model", "--model", "other-model", "--workers", "2", "--yes"], { env: h.env, timeoutMs: 60_000 });
       expect(other.code, other.stderr).toBe(1);
-      expect(other.stderr).toMatch(/Error: Project e2e-model serves tiny-model \(i-\w+\); this launch is for other-model\./);
-      expect(other.stderr).toContain("Run: synkti down --project-name e2e-model --region us-east-1");
-      expect(await projectLive("e2e-model")).toHaveLength(1);
+      expect(other.stdout).toMatch(/preflight e2e-model \(us-east-1\): UNSAFE, 1 missing/);
+      expect(other.stdout).toContain(`workers-model  the project's workers serve another model: ${id} (tiny-model)`);
+      expect(other.stdout).toContain("Run: synkti down --project-name e2e-model --region us-east-1");
+      expect(await projectLive("e2e-model")).toEqual([id]);
+      const same = await runCli([...args("e2e-model", "--workers", "1", "--output", "json")], { env: h.env, timeoutMs: 60_000 });
+      expect(same.code, same.stderr).toBe(0); // the same model: the running worker counts, nothing launched
+      expect(JSON.parse(same.stdout)).toMatchObject({ existing: 1, launched: [] });
     } finally {
       await down("e2e-model");
     }

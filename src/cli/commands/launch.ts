@@ -61,13 +61,14 @@ export function registerLaunch(program: Command): void {
         );
         const region = (await effectiveRegion(deps.clients))!; // preflight's "region" requirement passed
         // The launch acts on what the SAFE preflight observed (image, binary, weights, group, zones), not on a second reading.
+        const seen = launchObservations(observed);
         const target = launch.resolveLaunchTarget(
           { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate() },
-          launchObservations(observed),
+          seen,
           deps.log,
         );
         const launchDeps = { ...deps.fleet, prices: createSpotPrices(deps.clients) };
-        const prepared = await deps.doing("planning the launch", () => launch.prepareLaunch(launchDeps, { target, workers, signal }));
+        const prepared = await deps.doing("planning the launch", () => launch.prepareLaunch(launchDeps, { target, workers, signal, active: seen.workers }));
         if (prepared.plan.toLaunch > 0 && options.yes !== true && canAsk()) {
           process.stderr.write(`${launch.renderProposal(prepared.proposal)}\n`);
           const yes = await launch.beforeLaunch(signal, () => confirm(launch.proposalQuestion(prepared.proposal), signal));

@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { toSynktiError } from "../../aws/errors.js";
 import { isSynktiError, SynktiError } from "../../core/errors.js";
 import { fleetStatus } from "../fleet/status.js";
-import { ACTIVE_STATES, isStopping, workerSelector } from "../fleet/tags.js";
 import type { FleetDeps } from "../fleet/terminate.js";
 import type { SpotPrices } from "../../aws/spot-prices.js";
 import { TAG_MODEL } from "../../infra/names.js";
-import { checkModel, otherModelError } from "./model-check.js";
+import type { InstanceSummary } from "../../aws/ec2-instances.js";
+import { activeWorkers, checkModel, otherModelError } from "./model-check.js";
 import { describePlan, planLaunch, type LaunchPlan } from "./plan.js";
 import { buildProposal, type LaunchProposal } from "./proposal.js";
 import { runWorkers } from "./run-workers.js";
@@ -28,10 +28,13 @@ export interface PreparedLaunch {
  * Lists the project's workers, refuses a launch for another model than theirs, plans the missing
  * workers and prices them. Acquires nothing: Ctrl-C or an error here leaves nothing behind.
  */
-export async function prepareLaunch(deps: LaunchDeps, input: { target: LaunchTarget; workers: number; signal?: AbortSignal }): Promise<PreparedLaunch> {
+export async function prepareLaunch(
+  deps: LaunchDeps,
+  input: { target: LaunchTarget; workers: number; signal?: AbortSignal; /** The preflight's listing (hand-over); listed here when absent. */ active?: InstanceSummary[] },
+): Promise<PreparedLaunch> {
   const { target, signal } = input;
   return beforeLaunch(signal, async () => {
-    const active = (await deps.ec2.describe({ tags: workerSelector(target.project), states: ACTIVE_STATES }, signal)).filter((i) => !isStopping(i.tags));
+    const active = input.active ?? (await activeWorkers(deps.ec2, target.project, signal));
     const models = checkModel(active, target.model);
     const refusal = otherModelError(models, target);
     if (refusal) throw refusal;

@@ -1,6 +1,15 @@
-import type { InstanceSummary } from "../../aws/ec2-instances.js";
+import type { Ec2Instances, InstanceSummary } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
-import { TAG_MODEL } from "../../infra/names.js";
+import { TAG_MODEL, workerSelector } from "../../infra/names.js";
+import { ACTIVE_STATES, isStopping } from "../fleet/tags.js";
+
+/**
+ * The workers a launch counts (pending or running, not being stopped by `down`): the listing the
+ * plan is made from, and the one preflight's "workers-model" requirement judges and hands over.
+ */
+export async function activeWorkers(ec2: Pick<Ec2Instances, "describe">, project: string, signal?: AbortSignal): Promise<InstanceSummary[]> {
+  return (await ec2.describe({ tags: workerSelector(project), states: ACTIVE_STATES }, signal)).filter((i) => !isStopping(i.tags));
+}
 
 /**
  * One project serves one model: a launch for another model would mix two models behind one

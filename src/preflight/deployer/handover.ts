@@ -5,6 +5,8 @@ import { credentials } from "./account.js";
 import { amiResolvable, instanceTypeOffered, usableSubnets } from "./compute.js";
 import type { DeployerContext } from "./context.js";
 import { securityGroup } from "./infra.js";
+import { workersModel } from "./fleet.js";
+import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { binaryInS3, weightsInS3 } from "./storage.js";
 
 /**
@@ -24,6 +26,8 @@ export interface LaunchObservations {
   securityGroupId: string;
   /** The default subnet of each zone that offers the instance type. */
   subnets: Record<string, string>;
+  /** The project's pending or running workers (not stopping), all serving this model: what the plan starts from. */
+  workers: InstanceSummary[];
 }
 
 /** Observations by requirement id, as the engine reported them (`onObserved`). */
@@ -54,5 +58,6 @@ export function launchObservations(observed: Observed): LaunchObservations {
     weightsBytes: weights.bytes,
     securityGroupId: group.groupId,
     subnets: usableSubnets(seen(observed, instanceTypeOffered)),
+    workers: seen(observed, workersModel),
   };
 }

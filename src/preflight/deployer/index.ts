@@ -10,6 +10,7 @@ import { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
 import { bucket, bucketHardening, instanceProfile, role, rolePolicy, securityGroup } from "./infra.js";
 import { launchPermission, simulatedPermissions } from "./permissions.js";
 import { binaryInS3, weightsInS3 } from "./storage.js";
+import { workersModel } from "./fleet.js";
 
 export { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
 export { launchObservations, type LaunchObservations, type Observed } from "./handover.js";
@@ -43,6 +44,7 @@ export function deployerRequirements(): Requirement<DeployerContext, any>[] {
     securityGroup,
     launchPermission,
     simulatedPermissions,
+    workersModel,
   ];
 }
 

@@ -10,6 +10,8 @@ import { instanceTypeOffered } from "../../../src/preflight/deployer/compute.js"
 import { launchObservations } from "../../../src/preflight/deployer/handover.js";
 import { deployerContext } from "../../../src/preflight/deployer/index.js";
 import { binaryInS3, type BinaryObservation } from "../../../src/preflight/deployer/storage.js";
+import { workersModel } from "../../../src/preflight/deployer/fleet.js";
+import type { InstanceSummary } from "../../../src/aws/ec2-instances.js";
 import type { AwsClients } from "../../../src/aws/clients.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
@@ -62,6 +64,22 @@ describe("instance-type: only zones with a default subnet count", () => {
   });
 });
 
+describe("workers-model: one project serves one model", () => {
+  const worker = (id: string, tags: Record<string, string>): InstanceSummary => ({ instanceId: id, state: "running", availabilityZone: "us-east-1a", instanceType: "g5.xlarge", launchTime: undefined, privateIp: undefined, market: "spot", tags });
+  it("workers of another model fail, with down as the fix", () => {
+    expect(workersModel.verdict([worker("i-1", { SynktiModel: "llama" }), worker("i-2", { SynktiModel: "tiny" })], ctx())).toEqual({
+      status: "fail",
+      observed: "the project's workers serve another model: i-1 (llama); one project serves one model, stop them first",
+      fix: { command: "synkti down --project-name proj --region us-east-1" },
+    });
+  });
+  it("same model passes, untagged (older synkti) warns, none passes", () => {
+    expect(workersModel.verdict([worker("i-2", { SynktiModel: "tiny" })], ctx())).toMatchObject({ status: "pass", observed: "1 worker serving tiny" });
+    expect(workersModel.verdict([worker("i-3", {})], ctx())).toMatchObject({ status: "warn", observed: expect.stringContaining("i-3: no SynktiModel tag") });
+    expect(workersModel.verdict([], ctx())).toMatchObject({ status: "pass" });
+  });
+});
+
 describe("the launch target is built from the preflight's observations only", () => {
   const observed = (over: Record<string, unknown> = {}) =>
     new Map<string, unknown>(
@@ -72,6 +90,7 @@ describe("the launch target is built from the preflight's observations only", ()
         weights: { model: "tiny", verification: { ok: true, bytes: 2 * 1024 ** 3 } },
         "security-group": { want: {}, seen: { state: "present", vpcId: "vpc-1", groupId: "sg-seen", ingress: [], tags: {} } },
         "instance-type": { zones: ["us-east-1a", "us-east-1b"], subnets: { "us-east-1a": "subnet-a" } },
+        "workers-model": [],
         ...over,
       }),
     );
