@@ -265,7 +265,7 @@ describe("the launch plan, the question, the model check and --wait (built binar
       const other = await runCli(["--project-name", "e2e-model", "--model", "other-model", "--workers", "2", "--yes"], { env: h.env, timeoutMs: 60_000 });
       expect(other.code, other.stderr).toBe(1);
       expect(other.stdout).toMatch(/preflight e2e-model \(us-east-1\): UNSAFE, 1 missing/);
-      expect(other.stdout).toContain(`workers-model  the project's workers serve another model: ${id} (tiny-model)`);
+      expect(other.stdout).toMatch(new RegExp(`MISSING +workers-model +the project's workers serve another model: ${id} \\(tiny-model\\)`));
       expect(other.stdout).toContain("Run: synkti down --project-name e2e-model --region us-east-1");
       expect(await projectLive("e2e-model")).toEqual([id]);
       const same = await runCli([...args("e2e-model", "--workers", "1", "--output", "json")], { env: h.env, timeoutMs: 60_000 });
