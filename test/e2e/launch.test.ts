@@ -311,6 +311,22 @@ describe("the launch plan, the question, the model check and --wait (built binar
     }
   }, 120_000);
 
+  it("Ctrl-C during --wait: exit 130, the launch is complete and its instances are kept", async () => {
+    await ready("e2e-wait-int");
+    try {
+      const run = start([...args("e2e-wait-int", "--workers", "1", "--wait")]);
+      await until("the first progress line", () => run.stderr().includes("waiting: 0/1 serving"));
+      run.child.kill("SIGINT");
+      const exit = await run.done;
+      expect(exit.code, exit.stderr).toBe(130);
+      expect(exit.stderr).toContain("Interrupted while waiting; the launch is complete and its workers keep booting.");
+      expect(exit.stderr).toContain("Run: synkti status --project-name e2e-wait-int --region us-east-1");
+      expect(await projectLive("e2e-wait-int")).toHaveLength(1);
+    } finally {
+      await down("e2e-wait-int");
+    }
+  }, 120_000);
+
   it("--wait-timeout: exit 1 after the timeout, instances kept, the fixes printed; a bad duration is exit 2", async () => {
     await ready("e2e-wait-slow");
     try {
