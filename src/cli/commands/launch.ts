@@ -72,7 +72,7 @@ export function registerLaunch(program: Command): void {
         if (prepared.plan.toLaunch > 0 && options.yes !== true && canAsk()) {
           process.stderr.write(`${launch.renderProposal(prepared.proposal)}\n`);
           const yes = await launch.beforeLaunch(signal, () => confirm(launch.proposalQuestion(prepared.proposal), signal));
-          if (!yes) throw declined({ project, model, workers, region, ...options });
+          if (!yes) throw declined({ ...options, project, model, workers, region });
         }
         const result = await deps.doing("launching workers", () => launch.launchWorkers(launchDeps, { target, workers, signal, forceSignal, prepared }));
         const waitTimeoutMs: number | undefined = options.waitTimeout;
