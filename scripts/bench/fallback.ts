@@ -9,6 +9,7 @@ import { systemClock } from "../../src/core/clock.js";
 import { silentLogger } from "../../src/core/log.js";
 import { downProject, fleetDeps } from "../../src/deployer/fleet/index.js";
 import { launchWorkers, resolveLaunchTarget } from "../../src/deployer/launch/index.js";
+import { launchObservations, runDeployerPreflight } from "../../src/preflight/deployer/index.js";
 import { readyProject, startHarness } from "../../test/integration/deployer/harness.js";
 import { sdkConfigFor } from "../../test/support/moto.js";
 import { fmt, percentile } from "./measure.js";
@@ -19,9 +20,14 @@ export async function benchZoneFallback(trials = 5): Promise<string[]> {
   const h = await startHarness();
   try {
     await readyProject(h, "bench-fallback");
-    const target = await resolveLaunchTarget(
-      { clients: h.clients, ec2: h.fleet.ec2, clock: systemClock, log: silentLogger },
+    // As the CLI does: the target is built from what a SAFE preflight observed.
+    const observed = new Map<string, unknown>();
+    const report = await runDeployerPreflight({ clients: h.clients, clock: systemClock, onObserved: (id, o) => observed.set(id, o) }, { project: "bench-fallback", region: "us-east-1", model: "tiny-model" });
+    if (report.verdict !== "SAFE") throw new Error(`preflight ${report.verdict}`);
+    const target = resolveLaunchTarget(
       { project: "bench-fallback", model: "tiny-model", region: "us-east-1", instanceType: "g5.xlarge", userDataTemplate: TEMPLATE },
+      launchObservations(observed),
+      silentLogger,
     );
     // The launch starts in the least-loaded zone; with none running that is the first one.
     const first = Object.keys(target.subnets).sort()[0]!;

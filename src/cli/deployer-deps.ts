@@ -3,7 +3,8 @@ import { systemClock } from "../core/clock.js";
 import { SynktiError } from "../core/errors.js";
 import { createLogger } from "../core/log.js";
 import { versionInfo } from "../core/version.js";
-import { runDeployerPreflight, type DeployerPreflightOptions } from "../preflight/deployer/index.js";
+import { runDeployerPreflight, type DeployerPreflightOptions, type Observed } from "../preflight/deployer/index.js";
+import type { PreflightReport } from "../preflight/types.js";
 import { requirementsFor, type DeployerOperation } from "../preflight/deployer/operations.js";
 import { renderReport } from "../preflight/report.js";
 import { printResult, type OutputFormat } from "./output.js";
@@ -54,24 +55,27 @@ export async function runDeployerPreflightForCli(options: PreflightCliOptions, d
     deep: options.deep,
     localBinary: await selfBinary(),
   };
-  const report = await runDeployerPreflight({ ...deps, ...(options.signal ? { signal: options.signal } : {}) }, preflightOptions, requirementsFor(options.operation ?? "launch"));
+  const observed = new Map<string, unknown>();
+  const onObserved = (id: string, observation: unknown) => observed.set(id, observation);
+  const report = await runDeployerPreflight({ ...deps, onObserved, ...(options.signal ? { signal: options.signal } : {}) }, preflightOptions, requirementsFor(options.operation ?? "launch"));
   const heading = `preflight ${options.project}${deps.region ? ` (${deps.region})` : ""}`;
-  return { report, heading };
+  return { report, heading, observed: observed as Observed };
 }
 
 /**
  * Every operation that changes something runs the preflight for its own needs first and, when not
  * SAFE, prints the report (with the fixes) as its result and refuses: exit 1, or 3 when it could
- * not observe.
+ * not observe. When SAFE it hands back what the preflight observed, so the operation acts on the
+ * very observations the verdict was taken on (the launch: launchObservations).
  */
 export async function requireSafe(
   operation: DeployerOperation,
   options: Omit<PreflightCliOptions, "operation"> & { output: OutputFormat; signal?: AbortSignal },
   deps?: DeployerDeps,
-): Promise<void> {
-  const { report, heading } = await runDeployerPreflightForCli({ ...options, operation }, deps);
+): Promise<{ report: PreflightReport; observed: Observed }> {
+  const { report, heading, observed } = await runDeployerPreflightForCli({ ...options, operation }, deps);
   options.signal?.throwIfAborted(); // interrupted: the report is moot
-  if (report.verdict === "SAFE") return;
+  if (report.verdict === "SAFE") return { report, observed };
   printResult(options.output, { verdict: report.verdict, requirements: report.requirements }, () =>
     renderReport(report, heading),
   );

@@ -13,6 +13,8 @@ export interface EngineOptions {
    */
   minTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Receives each observation that was made (before its verdict), so an operation can act on what preflight saw. */
+  onObserved?: (id: string, observation: unknown) => void;
 }
 
 type Outcome = { ok: true; finding: Finding } | { ok: false; observed: string; fix: string | null };
@@ -60,6 +62,7 @@ async function observeOne<Ctx>(requirement: Requirement<Ctx>, ctx: Ctx, options:
       (signal) => requirement.observe(ctx, signal),
       options.signal,
     );
+    options.onObserved?.(requirement.id, observation);
     return { ok: true, finding: requirement.verdict(observation, ctx) };
   } catch (error) {
     // A SynktiError knows what to run (credentials, throttling, region): keep it as the fix.

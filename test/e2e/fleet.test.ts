@@ -29,12 +29,17 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     }
   });
 
-  it("refuses to launch when the binary in S3 is not the build doing the launch; nothing is launched", async () => {
+  it("refuses to launch when the binary in S3 is not the build doing the launch: in the preflight's report, with its fix; nothing is launched", async () => {
     await readyProject(h, "e2e-other-build"); // bin/synkti holds another build, with consistent metadata
     const launch = await run(["--project-name", "e2e-other-build", "--model", "tiny-model", "--workers", "1"]);
     expect(launch.code, launch.stderr).toBe(1);
-    expect(launch.stderr).toMatch(/is not the synkti doing this launch/);
-    expect(launch.stderr).toMatch(/Run: synkti upload binary --project-name e2e-other-build --region us-east-1 --file \//);
+    expect(launch.stdout).toMatch(/preflight e2e-other-build \(us-east-1\): UNSAFE, 1 missing/);
+    expect(launch.stdout).toMatch(/MISSING +binary +s3:\/\/e2e-other-build-models\/bin\/synkti \(version 0\.1\.0, sha256 \w{12}\.\.\.\) is not the synkti doing this/);
+    expect(launch.stdout).toMatch(/Run: synkti upload binary --project-name e2e-other-build --region us-east-1 --file \//);
+    expect(launch.stderr).not.toContain("Error:"); // the report is the whole answer: no second refusal after it
+    const preflight = await run(["preflight", "--project-name", "e2e-other-build", "--model", "tiny-model", "--output", "json"]);
+    expect(preflight.code).toBe(1);
+    expect(json(preflight.stdout).requirements.find((r: { id: string }) => r.id === "binary")).toMatchObject({ status: "fail", fix: expect.stringMatching(/^synkti upload binary /) });
     const listed = await h.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiCluster", Values: ["e2e-other-build"] }] }));
     expect(listed.Reservations ?? []).toEqual([]);
   });

@@ -4,10 +4,14 @@ import type { Logger } from "../../core/log.js";
 import { validateProjectName } from "../../infra/names.js";
 import type { ContextReport } from "../../context/types.js";
 import type { LaunchResult } from "../../deployer/launch/types.js";
+import { dollars } from "../../deployer/launch/proposal.js";
+import { DEFAULT_INSTANCE_TYPE } from "../../preflight/deployer/context.js";
 import { printResult } from "../output.js";
-import { parseWorkers } from "../parse.js";
+import { parseDuration, parseWorkers } from "../parse.js";
+import { canAsk, confirm } from "../confirm.js";
+import type { WaitProgress } from "../../deployer/launch/wait-serving.js";
 import { commonOptions, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
-import { fleetCommandDeps } from "./fleet-command.js";
+import { fleetCommandDeps, type FleetCommandDeps } from "./fleet-command.js";
 import { renderWorkers } from "./status.js";
 
 /**
@@ -22,6 +26,9 @@ export function registerLaunch(program: Command): void {
     .option("-m, --model <model>", "required to launch: model the workers serve (its weights must be in the bucket)")
     .addOption(new Option("-w, --workers <n>", "desired pending-or-running workers").argParser(parseWorkers).default(1))
     .option("--model-server-command <template>", "on a worker only: model server command with {model_dir}, {model}, {host}, {port} (default: vllm serve ...); refused on a deployer")
+    .option("-y, --yes", "launch without asking (the question is only asked on a terminal)")
+    .option("--wait", "return once every worker says serving (its SynktiState tag), with progress on stderr")
+    .addOption(new Option("--wait-timeout <duration>", "give up waiting after this long, e.g. 90s, 10m, 1h (implies --wait; default 30m)").argParser(parseDuration))
     .action(async (options) => {
       if (options.projectName === undefined) {
         const bare = program.options.every((o) => program.getOptionValueSource(o.attributeName()) !== "cli");
@@ -49,24 +56,83 @@ export function registerLaunch(program: Command): void {
       await interruptible(deps.log, async (signal, forceSignal) => {
         const { requireSafe } = await import("../deployer-deps.js");
         const { effectiveRegion } = await import("../../aws/clients.js");
+        const { createSpotPrices } = await import("../../aws/spot-prices.js");
+        const { launchObservations } = await import("../../preflight/deployer/index.js");
         const launch = await import("../../deployer/launch/index.js");
-        // Ctrl-C during the preflight or the resolution: nothing was launched yet (exit 130).
-        await launch.beforeLaunch(signal, () =>
+        // Ctrl-C during the preflight, the plan or the question: nothing was launched yet (exit 130).
+        const { observed } = await launch.beforeLaunch(signal, () =>
           requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, signal, ...pick(options, "region", "ami") }, deps),
         );
         const region = (await effectiveRegion(deps.clients))!; // preflight's "region" requirement passed
-        const localSha256 = await launch.beforeLaunch(signal, () => selfSha256(signal));
-        const target = await launch.beforeLaunch(signal, async () =>
-          launch.resolveLaunchTarget(
-            { clients: deps.clients, ec2: deps.fleet.ec2, clock: deps.clock, log: deps.log },
-            { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate(), ...pick(options, "ami"), ...(localSha256 ? { localSha256 } : {}) },
-            signal,
-          ),
+        // The launch acts on what the SAFE preflight observed (image, binary, weights, group, zones), not on a second reading.
+        const seen = launchObservations(observed);
+        const target = launch.resolveLaunchTarget(
+          { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate() },
+          seen,
+          deps.log,
         );
-        const result = await deps.doing("launching workers", () => launch.launchWorkers(deps.fleet, { target, workers, signal, forceSignal }));
+        const launchDeps = { ...deps.fleet, prices: createSpotPrices(deps.clients) };
+        const prepared = await deps.doing("planning the launch", () => launch.prepareLaunch(launchDeps, { target, workers, signal, active: seen.workers }));
+        if (prepared.plan.toLaunch > 0 && options.yes !== true && canAsk()) {
+          process.stderr.write(`${launch.renderProposal(prepared.proposal)}\n`);
+          const yes = await launch.beforeLaunch(signal, () => confirm(launch.proposalQuestion(prepared.proposal), signal));
+          if (!yes) throw declined({ ...options, project, model, workers, region });
+        }
+        const result = await deps.doing("launching workers", () => launch.launchWorkers(launchDeps, { target, workers, signal, forceSignal, prepared }));
+        const waitTimeoutMs: number | undefined = options.waitTimeout;
+        if (options.wait === true || waitTimeoutMs !== undefined) {
+          const waited = await waitServing(deps, launch, result, { project, region, deadlineMs: waitTimeoutMs ?? DEFAULT_WAIT_MS, signal });
+          printResult(common.output, { ...result, wait: { serving: waited.serving, waitedSeconds: Math.round(waited.waitedMs / 1000) } }, () =>
+            `${renderLaunch(result)}\nAll ${waited.serving.length} workers serving after ${launch.elapsed(waited.waitedMs)}.`,
+          );
+          return;
+        }
         printResult(common.output, result, () => renderLaunch(result));
       });
     });
+}
+
+const DEFAULT_WAIT_MS = 30 * 60_000;
+
+/** Answered no: nothing acquired, and the same launch without the question. */
+function declined(o: { project: string; model: string; workers: number; region: string; instanceType?: string; ami?: string; wait?: boolean; waitTimeout?: number; output?: string }): SynktiError {
+  const flags = [`--project-name ${o.project}`, `--model ${o.model}`, `--workers ${o.workers}`, `--region ${o.region}`];
+  if (o.instanceType && o.instanceType !== DEFAULT_INSTANCE_TYPE) flags.push(`--instance-type ${o.instanceType}`);
+  if (o.ami) flags.push(`--ami ${o.ami}`);
+  if (o.wait) flags.push("--wait");
+  if (o.waitTimeout !== undefined) flags.push(`--wait-timeout ${Math.round(o.waitTimeout / 1000)}s`);
+  if (o.output === "json") flags.push("--output json");
+  return new SynktiError("Not confirmed: nothing was launched.", { code: "declined", kind: "unsafe", remedy: `synkti ${flags.join(" ")} --yes` });
+}
+
+/**
+ * `--wait`: the launch is committed, so neither a timeout nor Ctrl-C touches an instance. Progress
+ * on stderr: one line redrawn on a terminal, a line per change elsewhere (logs stay readable).
+ */
+async function waitServing(
+  deps: FleetCommandDeps,
+  launch: typeof import("../../deployer/launch/index.js"),
+  result: LaunchResult,
+  options: { project: string; region: string; deadlineMs: number; signal: AbortSignal },
+) {
+  const tty = process.stderr.isTTY === true;
+  let previous = "";
+  const onProgress = (p: WaitProgress) => {
+    const line = `waiting: ${launch.describeProgress(p)}`;
+    const changed = line.replace(/ \([^)]*\)$/, "") !== previous;
+    previous = line.replace(/ \([^)]*\)$/, "");
+    if (tty) process.stderr.write(`\r\x1b[K${line}`);
+    else if (changed) process.stderr.write(`${line}\n`);
+  };
+  const flags = `--project-name ${options.project} --region ${options.region}`;
+  try {
+    return await launch.waitUntilServing(deps.fleet, { ...options, include: result.launched.map((l) => l.instanceId), onProgress });
+  } catch (error) {
+    if (!options.signal.aborted) throw error;
+    throw new SynktiError(`Interrupted while waiting; the launch is complete and its workers keep booting.`, { code: "interrupted", kind: "interrupted", remedy: `synkti status ${flags}` });
+  } finally {
+    if (tty) process.stderr.write("\n");
+  }
 }
 
 /**
@@ -117,17 +183,12 @@ async function interruptible(log: Logger, work: (signal: AbortSignal, forceSigna
 
 export function renderLaunch(r: LaunchResult): string {
   const lines = [`${r.project}: ${r.message}`];
+  if (r.plan.toLaunch > 0) {
+    const cost = r.plan.hourlyEstimate === null ? "spot price unknown" : `about ${dollars(r.plan.hourlyEstimate)}/h at the current spot price`;
+    lines.push(`  ${r.plan.toLaunch} x ${r.plan.instanceType} (spot) serving ${r.plan.model}: ${cost}`);
+  }
   for (const f of r.fallbacks) lines.push(`  no spot capacity in ${f.from} (${f.error}): ${f.to ? `moved to ${f.to}` : "no zone left"}`);
   lines.push("", r.workers.length > 0 ? renderWorkers(r.workers) : "No workers.");
   if (r.launched.length > 0) lines.push("", "Workers boot, verify the binary and weights, then start the model server; watch: synkti status --project-name " + r.project);
   return lines.join("\n");
-}
-
-/** SHA-256 of this executable when it is the single binary (what workers must run), else undefined. */
-async function selfSha256(signal: AbortSignal): Promise<string | undefined> {
-  const { selfBinary } = await import("../deployer-deps.js");
-  const self = await selfBinary();
-  if (!self) return undefined;
-  const { sha256OfFile } = await import("../../deployer/upload/hash.js");
-  return (await sha256OfFile(self.path, signal)).sha256;
 }

@@ -2,39 +2,84 @@ import { randomBytes } from "node:crypto";
 import { toSynktiError } from "../../aws/errors.js";
 import { isSynktiError, SynktiError } from "../../core/errors.js";
 import { fleetStatus } from "../fleet/status.js";
-import { ACTIVE_STATES, isStopping, workerSelector } from "../fleet/tags.js";
 import type { FleetDeps } from "../fleet/terminate.js";
-import { describePlan, planLaunch } from "./plan.js";
+import type { SpotPrices } from "../../aws/spot-prices.js";
+import { TAG_MODEL } from "../../infra/names.js";
+import type { InstanceSummary } from "../../aws/ec2-instances.js";
+import { activeWorkers, checkModel, otherModelError } from "./model-check.js";
+import { describePlan, planLaunch, type LaunchPlan } from "./plan.js";
+import { buildProposal, type LaunchProposal } from "./proposal.js";
 import { runWorkers } from "./run-workers.js";
 import { LaunchScope } from "./scope.js";
-import type { LaunchInput, LaunchResult } from "./types.js";
+import type { LaunchInput, LaunchResult, LaunchTarget } from "./types.js";
 import { waitUntilRunning } from "./wait-running.js";
 
+/** Launch collaborators: the fleet's, plus the spot prices the plan shows (absent: prices unknown). */
+export type LaunchDeps = FleetDeps & { prices?: SpotPrices };
+
+/** The observed fleet and what this launch would do about it: shown (and asked) before acting. */
+export interface PreparedLaunch {
+  plan: LaunchPlan;
+  proposal: LaunchProposal;
+  message: string;
+}
+
 /**
- * The deployer's launch: observe the workers, plan the difference, launch it inside a LaunchScope,
- * wait until the new instances run, commit. Anything that goes wrong before the commit (an AWS
- * error, no capacity anywhere, Ctrl-C) undoes exactly this launch, so from the operator's side a
- * launch either completes or leaves the fleet as it was. A re-run launches only what is missing.
+ * Lists the project's workers, refuses a launch for another model than theirs, plans the missing
+ * workers and prices them. Acquires nothing: Ctrl-C or an error here leaves nothing behind.
  */
-export async function launchWorkers(deps: FleetDeps, input: LaunchInput): Promise<LaunchResult> {
+export async function prepareLaunch(
+  deps: LaunchDeps,
+  input: { target: LaunchTarget; workers: number; signal?: AbortSignal; /** The preflight's listing (hand-over); listed here when absent. */ active?: InstanceSummary[] },
+): Promise<PreparedLaunch> {
   const { target, signal } = input;
-  const active = await beforeLaunch(signal, async () =>
-    (await deps.ec2.describe({ tags: workerSelector(target.project), states: ACTIVE_STATES }, signal)).filter((i) => !isStopping(i.tags)),
-  );
-  const plan = planLaunch({ desired: input.workers, workers: active, zones: Object.keys(target.subnets) });
-  const message = describePlan(plan);
+  return beforeLaunch(signal, async () => {
+    const active = input.active ?? (await activeWorkers(deps.ec2, target.project, signal));
+    const models = checkModel(active, target.model);
+    const refusal = otherModelError(models, target);
+    if (refusal) throw refusal;
+    if (models.untagged.length > 0) {
+      deps.log.warn({ instances: models.untagged }, `${models.untagged.join(", ")}: no ${TAG_MODEL} tag (launched by an older synkti); counted as serving ${target.model}. If not: synkti down --project-name ${target.project} --region ${target.region}`);
+    }
+    const plan = planLaunch({ desired: input.workers, workers: active, zones: Object.keys(target.subnets) });
+    if (plan.placements.length < plan.toLaunch) {
+      throw new SynktiError(`Nowhere to launch: no availability zone offers ${target.instanceType} with a default subnet.`, {
+        code: "no-zone",
+        kind: "unsafe",
+        remedy: `synkti preflight --project-name ${target.project} --region ${target.region} --instance-type <instance-type>`,
+      });
+    }
+    const prices = plan.toLaunch > 0 ? await currentPrices(deps, target, plan, signal) : undefined;
+    return { plan, proposal: buildProposal(plan, target, prices), message: describePlan(plan) };
+  });
+}
+
+/** The price is information, not a precondition: a denied or failed read leaves it unknown. */
+async function currentPrices(deps: LaunchDeps, target: LaunchTarget, plan: LaunchPlan, signal?: AbortSignal): Promise<Record<string, number> | undefined> {
+  if (!deps.prices) return undefined;
+  try {
+    return await deps.prices.current(target.instanceType, [...new Set(plan.placements)], signal);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not read the current spot price; the plan shows it as unknown");
+    return undefined;
+  }
+}
+
+/**
+ * The deployer's launch: the prepared plan (prepared here when not given), launched inside a
+ * LaunchScope, waiting until the new instances run, then committed. Anything that goes wrong before
+ * the commit (an AWS error, no capacity anywhere, Ctrl-C) undoes exactly this launch, so from the
+ * operator's side a launch either completes or leaves the fleet as it was. A re-run launches only
+ * what is missing.
+ */
+export async function launchWorkers(deps: LaunchDeps, input: LaunchInput & { prepared?: PreparedLaunch }): Promise<LaunchResult> {
+  const { target, signal } = input;
+  const { plan, proposal, message } = input.prepared ?? (await prepareLaunch(deps, input));
   deps.log.info({ plan: { desired: plan.desired, active: plan.active, placements: plan.placements } }, message);
-  const base = { project: target.project, desired: plan.desired, existing: plan.active, imageId: target.imageId, instanceType: target.instanceType };
+  const base = { project: target.project, desired: plan.desired, existing: plan.active, imageId: target.imageId, instanceType: target.instanceType, plan: proposal };
   if (plan.toLaunch === 0) {
     return { ...base, launchId: null, launched: [], fallbacks: [], message, workers: (await fleetStatus(deps, target.project, signal)).workers };
-  }
-
-  if (plan.placements.length < plan.toLaunch) {
-    throw new SynktiError(`Nowhere to launch: no availability zone offers ${target.instanceType} with a default subnet.`, {
-      code: "no-zone",
-      kind: "unsafe",
-      remedy: `synkti preflight --project-name ${target.project} --region ${target.region} --instance-type <instance-type>`,
-    });
   }
 
   const scope = new LaunchScope(deps, target.project, input.launchId ?? newLaunchId(deps.clock.now()), {

@@ -1,5 +1,6 @@
 import type { RootVolume } from "../../infra/worker-instance.js";
 import type { WorkerStatus } from "../fleet/status.js";
+import type { LaunchProposal } from "./proposal.js";
 
 /** Everything a launch needs, resolved and checked before the first RunInstances. */
 export interface LaunchTarget {
@@ -56,6 +57,8 @@ export interface LaunchResult {
   fallbacks: Fallback[];
   imageId: string;
   instanceType: string;
+  /** What was planned (and, on a terminal, approved): count, type, zones, spot price, estimate. */
+  plan: LaunchProposal;
   message: string;
   workers: WorkerStatus[];
 }

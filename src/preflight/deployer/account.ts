@@ -3,7 +3,7 @@ import { awsErrorName, classifyAwsError, toSynktiError } from "../../aws/errors.
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
 
-type CredentialsObservation =
+export type CredentialsObservation =
   | { ok: true; arn: string; account: string }
   | { ok: false; reason: string; missing: boolean };
 

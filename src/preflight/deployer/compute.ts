@@ -1,26 +1,40 @@
 import { describeImage, latestDeepLearningImage, type ImageSummary } from "../../aws/ec2-discovery.js";
 import { zonesOffering } from "../../aws/ec2-discovery.js";
+import { createEc2Instances } from "../../aws/ec2-instances.js";
 import { spotVcpuQuota, type QuotaObservation } from "../../aws/quotas.js";
 import { instanceVcpus } from "../../aws/instance-types.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
 
-export const instanceTypeOffered: Requirement<DeployerContext, string[]> = {
+/** The zones offering the instance type, and the default subnet of each zone that has one. */
+export type ZonesObservation = { zones: string[]; subnets: Record<string, string> };
+
+/** Zones a worker can go to: offering the type and with a default subnet (the launch's own placement set). */
+export function usableSubnets(obs: ZonesObservation): Record<string, string> {
+  return Object.fromEntries(obs.zones.filter((z) => obs.subnets[z] !== undefined).map((z) => [z, obs.subnets[z]!]));
+}
+
+export const instanceTypeOffered: Requirement<DeployerContext, ZonesObservation> = {
   id: "instance-type",
   title: "GPU instance type offered in the region",
   dependsOn: ["credentials", "region"],
-  observe: (ctx, signal) => zonesOffering(ctx.clients, ctx.instanceType, signal),
-  verdict(zones, ctx) {
-    if (zones.length > 0) return { status: "pass", observed: `${ctx.instanceType} in ${zones.join(", ")}` };
-    return {
-      status: "fail",
-      observed: `${ctx.instanceType} is offered in no availability zone of ${ctx.region}`,
-      fix: { command: preflightCommand(ctx, ["--instance-type", "<instance-type>"]), needs: ["instance-type"] },
-    };
+  async observe(ctx, signal) {
+    const [zones, subnets] = await Promise.all([zonesOffering(ctx.clients, ctx.instanceType, signal), createEc2Instances(ctx.clients).defaultSubnets(signal)]);
+    return { zones, subnets };
+  },
+  verdict(obs, ctx) {
+    const fix = { command: preflightCommand(ctx, ["--instance-type", "<instance-type>"]), needs: ["instance-type"] };
+    const usable = Object.keys(usableSubnets(obs));
+    if (obs.zones.length === 0) return { status: "fail", observed: `${ctx.instanceType} is offered in no availability zone of ${ctx.region}`, fix };
+    if (usable.length === 0) {
+      return { status: "fail", observed: `no zone offering ${ctx.instanceType} (${obs.zones.join(", ")}) has a default subnet to launch into`, fix };
+    }
+    const without = obs.zones.filter((z) => !usable.includes(z));
+    return { status: "pass", observed: `${ctx.instanceType} in ${usable.join(", ")}${without.length ? ` (not used, no default subnet: ${without.join(", ")})` : ""}` };
   },
 };
 
-type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
+export type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
 
 /** The image a launch would use, looked up once per preflight (the DryRun launch needs it too). */
 export function launchImage(ctx: DeployerContext): Promise<ImageSummary | undefined> {

@@ -11,8 +11,10 @@ import { bucket, bucketHardening, instanceProfile, role, rolePolicy, securityGro
 import { loadBalancerRequirements } from "./load-balancer.js";
 import { launchPermission, simulatedPermissions } from "./permissions.js";
 import { binaryInS3, weightsInS3 } from "./storage.js";
+import { workersModel } from "./fleet.js";
 
 export { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
+export { launchObservations, type LaunchObservations, type Observed } from "./handover.js";
 
 export interface DeployerPreflightOptions {
   project: string;
@@ -44,6 +46,7 @@ export function deployerRequirements(): Requirement<DeployerContext, any>[] {
     ...loadBalancerRequirements,
     launchPermission,
     simulatedPermissions,
+    workersModel,
   ];
 }
 
@@ -73,14 +76,14 @@ export function deployerContext(
 }
 
 export async function runDeployerPreflight(
-  deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal },
+  deps: { clients: AwsClients; clock: Clock; log?: Logger; signal?: AbortSignal; onObserved?: (id: string, observation: unknown) => void },
   options: DeployerPreflightOptions,
   requirements: Requirement<DeployerContext, any>[] = deployerRequirements(),
 ): Promise<PreflightReport> {
   const ctx = deployerContext(deps, options);
   // Each AWS call ends by its own deadline with a message naming the endpoint; the observation's outlasts it.
   const minTimeoutMs = deps.clients.deadlines ? deps.clients.deadlines.answerMs + 1000 : undefined;
-  const report = await runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal, ...(minTimeoutMs ? { minTimeoutMs } : {}) });
+  const report = await runPreflight(requirements, ctx, { clock: deps.clock, defaultTimeoutMs: 15_000, signal: deps.signal, ...(minTimeoutMs ? { minTimeoutMs } : {}), ...(deps.onObserved ? { onObserved: deps.onObserved } : {}) });
   // A fix kept from an AWS error says <project>, which the AWS layer cannot know: fill it in.
   const fill = (fix: string | null) => fix?.replaceAll("<project>", options.project) ?? null;
   return { ...report, requirements: report.requirements.map((r) => ({ ...r, fix: fill(r.fix) })) };

@@ -14,6 +14,8 @@ export const DEPLOYER_ACTIONS = [
   "ec2:TerminateInstances",
   "ec2:DescribeInstanceTypeOfferings",
   "ec2:DescribeImages",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeSpotPriceHistory",
   "iam:PassRole",
   "s3:GetObject",
   "s3:PutObject",

@@ -1,4 +1,5 @@
 import { verifyBinaryInS3, verifyModelInS3, type BinaryVerification, type ModelVerification } from "../../deployer/upload/index.js";
+import { sha256OfFile } from "../../deployer/upload/hash.js";
 import type { Finding, Requirement } from "../types.js";
 import { synktiCommand, type DeployerContext } from "./context.js";
 
@@ -9,34 +10,48 @@ function uploadBinaryFix(ctx: DeployerContext): Finding["fix"] {
     : { command: synktiCommand(ctx, "upload binary", ["--file", "<binary>"]), needs: ["binary"] };
 }
 
+/** What the binary requirement saw: the object in S3, and the SHA-256 of the synkti running this preflight. */
+export type BinaryObservation = BinaryVerification & { localSha256?: string };
+
 /**
  * bin/synkti is present and intact (its bytes match the recorded SHA-256; with --deep the object is
- * downloaded and hashed), and is the same version as this deployer (else a warning naming both).
+ * downloaded and hashed), and is this very build: a launch embeds the SHA-256 of the synkti doing
+ * it in user-data, so another build in S3 would be refused by every worker. Compared here, by the
+ * same hashes the launch uses, so the refusal comes with the report and its fix, not after a SAFE.
+ * A development run (tsx, no single binary) has no build to hash: the recorded SHA-256 is used.
  */
-export const binaryInS3: Requirement<DeployerContext, BinaryVerification> = {
+export const binaryInS3: Requirement<DeployerContext, BinaryObservation> = {
   id: "binary",
   title: "orchestrator binary in S3",
   dependsOn: ["bucket"],
   timeoutMs: 120_000,
-  observe: (ctx, signal) => verifyBinaryInS3(ctx, ctx.names, { deep: ctx.deep, localVersion: ctx.localBinary?.version, signal }),
+  async observe(ctx, signal) {
+    const [verification, local] = await Promise.all([
+      verifyBinaryInS3(ctx, ctx.names, { deep: ctx.deep, localVersion: ctx.localBinary?.version, signal }),
+      ctx.localBinary ? sha256OfFile(ctx.localBinary.path, signal) : undefined,
+    ]);
+    return { ...verification, ...(local ? { localSha256: local.sha256 } : {}) };
+  },
   verdict(v, ctx) {
     const where = `s3://${v.bucket}/${v.key}`;
     if (!v.present) return { status: "fail", observed: `${where} does not exist`, fix: uploadBinaryFix(ctx) };
     if (!v.ok) return { status: "fail", observed: `${where} is tampered or truncated: ${v.problems.join("; ")}`, fix: uploadBinaryFix(ctx) };
     const checked = v.depth === "deep" ? "bytes hash to the recorded SHA-256" : "recorded SHA-256 consistent (use --deep to hash the bytes)";
-    const local = ctx.localBinary?.version;
-    if (local && v.version !== local) {
+    if (v.localSha256 !== undefined && v.localSha256 !== v.sha256Recorded) {
       return {
-        status: "warn",
-        observed: `${where} is version ${v.version ?? "unknown"}, this synkti is ${local}; ${checked}; a launch embeds this synkti's SHA-256, so upload this build before launching`,
+        status: "fail",
+        observed: `${where} (version ${v.version ?? "unknown"}, sha256 ${short(v.sha256Recorded)}) is not the synkti doing this (version ${ctx.localBinary?.version ?? "unknown"}, sha256 ${short(v.localSha256)}): workers would refuse it or run another build`,
         fix: uploadBinaryFix(ctx),
       };
     }
-    return { status: "pass", observed: `${where} version ${v.version}, sha256 ${v.sha256Recorded?.slice(0, 12)}..., ${checked}` };
+    const same = v.localSha256 !== undefined ? ", the same build as this synkti" : " (development run: no single binary to compare)";
+    return { status: "pass", observed: `${where} version ${v.version}, sha256 ${short(v.sha256Recorded)}, ${checked}${same}` };
   },
 };
 
-type WeightsObservation = { model: string | undefined; verification: ModelVerification | undefined };
+const short = (sha: string | undefined) => (sha ? `${sha.slice(0, 12)}...` : "unknown");
+
+export type WeightsObservation = { model: string | undefined; verification: ModelVerification | undefined };
 
 /** The model's weights are complete against their manifest (only when --model is given). */
 export const weightsInS3: Requirement<DeployerContext, WeightsObservation> = {

@@ -11,7 +11,8 @@ import { systemClock } from "../../../src/core/clock.js";
 import { isSynktiError } from "../../../src/core/errors.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { downProject, findLeaks, fleetStatus } from "../../../src/deployer/fleet/index.js";
-import { launchWorkers, resolveLaunchTarget } from "../../../src/deployer/launch/index.js";
+import { launchWorkers, resolveLaunchTarget, type LaunchTarget } from "../../../src/deployer/launch/index.js";
+import { launchObservations, runDeployerPreflight } from "../../../src/preflight/deployer/index.js";
 import { infraStatus } from "../../../src/infra/status.js";
 import { BINARY_BYTES, readyProject, sha256, startHarness, type Harness } from "./harness.js";
 
@@ -25,11 +26,17 @@ afterAll(async () => {
 });
 afterEach(() => h.proxy.clearRules());
 
-const target = (project: string) =>
-  resolveLaunchTarget(
-    { clients: h.clients, ec2: h.fleet.ec2, clock: systemClock, log: silentLogger },
-    { project, model: "tiny-model", region: "us-east-1", instanceType: "g5.xlarge", userDataTemplate: TEMPLATE },
-  );
+/** As the CLI does: a SAFE preflight, then the target built from what it observed (once per project). */
+const targets = new Map<string, Promise<LaunchTarget>>();
+const target = (project: string) => {
+  if (!targets.has(project)) targets.set(project, (async () => {
+    const observed = new Map<string, unknown>();
+    const report = await runDeployerPreflight({ clients: h.clients, clock: systemClock, onObserved: (id, o) => observed.set(id, o) }, { project, region: "us-east-1", model: "tiny-model" });
+    expect(report.verdict, JSON.stringify(report.requirements.filter((r) => r.status !== "pass"))).toBe("SAFE");
+    return resolveLaunchTarget({ project, model: "tiny-model", region: "us-east-1", instanceType: "g5.xlarge", userDataTemplate: TEMPLATE }, launchObservations(observed), silentLogger);
+  })());
+  return targets.get(project)!;
+};
 const launch = async (project: string, workers: number, extra: { concurrency?: number } = {}) =>
   launchWorkers(h.fleet, { target: await target(project), workers, pollIntervalMs: 200, ...extra });
 const instances = async (ids: string[]) =>

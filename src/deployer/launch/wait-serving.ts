@@ -1,0 +1,111 @@
+import type { InstanceSummary } from "../../aws/ec2-instances.js";
+import { SynktiError } from "../../core/errors.js";
+import { TAG_STATE, workerSelector } from "../../infra/names.js";
+import { ACTIVE_STATES, isStopping } from "../fleet/tags.js";
+import type { FleetDeps } from "../fleet/terminate.js";
+import { pollUntil } from "../fleet/wait.js";
+
+/**
+ * `--wait`: after a committed launch, until every worker of the project says `serving` on its own
+ * SynktiState tag (the worker is the authority on its state; the laptop only reads its tags, so
+ * this works from outside the VPC). One DescribeInstances per round, through the shared poller.
+ *
+ * Waited for: the project's pending or running workers when the wait starts (existing ones too: a
+ * re-run that launched nothing still waits for a fleet that is booting). Workers without the tag
+ * (an older synkti) never publish it, so they are not waited for, and the progress says so.
+ * A waited-for worker that says `failed` or ends (terminated, reclaimed) fails the wait at once.
+ * The instances are never touched here: a launch is committed before the wait begins.
+ */
+export interface WaitProgress {
+  serving: number;
+  total: number;
+  /** Waited-for workers by their SynktiState (other than serving). */
+  others: Record<string, number>;
+  /** Workers without a SynktiState tag, not waited for. */
+  untracked: number;
+  elapsedMs: number;
+}
+
+export interface WaitOptions {
+  project: string;
+  region: string;
+  /** Instances to wait for even if the first listing misses them (this launch's: AWS lists new ones late). */
+  include?: string[];
+  deadlineMs: number;
+  /** Default 5 s. */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: WaitProgress) => void;
+}
+
+export interface WaitResult {
+  serving: string[];
+  waitedMs: number;
+}
+
+const ENDED = new Set(["shutting-down", "terminated", "stopping", "stopped"]);
+
+export async function waitUntilServing(deps: FleetDeps, options: WaitOptions): Promise<WaitResult> {
+  const { clock } = deps;
+  const started = clock.now();
+  const flags = `--project-name ${options.project} --region ${options.region}`;
+  let watched: Set<string> | undefined;
+  let last: WaitProgress | undefined;
+
+  const step = await pollUntil(
+    { clock, deadlineMs: options.deadlineMs, intervalMs: options.intervalMs ?? 5000, maxIntervalMs: options.intervalMs ?? 5000, ...(options.signal ? { signal: options.signal } : {}) },
+    async () => {
+      const seen = await deps.ec2.describe({ tags: workerSelector(options.project) }, options.signal);
+      const byId = new Map<string, InstanceSummary>(seen.map((i) => [i.instanceId, i]));
+      watched ??= new Set([
+        ...(options.include ?? []),
+        ...seen.filter((i) => ACTIVE_STATES.includes(i.state) && !isStopping(i.tags) && i.tags[TAG_STATE] !== undefined).map((i) => i.instanceId),
+      ]);
+      const untracked = seen.filter((i) => ACTIVE_STATES.includes(i.state) && i.tags[TAG_STATE] === undefined).length;
+      const serving: string[] = [];
+      const others: Record<string, number> = {};
+      for (const id of watched) {
+        const instance = byId.get(id);
+        // Right after RunInstances a listing may miss an instance: it is still booting.
+        const state = instance?.tags[TAG_STATE] ?? "booting";
+        if (instance && ENDED.has(instance.state)) throw workerGone(id, `ended (${instance.state}) before it was serving`, flags);
+        if (state === "failed") throw workerGone(id, "failed while booting (SynktiState=failed)", flags);
+        if (state === "serving") serving.push(id);
+        else others[state] = (others[state] ?? 0) + 1;
+      }
+      last = { serving: serving.length, total: watched.size, others, untracked, elapsedMs: clock.now() - started };
+      options.onProgress?.(last);
+      return serving.length === watched.size ? { done: true, value: serving } : { done: false, observed: last };
+    },
+  );
+  if (step.done) return { serving: step.value, waitedMs: clock.now() - started };
+  throw new SynktiError(
+    `Gave up waiting after ${elapsed(options.deadlineMs)}: ${describeProgress(step.observed)}. The instances are kept (they may still become serving); see why with synkti logs ${flags} <instance-id>, or stop them with synkti down ${flags}.`,
+    { code: "wait-timeout", kind: "unsafe", fault: "aws", remedy: `synkti status ${flags}` },
+  );
+}
+
+function workerGone(instanceId: string, what: string, flags: string): SynktiError {
+  return new SynktiError(`${instanceId} ${what}; stopped waiting. The other instances are kept.`, {
+    code: "worker-failed",
+    kind: "unsafe",
+    fault: "aws",
+    remedy: `synkti logs ${flags} ${instanceId}`,
+  });
+}
+
+/** "1/3 serving, 2 booting (1m20s)". */
+export function describeProgress(p: WaitProgress): string {
+  const parts = [`${p.serving}/${p.total} serving`, ...Object.entries(p.others).map(([state, n]) => `${n} ${state}`)];
+  if (p.untracked > 0) parts.push(`${p.untracked} without ${TAG_STATE} (older synkti, not waited for)`);
+  return `${parts.join(", ")} (${elapsed(p.elapsedMs)})`;
+}
+
+/** 80000 -> "1m20s", 5000 -> "5s", 3600000 -> "1h0m0s". */
+export function elapsed(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h${m}m${s % 60}s`;
+  return m > 0 ? `${m}m${s % 60}s` : `${s}s`;
+}
