@@ -50,9 +50,9 @@ async function readyProject(project: string): Promise<void> {
   await ok(["upload", "model", "--project-name", project, "--model", MODEL, "--from", path.join(dir, "weights")]);
 }
 
-async function launch(project: string, workers: number): Promise<string[]> {
-  const out = JSON.parse(await ok(["--project-name", project, "--model", MODEL, "--workers", String(workers), "--output", "json"]));
-  return (out.launched as Array<{ instanceId: string }>).map((l) => l.instanceId);
+async function launch(project: string, workers: number, extra: string[] = []): Promise<string[]> {
+  const launchResult = JSON.parse(await ok(["--project-name", project, "--model", MODEL, "--workers", String(workers), "--output", "json", ...extra]));
+  return (launchResult.launched as Array<{ instanceId: string }>).map((l: { instanceId: string }) => l.instanceId);
 }
 
 
@@ -94,7 +94,8 @@ beforeAll(async () => {
   ec2 = new EC2Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
   booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, env: STANDIN_ENV });
   await readyProject(PROJECT);
-  launchedIds = await launch(PROJECT, 3);
+  // --wait: the launch returns only once every worker says serving on its own SynktiState tag.
+  launchedIds = await launch(PROJECT, 3, ["--wait", "--wait-timeout", "4m"]);
 }, 300_000);
 
 afterAll(async () => {
@@ -114,6 +115,10 @@ afterEach(({ task }) => {
 describe("a cluster on the local cloud", () => {
   it("launch 3: the booter boots 3 workers of the built binary through the user-data; each is healthy and sees the other two", async () => {
     expect(launchedIds).toHaveLength(3);
+    // The launch waited: by the time it returned, every worker had tagged itself serving.
+    for (const id of launchedIds) expect((await tags(id)).SynktiState, id).toBe("serving");
+    const listed = JSON.parse(await ok(["status", "--project-name", PROJECT, "--output", "json"]));
+    expect(listed.workers.map((w: { workerState: string; model: string }) => [w.workerState, w.model])).toEqual(Array(3).fill(["serving", MODEL]));
     const instances = await booter.waitForInstances(3, 30_000);
     expect(instances.map((i) => i.instanceId).sort()).toEqual([...launchedIds].sort());
 
