@@ -25,7 +25,10 @@ elif [ -n "${SYNKTI_INSTALL_PREFIX:-}" ]; then BOOT_LOG="$(dirname "$SYNKTI_INST
 else BOOT_LOG=/var/log/synkti-boot.log; fi
 { mkdir -p "$(dirname "$BOOT_LOG")" && touch "$BOOT_LOG"; } 2>/dev/null || BOOT_LOG="$(mktemp "${TMPDIR:-/tmp}/synkti-boot-log.XXXXXX")"
 chmod 0640 "$BOOT_LOG" || true
-exec > >(tee -a "$BOOT_LOG") 2> >(tee -a "$BOOT_LOG" >&2)
+# The tees ignore SIGTERM (an OS shutdown signals every process at once): they end when the agent
+# and this script close the pipe, so the agent's last lines (its drain) are kept and its writes
+# never meet a closed pipe mid-shutdown.
+exec > >(trap '' TERM INT HUP; exec tee -a "$BOOT_LOG") 2> >(trap '' TERM INT HUP; exec tee -a "$BOOT_LOG" >&2)
 export SYNKTI_BOOT_LOG="$BOOT_LOG"
 
 log() { echo "synkti-boot: $*" >&2; }

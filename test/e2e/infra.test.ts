@@ -160,7 +160,7 @@ describe("synkti infra (built binary)", () => {
     const offline = project("offline");
     const down = await synkti(["infra", "status", "--project-name", offline], { AWS_ENDPOINT_URL: closed });
     expect(down.code).toBe(3);
-    expect(down.stderr).toMatch(/^Error: Could not reach AWS while /m);
+    expect(down.stderr).toMatch(/^Error: Could not reach AWS at http:\/\/127\.0\.0\.1:\d+ \(sts GetCallerIdentity\) while /m);
     // The AWS error layer does not know the project; the printed fix still carries its name.
     expect(down.stderr).toContain(`Run: synkti preflight --project-name ${offline} `);
     expect(down.stderr).not.toMatch(/\n\s+at /);
