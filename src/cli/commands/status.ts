@@ -41,7 +41,7 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now())
     w.uptimeSeconds === null ? "-" : duration(w.uptimeSeconds),
     w.endpoint ?? "-",
     w.health,
-    ...(noticed.length > 0 ? [w.notice === null ? "-" : w.notice === "unknown" ? "pending" : `reclaim ${relative(Date.parse(w.notice), now)}`] : []),
+    ...(noticed.length > 0 ? [noticeCell(w.notice, now)] : []),
     w.launchId ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -70,11 +70,23 @@ function failureLine(f: FailureRecord, now: number): string {
   return `${f.instanceId}  ${clockTime(Date.parse(f.at), now)} (${relative(Date.parse(f.at), now)})  ${exit}  ${oneLine(f.reason, 160)}`;
 }
 
-/** "reclaim at 12:34:56Z (in 1m52s)". */
+/**
+ * "reclaim at 12:34:56Z (in 1m52s)". SynktiNotice is a spot notice's termination time (ahead), or
+ * the time AWS issued a rebalance recommendation (behind: it names no reclaim time), see
+ * noticeDetail in src/deployer/fleet/status.ts: a past time is a risk, not a reclaim "3m ago".
+ */
 export function noticeText(notice: string, now: number): string {
   if (notice === "unknown") return "spot notice pending (its time could not be read): the instance is going away";
   const at = Date.parse(notice);
+  if (at <= now) return `interruption risk since ${clockTime(at, now)} (${relative(at, now)}): a rebalance recommendation, or a reclaim already due`;
   return `reclaim at ${clockTime(at, now)} (${relative(at, now)})`;
+}
+
+function noticeCell(notice: string | null, now: number): string {
+  if (notice === null) return "-";
+  if (notice === "unknown") return "pending";
+  const at = Date.parse(notice);
+  return at > now ? `reclaim ${relative(at, now)}` : `risk ${relative(at, now)}`;
 }
 
 /** HH:MM:SSZ on the same UTC day as now, else the full date and time. */

@@ -11,7 +11,7 @@ import { oneLine } from "../logs/printable.js";
 export interface WorkerTags {
   /** SynktiState; null when absent or not one of WORKER_STATES. */
   workerState: WorkerState | null;
-  /** SynktiNotice: the termination time of a pending spot notice (ISO), else null. */
+  /** SynktiNotice (ISO): a spot notice's termination time, or when a rebalance recommendation was issued (see TAG_NOTICE); else null. */
   notice: string | null;
   /** SynktiModel. */
   model: string | null;
