@@ -1,5 +1,6 @@
 import { TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type WorkerState } from "../../infra/names.js";
-import { INSTANCE_ID } from "../logs/record.js";
+import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
+import { INSTANCE_ID } from "../../cluster/failure-record.js";
 import { oneLine } from "../logs/printable.js";
 
 /**
@@ -22,8 +23,6 @@ export interface WorkerTags {
   /** SynktiEndpoint `<ipv4>:<port>`, where the worker answers (in the local cloud a loopback address). */
   endpoint: string | null;
 }
-
-const ENDPOINT = /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;
 
 export function readWorkerTags(tags: Record<string, string>): WorkerTags {
   const state = tags[TAG_STATE];
