@@ -5,6 +5,7 @@
  * never ran or will not serve (scripts/user-data.sh.tpl, the same fields and bounds); the deployer
  * reads it as untrusted input (src/deployer/logs: bounded read, strict parse, cleaned for a terminal).
  */
+export { INSTANCE_ID } from "./instance-id.js";
 
 /** `checkpoints/logs/<instance id>.json` (key: ProjectNames.failureRecordKey). */
 export interface FailureRecord {
@@ -26,9 +27,6 @@ export const REASON_MAX_CHARS = 2000;
 
 /** How much of its boot log a worker leaves at `checkpoints/logs/<instance id>.log`, and all a reader reads of it. */
 export const LOG_TAIL_BYTES = 64 * 1024;
-
-/** EC2 instance ids: `i-` and 8 (older) or 17 hex digits. */
-export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /** Cuts a reason to REASON_MAX_CHARS, marking the cut. */
 export function clipReason(reason: string): string {

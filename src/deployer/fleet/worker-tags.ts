@@ -1,6 +1,6 @@
 import { TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type WorkerState } from "../../infra/names.js";
 import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
-import { INSTANCE_ID } from "../../cluster/failure-record.js";
+import { INSTANCE_ID } from "../../cluster/instance-id.js";
 import { oneLine } from "../logs/printable.js";
 
 /**
