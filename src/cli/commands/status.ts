@@ -7,19 +7,20 @@ import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health; recent failures", async ({ project, common, deps }) => {
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health; recent failures", async ({ project, common, deps, options }) => {
     const { projectStatus } = await import("../../deployer/fleet/status.js");
     const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project));
-    printResult(common.output, result, () => renderStatus(result, deps.clock.now()));
+    printResult(common.output, result, () => renderStatus(result, deps.clock.now(), typeof options.region === "string" ? options.region : undefined));
   }).addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json"));
 }
 
-export function renderStatus(result: ProjectStatus, now: number): string {
+/** `region`: the --region the operator gave, carried into the command printed for the logs. */
+export function renderStatus(result: ProjectStatus, now: number, region?: string): string {
   const lines =
     result.workers.length === 0
       ? [`No workers in project ${result.project}.`]
       : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now)];
-  return [...lines, "", ...renderFailures(result, now)].join("\n");
+  return [...lines, "", ...renderFailures(result, now, region)].join("\n");
 }
 
 /**
@@ -56,12 +57,12 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now())
   return [...notices, line(header), ...rows.map(line), ...notes].join("\n");
 }
 
-function renderFailures(result: ProjectStatus, now: number): string[] {
+function renderFailures(result: ProjectStatus, now: number, region: string | undefined): string[] {
   if (result.failuresUnavailable !== null && result.failures.length === 0) return [`Recent failures: unavailable (${oneLine(result.failuresUnavailable, 300)}).`];
   if (result.failures.length === 0) return ["No failures recorded in the last 24 h."];
   const lines = [`Recent failures (last 24 h, newest first):`, ...result.failures.map((f) => `  ${failureLine(f, now)}`)];
   if (result.failuresUnavailable !== null) lines.push(`  (${oneLine(result.failuresUnavailable, 300)})`);
-  lines.push(`Run: synkti logs --project-name ${result.project} <instance id>   # the record and the boot log`);
+  lines.push(`Run: synkti logs --project-name ${result.project}${region ? ` --region ${region}` : ""} <instance id>   # the record and the boot log`);
   return lines;
 }
 

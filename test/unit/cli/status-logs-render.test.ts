@@ -70,6 +70,8 @@ describe("status text", () => {
         "Run: synkti logs --project-name demo <instance id>   # the record and the boot log",
       ].join("\n"),
     );
+    // The region the operator gave travels into the command: the records are in that region's bucket.
+    expect(renderStatus(status([], { failures: [failure] }), NOW, "eu-west-1")).toContain("Run: synkti logs --project-name demo --region eu-west-1 <instance id>");
     const unavailable = renderStatus(status([base], { failuresUnavailable: "bucket demo-models does not exist (synkti infra up --project-name demo)" }), NOW);
     expect(unavailable).toContain("Recent failures: unavailable (bucket demo-models does not exist (synkti infra up --project-name demo)).");
   });
