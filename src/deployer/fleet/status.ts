@@ -95,7 +95,8 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
 function withTags(w: WorkerStatus, now: number): string | null {
   const parts: string[] = [];
   if (w.notice !== null) parts.push(noticeDetail(w.notice, now));
-  if (w.healthDetail) parts.push(w.healthDetail);
+  // The detail may quote the worker's own answer (an instance id it claims): cleaned like its tags.
+  if (w.healthDetail) parts.push(oneLine(w.healthDetail, 300));
   if (w.health === "unreachable" && w.workerState) parts.push(`its own tag says ${w.workerState}`);
   return parts.length > 0 ? parts.join("; ") : null;
 }
