@@ -41,7 +41,7 @@ instance_id() {
   imds="${imds%/}"
   token="$(curl -sf -m 2 -X PUT "$imds/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')" || return 1
   INSTANCE_ID="$(curl -sf -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id")" || return 1
-  [[ $INSTANCE_ID =~ ^i-[0-9a-f]{8,17}$ ]] || { INSTANCE_ID=''; return 1; }
+  [[ $INSTANCE_ID =~ ^i-([0-9a-f]{8}|[0-9a-f]{17})$ ]] || { INSTANCE_ID=''; return 1; }
 }
 json_string() {
   local s=${1//\\/\\\\}

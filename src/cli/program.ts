@@ -112,6 +112,16 @@ export function registerCommands(program: Command): void {
   registerAgent(program);
   registerHelp(program);
   refuseUnknownCommands(program);
+  pointAtOwnHelp(program);
+}
+
+/** A mistake in `synkti logs ...` points at `synkti help logs` (its required options and examples), not the root's help. */
+function pointAtOwnHelp(command: Command, path: string[] = []): void {
+  for (const sub of command.commands) {
+    const own = [...path, sub.name()];
+    sub.showHelpAfterError(`(run synkti help ${own.join(" ")} for its options and an example)`);
+    pointAtOwnHelp(sub, own);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { INSTANCE_ID } from "../cluster/instance-id.js";
 
 /**
  * Layer 1 of "where am I": firmware facts the kernel exposes under sysfs. Reading a few small files
@@ -71,8 +72,6 @@ export function uuidSaysEc2(uuid: string): "big-endian" | "little-endian" | unde
   const swapped = hex.slice(6, 8) + hex.slice(4, 6) + hex.slice(2, 4) + hex.slice(0, 2);
   return swapped.startsWith("ec2") ? "little-endian" : undefined;
 }
-
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /** Pure: what the firmware facts say about being on EC2. */
 export function interpretDmi(reading: DmiReading): DmiObservation {

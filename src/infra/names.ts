@@ -52,7 +52,11 @@ export const TAG_STOPPING = "SynktiStopping";
 export const TAG_STATE = "SynktiState";
 export const WORKER_STATES = ["booting", "serving", "draining", "retiring", "failed"] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
-/** The termination time of a pending spot notice or rebalance recommendation (ISO 8601, UTC). */
+/**
+ * A pending notice (ISO 8601, UTC): a spot notice's termination time, or, for a rebalance
+ * recommendation (which names no termination time), the time AWS issued it, until a spot notice
+ * replaces it. So a time still to come is a reclaim time; a past one is a risk already raised.
+ */
 export const TAG_NOTICE = "SynktiNotice";
 /** The model a worker serves, set at launch: a launch for another model is refused while these run. */
 export const TAG_MODEL = "SynktiModel";

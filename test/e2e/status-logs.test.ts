@@ -63,7 +63,8 @@ describe("status and logs from outside the workers' network (built binary)", () 
 
     const text = await run(["status", "--project-name", PROJECT]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`^3 workers in project ${PROJECT}:\\nNOTICE ${doomed}: reclaim at ${notice.slice(11, 19)}Z \\(in 1m[45]\\ds\\)\\n`));
+    // Still ahead however slow this machine is (the notice is ~110 s out; two runs of the binary come first).
+    expect(text.stdout).toMatch(new RegExp(`^3 workers in project ${PROJECT}:\\nNOTICE ${doomed}: reclaim at ${notice.slice(11, 19)}Z \\(in (?:1m)?\\d{1,2}s\\)\\n`));
     expect(text.stdout).toMatch(new RegExp(`${serving} +running +serving +tiny-model +us-east-1a +g5\\.xlarge .*127\\.0\\.0\\.1:\\d+ +unreachable`));
     expect(text.stdout).not.toMatch(/ 10\.\d+\.\d+\.\d+/);
     expect(text.stdout).toContain(`${failed}  `);

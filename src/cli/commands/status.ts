@@ -7,19 +7,20 @@ import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health; recent failures", async ({ project, common, deps }) => {
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health; recent failures", async ({ project, common, deps, options }) => {
     const { projectStatus } = await import("../../deployer/fleet/status.js");
     const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project));
-    printResult(common.output, result, () => renderStatus(result, deps.clock.now()));
+    printResult(common.output, result, () => renderStatus(result, deps.clock.now(), typeof options.region === "string" ? options.region : undefined));
   }).addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json"));
 }
 
-export function renderStatus(result: ProjectStatus, now: number): string {
+/** `region`: the --region the operator gave, carried into the command printed for the logs. */
+export function renderStatus(result: ProjectStatus, now: number, region?: string): string {
   const lines =
     result.workers.length === 0
       ? [`No workers in project ${result.project}.`]
       : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now)];
-  return [...lines, "", ...renderFailures(result, now)].join("\n");
+  return [...lines, "", ...renderFailures(result, now, region)].join("\n");
 }
 
 /**
@@ -41,7 +42,7 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now())
     w.uptimeSeconds === null ? "-" : duration(w.uptimeSeconds),
     w.endpoint ?? "-",
     w.health,
-    ...(noticed.length > 0 ? [w.notice === null ? "-" : w.notice === "unknown" ? "pending" : `reclaim ${relative(Date.parse(w.notice), now)}`] : []),
+    ...(noticed.length > 0 ? [noticeCell(w.notice, now)] : []),
     w.launchId ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -56,12 +57,12 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now())
   return [...notices, line(header), ...rows.map(line), ...notes].join("\n");
 }
 
-function renderFailures(result: ProjectStatus, now: number): string[] {
+function renderFailures(result: ProjectStatus, now: number, region: string | undefined): string[] {
   if (result.failuresUnavailable !== null && result.failures.length === 0) return [`Recent failures: unavailable (${oneLine(result.failuresUnavailable, 300)}).`];
   if (result.failures.length === 0) return ["No failures recorded in the last 24 h."];
   const lines = [`Recent failures (last 24 h, newest first):`, ...result.failures.map((f) => `  ${failureLine(f, now)}`)];
   if (result.failuresUnavailable !== null) lines.push(`  (${oneLine(result.failuresUnavailable, 300)})`);
-  lines.push(`Run: synkti logs --project-name ${result.project} <instance id>   # the record and the boot log`);
+  lines.push(`Run: synkti logs --project-name ${result.project}${region ? ` --region ${region}` : ""} <instance id>   # the record and the boot log`);
   return lines;
 }
 
@@ -70,11 +71,23 @@ function failureLine(f: FailureRecord, now: number): string {
   return `${f.instanceId}  ${clockTime(Date.parse(f.at), now)} (${relative(Date.parse(f.at), now)})  ${exit}  ${oneLine(f.reason, 160)}`;
 }
 
-/** "reclaim at 12:34:56Z (in 1m52s)". */
+/**
+ * "reclaim at 12:34:56Z (in 1m52s)". SynktiNotice is a spot notice's termination time (ahead), or
+ * the time AWS issued a rebalance recommendation (behind: it names no reclaim time), see
+ * noticeDetail in src/deployer/fleet/status.ts: a past time is a risk, not a reclaim "3m ago".
+ */
 export function noticeText(notice: string, now: number): string {
   if (notice === "unknown") return "spot notice pending (its time could not be read): the instance is going away";
   const at = Date.parse(notice);
+  if (at <= now) return `interruption risk since ${clockTime(at, now)} (${relative(at, now)}): a rebalance recommendation, or a reclaim already due`;
   return `reclaim at ${clockTime(at, now)} (${relative(at, now)})`;
+}
+
+function noticeCell(notice: string | null, now: number): string {
+  if (notice === null) return "-";
+  if (notice === "unknown") return "pending";
+  const at = Date.parse(notice);
+  return at > now ? `reclaim ${relative(at, now)}` : `risk ${relative(at, now)}`;
 }
 
 /** HH:MM:SSZ on the same UTC day as now, else the full date and time. */

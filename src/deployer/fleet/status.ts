@@ -54,10 +54,11 @@ export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, p
   const instances = await deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
   const workers = instances.map((i) => workerStatus(i, deps.clock.now()));
   const health = await healthOf(workers, deps.askHealth ?? askWorkerHealth, signal);
+  const now = deps.clock.now();
   for (const w of workers) {
     const answer = health.get(w.instanceId);
     if (answer) [w.health, w.healthDetail] = [answer.health, answer.detail];
-    w.healthDetail = withTags(w);
+    w.healthDetail = withTags(w, now);
   }
   return { project, workers: workers.sort(byZoneThenLaunch) };
 }
@@ -91,12 +92,24 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
  * The live answer is detail; the tags are the authority. So a worker that could not be asked says
  * what it last published of itself, and a pending notice is never hidden behind "healthy".
  */
-function withTags(w: WorkerStatus): string | null {
+function withTags(w: WorkerStatus, now: number): string | null {
   const parts: string[] = [];
-  if (w.notice !== null) parts.push(w.notice === "unknown" ? "spot notice pending (time unreadable)" : `spot notice: reclaim at ${w.notice}`);
-  if (w.healthDetail) parts.push(w.healthDetail);
+  if (w.notice !== null) parts.push(noticeDetail(w.notice, now));
+  // The detail may quote the worker's own answer (an instance id it claims): cleaned like its tags.
+  if (w.healthDetail) parts.push(oneLine(w.healthDetail, 300));
   if (w.health === "unreachable" && w.workerState) parts.push(`its own tag says ${w.workerState}`);
   return parts.length > 0 ? parts.join("; ") : null;
+}
+
+/**
+ * SynktiNotice holds a spot notice's termination time (ahead of now), or, for a rebalance
+ * recommendation, which names no time, the moment AWS issued it (behind now): only a time still to
+ * come is a reclaim time. A past one is a risk already raised (or a reclaim already due), never a
+ * "reclaim at" in the past.
+ */
+function noticeDetail(notice: string, now: number): string {
+  if (notice === "unknown") return "spot notice pending (time unreadable)";
+  return Date.parse(notice) > now ? `spot notice: reclaim at ${notice}` : `interruption risk since ${notice} (a rebalance recommendation, or a reclaim already due)`;
 }
 
 function byZoneThenLaunch(a: WorkerStatus, b: WorkerStatus): number {

@@ -1,5 +1,6 @@
 import { TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type WorkerState } from "../../infra/names.js";
-import { INSTANCE_ID } from "../logs/record.js";
+import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
+import { INSTANCE_ID } from "../../cluster/instance-id.js";
 import { oneLine } from "../logs/printable.js";
 
 /**
@@ -11,7 +12,7 @@ import { oneLine } from "../logs/printable.js";
 export interface WorkerTags {
   /** SynktiState; null when absent or not one of WORKER_STATES. */
   workerState: WorkerState | null;
-  /** SynktiNotice: the termination time of a pending spot notice (ISO), else null. */
+  /** SynktiNotice (ISO): a spot notice's termination time, or when a rebalance recommendation was issued (see TAG_NOTICE); else null. */
   notice: string | null;
   /** SynktiModel. */
   model: string | null;
@@ -22,8 +23,6 @@ export interface WorkerTags {
   /** SynktiEndpoint `<ipv4>:<port>`, where the worker answers (in the local cloud a loopback address). */
   endpoint: string | null;
 }
-
-const ENDPOINT = /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;
 
 export function readWorkerTags(tags: Record<string, string>): WorkerTags {
   const state = tags[TAG_STATE];

@@ -2,6 +2,7 @@ import type { Ec2Instances, InstanceSummary } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import { TAG_MODEL, workerSelector } from "../../infra/names.js";
 import { ACTIVE_STATES, isStopping } from "../fleet/tags.js";
+import { oneLine } from "../logs/printable.js";
 
 /**
  * The workers a launch counts (pending or running, not being stopped by `down`): the listing the
@@ -33,7 +34,8 @@ export function checkModel(workers: InstanceSummary[], model: string): ModelChec
   for (const w of workers) {
     const tagged = w.tags[TAG_MODEL];
     if (tagged === undefined) untagged.push(w.instanceId);
-    else if (tagged !== model) others.push({ instanceId: w.instanceId, model: tagged });
+    // Any worker of the project may tag its peers: the value is shown cleaned, as status shows it.
+    else if (tagged !== model) others.push({ instanceId: w.instanceId, model: oneLine(tagged, 128) });
   }
   return { others, untagged };
 }

@@ -2,6 +2,7 @@ import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import { TAG_STATE, workerSelector } from "../../infra/names.js";
 import { ACTIVE_STATES, isStopping } from "../fleet/tags.js";
+import { readWorkerTags } from "../fleet/worker-tags.js";
 import type { FleetDeps } from "../fleet/terminate.js";
 import { pollUntil } from "../fleet/wait.js";
 
@@ -66,8 +67,9 @@ export async function waitUntilServing(deps: FleetDeps, options: WaitOptions): P
       const others: Record<string, number> = {};
       for (const id of watched) {
         const instance = byId.get(id);
-        // Right after RunInstances a listing may miss an instance: it is still booting.
-        const state = instance?.tags[TAG_STATE] ?? "booting";
+        // Right after RunInstances a listing may miss an instance: it is still booting. The tag is the
+        // worker's own word, read as status reads it: a value outside the contract is shown as "unknown".
+        const state = instance?.tags[TAG_STATE] === undefined ? "booting" : (readWorkerTags(instance.tags).workerState ?? "unknown");
         if (instance && ENDED.has(instance.state)) throw workerGone(id, `ended (${instance.state}) before it was serving`, flags);
         if (state === "failed") throw workerGone(id, "failed while booting (SynktiState=failed)", flags);
         if (state === "serving") serving.push(id);

@@ -1,35 +1,26 @@
 import { z } from "zod";
 import type { BoundedRead } from "../../aws/s3-objects.js";
+import { clipReason, INSTANCE_ID, LOG_TAIL_BYTES, type FailureRecord } from "../../cluster/failure-record.js";
 import { oneLine, printable } from "./printable.js";
 
 /**
  * The failure record a worker (or its user-data, when synkti never started) leaves at
  * `checkpoints/logs/<instance id>.json` before it terminates itself: `{"instanceId","at","exitCode","reason"}`.
  * It is written by a machine that may be broken or compromised, so it is read bounded, parsed
- * strictly, and cleaned of anything a terminal would interpret.
+ * strictly, and cleaned of anything a terminal would interpret (its shape: src/cluster/failure-record.ts).
  */
-export interface FailureRecord {
-  instanceId: string;
-  /** When it failed (ISO 8601, UTC). */
-  at: string;
-  /** The agent's exit code; null when the boot failed before synkti ran (e.g. a refused checksum). */
-  exitCode: number | null;
-  reason: string;
-}
+export type { FailureRecord };
+export { INSTANCE_ID };
 
 /** A real record is a few hundred bytes; anything past this is not one. */
 export const RECORD_MAX_BYTES = 16 * 1024;
 /** What the worker keeps of its log (the contract: the last 64 KiB), and so all that is read. */
-export const LOG_MAX_BYTES = 64 * 1024;
-const REASON_MAX_CHARS = 2000;
-
-/** EC2 instance ids: `i-` and 8 (older) or 17 hex digits. */
-export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const LOG_MAX_BYTES = LOG_TAIL_BYTES;
 
 const RecordSchema = z.object({
   instanceId: z.string().regex(INSTANCE_ID, "instanceId is not an EC2 instance id"),
   at: z.string().max(64).refine((s) => !Number.isNaN(Date.parse(s)), "at is not a time"),
-  // A boot that failed before synkti ran may have no exit code to give.
+  // Writers give one (user-data: 1 when the agent never ran); an older or odd writer may not.
   exitCode: z.number().int().min(0).max(255).nullable().optional(),
   reason: z.string().min(1, "reason is empty"),
 });
@@ -59,7 +50,7 @@ export function parseFailureRecord(read: BoundedRead, expectedInstanceId: string
       instanceId: parsed.data.instanceId,
       at: new Date(parsed.data.at).toISOString(),
       exitCode: parsed.data.exitCode ?? null,
-      reason: reason.length <= REASON_MAX_CHARS ? reason : `${reason.slice(0, REASON_MAX_CHARS - 1)}…`,
+      reason: clipReason(reason),
     },
   };
 }

@@ -1,11 +1,9 @@
+import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
 import { httpGet } from "../http-get.js";
 import { PeerStatusSchema, type PeerStatus } from "./status-document.js";
 
 export const STATUS_PATH = "/status";
-export const HEALTHZ_PATH = "/healthz";
 
-/** `<ipv4>:<port>` as a worker publishes it; anything else in the tag is not dialled. */
-const ENDPOINT = /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;
 
 /**
  * Asks a peer for its status (DESIGN: to know a peer's health, ask the peer). A short timeout: a

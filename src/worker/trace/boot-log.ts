@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import { LOG_TAIL_BYTES } from "../../cluster/failure-record.js";
 
 /**
  * Values that look like secrets are replaced before a log leaves the instance: a model server may
@@ -14,7 +15,7 @@ export function redactSecrets(text: string): string {
 }
 
 /** How much of the boot log a worker leaves in S3: enough for the last minutes, small to store. */
-export const BOOT_LOG_TAIL_BYTES = 64 * 1024;
+export const BOOT_LOG_TAIL_BYTES = LOG_TAIL_BYTES;
 
 /**
  * The last `maxBytes` of the boot log (user-data's output and the agent's, teed by user-data into

@@ -1,26 +1,15 @@
+import { clipReason, type FailureRecord } from "../../cluster/failure-record.js";
 import type { PreflightReport } from "../../preflight/types.js";
 
+export type { FailureRecord };
+
 /**
- * What a worker that ends itself leaves at `checkpoints/logs/<instance id>.json` (user-data writes
- * the same shape when the agent never started: scripts/user-data.sh.tpl). `synkti logs` prints it,
- * `synkti status` lists recent ones. No secrets: a reason is what the agent already logged.
+ * What a worker that ends itself leaves at `checkpoints/logs/<instance id>.json` (the shape shared
+ * with user-data and the deployer: src/cluster/failure-record.ts). No secrets: a reason is what the
+ * agent already logged.
  */
-export interface FailureRecord {
-  instanceId: string;
-  /** ISO 8601, UTC. */
-  at: string;
-  /** The exit code the agent ends with (the contract's: 1 UNSAFE or given up, 3 could not observe). */
-  exitCode: number;
-  /** One line: why. */
-  reason: string;
-}
-
-/** A reason stays one readable line (status shows it), however many requirements failed. */
-const MAX_REASON = 2000;
-
 export function failureRecord(instanceId: string, at: number, exitCode: number, reason: string): FailureRecord {
-  const line = reason.replace(/\s+/g, " ").trim();
-  return { instanceId, at: new Date(at).toISOString(), exitCode, reason: line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line };
+  return { instanceId, at: new Date(at).toISOString(), exitCode, reason: clipReason(reason.replace(/\s+/g, " ").trim()) };
 }
 
 /** "worker preflight UNSAFE: weights: <observed>; instance-role: <observed>". */

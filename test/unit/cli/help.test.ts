@@ -52,6 +52,17 @@ describe("help", () => {
     }
   });
 
+  it("a mistake in a subcommand points at that command's own help", async () => {
+    for (const [argv, hint] of [
+      [["logs", "--project-name", "demo"], "(run synkti help logs for its options and an example)"],
+      [["upload", "model", "--project-name", "demo"], "(run synkti help upload model for its options and an example)"],
+    ] as const) {
+      const { root: fresh, output: said } = program();
+      await expect(fresh.parseAsync([...argv], { from: "user" })).rejects.toThrow();
+      expect(said()).toContain(hint);
+    }
+  });
+
   it("spells out what upload model needs, in order", () => {
     reset();
     commands.find((c) => c.path === "upload model")!.command.outputHelp();

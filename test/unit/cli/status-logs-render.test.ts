@@ -50,6 +50,14 @@ describe("status text", () => {
     expect(lines.find((l) => l.startsWith("i-0aaaaaaaaaaaaaaa1"))).toMatch(/unreachable +- +l-1$/);
   });
 
+  it("words a past notice time (a rebalance recommendation's issue time) as a risk, never 'reclaim ... ago'", () => {
+    const hinted = { ...base, instanceId: "i-0bbbbbbbbbbbbbbb2", notice: "2026-11-29T12:30:00.000Z" };
+    const lines = renderStatus(status([hinted]), NOW).split("\n");
+    expect(lines[1]).toBe("NOTICE i-0bbbbbbbbbbbbbbb2: interruption risk since 12:30:00Z (3m04s ago): a rebalance recommendation, or a reclaim already due");
+    expect(lines.find((l) => l.startsWith("i-0bbbbbbbbbbbbbbb2"))).toMatch(/unreachable +risk 3m04s ago +l-1$/);
+    expect(lines.join("\n")).not.toContain("reclaim 3m04s ago");
+  });
+
   it("lists recent failures with a one-line reason and the logs command; or says why they are unavailable", () => {
     const failure = { instanceId: "i-0ccccccccccccccc3", at: "2026-11-29T11:03:04.000Z", exitCode: 1, reason: "binary SHA-256 mismatch:\nexpected a, got b" };
     const text = renderStatus(status([], { failures: [failure] }), NOW);
@@ -62,6 +70,8 @@ describe("status text", () => {
         "Run: synkti logs --project-name demo <instance id>   # the record and the boot log",
       ].join("\n"),
     );
+    // The region the operator gave travels into the command: the records are in that region's bucket.
+    expect(renderStatus(status([], { failures: [failure] }), NOW, "eu-west-1")).toContain("Run: synkti logs --project-name demo --region eu-west-1 <instance id>");
     const unavailable = renderStatus(status([base], { failuresUnavailable: "bucket demo-models does not exist (synkti infra up --project-name demo)" }), NOW);
     expect(unavailable).toContain("Recent failures: unavailable (bucket demo-models does not exist (synkti infra up --project-name demo)).");
   });

@@ -163,6 +163,19 @@ describe("--wait: until every worker says serving", () => {
     expect(clock.slept.every((ms) => ms === 5000)).toBe(true); // DescribeInstances every 5 s
   });
 
+  it("a state tag outside the contract shows as unknown in the progress line, never raw on the terminal", async () => {
+    const { ec2, clock, deps } = setup();
+    const odd = ec2.add("us-east-1a", { ...workers, SynktiState: "booting" });
+    schedule(clock, ec2, [
+      [5_000, () => void ec2.tag([odd], { SynktiState: "\u001b[2Jpwned" })],
+      [10_000, () => void ec2.tag([odd], { SynktiState: "serving" })],
+    ]);
+    const lines: string[] = [];
+    await waitUntilServing(deps, { project: "proj", region: "us-east-1", deadlineMs: 60_000, onProgress: (p) => lines.push(describeProgress(p)) });
+    expect(lines).toContain("0/1 serving, 1 unknown (5s)");
+    expect(lines.join("\n")).not.toContain("\u001b");
+  });
+
   it("a worker that says failed ends the wait at once with its id and the logs command", async () => {
     const { ec2, clock, deps } = setup();
     ec2.add("us-east-1a", { ...workers, SynktiState: "booting" });

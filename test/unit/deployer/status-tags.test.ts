@@ -39,6 +39,22 @@ describe("status from tags", () => {
     expect(w).toMatchObject({ health: "healthy", notice: "2026-11-29T12:34:56.000Z", healthDetail: "spot notice: reclaim at 2026-11-29T12:34:56.000Z" });
   });
 
+  it("does not call a rebalance recommendation's issue time (in the past) a reclaim time", async () => {
+    const ec2 = new FakeEc2();
+    ec2.add("us-east-1a", { ...worker, SynktiState: "serving", SynktiEndpoint: "127.0.0.2:8080", SynktiNotice: "2026-11-29T12:30:00Z" });
+    const healthy = async () => ({ health: "healthy" as const, detail: null });
+    const [w] = (await fleetStatus({ ec2, clock: instantClock(NOW), log: silentLogger, askHealth: healthy }, "proj")).workers;
+    expect(w).toMatchObject({ health: "healthy", notice: "2026-11-29T12:30:00.000Z", healthDetail: "interruption risk since 2026-11-29T12:30:00.000Z (a rebalance recommendation, or a reclaim already due)" });
+  });
+
+  it("cleans a live answer's detail (it may quote what the worker claimed) before it is shown", async () => {
+    const ec2 = new FakeEc2();
+    ec2.add("us-east-1a", { ...worker, SynktiState: "serving", SynktiEndpoint: "127.0.0.2:8080" });
+    const wrong = async () => ({ health: "unknown" as const, detail: "127.0.0.2:8080 answered as i-x\u001b]0;pwned\u0007\u001b[2J" });
+    const [w] = (await fleetStatus({ ec2, clock: instantClock(NOW), log: silentLogger, askHealth: wrong }, "proj")).workers;
+    expect(w!.healthDetail).toBe("127.0.0.2:8080 answered as i-x");
+  });
+
   it("shows a tag value outside the contract as absent, and a notice with an unreadable time as pending", () => {
     expect(readWorkerTags({ SynktiState: "pwned\u001b[2J", SynktiNotice: "soon", SynktiSlot: "-1", SynktiReplaces: "i-../../x", SynktiEndpoint: "evil.example:80", SynktiModel: "m\u001b]0;title\u0007odel\r" })).toEqual({
       workerState: null,

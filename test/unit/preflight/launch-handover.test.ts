@@ -73,6 +73,10 @@ describe("workers-model: one project serves one model", () => {
       fix: { command: "synkti down --project-name proj --region us-east-1" },
     });
   });
+  it("names another model as printable text: a tag value cannot drive the operator's terminal", () => {
+    const finding = workersModel.verdict([worker("i-1", { SynktiModel: "llama\u001b]0;pwned\u0007\u001b[2J\nx" })], ctx());
+    expect(finding.observed).toBe("the project's workers serve another model: i-1 (llama x); one project serves one model, stop them first");
+  });
   it("same model passes, untagged (older synkti) warns, none passes", () => {
     expect(workersModel.verdict([worker("i-2", { SynktiModel: "tiny" })], ctx())).toMatchObject({ status: "pass", observed: "1 worker serving tiny" });
     expect(workersModel.verdict([worker("i-3", {})], ctx())).toMatchObject({ status: "warn", observed: expect.stringContaining("i-3: no SynktiModel tag") });

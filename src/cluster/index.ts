@@ -1,0 +1,4 @@
+// The wire contract worker and deployer both speak (DESIGN: neither imports the other).
+export { INSTANCE_ID } from "./instance-id.js";
+export { clipReason, LOG_TAIL_BYTES, REASON_MAX_CHARS, type FailureRecord } from "./failure-record.js";
+export { WORKER_ENDPOINT } from "./endpoint.js";
