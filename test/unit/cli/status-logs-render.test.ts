@@ -29,7 +29,7 @@ const base: WorkerStatus = {
   slot: null,
   replaces: null,
 };
-const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, ...extra });
+const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, ...extra });
 
 describe("status text", () => {
   it("shows model, type, zone, the worker's own state and its endpoint; never moto's private IP", () => {
