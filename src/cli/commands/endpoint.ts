@@ -41,7 +41,7 @@ export function renderEndpoint(r: EndpointResult, region?: string): string {
     ...r.warnings.map((w) => `Warning: ${w}`),
     "",
     // Single quotes: a base64url key needs none, but a pasted line stays one word whatever it holds.
-    r.apiKey === undefined ? exportKeyLine(r.project, region) : `export SYNKTI_API_KEY='${r.apiKey}'`,
+    r.apiKey === undefined ? exportKeyLine(r.project, region) : `export SYNKTI_API_KEY='${r.apiKey.replaceAll("'", "'\\''")}'`,
     r.curl,
   ];
   return lines.join("\n");
