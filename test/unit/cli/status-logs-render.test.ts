@@ -50,6 +50,27 @@ describe("status text", () => {
     expect(lines.find((l) => l.startsWith("i-0aaaaaaaaaaaaaaa1"))).toMatch(/unreachable +- +l-1$/);
   });
 
+  it("with a load balancer: its URL, a TARGET column per worker, and why a target is not healthy", () => {
+    const other = { ...base, instanceId: "i-0bbbbbbbbbbbbbbb1" };
+    const loadBalancer = {
+      url: "http://demo-synkti-1.us-east-1.elb.amazonaws.com",
+      targets: [
+        { instanceId: base.instanceId, state: "healthy", reason: null, description: null },
+        { instanceId: "i-0ccccccccccccccc2", state: "draining", reason: "Target.DeregistrationInProgress", description: "Target deregistration is in progress" },
+      ],
+    };
+    const lines = renderStatus(status([base, other], { loadBalancer }), NOW).split("\n");
+    expect(lines[1]).toMatch(/^INSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH$/);
+    expect(lines[2]).toMatch(new RegExp(`^${base.instanceId} .* unreachable +healthy +l-1$`));
+    expect(lines[3]).toMatch(/^i-0bbbbbbbbbbbbbbb1 .* unreachable +- +l-1$/);
+    expect(lines).toContain("Load balancer: http://demo-synkti-1.us-east-1.elb.amazonaws.com  (1 healthy, 1 draining)");
+    expect(lines).toContain("  TARGET i-0ccccccccccccccc2 draining: Target.DeregistrationInProgress (Target deregistration is in progress) [not a live worker of this project]");
+
+    const none = renderStatus(status([base], { loadBalancerUnavailable: "no load balancer demo-synkti (synkti infra up --project-name demo)" }), NOW);
+    expect(none).not.toContain("TARGET");
+    expect(none).toContain("Load balancer: unavailable (no load balancer demo-synkti (synkti infra up --project-name demo)).");
+  });
+
   it("lists recent failures with a one-line reason and the logs command; or says why they are unavailable", () => {
     const failure = { instanceId: "i-0ccccccccccccccc3", at: "2026-11-29T11:03:04.000Z", exitCode: 1, reason: "binary SHA-256 mismatch:\nexpected a, got b" };
     const text = renderStatus(status([], { failures: [failure] }), NOW);
