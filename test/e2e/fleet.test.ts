@@ -73,7 +73,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       replaces: null,
     });
     const text = await run(["status", "--project-name", "e2e-fleet"]);
-    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +LAUNCH\n/);
+    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH\n/);
 
     const again = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3"]);
     expect(again.code).toBe(0);
