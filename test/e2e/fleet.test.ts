@@ -89,7 +89,11 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       expect(i.State?.Name).toBe("terminated");
       expect(i.Tags).toContainEqual({ Key: "SynktiStopping", Value: "true" });
     }
-    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toBe("No workers in project e2e-fleet.\n\nNo failures recorded in the last 24 h.");
+    // Before terminating, down took them out of the load balancer (the project's instances, registered or not).
+    expect(json(down.stdout).deregistration).toMatchObject({ targetGroup: "e2e-fleet-synkti-vllm", targets: [...json(down.stdout).terminated].sort(), warning: null });
+    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toMatch(
+      /^No workers in project e2e-fleet\.\nLoad balancer: http:\/\/e2e-fleet-synkti-\S+  \(no target registered\)\n\nNo failures recorded in the last 24 h\.$/,
+    );
     const leaks = await run(["leaks", "--project-name", "e2e-fleet", "--output", "json"]);
     expect(leaks.code).toBe(0);
     expect(json(leaks.stdout)).toEqual({ project: "e2e-fleet", leaks: [] });
