@@ -30,7 +30,7 @@ export interface DrainReport {
   targets: string[];
   /** The most the wait takes: the target group's deregistration delay. */
   delaySeconds: number | null;
-  /** Every target finished draining before the deadline (true when there was nothing to drain). */
+  /** Every target finished draining before the deadline (true when there was nothing to drain; false in a dry run). */
   drained: boolean;
   waitedMs: number;
   /** Still draining when down stopped waiting. */
@@ -52,7 +52,7 @@ export async function drainTargets(
   const report: DrainReport = { targetGroup: null, targets: [], delaySeconds: null, drained: true, waitedMs: 0, stillDraining: [], warning: null };
   const warn = (warning: string) => {
     log.warn(`down: ${warning}`);
-    return { ...report, warning };
+    return { ...report, drained: false, warning };
   };
 
   let arn: string;
@@ -76,7 +76,8 @@ export async function drainTargets(
   const ids = [...new Set([...listed.map((t) => t.id), ...instanceIds])].sort();
   const draining = registered.filter((t) => DRAINING.has(t.state)).map((t) => t.id);
   report.targets = ids;
-  if (options.dryRun || (ids.length === 0 && draining.length === 0)) return report;
+  if (options.dryRun) return { ...report, drained: false };
+  if (ids.length === 0 && draining.length === 0) return report;
 
   if (ids.length > 0) {
     log.info(`down: deregistering ${ids.length} target(s) from ${report.targetGroup}; waiting for their in-flight requests (at most ${report.delaySeconds} s)`);

@@ -92,7 +92,7 @@ describe("down: deregister, wait for in-flight requests, then terminate", () => 
       const { result } = await runDown(s, [10_000]);
       expect(result.terminated).toEqual([a]);
       if (s.lb.group === undefined) expect(result.deregistration).toMatchObject({ targetGroup: null, warning: null });
-      else expect(result.deregistration!.warning).toMatch(/User is not authorized to perform: elasticloadbalancing:\w+/);
+      else expect(result.deregistration).toMatchObject({ drained: false, warning: expect.stringMatching(/User is not authorized to perform: elasticloadbalancing:\w+/) });
     }
   });
 
@@ -112,7 +112,7 @@ describe("down: deregister, wait for in-flight requests, then terminate", () => 
     const a = s.ec2.add("us-east-1a", project);
     s.lb.register(a);
     const { result } = await runDown(s, [0], { dryRun: true });
-    expect(result.deregistration).toMatchObject({ targetGroup: "demo-synkti-vllm", targets: [a], delaySeconds: 90 });
+    expect(result.deregistration).toMatchObject({ targetGroup: "demo-synkti-vllm", targets: [a], delaySeconds: 90, drained: false });
     expect(s.order.filter((o) => o !== "targetHealth")).toEqual([]);
     expect(s.lb.targets.get(a)?.state).toBe("healthy");
   });
