@@ -31,6 +31,9 @@ describe("synkti endpoint (built binary)", () => {
     expect(run.stderr).toContain(`Error: Project ${p} has no load balancer (${p}-synkti): there is no endpoint yet.`);
     expect(run.stderr).toContain(`Run: synkti infra up --project-name ${p} --region us-east-1`);
     expect(run.stdout).toBe("");
+    const noRegion = await synkti(["endpoint", "--project-name", p], { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: "/dev/null" });
+    expect(noRegion.code, noRegion.stderr).toBe(1);
+    expect(noRegion.stderr).toContain("Run: pass --region <region>");
   });
 
   it("after infra up: the JSON shape; the key only with --show-key; SYNKTI_ENDPOINT_URL overrides the URL; a bad one is exit 2", async () => {

@@ -69,6 +69,9 @@ export async function describeEndpoint(deps: EndpointDeps, names: ProjectNames, 
   const warnings = [
     ...(lb.listeners.length === 0 ? [`the load balancer has no listener: nothing answers at ${ownUrl}. Run: ${fix}`] : []),
     ...(lb.state !== "" && lb.state !== "active" ? [`the load balancer is ${lb.state}: its name may not resolve yet`] : []),
+    ...(lb.scheme === "internal" && !options.urlOverride
+      ? [`the load balancer is internal: ${ownUrl} answers only inside the VPC (from outside, through a tunnel: set ${ENDPOINT_URL_VARIABLE} to its local URL)`]
+      : []),
     ...(serving.length === 0 ? [`no worker is running: the endpoint answers 503 until one serves. Run: synkti --project-name ${names.project}${regionFlag(options)} --model <model> --workers <n>`] : []),
     ...(models.length > 1
       ? [`the workers serve ${models.length} models (${models.join(", ")}): the load balancer sends a request to any worker, so a request for one model fails on workers serving another. Run: synkti down --project-name ${names.project}${regionFlag(options)}, then launch one model`]

@@ -136,6 +136,14 @@ describe("describeEndpoint", () => {
     expect(several.warnings.join("\n")).toMatch(/the workers serve 2 models \(a, b\)/);
   });
 
+  it("an internal load balancer: says its URL answers only inside the VPC, unless a tunnel's URL is set", async () => {
+    const { ec2, lb, deps } = setup();
+    ec2.add("us-east-1a", worker("qwen-7b"));
+    lb.view!.scheme = "internal";
+    expect((await describeEndpoint(deps, names)).warnings).toEqual([expect.stringMatching(/^the load balancer is internal: http:\/\/\S+ answers only inside the VPC/)]);
+    expect((await describeEndpoint(deps, names, { urlOverride: "http://127.0.0.1:8000" })).warnings).toEqual([]);
+  });
+
   it("a model tag that is not a model name never reaches the shell line", async () => {
     const { ec2, deps } = setup();
     ec2.add("us-east-1a", worker("x'; rm -rf ~; echo '"));
