@@ -13,6 +13,7 @@ import { registerLogs } from "./commands/logs.js";
 import { registerUpload } from "./commands/upload.js";
 import { registerInfra } from "./commands/infra.js";
 import { registerAgent } from "./commands/worker.js";
+import { registerEndpoint } from "./commands/endpoint.js";
 
 /**
  * The commander tree. Each command lives in its own file under commands/ and loads the capability
@@ -110,6 +111,7 @@ export function registerCommands(program: Command): void {
   registerUpload(program);
   registerInfra(program);
   registerAgent(program);
+  registerEndpoint(program);
   registerHelp(program);
   refuseUnknownCommands(program);
   pointAtOwnHelp(program);

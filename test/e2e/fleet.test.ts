@@ -78,7 +78,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       replaces: null,
     });
     const text = await run(["status", "--project-name", "e2e-fleet"]);
-    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +LAUNCH\n/);
+    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH\n/);
 
     const again = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3"]);
     expect(again.code).toBe(0);
@@ -94,7 +94,11 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       expect(i.State?.Name).toBe("terminated");
       expect(i.Tags).toContainEqual({ Key: "SynktiStopping", Value: "true" });
     }
-    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toBe("No workers in project e2e-fleet.\n\nNo failures recorded in the last 24 h.");
+    // Before terminating, down took them out of the load balancer (the project's instances, registered or not).
+    expect(json(down.stdout).deregistration).toMatchObject({ targetGroup: "e2e-fleet-synkti-vllm", targets: [...json(down.stdout).terminated].sort(), warning: null });
+    expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toMatch(
+      /^No workers in project e2e-fleet\.\nLoad balancer: http:\/\/e2e-fleet-synkti-\S+  \(no target registered\)\n\nNo failures recorded in the last 24 h\.$/,
+    );
     const leaks = await run(["leaks", "--project-name", "e2e-fleet", "--output", "json"]);
     expect(leaks.code).toBe(0);
     expect(json(leaks.stdout)).toEqual({ project: "e2e-fleet", leaks: [] });

@@ -29,7 +29,7 @@ describe("help a newcomer can follow (built binary)", () => {
     const typo = await runCli(["statsu", "--project-name", "my-app"]);
     expect(typo.code).toBe(2);
     expect(typo.stdout).toBe("");
-    expect(typo.stderr).toMatch(/unknown command 'statsu' \(did you mean status\?\)\nCommands of synkti: version, context, preflight, status, down, leaks, logs, upload, infra, help/);
+    expect(typo.stderr).toMatch(/unknown command 'statsu' \(did you mean status\?\)\nCommands of synkti: version, context, preflight, status, down, leaks, logs, upload, infra, endpoint, help/);
     const nested = await runCli(["help", "upload", "modle"]);
     expect(nested.code).toBe(2);
     expect(nested.stderr).toMatch(/unknown command 'modle' \(did you mean model\?\)\nCommands of synkti upload: binary, model/);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { FailureRecord } from "../../deployer/logs/record.js";
+import type { LoadBalancerStatus } from "../../deployer/fleet/load-balancer-status.js";
 import type { ProjectStatus, WorkerStatus } from "../../deployer/fleet/status.js";
 import { oneLine } from "../../deployer/logs/printable.js";
 import { printResult } from "../output.js";
@@ -7,9 +8,10 @@ import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health; recent failures", async ({ project, common, deps, options }) => {
-    const { projectStatus } = await import("../../deployer/fleet/status.js");
-    const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project));
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health, load balancer target; recent failures", async ({ project, common, deps, options }) => {
+    const [{ projectStatus }, { endpointUrlOverride }] = await Promise.all([import("../../deployer/fleet/status.js"), import("../../deployer/endpoint/url.js")]);
+    const urlOverride = endpointUrlOverride();
+    const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project, urlOverride ? { urlOverride } : {}));
     printResult(common.output, result, () => renderStatus(result, deps.clock.now(), typeof options.region === "string" ? options.region : undefined));
   }).addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json"));
 }
@@ -19,19 +21,22 @@ export function renderStatus(result: ProjectStatus, now: number, region?: string
   const lines =
     result.workers.length === 0
       ? [`No workers in project ${result.project}.`]
-      : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now)];
-  return [...lines, "", ...renderFailures(result, now, region)].join("\n");
+      : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now, result.loadBalancer)];
+  return [...lines, ...renderLoadBalancer(result), "", ...renderFailures(result, now, region)].join("\n");
 }
 
 /**
  * A plain table (no colours: it is often piped or pasted into an issue). Pending spot notices come
  * first, on their own lines, so a worker two minutes from its reclaim never reads as just healthy.
  * ENDPOINT is where the worker answers (its published tag), not EC2's private IP, which in the
- * local cloud is moto's invention and on AWS only reachable inside the VPC.
+ * local cloud is moto's invention and on AWS only reachable inside the VPC. TARGET (when the load
+ * balancer could be read) is what it thinks of the worker: healthy, initial, draining, ... or "-"
+ * when the worker is not registered; why a target is not healthy goes below the table.
  */
-export function renderWorkers(workers: WorkerStatus[], now: number = Date.now()): string {
+export function renderWorkers(workers: WorkerStatus[], now: number = Date.now(), lb: LoadBalancerStatus | null = null): string {
   const noticed = workers.filter((w) => w.notice !== null);
-  const header = ["INSTANCE", "STATE", "WORKER", "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
+  const target = (id: string) => lb?.targets.find((t) => t.instanceId === id)?.state ?? "-";
+  const header = ["INSTANCE", "STATE", "WORKER", "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(lb ? ["TARGET"] : []), ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
   const rows = workers.map((w) => [
     w.instanceId,
     w.stopping ? `${w.state}*` : w.state,
@@ -42,6 +47,7 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now())
     w.uptimeSeconds === null ? "-" : duration(w.uptimeSeconds),
     w.endpoint ?? "-",
     w.health,
+    ...(lb ? [target(w.instanceId)] : []),
     ...(noticed.length > 0 ? [noticeCell(w.notice, now)] : []),
     w.launchId ?? "-",
   ]);
@@ -55,6 +61,20 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now())
     ...(workers.some((w) => w.stopping) ? ["* being stopped by synkti down"] : []),
   ];
   return [...notices, line(header), ...rows.map(line), ...notes].join("\n");
+}
+
+/** The URL, then each target that is not healthy with AWS's reason, and targets that are no live worker. */
+function renderLoadBalancer(result: ProjectStatus): string[] {
+  const lb = result.loadBalancer;
+  if (!lb) return result.loadBalancerUnavailable === null ? [] : [`Load balancer: unavailable (${oneLine(result.loadBalancerUnavailable, 300)}).`];
+  const counts = new Map<string, number>();
+  for (const t of lb.targets) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
+  const summary = lb.targets.length === 0 ? "no target registered" : [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
+  const workerIds = new Set(result.workers.map((w) => w.instanceId));
+  const why = lb.targets
+    .filter((t) => (t.state !== "healthy" && t.reason !== null) || !workerIds.has(t.instanceId))
+    .map((t) => `  TARGET ${t.instanceId} ${t.state}${t.reason ? `: ${t.reason}` : ""}${t.description ? ` (${t.description})` : ""}${workerIds.has(t.instanceId) ? "" : " [not a live worker of this project]"}`);
+  return [`Load balancer: ${lb.url}  (${summary})`, ...why];
 }
 
 function renderFailures(result: ProjectStatus, now: number, region: string | undefined): string[] {

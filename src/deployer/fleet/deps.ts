@@ -3,9 +3,13 @@ import { createEc2Instances } from "../../aws/ec2-instances.js";
 import { createObjectReader, type ObjectReader } from "../../aws/s3-objects.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
+import { createProjectLoadBalancer, createSecretReader, type ProjectLoadBalancer, type SecretReader } from "../endpoint/load-balancer.js";
 import type { FleetDeps } from "./terminate.js";
 
-/** EC2 for the fleet, and bounded S3 reads for what workers left behind (status, logs). */
-export function fleetDeps(clients: AwsClients, clock: Clock, log: Logger): FleetDeps & { objects: ObjectReader } {
-  return { ec2: createEc2Instances(clients), objects: createObjectReader(clients), clock, log };
+/**
+ * EC2 for the fleet, bounded S3 reads for what workers left behind (status, logs), the project's
+ * load balancer (status shows its targets, down drains them) and the key's reader (endpoint).
+ */
+export function fleetDeps(clients: AwsClients, clock: Clock, log: Logger): FleetDeps & { objects: ObjectReader; lb: ProjectLoadBalancer; secrets: SecretReader } {
+  return { ec2: createEc2Instances(clients), objects: createObjectReader(clients), lb: createProjectLoadBalancer(clients), secrets: createSecretReader(clients), clock, log };
 }

@@ -1,11 +1,16 @@
-import { LIVE_STATES, projectSelector } from "./tags.js";
+import { projectNames } from "../../infra/names.js";
+import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
+import { drainTargets, type DrainReport } from "./drain-targets.js";
+import { isStopping, LIVE_STATES, projectSelector, TAG_STOPPING } from "./tags.js";
 import { terminateAndWait, type FleetDeps } from "./terminate.js";
 
 /**
  * `synkti down`: ends every instance of the project (any role, any launch), and only instances:
  * the bucket, binary, weights, role, profile and security group are permanent and untouched.
- * Each instance gets the stop marker (SynktiStopping=true) before TerminateInstances, so workers
- * do not replace what is being stopped; the loop also ends anything that appears meanwhile.
+ * Each instance gets the stop marker (SynktiStopping=true) first, so workers neither replace what is
+ * being stopped nor join the load balancer again; then every target leaves the target group and
+ * down waits until their in-flight requests finished (drain-targets.ts); only then
+ * TerminateInstances, whose loop also ends anything that appears meanwhile.
  */
 export interface DownOptions {
   project: string;
@@ -15,11 +20,15 @@ export interface DownOptions {
   dryRun?: boolean;
   deadlineMs?: number;
   intervalMs?: number;
+  /** How often the deregistration wait looks (default 2 s, growing). */
+  drainIntervalMs?: number;
 }
 
 export interface DownResult {
   project: string;
   dryRun: boolean;
+  /** Deregistration from the load balancer before termination (what would be, in a dry run). */
+  deregistration: DrainReport | null;
   /** Live (not terminated) instances of the project when down started. */
   found: Array<{ instanceId: string; state: string; availabilityZone: string | null }>;
   terminated: string[];
@@ -29,14 +38,22 @@ export interface DownResult {
   fix: string | null;
 }
 
-export async function downProject(deps: FleetDeps, options: DownOptions, signal?: AbortSignal): Promise<DownResult> {
+export type DownDeps = FleetDeps & { lb: ProjectLoadBalancer };
+
+export async function downProject(deps: DownDeps, options: DownOptions, signal?: AbortSignal): Promise<DownResult> {
   const { project } = options;
   const live = await deps.ec2.describe({ tags: projectSelector(project), states: LIVE_STATES }, signal);
   const found = live.map((i) => ({ instanceId: i.instanceId, state: i.state, availabilityZone: i.availabilityZone ?? null }));
   const base = { project, dryRun: options.dryRun === true, found };
-  if (options.dryRun || live.length === 0) return { ...base, terminated: [], remaining: [], error: null, fix: null };
+  if (live.length === 0) return { ...base, deregistration: null, terminated: [], remaining: [], error: null, fix: null };
+  const ids = found.map((f) => f.instanceId);
+  const drain = (dryRun: boolean) =>
+    drainTargets(deps, projectNames(project), ids, { dryRun, ...(options.drainIntervalMs !== undefined ? { intervalMs: options.drainIntervalMs } : {}), ...(signal ? { signal } : {}) });
+  if (options.dryRun) return { ...base, deregistration: await drain(true), terminated: [], remaining: [], error: null, fix: null };
 
-  deps.log.info({ instances: found.map((f) => f.instanceId) }, `stopping project ${project}: marking and terminating ${found.length} instance(s)`);
+  deps.log.info({ instances: ids }, `stopping project ${project}: marking, deregistering and terminating ${found.length} instance(s)`);
+  await markStopping(deps, live.filter((i) => !isStopping(i.tags)).map((i) => i.instanceId), signal);
+  const deregistration = await drain(false);
   const report = await terminateAndWait(deps, {
     selector: projectSelector(project),
     markStopping: true,
@@ -48,10 +65,25 @@ export async function downProject(deps: FleetDeps, options: DownOptions, signal?
   const failed = !report.complete;
   return {
     ...base,
+    deregistration,
     terminated: report.terminated,
     remaining: report.remaining.map((r) => ({ instanceId: r.instanceId, state: r.state })),
     error: failed ? (report.lastError ?? "AWS did not report every instance terminated before the deadline") : null,
     // Re-running is safe (terminate is idempotent) and finds whatever is left; leaks says why.
     fix: failed ? `synkti down --project-name ${project}${region}` : null,
   };
+}
+
+/**
+ * Best effort: terminateAndWait marks whatever is still unmarked (and stops on a refusal), so a
+ * failure here only means the marker comes a little later.
+ */
+async function markStopping(deps: FleetDeps, ids: string[], signal?: AbortSignal): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await deps.ec2.tag(ids, { [TAG_STOPPING]: "true" }, signal);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, "down: could not mark the instances stopping yet; the terminate step will");
+  }
 }

@@ -9,3 +9,5 @@ export { pollUntil, type PollOptions, type PollStep } from "./wait.js";
 export * from "./tags.js";
 export { fleetDeps } from "./deps.js";
 export { doing } from "../../aws/errors.js";
+export { drainTargets, DRAIN_MARGIN_MS, type DrainOptions, type DrainReport } from "./drain-targets.js";
+export { loadBalancerStatus, type LoadBalancerStatus, type TargetStatus } from "./load-balancer-status.js";

@@ -4,7 +4,9 @@ import { projectNames } from "../../infra/names.js";
 import { recentFailures } from "../logs/failures.js";
 import { oneLine } from "../logs/printable.js";
 import type { FailureRecord } from "../logs/record.js";
+import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
 import { askWorkerHealth, healthOf, type AskHealth, type Health } from "./health.js";
+import { loadBalancerStatus, type LoadBalancerStatus } from "./load-balancer-status.js";
 import type { FleetDeps } from "./terminate.js";
 import { isStopping, LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
 import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
@@ -48,6 +50,10 @@ export interface ProjectStatus extends StatusResult {
   failures: FailureRecord[];
   /** Why `failures` could not be listed (no bucket, no permission); null when it could. */
   failuresUnavailable: string | null;
+  /** The endpoint's URL and each registered target's state; null when unreadable (see below). */
+  loadBalancer: LoadBalancerStatus | null;
+  /** Why `loadBalancer` is null (none yet, no permission); null when it is there. */
+  loadBalancerUnavailable: string | null;
 }
 
 export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<StatusResult> {
@@ -63,10 +69,19 @@ export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, p
   return { project, workers: workers.sort(byZoneThenLaunch) };
 }
 
-/** `synkti status`: the workers and, at the same time, the recent failures from the bucket. */
-export async function projectStatus(deps: FleetDeps & { objects: ObjectReader; askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<ProjectStatus> {
-  const [fleet, failures] = await Promise.all([fleetStatus(deps, project, signal), recentFailures(deps, projectNames(project), signal)]);
-  return { ...fleet, failures: failures.failures, failuresUnavailable: failures.unavailable };
+/**
+ * `synkti status`: the workers and, at the same time, the recent failures from the bucket and the
+ * load balancer's view of its targets. `urlOverride`: a valid SYNKTI_ENDPOINT_URL, shown as the URL.
+ */
+export async function projectStatus(
+  deps: FleetDeps & { objects: ObjectReader; lb: ProjectLoadBalancer; askHealth?: AskHealth },
+  project: string,
+  options: { urlOverride?: string } = {},
+  signal?: AbortSignal,
+): Promise<ProjectStatus> {
+  const names = projectNames(project);
+  const [fleet, failures, lb] = await Promise.all([fleetStatus(deps, project, signal), recentFailures(deps, names, signal), loadBalancerStatus(deps.lb, names, options.urlOverride, signal)]);
+  return { ...fleet, failures: failures.failures, failuresUnavailable: failures.unavailable, loadBalancer: lb.loadBalancer, loadBalancerUnavailable: lb.unavailable };
 }
 
 export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {

@@ -15,7 +15,6 @@ import { createAwsClients, type AwsClients } from "../../../src/aws/clients.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { fleetDeps } from "../../../src/deployer/fleet/deps.js";
-import type { FleetDeps } from "../../../src/deployer/fleet/terminate.js";
 import { infraUp } from "../../../src/infra/up.js";
 import { projectNames, type ProjectNames } from "../../../src/infra/names.js";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
@@ -27,7 +26,7 @@ export interface Harness {
   /** What a child process (the built binary) needs to use the same chain. */
   env: Record<string, string>;
   clients: AwsClients;
-  fleet: FleetDeps;
+  fleet: ReturnType<typeof fleetDeps>;
   /** Raw clients for the test's own arranging and checking (straight to moto, no faults). */
   s3: S3Client;
   ec2: EC2Client;

@@ -29,7 +29,7 @@ const base: WorkerStatus = {
   slot: null,
   replaces: null,
 };
-const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, ...extra });
+const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, ...extra });
 
 describe("status text", () => {
   it("shows model, type, zone, the worker's own state and its endpoint; never moto's private IP", () => {
@@ -56,6 +56,27 @@ describe("status text", () => {
     expect(lines[1]).toBe("NOTICE i-0bbbbbbbbbbbbbbb2: interruption risk since 12:30:00Z (3m04s ago): a rebalance recommendation, or a reclaim already due");
     expect(lines.find((l) => l.startsWith("i-0bbbbbbbbbbbbbbb2"))).toMatch(/unreachable +risk 3m04s ago +l-1$/);
     expect(lines.join("\n")).not.toContain("reclaim 3m04s ago");
+  });
+
+  it("with a load balancer: its URL, a TARGET column per worker, and why a target is not healthy", () => {
+    const other = { ...base, instanceId: "i-0bbbbbbbbbbbbbbb1" };
+    const loadBalancer = {
+      url: "http://demo-synkti-1.us-east-1.elb.amazonaws.com",
+      targets: [
+        { instanceId: base.instanceId, state: "healthy", reason: null, description: null },
+        { instanceId: "i-0ccccccccccccccc2", state: "draining", reason: "Target.DeregistrationInProgress", description: "Target deregistration is in progress" },
+      ],
+    };
+    const lines = renderStatus(status([base, other], { loadBalancer }), NOW).split("\n");
+    expect(lines[1]).toMatch(/^INSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH$/);
+    expect(lines[2]).toMatch(new RegExp(`^${base.instanceId} .* unreachable +healthy +l-1$`));
+    expect(lines[3]).toMatch(/^i-0bbbbbbbbbbbbbbb1 .* unreachable +- +l-1$/);
+    expect(lines).toContain("Load balancer: http://demo-synkti-1.us-east-1.elb.amazonaws.com  (1 healthy, 1 draining)");
+    expect(lines).toContain("  TARGET i-0ccccccccccccccc2 draining: Target.DeregistrationInProgress (Target deregistration is in progress) [not a live worker of this project]");
+
+    const none = renderStatus(status([base], { loadBalancerUnavailable: "no load balancer demo-synkti (synkti infra up --project-name demo)" }), NOW);
+    expect(none).not.toContain("TARGET");
+    expect(none).toContain("Load balancer: unavailable (no load balancer demo-synkti (synkti infra up --project-name demo)).");
   });
 
   it("lists recent failures with a one-line reason and the logs command; or says why they are unavailable", () => {

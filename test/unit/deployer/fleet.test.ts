@@ -6,6 +6,13 @@ import { fleetStatus } from "../../../src/deployer/fleet/status.js";
 import { duration } from "../../../src/cli/commands/status.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeEc2, instantClock } from "./fake-ec2.js";
+import { FakeLoadBalancer } from "./fake-load-balancer.js";
+
+/** down's collaborators: no target registered, so nothing to drain (drain-targets.test.ts drains). */
+const downDeps = (ec2: FakeEc2) => {
+  const clock = instantClock();
+  return { ec2, clock, log: silentLogger, lb: new FakeLoadBalancer(clock) };
+};
 
 const project = (p = "proj") => ({ SynktiCluster: p, SynktiRole: "worker", SynktiLaunch: "l-1" });
 
@@ -77,7 +84,7 @@ describe("down", () => {
     const terminate = ec2.terminate.bind(ec2);
     ec2.tag = async (i, t) => (order.push(`tag:${i.join(",")}`), tag(i, t));
     ec2.terminate = async (i) => (order.push(`terminate:${i.join(",")}`), terminate(i));
-    const result = await downProject({ ec2, clock: instantClock(), log: silentLogger }, { project: "proj" });
+    const result = await downProject(downDeps(ec2), { project: "proj" });
     expect(order).toEqual([`tag:${ids.join(",")}`, `terminate:${ids.join(",")}`]);
     expect(result).toMatchObject({ terminated: [...ids].sort(), remaining: [], error: null, fix: null });
     for (const id of ids) expect(ec2.instances.get(id)).toMatchObject({ state: "terminated", tags: { SynktiStopping: "true" } });
@@ -93,7 +100,7 @@ describe("down", () => {
       late ??= ec2.add("us-east-1c", project());
       return terminate(i);
     };
-    const result = await downProject({ ec2, clock: instantClock(), log: silentLogger }, { project: "proj" });
+    const result = await downProject(downDeps(ec2), { project: "proj" });
     expect(result.terminated).toContain(late);
     expect(ec2.live({ SynktiCluster: "proj" })).toHaveLength(0);
   });
@@ -103,7 +110,7 @@ describe("down", () => {
     const stuck = ec2.add("us-east-1a", project());
     ec2.stuck.add(stuck);
     const clock = new FakeClock();
-    const pending = downProject({ ec2, clock, log: silentLogger }, { project: "proj", region: "us-east-1", deadlineMs: 30_000 });
+    const pending = downProject({ ...downDeps(ec2), clock }, { project: "proj", region: "us-east-1", deadlineMs: 30_000 });
     await clock.advance(31_000);
     const result = await pending;
     expect(result).toMatchObject({ remaining: [{ instanceId: stuck, state: "shutting-down" }], fix: "synkti down --project-name proj --region us-east-1" });
@@ -113,7 +120,7 @@ describe("down", () => {
   it("dry-run lists and changes nothing; an empty project is a no-op", async () => {
     const ec2 = new FakeEc2();
     const id = ec2.add("us-east-1a", project());
-    const deps = { ec2, clock: instantClock(), log: silentLogger };
+    const deps = downDeps(ec2);
     expect((await downProject(deps, { project: "proj", dryRun: true })).found).toEqual([{ instanceId: id, state: "running", availabilityZone: "us-east-1a" }]);
     expect(ec2.calls.terminate).toBeUndefined();
     expect(await downProject(deps, { project: "empty" })).toMatchObject({ found: [], terminated: [], remaining: [] });

@@ -9,6 +9,7 @@ import { fleetStatus, projectStatus } from "../../../src/deployer/fleet/status.j
 import { readWorkerTags } from "../../../src/deployer/fleet/worker-tags.js";
 import { FakeEc2, instantClock } from "./fake-ec2.js";
 import { FakeObjects } from "./fake-objects.js";
+import { accessDenied, FakeLoadBalancer } from "./fake-load-balancer.js";
 
 const worker = { SynktiCluster: "proj", SynktiRole: "worker", SynktiLaunch: "l-1" };
 const NOW = Date.parse("2026-11-29T12:33:04Z");
@@ -72,7 +73,8 @@ describe("status from tags", () => {
     ec2.add("us-east-1a", { ...worker, SynktiState: "booting" });
     const objects = new FakeObjects("proj-models");
     objects.put("checkpoints/logs/i-0123456789abcdef0.json", JSON.stringify({ instanceId: "i-0123456789abcdef0", at: "2026-11-29T12:00:00Z", exitCode: 1, reason: "binary SHA-256 mismatch" }), new Date(NOW - 60_000));
-    const deps = { ec2, objects, clock: instantClock(NOW), log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
+    const clock = instantClock(NOW);
+    const deps = { ec2, objects, clock, lb: new FakeLoadBalancer(clock), log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
     const status = await projectStatus(deps, "proj");
     expect(status).toMatchObject({ failures: [{ instanceId: "i-0123456789abcdef0", at: "2026-11-29T12:00:00.000Z", exitCode: 1, reason: "binary SHA-256 mismatch" }], failuresUnavailable: null });
     expect(status.workers).toHaveLength(1);
@@ -86,5 +88,38 @@ describe("status from tags", () => {
     const refused = await projectStatus({ ...deps, objects: denied }, "proj");
     expect(refused.workers).toHaveLength(1);
     expect(refused.failuresUnavailable).toMatch(/^AWS refused the request while listing failure records in s3:\/\/proj-models\/checkpoints\/logs\/ \(AccessDenied\)/);
+  });
+
+  it("projectStatus adds the load balancer's URL and every registered target's state; never fails for it", async () => {
+    const ec2 = new FakeEc2();
+    const id = ec2.add("us-east-1a", { ...worker, SynktiState: "serving" });
+    const clock = instantClock(NOW);
+    const lb = new FakeLoadBalancer(clock);
+    lb.register(id, "healthy");
+    lb.register("i-0000000000000dead", "unhealthy", { reason: "Target.FailedHealthChecks", description: "Health checks failed" });
+    const deps = { ec2, objects: new FakeObjects("proj-models"), clock, lb, log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
+    const status = await projectStatus(deps, "proj");
+    expect(status.loadBalancer).toEqual({
+      url: "http://demo-synkti-1234567890.us-east-1.elb.amazonaws.com",
+      targets: [
+        { instanceId: "i-0000000000000dead", state: "unhealthy", reason: "Target.FailedHealthChecks", description: "Health checks failed" },
+        { instanceId: id, state: "healthy", reason: null, description: null },
+      ],
+    });
+    expect(status.loadBalancerUnavailable).toBeNull();
+    lb.view!.listeners.push({ protocol: "HTTPS", port: 443 });
+    expect((await projectStatus(deps, "proj")).loadBalancer?.url).toBe("https://demo-synkti-1234567890.us-east-1.elb.amazonaws.com");
+    expect((await projectStatus(deps, "proj", { urlOverride: "http://127.0.0.1:9999" })).loadBalancer?.url).toBe("http://127.0.0.1:9999");
+
+    lb.failWith.targetHealth = accessDenied("DescribeTargetHealth");
+    const refused = await projectStatus(deps, "proj");
+    expect(refused.workers).toHaveLength(1);
+    expect(refused.loadBalancer).toBeNull();
+    expect(refused.loadBalancerUnavailable).toMatch(/^AWS refused the request while reading load balancer proj-synkti \(AccessDenied\)/);
+
+    lb.view = undefined;
+    const none = await projectStatus(deps, "proj");
+    expect(none).toMatchObject({ loadBalancer: null, loadBalancerUnavailable: "no load balancer proj-synkti (synkti infra up --project-name proj)" });
+    expect(none.workers).toHaveLength(1);
   });
 });
