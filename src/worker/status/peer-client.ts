@@ -2,7 +2,6 @@ import { httpGet } from "../http-get.js";
 import { PeerStatusSchema, type PeerStatus } from "./status-document.js";
 
 export const STATUS_PATH = "/status";
-export const HEALTHZ_PATH = "/healthz";
 
 /** `<ipv4>:<port>` as a worker publishes it; anything else in the tag is not dialled. */
 const ENDPOINT = /^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;

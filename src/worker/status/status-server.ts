@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../../core/log.js";
-import { HEALTHZ_PATH, STATUS_PATH } from "./peer-client.js";
+import { HEALTH_PATH } from "../../infra/load-balancer-settings.js";
+import { STATUS_PATH } from "./peer-client.js";
 import type { StatusDocument } from "./status-document.js";
 
 export interface StatusServer extends AsyncDisposable {
@@ -14,7 +15,7 @@ export interface StatusServer extends AsyncDisposable {
 
 export interface StatusSources {
   document(): Promise<StatusDocument>;
-  /** The model server is healthy now (GET /healthz: 200, else 503). */
+  /** The model server is healthy and the worker is not draining (GET /healthz: 200, else 503). */
   healthy(): boolean;
 }
 
@@ -58,9 +59,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, sources: Status
     res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
     return;
   }
-  if (path === HEALTHZ_PATH) {
+  if (path === HEALTH_PATH) {
     const ok = sources.healthy();
-    res.writeHead(ok ? 200 : 503, { "content-type": "text/plain", "cache-control": "no-store" }).end(ok ? "ok\n" : "model server not healthy\n");
+    res.writeHead(ok ? 200 : 503, { "content-type": "text/plain", "cache-control": "no-store" }).end(ok ? "ok\n" : "not serving (model server not healthy, or draining)\n");
     return;
   }
   if (path === STATUS_PATH) {
@@ -68,5 +69,5 @@ async function handle(req: IncomingMessage, res: ServerResponse, sources: Status
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(body);
     return;
   }
-  res.writeHead(404, { "content-type": "text/plain" }).end(`not found; try ${STATUS_PATH} or ${HEALTHZ_PATH}\n`);
+  res.writeHead(404, { "content-type": "text/plain" }).end(`not found; try ${STATUS_PATH} or ${HEALTH_PATH}\n`);
 }
