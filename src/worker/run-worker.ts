@@ -232,10 +232,12 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     member.stopTraffic(); // out of the target group first, so the load balancer stops trying it
     // The trace first: once terminated, the instance (and its log) may be gone within seconds.
     await Promise.all([reporter?.fail(FAILURE_EXIT_CODES["gave-up"], outcome.reason, options.shutdownFlushMs), member.left(options.shutdownFlushMs)]);
-    const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    // A refusal already stopped everything (`stop`): the termination must not be cut by it.
+    const ending = refused === undefined ? stop.signal : run.signal;
+    const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, ending).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
     if ("error" in termination) log.error({ error: termination.error, instanceId: facts.instanceId }, "could not terminate this instance; it stays up, failed");
     else log.warn({ termination }, options.dryRun ? "dry run: this instance was not terminated" : "termination requested");
-    await clock.sleep(options.failedLingerMs, stop.signal).catch(() => {});
+    await clock.sleep(options.failedLingerMs, ending).catch(() => {});
     return { kind: "gave-up", reason: outcome.reason, termination };
   } finally {
     stop.abort(new Error("worker stopping"));
