@@ -52,10 +52,12 @@ export async function drainWorker(deps: DrainDeps, options: DrainOptions, signal
   const started = clock.now();
   const left = () => Math.max(0, options.deadlineAt - clock.now());
   const result = (outcome: DrainResult["outcome"], deregistered: boolean, inFlight: number | undefined): DrainResult => ({ outcome, deregistered, inFlight, tookMs: clock.now() - started });
+  const settleMs = options.unregisteredSettleMs ?? UNREGISTERED_SETTLE_MS;
   target.stopTraffic();
-  const deregistered = await target.left(left());
+  // Waiting longer than the health checks need is pointless: by then /healthz 503 took it out anyway.
+  const deregistered = await target.left(Math.min(left(), settleMs));
   // Not deregistered: the load balancer still routes here until its health checks saw 503 enough.
-  const quietFrom = deregistered ? started : started + (options.unregisteredSettleMs ?? UNREGISTERED_SETTLE_MS);
+  const quietFrom = deregistered ? started : started + settleMs;
   if (!deregistered) log.warn({ settleMs: quietFrom - started }, "the deregistration has not landed; waiting for the health checks to take this instance out");
   const wait = signal ?? new AbortController().signal;
   let inFlight: number | undefined;

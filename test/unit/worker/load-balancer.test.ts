@@ -177,6 +177,17 @@ describe("drain (SIGTERM now, the failover's DRAIN next)", () => {
     expect(await done).toMatchObject({ outcome: "idle", deregistered: false, tookMs: 10_000 });
   });
 
+  it("a deregistration that keeps failing holds the drain no longer than the health checks need", async () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    let asked = 0;
+    const target = { stopTraffic: () => {}, left: (timeoutMs: number) => clock.sleep(timeoutMs).then(() => false) };
+    const done = drainWorker({ clock, log: silentLogger, target, inFlight: async () => (asked++, 0) }, { deadlineAt: start + 55_000, pollMs: 1000 });
+    await clock.advance(10_000);
+    expect(await done).toMatchObject({ outcome: "idle", deregistered: false, tookMs: 10_000 });
+    expect(asked).toBe(1);
+  });
+
   it("stops waiting when its signal aborts", async () => {
     const { clock, target, read, start } = drainSetup([5]);
     const abort = new AbortController();
