@@ -196,30 +196,6 @@ describe("command line", () => {
     expect((await fetch(`${standin.url}/v1/models`, { method: "OPTIONS" })).status).not.toBe(401);
   });
 
-  it("as a process, takes its key from VLLM_API_KEY, and from --api-key over it, as vLLM does", async () => {
-    const { spawn } = await import("node:child_process");
-    const { freePort } = await import("../../support/free-port.js");
-    const run = async (extra: string[], env: Record<string, string>) => {
-      const port = await freePort("127.0.0.1");
-      const [command, ...args] = vllmStandinCommand().split(" ");
-      const child = spawn(command!, [...args, "m", "--port", String(port), ...extra], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      try {
-        await poll("the stand-in process", async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200, 20_000, 50);
-        const status = async (key?: string) => (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
-        return { anonymous: await status(), env: await status(env.VLLM_API_KEY), flag: await status("from-the-flag-123"), output };
-      } finally {
-        child.kill("SIGTERM");
-        await new Promise((resolve) => child.once("exit", resolve));
-      }
-    };
-    const fromEnv = await run([], { VLLM_API_KEY: "from-the-env-4567" });
-    expect(fromEnv).toMatchObject({ anonymous: 401, env: 200, flag: 401 });
-    expect(fromEnv.output).not.toContain("from-the-env-4567");
-    expect(await run(["--api-key", "from-the-flag-123"], { VLLM_API_KEY: "from-the-env-4567" })).toMatchObject({ anonymous: 401, env: 401, flag: 200 });
-  }, 60_000);
-
   it("parses vllm serve arguments, ignoring flags it does not know", () => {
     const { positionals, flags } = parseServeArgs(["serve", "/models/m", "--host", "127.0.0.2", "--port=8001", "--enforce-eager", "--gpu-memory-utilization", "0.9", "--trust-remote-code"]);
     expect(positionals).toEqual(["serve", "/models/m"]);
