@@ -63,7 +63,8 @@ export interface WorkerRun {
 export type WorkerOutcome =
   | { kind: "unsafe" | "unknown"; report: PreflightReport }
   | { kind: "stopped" }
-  | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string } };
+  /** `unauthenticated`: its model server served without the project's API key, so it never joined. */
+  | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string }; unauthenticated?: true };
 
 /**
  * The exit code each way of ending itself leads to (the contract's, as src/cli/commands/worker.ts
@@ -238,7 +239,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     if ("error" in termination) log.error({ error: termination.error, instanceId: facts.instanceId }, "could not terminate this instance; it stays up, failed");
     else log.warn({ termination }, options.dryRun ? "dry run: this instance was not terminated" : "termination requested");
     await clock.sleep(options.failedLingerMs, ending).catch(() => {});
-    return { kind: "gave-up", reason: outcome.reason, termination };
+    return { kind: "gave-up", reason: outcome.reason, termination, ...(refused !== undefined ? { unauthenticated: true as const } : {}) };
   } finally {
     stop.abort(new Error("worker stopping"));
     run.signal?.removeEventListener("abort", onOuterAbort);

@@ -137,7 +137,7 @@ describe("worker and the load balancer (in-process, moto)", () => {
     const agent = await startAgent(p, id!, testOptions(p, modelsDir, { modelServerCommand: `env -u VLLM_API_KEY ${vllmStandinCommandTemplate()}` }));
     const outcome = await agent.outcome;
     await agent.stop();
-    expect(outcome).toMatchObject({ kind: "gave-up", reason: expect.stringMatching(/refused to join the load balancer: the model server answers \/v1\/models without the API key \(HTTP 200\)/), termination: { dryRun: true } });
+    expect(outcome).toMatchObject({ kind: "gave-up", reason: expect.stringMatching(/refused to join the load balancer: the model server answers \/v1\/models without the API key \(HTTP 200\)/), termination: { dryRun: true }, unauthenticated: true });
     expect(await targetsOf(targetGroupArn)).toEqual([]);
   }, 30_000);
 });

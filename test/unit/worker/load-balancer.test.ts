@@ -4,7 +4,9 @@ import { silentLogger } from "../../../src/core/log.js";
 import { drainWorker } from "../../../src/worker/load-balancer/drain.js";
 import { LoadBalancerMember } from "../../../src/worker/load-balancer/member.js";
 import { TargetRegistration, type TargetGroupApi } from "../../../src/worker/load-balancer/target-registration.js";
-import type { AuthCheck } from "../../../src/worker/load-balancer/auth-check.js";
+import { checkModelServerAuth, type AuthCheck } from "../../../src/worker/load-balancer/auth-check.js";
+import { freePort } from "../../support/free-port.js";
+import { startVllmStandin } from "../../support/vllm-standin.js";
 import { drainBudgetMs, workerOptionsFromEnv } from "../../../src/worker/options.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
@@ -202,5 +204,23 @@ describe("drain (SIGTERM now, the failover's DRAIN next)", () => {
     expect(drainBudgetMs(options)).toBe(90_000 - 30_000 - 5000);
     expect(drainBudgetMs({ ...options, drain: { ...options.drain, stopBudgetMs: 600_000 } })).toBe(90_000);
     expect(drainBudgetMs({ ...options, drain: { ...options.drain, stopBudgetMs: 10_000 } })).toBe(0);
+  });
+});
+
+describe("auth check against the vLLM stand-in (401 without the key, 200 with it)", () => {
+  const KEY = "the-project-key-0123456789";
+  it.each([
+    ["keyed with the project's key", [KEY], "enforced"],
+    ["without any key (VLLM_API_KEY ignored)", [], "open"],
+    ["with another key (an --api-key in the command)", ["someone-elses-key-99"], "wrong-key"],
+  ] as const)("%s: %s", async (_, apiKeys, kind) => {
+    await using standin = await startVllmStandin({ apiKeys: [...apiKeys] });
+    await standin.ready;
+    expect(await checkModelServerAuth(standin.url, KEY, { timeoutMs: 2000 })).toMatchObject({ kind });
+  });
+
+  it("nothing listening: inconclusive (asked again), never enforced", async () => {
+    const check = await checkModelServerAuth(`http://127.0.0.1:${await freePort()}`, KEY, { timeoutMs: 2000 });
+    expect(check).toMatchObject({ kind: "inconclusive", reason: expect.stringContaining("did not answer") });
   });
 });
