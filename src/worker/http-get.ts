@@ -14,11 +14,11 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
  * apart, and a pooled socket to a peer that died would only turn the next probe into a stale-socket
  * error. The timeout is wall time on purpose: it bounds real I/O, not a schedule.
  */
-export function httpGet(url: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<HttpAnswer> {
+export function httpGet(url: string, options: { timeoutMs: number; signal?: AbortSignal; headers?: Record<string, string> }): Promise<HttpAnswer> {
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
   return new Promise<HttpAnswer>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const req = request(url, { method: "GET", agent: false, signal, headers: { "user-agent": "synkti-worker" } }, (res) => {
+    const req = request(url, { method: "GET", agent: false, signal, headers: { "user-agent": "synkti-worker", ...options.headers } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {

@@ -9,4 +9,6 @@ export { ModelServerSupervisor, type ModelServerState, type ModelServerStatus } 
 export { DEFAULT_MODEL_SERVER_COMMAND, modelServerArgv } from "./model-server/command-template.js";
 export type { StatusDocument, PeerEntry } from "./status/status-document.js";
 export { STATUS_PATH, askPeerStatus } from "./status/peer-client.js";
+export { HEALTH_PATH } from "../infra/load-balancer-settings.js";
+export { drainWorker, LoadBalancerMember, type DrainResult } from "./load-balancer/index.js";
 export { TAG_ENDPOINT } from "../infra/names.js";

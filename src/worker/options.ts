@@ -1,8 +1,10 @@
 import { usageError } from "../core/errors.js";
+import { DEREGISTRATION_DELAY_SECONDS } from "../infra/load-balancer-settings.js";
 import { MODEL_SERVER_PORT, STATUS_PORT } from "../infra/ports.js";
 import { DEFAULT_DISCOVERY_OPTIONS } from "./discovery/discovery.js";
 import type { DiscoveryBudget } from "./discovery/budget.js";
 import { DEFAULT_WATCHER_OPTIONS } from "./interruption/watcher.js";
+import { DEFAULT_MEMBER_OPTIONS, type MemberOptions } from "./load-balancer/member.js";
 import { DEFAULT_MODEL_SERVER_COMMAND } from "./model-server/command-template.js";
 import { DEFAULT_SUPERVISOR_CONFIG, type SupervisorConfig } from "./model-server/supervisor.js";
 
@@ -34,6 +36,19 @@ export interface WorkerOptions {
   bootLog: string | undefined;
   /** When stopping or ending itself, how long the last state, record and log get to land. */
   shutdownFlushMs: number;
+  /** The model server's auth check before joining the load balancer. */
+  loadBalancer: MemberOptions;
+  /**
+   * On SIGTERM: in-flight requests are counted every `pollMs`; the drain lasts at most `maxMs` (the
+   * target group's deregistration delay) and leaves the model server's stop grace and the last
+   * flush inside `stopBudgetMs`, the time between SIGTERM and SIGKILL (systemd's default 90 s).
+   */
+  drain: { pollMs: number; maxMs: number; stopBudgetMs: number };
+}
+
+/** How long a SIGTERM's drain may last: min(deregistration delay, what the stop budget leaves). */
+export function drainBudgetMs(options: Pick<WorkerOptions, "drain" | "supervisor" | "shutdownFlushMs">): number {
+  return Math.max(0, Math.min(options.drain.maxMs, options.drain.stopBudgetMs - options.supervisor.stopGraceMs - options.shutdownFlushMs));
 }
 
 export interface WorkerFlags {
@@ -82,5 +97,7 @@ export function workerOptionsFromEnv(flags: WorkerFlags, env: NodeJS.ProcessEnv)
     tagRetryMs: 30_000,
     bootLog: flag(env.SYNKTI_BOOT_LOG),
     shutdownFlushMs: 5000,
+    loadBalancer: { ...DEFAULT_MEMBER_OPTIONS },
+    drain: { pollMs: 1000, maxMs: DEREGISTRATION_DELAY_SECONDS * 1000, stopBudgetMs: 90_000 },
   };
 }

@@ -11,17 +11,22 @@ import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/inde
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
 import { InterruptionWatcher } from "./interruption/watcher.js";
+import { checkModelServerAuth } from "./load-balancer/auth-check.js";
+import { drainWorker } from "./load-balancer/drain.js";
+import { LoadBalancerMember } from "./load-balancer/member.js";
+import { elbTargetGroupApi, TargetRegistration, type TargetGroupApi } from "./load-balancer/target-registration.js";
 import { rebalanceMonitor, spotInterruptionMonitor, type InterruptionEvent } from "./interruption/monitors.js";
 import { modelServerArgv } from "./model-server/command-template.js";
 import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
-import type { WorkerOptions } from "./options.js";
+import { drainBudgetMs, type WorkerOptions } from "./options.js";
 import { askPeerStatus } from "./status/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
 import { buildStatusDocument } from "./status/build-document.js";
 import { WorkerReporter } from "./state/reporter.js";
 import { stateOfModelServer } from "./state/worker-state.js";
+import { redactSecrets } from "./trace/boot-log.js";
 import { preflightReason } from "./trace/failure-record.js";
 import { s3TraceStore, type TraceStore } from "./trace/trace-store.js";
 
@@ -30,6 +35,8 @@ export interface WorkerDeps {
   clients: AwsClients;
   /** Default: createEc2Peers(clients). */
   ec2?: Ec2Peers;
+  /** The target group calls. Default: elbTargetGroupApi(clients). */
+  targets?: TargetGroupApi;
   /** Where the failure record and the boot log go. Default: the project's bucket (s3TraceStore). */
   store?: TraceStore;
   imds: ImdsClient;
@@ -56,7 +63,8 @@ export interface WorkerRun {
 export type WorkerOutcome =
   | { kind: "unsafe" | "unknown"; report: PreflightReport }
   | { kind: "stopped" }
-  | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string } };
+  /** `unauthenticated`: its model server served without the project's API key, so it never joined. */
+  | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string }; unauthenticated?: true };
 
 /**
  * The exit code each way of ending itself leads to (the contract's, as src/cli/commands/worker.ts
@@ -77,22 +85,24 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
   const ec2 = deps.ec2 ?? createEc2Peers(deps.clients);
   const names = projectNames(options.project);
   const instanceId = run.verdict.evidence.instanceId;
+  // Secret values read later (the API key): redacted from the boot log and the model server's output.
+  const secrets = new Set<string>();
   // Tags and trace need the instance id; a worker verdict always has one (IMDS identity).
   const reporter = instanceId
     ? new WorkerReporter(
         { ec2, store: deps.store ?? s3TraceStore(deps.clients, names.bucket), clock, log: log.child({ component: "reporter" }) },
-        { instanceId, names, bootLog: options.bootLog, retryMs: options.tagRetryMs },
+        { instanceId, names, bootLog: options.bootLog, retryMs: options.tagRetryMs, secrets },
       )
     : undefined;
   try {
-    return await supervise(deps, ec2, options, run, reporter);
+    return await supervise(deps, ec2, options, run, reporter, secrets);
   } finally {
     await reporter?.close(options.shutdownFlushMs);
   }
 }
 
 /** runWorker's body; the reporter is closed (last writes given their grace) by the caller. */
-async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions, run: WorkerRun, reporter: WorkerReporter | undefined): Promise<WorkerOutcome> {
+async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions, run: WorkerRun, reporter: WorkerReporter | undefined, secrets: Set<string>): Promise<WorkerOutcome> {
   const { clock, log } = deps;
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
@@ -107,15 +117,42 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   }
   log.info({ requirements: report.requirements.map((r) => `${r.id}: ${r.status}`) }, "worker preflight: SAFE");
   const facts = await context.instance();
+  // Both read (and cached) by the preflight, which passed: the key exists, the group too.
+  const [apiKey, targetGroup] = await Promise.all([context.apiKey(), context.targetGroup()]);
+  secrets.add(apiKey!);
 
   const host = options.modelServerHost ?? facts.localIpv4;
   const probeHost = host === "0.0.0.0" ? facts.localIpv4 : host;
   const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
   const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), model: options.model, host, port: String(options.modelServerPort) });
   const stop = new AbortController();
+  const lbLog = log.child({ component: "load-balancer" });
+  const registration = new TargetRegistration(
+    { api: deps.targets ?? elbTargetGroupApi(deps.clients), clock, log: lbLog },
+    { targetGroup: context.names.targetGroup, instanceId: facts.instanceId, retryMs: options.tagRetryMs, ...(targetGroup ? { known: targetGroup } : {}) },
+  );
+  let refused: string | undefined;
+  const member = new LoadBalancerMember(
+    {
+      registration,
+      checkAuth: (signal) => checkModelServerAuth(modelServerUrl, apiKey!, { timeoutMs: 2000, signal }),
+      modelServerHealthy: () => supervisor.status().state === "healthy",
+      clock,
+      log: lbLog,
+      onRefused: (reason) => {
+        refused = reason;
+        stop.abort(new Error(reason)); // the model server stops: it must not serve this way
+      },
+    },
+    options.loadBalancer,
+  );
+  const metrics = httpProbes(modelServerUrl, 300);
+  // SIGTERM: leave the load balancer, let what runs finish (or the drain's deadline), then stop.
   const onOuterAbort = () => {
-    reporter?.state("draining"); // SIGTERM: the model server finishes what it has, then stops
-    stop.abort(run.signal?.reason);
+    reporter?.state("draining");
+    const inFlight = async (signal: AbortSignal) => (["healthy", "unhealthy"].includes(supervisor.status().state) ? metrics.inFlight(signal) : 0);
+    void drainWorker({ clock, log: lbLog, target: member, inFlight }, { deadlineAt: clock.now() + drainBudgetMs(options), pollMs: options.drain.pollMs }, stop.signal)
+      .finally(() => stop.abort(run.signal?.reason));
   };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
@@ -126,10 +163,15 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
       spawn: deps.spawn,
       ...(deps.kill ? { kill: deps.kill } : {}),
       probes: httpProbes(modelServerUrl),
+      redact: (line) => redactSecrets(line, secrets),
       // Before giving up, `failed` waits for the record (below): the state follows the record.
-      onChange: (status) => status.state !== "failed" && reporter?.state(stateOfModelServer(status.state)),
+      onChange: (status) => {
+        if (status.state === "healthy") member.onModelServerHealthy();
+        if (status.state !== "failed" && !member.isDraining) reporter?.state(stateOfModelServer(status.state));
+      },
     },
-    { ...options.supervisor, argv, env: options.env },
+    // The key in the environment, never in argv (`ps` shows argv to every user of the machine).
+    { ...options.supervisor, argv, env: { ...options.env, VLLM_API_KEY: apiKey! } },
   );
   const discovery = new Discovery(
     { ec2, clock, log: log.child({ component: "discovery" }), random: deps.random ?? Math.random, askPeer: (endpoint, expect, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, expect, signal }) },
@@ -143,12 +185,13 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     },
   });
 
+  // Stopped while this was being set up: the listener came too late to hear it.
+  if (run.signal?.aborted) onOuterAbort();
   let server: StatusServer | undefined;
   const loops: Promise<unknown>[] = [];
   try {
-    const metrics = httpProbes(modelServerUrl, 300);
     server = await startStatusServer({ host: facts.localIpv4, port: options.statusPort, log }, {
-      healthy: () => supervisor.status().state === "healthy",
+      healthy: () => member.serving(supervisor.status().state === "healthy"),
       document: async () =>
         buildStatusDocument({
           project: options.project,
@@ -160,6 +203,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
           clusterSize: discovery.membership.size(),
           stats: discovery.stats,
           interruption: watcher.snapshot(),
+          loadBalancer: { targetGroup: context.names.targetGroup, registered: member.registered, draining: member.isDraining },
         }),
     }).catch((error: unknown) => {
       // The preflight saw the port free; something took it since.
@@ -179,24 +223,29 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     );
     run.onStarted?.({ endpoint, facts });
 
-    const outcome = await supervisor.run(stop.signal);
+    const ran = await supervisor.run(stop.signal);
+    const outcome = refused !== undefined ? { kind: "gave-up" as const, reason: `refused to join the load balancer: ${refused}` } : ran;
     if (outcome.kind === "stopped") {
       reporter?.state("retiring"); // the model server is down: this worker serves nothing more
       return { kind: "stopped" };
     }
     log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (a replacement boots clean)");
+    member.stopTraffic(); // out of the target group first, so the load balancer stops trying it
     // The trace first: once terminated, the instance (and its log) may be gone within seconds.
-    await reporter?.fail(FAILURE_EXIT_CODES["gave-up"], outcome.reason, options.shutdownFlushMs);
-    const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    await Promise.all([reporter?.fail(FAILURE_EXIT_CODES["gave-up"], outcome.reason, options.shutdownFlushMs), member.left(options.shutdownFlushMs)]);
+    // A refusal already stopped everything (`stop`): the termination must not be cut by it.
+    const ending = refused === undefined ? stop.signal : run.signal;
+    const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, ending).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
     if ("error" in termination) log.error({ error: termination.error, instanceId: facts.instanceId }, "could not terminate this instance; it stays up, failed");
     else log.warn({ termination }, options.dryRun ? "dry run: this instance was not terminated" : "termination requested");
-    await clock.sleep(options.failedLingerMs, stop.signal).catch(() => {});
-    return { kind: "gave-up", reason: outcome.reason, termination };
+    await clock.sleep(options.failedLingerMs, ending).catch(() => {});
+    return { kind: "gave-up", reason: outcome.reason, termination, ...(refused !== undefined ? { unauthenticated: true as const } : {}) };
   } finally {
     stop.abort(new Error("worker stopping"));
     run.signal?.removeEventListener("abort", onOuterAbort);
     await Promise.allSettled(loops);
     await server?.close();
+    await registration.close(options.shutdownFlushMs); // a pending deregistration's last chance
   }
 }
 

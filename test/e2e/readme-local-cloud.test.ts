@@ -7,7 +7,8 @@
  * 2. The `export ...` lines it printed are evaluated, then the deploy block runs in a fresh empty
  *    folder (nothing may depend on the checkout being the current folder), every line checked
  *    (`bash -e`).
- * 3. Once the workers are healthy, the third block runs in the checkout, with `<address>` and
+ * 3. Once the workers are healthy, the third block runs in the checkout (with the printed exports:
+ *    it reads the API key through the aws CLI), with `<address>` and
  *    `i-0abc...` filled with one booted worker's: list, ask the model by its name, spot events.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -95,7 +96,7 @@ describe("README: the local cloud", () => {
     const listed = await bash("npm run --silent local-cloud -- instances", root, 60_000);
     const worker = (JSON.parse(listed.stdout) as { instanceId: string; address: string; ended: boolean }[]).find((i) => !i.ended)!;
     const play = blocks[2]!.replaceAll("<address>", worker.address).replaceAll("i-0abc...", worker.instanceId);
-    const spot = await bash(play, root, 120_000);
+    const spot = await bash(`${exports}\n${play}`, root, 120_000);
     expect(spot.code, `third block failed:\n${spot.stdout}\n${spot.stderr}`).toBe(0);
     expect(spot.stdout).toMatch(/"object":\s*"text_completion"[\s\S]*"model":\s*"tiny"/); // the model answers to its name
     expect(cloudErr).toMatch(/spot interruption notice/);

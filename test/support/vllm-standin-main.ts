@@ -14,6 +14,8 @@
  *   SYNKTI_STANDIN_LATENCY_MS, SYNKTI_STANDIN_TOKENS, SYNKTI_STANDIN_MAX_CONCURRENCY,
  *   SYNKTI_STANDIN_CRASH_AFTER_MS) sets the flag's default, so a fixed command template can be
  *   tuned per test; flags win. Other vLLM flags (`--gpu-memory-utilization 0.9`, ...) are ignored.
+ * - `--api-key KEY`, else the VLLM_API_KEY environment variable, as vLLM: /v1 paths then need
+ *   `Authorization: Bearer KEY` (see vllm-standin.ts). The key is never printed.
  * - SYNKTI_STANDIN_REQUIRE_MODEL_DIR=1: a model folder that does not exist is a start-up failure
  *   (exit 1), as vLLM fails to load missing weights.
  * - Logs uvicorn-like lines to stdout, "Uvicorn running on http://H:P" once it listens.
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     tokens: number("tokens", 16),
     maxConcurrency: number("max-concurrency"),
     maxModelLen: number("max-model-len"),
+    apiKeys: [flags.get("api-key") ?? process.env.VLLM_API_KEY ?? ""].filter(Boolean),
     log,
   });
   standin.ready.catch((error: unknown) => fail(1, `could not start the API server: ${String(error)}`));

@@ -24,6 +24,11 @@
  *   `GET /metrics` (Prometheus text) has `vllm:num_requests_running` / `vllm:num_requests_waiting`
  *   gauges and `vllm:request_success_total`, labelled `model_name`. A client that disconnects
  *   frees its slot at once, as vLLM aborts the request.
+ * - API key, as vLLM's AuthenticationMiddleware: with `apiKeys` (vllm: `--api-key`, else the
+ *   VLLM_API_KEY environment variable; the flag wins) every path starting with `/v1` needs
+ *   `Authorization: Bearer <one of the keys>` (scheme case-insensitive), else 401 with the JSON body
+ *   `{"error":"Unauthorized"}`; OPTIONS and every other path (`/health`, `/metrics`) are open.
+ *   Without keys nothing is checked, as vLLM (it then serves anyone, silently).
  * - `close(graceMs)`: stops accepting, lets running/waiting requests finish (up to graceMs, then
  *   cuts them), like uvicorn's graceful shutdown on SIGTERM. Also `[Symbol.asyncDispose]`.
  * - Listens on 127.0.0.0/8 only (tests never listen elsewhere). `log` gets uvicorn-like lines,
@@ -50,6 +55,8 @@ export interface VllmStandinOptions {
   tokens?: number;
   maxConcurrency?: number;
   maxModelLen?: number;
+  /** Keys a /v1 request may present (vLLM: --api-key or VLLM_API_KEY); none: no authentication. */
+  apiKeys?: string[];
   log?: (line: string) => void;
 }
 
@@ -87,6 +94,11 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
   let engineDead = false;
   let closing = false;
   const queue: (() => void)[] = [];
+  const apiKeys = (options.apiKeys ?? []).filter(Boolean);
+  const authorized = (header: string | undefined) => {
+    const [scheme, ...rest] = (header ?? "").split(" ");
+    return scheme?.toLowerCase() === "bearer" && apiKeys.includes(rest.join(" "));
+  };
   const active = new Set<http.ServerResponse>();
 
   /** Takes a running slot, or waits for one; false if the client left while waiting. */
@@ -187,6 +199,9 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
     const path = (req.url ?? "/").split("?")[0];
     const route = `${req.method} ${path}`;
     if (closing) return res.writeHead(503, { connection: "close" }).end();
+    if (apiKeys.length > 0 && req.method !== "OPTIONS" && path?.startsWith("/v1") && !authorized(req.headers.authorization)) {
+      return res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "Unauthorized" }));
+    }
     if (route === "GET /health") return res.writeHead(engineDead ? 503 : 200).end();
     if (route === "GET /v1/models") {
       const card = { id: model, object: "model", created, owned_by: "vllm", root: modelPath, parent: null, max_model_len: options.maxModelLen ?? 4096, permission: [] };

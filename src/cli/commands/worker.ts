@@ -66,7 +66,9 @@ export async function runWorkerFromCli(options: WorkerCliOptions, verdict: Conte
           code: "model-server-failed",
           kind: "unsafe",
           fault: "tool",
-          remedy: `synkti status --project-name ${options.project}   # then check the model server's log lines above`,
+          remedy: outcome.unauthenticated
+            ? `synkti --project-name ${options.project} --model-server-command '<command>'   # one that honours VLLM_API_KEY, as vllm serve does`
+            : `synkti status --project-name ${options.project}   # then check the model server's log lines above`,
         });
       case "stopped":
         if (received === "SIGINT") {

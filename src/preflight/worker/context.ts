@@ -2,6 +2,7 @@ import type { AwsClients } from "../../aws/clients.js";
 import type { ContextReport } from "../../context/types.js";
 import type { ImdsClient } from "../../context/imds-client.js";
 import type { Clock } from "../../core/clock.js";
+import type { TargetGroupRef } from "../../aws/elbv2-targets.js";
 import type { ProjectNames } from "../../infra/names.js";
 
 /** Facts about this instance the agent needs after the preflight too (bind address, own AMI). */
@@ -37,6 +38,13 @@ export interface WorkerContext {
   ports: { status: number; modelServer: number; modelServerHost: string | undefined };
   /** Shared observation: several requirements need the instance's facts; IMDS is asked once. */
   instance(): Promise<InstanceFacts>;
+  /**
+   * The project's API key (SSM SecureString, decrypted), read once: the requirement checks it, the
+   * agent hands it to the model server. Never part of an observation's text. Undefined: no parameter.
+   */
+  apiKey(): Promise<string | undefined>;
+  /** The project's target group (read once, its ARN cached for the registration). */
+  targetGroup(): Promise<TargetGroupRef | undefined>;
 }
 
 /** The command an operator runs to start a worker by hand with the same flags, plus `extra`. */

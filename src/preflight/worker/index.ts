@@ -1,15 +1,19 @@
 import type { AwsClients } from "../../aws/clients.js";
+import { lookupTargetGroup, type TargetGroupRef } from "../../aws/elbv2-targets.js";
+import { getSecureString } from "../../aws/ssm.js";
 import type { ImdsClient } from "../../context/imds-client.js";
 import type { Clock } from "../../core/clock.js";
 import { projectNames } from "../../infra/names.js";
 import { runPreflight } from "../engine.js";
 import type { PreflightReport, Requirement } from "../types.js";
+import { apiKeyReadable } from "./api-key.js";
 import { binaryChecksum } from "./binary.js";
 import type { InstanceFacts, WorkerContext } from "./context.js";
 import { instanceRole, workerIdentity } from "./identity.js";
 import { modelServerCommand } from "./model-server.js";
 import { portsFree } from "./ports.js";
 import { replacementPermission } from "./permissions.js";
+import { targetGroupPresent } from "./target-group.js";
 import { weightsPresent } from "./weights.js";
 
 export type { InstanceFacts, WorkerContext } from "./context.js";
@@ -24,12 +28,15 @@ export type WorkerPreflightOptions = Pick<WorkerContext, "verdict" | "model" | "
 
 /** What the agent needs before it starts anything, in declaration order. */
 export function workerRequirements(): Requirement<WorkerContext, any>[] {
-  return [workerIdentity, instanceRole, binaryChecksum, weightsPresent, modelServerCommand, portsFree, replacementPermission];
+  return [workerIdentity, instanceRole, binaryChecksum, weightsPresent, modelServerCommand, portsFree, replacementPermission, apiKeyReadable, targetGroupPresent];
 }
 
 /** Reads the facts the verdict lacks (local-ipv4, AMI) from IMDS, once, for every requirement. */
 export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clock: Clock }, options: WorkerPreflightOptions): WorkerContext {
   let facts: Promise<InstanceFacts> | undefined;
+  let apiKey: Promise<string | undefined> | undefined;
+  let targetGroup: Promise<TargetGroupRef | undefined> | undefined;
+  const names = projectNames(options.project);
   const readFacts = async (): Promise<InstanceFacts> => {
     const e = options.verdict.evidence;
     if (!e.instanceId || !e.region || !e.availabilityZone || !e.instanceType) throw new Error("the context verdict holds no EC2 identity");
@@ -40,11 +47,13 @@ export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clo
   return {
     ...options,
     ports: { status: options.statusPort, modelServer: options.modelServerPort, modelServerHost: options.modelServerHost },
-    names: projectNames(options.project),
+    names,
     imds: deps.imds,
     clients: deps.clients,
     clock: deps.clock,
     instance: () => (facts ??= readFacts()),
+    apiKey: () => (apiKey ??= getSecureString(deps.clients, names.apiKeyParameter)),
+    targetGroup: () => (targetGroup ??= lookupTargetGroup(deps.clients, names.targetGroup)),
   };
 }
 

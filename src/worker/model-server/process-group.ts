@@ -42,12 +42,12 @@ export function outputLineLevel(line: string): "debug" | "info" {
 /**
  * One function owns the model server's process (Playwright's pattern): its own process group
  * (`detached`), so a signal reaches vLLM's engine-core children too, which hold the GPU; output
- * logged line by line through a child logger; graceful stop, then SIGKILL of the group. Whenever
+ * logged line by line through a child logger (`redact` first: it may print a secret it was given); graceful stop, then SIGKILL of the group. Whenever
  * the leader exits, leftovers in the group are killed: an orphaned engine process would keep the
  * GPU memory and make the restart fail.
  */
 export function startProcessGroup(
-  deps: { spawn: Spawner; kill?: Killer; clock: Clock; log: Logger },
+  deps: { spawn: Spawner; kill?: Killer; clock: Clock; log: Logger; redact?: (line: string) => string },
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ProcessGroup {
@@ -58,7 +58,8 @@ export function startProcessGroup(
   const log = deps.log.child({ component: "model-server", pid: child.pid });
   for (const [name, stream] of [["stdout", child.stdout], ["stderr", child.stderr]] as const) {
     if (!stream) continue;
-    createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => log[outputLineLevel(line)]({ stream: name }, line));
+    const redact = deps.redact ?? ((line: string) => line);
+    createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => log[outputLineLevel(line)]({ stream: name }, redact(line)));
   }
 
   const signalGroup = (signal: NodeJS.Signals) => {

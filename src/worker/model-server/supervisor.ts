@@ -52,6 +52,8 @@ export interface SupervisorDeps {
   spawn: Spawner;
   kill?: Killer;
   probes: ModelServerProbes;
+  /** Applied to every line the model server prints before it is logged (secrets it was given). */
+  redact?: (line: string) => string;
   /** Told every state change (the agent publishes its own state from it); must not throw. */
   onChange?: (status: ModelServerStatus) => void;
 }

@@ -24,6 +24,8 @@ export interface WorkerReporterOptions {
   bootLog: string | undefined;
   /** A failed tag or S3 write is retried this often. */
   retryMs: number;
+  /** Secret values the agent holds (filled once read): never uploaded with the log. */
+  secrets?: ReadonlySet<string>;
 }
 
 /**
@@ -105,7 +107,7 @@ export class WorkerReporter {
   }
 
   private async uploadLog(signal: AbortSignal): Promise<void> {
-    const tail = await readLogTail(this.options.bootLog!);
+    const tail = await readLogTail(this.options.bootLog!, undefined, this.options.secrets);
     if (tail === undefined) {
       this.deps.log.debug({ file: this.options.bootLog }, "no boot log to leave in S3 (unreadable)");
       return;

@@ -15,6 +15,7 @@ export interface StatusParts {
   clusterSize: number;
   stats: DiscoveryStats;
   interruption: InterruptionSnapshot;
+  loadBalancer: StatusDocument["loadBalancer"];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -34,6 +35,7 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
     interruption: parts.interruption,
     // The failover state machine is the next issue; until then a worker never leaves "idle".
     failover: { phase: "idle" },
+    loadBalancer: parts.loadBalancer,
     discovery: {
       clusterSize: parts.clusterSize,
       describeCalls: parts.stats.describeCalls,

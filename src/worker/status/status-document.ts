@@ -36,6 +36,8 @@ export interface StatusDocument {
   peers: PeerEntry[];
   interruption: InterruptionSnapshot;
   failover: { phase: "idle" };
+  /** This worker in the project's target group: whether AWS accepted its registration, and draining. */
+  loadBalancer: { targetGroup: string; registered: boolean; draining: boolean };
   discovery: { clusterSize: number; describeCalls: number; lastListingAt: string | null; nextListingAt: string | null };
   version: string;
 }

@@ -16,7 +16,7 @@ export interface StatusServer extends AsyncDisposable {
 
 export interface StatusSources {
   document(): Promise<StatusDocument>;
-  /** The model server is healthy now (GET /healthz: 200, else 503). */
+  /** The model server is healthy and the worker is not draining (GET /healthz: 200, else 503). */
   healthy(): boolean;
 }
 
@@ -62,7 +62,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, sources: Status
   }
   if (path === HEALTH_PATH) {
     const ok = sources.healthy();
-    res.writeHead(ok ? 200 : 503, { "content-type": "text/plain", "cache-control": "no-store" }).end(ok ? "ok\n" : "model server not healthy\n");
+    res.writeHead(ok ? 200 : 503, { "content-type": "text/plain", "cache-control": "no-store" }).end(ok ? "ok\n" : "not serving (model server not healthy, or draining)\n");
     return;
   }
   if (path === STATUS_PATH) {

@@ -10,8 +10,14 @@ import { LOG_TAIL_BYTES } from "../../cluster/failure-record.js";
 const SECRET_FLAG = /(--[a-z-]*(?:api-key|token|secret|password)[a-z-]*)([ =]+)[^ \n]+/gi;
 const SECRET_VALUE = /((?:api[_-]?key|secret[a-z_-]*|password|token)(?:\\?["'])?[ \t]*[:=][ \t]*\[?(?:\\?["'])?)[^\s"'\\,}\]]+/gi;
 
-export function redactSecrets(text: string): string {
-  return text.replace(SECRET_FLAG, "$1$2<redacted>").replace(SECRET_VALUE, "$1<redacted>");
+/**
+ * `known`: secret values the agent holds (the project's API key), replaced wherever they appear,
+ * whatever surrounds them (a model server echoing its environment, a custom command's output).
+ */
+export function redactSecrets(text: string, known: Iterable<string> = []): string {
+  let out = text;
+  for (const value of known) if (value.length >= 8) out = out.split(value).join("<redacted>");
+  return out.replace(SECRET_FLAG, "$1$2<redacted>").replace(SECRET_VALUE, "$1<redacted>");
 }
 
 /** How much of the boot log a worker leaves in S3: enough for the last minutes, small to store. */
@@ -20,11 +26,11 @@ export const BOOT_LOG_TAIL_BYTES = LOG_TAIL_BYTES;
 /**
  * The last `maxBytes` of the boot log (user-data's output and the agent's, teed by user-data into
  * one file, see scripts/user-data.sh.tpl). When the file is longer, the partial first line is
- * dropped, so the tail never starts inside a line (or inside a UTF-8 character); secrets are
- * redacted. Undefined when the
+ * dropped, so the tail never starts inside a line (or inside a UTF-8 character); secrets (and the
+ * `known` values) are redacted. Undefined when the
  * file cannot be read: the log is a courtesy, never a reason to fail.
  */
-export async function readLogTail(file: string, maxBytes = BOOT_LOG_TAIL_BYTES): Promise<string | undefined> {
+export async function readLogTail(file: string, maxBytes = BOOT_LOG_TAIL_BYTES, known: Iterable<string> = []): Promise<string | undefined> {
   let handle;
   try {
     handle = await open(file, "r");
@@ -37,7 +43,7 @@ export async function readLogTail(file: string, maxBytes = BOOT_LOG_TAIL_BYTES):
       const newline = tail.indexOf(0x0a);
       tail = newline >= 0 ? tail.subarray(newline + 1) : tail;
     }
-    return redactSecrets(tail.toString("utf8"));
+    return redactSecrets(tail.toString("utf8"), known);
   } catch {
     return undefined;
   } finally {

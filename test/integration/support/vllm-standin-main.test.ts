@@ -38,6 +38,24 @@ function start([command, ...args]: string[], env: Record<string, string> = {}) {
 const waitFor = (check: () => boolean, ms: number, what: string) => until(what, check, ms, 20);
 
 describe("vllm-standin-main", () => {
+  it("takes its API key from VLLM_API_KEY, and from --api-key over it, as vLLM does; never prints it", async () => {
+    const serve = async (extra: string[]) => {
+      const port = await freePort();
+      const proc = run({ model_dir: "/models/tiny", host: "127.0.0.1", port }, { VLLM_API_KEY: "from-the-env-4567" }, extra);
+      try {
+        await waitFor(() => proc.out().includes("Uvicorn running on"), 15_000, "the Uvicorn line");
+        const status = async (key?: string) => (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
+        return { anonymous: await status(), env: await status("from-the-env-4567"), flag: await status("from-the-flag-123"), health: (await fetch(`http://127.0.0.1:${port}/health`)).status, output: proc.out() + proc.err() };
+      } finally {
+        proc.kill();
+      }
+    };
+    const fromEnv = await serve([]);
+    expect(fromEnv).toMatchObject({ anonymous: 401, env: 200, flag: 401, health: 200 });
+    expect(fromEnv.output).not.toContain("from-the-env-4567");
+    expect(await serve(["--api-key", "from-the-flag-123"])).toMatchObject({ anonymous: 401, env: 401, flag: 200 });
+  }, 60_000);
+
   it("serves after its start-up delay, logs like uvicorn, and drains on SIGTERM before exiting 0", async () => {
     const port = await freePort();
     const proc = run({ model_dir: "/models/tiny", host: "127.0.0.1", port }, { SYNKTI_STANDIN_STARTUP_DELAY_MS: "300", SYNKTI_STANDIN_LATENCY_MS: "400" }, ["--gpu-memory-utilization", "0.9"]);

@@ -9,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { CreateSecurityGroupCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateSecurityGroupCommand, DescribeVpcsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createAwsClients } from "../../../src/aws/clients.js";
@@ -18,7 +20,9 @@ import { detectContext } from "../../../src/context/detect.js";
 import { ImdsClient } from "../../../src/context/imds-client.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { createLogger, silentLogger, type Logger } from "../../../src/core/log.js";
+import { HEALTH_PATH } from "../../../src/infra/load-balancer-settings.js";
 import { projectNames, TAG_CLUSTER } from "../../../src/infra/names.js";
+import { MODEL_SERVER_PORT, STATUS_PORT } from "../../../src/infra/ports.js";
 import { runWorker, workerOptionsFromEnv, type WorkerOptions, type WorkerOutcome } from "../../../src/worker/index.js";
 import type { StatusDocument } from "../../../src/worker/status/status-document.js";
 import { freePort } from "../../support/free-port.js";
@@ -38,14 +42,22 @@ export function ec2For(motoUrl: string): EC2Client {
   return new EC2Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
 }
 
+export interface WorkerInfra {
+  apiKey: string;
+  targetGroupArn: string;
+}
+
 /**
- * The project's worker role, instance profile, tagged security group and bucket (what `synkti infra
- * up` makes), so the agent's replacement DryRun can pass and its trace has somewhere to go.
+ * The project's worker role, instance profile, tagged security group and bucket, its target group and
+ * API key (what `synkti infra up` makes), so the agent's preflight passes and its trace has somewhere
+ * to go. `apiKey: false`: no key parameter (an infra from before the load balancer).
  */
-export async function createWorkerInfra(motoUrl: string, project: string): Promise<void> {
+export async function createWorkerInfra(motoUrl: string, project: string, options: { apiKey?: boolean } = {}): Promise<WorkerInfra> {
   const iam = new IAMClient({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
   const ec2 = ec2For(motoUrl);
   const s3 = new S3Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
+  const elb = new ElasticLoadBalancingV2Client({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
+  const ssm = new SSMClient({ ...sdkConfigFor(motoUrl), maxAttempts: 1 });
   const names = projectNames(project);
   const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
   try {
@@ -60,10 +72,27 @@ export async function createWorkerInfra(motoUrl: string, project: string): Promi
       }),
     );
     await s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
+    const vpc = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }));
+    const group = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: names.targetGroup,
+        Protocol: "HTTP",
+        Port: MODEL_SERVER_PORT,
+        TargetType: "instance",
+        VpcId: vpc.Vpcs![0]!.VpcId!,
+        HealthCheckPath: HEALTH_PATH,
+        HealthCheckPort: String(STATUS_PORT),
+      }),
+    );
+    const apiKey = `key-${project}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    if (options.apiKey !== false) await ssm.send(new PutParameterCommand({ Name: names.apiKeyParameter, Value: apiKey, Type: "SecureString" }));
+    return { apiKey, targetGroupArn: group.TargetGroups![0]!.TargetGroupArn! };
   } finally {
     iam.destroy();
     ec2.destroy();
     s3.destroy();
+    elb.destroy();
+    ssm.destroy();
   }
 }
 
@@ -126,6 +155,8 @@ export function testOptions(project: string, modelsDir: string, overrides: Parti
 export interface RunningAgent {
   instanceId: string;
   host: string;
+  /** Where its model server listens (http://host:port). */
+  modelServerUrl: string;
   imds: ImdsEmulator;
   endpoint: Promise<string>;
   outcome: Promise<WorkerOutcome>;
@@ -177,6 +208,7 @@ export async function startAgent(project: string, instanceId: string, options: W
   return {
     instanceId,
     host,
+    modelServerUrl: `http://${host}:${modelServerPort}`,
     imds,
     endpoint,
     outcome,

@@ -179,6 +179,23 @@ describe("vLLM stand-in", () => {
 });
 
 describe("command line", () => {
+  it("with an API key: /v1 needs Authorization: Bearer <key> (else 401 {\"error\":\"Unauthorized\"}); /health and /metrics stay open", async () => {
+    await using standin = await startVllmStandin({ apiKeys: ["k-0123456789"] });
+    await standin.ready;
+    const models = (headers: Record<string, string> = {}) => fetch(`${standin.url}/v1/models`, { headers });
+    const refused = await models();
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: "Unauthorized" });
+    expect((await models({ authorization: "Bearer wrong-key-000" })).status).toBe(401);
+    expect((await models({ authorization: "Basic k-0123456789" })).status).toBe(401);
+    expect((await models({ authorization: "bearer k-0123456789" })).status).toBe(200);
+    expect((await post(standin, "/v1/completions", { prompt: "hi" })).status).toBe(401);
+    expect((await fetch(`${standin.url}/v1/completions`, { method: "POST", headers: { ...json, authorization: "Bearer k-0123456789" }, body: "{}" })).status).toBe(200);
+    expect((await fetch(`${standin.url}/health`)).status).toBe(200);
+    expect((await fetch(`${standin.url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${standin.url}/v1/models`, { method: "OPTIONS" })).status).not.toBe(401);
+  });
+
   it("parses vllm serve arguments, ignoring flags it does not know", () => {
     const { positionals, flags } = parseServeArgs(["serve", "/models/m", "--host", "127.0.0.2", "--port=8001", "--enforce-eager", "--gpu-memory-utilization", "0.9", "--trust-remote-code"]);
     expect(positionals).toEqual(["serve", "/models/m"]);

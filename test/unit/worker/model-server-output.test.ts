@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { outputLineLevel } from "../../../src/worker/model-server/process-group.js";
+import { outputLineLevel, startProcessGroup } from "../../../src/worker/model-server/process-group.js";
+import { redactSecrets } from "../../../src/worker/trace/boot-log.js";
+import { FakeClock } from "../../support/fake-clock.js";
+import { captureLogs } from "../../support/log-capture.js";
+import { FakeProcesses } from "./fake-process.js";
 
 // The model server's output is logged line by line; a successful probe's access-log line is debug.
 describe("model server output levels", () => {
@@ -17,5 +21,17 @@ describe("model server output levels", () => {
     ["EngineCore encountered a fatal error", "info"],
   ])("%s: %s", (line, level) => {
     expect(outputLineLevel(line)).toBe(level);
+  });
+});
+
+describe("model server output and secrets", () => {
+  it("a line that carries the API key is logged with the key replaced", async () => {
+    const key = "k_0123456789abcdefghijklmnopqrstuvwxyzABCDE";
+    const procs = new FakeProcesses();
+    const { log, lines } = captureLogs("debug");
+    startProcessGroup({ spawn: procs.spawn, kill: procs.kill, clock: new FakeClock(), log, redact: (line) => redactSecrets(line, [key]) }, ["vllm", "serve"], {});
+    procs.latest().stdout.write(`DEBUG environment VLLM_API_KEY copy: ${key}\nplain line\n`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lines.map((l) => l.msg)).toEqual(["DEBUG environment VLLM_API_KEY copy: <redacted>", "plain line"]);
   });
 });

@@ -13,6 +13,8 @@ import { instanceRole, workerIdentity } from "../../../src/preflight/worker/iden
 import { workerContext, type WorkerPreflightOptions } from "../../../src/preflight/worker/index.js";
 import { modelServerCommand, resolveExecutable } from "../../../src/preflight/worker/model-server.js";
 import { portsFree } from "../../../src/preflight/worker/ports.js";
+import { apiKeyReadable } from "../../../src/preflight/worker/api-key.js";
+import { targetGroupPresent } from "../../../src/preflight/worker/target-group.js";
 import { weightsPresent } from "../../../src/preflight/worker/weights.js";
 import net from "node:net";
 
@@ -124,6 +126,25 @@ describe("worker preflight requirements", () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  it("api key: readable passes without ever showing the value; missing or denied is UNSAFE with the infra up fix", async () => {
+    const withKey = (apiKey: () => Promise<string | undefined>) => ({ ...ctx(), apiKey });
+    const passed = await check(apiKeyReadable, withKey(async () => "s3cr3t-value-0123456789"));
+    expect(passed).toMatchObject({ status: "pass", observed: "/synkti/demo/api-key readable (the model server gets it as VLLM_API_KEY)" });
+    expect(JSON.stringify(passed)).not.toContain("s3cr3t-value");
+    expect(await check(apiKeyReadable, withKey(async () => undefined))).toMatchObject({ status: "fail", observed: expect.stringContaining("would serve without authentication"), fix: { command: "synkti infra up --project-name demo" } });
+    const denied = Object.assign(new Error("User is not authorized to perform ssm:GetParameter"), { name: "AccessDeniedException" });
+    expect(await check(apiKeyReadable, withKey(async () => Promise.reject(denied)))).toMatchObject({ status: "fail", observed: expect.stringContaining("AccessDeniedException"), fix: { command: "synkti infra up --project-name demo" } });
+    // Could not reach SSM: not an answer, the engine calls it unknown (asked again at boot).
+    const unreachable = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    await expect(apiKeyReadable.observe(withKey(async () => Promise.reject(unreachable)), new AbortController().signal)).rejects.toThrow("ECONNREFUSED");
+  });
+
+  it("target group: present passes with its port; missing is UNSAFE with the infra up fix", async () => {
+    const withGroup = (group: { arn: string; name: string; port: number } | undefined) => ({ ...ctx(), targetGroup: async () => group });
+    expect(await check(targetGroupPresent, withGroup({ arn: "arn:tg", name: "demo-synkti", port: 8000 }))).toMatchObject({ status: "pass", observed: "demo-synkti (traffic port 8000)" });
+    expect(await check(targetGroupPresent, withGroup(undefined))).toMatchObject({ status: "fail", fix: { command: "synkti infra up --project-name demo" } });
   });
 
   it("the whole preflight is UNSAFE when one thing is missing, and blocks the permission check on a bad identity", async () => {

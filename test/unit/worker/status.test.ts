@@ -17,6 +17,7 @@ const parts: StatusParts = {
   clusterSize: 2,
   stats: { listings: 1, describeCalls: 1, lastListingAt: Date.parse("2026-01-01T00:00:00Z"), nextListingAt: null },
   interruption: { notice: { action: "terminate", time: "2026-01-01T00:02:00Z", observedAt: "2026-01-01T00:00:00.500Z" } },
+  loadBalancer: { targetGroup: "demo-synkti-tg", registered: true, draining: false },
 };
 
 describe("status document", () => {

@@ -54,6 +54,17 @@ describe("secrets never leave the instance in a log", () => {
     expect(redactSecrets(line)).toBe(expected);
   });
 
+  it("the project's API key itself is redacted wherever it appears (no flag or name around it)", async () => {
+    const key = "Zx9_q-3kLmNoPqRsTuVwXyZ0123456789abcdefghi";
+    expect(redactSecrets(`env: VLLM_KEY_COPY ${key} and again(${key})`, [key])).toBe("env: VLLM_KEY_COPY <redacted> and again(<redacted>)");
+    expect(redactSecrets(`plain ${key}`)).toBe(`plain ${key}`); // without it, nothing knew the value
+    const dir = mkdtempSync(path.join(tmpdir(), "synkti-key-log-"));
+    const file = path.join(dir, "boot.log");
+    writeFileSync(file, `model server printed ${key}\n`);
+    expect(await readLogTail(file, undefined, new Set([key]))).toBe("model server printed <redacted>\n");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("user-data's redact() applies the same rules to the tail it uploads", () => {
     const template = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
     const fn = /^redact\(\) \{\n[\s\S]*?\n\}$/m.exec(template)?.[0];
