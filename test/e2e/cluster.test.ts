@@ -9,6 +9,13 @@
  * `synkti down` last.
  * The tampered binary gets its own project and a booter started only after the tampering, so its
  * instance downloads the swapped bytes under a hash embedded at launch.
+ *
+ * Issue 10 (one endpoint): a load balancer stand-in plays the project's ALB for the whole file, on
+ * the target group's own timeline (health checks every 5 s, thresholds 2/2: no timeScale), and
+ * traffic goes through it with the client of "no failed request" (completion-client.ts): 60
+ * completions spread over the 3 workers, a worker killed under steady traffic, `synkti down` under
+ * steady traffic with a slow stream in flight. One cluster for all of it: a second file would boot
+ * 3 more workers (minutes on 2 cores) to save none of these tests' own time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +23,14 @@ import path from "node:path";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { projectNames } from "../../src/infra/names.js";
+import { HEALTH_CHECK } from "../../src/infra/load-balancer-settings.js";
+import { MODEL_SERVER_PORT } from "../../src/infra/ports.js";
 import { Booter } from "../support/booter/booter.js";
+import { complete, steadyTraffic, type CompletionResult } from "../support/completion-client.js";
+import { startFleetDrainingOverlay, type DrainingOverlay } from "../support/load-balancer/draining-overlay.js";
+import { booterResolver, watchLoadBalancers, type LoadBalancerFleet } from "../support/load-balancer/fleet.js";
+import type { LoadBalancerStandin } from "../support/load-balancer-standin.js";
 import type { LocalInstance } from "../support/booter/instance.js";
 import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../support/moto.js";
 import { BINARY, runCli } from "../support/run-cli.js";
@@ -26,7 +40,10 @@ const PROJECT = "e2e-cluster";
 const TAMPERED = "e2e-tampered";
 const MODEL = "tiny-model";
 // Long enough that a restarted model server stays down across a peer round (5 s) and a `synkti status`.
-const STANDIN_ENV = { SYNKTI_STANDIN_STARTUP_DELAY_MS: "8000" };
+// 20 ms a token: a short completion (max_tokens 4) takes ~0.1 s, a slow stream (150 tokens) ~3 s.
+const STANDIN_ENV = { SYNKTI_STANDIN_STARTUP_DELAY_MS: "8000", SYNKTI_STANDIN_TOKEN_LATENCY_MS: "20" };
+const LOAD_BALANCER = projectNames(PROJECT).loadBalancer;
+const SHORT = { model: MODEL, prompt: "Hello", max_tokens: 4 };
 
 let moto: Moto;
 let booter: Booter;
@@ -34,6 +51,13 @@ let env: Record<string, string>;
 let s3: S3Client;
 let ec2: EC2Client;
 let launchedIds: string[] = [];
+let fleet: LoadBalancerFleet;
+/** moto as the deployer sees it with the stand-in's draining targets (moto drops them at once). */
+let overlay: DrainingOverlay;
+/** The project's API key, as `synkti endpoint --show-key` gives it. */
+let apiKey = "";
+/** What the stand-in logged (target state changes), with when. */
+const lbLog: Array<{ at: number; line: string }> = [];
 const dir = mkdtempSync(path.join(tmpdir(), "synkti-e2e-cluster-"));
 
 const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { env, timeoutMs });
@@ -83,6 +107,7 @@ async function fleetHealth(): Promise<Record<string, string>> {
 /** A health someone reported that is not "healthy" (nor "unknown": not asked yet), else false. */
 const notHealthy = (health: string | undefined) => health !== undefined && !["healthy", "unknown"].includes(health) && health;
 const worker = (id: string): LocalInstance => booter.instance(id);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   mkdirSync(path.join(dir, "weights", "weights"), { recursive: true });
@@ -93,12 +118,17 @@ beforeAll(async () => {
   s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
   ec2 = new EC2Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
   booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, env: STANDIN_ENV });
+  // The project's ALB only (the tampered project makes its own); started by its first poll after infra up.
+  fleet = await watchLoadBalancers({ motoUrl: moto.url, resolve: booterResolver(booter), filter: (lb) => lb.name === LOAD_BALANCER, log: (line) => lbLog.push({ at: Date.now(), line }) });
+  overlay = await startFleetDrainingOverlay(moto.url, fleet);
   await readyProject(PROJECT);
   // --wait: the launch returns only once every worker says serving on its own SynktiState tag.
   launchedIds = await launch(PROJECT, 3, ["--wait", "--wait-timeout", "4m"]);
 }, 300_000);
 
 afterAll(async () => {
+  await overlay?.close();
+  await fleet?.stop();
   await booter?.stop();
   s3?.destroy();
   ec2?.destroy();
@@ -110,7 +140,29 @@ afterAll(async () => {
 afterEach(({ task }) => {
   if (task.result?.state !== "fail" || !booter) return;
   for (const i of booter.instances()) console.error(`--- ${i.instanceId} (${i.address}) ${i.logFile}\n${i.log().slice(-4000)}`);
+  console.error(`--- load balancer stand-in\n${lbLog.map((l) => `${new Date(l.at).toISOString()} ${l.line}`).join("\n")}\n${JSON.stringify(fleet?.list(), null, 1)}`);
 });
+
+/** The project's load balancer stand-in once `ids` are its healthy targets. */
+async function standinServing(ids: string[], timeoutMs = 60_000): Promise<LoadBalancerStandin> {
+  return until(`the load balancer stand-in to route to ${ids.join(", ")}`, () => {
+    const lb = fleet.get(LOAD_BALANCER);
+    const healthy = lb?.targets().filter((t) => t.state === "healthy").map((t) => t.instanceId).sort();
+    return JSON.stringify(healthy) === JSON.stringify([...ids].sort()) && lb;
+  }, timeoutMs, 250);
+}
+
+/** `vllm:request_success_total` of the worker's model server (vLLM's /metrics needs no key). */
+async function served(id: string): Promise<number> {
+  const text = await (await fetch(`http://${worker(id).address}:${MODEL_SERVER_PORT}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const line = text.split("\n").find((l) => l.startsWith("vllm:request_success_total{"));
+  if (!line) throw new Error(`no vllm:request_success_total in ${id}'s /metrics:\n${text}`);
+  return Number(line.split(" ").pop());
+}
+
+/** When the stand-in first logged `id`'s target in `state` (ms since epoch), at or after `since`. */
+const loggedAt = (id: string, state: string, since = 0) => lbLog.find((l) => l.at >= since && l.line.endsWith(`target ${id}:${MODEL_SERVER_PORT} ${state}`))?.at;
+const failures = (results: CompletionResult[]) => results.filter((r) => !r.ok).map((r) => `${new Date(r.startedAt).toISOString()}..${new Date(r.endedAt).toISOString()} ${r.attempts.join(",")} ${r.error}`);
 
 describe("a cluster on the local cloud", () => {
   it("launch 3: the booter boots 3 workers of the built binary through the user-data; each is healthy and sees the other two", async () => {
@@ -146,6 +198,42 @@ describe("a cluster on the local cloud", () => {
     expect(Object.keys(fleet).sort()).toEqual([...launchedIds].sort());
     expect(Object.values(fleet)).toEqual(["healthy", "healthy", "healthy"]);
   }, 300_000);
+
+  it("one endpoint: synkti endpoint gives the stand-in's URL and the key; 60 completions through it all succeed, every worker served some (its vLLM metrics); without the key 401", async () => {
+    const lb = await standinServing(launchedIds);
+    const shown = await runCli(["endpoint", "--project-name", PROJECT, "--show-key", "--output", "json"], { env: { ...env, SYNKTI_ENDPOINT_URL: lb.url }, timeoutMs: 60_000 });
+    expect(shown.code, shown.stderr).toBe(0);
+    const endpoint = JSON.parse(shown.stdout);
+    expect(endpoint).toMatchObject({ url: lb.url, urlSource: "SYNKTI_ENDPOINT_URL", apiKeyParameter: `/synkti/${PROJECT}/api-key`, apiKey: expect.any(String) });
+    apiKey = endpoint.apiKey;
+    expect(apiKey.length).toBeGreaterThanOrEqual(32);
+
+    const before = await Promise.all(launchedIds.map(served));
+    const routedBefore = lb.requests();
+    // 6 at a time, 60 in all: least outstanding requests spreads them over the three.
+    const results: CompletionResult[] = [];
+    const queue = Array.from({ length: 60 }, (_, n) => n);
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (queue.shift() !== undefined) results.push(await complete(lb.url, SHORT, { apiKey }));
+    }));
+    expect(results).toHaveLength(60);
+    expect(failures(results)).toEqual([]);
+    for (const r of results) expect(JSON.parse(r.body).choices[0].text).toBe(" tok0 tok1 tok2 tok3");
+
+    const after = await Promise.all(launchedIds.map(served));
+    const perWorker = Object.fromEntries(launchedIds.map((id, n) => [id, after[n]! - before[n]!]));
+    for (const id of launchedIds) expect(perWorker[id], `${id} served none: ${JSON.stringify(perWorker)}`).toBeGreaterThan(0);
+    expect(Object.values(perWorker).reduce((a, b) => a + b, 0)).toBe(60);
+    // The model servers' own counts are what the load balancer sent each (no request lost or doubled).
+    const routed = lb.requests();
+    expect(Object.fromEntries(launchedIds.map((id) => [id, (routed[id] ?? 0) - (routedBefore[id] ?? 0)]))).toEqual(perWorker);
+
+    for (const key of [undefined, "not-the-key"]) {
+      const refused = await complete(lb.url, SHORT, key ? { apiKey: key } : {});
+      expect(refused, key ?? "no key").toMatchObject({ status: 401, attempts: ["401"] });
+      expect(JSON.parse(refused.body)).toEqual({ error: "Unauthorized" });
+    }
+  }, 120_000);
 
   it("a killed model server is restarted by its worker; meanwhile its peers and synkti status report it unhealthy", async () => {
     const [id, peer] = launchedIds as [string, string];
@@ -224,18 +312,88 @@ describe("a cluster on the local cloud", () => {
     expect(text.slice(text.indexOf("Recent failures"))).toMatch(new RegExp(`${id}.*binary SHA-256 mismatch`));
   }, 240_000);
 
-  it("synkti down is an OS shutdown for each worker: SIGTERM, it stops its model server and exits within the local cloud's grace, nothing SIGKILLed", async () => {
-    await ok(["down", "--project-name", PROJECT]);
-    for (const id of launchedIds) {
-      const instance = worker(id);
-      await until(`${id} to end`, () => instance.exit, 60_000, 250);
-      const log = instance.log();
+  it("a worker killed without notice: within the health check's thresholds the stand-in stops sending to it; from then on no request fails", async () => {
+    const [victim] = launchedIds as [string];
+    // All three in rotation again (the restarted model server's target needs 2 good checks).
+    const lb = await standinServing(launchedIds, 90_000);
+    const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
+    await sleep(2000);
+    const killedAt = Date.now();
+    // SIGKILL, no notice, terminated in moto: a host failure. The stand-in takes it out on whichever
+    // comes first: failed health checks (its address is gone) or the terminated instance's target
+    // leaving the group (AWS deregisters terminated instances).
+    await booter.kill(victim);
+    const outAt = await until(`the stand-in to take ${victim} out of rotation`, () => lb.targets().find((t) => t.instanceId === victim)?.state !== "healthy" && Date.now(), 60_000, 100);
+    const routedToVictim = lb.requests()[victim];
+    await sleep(6000); // steady traffic after
+    const results = await traffic.stop();
+
+    // ALB's bound: unhealthyThreshold failed checks, one interval apart, each within the timeout (+2 s of polling slack).
+    const boundMs = (HEALTH_CHECK.unhealthyThreshold * HEALTH_CHECK.intervalSeconds + HEALTH_CHECK.timeoutSeconds) * 1000 + 2000;
+    expect(outAt - killedAt, `out of rotation ${outAt - killedAt} ms after the kill`).toBeLessThanOrEqual(boundMs);
+    const afterOut = results.filter((r) => r.startedAt >= outAt);
+    expect(afterOut.length).toBeGreaterThan(10);
+    expect(failures(afterOut)).toEqual([]);
+    expect(lb.requests()[victim]).toBe(routedToVictim);
+    const before = results.filter((r) => r.startedAt < outAt);
+    console.log(`[measured] ${victim} out of rotation ${outAt - killedAt} ms after the kill; ${failures(before).length} of ${before.length} requests started before failed, 0 of ${afterOut.length} after`);
+  }, 180_000);
+
+  it("synkti down under steady traffic: targets deregistered and drained before termination, a running stream finishes; then an OS shutdown per worker, nothing SIGKILLed", async () => {
+    const survivors = launchedIds.filter((id) => !worker(id).ended);
+    expect(survivors).toHaveLength(2);
+    const lb = await standinServing(survivors);
+    const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 2, pauseMs: 20 });
+    // ~7 s of tokens (350 x 20 ms): still in flight when down deregisters, even on a busy machine.
+    const slow = complete(lb.url, { model: MODEL, prompt: "slow", max_tokens: 350, stream: true }, { apiKey, timeoutMs: 60_000 });
+    await sleep(500);
+    const downAt = Date.now();
+    // The deployer's AWS endpoint shows the stand-in's draining targets, as AWS would.
+    const run = await runCli(["down", "--project-name", PROJECT, "--output", "json"], { env: { ...env, AWS_ENDPOINT_URL: overlay.url }, timeoutMs: 180_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const down = JSON.parse(run.stdout);
+    expect(down.deregistration).toMatchObject({ targetGroup: projectNames(PROJECT).targetGroup, drained: true, warning: null });
+    expect(down.deregistration.targets).toEqual(expect.arrayContaining(survivors));
+    for (const id of survivors) await until(`${id} to end`, () => worker(id).exit, 60_000, 250);
+    await sleep(1000); // the client sees 503s once no target is left
+    const results = await traffic.stop();
+
+    // Deregistered: the stand-in drained every target, and did so before that instance got SIGTERM.
+    const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
+    const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));
+    const stream = await slow;
+    console.log(`[measured] down started ${new Date(downAt).toISOString()}: ${JSON.stringify(timeline.map((t) => ({ id: t.id, drainingMs: (t.draining ?? NaN) - downAt, goneMs: (t.deregistered ?? NaN) - downAt, sigtermMs: t.sigterm - downAt })))}`);
+    for (const t of timeline) {
+      expect(t.draining, `${t.id} never draining in the stand-in`).toBeDefined();
+      // Drained: the stand-in let its requests finish and let it go before the instance got SIGTERM.
+      expect(t.deregistered, `${t.id} never left the stand-in`).toBeDefined();
+      expect(t.deregistered!, `${t.id}: SIGTERM came before the stand-in finished draining it`).toBeLessThanOrEqual(t.sigterm);
+    }
+    // down waited for the stream: it finished whole before any instance got SIGTERM.
+    expect(stream.endedAt).toBeLessThanOrEqual(Math.min(...timeline.map((t) => t.sigterm)));
+    expect(down.deregistration.waitedMs).toBeGreaterThan(0);
+    expect(stream, JSON.stringify(stream).slice(0, 500)).toMatchObject({ ok: true, status: 200, attempts: ["200"] });
+    expect(stream.body.match(/ tok\d+/g)).toHaveLength(350);
+    const deregisteredAt = Math.min(...timeline.map((t) => t.draining!));
+    expect(stream.endedAt).toBeGreaterThan(deregisteredAt); // it really was in flight then
+    // "No failed request": every request the client could send before the deregistration succeeded;
+    // after it the endpoint has no target: ALB's own 503 (twice: the one retry) is what a client gets.
+    const beforeDeregistration = results.filter((r) => r.startedAt < deregisteredAt);
+    expect(beforeDeregistration.length).toBeGreaterThan(0);
+    expect(failures(beforeDeregistration)).toEqual([]);
+    const afterDeregistration = results.filter((r) => r.startedAt >= deregisteredAt);
+    for (const r of afterDeregistration) {
+      if (!r.ok) expect({ status: r.status, attempts: r.attempts, alb: r.body.includes("503 Service Temporarily Unavailable") }, failures([r])[0]).toEqual({ status: 503, attempts: ["503", "503"], alb: true });
+    }
+    console.log(`[measured] during down: ${beforeDeregistration.length} requests sent before the deregistration, all succeeded; ${afterDeregistration.filter((r) => !r.ok).length} of ${afterDeregistration.length} after got the stand-in's 503`);
+
+    for (const id of survivors) {
+      const log = worker(id).log();
       expect(log).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"stopping the worker"/);
-      // An OS shutdown signals every process at once (systemd's control-group kill): the model server
-      // may stop on its own SIGTERM before the agent's drain is over and it would stop it.
-      expect(log).toMatch(/stopping the model server|"stream":"stdout","msg":"INFO: +Received SIGTERM"/);
+      // The OS shutdown signals every process at once: the model server may stop on its own SIGTERM first.
+      expect(log).toMatch(/stopping the model server|INFO: {5}Received SIGTERM/);
       expect(log).toMatch(/every process exited \d+ ms after SIGTERM/);
       expect(log).not.toMatch(/SIGKILL to \d+/);
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -3,7 +3,7 @@
  * its model-server command template (`vllmStandinCommand()` gives the command with absolute paths):
  *
  *   node --import tsx test/support/vllm-standin-main.ts serve <model_dir> --host H --port P \
- *     [--served-model-name NAME] [--startup-delay-ms N] [--latency-ms N] [--tokens N]
+ *     [--served-model-name NAME] [--startup-delay-ms N] [--latency-ms N] [--token-latency-ms N] [--tokens N]
  *     [--max-concurrency N] [--crash-after-ms N]
  *
  * Behaviour spec:
@@ -11,7 +11,7 @@
  *   name is `--served-model-name`, else the model, else "standin-model". Defaults: host 127.0.0.1
  *   (vLLM's is 0.0.0.0, but tests stay on loopback: any other host is refused, exit 2), port 8000.
  * - Every SYNKTI_STANDIN_<FLAG> variable (e.g. SYNKTI_STANDIN_STARTUP_DELAY_MS,
- *   SYNKTI_STANDIN_LATENCY_MS, SYNKTI_STANDIN_TOKENS, SYNKTI_STANDIN_MAX_CONCURRENCY,
+ *   SYNKTI_STANDIN_LATENCY_MS, SYNKTI_STANDIN_TOKEN_LATENCY_MS, SYNKTI_STANDIN_TOKENS, SYNKTI_STANDIN_MAX_CONCURRENCY,
  *   SYNKTI_STANDIN_CRASH_AFTER_MS) sets the flag's default, so a fixed command template can be
  *   tuned per test; flags win. Other vLLM flags (`--gpu-memory-utilization 0.9`, ...) are ignored.
  * - `--api-key KEY`, else the VLLM_API_KEY environment variable, as vLLM: /v1 paths then need
@@ -26,7 +26,7 @@
 import { existsSync } from "node:fs";
 import { parseServeArgs, startVllmStandin } from "./vllm-standin.js";
 
-const NUMERIC = ["port", "startup-delay-ms", "latency-ms", "tokens", "max-concurrency", "crash-after-ms", "grace-ms", "max-model-len"];
+const NUMERIC = ["port", "startup-delay-ms", "latency-ms", "token-latency-ms", "tokens", "max-concurrency", "crash-after-ms", "grace-ms", "max-model-len"];
 
 function fail(code: number, message: string): never {
   process.stderr.write(`ERROR: ${message}\n`);
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     ...(modelDir !== undefined ? { modelPath: modelDir } : {}),
     startupDelayMs,
     latencyMs: number("latency-ms", 0),
+    tokenLatencyMs: number("token-latency-ms", 0),
     tokens: number("tokens", 16),
     maxConcurrency: number("max-concurrency"),
     maxModelLen: number("max-model-len"),

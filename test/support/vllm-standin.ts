@@ -17,7 +17,8 @@
  *   words. With `"stream": true`: server-sent events, one `data: {json}\n\n` chunk a token (chat:
  *   first a role chunk), the last with finish_reason, a usage chunk if
  *   `stream_options.include_usage`, then `data: [DONE]\n\n`. A request takes `latencyMs` in all,
- *   spread over its tokens when streaming. A `model` other than the served name (the path too,
+ *   spread over its tokens when streaming, plus `tokenLatencyMs` a generated token (vLLM's decode time:
+ *   a longer `max_tokens` takes longer; default 0). A `model` other than the served name (the path too,
  *   once a name is given): 404 `The model \`x\` does not exist.` (NotFoundError), as vLLM; no
  *   `model` at all: the served one. Bad JSON 400.
  * - Concurrency: at most `maxConcurrency` requests run (default unlimited); the rest wait.
@@ -51,6 +52,8 @@ export interface VllmStandinOptions {
   modelPath?: string;
   startupDelayMs?: number;
   latencyMs?: number;
+  /** Added per generated token (decode time), so a request's duration grows with its max_tokens. */
+  tokenLatencyMs?: number;
   /** Completion tokens when the request gives no max_tokens. */
   tokens?: number;
   maxConcurrency?: number;
@@ -88,6 +91,7 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
   const modelPath = options.modelPath ?? model;
   const log = options.log ?? (() => {});
   const latencyMs = options.latencyMs ?? 0;
+  const tokenLatencyMs = options.tokenLatencyMs ?? 0;
   const created = Math.floor(Date.now() / 1000);
   let running = 0;
   let served = 0;
@@ -170,7 +174,7 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
       const chunk = envelope(chat ? "chat.completion.chunk" : "text_completion");
       if (chat) send({ ...chunk, choices: [choice("", null, true)] });
       for (let i = 0; i < count; i++) {
-        await sleep(latencyMs / Math.max(count, 1));
+        await sleep(latencyMs / Math.max(count, 1) + tokenLatencyMs);
         if (res.destroyed) return;
         send({ ...chunk, choices: [choice(token(i), i === count - 1 ? finish : null)] });
       }
@@ -180,7 +184,7 @@ export async function startVllmStandin(options: VllmStandinOptions = {}): Promis
       served += 1;
       return res.end();
     }
-    await sleep(latencyMs);
+    await sleep(latencyMs + tokenLatencyMs * count);
     if (res.destroyed) return;
     const text = Array.from({ length: count }, (_, i) => token(i)).join("");
     const answer = chat

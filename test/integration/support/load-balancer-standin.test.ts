@@ -13,6 +13,7 @@ import {
   CreateTargetGroupCommand,
   DeleteLoadBalancerCommand,
   DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
@@ -20,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_SERVER_PORT, STATUS_PORT } from "../../../src/infra/ports.js";
 import { AddressPool } from "../../support/booter/addresses.js";
+import { startFleetDrainingOverlay } from "../../support/load-balancer/draining-overlay.js";
 import { watchLoadBalancers, type FleetEvent, type LoadBalancerFleet } from "../../support/load-balancer/fleet.js";
 import { sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
 import { until as poll } from "../../support/until.js";
@@ -158,6 +160,30 @@ describe("load balancer stand-ins against moto", () => {
     expect(standin.requests()[holder]).toBe(before);
     expect(await (await slow).text()).toMatch(/tok4[\s\S]*data: \[DONE\]/);
     await until("the drained target gone", () => !standin.targets().some((t) => t.instanceId === holder));
+  });
+
+  it("through the draining overlay, moto shows a deregistered target draining while its request is in flight, as AWS does, then not at all", async () => {
+    const ids = await instances(2, 1500);
+    const { groupArn } = await loadBalancer("it-overlay", 90);
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: groupArn, Targets: ids.map((Id) => ({ Id })) }));
+    const standin = await until("a stand-in for it-overlay", () => fleet.get("it-overlay"));
+    await until("both targets healthy", () => standin.targets().length === 2 && standin.targets().every((t) => t.state === "healthy"));
+    await using overlay = await startFleetDrainingOverlay(moto.url, fleet);
+    const viaOverlay = new ElasticLoadBalancingV2Client(sdkConfigFor(overlay.url));
+    const health = async () => ((await viaOverlay.send(new DescribeTargetHealthCommand({ TargetGroupArn: groupArn }))).TargetHealthDescriptions ?? []).map((d) => [d.Target?.Id, d.TargetHealth?.State, d.TargetHealth?.Reason ?? null]);
+    try {
+      const slow = complete(standin.url, { stream: true, max_tokens: 5 });
+      const holder = await until("the request in flight", () => ids.find((id) => vllms.get(id)!.inFlight() > 0));
+      const idle = ids.find((id) => id !== holder)!;
+      await viaOverlay.send(new DeregisterTargetsCommand({ TargetGroupArn: groupArn, Targets: ids.map((Id) => ({ Id })) }));
+      // At once, without waiting for a poll: the idle one is done, the busy one drains.
+      expect(await health()).toEqual([[holder, "draining", "Target.DeregistrationInProgress"]]);
+      expect(standin.targets().map((t) => t.instanceId)).not.toContain(idle);
+      expect(await (await slow).text()).toMatch(/data: \[DONE\]/);
+      await until("no target left", async () => (await health()).length === 0);
+    } finally {
+      viaOverlay.destroy();
+    }
   });
 
   it("a terminated instance's target is treated as deregistered; a deleted load balancer's stand-in stops", async () => {

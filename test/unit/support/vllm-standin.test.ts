@@ -99,6 +99,24 @@ describe("vLLM stand-in", () => {
     expect(events.at(-1)!.at - started).toBeGreaterThanOrEqual(150);
   });
 
+  it("takes tokenLatencyMs a generated token, so a longer max_tokens takes longer (vLLM's decode time)", async () => {
+    await using standin = await startVllmStandin({ tokenLatencyMs: 40 });
+    await standin.ready;
+    const timed = async (body: Record<string, unknown>) => {
+      const started = Date.now();
+      const response = await post(standin, "/v1/completions", { prompt: "x", ...body });
+      await response.text();
+      return Date.now() - started;
+    };
+    expect(await timed({ max_tokens: 1 })).toBeLessThan(400);
+    expect(await timed({ max_tokens: 10 })).toBeGreaterThanOrEqual(400);
+    const started = Date.now();
+    const events = await readEvents(await post(standin, "/v1/completions", { prompt: "x", max_tokens: 10, stream: true }));
+    expect(events).toHaveLength(11);
+    expect(events[0]!.at - started).toBeLessThan(events.at(-1)!.at - started - 200); // token by token, not at the end
+    expect(events.at(-1)!.at - started).toBeGreaterThanOrEqual(400);
+  });
+
   it("serves chat completions, plain and streamed (role chunk first, then deltas)", async () => {
     await using standin = await startVllmStandin();
     await standin.ready;
