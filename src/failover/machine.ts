@@ -8,7 +8,7 @@ import type { FailoverEffect, FailoverEvent, FailoverSettings } from "./types.js
  * The failover as a pure step function: `(state, event) -> (state, effects)`. Time is only what
  * events carry (`at`), so a step is a function of its inputs and replaying is safe. The effect
  * runner performs the effects and turns their answers into further events; a `wake` effect asks
- * for a `tick` at that time (the latest wake replaces earlier ones).
+ * for a `tick` at that time. Deadlines are checked on every event, a tick only makes sure there is one.
  */
 export interface StepResult {
   state: FailoverState;
@@ -32,8 +32,7 @@ export function step(state: FailoverState, event: FailoverEvent): StepResult {
       resume(d);
       break;
     case "tick":
-      tick(d);
-      break;
+      break; // deadlines are checked after every event, below
     case "drained":
       if (d.get("drain") === "running") d.phase("drain", "done", event.inFlight === 0 ? "no request in flight" : `${event.inFlight} requests still in flight at the drain deadline`);
       break;
@@ -56,6 +55,9 @@ export function step(state: FailoverState, event: FailoverEvent): StepResult {
       phase.readFailed(d, event);
       break;
   }
+  // Every step checks the deadlines: an answer arriving at a deadline's very moment must not
+  // leave that deadline unhandled (the next wake is always strictly later than now).
+  tick(d);
   finish(d);
   const wake = nextWake(d.s, d.at);
   if (wake !== undefined) d.emit({ type: "wake", at: wake });

@@ -23,14 +23,14 @@ type Input = FailoverEvent extends infer E ? (E extends FailoverEvent ? Omit<E, 
 /**
  * Performs the machine's effects through the ports and feeds their answers back as events, one
  * event at a time (a queue: steps never interleave). After each step it saves the state file, then
- * starts the step's effects, which run concurrently (DRAIN alongside SELECT and SPAWN). One timer:
- * the latest `wake` replaces the previous. `close()` aborts whatever is still waiting.
+ * starts the step's effects, which run concurrently (DRAIN alongside SELECT and SPAWN). One timer,
+ * for the earliest `wake` asked for. `close()` aborts whatever is still waiting.
  */
 export class FailoverRunner {
   private state: FailoverState;
   private queue: Promise<void> = Promise.resolve();
   private readonly life = new AbortController();
-  private wake?: AbortController;
+  private wake?: { at: number; timer: AbortController };
 
   constructor(
     private readonly deps: { clock: Clock; log: Logger; ports: FailoverPorts; store: StateStore; onTimeline?: (timeline: Timeline) => void },
@@ -105,10 +105,18 @@ export class FailoverRunner {
     const { ports, clock } = this.deps;
     const signal = this.life.signal;
     if (effect.type === "wake") {
-      this.wake?.abort();
-      const timer = (this.wake = new AbortController());
-      const both = AbortSignal.any([signal, timer.signal]);
-      clock.sleep(effect.at - clock.now(), both).then(() => this.dispatch({ type: "tick" }), () => {});
+      // An earlier pending tick stays (a spurious tick changes nothing); a later one is replaced.
+      if (this.wake && this.wake.at <= effect.at && !this.wake.timer.signal.aborted) return;
+      this.wake?.timer.abort();
+      const wake = (this.wake = { at: effect.at, timer: new AbortController() });
+      const both = AbortSignal.any([signal, wake.timer.signal]);
+      clock.sleep(effect.at - clock.now(), both).then(
+        () => {
+          if (this.wake === wake) this.wake = undefined;
+          return this.dispatch({ type: "tick" });
+        },
+        () => {},
+      );
       return;
     }
     const answer = async (): Promise<Input | undefined> => {
