@@ -18,9 +18,11 @@ export function startSelect(d: Draft): void {
   d.emit({ type: "observe-pools" });
 }
 
-/** The replacement is nobody's to make: SPAWN and HEALTH end with the reason. */
+/** No (further) replacement can be made: the open phases end with the reason. */
 function noReplacement(d: Draft, detail: string): void {
-  for (const phase of ["select", "spawn", "health"] as const) if (!isEnded(d.get(phase))) d.phase(phase, phase === "health" ? "skipped" : "failed", detail);
+  // HEALTH failed if a replacement was tried and never served; else it never had one to watch.
+  const health = d.s.failures.some((f) => f.reason === "unhealthy") ? "failed" : "skipped";
+  for (const phase of ["select", "spawn", "health"] as const) if (!isEnded(d.get(phase))) d.phase(phase, phase === "health" ? health : "failed", detail);
 }
 
 export function poolsObserved(d: Draft, observation: PoolObservation): void {
