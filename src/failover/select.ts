@@ -6,8 +6,9 @@ import type { Candidate, Pool, PoolObservation } from "./types.js";
  *   replacement in another zone would serve nobody).
  * - Never the interrupted pool, nor one that failed within `failureMemoryMs` (interruptions and
  *   shortages cluster by pool), whether the failure was another failover's or this one's.
- * - The doomed worker's type first, then the others in the operator's order: same type in other
- *   zones before the next type, since a different type changes the cluster's performance.
+ * - Only the allowed types (the worker policy refuses others); the doomed worker's first, then the
+ *   others in the operator's order: same type in other zones before the next type, since a
+ *   different type changes the cluster's performance.
  * - Within a type: fewer live peers in the pool first, then fewer in the zone (spreading keeps one
  *   shortage from taking several workers), then the zone's name, so the order is stable.
  * - When on-demand is allowed, the same pools again as on-demand, after every spot one; the
@@ -26,7 +27,9 @@ export const candidateKey = (c: Candidate) => `${poolKey(c)}/${c.market}`;
 export const samePool = (a: Pool, b: Pool) => a.instanceType === b.instanceType && a.zone === b.zone;
 
 export function rankPools(input: SelectInput): Candidate[] {
-  const types = [input.doomed.instanceType, ...input.instanceTypes.filter((t) => t !== input.doomed.instanceType)];
+  // Only allowed types: the worker policy refuses any other (the doomed one's is allowed, normally).
+  const allowed = [...new Set(input.instanceTypes)];
+  const types = allowed.includes(input.doomed.instanceType) ? [input.doomed.instanceType, ...allowed.filter((t) => t !== input.doomed.instanceType)] : allowed;
   const zones = [...new Set(input.lbZones)];
   const failed = new Set(input.recentFailures.filter((f) => input.now - f.at < input.failureMemoryMs).map((f) => poolKey(f.pool)));
   const inPool = (p: Pool) => input.peers.filter((peer) => samePool(peer, p)).length;
