@@ -57,6 +57,11 @@ const state = z.object({
   history: z.array(history),
 });
 
+// The schema and the machine's state type must not drift apart: tsc checks both directions.
+type Saved = z.infer<typeof state>;
+type Same = Saved extends FailoverState ? (FailoverState extends Saved ? true : false) : false;
+export const STATE_SCHEMA_MATCHES: Same = true;
+
 export const StateFileSchema = z.object({ version: z.literal(STATE_FILE_VERSION), savedAt: z.number(), state });
 export type StateFile = z.infer<typeof StateFileSchema>;
 
@@ -73,5 +78,5 @@ export function resumeFrom(settings: FailoverSettings, file: unknown): { state: 
   if (saved.settings.doomed.instanceId !== settings.doomed.instanceId || saved.settings.project !== settings.project) {
     return { state: initialState(settings), resumed: false, problem: `state file is for ${saved.settings.doomed.instanceId} (${saved.settings.project}), not this worker` };
   }
-  return { state: saved as FailoverState, resumed: true };
+  return { state: saved, resumed: true };
 }
