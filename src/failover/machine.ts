@@ -94,7 +94,8 @@ function resume(d: Draft): void {
   if (d.get("drain") === "running") d.emit({ type: "drain", until: d.s.deadlines!.drain! });
   if (d.get("select") === "running") d.emit({ type: "observe-pools" });
   if (d.get("spawn") === "running" && !d.s.replacement) {
-    if (d.s.attempt) d.s.attempt.inFlight = false;
+    // Whatever the launch was doing (in flight, waiting out a throttle), the search comes first.
+    if (d.s.attempt) d.s.attempt = { ...d.s.attempt, inFlight: false, retryAt: undefined };
     d.emit({ type: "find-replacement", doomedId: d.s.settings.doomed.instanceId });
   }
   if (d.get("health") === "running" && d.s.replacement) {

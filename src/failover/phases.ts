@@ -32,7 +32,10 @@ export function poolsObserved(d: Draft, observation: PoolObservation): void {
     for (const phase of ["select", "spawn", "health"] as const) d.phase(phase, "skipped", "the cluster is being stopped (synkti down): no replacement");
     return;
   }
-  d.s.candidates = rankPools({ ...observation, doomed: settings.doomed, instanceTypes: settings.instanceTypes, onDemandFallback: settings.onDemandFallback, failureMemoryMs: settings.failureMemoryMs, now: d.at });
+  // This failover's own failed spot pools count as recent failures too (a SELECT after a restart).
+  const own = d.s.failures.filter((f) => f.candidate.market !== "on-demand").map((f) => ({ pool: f.candidate, at: f.at }));
+  const recentFailures = [...observation.recentFailures, ...own];
+  d.s.candidates = rankPools({ ...observation, recentFailures, doomed: settings.doomed, instanceTypes: settings.instanceTypes, onDemandFallback: settings.onDemandFallback, failureMemoryMs: settings.failureMemoryMs, now: d.at });
   if (d.s.candidates.length === 0) return noReplacement(d, `no pool to try: every allowed type's pool in the load balancer's zones (${observation.lbZones.join(", ")}) is the interrupted one or failed recently`);
   d.phase("select", "done", `${d.s.candidates.length} pools, first ${describePool(d.s.candidates[0]!)}`);
   d.phase("spawn", "running");
@@ -82,7 +85,10 @@ export function launchFailed(d: Draft, candidate: Candidate, reason: LaunchFailu
     attempt.inFlight = false;
     attempt.retryAt = d.at + d.s.settings.throttleBackoffMs * 2 ** Math.min(attempt.throttles - 1, 3);
     d.phase("spawn", "running", `${describePool(candidate)}: throttled ${attempt.throttles}x, retrying at ${isoAt(attempt.retryAt)}`);
-    if (attempt.retryAt >= d.s.deadlines!.spawn) noReplacement(d, `RunInstances throttled until the spawn deadline ${isoAt(d.s.deadlines!.spawn)}: ${message}`);
+    if (attempt.retryAt >= d.s.deadlines!.spawn) {
+      d.s.attempt = undefined;
+      noReplacement(d, `RunInstances throttled until the spawn deadline ${isoAt(d.s.deadlines!.spawn)}: ${message}`);
+    }
     return;
   }
   // Capacity (or a refusal for this type or zone): the next pool, with its own ClientToken.

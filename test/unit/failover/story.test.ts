@@ -136,4 +136,26 @@ describe("failover: a rebalance recommendation", () => {
     expect(runner.current.history.filter((e) => e.type === "started")).toHaveLength(1);
     runner.close();
   });
+
+  it("keeps serving when no replacement could be launched, and starts over on the notice", async () => {
+    const clock = new FakeClock(T0);
+    const world = new FakeWorld(clock);
+    world.observation = { ...world.observation, lbZones: ["us-east-1a", "us-east-1b"] };
+    world.script.set("g5.xlarge/us-east-1b", ["capacity"]);
+    const { runner } = await startRunner(clock, world, undefined, { instanceTypes: ["g5.xlarge"] });
+    await runner.notice(rebalance("r1"));
+    await clock.advance(60_000);
+    expect(runner.current.status).toBe("abandoned");
+    expect(world.drains).toEqual([]);
+    expect(world.stops).toEqual([]);
+
+    await runner.notice(spot("n1", T0 + 180_000));
+    await clock.advance(0);
+    expect(world.drains).toEqual([{ at: T0 + 60_000, until: T0 + 170_000 }]);
+    expect(world.launches).toHaveLength(1); // the pool that just failed is not tried again
+    const timeline = runner.timeline();
+    expect(timeline.trigger).toBe("rebalance-then-notice");
+    expect(timeline.phases.select).toMatchObject({ state: "failed", detail: expect.stringMatching(/^no pool to try/) });
+    runner.close();
+  });
 });
