@@ -35,8 +35,12 @@ export function poolsObserved(d: Draft, observation: PoolObservation): void {
   // This failover's own failed spot pools count as recent failures too (a SELECT after a restart).
   const own = d.s.failures.filter((f) => f.candidate.market !== "on-demand").map((f) => ({ pool: f.candidate, at: f.at }));
   const recentFailures = [...observation.recentFailures, ...own];
-  d.s.candidates = rankPools({ ...observation, recentFailures, doomed: settings.doomed, instanceTypes: settings.instanceTypes, onDemandFallback: settings.onDemandFallback, failureMemoryMs: settings.failureMemoryMs, now: d.at });
-  if (d.s.candidates.length === 0) return noReplacement(d, `no pool to try: every allowed type's pool in the load balancer's zones (${observation.lbZones.join(", ")}) is the interrupted one or failed recently`);
+  const { doomed, instanceTypes, onDemandFallback, failureMemoryMs } = settings;
+  d.s.candidates = rankPools({ ...observation, recentFailures, doomed, instanceTypes, onDemandFallback, failureMemoryMs, now: d.at });
+  if (d.s.candidates.length === 0) {
+    const zones = observation.lbZones.join(", ");
+    return noReplacement(d, `no pool to try: every allowed type's pool in the load balancer's zones (${zones}) is the interrupted one or failed recently`);
+  }
   d.phase("select", "done", `${d.s.candidates.length} pools, first ${describePool(d.s.candidates[0]!)}`);
   d.phase("spawn", "running");
   // Exactly once: a replacement an earlier run launched is found before any launch is made.
