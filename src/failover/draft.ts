@@ -1,0 +1,66 @@
+import type { Deadlines } from "./deadlines.js";
+import { phaseState, type HistoryEvent } from "./timeline.js";
+import type { Candidate, FailoverEffect, FailoverSettings, LaunchFailure, LaunchRequest, PhaseName, PhaseState, Pool } from "./types.js";
+
+/**
+ * The machine's state: plain JSON (it is the state file's body). `idle` before any notice;
+ * `running`; `retired` (model server stopped, waiting to be reclaimed); `abandoned` (a rebalance
+ * failover that found no replacement: the worker keeps serving, a notice starts over).
+ */
+export interface FailoverState {
+  settings: FailoverSettings;
+  status: "idle" | "running" | "retired" | "abandoned";
+  noticeIds: string[];
+  /** T: when AWS acts. Absent while only a rebalance recommendation is known. */
+  noticeTime?: number;
+  deadlines?: Deadlines;
+  /** SELECT's answer, minus the candidates already tried. */
+  candidates: Candidate[];
+  /** This failover's failed tries, in order (their pools are not tried again). */
+  failures: { candidate: Pool & { market?: Candidate["market"] }; at: number; reason: LaunchFailure | "unhealthy" }[];
+  /** The launch being made: `inFlight` while its answer is awaited, else waiting for `retryAt`. */
+  attempt?: { request: LaunchRequest; throttles: number; inFlight: boolean; retryAt?: number };
+  replacement?: { instanceId: string; candidate?: Candidate; launchedAt: number; healthDeadline: number };
+  /** A read (observe-pools, find-replacement) that failed, asked again at `at`. */
+  retry?: { effect: "observe-pools" | "find-replacement"; at: number };
+  /** When the replacement's state and target health are read next. */
+  nextCheckAt?: number;
+  history: HistoryEvent[];
+}
+
+export const RETRY_READ_MS = 1_000;
+
+/** A copy of the state that one step mutates, and the effects it asks for. Never shared. */
+export class Draft {
+  readonly s: FailoverState;
+  readonly effects: FailoverEffect[] = [];
+
+  constructor(state: FailoverState, readonly at: number) {
+    this.s = structuredClone(state);
+  }
+
+  get(phase: PhaseName): PhaseState {
+    return phaseState(this.s.history, phase);
+  }
+
+  phase(phase: PhaseName, state: PhaseState, detail?: string): void {
+    this.s.history.push({ at: this.at, type: "phase", phase, state, ...(detail !== undefined ? { detail } : {}) });
+  }
+
+  /** The latest detail said of a phase, to add to rather than lose. */
+  detail(phase: PhaseName): string | undefined {
+    for (let i = this.s.history.length - 1; i >= 0; i--) {
+      const e = this.s.history[i]!;
+      if (e.type === "phase" && e.phase === phase && e.detail !== undefined) return e.detail;
+    }
+    return undefined;
+  }
+
+  emit(effect: FailoverEffect): void {
+    this.effects.push(effect);
+  }
+}
+
+export const describePool = (c: Pool & { market?: string }) => `${c.instanceType}/${c.zone}${c.market === "on-demand" ? " (on-demand)" : ""}`;
+export const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+export const isoAt = (ms: number) => new Date(ms).toISOString();
