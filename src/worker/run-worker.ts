@@ -150,6 +150,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   // SIGTERM: leave the load balancer, let what runs finish (or the drain's deadline), then stop.
   const onOuterAbort = () => {
     reporter?.state("draining");
+    supervisor.noMoreRestarts();
     const inFlight = async (signal: AbortSignal) => (["healthy", "unhealthy"].includes(supervisor.status().state) ? metrics.inFlight(signal) : 0);
     void drainWorker({ clock, log: lbLog, target: member, inFlight }, { deadlineAt: clock.now() + drainBudgetMs(options), pollMs: options.drain.pollMs }, stop.signal)
       .finally(() => stop.abort(run.signal?.reason));

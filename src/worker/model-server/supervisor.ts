@@ -70,6 +70,8 @@ export class ModelServerSupervisor {
   private current: ModelServerStatus;
   /** Whether the process being watched has answered /health at least once. */
   private becameHealthy = false;
+  /** Set once the worker is stopping: an exit from now on is the end, never a crash to restart. */
+  private lastRun = false;
 
   constructor(
     private readonly deps: SupervisorDeps,
@@ -82,6 +84,15 @@ export class ModelServerSupervisor {
     return { ...this.current };
   }
 
+  /**
+   * The worker is stopping (draining before it stops the server itself): if the server exits now,
+   * e.g. on the OS shutdown's own SIGTERM, that is the end. Restarting it would start a model load
+   * on a machine about to go, and race the drain.
+   */
+  noMoreRestarts(): void {
+    this.lastRun = true;
+  }
+
   async run(signal: AbortSignal): Promise<SupervisorOutcome> {
     let crashes: number[] = [];
     let neverReady = 0;
@@ -92,6 +103,10 @@ export class ModelServerSupervisor {
       this.becameHealthy = false;
       const failure = await this.watch(proc, signal);
       if (failure === undefined) return { kind: "stopped" };
+      if (this.lastRun) {
+        this.deps.log.info({ exit: failure }, "model server ended while the worker stops; not restarting it");
+        return { kind: "stopped" };
+      }
       const now = this.deps.clock.now();
       crashes = pruneCrashes([...crashes, now], now, this.config.policy);
       neverReady = this.becameHealthy ? 0 : neverReady + 1;

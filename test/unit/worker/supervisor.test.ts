@@ -143,6 +143,18 @@ describe("model server supervisor", () => {
     expect(t.procs.children).toHaveLength(1);
   });
 
+  it("once the worker stops, a server that exits (the OS shutdown's own SIGTERM) is not restarted", async () => {
+    const t = setup();
+    t.setHealthy(true);
+    await t.clock.advance(1000);
+    expect(t.supervisor.status().state).toBe("healthy");
+    t.supervisor.noMoreRestarts(); // the worker drains before it stops the server itself
+    t.procs.latest().crash(0);
+    await t.clock.advance(10_000);
+    expect(await t.outcome).toEqual({ kind: "stopped" });
+    expect(t.procs.children).toHaveLength(1); // no second model load on a machine that is going
+  });
+
   it("a command that cannot start counts as a crash", async () => {
     const t = setup();
     cleanup = () => t.controller.abort();
