@@ -1,5 +1,6 @@
 // `npm run demo`: the main job, end to end, on the local cloud (moto + the booter): what an operator
-// does on AWS, with nothing faked but the cloud. Prints each command and its result; exits non-zero
+// does on AWS, with nothing faked but the cloud (moto, the booter, a load balancer stand-in), up to
+// completions through the load balancer. Prints each command and its result; exits non-zero
 // at the first step that does not do what it should.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
