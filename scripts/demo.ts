@@ -1,5 +1,6 @@
 // `npm run demo`: the main job, end to end, on the local cloud (moto + the booter): what an operator
-// does on AWS, with nothing faked but the cloud. Prints each command and its result; exits non-zero
+// does on AWS, with nothing faked but the cloud (moto, the booter, a load balancer stand-in), up to
+// completions through the load balancer. Prints each command and its result; exits non-zero
 // at the first step that does not do what it should.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -8,6 +9,9 @@ import path from "node:path";
 import setupBuild from "../test/setup/build-binary.js";
 import { Booter } from "../test/support/booter/booter.js";
 import { closedPort } from "../test/support/free-port.js";
+import { booterResolver, watchLoadBalancers } from "../test/support/load-balancer/fleet.js";
+import { projectNames } from "../src/infra/names.js";
+import { complete, sendAndAttribute } from "./demo-traffic.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
 import { until } from "../test/support/until.js";
 
@@ -15,6 +19,8 @@ const root = path.resolve(import.meta.dirname, "..");
 const binary = path.join(root, "dist", "synkti");
 const project = "demo";
 const model = "tiny-llm";
+const loadBalancer = projectNames(project).loadBalancer;
+const REQUESTS = 8;
 
 function step(title: string): void {
   process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n`);
@@ -36,10 +42,10 @@ function run(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number | n
   });
 }
 
-async function synkti(env: NodeJS.ProcessEnv, args: string[], expectCode = 0): Promise<string> {
+async function synkti(env: NodeJS.ProcessEnv, args: string[], expectCode = 0, options: { quiet?: string } = {}): Promise<string> {
   process.stdout.write(`$ synkti ${args.join(" ")}\n`);
   const result = await run(env, args);
-  process.stdout.write(result.stdout);
+  process.stdout.write(options.quiet === undefined ? result.stdout : `  (${options.quiet})\n`);
   if (result.code !== expectCode) {
     process.stderr.write(result.stderr);
     throw new Error(`synkti ${args.join(" ")} exited ${result.code}, expected ${expectCode}`);
@@ -76,12 +82,22 @@ async function main(): Promise<void> {
     project,
     onEvent: (e) => process.stdout.write(`  [local-cloud] ${e.instanceId ?? ""} ${e.message}\n`),
   });
+  // moto stores load balancers but routes nothing: a stand-in plays the project's, on a port kept now.
+  await using loadBalancers = await watchLoadBalancers({
+    motoUrl: moto.url,
+    resolve: booterResolver(booter),
+    reserve: [loadBalancer],
+    onEvent: (e) => e.type === "started" && process.stdout.write(`  [local-cloud] load balancer ${e.name}: ${e.url}\n`),
+    log: (line) => / target .* (healthy|draining|deregistered)$/.test(line) && process.stdout.write(`  [local-cloud] ${line}\n`),
+  });
+  const endpointUrl = loadBalancers.reserved(loadBalancer)!;
   const env = {
     ...process.env,
     ...awsEnvFor(moto.url, { metadataEndpoint: `http://127.0.0.1:${await closedPort()}` }),
     SYNKTI_SYSFS_ROOT: mkdtempSync(path.join(tmpdir(), "synkti-demo-sysfs-")), // a laptop: no DMI
+    SYNKTI_ENDPOINT_URL: endpointUrl, // endpoint, status and the launch show the stand-in, not moto's made-up DNS name
   };
-  process.stdout.write(`  moto ${moto.url}; instance files under ${booter.root}\n`);
+  process.stdout.write(`  moto ${moto.url}; instance files under ${booter.root}; the load balancer of ${project} will answer at ${endpointUrl}\n`);
 
   step("Where am I? (a laptop: deployer)");
   await synkti(env, ["context"]);
@@ -97,6 +113,27 @@ async function main(): Promise<void> {
   await synkti(env, ["--project-name", project, "--model", model, "--workers", "2"]);
   await waitForHealthy(env, 2);
   await synkti(env, ["status", "--project-name", project]);
+
+  step(`Through the load balancer: ${REQUESTS} completions with the API key, and which worker answered each`);
+  const standin = loadBalancers.get(loadBalancer)!;
+  // moto calls a registered target healthy at once; the stand-in health-checks it first, as ALB does.
+  await until("the load balancer to call both workers healthy", () => standin.targets().filter((t) => t.state === "healthy").length >= 2, 60_000, 250);
+  await synkti(env, ["endpoint", "--project-name", project]);
+  const shown = await synkti(env, ["endpoint", "--project-name", project, "--show-key", "--output", "json"], 0, { quiet: "the key is read into the demo, not printed" });
+  const { url, apiKey } = JSON.parse(shown) as { url: string; apiKey: string };
+  const workers = booter.instances().filter((i) => !i.ended);
+  process.stdout.write(`(the worker of each request: the one whose vLLM request_success_total grew, read from each worker's /metrics)\n`);
+  const answers = await sendAndAttribute(url, model, apiKey, workers, REQUESTS, (n, a) =>
+    process.stdout.write(`  #${n} -> ${a.worker ? `${a.worker.instanceId} (${a.worker.address})` : "no worker counted it"} ${a.status} in ${a.ms} ms\n`),
+  );
+  const perWorker = workers.map((w) => `${w.instanceId} ${answers.filter((a) => a.worker === w).length}`);
+  process.stdout.write(`  served: ${perWorker.join(", ")}\n`);
+  if (answers.some((a) => a.status !== 200)) throw new Error("a completion through the load balancer failed");
+  if (workers.some((w) => !answers.some((a) => a.worker === w))) throw new Error("a worker served none of the completions");
+  const refused = await complete(url, model, undefined);
+  process.stdout.write(`  without the key: ${refused.status} ${refused.body.trim()}\n`);
+  if (refused.status !== 401) throw new Error(`a completion without the key answered ${refused.status}, expected 401`);
+
   step("Launch again: nothing more to do");
   await synkti(env, ["--project-name", project, "--model", model, "--workers", "2"]);
   step("Teardown: nothing left behind");

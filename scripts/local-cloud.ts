@@ -1,7 +1,9 @@
 /**
- * `npm run local-cloud`: AWS without AWS, in the foreground. Starts moto and the booter (which boots
- * every instance launched into moto as local processes running their real user-data), prints the
- * environment for the deployer, and serves a control endpoint so a second shell can play spot.
+ * `npm run local-cloud`: AWS without AWS, in the foreground. Starts moto, the booter (which boots
+ * every instance launched into moto as local processes running their real user-data) and a load
+ * balancer stand-in for each load balancer created in moto, prints the environment for the deployer
+ * (SYNKTI_ENDPOINT_URL included: the port of one project's load balancer is kept from the start, as
+ * `synkti infra up` creates it later), and serves a control endpoint so a second shell can play spot.
  * Subcommands and options: USAGE below (`npm run local-cloud -- --help`).
  *
  * The running one writes .local-cloud/state.json (moto URL, control URL, pid; gitignored); client
@@ -13,6 +15,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Booter, DEFAULT_SHUTDOWN_GRACE_MS, type BooterEvent } from "../test/support/booter/booter.js";
 import { ControlError, controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
+import { booterResolver, watchLoadBalancers, type FleetEvent } from "../test/support/load-balancer/fleet.js";
+import { projectNames, validateProjectName } from "../src/infra/names.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
 import { isAlive } from "../test/support/pid.js";
 import buildIfStale from "../test/setup/build-binary.js";
@@ -20,13 +24,17 @@ import buildIfStale from "../test/setup/build-binary.js";
 // SYNKTI_LOCAL_CLOUD_STATE_DIR moves it (tests run their own local cloud next to a developer's).
 const STATE_DIR = process.env.SYNKTI_LOCAL_CLOUD_STATE_DIR ?? path.resolve(import.meta.dirname, "..", ".local-cloud");
 const STATE_FILE = path.join(STATE_DIR, "state.json");
-const CLIENT_ACTIONS = ["instances", "interrupt", "rebalance", "kill"] as const;
+const CLIENT_ACTIONS = ["instances", "load-balancers", "interrupt", "rebalance", "kill"] as const;
+const LISTINGS: readonly string[] = ["instances", "load-balancers"];
+/** Whose load balancer SYNKTI_ENDPOINT_URL points at without --project: the README's project. */
+const DEFAULT_ENDPOINT_PROJECT = "demo";
 const DIST = path.resolve(import.meta.dirname, "..", "dist");
 const USAGE = `Usage: npm run local-cloud [-- OPTIONS]              run the local cloud in the foreground; Ctrl-C stops it
        npm run local-cloud -- COMMAND [<instance-id>]   act on the running one, from another shell
 
 Options, to run it:
-  --project P               boot only instances tagged SynktiCluster=P (default: every instance)
+  --project P               boot only instances tagged SynktiCluster=P (default: every instance), and
+                            point SYNKTI_ENDPOINT_URL at P's load balancer (default: ${DEFAULT_ENDPOINT_PROJECT}'s)
   --subnet A.B.C            instance addresses A.B.C.2 and up (default: a random 127.x.y)
   --env KEY=VALUE           extra environment for every instance, repeatable
                             (e.g. SYNKTI_STANDIN_STARTUP_DELAY_MS=20000)
@@ -37,9 +45,15 @@ Options, to run it:
 
 Commands, to the running local cloud:
   instances                 what it booted: address, pid, IMDS, log file, state (JSON)
+  load-balancers            its load balancer stand-ins: name, URL, targets and their health,
+                            requests sent to each instance (JSON)
   interrupt <instance-id>   spot interruption notice; the instance is reclaimed 2 minutes later
   rebalance <instance-id>   rebalance recommendation
   kill <instance-id>        gone at once: SIGKILL, no notice, terminated in moto
+
+Every load balancer created in moto gets a stand-in on 127.0.0.1, printed as
+"# load balancer <name>: <url>". The project's (--project, default ${DEFAULT_ENDPOINT_PROJECT}) listens on the
+port SYNKTI_ENDPOINT_URL names, kept from the start: 503 there until \`synkti infra up\` creates it.
 
 Exit codes: 0 done, 1 failed (moto missing, no local cloud running, unknown instance), 2 usage.
 `;
@@ -50,6 +64,8 @@ interface State {
   controlUrl: string;
   rootDir: string;
   subnet: string;
+  /** Where SYNKTI_ENDPOINT_URL points: the stand-in of this project's load balancer. */
+  endpoint: { project: string; loadBalancer: string; url: string };
   startedAt: string;
 }
 
@@ -64,7 +80,7 @@ function runningState(): State | undefined {
 }
 
 async function client(action: ControlAction, instanceId: string | undefined): Promise<number> {
-  if (action !== "instances" && !instanceId) return usage(`'${action}' wants an instance id: npm run local-cloud -- ${action} <instance-id>`);
+  if (!LISTINGS.includes(action) && !instanceId) return usage(`'${action}' wants an instance id: npm run local-cloud -- ${action} <instance-id>`);
   const state = runningState();
   if (!state) {
     say("No local cloud is running. Start one with: npm run local-cloud");
@@ -80,10 +96,11 @@ async function client(action: ControlAction, instanceId: string | undefined): Pr
   }
 }
 
-function exports(motoUrl: string, sysfs: string): string {
+function exports(motoUrl: string, sysfs: string, endpointUrl: string): string {
   // A closed metadata port: the deployer must see "not on EC2" even on a cloud dev box; the empty
-  // sysfs keeps such a box's own DMI from contradicting that.
-  const env = { ...awsEnvFor(motoUrl), SYNKTI_SYSFS_ROOT: sysfs };
+  // sysfs keeps such a box's own DMI from contradicting that. SYNKTI_ENDPOINT_URL: `synkti endpoint`,
+  // status and a launch show the stand-in's loopback URL instead of moto's made-up DNS name.
+  const env = { ...awsEnvFor(motoUrl), SYNKTI_SYSFS_ROOT: sysfs, SYNKTI_ENDPOINT_URL: endpointUrl };
   // The built binary first on PATH, so the README's `synkti ...` lines run as written, from any folder.
   const dist = `'${DIST.replaceAll("'", `'\\''`)}'`; // shell-quoted, whatever the checkout's path
   return [...Object.entries(env).map(([key, value]) => `export ${key}=${value}`), `export PATH=${dist}:"$PATH"`].join("\n");
@@ -95,6 +112,13 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
     say(`A local cloud already runs (pid ${other.pid}, moto ${other.motoUrl}); stop it first (Ctrl-C in its shell).`);
     return 1;
   }
+  let endpointProject: string;
+  try {
+    endpointProject = validateProjectName(options.project ?? DEFAULT_ENDPOINT_PROJECT);
+  } catch (error) {
+    return usage(`--project: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const endpointLb = projectNames(endpointProject).loadBalancer;
   const bad = options.env.find((pair) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair));
   if (bad !== undefined) return usage(`--env wants KEY=VALUE, got '${bad}'`);
   const extra = Object.fromEntries(options.env.map((pair) => pair.split(/=(.*)/s, 2) as [string, string]));
@@ -110,17 +134,34 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
     ...(options.project ? { project: options.project } : {}),
     ...(options.subnet ? { subnet: options.subnet } : {}),
   });
-  await using control = await startControlServer(booter);
+  const onLoadBalancer = (event: FleetEvent) => {
+    // On stdout with the exports: where each load balancer answers, as a pasteable comment.
+    if (event.type === "started") process.stdout.write(`# load balancer ${event.name}: ${event.url}\n`);
+    else if (event.type === "stopped") say(`[local-cloud] load balancer ${event.name} deleted from moto; its stand-in stopped`);
+    else say(`[local-cloud] ${event.message}`);
+  };
+  await using loadBalancers = await watchLoadBalancers({ motoUrl: moto.url, resolve: booterResolver(booter), reserve: [endpointLb], onEvent: onLoadBalancer, log: (line) => say(`[local-cloud] ${line}`) });
+  const endpointUrl = loadBalancers.reserved(endpointLb)!;
+  await using control = await startControlServer(booter, { loadBalancers: () => loadBalancers.list() });
   const sysfs = mkdtempSync(path.join(tmpdir(), "synkti-local-cloud-sysfs-"));
-  const state: State = { pid: process.pid, motoUrl: moto.url, controlUrl: control.url, rootDir: booter.root, subnet: booter.subnet, startedAt: new Date().toISOString() };
+  const state: State = {
+    pid: process.pid,
+    motoUrl: moto.url,
+    controlUrl: control.url,
+    rootDir: booter.root,
+    subnet: booter.subnet,
+    endpoint: { project: endpointProject, loadBalancer: endpointLb, url: endpointUrl },
+    startedAt: new Date().toISOString(),
+  };
   mkdirSync(STATE_DIR, { recursive: true });
   writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
   try {
     process.stdout.write(`# synkti local cloud: moto ${moto.url}, instances at ${booter.subnet}.2 and up, folders in ${booter.root}
 # In another shell, to deploy into it:
-${exports(moto.url, sysfs)}
-# then e.g.: synkti infra up --project-name demo; synkti upload binary --project-name demo; ...
-# Spot events: npm run local-cloud -- interrupt|rebalance|kill <instance-id>   (list: -- instances)
+${exports(moto.url, sysfs, endpointUrl)}
+# then e.g.: synkti infra up --project-name ${endpointProject}; synkti upload binary --project-name ${endpointProject}; ...
+# SYNKTI_ENDPOINT_URL is the stand-in of ${endpointProject}'s load balancer (${endpointLb}); it answers 503 until infra up creates it.
+# Spot events: npm run local-cloud -- interrupt|rebalance|kill <instance-id>   (list: -- instances, -- load-balancers)
 # Ctrl-C stops everything.
 `);
     await new Promise<void>((resolve) => {
@@ -136,7 +177,7 @@ ${exports(moto.url, sysfs)}
     rmSync(STATE_FILE, { force: true });
     rmSync(sysfs, { recursive: true, force: true });
   }
-  return 0; // `await using` stops control, booter and moto, in that order, before this returns
+  return 0; // `await using` stops control, the load balancer stand-ins, booter and moto, in that order, before this returns
 }
 
 /** A usage error: what is wrong, then where the help is. */
@@ -176,7 +217,7 @@ async function main(): Promise<number> {
   if (!(CLIENT_ACTIONS as readonly string[]).includes(action)) return usage(`Unknown command '${action}'; the commands are: ${CLIENT_ACTIONS.join(", ")}.`);
   const given = Object.keys(options).map((name) => `--${name}`);
   if (given.length > 0) return usage(`${given.join(", ")}: options are for running the local cloud, not for '${action}'.`);
-  if (action === "instances" ? instanceId !== undefined : rest.length > 0) return usage(`Too many arguments for '${action}'.`);
+  if (LISTINGS.includes(action) ? instanceId !== undefined : rest.length > 0) return usage(`Too many arguments for '${action}'.`);
   return client(action as ControlAction, instanceId);
 }
 

@@ -222,6 +222,44 @@ describe("the launch plan, the question, the model check and --wait (built binar
     }
   }, 120_000);
 
+  it("ends by printing the endpoint: JSON `endpoint` (SYNKTI_ENDPOINT_URL, the model, never the key), the text's Endpoint lines", async () => {
+    await ready("e2e-endpoint");
+    try {
+      const local = { ...h.env, SYNKTI_ENDPOINT_URL: "http://127.0.0.1:18080/" };
+      const run = await runCli([...args("e2e-endpoint", "--workers", "1", "--output", "json")], { env: local, timeoutMs: 60_000 });
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result.launched).toHaveLength(1);
+      expect(result.endpoint).toMatchObject({
+        project: "e2e-endpoint",
+        url: "http://127.0.0.1:18080",
+        urlSource: "SYNKTI_ENDPOINT_URL",
+        loadBalancerUrl: expect.stringMatching(/^http:\/\/e2e-endpoint-synkti-.*elb/),
+        model: "tiny-model",
+        apiKeyParameter: "/synkti/e2e-endpoint/api-key",
+      });
+      expect(result.endpoint).not.toHaveProperty("apiKey");
+      expect(result.endpointUnavailable).toBeNull();
+      const text = await runCli([...args("e2e-endpoint", "--workers", "1")], { env: local, timeoutMs: 60_000 });
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain("\nEndpoint: http://127.0.0.1:18080  (model tiny-model)\n  export SYNKTI_API_KEY=$(synkti endpoint --project-name e2e-endpoint --region us-east-1 --show-key --output json | jq -r .apiKey)\n");
+      expect(text.stdout).toContain(`  curl -sS http://127.0.0.1:18080/v1/completions -H "Authorization: Bearer $SYNKTI_API_KEY"`);
+    } finally {
+      await down("e2e-endpoint");
+    }
+  }, 120_000);
+
+  it("a bad SYNKTI_ENDPOINT_URL is exit 2 before anything: no AWS call, nothing launched", async () => {
+    await ready("e2e-endpoint-bad");
+    h.proxy.resetCounts();
+    const run = await runCli([...args("e2e-endpoint-bad", "--workers", "1", "--yes")], { env: { ...h.env, SYNKTI_ENDPOINT_URL: "ftp://127.0.0.1/x" } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain("Error: SYNKTI_ENDPOINT_URL='ftp://127.0.0.1/x' is not valid: its scheme is ftp.");
+    expect(run.stderr).toContain("Run: export SYNKTI_ENDPOINT_URL=http://127.0.0.1:<port>");
+    expect(h.proxy.counts()).toEqual({});
+    expect(await projectLive("e2e-endpoint-bad")).toEqual([]);
+  }, 60_000);
+
   it("on a terminal: shows the plan and asks; no launches nothing (exit 1, the --yes command); yes launches", async () => {
     await ready("e2e-ask");
     try {

@@ -7,9 +7,11 @@
  * 2. The `export ...` lines it printed are evaluated, then the deploy block runs in a fresh empty
  *    folder (nothing may depend on the checkout being the current folder), every line checked
  *    (`bash -e`).
- * 3. Once the workers are healthy, the third block runs in the checkout (with the printed exports:
- *    it reads the API key through the aws CLI), with `<address>` and
- *    `i-0abc...` filled with one booted worker's: list, ask the model by its name, spot events.
+ * 3. Once the load balancer's stand-in calls the 3 workers healthy, the third block runs in the
+ *    checkout (with the printed exports: SYNKTI_ENDPOINT_URL is the stand-in of demo's load
+ *    balancer), with `i-0abc...` filled with one booted worker's: list, read the key with
+ *    `synkti endpoint --show-key`, ask the model by its name through the load balancer, 401
+ *    without the key, spot events.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -74,12 +76,16 @@ describe("README: the local cloud", () => {
     expect(exports).toMatch(/^export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+$/m);
     expect(exports).toMatch(/^export AWS_EC2_METADATA_SERVICE_ENDPOINT=http:\/\/127\.0\.0\.1:\d+$/m);
     expect(exports).toContain(`export PATH='${path.join(root, "dist")}':"$PATH"`);
+    expect(exports).toMatch(/^export SYNKTI_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+$/m);
   });
 
   it("deploys as written, from any folder; the workers answer to the model's name; spot events play", async () => {
     const deploy = await bash(`${exports}\n${blocks[1]}`, workDir);
     expect(deploy.code, `deploy block failed:\n${deploy.stdout}\n${deploy.stderr}`).toBe(0);
     expect(deploy.stdout).toContain(`Uploaded ${path.join(root, "dist", "synkti")} `); // the synkti on PATH uploaded itself
+    const endpointUrl = /^export SYNKTI_ENDPOINT_URL=(\S+)$/m.exec(exports)![1]!;
+    expect(deploy.stdout).toContain(`\nEndpoint: ${endpointUrl}  (model tiny)\n`); // the launch ends with the endpoint
+    expect(cloudOut).toContain(`# load balancer demo-synkti: ${endpointUrl}\n`);
 
     const statusLine = blocks[1]!.split("\n").find((line) => line.startsWith("synkti status"))!.replace(/\s+#.*$/, "");
     await until(
@@ -93,12 +99,27 @@ describe("README: the local cloud", () => {
       () => cloudErr.slice(-4000),
     );
 
+    // moto calls a registered target healthy at once; the stand-in's own health checks take seconds more.
+    await until(
+      "the stand-in to call 3 targets healthy",
+      async () => {
+        const lbs = await bash("npm run --silent local-cloud -- load-balancers", root, 60_000);
+        const demo = (JSON.parse(lbs.stdout) as { name: string; targets: { state: string }[] }[]).find((lb) => lb.name === "demo-synkti");
+        return demo !== undefined && demo.targets.filter((t) => t.state === "healthy").length === 3;
+      },
+      60_000,
+      1000,
+      () => cloudErr.slice(-4000),
+    );
+
     const listed = await bash("npm run --silent local-cloud -- instances", root, 60_000);
     const worker = (JSON.parse(listed.stdout) as { instanceId: string; address: string; ended: boolean }[]).find((i) => !i.ended)!;
-    const play = blocks[2]!.replaceAll("<address>", worker.address).replaceAll("i-0abc...", worker.instanceId);
+    const play = blocks[2]!.replaceAll("i-0abc...", worker.instanceId);
     const spot = await bash(`${exports}\n${play}`, root, 120_000);
     expect(spot.code, `third block failed:\n${spot.stdout}\n${spot.stderr}`).toBe(0);
-    expect(spot.stdout).toMatch(/"object":\s*"text_completion"[\s\S]*"model":\s*"tiny"/); // the model answers to its name
+    expect(spot.stdout).toMatch(/"object":\s*"text_completion"[\s\S]*"model":\s*"tiny"/); // the model answers to its name, through the load balancer
+    expect(spot.stdout).toMatch(/^401$/m); // without the key
+    expect(spot.stdout + spot.stderr).not.toMatch(/"apiKey"/); // the key went into the variable, not the output
     expect(cloudErr).toMatch(/spot interruption notice/);
   }, 420_000);
 });

@@ -3,15 +3,16 @@ import { SynktiError, usageError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { validateProjectName } from "../../infra/names.js";
 import type { ContextReport } from "../../context/types.js";
-import type { LaunchResult } from "../../deployer/launch/types.js";
+import type { LaunchOutcome, LaunchResult } from "../../deployer/launch/index.js";
 import { dollars } from "../../deployer/launch/proposal.js";
 import { DEFAULT_INSTANCE_TYPE } from "../../preflight/deployer/context.js";
 import { printResult } from "../output.js";
 import { parseDuration, parseWorkers } from "../parse.js";
 import { canAsk, confirm } from "../confirm.js";
-import type { WaitProgress } from "../../deployer/launch/wait-serving.js";
+import { elapsed, type WaitProgress } from "../../deployer/launch/wait-serving.js";
 import { commonOptions, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
 import { fleetCommandDeps, type FleetCommandDeps } from "./fleet-command.js";
+import { renderEndpointSummary } from "./endpoint.js";
 import { renderWorkers } from "./status.js";
 
 /**
@@ -50,8 +51,9 @@ export function registerLaunch(program: Command): void {
       if (!options.model) {
         throw usageError("model-required", "A launch needs --model: the weights the workers serve.", `synkti --project-name ${project} --model <model> --workers ${workers}`);
       }
-      const { validateModelName } = await import("../../deployer/upload/model-name.js");
+      const [{ validateModelName }, { endpointUrlOverride }] = await Promise.all([import("../../deployer/upload/model-name.js"), import("../../deployer/endpoint/url.js")]);
       const model = validateModelName(options.model);
+      const urlOverride = endpointUrlOverride(); // a bad SYNKTI_ENDPOINT_URL: exit 2 before preflight, not after a launch
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
       await interruptible(deps.log, async (signal, forceSignal) => {
         const { requireSafe } = await import("../deployer-deps.js");
@@ -80,14 +82,9 @@ export function registerLaunch(program: Command): void {
         }
         const result = await deps.doing("launching workers", () => launch.launchWorkers(launchDeps, { target, workers, signal, forceSignal, prepared }));
         const waitTimeoutMs: number | undefined = options.waitTimeout;
-        if (options.wait === true || waitTimeoutMs !== undefined) {
-          const waited = await waitServing(deps, launch, result, { project, region, deadlineMs: waitTimeoutMs ?? DEFAULT_WAIT_MS, signal });
-          printResult(common.output, { ...result, wait: { serving: waited.serving, waitedSeconds: Math.round(waited.waitedMs / 1000) } }, () =>
-            `${renderLaunch(result)}\nAll ${waited.serving.length} workers serving after ${launch.elapsed(waited.waitedMs)}.`,
-          );
-          return;
-        }
-        printResult(common.output, result, () => renderLaunch(result));
+        const waited = options.wait === true || waitTimeoutMs !== undefined ? await waitServing(deps, launch, result, { project, region, deadlineMs: waitTimeoutMs ?? DEFAULT_WAIT_MS, signal }) : undefined;
+        const outcome = await launch.launchOutcome(deps.fleet, result, { region, ...(urlOverride ? { urlOverride } : {}), ...(waited ? { waited } : {}) });
+        printResult(common.output, outcome, () => renderLaunchOutcome(outcome, region));
       });
     });
 }
@@ -179,6 +176,12 @@ async function interruptible(log: Logger, work: (signal: AbortSignal, forceSigna
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** The launch, the wait's line, then the endpoint (the URL and a request to copy; never the key). */
+export function renderLaunchOutcome(o: LaunchOutcome, region?: string): string {
+  const waited = o.wait ? [`All ${o.wait.serving.length} workers serving after ${elapsed(o.wait.waitedSeconds * 1000)}.`] : [];
+  return [renderLaunch(o), ...waited, "", renderEndpointSummary({ endpoint: o.endpoint, unavailable: o.endpointUnavailable }, region)].join("\n");
 }
 
 export function renderLaunch(r: LaunchResult): string {

@@ -9,3 +9,4 @@ export { renderUserData, loadUserDataTemplate, USER_DATA_LIMIT_BYTES, type UserD
 export { METADATA_HOP_LIMIT } from "../../infra/worker-instance.js";
 export type { Fallback, LaunchInput, LaunchResult, LaunchTarget } from "./types.js";
 export { waitUntilServing, describeProgress, elapsed, type WaitProgress, type WaitResult } from "./wait-serving.js";
+export { launchOutcome, type LaunchOutcome } from "./outcome.js";

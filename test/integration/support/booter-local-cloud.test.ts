@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeSubnetsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sdkConfigFor } from "../../support/moto.js";
 import { until as poll } from "../../support/until.js";
@@ -20,6 +21,7 @@ let server: ChildProcess;
 let stdout = "";
 let stderr = "";
 let ec2: EC2Client;
+let elb: ElasticLoadBalancingV2Client;
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -43,9 +45,11 @@ beforeAll(async () => {
   server.stderr!.on("data", (c) => (stderr += c));
   const motoUrl = await until("the exports", () => /^export AWS_ENDPOINT_URL=(\S+)$/m.exec(stdout)?.[1], 60_000);
   ec2 = new EC2Client(sdkConfigFor(motoUrl));
+  elb = new ElasticLoadBalancingV2Client(sdkConfigFor(motoUrl));
 });
 afterAll(async () => {
   ec2?.destroy();
+  elb?.destroy();
   if (server?.pid && server.exitCode === null) process.kill(-server.pid, "SIGKILL");
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -54,13 +58,49 @@ describe("npm run local-cloud", () => {
   it("--help prints the subcommands and options and exits 0; a bad option value is a usage error", async () => {
     const help = await run(["--help"]);
     expect(help.code, help.stderr).toBe(0);
-    for (const line of [/^ {2}instances /m, /^ {2}interrupt <instance-id> /m, /^ {2}rebalance <instance-id> /m, /^ {2}kill <instance-id> /m]) expect(help.stdout).toMatch(line);
+    for (const line of [/^ {2}instances /m, /^ {2}load-balancers /m, /^ {2}interrupt <instance-id> /m, /^ {2}rebalance <instance-id> /m, /^ {2}kill <instance-id> /m]) expect(help.stdout).toMatch(line);
     for (const option of ["--project P", "--subnet A.B.C", "--env KEY=VALUE", "--shutdown-grace-ms MS", "--keep", "-h, --help"]) expect(help.stdout).toContain(option);
     expect((await run(["-h"])).stdout).toBe(help.stdout);
     const bad = await run(["--shutdown-grace-ms", "soon"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--shutdown-grace-ms wants a number of milliseconds (0 or more), got 'soon'");
   });
+
+  it("plays each load balancer created in moto; the project's keeps the port SYNKTI_ENDPOINT_URL named from the start", async () => {
+    // Printed at start, before any load balancer exists: the project's port answers 503 and says why.
+    const endpoint = /^export SYNKTI_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1];
+    expect(endpoint, stdout).toBeDefined();
+    const early = await fetch(`${endpoint}/v1/models`);
+    expect(early.status).toBe(503);
+    expect(await early.text()).toContain("the load balancer lc-test-synkti does not exist in this local cloud");
+    expect((await run(["load-balancers"])).stdout.trim()).toBe("[]");
+
+    // What `synkti infra up --project-name lc-test` creates (src/infra/names.ts), and another project's.
+    const subnets = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.slice(0, 2).map((s) => s.SubnetId!);
+    const created = await Promise.all(
+      ["lc-test-synkti", "other-synkti"].map(async (Name) => (await elb.send(new CreateLoadBalancerCommand({ Name, Subnets: subnets }))).LoadBalancers![0]!),
+    );
+    await until("the project's load balancer line", () => stdout.includes(`# load balancer lc-test-synkti: ${endpoint}\n`));
+    const other = await until("the other one's line", () => /^# load balancer other-synkti: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1]);
+    expect(other).not.toBe(endpoint);
+    const listed = await run(["load-balancers"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "lc-test-synkti", url: endpoint, arn: created[0]!.LoadBalancerArn, dnsName: created[0]!.DNSName, targets: [], requests: {} }),
+        expect.objectContaining({ name: "other-synkti", url: other }),
+      ]),
+    );
+    // Now the stand-in itself answers there, as ALB does with no healthy target.
+    const served = await fetch(`${endpoint}/v1/models`);
+    expect(served.status).toBe(503);
+    expect(served.headers.get("server")).toBe("awselb/2.0");
+
+    // Deleted (infra destroy): its stand-in stops, and the project's port is kept again.
+    await elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: created[0]!.LoadBalancerArn }));
+    await until("the stand-in stopped", () => stderr.includes("load balancer lc-test-synkti deleted from moto; its stand-in stopped"));
+    expect((await (await fetch(`${endpoint}/v1/models`)).text())).toContain("does not exist in this local cloud");
+  }, 60_000);
 
   it("prints the deployer's environment, boots instances, takes interrupt/rebalance/kill from another process, stops on Ctrl-C", async () => {
     expect(stdout).toMatch(/^export AWS_EC2_METADATA_SERVICE_ENDPOINT=http:\/\/127\.0\.0\.1:\d+$/m);
@@ -109,7 +149,7 @@ describe("npm run local-cloud", () => {
     expect((await run(["interrupt"])).code).toBe(2);
     const unknownCommand = await run(["explode", id]);
     expect(unknownCommand.code).toBe(2);
-    expect(unknownCommand.stderr).toMatch(/Unknown command 'explode'; the commands are: instances, interrupt, rebalance, kill\.\nSee: npm run local-cloud -- --help/);
+    expect(unknownCommand.stderr).toMatch(/Unknown command 'explode'; the commands are: instances, load-balancers, interrupt, rebalance, kill\.\nSee: npm run local-cloud -- --help/);
 
     process.kill(server.pid!, "SIGINT");
     const code = await new Promise((resolve) => server.once("exit", resolve));

@@ -7,6 +7,8 @@
  * - GET /instances: every instance the booter booted: id, address, pid, IMDS url, log file, how
  *   its user-data exited (if it did), its state (running, shutting-down, ended) and whether it has
  *   ended (or begun to).
+ * - GET /load-balancers: the load balancer stand-ins (`loadBalancers` given at start: name, URL,
+ *   target group, targets with their health, requests per instance); [] when none is given.
  * - POST /instances/<id>/interrupt (body optional: {"reclaimAfterMs": n|null}) -> the notice;
  *   POST /instances/<id>/rebalance -> the recommendation; POST /instances/<id>/kill -> {killed}
  *   (also during a shutdown's grace, which it cuts short). An instance that is not running here
@@ -20,7 +22,9 @@ import type { AddressInfo } from "node:net";
 import { LOOPBACK } from "../free-port.js";
 import { NoSuchInstanceError, type Booter } from "./booter.js";
 
-export type ControlAction = "instances" | "interrupt" | "rebalance" | "kill";
+export type ControlAction = "instances" | "load-balancers" | "interrupt" | "rebalance" | "kill";
+/** The listings answered by GET; the other actions are POSTs on one instance. */
+const LISTINGS: readonly ControlAction[] = ["instances", "load-balancers"];
 
 export interface ControlServer extends AsyncDisposable {
   readonly url: string;
@@ -56,12 +60,13 @@ async function act(booter: Booter, action: string, id: string, body: Record<stri
   return { killed: id };
 }
 
-export async function startControlServer(booter: Booter): Promise<ControlServer> {
+export async function startControlServer(booter: Booter, extra: { loadBalancers?: () => unknown[] } = {}): Promise<ControlServer> {
   const server = http.createServer((req, res) => {
     const reply = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(value)}\n`);
     const path = new URL(req.url ?? "/", "http://control").pathname;
     const match = /^\/instances\/([^/]+)\/(interrupt|rebalance|kill)$/.exec(path);
     if (path === "/instances" && req.method === "GET") return reply(200, describe(booter));
+    if (path === "/load-balancers" && req.method === "GET") return reply(200, extra.loadBalancers?.() ?? []);
     if (!match) return reply(404, { error: `no such endpoint: ${req.method} ${path}` });
     if (req.method !== "POST") return reply(405, { error: "use POST" });
     const [, id, action] = match as unknown as [string, string, string];
@@ -92,9 +97,10 @@ export class ControlError extends Error {
 }
 
 export async function controlRequest(url: string, action: ControlAction, instanceId?: string, body?: unknown): Promise<unknown> {
-  const target = action === "instances" ? `${url}/instances` : `${url}/instances/${encodeURIComponent(instanceId ?? "")}/${action}`;
+  const listing = LISTINGS.includes(action);
+  const target = listing ? `${url}/${action}` : `${url}/instances/${encodeURIComponent(instanceId ?? "")}/${action}`;
   const response = await fetch(target, {
-    method: action === "instances" ? "GET" : "POST",
+    method: listing ? "GET" : "POST",
     ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     signal: AbortSignal.timeout(15_000),
   });

@@ -10,14 +10,20 @@
  *   `# load balancer <name>: <url>`), and {type: "error", message} for a failed listing (retried).
  * - `list()` describes every stand-in (name, arn, dnsName, url, targetGroup, targets, requests) as
  *   JSON for `npm run local-cloud -- load-balancers`; `get(name)` finds one; `sync()` lists now.
- * - `stop()` / `[Symbol.asyncDispose]` closes them all.
+ * - `reserve` names load balancers whose port is chosen now, before they exist (the local cloud
+ *   prints it at start as SYNKTI_ENDPOINT_URL): until one exists, and after it is deleted, its port
+ *   answers 503 saying so (load-balancer/reserved-port.ts); its stand-in listens on that same port.
+ *   `reserved(name)` gives the URL.
+ * - `stop()` / `[Symbol.asyncDispose]` closes them all (reserved ports included).
  * - `booterResolver(booter)` maps an instance id to the booter's address for it (not booted or
  *   ended: unknown, so its health checks fail as an unreachable instance's would).
  */
 import { systemClock, type Clock } from "../../../src/core/clock.js";
+import { LOOPBACK } from "../free-port.js";
 import { startLoadBalancerStandin, type LoadBalancerStandin, type TargetResolver } from "../load-balancer-standin.js";
 import { startPollLoop } from "./poll-loop.js";
 import { MotoElbv2, type LoadBalancerSummary } from "./moto-elbv2.js";
+import { holdPort, type PortHold } from "./reserved-port.js";
 
 /**
  * The local cloud's resolver: a booted, still running instance's own 127.x address. Each instance
@@ -38,6 +44,8 @@ export interface FleetOptions {
   pollIntervalMs?: number;
   timeScale?: number;
   filter?: (loadBalancer: LoadBalancerSummary) => boolean;
+  /** Load balancer names whose port is kept from now on (see the spec). */
+  reserve?: string[];
   clock?: Clock;
   onEvent?: (event: FleetEvent) => void;
   log?: (line: string) => void;
@@ -46,6 +54,8 @@ export interface FleetOptions {
 export interface LoadBalancerFleet extends AsyncDisposable {
   list(): (ReturnType<LoadBalancerStandin["describe"]> & { dnsName: string })[];
   get(name: string): LoadBalancerStandin | undefined;
+  /** The URL kept for a reserved name, whether or not its load balancer exists. */
+  reserved(name: string): string | undefined;
   sync(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -55,6 +65,17 @@ export async function watchLoadBalancers(options: FleetOptions): Promise<LoadBal
   const clock = options.clock ?? systemClock;
   const emit = options.onEvent ?? (() => {});
   const running = new Map<string, { summary: LoadBalancerSummary; standin: LoadBalancerStandin }>();
+  const reserved = new Map<string, { port: number; hold: PortHold | undefined }>();
+  for (const name of options.reserve ?? []) {
+    const hold = await holdPort(0, name);
+    reserved.set(name, { port: hold.port, hold });
+  }
+  /** Keeps a reserved name's port while no stand-in listens there (a failure is reported, retried at the next stop). */
+  const rehold = async (name: string) => {
+    const kept = reserved.get(name);
+    if (!kept || kept.hold) return;
+    kept.hold = await holdPort(kept.port, name).catch((error: unknown) => (emit({ type: "error", message: `could not keep port ${kept.port} for ${name}: ${String(error)}` }), undefined));
+  };
 
   const pollOnce = async () => {
     let found: LoadBalancerSummary[];
@@ -67,19 +88,27 @@ export async function watchLoadBalancers(options: FleetOptions): Promise<LoadBal
       if (found.some((lb) => lb.arn === arn)) continue;
       running.delete(arn);
       await standin.close();
+      await rehold(summary.name);
       emit({ type: "stopped", name: summary.name, arn });
     }
     for (const summary of found) {
       if (running.has(summary.arn)) continue;
+      const kept = reserved.get(summary.name);
+      await kept?.hold?.close(); // the stand-in takes the port over
+      if (kept) kept.hold = undefined;
       const standin = await startLoadBalancerStandin({
         source: moto.source(summary.arn),
         resolve: options.resolve,
         name: summary.name,
         arn: summary.arn,
         clock,
+        ...(kept ? { port: kept.port } : {}),
         ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
         ...(options.timeScale ? { timeScale: options.timeScale } : {}),
         ...(options.log ? { log: options.log } : {}),
+      }).catch(async (error: unknown) => {
+        await rehold(summary.name);
+        throw error;
       });
       running.set(summary.arn, { summary, standin });
       emit({ type: "started", name: summary.name, arn: summary.arn, url: standin.url });
@@ -93,12 +122,17 @@ export async function watchLoadBalancers(options: FleetOptions): Promise<LoadBal
     (stopping ??= (async () => {
       await polls.stop();
       await Promise.all([...running.values()].map(({ standin }) => standin.close()));
+      await Promise.all([...reserved.values()].map(async (kept) => kept.hold?.close()));
       running.clear();
       moto.close();
     })());
 
   return {
     list: () => [...running.values()].map(({ summary, standin }) => ({ ...standin.describe(), dnsName: summary.dnsName })),
+    reserved: (name) => {
+      const kept = reserved.get(name);
+      return kept ? `http://${LOOPBACK}:${kept.port}` : undefined;
+    },
     get: (name) => [...running.values()].find(({ summary }) => summary.name === name)?.standin,
     sync: () => polls.sync(),
     stop,
