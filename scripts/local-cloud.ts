@@ -15,6 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Booter, DEFAULT_SHUTDOWN_GRACE_MS, type BooterEvent } from "../test/support/booter/booter.js";
 import { ControlError, controlRequest, startControlServer, type ControlAction } from "../test/support/booter/control.js";
+import { startFleetDrainingOverlay } from "../test/support/load-balancer/draining-overlay.js";
 import { booterResolver, watchLoadBalancers, type FleetEvent } from "../test/support/load-balancer/fleet.js";
 import { projectNames, validateProjectName } from "../src/infra/names.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
@@ -142,6 +143,9 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
   };
   await using loadBalancers = await watchLoadBalancers({ motoUrl: moto.url, resolve: booterResolver(booter), reserve: [endpointLb], onEvent: onLoadBalancer, log: (line) => say(`[local-cloud] ${line}`) });
   const endpointUrl = loadBalancers.reserved(endpointLb)!;
+  // The deployer talks to moto through this proxy: moto drops a deregistered target at once, the
+  // proxy shows the stand-ins' draining ones, so `synkti down` waits for in-flight requests as on AWS.
+  await using deployerMoto = await startFleetDrainingOverlay(moto.url, loadBalancers);
   await using control = await startControlServer(booter, { loadBalancers: () => loadBalancers.list() });
   const sysfs = mkdtempSync(path.join(tmpdir(), "synkti-local-cloud-sysfs-"));
   const state: State = {
@@ -158,7 +162,7 @@ async function serve(options: { project?: string; subnet?: string; keep: boolean
   try {
     process.stdout.write(`# synkti local cloud: moto ${moto.url}, instances at ${booter.subnet}.2 and up, folders in ${booter.root}
 # In another shell, to deploy into it:
-${exports(moto.url, sysfs, endpointUrl)}
+${exports(deployerMoto.url, sysfs, endpointUrl)}
 # then e.g.: synkti infra up --project-name ${endpointProject}; synkti upload binary --project-name ${endpointProject}; ...
 # SYNKTI_ENDPOINT_URL is the stand-in of ${endpointProject}'s load balancer (${endpointLb}); it answers 503 until infra up creates it.
 # Spot events: npm run local-cloud -- interrupt|rebalance|kill <instance-id>   (list: -- instances, -- load-balancers)
