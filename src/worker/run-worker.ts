@@ -21,7 +21,7 @@ import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
-import { askPeerStatus } from "./status/peer-client.js";
+import { askPeerStatus } from "../cluster/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
 import { buildStatusDocument } from "./status/build-document.js";
 import { WorkerReporter } from "./state/reporter.js";

@@ -1,4 +1,3 @@
-import type { InstanceState } from "../../aws/ec2-instances.js";
 import { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
 
 /**
@@ -13,10 +12,6 @@ import { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSe
 export { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSelector };
 
 export { LIVE_STATES } from "../../aws/instance-states.js";
-/** What counts as a serving (or about to serve) worker when planning a launch. */
-export const ACTIVE_STATES: readonly InstanceState[] = ["pending", "running"];
 
 export const projectSelector = (project: string) => ({ [TAG_CLUSTER]: project });
 export const launchSelector = (project: string, launchId: string) => ({ [TAG_CLUSTER]: project, [TAG_LAUNCH]: launchId });
-
-export const isStopping = (tags: Record<string, string>) => tags[TAG_STOPPING] === "true";

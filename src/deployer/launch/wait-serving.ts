@@ -1,10 +1,10 @@
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import { TAG_STATE, workerSelector } from "../../infra/names.js";
-import { ACTIVE_STATES, isStopping } from "../fleet/tags.js";
+import { ACTIVE_STATES, isStopping } from "../../cluster/membership.js";
 import { readWorkerTags } from "../fleet/worker-tags.js";
 import type { FleetDeps } from "../fleet/terminate.js";
-import { pollUntil } from "../fleet/wait.js";
+import { pollUntil } from "../../core/poll.js";
 
 /**
  * `--wait`: after a committed launch, until every worker of the project says `serving` on its own
