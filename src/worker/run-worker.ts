@@ -14,6 +14,7 @@ import { InterruptionWatcher } from "./interruption/watcher.js";
 import { checkModelServerAuth } from "./load-balancer/auth-check.js";
 import { drainWorker } from "./load-balancer/drain.js";
 import { LoadBalancerMember } from "./load-balancer/member.js";
+import { downHasBegun } from "./load-balancer/stop-marker.js";
 import { elbTargetGroupApi, TargetRegistration, type TargetGroupApi } from "./load-balancer/target-registration.js";
 import { rebalanceMonitor, spotInterruptionMonitor, type InterruptionEvent } from "./interruption/monitors.js";
 import { modelServerArgv } from "./model-server/command-template.js";
@@ -136,6 +137,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     {
       registration,
       checkAuth: (signal) => checkModelServerAuth(modelServerUrl, apiKey!, { timeoutMs: 2000, signal }),
+      downBegun: (signal) => downHasBegun(deps.imds, signal),
       modelServerHealthy: () => supervisor.status().state === "healthy",
       clock,
       log: lbLog,
