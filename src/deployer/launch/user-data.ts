@@ -1,6 +1,6 @@
 import { SynktiError } from "../../core/errors.js";
 import { projectNameProblem, projectNames, TAG_STATE } from "../../infra/names.js";
-import { modelNameProblem } from "../upload/model-name.js";
+import { modelNameProblem } from "../../artifacts/model-name.js";
 
 /**
  * Renders scripts/user-data.sh.tpl. Every value lands inside single quotes in bash, so each is
