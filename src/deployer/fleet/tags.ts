@@ -6,7 +6,8 @@ import { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSe
  * `SynktiStopping=true` (TAG_STOPPING) is the stop marker. `synkti down` puts it on every instance
  * of the project before terminating any, so a worker's failover (which reads its own tags through
  * IMDS and its peers' through DescribeInstances) sees the cluster is being stopped and launches no
- * replacement. A replacement that slipped through anyway carries SynktiCluster from creation, so
+ * replacement, and a worker still booting never joins the load balancer (src/worker/load-balancer/
+ * stop-marker.ts). `isStopping` reads it: src/cluster/membership.ts. A replacement that slipped through anyway carries SynktiCluster from creation, so
  * down's terminate loop finds and ends it too.
  */
 export { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSelector };
