@@ -12,6 +12,8 @@ BUCKET='{{bucket}}'
 BINARY_KEY='{{binaryKey}}'
 BINARY_SHA256='{{binarySha256}}'
 BUCKET_OWNER='{{bucketOwner}}'
+LOGS_PREFIX='{{logsPrefix}}'
+STATE_TAG='{{stateTag}}'
 export AWS_REGION='{{region}}' AWS_DEFAULT_REGION='{{region}}'
 INSTALL_PREFIX="${SYNKTI_INSTALL_PREFIX:-/usr/local/bin}"
 MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"
@@ -55,14 +57,14 @@ redact() {
 }
 # To the project's own bucket only (never a same-named one of another account).
 put_object() { aws s3api put-object --bucket "$BUCKET" --key "$1" --body "$2" --content-type "$3" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null; }
-# A worker that ends itself leaves why in its bucket, checkpoints/logs/<id>.json ({"instanceId",
+# A worker that ends itself leaves why in its bucket, $LOGS_PREFIX<id>.json ({"instanceId",
 # "at","exitCode","reason"}, no secrets) and .log (the boot log's last 64 KiB), and says
-# SynktiState=failed on itself; best effort each. An agent that ended itself wrote its own record,
+# $STATE_TAG=failed on itself; best effort each. An agent that ended itself wrote its own record,
 # which says more than the exit code seen here: it is kept.
 leave_trace() {
   local code=$1 reason=$2 key dir
   command -v aws >/dev/null && instance_id || { log "no failure record left (no aws CLI or no instance id)"; return 0; }
-  key="checkpoints/logs/$INSTANCE_ID"
+  key="$LOGS_PREFIX$INSTANCE_ID"
   dir="$(mktemp -d)"
   if [ -n "$AGENT_RAN" ] && aws s3api head-object --bucket "$BUCKET" --key "$key.json" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null 2>&1; then
     log "the agent left its own failure record: kept"
@@ -73,7 +75,7 @@ leave_trace() {
   # Written after the record, so the lines that said why have reached the file; never mid-line.
   if [ "$(stat -c %s "$BOOT_LOG")" -gt 65536 ]; then tail -c 65536 "$BOOT_LOG" | tail -n +2; else cat "$BOOT_LOG"; fi | redact >"$dir/boot.log"
   put_object "$key.log" "$dir/boot.log" 'text/plain; charset=utf-8' || log "could not write s3://$BUCKET/$key.log"
-  aws ec2 create-tags --resources "$INSTANCE_ID" --tags Key=SynktiState,Value=failed || log "could not tag $INSTANCE_ID SynktiState=failed"
+  aws ec2 create-tags --resources "$INSTANCE_ID" --tags "Key=$STATE_TAG,Value=failed" || log "could not tag $INSTANCE_ID $STATE_TAG=failed"
   rm -rf "$dir"
 }
 # A worker that cannot boot only costs money (a GPU, idle): after saying why, it terminates itself

@@ -1,7 +1,7 @@
 /**
  * The narrow ELBv2 calls for the project's load balancer and target group, in plain shapes (the
- * listeners: ./elbv2-listeners.ts). Absent things answer `undefined`. Attributes are plain string
- * maps, as AWS keeps them.
+ * listeners: ./elbv2-listeners.ts; the targets: ./elbv2-targets.ts). Absent things answer
+ * `undefined`. Attributes are plain string maps, as AWS keeps them.
  */
 import type { LoadBalancer, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { orAbsent } from "./absent.js";
@@ -213,37 +213,4 @@ export async function setTargetGroupAttributes(clients: AwsClients, arn: string,
 export async function deleteTargetGroup(clients: AwsClients, arn: string): Promise<void> {
   const [{ DeleteTargetGroupCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
   await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
-}
-
-// Targets, as the deployer sees them: `synkti status` lists them, `synkti down` drains them before
-// terminating (each worker registers itself; the worker side has its own calls).
-
-/** One registered target and what the load balancer thinks of it. */
-export interface TargetHealthInfo {
-  id: string;
-  port: number | null;
-  /** initial | healthy | unhealthy | unhealthy.draining | unused | draining | unavailable */
-  state: string;
-  /** AWS's reason code (e.g. Target.FailedHealthChecks), null when healthy. */
-  reason: string | null;
-  description: string | null;
-}
-
-export async function describeTargetHealth(clients: AwsClients, targetGroupArn: string, signal?: AbortSignal): Promise<TargetHealthInfo[]> {
-  const [{ DescribeTargetHealthCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
-  const out = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), opts(signal));
-  return (out.TargetHealthDescriptions ?? []).map((d) => ({
-    id: d.Target?.Id ?? "",
-    port: d.Target?.Port ?? null,
-    state: d.TargetHealth?.State ?? "unknown",
-    reason: d.TargetHealth?.Reason ?? null,
-    description: d.TargetHealth?.Description ?? null,
-  }));
-}
-
-/** A target without a port is the target group's port (how an instance registers by default). */
-export async function deregisterTargets(clients: AwsClients, targetGroupArn: string, targets: Array<{ id: string; port?: number }>, signal?: AbortSignal): Promise<void> {
-  const [{ DeregisterTargetsCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
-  const Targets = targets.map((t) => ({ Id: t.id, ...(t.port !== undefined ? { Port: t.port } : {}) }));
-  await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets }), opts(signal));
 }

@@ -28,7 +28,8 @@ export interface ObserveDeps {
   log: Logger;
 }
 
-const TAGS_PATH = "/latest/meta-data/tags/instance";
+/** Instance metadata tags (the launch enables them): the keys, one a line; `/<key>` its value. */
+export const TAGS_PATH = "/latest/meta-data/tags/instance";
 
 /** Does the I/O of all three layers, fastest first; never throws for what it observes. */
 export async function observeContext(options: ObserveOptions, deps: ObserveDeps): Promise<Observations> {

@@ -8,7 +8,7 @@ import * as ec2 from "../aws/ec2.js";
 import * as elbv2 from "../aws/elbv2.js";
 import { deleteListener } from "../aws/elbv2-listeners.js";
 import * as ssm from "../aws/ssm.js";
-import { pollUntil } from "../deployer/fleet/wait.js";
+import { pollUntil } from "../core/poll.js";
 import * as iam from "../aws/iam.js";
 import { deleteBucketPolicy } from "../aws/s3.js";
 import { countObjectVersions, deleteBucket, emptyBucket } from "../aws/s3-objects.js";

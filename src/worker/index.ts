@@ -3,12 +3,12 @@ export { runWorker, type WorkerDeps, type WorkerOutcome, type WorkerRun } from "
 export { workerOptionsFromEnv, type WorkerFlags, type WorkerOptions } from "./options.js";
 export { Discovery, DEFAULT_DISCOVERY_OPTIONS, type DiscoveryDeps, type DiscoveryOptions } from "./discovery/discovery.js";
 export { DEFAULT_DISCOVERY_BUDGET, listingIntervalMs, clusterCallRate, type DiscoveryBudget } from "./discovery/budget.js";
-export { InterruptionWatcher, type InterruptionSnapshot } from "./interruption/watcher.js";
+export { InterruptionWatcher } from "./interruption/watcher.js";
 export type { InterruptionEvent } from "./interruption/monitors.js";
-export { ModelServerSupervisor, type ModelServerState, type ModelServerStatus } from "./model-server/supervisor.js";
+export { ModelServerSupervisor } from "./model-server/supervisor.js";
 export { DEFAULT_MODEL_SERVER_COMMAND, modelServerArgv } from "./model-server/command-template.js";
-export type { StatusDocument, PeerEntry } from "./status/status-document.js";
-export { STATUS_PATH, askPeerStatus } from "./status/peer-client.js";
+export type { StatusDocument, PeerEntry, InterruptionSnapshot, ModelServerState, ModelServerStatus } from "../cluster/status-document.js";
+export { STATUS_PATH, askPeerStatus } from "../cluster/peer-client.js";
 export { HEALTH_PATH } from "../infra/load-balancer-settings.js";
 export { drainWorker, LoadBalancerMember, type DrainResult } from "./load-balancer/index.js";
 export { TAG_ENDPOINT } from "../infra/names.js";

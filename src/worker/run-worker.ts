@@ -14,6 +14,7 @@ import { InterruptionWatcher } from "./interruption/watcher.js";
 import { checkModelServerAuth } from "./load-balancer/auth-check.js";
 import { drainWorker } from "./load-balancer/drain.js";
 import { LoadBalancerMember } from "./load-balancer/member.js";
+import { downHasBegun } from "./load-balancer/stop-marker.js";
 import { elbTargetGroupApi, TargetRegistration, type TargetGroupApi } from "./load-balancer/target-registration.js";
 import { rebalanceMonitor, spotInterruptionMonitor, type InterruptionEvent } from "./interruption/monitors.js";
 import { modelServerArgv } from "./model-server/command-template.js";
@@ -21,7 +22,7 @@ import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
-import { askPeerStatus } from "./status/peer-client.js";
+import { askPeerStatus } from "../cluster/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
 import { buildStatusDocument } from "./status/build-document.js";
 import { WorkerReporter } from "./state/reporter.js";
@@ -136,6 +137,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     {
       registration,
       checkAuth: (signal) => checkModelServerAuth(modelServerUrl, apiKey!, { timeoutMs: 2000, signal }),
+      downBegun: (signal) => downHasBegun(deps.imds, signal),
       modelServerHealthy: () => supervisor.status().state === "healthy",
       clock,
       log: lbLog,

@@ -24,19 +24,39 @@ export interface FleetCommandRun {
   deps: FleetCommandDeps;
   /** The command's own options (e.g. --dry-run). */
   options: Record<string, unknown>;
+  /** The positional argument, validated, when the command takes one (logs' instance id). */
+  argument?: string;
+}
+
+export interface FleetArgument {
+  /** As commander writes it: `<instance-id>`. */
+  name: string;
+  description: string;
+  /** Checked before any AWS collaborator is built, so a bad value is a usage error first. */
+  validate?: (value: string, project: string) => string | Promise<string>;
 }
 
 /**
- * A read-or-teardown command on the project's instances (status, leaks, down): the project name,
- * --region and the common options, then `action` with the deployer's fleet collaborators.
- * Returns the command so callers can add their own options.
+ * A read-or-teardown command on the project's instances (status, leaks, down, endpoint, logs): the
+ * project name, --region, the common options and an optional positional argument, then `action`
+ * with the deployer's fleet collaborators. Returns the command so callers can add their own options.
  */
-export function fleetCommand(program: Command, name: string, description: string, action: (run: FleetCommandRun) => Promise<void>): Command {
+export function fleetCommand(
+  program: Command,
+  name: string,
+  description: string,
+  action: (run: FleetCommandRun) => Promise<void>,
+  argument?: FleetArgument,
+): Command {
   const command = program.command(name).description(description);
-  return withRegion(withCommonOptions(withProjectName(command, true))).action(async (options: Record<string, unknown>) => {
+  if (argument) command.argument(argument.name, argument.description);
+  return withRegion(withCommonOptions(withProjectName(command, true))).action(async (...args: unknown[]) => {
+    // commander passes the positional argument first, when there is one, then the options.
+    const options = args[argument ? 1 : 0] as Record<string, unknown>;
     const common = commonOptions(options);
     const project = validateProjectName(String(options.projectName));
+    const value = argument ? await (argument.validate ?? ((v: string) => v))(String(args[0]), project) : undefined;
     const deps = await fleetCommandDeps({ ...(typeof options.region === "string" ? { region: options.region } : {}), debug: common.debug });
-    await action({ project, common, deps, options });
+    await action({ project, common, deps, options, ...(value !== undefined ? { argument: value } : {}) });
   });
 }

@@ -1,26 +1,30 @@
 import type { Command } from "commander";
 import type { WorkerLogs } from "../../deployer/logs/show.js";
-import { projectNames, validateProjectName } from "../../infra/names.js";
+import { projectNames } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, examples, withCommonOptions, withProjectName, withRegion } from "../program.js";
-import { fleetCommandDeps } from "./fleet-command.js";
+import { examples } from "../program.js";
+import { fleetCommand } from "./fleet-command.js";
 
 /** `synkti logs <instance id>`: what a worker left in the bucket, readable after it is gone. */
 export function registerLogs(program: Command): void {
-  const command = program
-    .command("logs")
-    .description("a worker's failure record and the last 64 KiB of its boot and agent log, from the project's bucket")
-    .argument("<instance-id>", "the worker's EC2 instance id (synkti status lists them, and recent failures)")
-    .addHelpText("after", examples("synkti logs --project-name my-app i-0123456789abcdef0", "synkti logs --project-name my-app i-0123456789abcdef0 --output json"));
-  withRegion(withCommonOptions(withProjectName(command, true))).action(async (instanceId: string, options: Record<string, unknown>) => {
-    const common = commonOptions(options);
-    const project = validateProjectName(String(options.projectName));
-    const { validateInstanceId, workerLogs } = await import("../../deployer/logs/show.js");
-    const id = validateInstanceId(instanceId, project);
-    const deps = await fleetCommandDeps({ ...(typeof options.region === "string" ? { region: options.region } : {}), debug: common.debug });
-    const result = await deps.doing(`reading the logs of ${id}`, () => workerLogs(deps.fleet, projectNames(project), id));
-    printResult(common.output, result, () => renderLogs(result));
-  });
+  const description = "a worker's failure record and the last 64 KiB of its boot and agent log, from the project's bucket";
+  const instanceId = {
+    name: "<instance-id>",
+    description: "the worker's EC2 instance id (synkti status lists them, and recent failures)",
+    validate: async (id: string, project: string) => (await import("../../deployer/logs/show.js")).validateInstanceId(id, project),
+  };
+  fleetCommand(
+    program,
+    "logs",
+    description,
+    async ({ project, common, deps, argument }) => {
+      const { workerLogs } = await import("../../deployer/logs/show.js");
+      const id = argument!;
+      const result = await deps.doing(`reading the logs of ${id}`, () => workerLogs(deps.fleet, projectNames(project), id));
+      printResult(common.output, result, () => renderLogs(result));
+    },
+    instanceId,
+  ).addHelpText("after", examples("synkti logs --project-name my-app i-0123456789abcdef0", "synkti logs --project-name my-app i-0123456789abcdef0 --output json"));
 }
 
 export function renderLogs(r: WorkerLogs): string {

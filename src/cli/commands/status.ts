@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { FailureRecord } from "../../deployer/logs/record.js";
 import type { LoadBalancerStatus } from "../../deployer/fleet/load-balancer-status.js";
 import type { ProjectStatus, WorkerStatus } from "../../deployer/fleet/status.js";
-import { oneLine } from "../../deployer/logs/printable.js";
+import { oneLine } from "../../core/printable.js";
 import { printResult } from "../output.js";
 import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";

@@ -107,7 +107,7 @@ export function registerUpload(program: Command): void {
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
-      const { uploadModel, createProgressBar, validateModelName } = await import("../../deployer/upload/index.js");
+      const [{ uploadModel, createProgressBar }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
       // Exit 2 before building any AWS client.
       validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
       const deps = await dependencies({ region: options.region, debug: common.debug });

@@ -2,8 +2,9 @@ import type { Ec2Instances } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import type { ProjectNames } from "../../infra/names.js";
 import { readWorkerTags } from "../fleet/worker-tags.js";
-import { ACTIVE_STATES, isStopping, workerSelector } from "../fleet/tags.js";
-import { modelNameProblem } from "../upload/model-name.js";
+import { ACTIVE_STATES, isStopping } from "../../cluster/membership.js";
+import { workerSelector } from "../fleet/tags.js";
+import { modelNameProblem } from "../../artifacts/model-name.js";
 import type { ProjectLoadBalancer, SecretReader } from "./load-balancer.js";
 import { ENDPOINT_URL_VARIABLE, loadBalancerUrl } from "./url.js";
 

@@ -1,6 +1,7 @@
 import type { AwsClients } from "../../aws/clients.js";
 import { listListeners } from "../../aws/elbv2-listeners.js";
-import { deregisterTargets, describeTargetHealth, findLoadBalancer, findTargetGroup, type TargetHealthInfo } from "../../aws/elbv2.js";
+import { findLoadBalancer, findTargetGroup } from "../../aws/elbv2.js";
+import { deregisterTargets, describeTargetHealth, type TargetHealthInfo } from "../../aws/elbv2-targets.js";
 import { getSecureString } from "../../aws/ssm.js";
 import { DEREGISTRATION_DELAY_ATTRIBUTE, DEREGISTRATION_DELAY_SECONDS } from "../../infra/load-balancer-settings.js";
 import type { ProjectNames } from "../../infra/names.js";

@@ -1,7 +1,8 @@
 import { projectNames } from "../../infra/names.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
 import { drainTargets, type DrainReport } from "./drain-targets.js";
-import { isStopping, LIVE_STATES, projectSelector, TAG_STOPPING } from "./tags.js";
+import { isStopping } from "../../cluster/membership.js";
+import { LIVE_STATES, projectSelector, TAG_STOPPING } from "./tags.js";
 import { terminateAndWait, type FleetDeps } from "./terminate.js";
 
 /**

@@ -2,7 +2,7 @@ import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import type { ProjectNames } from "../../infra/names.js";
 import type { ProjectLoadBalancer, TargetHealthInfo } from "../endpoint/load-balancer.js";
 import type { FleetDeps } from "./terminate.js";
-import { pollUntil } from "./wait.js";
+import { pollUntil } from "../../core/poll.js";
 
 /**
  * The first half of `synkti down`: take every target out of the project's target group and wait

@@ -1,5 +1,5 @@
-import { askPeerStatus, WrongPeerError } from "../../worker/status/peer-client.js";
-import { peerHealthOf, type PeerHealth } from "../../worker/status/status-document.js";
+import { askPeerStatus, WrongPeerError } from "../../cluster/peer-client.js";
+import { peerHealthOf, type PeerHealth } from "../../cluster/status-document.js";
 
 /**
  * A worker's health is its own answer (DESIGN: ask the peer, no cached model): `GET /status` at

@@ -5,7 +5,6 @@ export { readWorkerTags, type WorkerTags } from "./worker-tags.js";
 export { downProject, type DownOptions, type DownResult } from "./down.js";
 export { findLeaks, type Leak, type LeakKind, type LeaksResult } from "./leaks.js";
 export { terminateAndWait, type FleetDeps, type TerminateOptions, type TerminateReport } from "./terminate.js";
-export { pollUntil, type PollOptions, type PollStep } from "./wait.js";
 export * from "./tags.js";
 export { fleetDeps } from "./deps.js";
 export { doing } from "../../aws/errors.js";

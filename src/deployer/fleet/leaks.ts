@@ -1,5 +1,6 @@
 import type { FleetDeps } from "./terminate.js";
-import { isStopping, LIVE_STATES, projectSelector } from "./tags.js";
+import { isStopping } from "../../cluster/membership.js";
+import { LIVE_STATES, projectSelector } from "./tags.js";
 
 /**
  * `synkti leaks`: ephemeral things tagged with the project that should not exist. Permanent

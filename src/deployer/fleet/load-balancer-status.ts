@@ -2,7 +2,7 @@ import { doing } from "../../aws/errors.js";
 import type { ProjectNames } from "../../infra/names.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
 import { loadBalancerUrl } from "../endpoint/url.js";
-import { oneLine } from "../logs/printable.js";
+import { oneLine } from "../../core/printable.js";
 
 /**
  * The load balancer part of `synkti status`: its URL and what it thinks of each registered target

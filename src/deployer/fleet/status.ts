@@ -2,13 +2,14 @@ import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import { projectNames } from "../../infra/names.js";
 import { recentFailures } from "../logs/failures.js";
-import { oneLine } from "../logs/printable.js";
+import { oneLine } from "../../core/printable.js";
 import type { FailureRecord } from "../logs/record.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
 import { askWorkerHealth, healthOf, type AskHealth, type Health } from "./health.js";
 import { loadBalancerStatus, type LoadBalancerStatus } from "./load-balancer-status.js";
 import type { FleetDeps } from "./terminate.js";
-import { isStopping, LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
+import { isStopping } from "../../cluster/membership.js";
+import { LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
 import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
 
 /**

@@ -1,4 +1,3 @@
-import type { InstanceState } from "../../aws/ec2-instances.js";
 import { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
 
 /**
@@ -7,16 +6,13 @@ import { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSe
  * `SynktiStopping=true` (TAG_STOPPING) is the stop marker. `synkti down` puts it on every instance
  * of the project before terminating any, so a worker's failover (which reads its own tags through
  * IMDS and its peers' through DescribeInstances) sees the cluster is being stopped and launches no
- * replacement. A replacement that slipped through anyway carries SynktiCluster from creation, so
+ * replacement, and a worker still booting never joins the load balancer (src/worker/load-balancer/
+ * stop-marker.ts). `isStopping` reads it: src/cluster/membership.ts. A replacement that slipped through anyway carries SynktiCluster from creation, so
  * down's terminate loop finds and ends it too.
  */
 export { TAG_CLUSTER, TAG_ENDPOINT, TAG_LAUNCH, TAG_ROLE, TAG_STOPPING, workerSelector };
 
 export { LIVE_STATES } from "../../aws/instance-states.js";
-/** What counts as a serving (or about to serve) worker when planning a launch. */
-export const ACTIVE_STATES: readonly InstanceState[] = ["pending", "running"];
 
 export const projectSelector = (project: string) => ({ [TAG_CLUSTER]: project });
 export const launchSelector = (project: string, launchId: string) => ({ [TAG_CLUSTER]: project, [TAG_LAUNCH]: launchId });
-
-export const isStopping = (tags: Record<string, string>) => tags[TAG_STOPPING] === "true";

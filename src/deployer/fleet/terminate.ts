@@ -2,8 +2,9 @@ import type { Ec2Instances, InstanceState, InstanceSummary } from "../../aws/ec2
 import { classifyAwsError } from "../../aws/errors.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import { isStopping, TAG_STOPPING } from "./tags.js";
-import { pollUntil } from "./wait.js";
+import { isStopping } from "../../cluster/membership.js";
+import { TAG_STOPPING } from "./tags.js";
+import { pollUntil } from "../../core/poll.js";
 
 export interface FleetDeps {
   ec2: Ec2Instances;

@@ -1,7 +1,7 @@
 import { TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type WorkerState } from "../../infra/names.js";
 import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
 import { INSTANCE_ID } from "../../cluster/instance-id.js";
-import { oneLine } from "../logs/printable.js";
+import { oneLine } from "../../core/printable.js";
 
 /**
  * What a worker says of itself on its own instance's tags (DESIGN: each node is the authority on

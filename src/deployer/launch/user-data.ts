@@ -1,11 +1,11 @@
 import { SynktiError } from "../../core/errors.js";
-import { projectNameProblem } from "../../infra/names.js";
-import { modelNameProblem } from "../upload/model-name.js";
+import { projectNameProblem, projectNames, TAG_STATE } from "../../infra/names.js";
+import { modelNameProblem } from "../../artifacts/model-name.js";
 
 /**
  * Renders scripts/user-data.sh.tpl. Every value lands inside single quotes in bash, so each is
  * checked against a charset without quotes, `$` or spaces first: a value can never become code.
- * Only these seven values exist: nothing from the deployer's environment (credentials included)
+ * Only these seven values exist (and two names from src/infra/names.ts, constants): nothing from the deployer's environment (credentials included)
  * can reach user-data, which any principal with ec2:DescribeInstanceAttribute can read.
  */
 export interface UserDataParams {
@@ -33,6 +33,9 @@ const CHECKS: Record<keyof UserDataParams, (v: string) => string | undefined> = 
   bucketOwner: (v) => (/^\d{12}$/.test(v) ? undefined : "is not a 12-digit AWS account id"),
 };
 
+/** Names the script shares with the agent, from src/infra/names.ts: constants, not parameters. */
+const templateNames = (project: string): Record<string, string> => ({ logsPrefix: projectNames(project).logsPrefix, stateTag: TAG_STATE });
+
 const PLACEHOLDER = /\{\{([A-Za-z0-9]+)\}\}/g;
 
 export function renderUserData(template: string, params: UserDataParams): string {
@@ -40,7 +43,7 @@ export function renderUserData(template: string, params: UserDataParams): string
     const problem = check(params[key]);
     if (problem) throw new SynktiError(`user-data: ${key} '${params[key]}' ${problem}`, { code: "user-data-value", kind: "internal" });
   }
-  const values = params as unknown as Record<string, string>;
+  const values = { ...templateNames(params.project), ...(params as unknown as Record<string, string>) };
   const rendered = template.replace(PLACEHOLDER, (_, name: string) => {
     const value = values[name];
     if (value === undefined) throw new SynktiError(`user-data template uses unknown placeholder {{${name}}}`, { code: "user-data-template", kind: "internal" });

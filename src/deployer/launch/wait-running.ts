@@ -2,7 +2,7 @@ import type { InstanceState } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import { launchSelector } from "../fleet/tags.js";
 import type { FleetDeps } from "../fleet/terminate.js";
-import { pollUntil } from "../fleet/wait.js";
+import { pollUntil } from "../../core/poll.js";
 
 /**
  * Waits until every instance of this launch is `running` (not until its model is healthy: that

@@ -1,10 +1,10 @@
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import { TAG_STATE, workerSelector } from "../../infra/names.js";
-import { ACTIVE_STATES, isStopping } from "../fleet/tags.js";
+import { ACTIVE_STATES, isStopping } from "../../cluster/membership.js";
 import { readWorkerTags } from "../fleet/worker-tags.js";
 import type { FleetDeps } from "../fleet/terminate.js";
-import { pollUntil } from "../fleet/wait.js";
+import { pollUntil } from "../../core/poll.js";
 
 /**
  * `--wait`: after a committed launch, until every worker of the project says `serving` on its own
@@ -14,7 +14,9 @@ import { pollUntil } from "../fleet/wait.js";
  * Waited for: the project's pending or running workers when the wait starts (existing ones too: a
  * re-run that launched nothing still waits for a fleet that is booting). Workers without the tag
  * (an older synkti) never publish it, so they are not waited for, and the progress says so.
- * A waited-for worker that says `failed` or ends (terminated, reclaimed) fails the wait at once.
+ * A waited-for worker that will never serve fails the wait at once: one that says `failed`,
+ * `draining` or `retiring` (those states only move forward: src/worker/state/worker-state.ts) or
+ * that ended (terminated, reclaimed).
  * The instances are never touched here: a launch is committed before the wait begins.
  */
 export interface WaitProgress {
@@ -45,6 +47,12 @@ export interface WaitResult {
 }
 
 const ENDED = new Set(["shutting-down", "terminated", "stopping", "stopped"]);
+/** What a worker that says it will not serve is doing, for the message. */
+const NEVER_SERVING: Record<string, string> = {
+  failed: "failed while booting",
+  draining: "is draining (a spot notice or a stop) and will not serve",
+  retiring: "is retiring and will not serve",
+};
 
 export async function waitUntilServing(deps: FleetDeps, options: WaitOptions): Promise<WaitResult> {
   const { clock } = deps;
@@ -71,7 +79,7 @@ export async function waitUntilServing(deps: FleetDeps, options: WaitOptions): P
         // worker's own word, read as status reads it: a value outside the contract is shown as "unknown".
         const state = instance?.tags[TAG_STATE] === undefined ? "booting" : (readWorkerTags(instance.tags).workerState ?? "unknown");
         if (instance && ENDED.has(instance.state)) throw workerGone(id, `ended (${instance.state}) before it was serving`, flags);
-        if (state === "failed") throw workerGone(id, "failed while booting (SynktiState=failed)", flags);
+        if (NEVER_SERVING[state]) throw workerGone(id, `${NEVER_SERVING[state]} (${TAG_STATE}=${state})`, flags);
         if (state === "serving") serving.push(id);
         else others[state] = (others[state] ?? 0) + 1;
       }

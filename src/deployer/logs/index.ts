@@ -2,4 +2,3 @@
 export { recentFailures, RECENT_FAILURES, type FailureDeps, type RecentFailures } from "./failures.js";
 export { validateInstanceId, workerLogs, type WorkerLogs } from "./show.js";
 export { INSTANCE_ID, LOG_MAX_BYTES, RECORD_MAX_BYTES, parseFailureRecord, type FailureRecord } from "./record.js";
-export { oneLine, printable } from "./printable.js";

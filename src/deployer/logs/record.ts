@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { BoundedRead } from "../../aws/s3-objects.js";
 import { clipReason, INSTANCE_ID, LOG_TAIL_BYTES, type FailureRecord } from "../../cluster/failure-record.js";
-import { oneLine, printable } from "./printable.js";
+import { oneLine, printable } from "../../core/printable.js";
 
 /**
  * The failure record a worker (or its user-data, when synkti never started) leaves at

@@ -1,11 +1,7 @@
-import { createS3Transfer, type S3Transfer } from "../../aws/s3-transfer.js";
+import type { S3Transfer } from "../../aws/s3-transfer.js";
 import { SynktiError } from "../../core/errors.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { DEFAULT_CONCURRENCY, type UploadDeps } from "./types.js";
-
-export async function transferFor(deps: UploadDeps): Promise<S3Transfer> {
-  return deps.transfer ?? (await createS3Transfer(deps.clients));
-}
+import { DEFAULT_CONCURRENCY } from "./types.js";
 
 export function regionFlag(region: string | undefined): string {
   return region ? ` --region ${region}` : "";

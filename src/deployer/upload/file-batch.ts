@@ -1,11 +1,12 @@
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import type { Logger } from "../../core/log.js";
-import { sha256OfFile } from "./hash.js";
+import { sha256OfFile } from "../../artifacts/hash.js";
 import { localFileError, type LocalFile } from "./local-files.js";
-import { decide, METADATA_SHA256 } from "./plan.js";
+import { METADATA_SHA256 } from "../../artifacts/deps.js";
+import { decide } from "./plan.js";
 import type { ProgressReporter } from "./progress.js";
 import { putFile } from "./put-file.js";
-import { Semaphore } from "./semaphore.js";
+import { Semaphore } from "../../core/semaphore.js";
 
 /**
  * Hash, compare and upload a set of files under one prefix. Every file runs as its own task; what

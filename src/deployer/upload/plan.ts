@@ -1,3 +1,5 @@
+import { METADATA_SHA256 } from "../../artifacts/deps.js";
+
 /**
  * The skip rule, pure so it is table-tested: a file is already in S3 when the object has the same
  * size and its `sha256` metadata equals the local file's SHA-256. Size first because it is free and
@@ -17,8 +19,6 @@ export interface RemoteHead {
 export type UploadReason = "missing" | "size-differs" | "no-sha256-metadata" | "sha256-differs";
 export type FileDecision = { action: "skip" } | { action: "upload"; reason: UploadReason };
 
-export const METADATA_SHA256 = "sha256";
-export const METADATA_VERSION = "version";
 
 export function decide(local: LocalDigest, remote: RemoteHead | undefined): FileDecision {
   if (remote === undefined) return { action: "upload", reason: "missing" };

@@ -3,9 +3,9 @@ import { pipeline } from "node:stream";
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import { SynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
-import { HashingPassThrough } from "./hash.js";
+import { HashingPassThrough } from "../../artifacts/hash.js";
 import { partSizeFor } from "./plan.js";
-import type { Semaphore } from "./semaphore.js";
+import type { Semaphore } from "../../core/semaphore.js";
 
 /**
  * Uploads one local file whose SHA-256 is already known, holding as many request slots as it has

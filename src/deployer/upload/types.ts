@@ -1,17 +1,8 @@
-import type { AwsClients } from "../../aws/clients.js";
-import type { S3Transfer } from "../../aws/s3-transfer.js";
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/log.js";
+import type { ArtifactDeps } from "../../artifacts/deps.js";
 import type { ProgressReporter } from "./progress.js";
 
 /** Collaborators, passed in so tests run the same code against moto and a fake clock. */
-export interface UploadDeps {
-  clients: AwsClients;
-  log: Logger;
-  clock: Clock;
-  /** Seam for tests and for callers that already hold one; default: built from `clients`. */
-  transfer?: S3Transfer;
-}
+export type UploadDeps = ArtifactDeps;
 
 /** What every upload command shares: where, how fast, how to stop, whom to tell. */
 export interface TransferOptions {

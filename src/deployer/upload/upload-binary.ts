@@ -1,11 +1,12 @@
 import type { ProjectNames } from "../../infra/names.js";
 import { checkBinary } from "./binary-file.js";
 import { abortQuietly, abortIncompleteUploads } from "./cleanup.js";
-import { concurrencyOf, interruptedUpload, regionFlag, requireBucket, transferFor } from "./context.js";
-import { sha256OfBytes, sha256OfFile, sha256sumLine } from "./hash.js";
-import { decide, METADATA_SHA256, METADATA_VERSION } from "./plan.js";
+import { METADATA_SHA256, METADATA_VERSION, transferFor } from "../../artifacts/deps.js";
+import { concurrencyOf, interruptedUpload, regionFlag, requireBucket } from "./context.js";
+import { sha256OfBytes, sha256OfFile, sha256sumLine } from "../../artifacts/hash.js";
+import { decide } from "./plan.js";
 import { putFile } from "./put-file.js";
-import { Semaphore } from "./semaphore.js";
+import { Semaphore } from "../../core/semaphore.js";
 import type { TransferOptions, UploadDeps } from "./types.js";
 
 /**

@@ -1,12 +1,13 @@
 import { versionInfo } from "../../core/version.js";
 import type { ProjectNames } from "../../infra/names.js";
 import { abortIncompleteUploads, abortQuietly } from "./cleanup.js";
-import { concurrencyOf, interruptedUpload, regionFlag, requireBucket, transferFor } from "./context.js";
+import { transferFor } from "../../artifacts/deps.js";
+import { concurrencyOf, interruptedUpload, regionFlag, requireBucket } from "./context.js";
 import { uploadFiles } from "./file-batch.js";
-import { sha256OfBytes } from "./hash.js";
+import { sha256OfBytes } from "../../artifacts/hash.js";
 import { listLocalFiles } from "./local-files.js";
-import { buildManifest, parseManifest, renderManifest, sameContent } from "./manifest.js";
-import { validateModelName } from "./model-name.js";
+import { buildManifest, parseManifest, renderManifest, sameContent } from "../../artifacts/manifest.js";
+import { validateModelName } from "../../artifacts/model-name.js";
 import type { TransferOptions, UploadDeps } from "./types.js";
 
 /**

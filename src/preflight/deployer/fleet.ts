@@ -1,6 +1,6 @@
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { createEc2Instances } from "../../aws/ec2-instances.js";
-import { activeWorkers, checkModel } from "../../deployer/launch/model-check.js";
+import { activeWorkers, checkModel } from "../../cluster/membership.js";
 import type { Requirement } from "../types.js";
 import { synktiCommand, type DeployerContext } from "./context.js";
 

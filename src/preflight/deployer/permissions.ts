@@ -6,20 +6,112 @@ import type { Requirement } from "../types.js";
 import { launchImage } from "./compute.js";
 import type { DeployerContext } from "./context.js";
 
-/** Every API action a launch, status and teardown will call, for IAM simulation. */
+/**
+ * Every API action the operator's everyday commands call: launch (and this preflight's own
+ * observations), status, logs, endpoint, down, leaks and the uploads. The IAM policy simulation
+ * proves these; the README lists them for an administrator (test/unit/preflight/permissions-readme
+ * keeps the two equal). Checked against each call site in src/aws/ when a command grows a call.
+ */
 export const DEPLOYER_ACTIONS = [
+  // launch, and preflight's observation of it (images, zones, quota, the infra it needs)
   "ec2:RunInstances",
   "ec2:CreateTags",
   "ec2:DescribeInstances",
-  "ec2:TerminateInstances",
   "ec2:DescribeInstanceTypeOfferings",
+  "ec2:DescribeInstanceTypes",
   "ec2:DescribeImages",
   "ec2:DescribeSubnets",
+  "ec2:DescribeVpcs",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSecurityGroupRules",
   "ec2:DescribeSpotPriceHistory",
+  "servicequotas:GetServiceQuota",
   "iam:PassRole",
+  "iam:GetRole",
+  "iam:GetRolePolicy",
+  "iam:GetInstanceProfile",
+  "iam:SimulatePrincipalPolicy",
+  // down and leaks
+  "ec2:TerminateInstances",
+  "ec2:DescribeVolumes",
+  "ec2:DescribeSpotInstanceRequests",
+  // the load balancer: status and endpoint read it, down deregisters the targets before terminating
+  "elasticloadbalancing:DescribeLoadBalancers",
+  "elasticloadbalancing:DescribeLoadBalancerAttributes",
+  "elasticloadbalancing:DescribeListeners",
+  "elasticloadbalancing:DescribeTargetGroups",
+  "elasticloadbalancing:DescribeTargetGroupAttributes",
+  "elasticloadbalancing:DescribeTags",
+  "elasticloadbalancing:DescribeTargetHealth",
+  "elasticloadbalancing:DeregisterTargets",
+  // the API key: preflight checks it exists, endpoint --show-key reads it
+  "ssm:DescribeParameters",
+  "ssm:GetParameter",
+  // the bucket: uploads, logs and status's failures, preflight's checks of binary, weights and bucket
   "s3:GetObject",
   "s3:PutObject",
+  "s3:DeleteObject",
   "s3:ListBucket",
+  "s3:ListBucketMultipartUploads",
+  "s3:AbortMultipartUpload",
+  "s3:GetBucketPublicAccessBlock",
+  "s3:GetEncryptionConfiguration",
+  "s3:GetBucketPolicy",
+  "s3:GetLifecycleConfiguration",
+  "s3:GetBucketTagging",
+];
+
+/**
+ * What `synkti infra up|status|destroy` call besides the reads above: needed once, by whoever makes
+ * the permanent resources. Not simulated before a launch (an operator who launches need not be
+ * able to create roles); listed in the README with DEPLOYER_ACTIONS.
+ */
+export const INFRA_ACTIONS = [
+  "ec2:CreateSecurityGroup",
+  "ec2:AuthorizeSecurityGroupIngress",
+  "ec2:RevokeSecurityGroupIngress",
+  "ec2:DeleteSecurityGroup",
+  "iam:CreateRole",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:TagRole",
+  "iam:PutRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:ListRolePolicies",
+  "iam:ListAttachedRolePolicies",
+  "iam:DetachRolePolicy",
+  "iam:ListInstanceProfilesForRole",
+  "iam:DeleteRole",
+  "iam:CreateInstanceProfile",
+  "iam:AddRoleToInstanceProfile",
+  "iam:RemoveRoleFromInstanceProfile",
+  "iam:TagInstanceProfile",
+  "iam:DeleteInstanceProfile",
+  "s3:CreateBucket",
+  "s3:PutBucketPublicAccessBlock",
+  "s3:PutEncryptionConfiguration",
+  "s3:PutBucketPolicy",
+  "s3:DeleteBucketPolicy",
+  "s3:PutLifecycleConfiguration",
+  "s3:PutBucketTagging",
+  "s3:ListBucketVersions",
+  "s3:DeleteObjectVersion",
+  "s3:DeleteBucket",
+  "elasticloadbalancing:CreateLoadBalancer",
+  "elasticloadbalancing:ModifyLoadBalancerAttributes",
+  "elasticloadbalancing:SetSecurityGroups",
+  "elasticloadbalancing:SetSubnets",
+  "elasticloadbalancing:AddTags",
+  "elasticloadbalancing:DeleteLoadBalancer",
+  "elasticloadbalancing:CreateTargetGroup",
+  "elasticloadbalancing:ModifyTargetGroup",
+  "elasticloadbalancing:ModifyTargetGroupAttributes",
+  "elasticloadbalancing:DeleteTargetGroup",
+  "elasticloadbalancing:CreateListener",
+  "elasticloadbalancing:ModifyListener",
+  "elasticloadbalancing:DeleteListener",
+  "ssm:PutParameter",
+  "ssm:AddTagsToResource",
+  "ssm:DeleteParameter",
 ];
 
 type LaunchPermission = { runInstances: DryRunResult; describeInstances: DryRunResult };
@@ -68,7 +160,7 @@ export const launchPermission: Requirement<DeployerContext, LaunchPermission> = 
       status: "fail",
       observed: `denied: ${denied.join("; ")}`,
       fix: {
-        command: `aws iam attach-user-policy --user-name <user> --policy-arn <policy-arn>   # grant ${DEPLOYER_ACTIONS.slice(0, 4).join(", ")} for ${ctx.names.project}`,
+        command: `aws iam attach-user-policy --user-name <user> --policy-arn <policy-arn>   # grant ec2:RunInstances, ec2:CreateTags, ec2:DescribeInstances, iam:PassRole for ${ctx.names.project}`,
         needs: ["user", "policy-arn"],
       },
     };

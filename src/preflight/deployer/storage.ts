@@ -1,5 +1,5 @@
-import { verifyBinaryInS3, verifyModelInS3, type BinaryVerification, type ModelVerification } from "../../deployer/upload/index.js";
-import { sha256OfFile } from "../../deployer/upload/hash.js";
+import { verifyBinaryInS3, verifyModelInS3, type BinaryVerification, type ModelVerification } from "../../artifacts/index.js";
+import { sha256OfFile } from "../../artifacts/hash.js";
 import type { Finding, Requirement } from "../types.js";
 import { synktiCommand, type DeployerContext } from "./context.js";
 

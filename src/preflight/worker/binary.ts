@@ -1,4 +1,4 @@
-import { sha256OfFile } from "../../deployer/upload/hash.js";
+import { sha256OfFile } from "../../artifacts/hash.js";
 import type { Requirement } from "../types.js";
 import type { WorkerContext } from "./context.js";
 

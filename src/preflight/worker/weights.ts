@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { parseManifest } from "../../deployer/upload/manifest.js";
+import { parseManifest } from "../../artifacts/manifest.js";
 import type { Requirement } from "../types.js";
 import { workerCommand, type WorkerContext } from "./context.js";
 

@@ -2,7 +2,7 @@ import type { Ec2Peers, PeerInstance } from "../../aws/ec2-peers.js";
 import { classifyAwsError } from "../../aws/errors.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import type { PeerStatus } from "../status/status-document.js";
+import type { PeerStatus } from "../../cluster/status-document.js";
 import { workerSelector } from "../../infra/names.js";
 import { DEFAULT_DISCOVERY_BUDGET, firstPhaseMs, jittered, listingIntervalMs, throttledIntervalMs, type DiscoveryBudget } from "./budget.js";
 import { Membership } from "./membership.js";

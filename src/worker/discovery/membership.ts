@@ -1,5 +1,5 @@
 import type { PeerInstance } from "../../aws/ec2-peers.js";
-import { peerHealthOf, type PeerEntry, type PeerHealth, type PeerStatus } from "../status/status-document.js";
+import { peerHealthOf, type PeerEntry, type PeerHealth, type PeerStatus } from "../../cluster/status-document.js";
 import { TAG_ENDPOINT } from "../../infra/names.js";
 
 interface Member {

@@ -1,4 +1,5 @@
 import { withDeadline, type Clock } from "../../core/clock.js";
+import type { InterruptionSnapshot } from "../../cluster/status-document.js";
 import type { Logger } from "../../core/log.js";
 import { EventStore } from "./event-store.js";
 import type { InterruptionEvent, InterruptionKind, Monitor } from "./monitors.js";
@@ -17,11 +18,6 @@ export interface WatcherOptions {
 }
 
 export const DEFAULT_WATCHER_OPTIONS: Omit<WatcherOptions, "onNotice"> = { intervalMs: 1000, timeoutMs: 500 };
-
-export interface InterruptionSnapshot {
-  notice?: { action: string; time: string; observedAt: string };
-  rebalance?: { noticeTime: string; observedAt: string };
-}
 
 /**
  * Schedules the monitors from outside (each one is a single check), every `intervalMs`, each under

@@ -1,4 +1,4 @@
-import { httpGet } from "../http-get.js";
+import { httpGet } from "../../core/http-get.js";
 
 /** A path vLLM guards with its API key (every path under /v1 is; /health and /metrics are not). */
 export const GUARDED_PATH = "/v1/models";

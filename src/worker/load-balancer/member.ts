@@ -7,6 +7,8 @@ export interface MemberDeps {
   registration: Pick<TargetRegistration, "join" | "leave" | "flush" | "registered">;
   /** Asks the model server whether its authentication is on (checkModelServerAuth). */
   checkAuth(signal: AbortSignal): Promise<AuthCheck>;
+  /** Whether `synkti down` has begun on this instance (its SynktiStopping tag, read at each join). */
+  downBegun(signal: AbortSignal): Promise<boolean>;
   /** Whether the model server is healthy now: a check is only meaningful (and counted) then. */
   modelServerHealthy(): boolean;
   clock: Clock;
@@ -29,7 +31,8 @@ export const DEFAULT_MEMBER_OPTIONS: MemberOptions = { retryMs: 2000, attempts: 
  * (the target group's health check) is 200 only while the model server is healthy and the worker is
  * not draining. Each time the model server becomes healthy, the auth check runs first and only then
  * does the instance register; a model server that serves without the project's key never joins
- * (`onRefused`). A crash does not deregister: the health checks take the target out within two
+ * (`onRefused`). Nor does an instance `synkti down` has begun on (SynktiStopping=true): it is about
+ * to be terminated, so it never joins and `/healthz` stays 503. A crash does not deregister: the health checks take the target out within two
  * intervals and the in-flight requests are lost either way; the next healthy start joins again.
  * `stopTraffic` (a drain: SIGTERM, the failover) is final.
  */
@@ -37,6 +40,7 @@ export class LoadBalancerMember {
   private draining = false;
   private verifying = false;
   private refused = false;
+  private stopping = false;
   private readonly stop = new AbortController();
 
   constructor(
@@ -46,7 +50,7 @@ export class LoadBalancerMember {
 
   /** GET /healthz: 200 when true. */
   serving(modelServerHealthy: boolean): boolean {
-    return modelServerHealthy && !this.draining && !this.refused;
+    return modelServerHealthy && !this.draining && !this.refused && !this.stopping;
   }
 
   get isDraining(): boolean {
@@ -59,7 +63,7 @@ export class LoadBalancerMember {
 
   /** The model server just became healthy: check its auth, then join. Runs in the background. */
   onModelServerHealthy(): void {
-    if (this.draining || this.refused || this.verifying) return;
+    if (this.draining || this.refused || this.stopping || this.verifying) return;
     this.verifying = true;
     void this.verifyThenJoin().finally(() => (this.verifying = false));
   }
@@ -78,6 +82,24 @@ export class LoadBalancerMember {
     return this.deps.registration.flush(timeoutMs);
   }
 
+  /**
+   * Reads the stop marker just before joining. A read that fails (the metadata service restarting)
+   * does not keep a healthy worker out: it joins, and down's deregistration covers every instance of
+   * the project anyway.
+   */
+  private async downBegun(): Promise<boolean> {
+    try {
+      if (!(await this.deps.downBegun(this.stop.signal))) return false;
+    } catch (error) {
+      if (this.draining) return true;
+      this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "could not read this instance's SynktiStopping tag; joining the load balancer");
+      return false;
+    }
+    this.stopping = true;
+    this.deps.log.info("synkti down has begun on this instance (SynktiStopping=true): not joining the load balancer; /healthz stays 503");
+    return true;
+  }
+
   private async verifyThenJoin(): Promise<void> {
     const { clock, log } = this.deps;
     for (let attempt = 1; !this.draining; attempt++) {
@@ -86,6 +108,7 @@ export class LoadBalancerMember {
       if (this.draining || !this.deps.modelServerHealthy()) return;
       if (check.kind === "enforced") {
         log.debug("model server authentication verified: 401 without the API key, 200 with it");
+        if (await this.downBegun()) return;
         this.deps.registration.join();
         return;
       }

@@ -1,4 +1,4 @@
-import { httpGet } from "../http-get.js";
+import { httpGet } from "../../core/http-get.js";
 
 /**
  * What the agent asks its model server. vLLM's `GET /health` is 200 only once the engine is up (and

@@ -1,21 +1,9 @@
 import type { Clock } from "../../core/clock.js";
+import type { ModelServerState, ModelServerStatus } from "../../cluster/status-document.js";
 import type { Logger } from "../../core/log.js";
 import { startProcessGroup, type ExitInfo, type Killer, type ProcessGroup, type Spawner } from "./process-group.js";
 import type { ModelServerProbes } from "./probes.js";
 import { DEFAULT_RESTART_POLICY, pruneCrashes, restartDecision, type RestartPolicy } from "./restart-policy.js";
-
-export type ModelServerState = "starting" | "healthy" | "unhealthy" | "restarting" | "failed";
-
-export interface ModelServerStatus {
-  state: ModelServerState;
-  restarts: number;
-  pid?: number;
-  /** When the state last changed (ISO). */
-  since: string;
-  lastExit?: { code: number | null; signal: string | null; at: string; reason: string };
-  /** Why the agent gave up (state "failed"). */
-  failure?: string;
-}
 
 export interface SupervisorConfig {
   argv: string[];

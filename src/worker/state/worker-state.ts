@@ -1,6 +1,6 @@
 import type { WorkerState } from "../../infra/names.js";
 import type { InterruptionEvent } from "../interruption/monitors.js";
-import type { ModelServerState } from "../model-server/supervisor.js";
+import type { ModelServerState } from "../../cluster/status-document.js";
 
 /**
  * What a worker says of itself in `SynktiState` (pure, table-tested). While it runs, the model

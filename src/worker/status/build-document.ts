@@ -1,9 +1,7 @@
 import { versionInfo } from "../../core/version.js";
 import type { InstanceFacts } from "../../preflight/worker/context.js";
 import type { DiscoveryStats } from "../discovery/discovery.js";
-import type { InterruptionSnapshot } from "../interruption/watcher.js";
-import type { ModelServerStatus } from "../model-server/supervisor.js";
-import type { PeerEntry, StatusDocument } from "./status-document.js";
+import type { InterruptionSnapshot, ModelServerStatus, PeerEntry, StatusDocument } from "../../cluster/status-document.js";
 
 export interface StatusParts {
   project: string;

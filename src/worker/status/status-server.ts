@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "../../core/log.js";
 // One path for the load balancer's health check (infra/ configures it) and the endpoint that answers it.
 import { HEALTH_PATH } from "../../infra/load-balancer-settings.js";
-import { STATUS_PATH } from "./peer-client.js";
-import type { StatusDocument } from "./status-document.js";
+import { STATUS_PATH } from "../../cluster/peer-client.js";
+import type { StatusDocument } from "../../cluster/status-document.js";
 
 export interface StatusServer extends AsyncDisposable {
   readonly host: string;

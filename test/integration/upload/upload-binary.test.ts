@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uploadBinary, verifyBinaryInS3 } from "../../../src/deployer/upload/index.js";
+import { verifyBinaryInS3 } from "../../../src/artifacts/index.js";
+import { uploadBinary } from "../../../src/deployer/upload/index.js";
 import { MiB, startHarness, type Harness } from "./harness.js";
 
 let h: Harness;

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uploadModel, verifyModelInS3 } from "../../../src/deployer/upload/index.js";
+import { verifyModelInS3 } from "../../../src/artifacts/index.js";
+import { uploadModel } from "../../../src/deployer/upload/index.js";
 import { MiB, startHarness, type Harness } from "./harness.js";
 
 let h: Harness;

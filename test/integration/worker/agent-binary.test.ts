@@ -6,7 +6,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectNames } from "../../../src/infra/names.js";
 import { sha256File } from "../../../src/preflight/worker/binary.js";
-import type { StatusDocument } from "../../../src/worker/status/status-document.js";
+import type { StatusDocument } from "../../../src/cluster/status-document.js";
 import { freePort } from "../../support/free-port.js";
 import { ImdsEmulator } from "../../support/imds-emulator.js";
 import { startMoto, type Moto } from "../../support/moto.js";

@@ -24,7 +24,7 @@ import { HEALTH_PATH } from "../../../src/infra/load-balancer-settings.js";
 import { projectNames, TAG_CLUSTER } from "../../../src/infra/names.js";
 import { MODEL_SERVER_PORT, STATUS_PORT } from "../../../src/infra/ports.js";
 import { runWorker, workerOptionsFromEnv, type WorkerOptions, type WorkerOutcome } from "../../../src/worker/index.js";
-import type { StatusDocument } from "../../../src/worker/status/status-document.js";
+import type { StatusDocument } from "../../../src/cluster/status-document.js";
 import { freePort } from "../../support/free-port.js";
 import { ImdsEmulator } from "../../support/imds-emulator.js";
 import { sdkConfigFor } from "../../support/moto.js";

@@ -116,6 +116,25 @@ describe("worker and the load balancer (in-process, moto)", () => {
     }
   }, 90_000);
 
+  it("a worker still booting when synkti down tagged it SynktiStopping=true never registers; /healthz stays 503", async () => {
+    const p = name();
+    const { targetGroupArn } = await createWorkerInfra(moto.url, p);
+    const [id] = await launchMembers(ec2, p, 1);
+    const { log, lines } = captureLogs("debug");
+    const agent = await startAgent(p, id!, testOptions(p, modelsDir), { log });
+    // What down does first, as instance metadata tags show it (the booter mirrors moto's tags).
+    agent.imds.tags = { ...agent.imds.tags, SynktiStopping: "true" };
+    try {
+      await until("healthy", async () => (await agent.status()).modelServer.state === "healthy");
+      await until("the stop marker read", async () => lines.some((l) => /synkti down has begun on this instance/.test(l.msg)));
+      expect(await targetsOf(targetGroupArn)).toEqual([]);
+      expect((await agent.status()).loadBalancer.registered).toBe(false);
+      expect(await agent.healthz()).toBe(503);
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
+
   it("no API key parameter: UNSAFE (never serves unauthenticated), with the fix", async () => {
     const p = name();
     await createWorkerInfra(moto.url, p, { apiKey: false });

@@ -187,6 +187,18 @@ describe("--wait: until every worker says serving", () => {
     expect(clock.now() - Date.parse("2026-01-01T00:00:00Z")).toBeLessThan(20_000); // not the 30 min timeout
   });
 
+  it.each(["draining", "retiring"])("a worker that says %s will never serve: the wait ends at once with its id and the logs command", async (state) => {
+    const { ec2, clock, deps } = setup();
+    ec2.add("us-east-1a", { ...workers, SynktiState: "booting" });
+    const doomed = ec2.add("us-east-1b", { ...workers, SynktiState: "booting" });
+    schedule(clock, ec2, [[10_000, () => void ec2.tag([doomed], { SynktiState: state })]]);
+    const error = await failure(waitUntilServing(deps, { project: "proj", region: "us-east-1", deadlineMs: 30 * 60_000 }));
+    expect(error).toMatchObject({ code: "worker-failed", kind: "unsafe", remedy: `synkti logs --project-name proj --region us-east-1 ${doomed}` });
+    expect(error.message).toContain(`${doomed} is ${state}`);
+    expect(error.message).toContain(`SynktiState=${state}`);
+    expect(clock.now() - Date.parse("2026-01-01T00:00:00Z")).toBeLessThan(20_000); // not the 30 min timeout
+  });
+
   it("a worker terminated while booting ends the wait at once", async () => {
     const { ec2, clock, deps } = setup();
     const gone = ec2.add("us-east-1a", { ...workers, SynktiState: "booting" });

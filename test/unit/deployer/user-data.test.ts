@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectNames, TAG_STATE } from "../../../src/infra/names.js";
 import { renderUserData, USER_DATA_LIMIT_BYTES, type UserDataParams } from "../../../src/deployer/launch/user-data.js";
 
 const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
@@ -20,6 +21,14 @@ describe("user-data rendering", () => {
     expect(script).toContain("BUCKET_OWNER='123456789012'");
     expect(script).not.toMatch(/\{\{/);
     expect(script).toContain('"$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL" || status=$?');
+  });
+
+  it("the failure record's prefix and the state tag come from src/infra/names.ts, as the agent and the deployer use them", () => {
+    const script = renderUserData(TEMPLATE, params);
+    expect(script).toContain(`LOGS_PREFIX='${projectNames(params.project).logsPrefix}'`);
+    expect(script).toContain(`STATE_TAG='${TAG_STATE}'`);
+    expect(TEMPLATE).not.toContain("checkpoints/");
+    expect(TEMPLATE).not.toContain(TAG_STATE);
   });
 
   it("takes the install prefix and models folder from variables with production defaults", () => {

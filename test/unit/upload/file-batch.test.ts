@@ -7,7 +7,7 @@ import { silentLogger } from "../../../src/core/log.js";
 import { uploadFiles } from "../../../src/deployer/upload/file-batch.js";
 import type { LocalFile } from "../../../src/deployer/upload/local-files.js";
 import { putFile } from "../../../src/deployer/upload/put-file.js";
-import { Semaphore } from "../../../src/deployer/upload/semaphore.js";
+import { Semaphore } from "../../../src/core/semaphore.js";
 import { FakeTransfer } from "./fake-transfer.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "synkti-batch-"));

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { HashingPassThrough, parseSha256sumLine, sha256OfFile, sha256sumLine } from "../../../src/deployer/upload/hash.js";
+import { HashingPassThrough, parseSha256sumLine, sha256OfFile, sha256sumLine } from "../../../src/artifacts/hash.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "synkti-hash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

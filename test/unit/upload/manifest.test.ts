@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildManifest, parseManifest, renderManifest, sameContent } from "../../../src/deployer/upload/manifest.js";
+import { buildManifest, parseManifest, renderManifest, sameContent } from "../../../src/artifacts/manifest.js";
 
 const sha = (c: string) => c.repeat(64);
 const files = [

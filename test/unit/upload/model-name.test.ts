@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { modelNameProblem, validateModelName } from "../../../src/deployer/upload/model-name.js";
+import { modelNameProblem, validateModelName } from "../../../src/artifacts/model-name.js";
 
 describe("model names", () => {
   it.each(["qwen-7b", "Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B", "a", "x_y.z", "org/v1.0"])("accepts %s", (name) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Semaphore } from "../../../src/deployer/upload/semaphore.js";
+import { Semaphore } from "../../../src/core/semaphore.js";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

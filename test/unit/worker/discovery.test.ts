@@ -3,7 +3,7 @@ import type { PeerInstance, PeerListing } from "../../../src/aws/ec2-peers.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { DEFAULT_DISCOVERY_BUDGET } from "../../../src/worker/discovery/budget.js";
 import { Discovery } from "../../../src/worker/discovery/discovery.js";
-import type { PeerStatus } from "../../../src/worker/status/status-document.js";
+import type { PeerStatus } from "../../../src/cluster/status-document.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { atLeast, captureLogs } from "../../support/log-capture.js";
 import { seededRandom } from "../../support/seeded-random.js";

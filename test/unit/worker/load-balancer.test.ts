@@ -9,6 +9,9 @@ import { freePort } from "../../support/free-port.js";
 import { startVllmStandin } from "../../support/vllm-standin.js";
 import { drainBudgetMs, workerOptionsFromEnv } from "../../../src/worker/options.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { ImdsEmulator } from "../../support/imds-emulator.js";
+import { ImdsClient } from "../../../src/context/imds-client.js";
+import { downHasBegun } from "../../../src/worker/load-balancer/stop-marker.js";
 
 const GROUP: TargetGroupRef = { arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/demo-synkti/abc", name: "demo-synkti", port: 8000 };
 
@@ -74,12 +77,12 @@ describe("target registration (the worker joins and leaves the target group itse
   });
 });
 
-function member(clock: FakeClock, checks: AuthCheck[], healthy = () => true) {
+function member(clock: FakeClock, checks: AuthCheck[], healthy = () => true, downBegun: () => Promise<boolean> = async () => false) {
   const tg = fakeTargetGroup();
   const reg = registration(clock, tg);
   const refused: string[] = [];
   const m = new LoadBalancerMember(
-    { registration: reg, checkAuth: async () => checks.shift() ?? { kind: "enforced" }, modelServerHealthy: healthy, clock, log: silentLogger, onRefused: (r) => refused.push(r) },
+    { registration: reg, checkAuth: async () => checks.shift() ?? { kind: "enforced" }, downBegun, modelServerHealthy: healthy, clock, log: silentLogger, onRefused: (r) => refused.push(r) },
     { retryMs: 2000, attempts: 3 },
   );
   return { m, tg, refused };
@@ -129,6 +132,40 @@ describe("load balancer member (healthz, auth check before joining)", () => {
     crashed.m.onModelServerHealthy();
     await clock.advance(10_000);
     expect(crashed.refused).toEqual([]);
+  });
+});
+
+describe("a worker synkti down has begun on (SynktiStopping=true) never joins", () => {
+  it("healthy and authenticated, but tagged for stopping: no RegisterTargets, /healthz stays 503, later healthy starts too", async () => {
+    const clock = new FakeClock();
+    const { m, tg, refused } = member(clock, [], () => true, async () => true);
+    m.onModelServerHealthy();
+    await clock.advance(0);
+    expect(tg.calls).toEqual([]);
+    expect(m.serving(true)).toBe(false);
+    expect(refused).toEqual([]); // not a refusal: down terminates the instance
+    m.onModelServerHealthy(); // a restart's healthy start
+    await clock.advance(5000);
+    expect(tg.calls).toEqual([]);
+  });
+
+  it("a tag read that fails does not keep a healthy worker out (down deregisters every instance anyway)", async () => {
+    const clock = new FakeClock();
+    const { m, tg } = member(clock, [], () => true, async () => Promise.reject(new Error("IMDS answered HTTP 500")));
+    m.onModelServerHealthy();
+    await clock.advance(0);
+    expect([...tg.targets]).toEqual(["i-1"]);
+    expect(m.serving(true)).toBe(true);
+  });
+
+  it("reads the instance's own SynktiStopping tag from instance metadata; absent or disabled tags are 'no'", async () => {
+    await using imds = await ImdsEmulator.start({ tags: { SynktiCluster: "demo" } });
+    const client = new ImdsClient({ endpoint: imds.url });
+    expect(await downHasBegun(client)).toBe(false);
+    imds.tags = { SynktiCluster: "demo", SynktiStopping: "true" };
+    expect(await downHasBegun(client)).toBe(true);
+    imds.tags = null; // instance metadata tags disabled
+    expect(await downHasBegun(client)).toBe(false);
   });
 });
 

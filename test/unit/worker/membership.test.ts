@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PeerInstance } from "../../../src/aws/ec2-peers.js";
 import { DROP_AFTER_FAILURES, Membership } from "../../../src/worker/discovery/membership.js";
-import type { PeerStatus } from "../../../src/worker/status/status-document.js";
+import type { PeerStatus } from "../../../src/cluster/status-document.js";
 
 const instance = (id: string, endpoint?: string): PeerInstance => ({
   instanceId: id,

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/log.js";
 import { runningRequests } from "../../../src/worker/model-server/probes.js";
 import { buildStatusDocument, type StatusParts } from "../../../src/worker/status/build-document.js";
-import { askPeerStatus, WrongPeerError } from "../../../src/worker/status/peer-client.js";
+import { askPeerStatus, WrongPeerError } from "../../../src/cluster/peer-client.js";
 import { startStatusServer } from "../../../src/worker/status/status-server.js";
 
 const parts: StatusParts = {

@@ -1,10 +1,8 @@
-import type { ProjectNames } from "../../infra/names.js";
-import { transferFor } from "./context.js";
+import type { ProjectNames } from "../infra/names.js";
 import { parseManifest } from "./manifest.js";
 import { validateModelName } from "./model-name.js";
-import { METADATA_SHA256 } from "./plan.js";
-import { Semaphore } from "./semaphore.js";
-import type { UploadDeps } from "./types.js";
+import { METADATA_SHA256, transferFor, type ArtifactDeps } from "./deps.js";
+import { Semaphore } from "../core/semaphore.js";
 
 /**
  * Are a model's weights complete in S3? For preflight (observation only). Reads the manifest, then
@@ -31,7 +29,7 @@ export interface ModelVerification {
 const HEAD_CONCURRENCY = 16;
 
 export async function verifyModelInS3(
-  deps: UploadDeps,
+  deps: ArtifactDeps,
   names: ProjectNames,
   model: string,
   options: { signal?: AbortSignal } = {},

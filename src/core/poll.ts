@@ -1,7 +1,7 @@
-import type { Clock } from "../../core/clock.js";
+import type { Clock } from "./clock.js";
 
 /**
- * The one polling loop of the deployer: check now, then again every `intervalMs` (growing by half
+ * The one polling loop (deployer and infra): check now, then again every `intervalMs` (growing by half
  * up to `maxIntervalMs`, so a slow AWS transition costs few calls) until `check` returns a value,
  * the deadline passes (returns `{ done: false }` with the last observation), or `signal` aborts
  * (rejects with its reason). Time comes from the injected clock, so tests use a fake one.

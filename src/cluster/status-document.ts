@@ -1,11 +1,29 @@
 import { z } from "zod";
-import type { InterruptionSnapshot } from "../interruption/watcher.js";
-import type { ModelServerState, ModelServerStatus } from "../model-server/supervisor.js";
 
 /**
- * The worker's answer to `GET /status` (see src/worker/README.md). Peers read it to learn this
- * worker's health and, from its `peers`, members they have not listed themselves yet.
+ * The worker's answer to `GET /status` (see src/worker/README.md): the wire protocol peers and the
+ * deployer both read (peers to learn this worker's health and, from its `peers`, members they have
+ * not listed themselves yet; `synkti status` for live health). The worker's supervisor and
+ * interruption watcher produce the parts typed here.
  */
+export type ModelServerState = "starting" | "healthy" | "unhealthy" | "restarting" | "failed";
+
+export interface ModelServerStatus {
+  state: ModelServerState;
+  restarts: number;
+  pid?: number;
+  /** When the state last changed (ISO). */
+  since: string;
+  lastExit?: { code: number | null; signal: string | null; at: string; reason: string };
+  /** Why the agent gave up (state "failed"). */
+  failure?: string;
+}
+
+export interface InterruptionSnapshot {
+  notice?: { action: string; time: string; observedAt: string };
+  rebalance?: { noticeTime: string; observedAt: string };
+}
+
 export type PeerHealth = ModelServerState | "unreachable" | "unknown";
 
 export interface PeerEntry {

@@ -1,8 +1,6 @@
-import type { ProjectNames } from "../../infra/names.js";
-import { transferFor } from "./context.js";
+import type { ProjectNames } from "../infra/names.js";
 import { parseSha256sumLine, sha256OfStream } from "./hash.js";
-import { METADATA_SHA256, METADATA_VERSION } from "./plan.js";
-import type { UploadDeps } from "./types.js";
+import { METADATA_SHA256, METADATA_VERSION, transferFor, type ArtifactDeps } from "./deps.js";
 
 /**
  * Is bin/synkti in S3 and intact? For preflight (observation only, never writes).
@@ -42,7 +40,7 @@ export interface BinaryVerification {
   problems: string[];
 }
 
-export async function verifyBinaryInS3(deps: UploadDeps, names: ProjectNames, options: VerifyBinaryOptions = {}): Promise<BinaryVerification> {
+export async function verifyBinaryInS3(deps: ArtifactDeps, names: ProjectNames, options: VerifyBinaryOptions = {}): Promise<BinaryVerification> {
   const transfer = await transferFor(deps);
   const { signal } = options;
   const base = { bucket: names.bucket, key: names.binaryKey, checksumKey: names.binaryChecksumKey, depth: options.deep ? ("deep" as const) : ("quick" as const) };

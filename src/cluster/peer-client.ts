@@ -1,5 +1,5 @@
-import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
-import { httpGet } from "../http-get.js";
+import { WORKER_ENDPOINT as ENDPOINT } from "./endpoint.js";
+import { httpGet } from "../core/http-get.js";
 import { PeerStatusSchema, type PeerStatus } from "./status-document.js";
 
 export const STATUS_PATH = "/status";
