@@ -51,7 +51,7 @@ export function registerLaunch(program: Command): void {
       if (!options.model) {
         throw usageError("model-required", "A launch needs --model: the weights the workers serve.", `synkti --project-name ${project} --model <model> --workers ${workers}`);
       }
-      const [{ validateModelName }, { endpointUrlOverride }] = await Promise.all([import("../../deployer/upload/model-name.js"), import("../../deployer/endpoint/url.js")]);
+      const [{ validateModelName }, { endpointUrlOverride }] = await Promise.all([import("../../artifacts/model-name.js"), import("../../deployer/endpoint/url.js")]);
       const model = validateModelName(options.model);
       const urlOverride = endpointUrlOverride(); // a bad SYNKTI_ENDPOINT_URL: exit 2 before preflight, not after a launch
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
