@@ -4,7 +4,8 @@ import { startProcessGroup, type ExitInfo, type Killer, type ProcessGroup, type 
 import type { ModelServerProbes } from "./probes.js";
 import { DEFAULT_RESTART_POLICY, pruneCrashes, restartDecision, type RestartPolicy } from "./restart-policy.js";
 
-export type ModelServerState = "starting" | "healthy" | "unhealthy" | "restarting" | "failed";
+/** `stopped`: stopped on purpose (the worker stopping, or replaced by its failover), never restarted. */
+export type ModelServerState = "starting" | "healthy" | "unhealthy" | "restarting" | "failed" | "stopped";
 
 export interface ModelServerStatus {
   state: ModelServerState;
@@ -147,6 +148,7 @@ export class ModelServerSupervisor {
 
     if (ending.kind === "abort") {
       await proc.stop(this.config.stopGraceMs);
+      this.set("stopped", { pid: undefined });
       return undefined;
     }
     const reason = ending.kind === "exit" ? describeExit(ending.info) : ending.reason;

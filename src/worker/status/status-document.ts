@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { InterruptionSnapshot } from "../interruption/watcher.js";
 import type { ModelServerState, ModelServerStatus } from "../model-server/supervisor.js";
+import type { Timeline } from "../../failover/timeline.js";
 
 /**
  * The worker's answer to `GET /status` (see src/worker/README.md). Peers read it to learn this
@@ -35,7 +36,8 @@ export interface StatusDocument {
   inFlight: number | null;
   peers: PeerEntry[];
   interruption: InterruptionSnapshot;
-  failover: { phase: "idle" };
+  /** Idle, or the failover's timeline with the machine's status as `phase` (running, retired, abandoned). */
+  failover: { phase: "idle" } | ({ phase: "running" | "retired" | "abandoned" } & Timeline);
   /** This worker in the project's target group: whether AWS accepted its registration, and draining. */
   loadBalancer: { targetGroup: string; registered: boolean; draining: boolean };
   discovery: { clusterSize: number; describeCalls: number; lastListingAt: string | null; nextListingAt: string | null };
