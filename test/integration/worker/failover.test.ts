@@ -98,7 +98,7 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       expect(replacement!.IamInstanceProfile?.Arn).toContain(projectNames(p).instanceProfile);
       expect(replacement!.SecurityGroups?.map((g) => g.GroupName)).toEqual([projectNames(p).securityGroup]);
       expect(replacement!.InstanceLifecycle).toBe("spot");
-      if (replacement!.ClientToken) expect(replacement!.ClientToken).toBe(replacementClientToken(p, id, { instanceType: "g5.xlarge", zone, market: "spot" }));
+      expect(replacement!.ClientToken).toBe(replacementClientToken(p, id, { instanceType: "g5.xlarge", zone, market: "spot" }));
       const userData = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: replacement!.InstanceId!, Attribute: "userData" }));
       expect(Buffer.from(userData.UserData!.Value!, "base64").toString("utf8")).toBe(USER_DATA);
 
