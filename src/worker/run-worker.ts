@@ -248,10 +248,11 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
         cause: error,
       });
     });
-    const endpoint = server.endpoint;
-    reporter?.endpoint(endpoint);
     // Before the watcher: a failover the state file holds resumes (never launches again) first.
     await failover.start();
+    const endpoint = server.endpoint;
+    // Endpoint and the model server's first state in the same tick: one CreateTags for both.
+    reporter?.endpoint(endpoint);
     loops.push(
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
