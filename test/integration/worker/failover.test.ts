@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replacementClientToken } from "../../../src/failover/spawn-request.js";
 import { projectNames } from "../../../src/infra/names.js";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
+import { captureLogs } from "../../support/log-capture.js";
 import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
 import { createWorkerInfra, ec2For, launchMembers, MODEL, startAgent, testOptions, until, weightsFolder, type RunningAgent } from "./harness.js";
 
@@ -62,10 +63,11 @@ function options(p: string, stateDir: string) {
   });
 }
 
-async function doomedWorker(p: string, stateDir = mkdtempSync(path.join(tmpdir(), "synkti-fo-state-"))) {
+async function doomedWorker(p: string, extra: { log?: ReturnType<typeof captureLogs>["log"] } = {}) {
+  const stateDir = mkdtempSync(path.join(tmpdir(), "synkti-fo-state-"));
   const infra = await createWorkerInfra(moto.url, p);
   const [id] = await launchMembers(ec2, p, 1);
-  const agent = await startAgent(p, id!, options(p, stateDir), { imds: { userData: USER_DATA, imageId: IMAGE } });
+  const agent = await startAgent(p, id!, options(p, stateDir), { imds: { userData: USER_DATA, imageId: IMAGE }, ...extra });
   await until("failover step", async () => (await targetIds(infra.targetGroupArn)).includes(id), 30_000);
   return { ...infra, id: id!, agent, stateDir };
 }
@@ -79,6 +81,12 @@ async function playServing(instanceId: string, targetGroupArn: string) {
 describe("failover on a spot notice (in-process worker, moto)", () => {
   it("drains before the notice time, launches exactly one replacement with the launch's request, then retires once it serves; the timeline is in S3", async () => {
     const p = name();
+    // Every RunInstances the agent sends (its preflight's DryRun and the failover's launch), as sent.
+    const runs: Array<Record<string, string>> = [];
+    const spy = proxy.addRule({ action: "ec2:RunInstances", when: (r) => {
+      runs.push(r.params);
+      return false; // never acts: a witness only
+    } });
     const { id, agent, targetGroupArn } = await doomedWorker(p);
     try {
       const notice = agent.imds.injectSpotInterruption();
@@ -101,6 +109,13 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       expect(replacement!.ClientToken).toBe(replacementClientToken(p, id, { instanceType: "g5.xlarge", zone, market: "spot" }));
       const userData = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: replacement!.InstanceId!, Attribute: "userData" }));
       expect(Buffer.from(userData.UserData!.Value!, "base64").toString("utf8")).toBe(USER_DATA);
+      // The preflight proved this very request: the same parameters but DryRun, the token and the launch id.
+      const dryRun = runs.find((r) => r["DryRun"] === "true");
+      const real = runs.find((r) => r["DryRun"] !== "true");
+      const comparable = (r: Record<string, string>) =>
+        Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== "DryRun" && k !== "ClientToken" && !(k.startsWith("TagSpecification") && (v === "preflight" || v === `r-${id}`))));
+      expect(dryRun).toBeDefined();
+      expect(comparable(dryRun!)).toEqual(comparable(real!));
 
       let status = await agent.status();
       expect(status.failover).toMatchObject({ phase: "running", trigger: "spot-interruption", replacement: replacement!.InstanceId, deadlineAt: new Date(Date.parse(notice.time)).toISOString() });
@@ -124,6 +139,7 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       }, 10_000);
       console.log(`replacement launched ${launchedWithinMs} ms after the notice was injected`);
     } finally {
+      proxy.removeRule(spy);
       await agent.stop();
     }
   });
@@ -186,6 +202,30 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       expect(await replacementsOf(id)).toHaveLength(1);
     } finally {
       proxy.removeRule(rule);
+      await agent.stop();
+    }
+  });
+
+  it("a rebalance recommendation: the replacement is launched while the worker still serves; once it serves, the worker drains, stops its model server and ends itself", async () => {
+    const p = name();
+    const { log, lines } = captureLogs("debug");
+    const { id, agent, targetGroupArn } = await doomedWorker(p, { log });
+    try {
+      agent.imds.injectRebalance();
+      await until("a replacement launched", async () => (await replacementsOf(id)).length > 0, 15_000);
+      // Still serving: no dip before the replacement serves.
+      expect(await agent.healthz()).toBe(200);
+      expect(await targetIds(targetGroupArn)).toContain(id);
+      const [replacement] = await replacementsOf(id);
+      await playServing(replacement!.InstanceId!, targetGroupArn);
+      await until("the failover retired", async () => (await agent.status()).failover.phase === "retired", 15_000);
+      expect(await agent.healthz()).toBe(503);
+      expect(await targetIds(targetGroupArn)).not.toContain(id);
+      expect((await agent.status()).failover).toMatchObject({ trigger: "rebalance-recommendation", replacement: replacement!.InstanceId, deadlineAt: null });
+      // A rebalance has no notice time to wait for: it terminates itself (a DryRun in tests).
+      await until("the self-termination", () => lines.some((l) => l.msg.includes("dry run: this replaced instance was not terminated")), 10_000);
+      expect(await replacementsOf(id)).toHaveLength(1);
+    } finally {
       await agent.stop();
     }
   });
