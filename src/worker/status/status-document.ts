@@ -66,7 +66,7 @@ export const PeerStatusSchema = z.object({
 });
 export type PeerStatus = z.infer<typeof PeerStatusSchema>;
 
-const KNOWN_STATES = new Set<PeerHealth>(["starting", "healthy", "unhealthy", "restarting", "failed"]);
+const KNOWN_STATES = new Set<PeerHealth>(["starting", "healthy", "unhealthy", "restarting", "failed", "stopped"]);
 export function peerHealthOf(state: string): PeerHealth {
   return KNOWN_STATES.has(state as PeerHealth) ? (state as PeerHealth) : "unknown";
 }
