@@ -6,7 +6,8 @@ import { z } from "zod";
  * not listed themselves yet; `synkti status` for live health). The worker's supervisor and
  * interruption watcher produce the parts typed here.
  */
-export type ModelServerState = "starting" | "healthy" | "unhealthy" | "restarting" | "failed";
+/** `stopped`: stopped on purpose (the worker stopping, or replaced by its failover), never restarted. */
+export type ModelServerState = "starting" | "healthy" | "unhealthy" | "restarting" | "failed" | "stopped";
 
 export interface ModelServerStatus {
   state: ModelServerState;
@@ -22,6 +23,18 @@ export interface ModelServerStatus {
 export interface InterruptionSnapshot {
   notice?: { action: string; time: string; observedAt: string };
   rebalance?: { noticeTime: string; observedAt: string };
+}
+
+/**
+ * A failover's timeline as the wire carries it (src/failover/timeline.ts projects it; the cluster's
+ * protocol cannot import the failover, so the shape is restated here, loosely typed).
+ */
+export interface FailoverTimeline {
+  trigger: string | null;
+  /** The notice time: when AWS acts. Null for a rebalance recommendation until a notice comes. */
+  deadlineAt: string | null;
+  replacement: string | null;
+  phases: Record<"drain" | "select" | "spawn" | "health", { state: string; startedAt: string | null; endedAt: string | null; detail: string | null }>;
 }
 
 export type PeerHealth = ModelServerState | "unreachable" | "unknown";
@@ -53,7 +66,8 @@ export interface StatusDocument {
   inFlight: number | null;
   peers: PeerEntry[];
   interruption: InterruptionSnapshot;
-  failover: { phase: "idle" };
+  /** Idle, or the failover's timeline with the machine's status as `phase` (running, retired, abandoned). */
+  failover: { phase: "idle" } | ({ phase: "running" | "retired" | "abandoned" } & FailoverTimeline);
   /** This worker in the project's target group: whether AWS accepted its registration, and draining. */
   loadBalancer: { targetGroup: string; registered: boolean; draining: boolean };
   discovery: { clusterSize: number; describeCalls: number; lastListingAt: string | null; nextListingAt: string | null };
@@ -82,7 +96,7 @@ export const PeerStatusSchema = z.object({
 });
 export type PeerStatus = z.infer<typeof PeerStatusSchema>;
 
-const KNOWN_STATES = new Set<PeerHealth>(["starting", "healthy", "unhealthy", "restarting", "failed"]);
+const KNOWN_STATES = new Set<PeerHealth>(["starting", "healthy", "unhealthy", "restarting", "failed", "stopped"]);
 export function peerHealthOf(state: string): PeerHealth {
   return KNOWN_STATES.has(state as PeerHealth) ? (state as PeerHealth) : "unknown";
 }

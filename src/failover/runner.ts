@@ -110,7 +110,7 @@ export class FailoverRunner {
       this.wake?.timer.abort();
       const wake = (this.wake = { at: effect.at, timer: new AbortController() });
       const both = AbortSignal.any([signal, wake.timer.signal]);
-      clock.sleep(effect.at - clock.now(), both).then(
+      clock.sleep(Math.max(0, effect.at - clock.now()), both).then(
         () => {
           if (this.wake === wake) this.wake = undefined;
           return this.dispatch({ type: "tick" });
@@ -135,7 +135,7 @@ export class FailoverRunner {
           return "instanceId" in outcome ? { type: "launched", candidate, instanceId: outcome.instanceId } : { type: "launch-failed", candidate, reason: outcome.failure, message: outcome.message };
         }
         case "check-replacement":
-          await clock.sleep(effect.at - clock.now(), signal);
+          await clock.sleep(Math.max(0, effect.at - clock.now()), signal);
           return { type: "replacement-status", instanceId: effect.instanceId, ...(await ports.replacementStatus(effect.instanceId, signal)) };
         case "terminate-replacement":
           return void (await ports.terminateReplacement(effect.instanceId));

@@ -91,6 +91,8 @@ export interface ProjectNames {
   failureRecordKey(instanceId: string): string;
   /** The last 64 KiB of a worker's boot and agent log. */
   bootLogKey(instanceId: string): string;
+  /** A failover's timeline, written by the doomed worker as it goes (outlives the instance). */
+  failoverKey(doomedId: string): string;
   /** The Application Load Balancer: its DNS name (the endpoint's URL) starts with this. */
   loadBalancer: string;
   /** The target group of the workers' vLLM port, which each worker joins and leaves itself. */
@@ -118,6 +120,7 @@ export function projectNames(project: string): ProjectNames {
     logsPrefix: "checkpoints/logs/",
     failureRecordKey: (instanceId) => `checkpoints/logs/${instanceId}.json`,
     bootLogKey: (instanceId) => `checkpoints/logs/${instanceId}.log`,
+    failoverKey: (doomedId) => `checkpoints/failovers/${doomedId}.json`,
     loadBalancer: elbName(project, LOAD_BALANCER_SUFFIX),
     targetGroup: elbName(project, TARGET_GROUP_SUFFIX),
     loadBalancerSecurityGroup: `${project}-synkti-lb`,

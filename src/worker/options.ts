@@ -1,3 +1,4 @@
+import path from "node:path";
 import { usageError } from "../core/errors.js";
 import { DEREGISTRATION_DELAY_SECONDS } from "../infra/load-balancer-settings.js";
 import { MODEL_SERVER_PORT, STATUS_PORT } from "../infra/ports.js";
@@ -44,6 +45,12 @@ export interface WorkerOptions {
    * flush inside `stopBudgetMs`, the time between SIGTERM and SIGKILL (systemd's default 90 s).
    */
   drain: { pollMs: number; maxMs: number; stopBudgetMs: number };
+  /**
+   * The failover on a spot notice or rebalance recommendation (src/failover). `stateDir` holds its
+   * state file (SYNKTI_STATE_DIR, default `<models dir>/.synkti`: the root volume, so a restarted
+   * agent resumes); `healthBudgetMs` is how long a replacement has from its launch to serve.
+   */
+  failover: { stateDir: string; healthBudgetMs: number; healthPollMs: number; throttleBackoffMs: number; failureMemoryMs: number };
 }
 
 /** How long a SIGTERM's drain may last: min(deregistration delay, what the stop budget leaves). */
@@ -79,11 +86,12 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): numb
  */
 export function workerOptionsFromEnv(flags: WorkerFlags, env: NodeJS.ProcessEnv): WorkerOptions {
   const flag = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+  const modelsDir = flag(env.SYNKTI_MODELS_DIR) ?? "/models";
   return {
     project: flags.project,
     model: flag(flags.model),
     modelServerCommand: flag(flags.modelServerCommand) ?? flag(env.SYNKTI_MODEL_SERVER_COMMAND) ?? DEFAULT_MODEL_SERVER_COMMAND,
-    modelsDir: flag(env.SYNKTI_MODELS_DIR) ?? "/models",
+    modelsDir,
     modelServerHost: flag(env.SYNKTI_MODEL_SERVER_HOST),
     modelServerPort: port(env, "SYNKTI_MODEL_SERVER_PORT", MODEL_SERVER_PORT),
     statusPort: port(env, "SYNKTI_STATUS_PORT", STATUS_PORT),
@@ -99,5 +107,7 @@ export function workerOptionsFromEnv(flags: WorkerFlags, env: NodeJS.ProcessEnv)
     shutdownFlushMs: 5000,
     loadBalancer: { ...DEFAULT_MEMBER_OPTIONS },
     drain: { pollMs: 1000, maxMs: DEREGISTRATION_DELAY_SECONDS * 1000, stopBudgetMs: 90_000 },
+    // A GPU replacement boots, syncs weights and loads the model: minutes. Failures cluster for about as long.
+    failover: { stateDir: flag(env.SYNKTI_STATE_DIR) ?? path.join(modelsDir, ".synkti"), healthBudgetMs: 20 * 60_000, healthPollMs: 5000, throttleBackoffMs: 1000, failureMemoryMs: 10 * 60_000 },
   };
 }

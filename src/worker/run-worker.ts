@@ -10,6 +10,7 @@ import { projectNames } from "../infra/names.js";
 import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/index.js";
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
+import { AgentFailover } from "./failover/agent-failover.js";
 import { InterruptionWatcher } from "./interruption/watcher.js";
 import { checkModelServerAuth } from "./load-balancer/auth-check.js";
 import { drainWorker } from "./load-balancer/drain.js";
@@ -55,7 +56,7 @@ export interface WorkerDeps {
 export interface WorkerRun {
   verdict: ContextReport;
   signal?: AbortSignal;
-  /** The failover's hook (next issue); the default only logs. Runs in the background. */
+  /** Replaces the failover as the reaction to a notice (tests); by default a notice starts the failover. */
   onNotice?: (event: InterruptionEvent) => void | Promise<void>;
   /** Called once everything runs, with where the status endpoint listens. */
   onStarted?: (started: { endpoint: string; facts: InstanceFacts }) => void;
@@ -127,6 +128,9 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
   const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), model: options.model, host, port: String(options.modelServerPort) });
   const stop = new AbortController();
+  // The failover stops the model server alone, once its replacement serves: the agent stays, answering
+  // /status (its timeline) until AWS reclaims the instance.
+  const serverStop = new AbortController();
   const lbLog = log.child({ component: "load-balancer" });
   const registration = new TargetRegistration(
     { api: deps.targets ?? elbTargetGroupApi(deps.clients), clock, log: lbLog },
@@ -149,13 +153,15 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     options.loadBalancer,
   );
   const metrics = httpProbes(modelServerUrl, 300);
-  // SIGTERM: leave the load balancer, let what runs finish (or the drain's deadline), then stop.
-  const onOuterAbort = () => {
+  // SIGTERM and the failover's DRAIN alike: leave the load balancer, let what runs finish (or the deadline).
+  const drain = (deadlineAt: number, signal: AbortSignal) => {
     reporter?.state("draining");
     supervisor.noMoreRestarts();
     const inFlight = async (signal: AbortSignal) => (["healthy", "unhealthy"].includes(supervisor.status().state) ? metrics.inFlight(signal) : 0);
-    void drainWorker({ clock, log: lbLog, target: member, inFlight }, { deadlineAt: clock.now() + drainBudgetMs(options), pollMs: options.drain.pollMs }, stop.signal)
-      .finally(() => stop.abort(run.signal?.reason));
+    return drainWorker({ clock, log: lbLog, target: member, inFlight }, { deadlineAt, pollMs: options.drain.pollMs }, signal);
+  };
+  const onOuterAbort = () => {
+    void drain(clock.now() + drainBudgetMs(options), stop.signal).finally(() => stop.abort(run.signal?.reason));
   };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
@@ -180,11 +186,37 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     { ec2, clock, log: log.child({ component: "discovery" }), random: deps.random ?? Math.random, askPeer: (endpoint, expect, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, expect, signal }) },
     { project: options.project, self: facts.instanceId, ...options.discovery },
   );
+  let supervised: Promise<unknown> = Promise.resolve();
+  const failover = new AgentFailover(
+    {
+      clients: deps.clients,
+      imds: deps.imds,
+      store: deps.store ?? s3TraceStore(deps.clients, context.names.bucket),
+      clock,
+      log: log.child({ component: "failover" }),
+      names: context.names,
+      facts,
+      targetGroupArn: targetGroup?.arn,
+      hooks: {
+        drain: async (until, signal) => ({ inFlight: (await drain(until, AbortSignal.any([signal, stop.signal]))).inFlight ?? 0 }),
+        stopModelServer: async () => {
+          serverStop.abort(new Error("replaced: the failover stops the model server"));
+          await supervised;
+          reporter?.state("retiring");
+        },
+        terminateSelf: async () => {
+          const outcome = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal);
+          log.warn({ outcome }, options.dryRun ? "dry run: this replaced instance was not terminated" : "still alive after the notice time: terminating this replaced instance");
+        },
+      },
+    },
+    options,
+  );
   const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {
     ...options.interruption,
     onNotice: (event) => {
       reporter?.notice(event);
-      return run.onNotice ? run.onNotice(event) : log.warn({ kind: event.kind }, "failover is not implemented yet: the notice is on /status and in the SynktiNotice tag");
+      return run.onNotice ? run.onNotice(event) : failover.notice({ kind: event.kind, id: event.id, ...(event.time !== undefined ? { time: event.time } : {}) });
     },
   });
 
@@ -207,6 +239,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
           stats: discovery.stats,
           interruption: watcher.snapshot(),
           loadBalancer: { targetGroup: context.names.targetGroup, registered: member.registered, draining: member.isDraining },
+          failover: failover.status(),
         }),
     }).catch((error: unknown) => {
       // The preflight saw the port free; something took it since.
@@ -217,7 +250,10 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
         cause: error,
       });
     });
+    // Before the watcher: a failover the state file holds resumes (never launches again) first.
+    await failover.start();
     const endpoint = server.endpoint;
+    // Endpoint and the model server's first state in the same tick: one CreateTags for both.
     reporter?.endpoint(endpoint);
     loops.push(
       discovery.runListings(stop.signal),
@@ -226,10 +262,12 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     );
     run.onStarted?.({ endpoint, facts });
 
-    const ran = await supervisor.run(stop.signal);
+    const ran = await (supervised = supervisor.run(AbortSignal.any([stop.signal, serverStop.signal])));
     const outcome = refused !== undefined ? { kind: "gave-up" as const, reason: `refused to join the load balancer: ${refused}` } : ran;
     if (outcome.kind === "stopped") {
       reporter?.state("retiring"); // the model server is down: this worker serves nothing more
+      // Replaced: wait to be reclaimed (AWS does not bill the partial hour of an interrupted instance).
+      if (serverStop.signal.aborted) await new Promise((resolve) => (stop.signal.aborted ? resolve(undefined) : stop.signal.addEventListener("abort", resolve, { once: true })));
       return { kind: "stopped" };
     }
     log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (a replacement boots clean)");
@@ -246,6 +284,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   } finally {
     stop.abort(new Error("worker stopping"));
     run.signal?.removeEventListener("abort", onOuterAbort);
+    await failover.close(options.shutdownFlushMs);
     await Promise.allSettled(loops);
     await server?.close();
     await registration.close(options.shutdownFlushMs); // a pending deregistration's last chance

@@ -20,7 +20,8 @@
  *      Expiration 6 h ahead); with `iamRole: null` (no instance profile) both are 404;
  *    - spot/instance-action: 404 until `injectSpotInterruption()`, then
  *      {"action":"terminate","time":"<notice + 2 min, UTC ISO without ms>"};
- *    - events/recommendations/rebalance: 404 until `injectRebalance()`, then {"noticeTime":"..."}.
+ *    - events/recommendations/rebalance: 404 until `injectRebalance()`, then {"noticeTime":"..."};
+ *    - /latest/user-data: the `userData` option (404 without one).
  * 5. Modes (settable at start or any time): "normal"; "hang" accepts connections and never
  *    answers (a silent metadata address); "garbage" answers 200 text/html to everything, tokens
  *    included (a captive portal or stray web server).
@@ -47,6 +48,8 @@ export interface ImdsEmulatorOptions {
   tags?: Record<string, string> | null;
   /** Instance profile role name; `null` plays an instance without one. */
   iamRole?: string | null;
+  /** What the instance was launched with, served at /latest/user-data (404 when absent, as on AWS). */
+  userData?: string;
   /** Raw body served as the identity document instead of the real one (to test validation). */
   identityBody?: string;
   mode?: ImdsMode;
@@ -181,6 +184,7 @@ export class ImdsEmulator implements AsyncDisposable {
     if (path === "/latest/dynamic/instance-identity/document") {
       return this.options.identityBody ?? JSON.stringify(id, null, 2);
     }
+    if (path === "/latest/user-data") return this.options.userData;
     if (path === "/latest/meta-data/spot/instance-action") return this.spotNotice && JSON.stringify(this.spotNotice);
     if (path === "/latest/meta-data/events/recommendations/rebalance") {
       return this.rebalance && JSON.stringify(this.rebalance);

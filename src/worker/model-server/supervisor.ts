@@ -135,6 +135,7 @@ export class ModelServerSupervisor {
 
     if (ending.kind === "abort") {
       await proc.stop(this.config.stopGraceMs);
+      this.set("stopped", { pid: undefined });
       return undefined;
     }
     const reason = ending.kind === "exit" ? describeExit(ending.info) : ending.reason;

@@ -14,6 +14,7 @@ export interface StatusParts {
   stats: DiscoveryStats;
   interruption: InterruptionSnapshot;
   loadBalancer: StatusDocument["loadBalancer"];
+  failover?: StatusDocument["failover"];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -31,8 +32,7 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
     inFlight: parts.inFlight ?? null,
     peers: parts.peers,
     interruption: parts.interruption,
-    // The failover state machine is the next issue; until then a worker never leaves "idle".
-    failover: { phase: "idle" },
+    failover: parts.failover ?? { phase: "idle" },
     loadBalancer: parts.loadBalancer,
     discovery: {
       clusterSize: parts.clusterSize,

@@ -26,7 +26,7 @@ import { MODEL_SERVER_PORT, STATUS_PORT } from "../../../src/infra/ports.js";
 import { runWorker, workerOptionsFromEnv, type WorkerOptions, type WorkerOutcome } from "../../../src/worker/index.js";
 import type { StatusDocument } from "../../../src/cluster/status-document.js";
 import { freePort } from "../../support/free-port.js";
-import { ImdsEmulator } from "../../support/imds-emulator.js";
+import { ImdsEmulator, type ImdsEmulatorOptions } from "../../support/imds-emulator.js";
 import { sdkConfigFor } from "../../support/moto.js";
 import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
 
@@ -168,7 +168,7 @@ export interface RunningAgent {
 }
 
 /** Starts an agent for `instanceId` (a moto instance of `project`). */
-export async function startAgent(project: string, instanceId: string, options: WorkerOptions, extra: { log?: Logger; iamRole?: string | null } = {}): Promise<RunningAgent> {
+export async function startAgent(project: string, instanceId: string, options: WorkerOptions, extra: { log?: Logger; iamRole?: string | null; imds?: Partial<ImdsEmulatorOptions> } = {}): Promise<RunningAgent> {
   const host = randomLoopback();
   const imds = await ImdsEmulator.start({
     instanceId,
@@ -176,6 +176,7 @@ export async function startAgent(project: string, instanceId: string, options: W
     availabilityZone: "us-east-1a",
     tags: { SynktiCluster: project, SynktiRole: "worker" },
     iamRole: extra.iamRole === undefined ? projectNames(project).role : extra.iamRole,
+    ...extra.imds,
   });
   const sysfsRoot = mkdtempSync(path.join(tmpdir(), "synkti-worker-it-sys-"));
   const verdict = await detectContext({ sysfsRoot, projectName: project, imds: { endpoint: imds.url, disabled: false, source: "AWS_EC2_METADATA_SERVICE_ENDPOINT" } });

@@ -87,6 +87,8 @@ export class LocalInstance {
       lifecycle: observed.lifecycle,
       tags: observed.metadataTags ? observed.tags : null,
       iamRole: spec.roleName,
+      // What a worker reads to launch its replacement with the very same request.
+      userData: spec.userData,
     });
     const env = instanceEnv({
       base: process.env,

@@ -1,0 +1,103 @@
+import type { AwsClients } from "../../aws/clients.js";
+import { createEc2Instances } from "../../aws/ec2-instances.js";
+import type { ImdsClient } from "../../context/imds-client.js";
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/log.js";
+import { FailoverRunner, type Notice } from "../../failover/runner.js";
+import type { ProjectNames } from "../../infra/names.js";
+import type { InstanceFacts } from "../../preflight/worker/context.js";
+import type { WorkerOptions } from "../options.js";
+import type { StatusDocument } from "../../cluster/status-document.js";
+import type { TraceStore } from "../trace/trace-store.js";
+import { workerFailoverPorts, type WorkerFailoverHooks } from "./ports.js";
+import { readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
+import { fileStateStore } from "./state-store.js";
+import { TimelineRecord } from "./timeline-record.js";
+
+export interface AgentFailoverDeps {
+  clients: AwsClients;
+  imds: ImdsClient;
+  store: TraceStore;
+  clock: Clock;
+  log: Logger;
+  names: ProjectNames;
+  facts: InstanceFacts;
+  targetGroupArn: string | undefined;
+  hooks: WorkerFailoverHooks;
+}
+
+/**
+ * The failover as the agent runs it: the runner (src/failover) with the worker's ports, its state
+ * file on local disk, and its timeline published on /status and in S3. The replacement's request
+ * is read ahead of any notice (user-data, group, subnets, image), so a notice costs one
+ * RunInstances, not five reads first; a read that failed is tried again when it is needed.
+ */
+export class AgentFailover {
+  readonly runner: FailoverRunner;
+  private readonly record: TimelineRecord;
+  private template: Promise<ReplacementTemplate> | undefined;
+
+  constructor(
+    private readonly deps: AgentFailoverDeps,
+    private readonly options: Pick<WorkerOptions, "failover" | "model" | "modelsDir" | "tagRetryMs">,
+  ) {
+    const { facts, names, clock, log } = deps;
+    this.record = new TimelineRecord({ store: deps.store, clock, log }, { key: names.failoverKey(facts.instanceId), retryMs: options.tagRetryMs });
+    const ports = workerFailoverPorts({
+      clients: deps.clients,
+      instances: createEc2Instances(deps.clients),
+      log,
+      project: names.project,
+      selfId: facts.instanceId,
+      template: (signal) => this.readTemplate(signal),
+      targetGroupArn: deps.targetGroupArn,
+      hooks: deps.hooks,
+    });
+    const { stateDir, ...timings } = options.failover;
+    this.runner = new FailoverRunner(
+      { clock, log, ports, store: fileStateStore(stateDir), onTimeline: (timeline) => this.record.set({ doomed: facts.instanceId, status: this.runner.current.status, ...timeline }) },
+      {
+        project: names.project,
+        doomed: { instanceId: facts.instanceId, instanceType: facts.instanceType, zone: facts.availabilityZone },
+        // Issue 11 item 2 (allowed types in the policy) is not built: a replacement is of this worker's type.
+        instanceTypes: [facts.instanceType],
+        // The worker policy allows spot launches only.
+        onDemandFallback: false,
+        ...timings,
+      },
+    );
+  }
+
+  /** Resumes a failover the state file holds; reads the replacement's request ahead of time. */
+  async start(): Promise<void> {
+    void this.readTemplate().catch((error: unknown) => this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the replacement's launch request could not be read yet; it is read again on a notice"));
+    await this.runner.start();
+  }
+
+  notice(notice: Notice): Promise<void> {
+    return this.runner.notice(notice);
+  }
+
+  /** /status `failover`. */
+  status(): StatusDocument["failover"] {
+    const state = this.runner.current;
+    return state.status === "idle" ? { phase: "idle" } : { phase: state.status, ...this.runner.timeline() };
+  }
+
+  async close(graceMs: number): Promise<void> {
+    this.runner.close();
+    await this.record.close(graceMs);
+  }
+
+  private readTemplate(signal?: AbortSignal): Promise<ReplacementTemplate> {
+    this.template ??= readReplacementTemplate(
+      { clients: this.deps.clients, imds: this.deps.imds },
+      { names: this.deps.names, facts: this.deps.facts, model: this.options.model, modelsDir: this.options.modelsDir },
+      signal,
+    ).catch((error: unknown) => {
+      this.template = undefined;
+      throw error;
+    });
+    return this.template;
+  }
+}

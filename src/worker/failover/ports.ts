@@ -1,0 +1,121 @@
+import type { AwsClients } from "../../aws/clients.js";
+import type { Ec2Instances } from "../../aws/ec2-instances.js";
+import { describeTargetHealth } from "../../aws/elbv2-targets.js";
+import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
+import type { Logger } from "../../core/log.js";
+import type { FailoverPorts } from "../../failover/ports.js";
+import type { LaunchFailure } from "../../failover/types.js";
+import { TAG_REPLACES, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
+import { replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
+
+/** What the worker itself does for the failover (the agent's drain, its model server, its end). */
+export interface WorkerFailoverHooks {
+  drain(until: number, signal: AbortSignal): Promise<{ inFlight: number }>;
+  stopModelServer(): Promise<void>;
+  terminateSelf(): Promise<void>;
+}
+
+export interface WorkerPortsDeps {
+  clients: AwsClients;
+  instances: Ec2Instances;
+  log: Logger;
+  project: string;
+  selfId: string;
+  /** The launch's request as this worker reproduces it (read once, ahead of any notice). */
+  template(signal: AbortSignal): Promise<ReplacementTemplate>;
+  /** The project's target group, when known: HEALTH also wants the replacement healthy there. */
+  targetGroupArn: string | undefined;
+  hooks: WorkerFailoverHooks;
+}
+
+const LIVE = ["pending", "running"] as const;
+
+/**
+ * The failover's ports on a worker: EC2 through the narrow `Ec2Instances` surface (RunInstances,
+ * DescribeInstances by tag, TerminateInstances: what the worker policy allows), ELBv2's target
+ * health, and the agent's own drain and model server.
+ */
+export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
+  const { instances, project, selfId } = deps;
+  const replacementsOf = (doomedId: string, signal: AbortSignal) => instances.describe({ tags: { ...workerSelector(project), [TAG_REPLACES]: doomedId } }, signal);
+  return {
+    drain: (until, signal) => deps.hooks.drain(until, signal),
+
+    async observePools(signal) {
+      const [live, template] = await Promise.all([instances.describe({ tags: workerSelector(project), states: [...LIVE] }, signal), deps.template(signal)]);
+      return {
+        peers: live
+          .filter((i) => i.instanceId !== selfId && i.instanceType && i.availabilityZone)
+          .map((i) => ({ instanceType: i.instanceType!, zone: i.availabilityZone! })),
+        // The zones the launch chose from (offering the type, with a default subnet): the load
+        // balancer's own subnets are the default ones of every zone, so these all get traffic.
+        lbZones: Object.keys(template.subnets),
+        // Other failovers' failed pools are not shared yet: only this failover's own failures count.
+        recentFailures: [],
+        // `synkti down` marks every instance of the project, this one included, before terminating.
+        stopping: live.some((i) => i.tags[TAG_STOPPING] === "true"),
+      };
+    },
+
+    async findReplacement(doomedId, signal) {
+      const found = (await replacementsOf(doomedId, signal)).filter((i) => (LIVE as readonly string[]).includes(i.state));
+      const first = found[0];
+      if (!first) return undefined;
+      return { instanceId: first.instanceId, ...(first.instanceType && first.availabilityZone ? { pool: { instanceType: first.instanceType, zone: first.availabilityZone } } : {}) };
+    },
+
+    async launch(request, signal) {
+      if (request.candidate.market !== "spot") return { failure: "refused", message: "the worker policy allows spot launches only (ec2:InstanceMarketType)" };
+      const template = await deps.template(signal);
+      if (!template.subnets[request.candidate.zone]) return { failure: "refused", message: `no default subnet in ${request.candidate.zone}` };
+      try {
+        const instance = await instances.run(replacementRunSpec(template, request), signal);
+        deps.log.info({ instanceId: instance.instanceId, pool: request.candidate, launchId: request.launchId }, "replacement launched");
+        return { instanceId: instance.instanceId };
+      } catch (error) {
+        const failure = launchFailure(error);
+        if (!failure) throw error; // no answer, or a 5xx: it may have launched; the machine searches first
+        return { failure, message: `${awsErrorName(error)}: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    },
+
+    async replacementStatus(instanceId, signal) {
+      const found = (await replacementsOf(selfId, signal)).find((i) => i.instanceId === instanceId);
+      // Gone, or not yet visible (eventual consistency): no state, not healthy; asked again later.
+      if (!found) return { targetHealthy: false };
+      const state = (LIVE as readonly string[]).includes(found.state) ? found.tags[TAG_STATE] : found.state;
+      return { ...(state !== undefined ? { state } : {}), targetHealthy: await targetHealthy(deps, instanceId, signal) };
+    },
+
+    async terminateReplacement(instanceId) {
+      await instances.terminate([instanceId]);
+    },
+    stopModelServer: () => deps.hooks.stopModelServer(),
+    terminateSelf: () => deps.hooks.terminateSelf(),
+  };
+}
+
+/** A refusal AWS answered (classified for the machine), or undefined when the outcome is unknown. */
+function launchFailure(error: unknown): LaunchFailure | undefined {
+  const kind = classifyAwsError(error);
+  if (kind === "capacity") return "capacity";
+  if (kind === "throttled") return "throttled";
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === undefined || status >= 500) return undefined;
+  return "refused";
+}
+
+/**
+ * Healthy in the target group. When the group cannot be read (no group known, the call refused),
+ * the replacement's own `serving` tag is the word: it registers itself only once it serves.
+ */
+async function targetHealthy(deps: WorkerPortsDeps, instanceId: string, signal: AbortSignal): Promise<boolean> {
+  if (!deps.targetGroupArn) return true;
+  try {
+    const targets = await describeTargetHealth(deps.clients, deps.targetGroupArn, signal);
+    return targets.some((t) => t.id === instanceId && t.state === "healthy");
+  } catch (error) {
+    deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "target health unreadable; the replacement's state tag decides");
+    return true;
+  }
+}

@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { launchRequest, resumeFrom, toStateFile, initialState } from "../../../src/failover/index.js";
+import type { FailoverSettings } from "../../../src/failover/index.js";
+import { replacementRunSpec, type ReplacementTemplate } from "../../../src/worker/failover/replacement-spec.js";
+import { fileStateStore, STATE_FILE_NAME } from "../../../src/worker/failover/state-store.js";
+
+const template: ReplacementTemplate = {
+  project: "demo",
+  model: "tiny",
+  imageId: "ami-1",
+  securityGroupId: "sg-1",
+  instanceProfileName: "demo-synkti-worker",
+  userData: "#!/bin/bash\necho hi\n",
+  subnets: { "us-east-1a": "subnet-a", "us-east-1b": "subnet-b" },
+  rootVolume: { deviceName: "/dev/sda1", sizeGiB: 120 },
+};
+const doomed = { instanceId: "i-doomed", instanceType: "g5.xlarge", zone: "us-east-1a" };
+const settings: FailoverSettings = { project: "demo", doomed, instanceTypes: ["g5.xlarge"], onDemandFallback: false, healthBudgetMs: 60_000, healthPollMs: 1000, throttleBackoffMs: 500, failureMemoryMs: 600_000 };
+
+describe("the replacement's request", () => {
+  it("is the launch's run spec in the chosen pool's subnet, with the failover's token and tags on top of the launch's", () => {
+    const request = launchRequest("demo", doomed, { instanceType: "g5.xlarge", zone: "us-east-1b", market: "spot" });
+    const spec = replacementRunSpec(template, request);
+    expect(spec).toMatchObject({ imageId: "ami-1", instanceType: "g5.xlarge", subnetId: "subnet-b", securityGroupId: "sg-1", instanceProfileName: "demo-synkti-worker", userData: template.userData, clientToken: request.clientToken, rootVolume: template.rootVolume, metadataHopLimit: 1 });
+    expect(spec.tags).toEqual({ SynktiCluster: "demo", SynktiRole: "worker", SynktiLaunch: "r-i-doomed", SynktiState: "booting", SynktiModel: "tiny", Name: "demo-worker", SynktiReplaces: "i-doomed" });
+    expect(request.clientToken).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("the state file on local disk", () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const fresh = () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "synkti-state-")), "nested");
+    dirs.push(path.dirname(dir));
+    return dir;
+  };
+
+  it("saves and loads what the runner resumes from (the directory made on first save)", async () => {
+    const dir = fresh();
+    const store = fileStateStore(dir);
+    expect(await store.load()).toBeUndefined();
+    const state = { ...initialState(settings), status: "running" as const, noticeIds: ["n1"] };
+    await store.save(toStateFile(state, 1000));
+    expect(JSON.parse(readFileSync(path.join(dir, STATE_FILE_NAME), "utf8")).state.noticeIds).toEqual(["n1"]);
+    expect(resumeFrom(settings, await store.load())).toMatchObject({ resumed: true, state: { status: "running", noticeIds: ["n1"] } });
+  });
+
+  it("a file that does not parse is ignored with a reason, not a crash", async () => {
+    const dir = fresh();
+    const store = fileStateStore(dir);
+    await store.save(toStateFile(initialState(settings), 1));
+    writeFileSync(path.join(dir, STATE_FILE_NAME), "{ half a fi");
+    const { resumed, problem } = resumeFrom(settings, await store.load());
+    expect(resumed).toBe(false);
+    expect(problem).toMatch(/state file unreadable/);
+  });
+});
