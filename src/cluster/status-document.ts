@@ -37,6 +37,24 @@ export interface FailoverTimeline {
   phases: Record<"drain" | "select" | "spawn" | "health", { state: string; startedAt: string | null; endedAt: string | null; detail: string | null }>;
 }
 
+/**
+ * The standing failover plan (issue 11 item 5): the pool a replacement would go to now and when a
+ * DryRun of its exact RunInstances request last said it would be allowed. `ready` false names the
+ * `problem` (its code is the SynktiPlan tag) and the `fix`, before any notice makes it matter.
+ */
+export interface PlanStatus {
+  ready: boolean;
+  /** `<instance type>/<zone>`, the pool SELECT would pick now; null when there is none. */
+  pool: string | null;
+  /** When the DryRun last answered allowed (ISO); null if never. */
+  verifiedAt: string | null;
+  /** The problem's code (the SynktiPlan tag's value), null when ready. */
+  code: string | null;
+  problem: string | null;
+  /** The command (or step) that fixes it. */
+  fix: string | null;
+}
+
 export type PeerHealth = ModelServerState | "unreachable" | "unknown";
 
 export interface PeerEntry {
@@ -67,7 +85,7 @@ export interface StatusDocument {
   peers: PeerEntry[];
   interruption: InterruptionSnapshot;
   /** Idle, or the failover's timeline with the machine's status as `phase` (running, retired, abandoned). */
-  failover: { phase: "idle" } | ({ phase: "running" | "retired" | "abandoned" } & FailoverTimeline);
+  failover: ({ phase: "idle" } | ({ phase: "running" | "retired" | "abandoned" } & FailoverTimeline)) & { plan?: PlanStatus };
   /** This worker in the project's target group: whether AWS accepted its registration, and draining. */
   loadBalancer: { targetGroup: string; registered: boolean; draining: boolean };
   discovery: { clusterSize: number; describeCalls: number; lastListingAt: string | null; nextListingAt: string | null };
@@ -93,6 +111,23 @@ export const PeerStatusSchema = z.object({
       }),
     )
     .default([]),
+  // Only `synkti status` reads it (the plan); peers ignore it. Absent from an older worker.
+  failover: z
+    .object({
+      plan: z
+        .object({
+          ready: z.boolean(),
+          pool: z.string().max(200).nullable(),
+          verifiedAt: z.string().max(64).nullable(),
+          code: z.string().max(64).nullable().optional(),
+          problem: z.string().max(2000).nullable(),
+          fix: z.string().max(2000).nullable(),
+        })
+        .optional(),
+    })
+    .passthrough()
+    .optional()
+    .catch(undefined),
 });
 export type PeerStatus = z.infer<typeof PeerStatusSchema>;
 

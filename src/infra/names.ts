@@ -65,6 +65,15 @@ export const TAG_REPLACES = "SynktiReplaces";
 /** The slot (0..desired-1) a worker fills; a replacement inherits its predecessor's. */
 export const TAG_SLOT = "SynktiSlot";
 
+/**
+ * The worker's standing failover plan (issue 11 item 5), on itself so `synkti status` from a laptop
+ * outside the VPC (which cannot ask the worker) still sees it: `ready`, or the problem's code.
+ * The detail (pool, time verified, the problem in words, the fix) is on the worker's /status.
+ */
+export const TAG_PLAN = "SynktiPlan";
+export const PLAN_PROBLEMS = ["pending", "denied", "no-pool", "no-template", "stopping", "unobservable"] as const;
+export type PlanProblem = (typeof PLAN_PROBLEMS)[number];
+
 /** Membership is tags (DESIGN: no control plane): the whole "cluster model" is this filter. */
 export const workerSelector = (project: string) => ({ [TAG_CLUSTER]: project, [TAG_ROLE]: ROLE_WORKER });
 

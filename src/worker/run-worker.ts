@@ -11,6 +11,7 @@ import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/inde
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
 import { AgentFailover } from "./failover/agent-failover.js";
+import { workerStandingPlan } from "./failover/worker-plan.js";
 import { InterruptionWatcher } from "./interruption/watcher.js";
 import { checkModelServerAuth } from "./load-balancer/auth-check.js";
 import { drainWorker } from "./load-balancer/drain.js";
@@ -212,6 +213,11 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     },
     options,
   );
+  // The failover's plan, verified ahead of any notice (a DryRun of the very request), on /status and a tag.
+  const plan = workerStandingPlan(
+    { clients: deps.clients, imds: deps.imds, clock, random: deps.random ?? Math.random, log: log.child({ component: "plan" }), names: context.names, facts, clusterSize: () => discovery.membership.size(), onChange: (p) => reporter?.plan(p.ready ? "ready" : (p.code ?? "unobservable")) },
+    options,
+  );
   const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {
     ...options.interruption,
     onNotice: (event) => {
@@ -239,7 +245,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
           stats: discovery.stats,
           interruption: watcher.snapshot(),
           loadBalancer: { targetGroup: context.names.targetGroup, registered: member.registered, draining: member.isDraining },
-          failover: failover.status(),
+          failover: { ...failover.status(), plan: plan.status() },
         }),
     }).catch((error: unknown) => {
       // The preflight saw the port free; something took it since.
@@ -259,6 +265,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
       watcher.run(stop.signal),
+      plan.run(stop.signal),
     );
     run.onStarted?.({ endpoint, facts });
 

@@ -1,7 +1,7 @@
 import type { Ec2Peers } from "../../aws/ec2-peers.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import { TAG_ENDPOINT, TAG_NOTICE, TAG_STATE, type ProjectNames, type WorkerState } from "../../infra/names.js";
+import { TAG_ENDPOINT, TAG_NOTICE, TAG_PLAN, TAG_STATE, type ProjectNames, type WorkerState } from "../../infra/names.js";
 import type { InterruptionEvent } from "../interruption/monitors.js";
 import { readLogTail } from "../trace/boot-log.js";
 import { failureRecord, type FailureRecord } from "../trace/failure-record.js";
@@ -62,6 +62,11 @@ export class WorkerReporter {
 
   endpoint(endpoint: string): void {
     this.tags.set({ [TAG_ENDPOINT]: endpoint });
+  }
+
+  /** The standing failover plan's readiness (SynktiPlan: `ready` or the problem's code). */
+  plan(value: string): void {
+    this.tags.set({ [TAG_PLAN]: value });
   }
 
   /** Publishes `proposed` unless the worker is further along (see nextState); the log follows. */
