@@ -102,6 +102,8 @@ export interface ProjectNames {
   bootLogKey(instanceId: string): string;
   /** A failover's timeline, written by the doomed worker as it goes (outlives the instance). */
   failoverKey(doomedId: string): string;
+  /** Where every failover's timeline is (`synkti status` lists the recent ones). */
+  failoversPrefix: string;
   /** The Application Load Balancer: its DNS name (the endpoint's URL) starts with this. */
   loadBalancer: string;
   /** The target group of the workers' vLLM port, which each worker joins and leaves itself. */
@@ -130,6 +132,7 @@ export function projectNames(project: string): ProjectNames {
     failureRecordKey: (instanceId) => `checkpoints/logs/${instanceId}.json`,
     bootLogKey: (instanceId) => `checkpoints/logs/${instanceId}.log`,
     failoverKey: (doomedId) => `checkpoints/failovers/${doomedId}.json`,
+    failoversPrefix: "checkpoints/failovers/",
     loadBalancer: elbName(project, LOAD_BALANCER_SUFFIX),
     targetGroup: elbName(project, TARGET_GROUP_SUFFIX),
     loadBalancerSecurityGroup: `${project}-synkti-lb`,

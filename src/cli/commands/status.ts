@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import type { FailureRecord } from "../../deployer/logs/record.js";
 import type { LoadBalancerStatus } from "../../deployer/fleet/load-balancer-status.js";
 import type { ProjectStatus, WorkerStatus } from "../../deployer/fleet/status.js";
+import { planNeedsFix, type WorkerPlan } from "../../deployer/fleet/plan.js";
+import type { FailoverPhase, FailoverSummary } from "../../deployer/logs/failovers.js";
 import { oneLine } from "../../core/printable.js";
 import { printResult } from "../output.js";
 import { examples } from "../program.js";
@@ -22,7 +24,7 @@ export function renderStatus(result: ProjectStatus, now: number, region?: string
     result.workers.length === 0
       ? [`No workers in project ${result.project}.`]
       : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now, result.loadBalancer)];
-  return [...lines, ...renderLoadBalancer(result), "", ...renderFailures(result, now, region)].join("\n");
+  return [...lines, ...renderLoadBalancer(result), "", ...renderFailovers(result, now), ...renderFailures(result, now, region)].join("\n");
 }
 
 /**
@@ -36,7 +38,8 @@ export function renderStatus(result: ProjectStatus, now: number, region?: string
 export function renderWorkers(workers: WorkerStatus[], now: number = Date.now(), lb: LoadBalancerStatus | null = null): string {
   const noticed = workers.filter((w) => w.notice !== null);
   const target = (id: string) => lb?.targets.find((t) => t.instanceId === id)?.state ?? "-";
-  const header = ["INSTANCE", "STATE", "WORKER", "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(lb ? ["TARGET"] : []), ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
+  const planned = workers.some((w) => w.plan !== null);
+  const header = ["INSTANCE", "STATE", "WORKER", "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(lb ? ["TARGET"] : []), ...(planned ? ["PLAN"] : []), ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
   const rows = workers.map((w) => [
     w.instanceId,
     w.stopping ? `${w.state}*` : w.state,
@@ -48,19 +51,64 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now(),
     w.endpoint ?? "-",
     w.health,
     ...(lb ? [target(w.instanceId)] : []),
+    ...(planned ? [planCell(w.plan)] : []),
     ...(noticed.length > 0 ? [noticeCell(w.notice, now)] : []),
     w.launchId ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   const notices = noticed.map((w) => `NOTICE ${w.instanceId}: ${noticeText(w.notice!, now)}`);
+  // A plan that is not ready is flagged up front too: found now, it is a fix; found on a notice, a lost worker.
+  const plans = workers.flatMap((w) => (planNeedsFix(w.plan) ? planLines(w.instanceId, w.plan) : []));
   const notes = [
     ...(workers.some((w) => w.health === "unreachable")
       ? ["unreachable: its endpoint does not answer from here (on AWS, a private address inside the VPC); WORKER is what it last published on its own tags"]
       : []),
     ...(workers.some((w) => w.stopping) ? ["* being stopped by synkti down"] : []),
   ];
-  return [...notices, line(header), ...rows.map(line), ...notes].join("\n");
+  return [...notices, ...plans, line(header), ...rows.map(line), ...notes].join("\n");
+}
+
+/** PLAN: ready (with the pool when the worker said it), pending (starting), stopping, or NOT READY. */
+function planCell(plan: WorkerPlan | null): string {
+  if (plan === null) return "-";
+  if (plan.ready) return plan.pool ? `ready ${plan.pool}` : "ready";
+  if (plan.code === "pending" || plan.code === "stopping") return plan.code;
+  return `NOT READY (${plan.code ?? "?"})`;
+}
+
+function planLines(instanceId: string, plan: WorkerPlan): string[] {
+  const lines = [`PLAN ${instanceId} not ready: ${oneLine(plan.problem ?? plan.code ?? "unknown problem", 300)}`];
+  if (plan.fix) lines.push(`  Fix: ${oneLine(plan.fix, 300)}`);
+  return lines;
+}
+
+/**
+ * Each recent failover: doomed -> replacement, its trigger and outcome, the total, then each phase
+ * with its start and end relative to the failover's first moment (phases overlap: DRAIN runs
+ * alongside SELECT and SPAWN). Read from the bucket, so it is there after the doomed one is gone.
+ */
+function renderFailovers(result: ProjectStatus, now: number): string[] {
+  if (result.failoversUnavailable !== null && result.failovers.length === 0) return [`Recent failovers: unavailable (${oneLine(result.failoversUnavailable, 300)}).`];
+  if (result.failovers.length === 0) return [];
+  const lines = ["Recent failovers (last 24 h, newest first):", ...result.failovers.flatMap((f) => failoverLines(f, now))];
+  if (result.failoversUnavailable !== null) lines.push(`  (${oneLine(result.failoversUnavailable, 300)})`);
+  return lines;
+}
+
+export function failoverLines(f: FailoverSummary, now: number): string[] {
+  const updated = Date.parse(f.updatedAt);
+  if (f.phases === null) return [`  ${f.doomed}  ${clockTime(updated, now)} (${relative(updated, now)})  ${f.problem ?? "unreadable"}`];
+  const total = f.totalSeconds === null ? (f.status === "running" ? "in progress" : "total -") : `total ${f.totalSeconds.toFixed(1)}s`;
+  const head = `  ${f.doomed} -> ${f.replacement ?? "(no replacement yet)"}  ${f.trigger ?? "-"}  ${f.status}  ${total}  (${clockTime(updated, now)}, ${relative(updated, now)})`;
+  const starts = Object.values(f.phases).flatMap((p) => (p.startedAt ? [Date.parse(p.startedAt)] : []));
+  const origin = starts.length > 0 ? Math.min(...starts) : updated;
+  const offset = (iso: string | null) => (iso === null ? null : `${((Date.parse(iso) - origin) / 1000).toFixed(1)}s`);
+  const phases = (Object.entries(f.phases) as [string, FailoverPhase][]).map(([name, p]) => {
+    const span = p.startedAt === null ? "" : p.endedAt === null ? `+${offset(p.startedAt)} ..` : `+${offset(p.startedAt)} .. +${offset(p.endedAt)}`;
+    return `    ${name.toUpperCase().padEnd(6)}  ${p.state.padEnd(11)}  ${span.padEnd(17)}  ${p.detail ?? ""}`.trimEnd();
+  });
+  return [head, ...phases];
 }
 
 /** The URL, then each target that is not healthy with AWS's reason, and targets that are no live worker. */

@@ -1,5 +1,6 @@
 import { askPeerStatus, WrongPeerError } from "../../cluster/peer-client.js";
-import { peerHealthOf, type PeerHealth } from "../../cluster/status-document.js";
+import { peerHealthOf, type PeerHealth, type PeerStatus, type PlanStatus } from "../../cluster/status-document.js";
+import { oneLine } from "../../core/printable.js";
 
 /**
  * A worker's health is its own answer (DESIGN: ask the peer, no cached model): `GET /status` at
@@ -14,6 +15,8 @@ export interface HealthAnswer {
   health: Health;
   /** Why, when it is not the worker's own answer. */
   detail: string | null;
+  /** The worker's standing failover plan as it answered (cleaned); absent from an older worker. */
+  plan?: PlanStatus;
 }
 
 export type AskHealth = (instanceId: string, endpoint: string, signal?: AbortSignal) => Promise<HealthAnswer>;
@@ -24,7 +27,8 @@ export const HEALTH_TIMEOUT_MS = 2000;
 export const askWorkerHealth: AskHealth = async (instanceId, endpoint, signal) => {
   try {
     const doc = await askPeerStatus(endpoint, { timeoutMs: HEALTH_TIMEOUT_MS, expect: { instanceId }, ...(signal ? { signal } : {}) });
-    return { health: peerHealthOf(doc.modelServer.state), detail: null };
+    const plan = planOf(doc);
+    return { health: peerHealthOf(doc.modelServer.state), detail: null, ...(plan ? { plan } : {}) };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     return { health: error instanceof WrongPeerError ? "unknown" : "unreachable", detail };
@@ -45,4 +49,20 @@ export async function healthOf(
     }),
   );
   return new Map(answers);
+}
+
+/** The plan a worker answered, its text cleaned like its tags (the worker wrote it; a terminal shows it). */
+function planOf(doc: PeerStatus): PlanStatus | undefined {
+  const plan = doc.failover?.plan;
+  if (!plan) return undefined;
+  const text = (value: string | null | undefined, max: number) => (value ? oneLine(value, max) : null);
+  const verified = plan.verifiedAt === null ? NaN : Date.parse(plan.verifiedAt);
+  return {
+    ready: plan.ready,
+    pool: text(plan.pool, 120),
+    verifiedAt: Number.isNaN(verified) ? null : new Date(verified).toISOString(),
+    code: text(plan.code, 32),
+    problem: text(plan.problem, 400),
+    fix: text(plan.fix, 400),
+  };
 }

@@ -2,6 +2,7 @@ import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import { projectNames } from "../../infra/names.js";
 import { recentFailures } from "../logs/failures.js";
+import { recentFailovers, type FailoverSummary } from "../logs/failovers.js";
 import { oneLine } from "../../core/printable.js";
 import type { FailureRecord } from "../logs/record.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
@@ -10,7 +11,9 @@ import { loadBalancerStatus, type LoadBalancerStatus } from "./load-balancer-sta
 import type { FleetDeps } from "./terminate.js";
 import { isStopping } from "../../cluster/membership.js";
 import { LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
+import { TAG_CLUSTER } from "../../infra/names.js";
 import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
+import { workerPlan, type WorkerPlan } from "./plan.js";
 
 /**
  * `synkti status`: the project's workers as AWS lists them right now (membership is tags; nothing
@@ -20,7 +23,7 @@ import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
  * where it can be had. Then the recent failures workers recorded in the bucket.
  */
 
-export interface WorkerStatus extends WorkerTags {
+export interface WorkerStatus extends Omit<WorkerTags, "planTag"> {
   instanceId: string;
   /** The EC2 state (running, pending, ...); the worker's own is `workerState`. */
   state: string;
@@ -39,6 +42,11 @@ export interface WorkerStatus extends WorkerTags {
   launchId: string | null;
   /** Marked by `synkti down`: being stopped, never replaced. */
   stopping: boolean;
+  /**
+   * Its standing failover plan: its live answer where it could be asked, else its SynktiPlan tag;
+   * null for a worker that published neither (an older synkti).
+   */
+  plan: WorkerPlan | null;
 }
 
 export interface StatusResult {
@@ -51,6 +59,10 @@ export interface ProjectStatus extends StatusResult {
   failures: FailureRecord[];
   /** Why `failures` could not be listed (no bucket, no permission); null when it could. */
   failuresUnavailable: string | null;
+  /** The last failovers of the past 24 h (their timelines in the bucket), newest first (at most 5). */
+  failovers: FailoverSummary[];
+  /** Why `failovers` could not be listed; null when they could. */
+  failoversUnavailable: string | null;
   /** The endpoint's URL and each registered target's state; null when unreadable (see below). */
   loadBalancer: LoadBalancerStatus | null;
   /** Why `loadBalancer` is null (none yet, no permission); null when it is there. */
@@ -59,12 +71,14 @@ export interface ProjectStatus extends StatusResult {
 
 export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<StatusResult> {
   const instances = await deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
+  const planTags = new Map(instances.map((i) => [i.instanceId, readWorkerTags(i.tags).planTag]));
   const workers = instances.map((i) => workerStatus(i, deps.clock.now()));
   const health = await healthOf(workers, deps.askHealth ?? askWorkerHealth, signal);
   const now = deps.clock.now();
   for (const w of workers) {
     const answer = health.get(w.instanceId);
     if (answer) [w.health, w.healthDetail] = [answer.health, answer.detail];
+    w.plan = workerPlan(answer?.plan, planTags.get(w.instanceId) ?? null, { project, instanceId: w.instanceId });
     w.healthDetail = withTags(w, now);
   }
   return { project, workers: workers.sort(byZoneThenLaunch) };
@@ -81,16 +95,30 @@ export async function projectStatus(
   signal?: AbortSignal,
 ): Promise<ProjectStatus> {
   const names = projectNames(project);
-  const [fleet, failures, lb] = await Promise.all([fleetStatus(deps, project, signal), recentFailures(deps, names, signal), loadBalancerStatus(deps.lb, names, options.urlOverride, signal)]);
-  return { ...fleet, failures: failures.failures, failuresUnavailable: failures.unavailable, loadBalancer: lb.loadBalancer, loadBalancerUnavailable: lb.unavailable };
+  const [fleet, failures, failovers, lb] = await Promise.all([
+    fleetStatus(deps, project, signal),
+    recentFailures(deps, names, signal),
+    recentFailovers(deps, names, signal),
+    loadBalancerStatus(deps.lb, names, options.urlOverride, signal),
+  ]);
+  return {
+    ...fleet,
+    failures: failures.failures,
+    failuresUnavailable: failures.unavailable,
+    failovers: failovers.failovers,
+    failoversUnavailable: failovers.unavailable,
+    loadBalancer: lb.loadBalancer,
+    loadBalancerUnavailable: lb.unavailable,
+  };
 }
 
 export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
   const launched = i.launchTime?.getTime();
+  const { planTag, ...tags } = readWorkerTags(i.tags);
   return {
     instanceId: i.instanceId,
     state: i.state,
-    ...readWorkerTags(i.tags),
+    ...tags,
     availabilityZone: i.availabilityZone ?? null,
     instanceType: i.instanceType ?? null,
     launchTime: i.launchTime?.toISOString() ?? null,
@@ -101,6 +129,7 @@ export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {
     healthDetail: null,
     launchId: i.tags[TAG_LAUNCH] ? oneLine(i.tags[TAG_LAUNCH], 64) : null,
     stopping: isStopping(i.tags),
+    plan: workerPlan(undefined, planTag, { project: i.tags[TAG_CLUSTER] ?? "<project>", instanceId: i.instanceId }),
   };
 }
 

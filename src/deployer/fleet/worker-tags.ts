@@ -1,4 +1,4 @@
-import { TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type WorkerState } from "../../infra/names.js";
+import { PLAN_PROBLEMS, TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_PLAN, TAG_REPLACES, TAG_SLOT, TAG_STATE, WORKER_STATES, type PlanProblem, type WorkerState } from "../../infra/names.js";
 import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
 import { INSTANCE_ID } from "../../cluster/instance-id.js";
 import { oneLine } from "../../core/printable.js";
@@ -22,6 +22,8 @@ export interface WorkerTags {
   replaces: string | null;
   /** SynktiEndpoint `<ipv4>:<port>`, where the worker answers (in the local cloud a loopback address). */
   endpoint: string | null;
+  /** SynktiPlan: `ready` or the standing plan's problem code; null when absent (an older worker) or not one. */
+  planTag: "ready" | PlanProblem | null;
 }
 
 export function readWorkerTags(tags: Record<string, string>): WorkerTags {
@@ -36,6 +38,7 @@ export function readWorkerTags(tags: Record<string, string>): WorkerTags {
     slot: tags[TAG_SLOT] !== undefined && Number.isInteger(slot) && slot >= 0 && slot < 10_000 ? slot : null,
     replaces: replaces !== undefined && INSTANCE_ID.test(replaces) ? replaces : null,
     endpoint: endpoint !== undefined && ENDPOINT.test(endpoint) ? endpoint : null,
+    planTag: planTag(tags[TAG_PLAN]),
   };
 }
 
@@ -47,4 +50,9 @@ function noticeTime(value: string | undefined): string | null {
   if (value === undefined || value.trim() === "") return null;
   const time = Date.parse(value);
   return Number.isNaN(time) ? "unknown" : new Date(time).toISOString();
+}
+
+function planTag(value: string | undefined): "ready" | PlanProblem | null {
+  if (value === "ready") return value;
+  return (PLAN_PROBLEMS as readonly string[]).includes(value ?? "") ? (value as PlanProblem) : null;
 }

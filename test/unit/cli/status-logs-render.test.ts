@@ -28,8 +28,9 @@ const base: WorkerStatus = {
   model: "tiny",
   slot: null,
   replaces: null,
+  plan: null,
 };
-const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, ...extra });
+const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, ...extra });
 
 describe("status text", () => {
   it("shows model, type, zone, the worker's own state and its endpoint; never moto's private IP", () => {
