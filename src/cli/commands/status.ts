@@ -1,4 +1,7 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import type { Clock } from "../../core/clock.js";
+import { SynktiError } from "../../core/errors.js";
+import { parseDuration } from "../parse.js";
 import type { FailureRecord } from "../../deployer/logs/record.js";
 import type { LoadBalancerStatus } from "../../deployer/fleet/load-balancer-status.js";
 import type { ProjectStatus, WorkerStatus } from "../../deployer/fleet/status.js";
@@ -10,12 +13,53 @@ import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health, load balancer target; recent failures", async ({ project, common, deps, options }) => {
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health, load balancer target, failover plan; recent failovers and failures", async ({ project, common, deps, options }) => {
     const [{ projectStatus }, { endpointUrlOverride }] = await Promise.all([import("../../deployer/fleet/status.js"), import("../../deployer/endpoint/url.js")]);
     const urlOverride = endpointUrlOverride();
-    const result = await deps.doing("listing the workers", () => projectStatus(deps.fleet, project, urlOverride ? { urlOverride } : {}));
-    printResult(common.output, result, () => renderStatus(result, deps.clock.now(), typeof options.region === "string" ? options.region : undefined));
-  }).addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json"));
+    const region = typeof options.region === "string" ? options.region : undefined;
+    const read = (signal?: AbortSignal) => deps.doing("listing the workers", () => projectStatus(deps.fleet, project, urlOverride ? { urlOverride } : {}, signal));
+    if (options.watch === true) return watch(read, { json: common.output === "json", intervalMs: options.interval as number, clock: deps.clock, region });
+    const result = await read();
+    printResult(common.output, result, () => renderStatus(result, deps.clock.now(), region));
+  })
+    .option("--watch", "keep the view live: redrawn in place on a terminal, one JSON document per line (NDJSON) with --output json; Ctrl-C ends it (exit 130)", false)
+    .addOption(new Option("--interval <duration>", "with --watch, how often to refresh, e.g. 2s, 10s, 1m").argParser(parseDuration).default(2000, "2s"))
+    .addHelpText("after", examples("synkti status --project-name my-app", "synkti status --project-name my-app --output json", "synkti status --project-name my-app --watch --interval 5s", "synkti status --project-name my-app --watch --output json | jq -c '.workers[] | {instanceId, workerState}'"));
+}
+
+/** Clear the screen and home the cursor: each view is drawn over the last one. */
+const REDRAW = "\u001b[H\u001b[2J";
+
+/**
+ * `--watch`: refresh until Ctrl-C (or SIGTERM), then exit 130 as the contract says for an
+ * interrupted command (it created nothing, so there is nothing to clean up). On a terminal each view
+ * replaces the last; piped, views follow each other. JSON: one compact document per line, so
+ * `jq` reads the stream as it comes.
+ */
+async function watch(read: (signal: AbortSignal) => Promise<ProjectStatus>, o: { json: boolean; intervalMs: number; clock: Clock; region: string | undefined }): Promise<never> {
+  const { watchStatus } = await import("../../deployer/fleet/watch.js");
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${name}`));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const tty = process.stdout.isTTY === true;
+  try {
+    await watchStatus(
+      { clock: o.clock },
+      read,
+      (result) => {
+        if (o.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+        const footer = `Every ${o.intervalMs / 1000}s, updated ${new Date(o.clock.now()).toISOString().slice(11, 19)}Z. Ctrl-C to stop.`;
+        process.stdout.write(`${tty ? REDRAW : ""}${renderStatus(result, o.clock.now(), o.region)}\n\n${footer}\n${tty ? "" : "\n"}`);
+      },
+      (error) => process.stderr.write(`Refresh failed (trying again in ${o.intervalMs / 1000}s): ${oneLine(error instanceof Error ? error.message : String(error), 300)}\n`),
+      { intervalMs: o.intervalMs, signal: controller.signal },
+    );
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  throw new SynktiError("Stopped watching.", { code: "interrupted", kind: "interrupted", silent: true });
 }
 
 /** `region`: the --region the operator gave, carried into the command printed for the logs. */
