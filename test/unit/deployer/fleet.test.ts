@@ -49,6 +49,7 @@ describe("status", () => {
           model: null,
           slot: null,
           replaces: null,
+          plan: null,
         },
       ],
     });

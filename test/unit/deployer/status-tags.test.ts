@@ -57,15 +57,16 @@ describe("status from tags", () => {
   });
 
   it("shows a tag value outside the contract as absent, and a notice with an unreadable time as pending", () => {
-    expect(readWorkerTags({ SynktiState: "pwned\u001b[2J", SynktiNotice: "soon", SynktiSlot: "-1", SynktiReplaces: "i-../../x", SynktiEndpoint: "evil.example:80", SynktiModel: "m\u001b]0;title\u0007odel\r" })).toEqual({
+    expect(readWorkerTags({ SynktiPlan: "pwned", SynktiState: "pwned\u001b[2J", SynktiNotice: "soon", SynktiSlot: "-1", SynktiReplaces: "i-../../x", SynktiEndpoint: "evil.example:80", SynktiModel: "m\u001b]0;title\u0007odel\r" })).toEqual({
       workerState: null,
       notice: "unknown",
       model: "model",
       slot: null,
       replaces: null,
       endpoint: null,
+      planTag: null,
     });
-    expect(readWorkerTags({})).toEqual({ workerState: null, notice: null, model: null, slot: null, replaces: null, endpoint: null });
+    expect(readWorkerTags({})).toEqual({ workerState: null, notice: null, model: null, slot: null, replaces: null, endpoint: null, planTag: null });
   });
 
   it("projectStatus adds the recent failures; without the bucket the workers still show and failures say why", async () => {
