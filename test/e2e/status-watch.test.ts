@@ -1,0 +1,76 @@
+/**
+ * `synkti status --watch --output json` (built binary) against moto: one JSON document per line
+ * and refresh, each carrying the workers (with the SynktiPlan tag's plan) and the recent failovers
+ * from the bucket, until Ctrl-C, which ends it with exit 130 and nothing half-written.
+ */
+import { spawn } from "node:child_process";
+import { RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
+import { BINARY, emptySysfsRoot } from "../support/run-cli.js";
+import { until } from "../support/until.js";
+
+const PROJECT = "e2e-status-watch";
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("status --watch (built binary)", () => {
+  it("writes one JSON document per refresh and ends on SIGINT with exit 130", async () => {
+    const names = await readyProject(h, PROJECT);
+    const out = await h.ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12345678",
+        InstanceType: "g5.xlarge",
+        MinCount: 1,
+        MaxCount: 1,
+        Placement: { AvailabilityZone: "us-east-1a" },
+        TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries({ SynktiCluster: PROJECT, SynktiRole: "worker", SynktiLaunch: "l-e2e", SynktiState: "serving", SynktiPlan: "no-pool" }).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const id = out.Instances![0]!.InstanceId!;
+    const doomed = "i-0d00d00d00d00d00d";
+    const phase = (state: string, startedAt: string | null, endedAt: string | null) => ({ state, startedAt, endedAt, detail: null });
+    const t0 = Date.now() - 120_000;
+    const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+    const timeline = {
+      doomed,
+      status: "retired",
+      trigger: "spot-interruption",
+      deadlineAt: at(120),
+      replacement: id,
+      phases: { drain: phase("done", at(0), at(10)), select: phase("done", at(0), at(0.2)), spawn: phase("done", at(0.2), at(1)), health: phase("done", at(1), at(90)) },
+    };
+    await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.failoverKey(doomed), Body: JSON.stringify(timeline) }));
+
+    const child = spawn(BINARY, ["status", "--project-name", PROJECT, "--watch", "--interval", "1s", "--output", "json"], {
+      env: { ...process.env, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:9", SYNKTI_SYSFS_ROOT: emptySysfsRoot(), ...h.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const closed = new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+    try {
+      await until("two status documents", () => stdout.split("\n").filter(Boolean).length >= 2, 60_000, 50);
+    } finally {
+      child.kill("SIGINT");
+    }
+    const [code, signal] = await closed;
+    expect({ code, signal, stderr }).toEqual({ code: 130, signal: null, stderr: "" });
+    expect(stdout.endsWith("\n")).toBe(true);
+    const documents = stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(documents.length).toBeGreaterThanOrEqual(2);
+    for (const doc of documents) {
+      expect(doc.workers).toEqual([expect.objectContaining({ instanceId: id, workerState: "serving", plan: expect.objectContaining({ ready: false, code: "no-pool", source: "tag" }) })]);
+      expect(doc.failovers).toEqual([expect.objectContaining({ doomed, replacement: id, status: "retired", totalSeconds: 90 })]);
+      expect(doc.failovers[0].phases.spawn).toEqual(phase("done", at(0.2), at(1)));
+    }
+  });
+});
