@@ -5,6 +5,7 @@ import { poolKey, rankPools } from "../../failover/select.js";
 import { launchRequest } from "../../failover/spawn-request.js";
 import type { Candidate, Doomed, LaunchRequest, PoolObservation } from "../../failover/types.js";
 import type { PlanProblem } from "../../infra/names.js";
+import { firstPhaseMs, jittered } from "../discovery/budget.js";
 
 /**
  * The standing plan (issue 11 item 5, the Banker's invariant at run time): a worker never waits for
@@ -47,12 +48,10 @@ export interface StandingPlanOptions {
 
 export const PLAN_MIN_INTERVAL_MS = 300_000;
 export const PLAN_PER_WORKER_MS = 10_000;
-export const PLAN_JITTER = 0.2;
 
-/** max(floor, size x per worker), jittered by +-20 % with `random()` in [0, 1). */
+/** max(floor, size x per worker), jittered by +-20 % (discovery's jitter) with `random()` in [0, 1). */
 export function planIntervalMs(clusterSize: number, random: () => number, minMs = PLAN_MIN_INTERVAL_MS, perWorkerMs = PLAN_PER_WORKER_MS): number {
-  const base = Math.max(minMs, Math.max(1, clusterSize) * perWorkerMs);
-  return Math.round(base * (1 - PLAN_JITTER + 2 * PLAN_JITTER * random()));
+  return jittered(Math.max(minMs, Math.max(1, clusterSize) * perWorkerMs), random);
 }
 
 export class StandingPlan {
@@ -70,7 +69,7 @@ export class StandingPlan {
   /** Refreshes until `signal` aborts; a refresh never throws (its failure is the plan's problem). */
   async run(signal: AbortSignal): Promise<void> {
     const { clock, random } = this.deps;
-    let wait = Math.round((this.options.firstWithinMs ?? 30_000) * random());
+    let wait = firstPhaseMs(this.options.firstWithinMs ?? 30_000, random);
     for (;;) {
       try {
         await clock.sleep(wait, signal);

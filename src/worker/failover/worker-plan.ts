@@ -28,8 +28,8 @@ export interface WorkerPlanDeps {
  * The standing plan with the worker's own means: SELECT's observation through the failover's very
  * ports, and the DryRun of the very request SPAWN sends (replacementRunSpec over a template read
  * afresh each refresh, so a security group, instance profile or user-data gone since boot shows
- * here, not on the notice). The DryRun carries no ClientToken: the real launch's token must stay
- * unused until the launch itself.
+ * here, not on the notice). The DryRun does not carry the launch's ClientToken (the SDK then fills
+ * in a random one): AWS must not remember that token for anything before the launch itself.
  */
 export function workerStandingPlan(deps: WorkerPlanDeps, options: Pick<WorkerOptions, "failover" | "model" | "modelsDir">): StandingPlan {
   const { clients, imds, names, facts } = deps;

@@ -168,7 +168,7 @@ export interface RunningAgent {
 }
 
 /** Starts an agent for `instanceId` (a moto instance of `project`). */
-export async function startAgent(project: string, instanceId: string, options: WorkerOptions, extra: { log?: Logger; iamRole?: string | null; imds?: Partial<ImdsEmulatorOptions> } = {}): Promise<RunningAgent> {
+export async function startAgent(project: string, instanceId: string, options: WorkerOptions, extra: { log?: Logger; iamRole?: string | null; imds?: Partial<ImdsEmulatorOptions>; random?: () => number } = {}): Promise<RunningAgent> {
   const host = randomLoopback();
   const imds = await ImdsEmulator.start({
     instanceId,
@@ -197,6 +197,7 @@ export async function startAgent(project: string, instanceId: string, options: W
       imds: new ImdsClient({ endpoint: imds.url }),
       clock: systemClock,
       log,
+      ...(extra.random ? { random: extra.random } : {}),
       spawn,
       self: { execPath: process.execPath, isSingleBinary: false },
       envPath: process.env.PATH ?? "",
