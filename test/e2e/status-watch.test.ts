@@ -20,8 +20,28 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Runs the binary until `enough(stdout)`, then Ctrl-C; its exit code and output. */
+async function watchUntilSigint(args: string[], enough: (stdout: string) => boolean) {
+  const child = spawn(BINARY, args, {
+    env: { ...process.env, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:9", SYNKTI_SYSFS_ROOT: emptySysfsRoot(), ...h.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => (stdout += c));
+  child.stderr.on("data", (c) => (stderr += c));
+  const closed = new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+  try {
+    await until("enough output", () => enough(stdout), 60_000, 50);
+  } finally {
+    child.kill("SIGINT");
+  }
+  const [code, signal] = await closed;
+  return { code, signal, stdout, stderr };
+}
+
 describe("status --watch (built binary)", () => {
-  it("writes one JSON document per refresh and ends on SIGINT with exit 130", async () => {
+  it("writes one JSON document per refresh (or whole text views) and ends on SIGINT with exit 130", async () => {
     const names = await readyProject(h, PROJECT);
     const out = await h.ec2.send(
       new RunInstancesCommand({
@@ -48,21 +68,7 @@ describe("status --watch (built binary)", () => {
     };
     await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.failoverKey(doomed), Body: JSON.stringify(timeline) }));
 
-    const child = spawn(BINARY, ["status", "--project-name", PROJECT, "--watch", "--interval", "1s", "--output", "json"], {
-      env: { ...process.env, AWS_EC2_METADATA_SERVICE_ENDPOINT: "http://127.0.0.1:9", SYNKTI_SYSFS_ROOT: emptySysfsRoot(), ...h.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const closed = new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
-    try {
-      await until("two status documents", () => stdout.split("\n").filter(Boolean).length >= 2, 60_000, 50);
-    } finally {
-      child.kill("SIGINT");
-    }
-    const [code, signal] = await closed;
+    const { code, signal, stdout, stderr } = await watchUntilSigint(["status", "--project-name", PROJECT, "--watch", "--interval", "1s", "--output", "json"], (out) => out.split("\n").filter(Boolean).length >= 2);
     expect({ code, signal, stderr }).toEqual({ code: 130, signal: null, stderr: "" });
     expect(stdout.endsWith("\n")).toBe(true);
     const documents = stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
@@ -71,6 +77,18 @@ describe("status --watch (built binary)", () => {
       expect(doc.workers).toEqual([expect.objectContaining({ instanceId: id, workerState: "serving", plan: expect.objectContaining({ ready: false, code: "no-pool", source: "tag" }) })]);
       expect(doc.failovers).toEqual([expect.objectContaining({ doomed, replacement: id, status: "retired", totalSeconds: 90 })]);
       expect(doc.failovers[0].phases.spawn).toEqual(phase("done", at(0.2), at(1)));
+    }
+
+    // Text, piped (no terminal, so no screen clearing): whole views one after the other.
+    const text = await watchUntilSigint(["status", "--project-name", PROJECT, "--watch", "--interval", "1s"], (out) => (out.match(/Ctrl-C to stop/g) ?? []).length >= 2);
+    expect(text.code).toBe(130);
+    expect(text.stdout).not.toContain("\u001b");
+    const views = text.stdout.split(/\n\n(?=1 worker in project)/);
+    expect(views.length).toBeGreaterThanOrEqual(2);
+    for (const view of views.slice(0, 2)) {
+      expect(view).toContain(`PLAN ${id} not ready: no pool other than its own`);
+      expect(view).toContain(`${doomed} -> ${id}  spot-interruption  retired  total 90.0s`);
+      expect(view).toMatch(/Every 1s, updated \d\d:\d\d:\d\dZ\. Ctrl-C to stop\./);
     }
   });
 });
