@@ -91,11 +91,13 @@ describe("worker agent (in-process, local cloud)", () => {
     expect((await tagsOf(a!)).SynktiState).toBe("retiring");
     // One CreateTags a change, in order: endpoint and booting together, serving, then stopping
     // (draining may share its call with retiring when the model server stops quickly).
-    const states = agentA.tagWrites.map((t) => t.SynktiState);
-    expect(agentA.tagWrites[0]).toEqual({ SynktiEndpoint: await agentA.endpoint, SynktiState: "booting" });
+    // The standing plan's SynktiPlan comes on its own schedule (it may share a call): not counted here.
+    const writes = agentA.tagWrites.map(({ SynktiPlan: _plan, ...t }) => t).filter((t) => Object.keys(t).length > 0);
+    const states = writes.map((t) => t.SynktiState);
+    expect(writes[0]).toEqual({ SynktiEndpoint: await agentA.endpoint, SynktiState: "booting" });
     expect(states.slice(0, 2)).toEqual(["booting", "serving"]);
     expect(states.at(-1)).toBe("retiring");
-    expect(agentA.tagWrites.length).toBeLessThanOrEqual(4);
+    expect(writes.length).toBeLessThanOrEqual(4);
   }, 60_000);
 
   it("restarts a killed model server (status not healthy meanwhile), and a hung one (unhealthy first)", async () => {
