@@ -21,6 +21,9 @@ export interface DeployerPreflightOptions {
   region: string | undefined;
   model?: string;
   instanceType?: string;
+  /** Ordered; when given, its first is the instance type (`instanceType` is then ignored). */
+  instanceTypes?: string[];
+  onDemandFallback?: boolean;
   workers?: number;
   ami?: string;
   localBinary?: { path: string; version: string };
@@ -67,12 +70,19 @@ export function deployerContext(
     names: projectNames(options.project),
     region: options.region,
     model: options.model,
-    instanceType: options.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    ...launchTypes(options),
+    onDemandFallback: options.onDemandFallback ?? false,
     workers: options.workers ?? 1,
     ami: options.ami,
     localBinary: options.localBinary,
     identity: () => deps.clients.identity(),
   };
+}
+
+/** `--instance-types a,b` wins over `--instance-type`; either way the first type is the launch's. */
+function launchTypes(options: DeployerPreflightOptions): { instanceType: string; instanceTypes: string[] } {
+  const instanceTypes = options.instanceTypes && options.instanceTypes.length > 0 ? options.instanceTypes : [options.instanceType ?? DEFAULT_INSTANCE_TYPE];
+  return { instanceType: instanceTypes[0]!, instanceTypes };
 }
 
 export async function runDeployerPreflight(
