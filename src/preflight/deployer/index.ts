@@ -6,6 +6,7 @@ import { runPreflight } from "../engine.js";
 import type { PreflightReport, Requirement } from "../types.js";
 import { credentials, region } from "./account.js";
 import { amiResolvable, instanceTypeOffered, spotQuota } from "./compute.js";
+import { instanceTypesAllowed } from "./instance-types.js";
 import { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
 import { bucket, bucketHardening, instanceProfile, role, rolePolicy, securityGroup } from "./infra.js";
 import { loadBalancerRequirements } from "./load-balancer.js";
@@ -38,6 +39,7 @@ export function deployerRequirements(): Requirement<DeployerContext, any>[] {
     instanceTypeOffered,
     amiResolvable,
     spotQuota,
+    instanceTypesAllowed,
     bucket,
     bucketHardening,
     binaryInS3,
