@@ -65,7 +65,8 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
     },
 
     async launch(request, signal) {
-      if (request.candidate.market !== "spot") return { failure: "refused", message: "the worker policy allows spot launches only (ec2:InstanceMarketType)" };
+      // On-demand is a candidate only when the launch allowed it (SynktiOnDemandFallback); whether
+      // the worker policy lets it through is AWS's answer (infra up --allow-on-demand), "refused" if not.
       const template = await deps.template(signal);
       if (!template.subnets[request.candidate.zone]) return { failure: "refused", message: `no default subnet in ${request.candidate.zone}` };
       try {
