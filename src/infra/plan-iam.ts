@@ -30,7 +30,7 @@ export function planRole(want: DesiredInfra["role"], seen: RoleObservation): Rol
 export function planRolePolicy(want: DesiredInfra["rolePolicy"], seen: RolePolicyObservation): RolePolicyStep {
   const name = `${want.roleName}/${want.name}`;
   const { document, recorded, compute } = wantedRolePolicy(want, seen);
-  if (seen.state === "missing") return step("role-policy", name, false, [{ op: "put-role-policy", document, reason: `does not exist (instances: ${describeCompute(compute)})` }]);
+  if (seen.state === "missing") return step("role-policy", name, false, [{ op: "put-role-policy", document, reason: "does not exist" }]);
   if (samePolicy(seen.document, document)) return step("role-policy", name, true, []);
   // A change of the allowed instances is said as such; anything else is drift.
   const reason = samePolicy(seen.document, withCompute(want.document, recorded))
