@@ -46,7 +46,9 @@ export function synktiCommand(ctx: DeployerContext, subcommand: string, extra: s
 export function preflightCommand(ctx: DeployerContext, extra: string[] = []): string {
   const flags: string[] = [];
   if (ctx.model) flags.push("--model", ctx.model);
-  flags.push(...launchShapeFlags(ctx));
+  // A fix that names the type itself (`--instance-type <instance-type>`) replaces the operator's list.
+  const namesType = extra.includes("--instance-type") || extra.includes("--instance-types");
+  flags.push(...launchShapeFlags(namesType ? { instanceTypes: [], onDemandFallback: ctx.onDemandFallback } : ctx));
   return synktiCommand(ctx, "preflight", [...flags, ...extra]);
 }
 

@@ -86,3 +86,13 @@ describe("instance-types verdict", () => {
     expect(finding.observed).not.toContain("L-3819A6DF");
   });
 });
+
+describe("preflight fixes carry the instance flags", () => {
+  it("repeats --instance-types and --on-demand-fallback, unless the fix names the type itself", async () => {
+    const { preflightCommand } = await import("../../../src/preflight/deployer/context.js");
+    const c = ctx(["g5.xlarge", "g6.xlarge"], true);
+    expect(preflightCommand(c, ["--ami", "<ami-id>"])).toBe("synkti preflight --project-name my-app --region us-east-1 --instance-types g5.xlarge,g6.xlarge --on-demand-fallback --ami <ami-id>");
+    expect(preflightCommand(c, ["--instance-type", "<instance-type>"])).toBe("synkti preflight --project-name my-app --region us-east-1 --on-demand-fallback --instance-type <instance-type>");
+    expect(preflightCommand(ctx(["g6.xlarge"]), [])).toBe("synkti preflight --project-name my-app --region us-east-1 --instance-type g6.xlarge");
+  });
+});
