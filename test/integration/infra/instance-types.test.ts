@@ -6,6 +6,8 @@
 import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { infraStatus, infraUp, recordedCompute } from "../../../src/infra/index.js";
+import { deployerContext } from "../../../src/preflight/deployer/index.js";
+import { instanceTypesAllowed } from "../../../src/preflight/deployer/instance-types.js";
 import type { ProjectNames } from "../../../src/infra/names.js";
 import { startInfraHarness, type InfraHarness } from "./harness.js";
 
@@ -43,5 +45,23 @@ describe("infra up --instance-types against moto", () => {
     const dry = await infraUp(h.deps(), names, { dryRun: true, compute: { instanceTypes: ["g5.xlarge"] } });
     expect(roleAction(dry)).toMatchObject({ action: "update" });
     expect(recordedCompute(await storedPolicy(names)).instanceTypes).toEqual(["g5.xlarge", "g6.xlarge"]); // a dry run changes nothing
+  }, 120_000);
+});
+
+describe("preflight's instance-types requirement against moto", () => {
+  const judge = async (project: string, instanceTypes: string[], onDemandFallback = false) => {
+    const ctx = deployerContext({ clients: h.deps().clients, clock: h.deps().clock }, { project, region: "us-east-1", workers: 2, instanceTypes, onDemandFallback });
+    return instanceTypesAllowed.verdict(await instanceTypesAllowed.observe(ctx, new AbortController().signal), ctx);
+  };
+
+  it("reads the policy's record, GPU counts and architectures as AWS reports them", async () => {
+    const names = h.project("pf-types");
+    await infraUp(h.deps(), names, { compute: { instanceTypes: ["g5.xlarge", "g6.xlarge", "g5.12xlarge", "g5g.xlarge"] } });
+    // moto's Service Quotas knows no EC2 quota: the first type's is spot-quota's warning, so a pass here.
+    expect(await judge(names.project, ["g5.xlarge", "g6.xlarge"])).toMatchObject({ status: "pass" });
+    expect(await judge(names.project, ["g5.xlarge", "p4d.24xlarge"])).toMatchObject({ status: "fail", observed: expect.stringContaining("p4d.24xlarge not allowed") });
+    expect(await judge(names.project, ["g5.xlarge", "g5.12xlarge"])).toMatchObject({ status: "fail", observed: expect.stringContaining("g5.12xlarge has 4 GPU(s), g5.xlarge 1") });
+    expect(await judge(names.project, ["g5.xlarge", "g5g.xlarge"])).toMatchObject({ status: "fail", observed: expect.stringContaining("g5g.xlarge runs arm64") });
+    expect(await judge(names.project, ["g5.xlarge"], true)).toMatchObject({ status: "fail", fix: { command: expect.stringContaining("--allow-on-demand") } });
   }, 120_000);
 });
