@@ -37,6 +37,17 @@ export interface ReplacementTemplate {
   rootVolume: RootVolume | undefined;
   /** The launch's ordered types and on-demand choice (this worker's own tags), carried on to the replacement. */
   launchTypes: LaunchTypes;
+  /**
+   * The zones offering each of the launch's other types (DescribeInstanceTypeOfferings); this
+   * worker's own type is offered in every zone of `subnets`. A pool outside them is not asked for.
+   */
+  offeredZones?: Record<string, string[]>;
+}
+
+/** Whether `instanceType` can be launched in `zone` as far as the template knows. */
+export function offeredIn(template: ReplacementTemplate, instanceType: string, zone: string): boolean {
+  const zones = template.offeredZones?.[instanceType];
+  return zones === undefined || zones.includes(zone);
 }
 
 /** What the launch said about instance types, as a worker reads it from its own tags. */
@@ -75,14 +86,18 @@ export interface TemplateInput {
 export async function readReplacementTemplate(deps: { clients: AwsClients; imds: ImdsClient }, input: TemplateInput, signal?: AbortSignal): Promise<ReplacementTemplate> {
   const { clients, imds } = deps;
   const { names, facts } = input;
-  const [userData, securityGroupId, zones, subnets, image, weightsBytes, launchTypes] = await Promise.all([
+  const [userData, securityGroupId, zones, subnets, image, weightsBytes, [launchTypes, offeredZones]] = await Promise.all([
     imds.get(USER_DATA_PATH, signal ? { signal } : {}),
     projectSecurityGroupId(clients, names.securityGroup, names.project, signal),
     zonesOffering(clients, facts.instanceType, signal),
     createEc2Instances(clients).defaultSubnets(signal),
     describeImage(clients, facts.imageId, signal),
     input.model ? localWeightsBytes(path.join(input.modelsDir, input.model, "manifest.json")) : Promise.resolve(0),
-    readLaunchTypes(imds, facts.instanceType, signal),
+    readLaunchTypes(imds, facts.instanceType, signal).then(async (types) => {
+      const others = types.instanceTypes.filter((t) => t !== facts.instanceType);
+      const offered = await Promise.all(others.map(async (t) => [t, await zonesOffering(clients, t, signal)] as const));
+      return [types, Object.fromEntries(offered)] as const;
+    }),
   ]);
   if (!securityGroupId) throw new Error(`security group ${names.securityGroup} tagged for ${names.project} not found (synkti infra up --project-name ${names.project} makes it)`);
   const rootVolume = image ? rootVolumeFor(image, weightsBytes) : undefined;
@@ -97,6 +112,7 @@ export async function readReplacementTemplate(deps: { clients: AwsClients; imds:
     subnets: Object.fromEntries(zones.filter((z) => subnets[z] !== undefined).map((z) => [z, subnets[z]!])),
     rootVolume,
     launchTypes,
+    offeredZones,
   };
 }
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { launchRequest, resumeFrom, toStateFile, initialState } from "../../../src/failover/index.js";
 import type { FailoverSettings } from "../../../src/failover/index.js";
 import { runInstancesInput } from "../../../src/aws/ec2-instances.js";
-import { launchTypesFrom, replacementRunSpec, type ReplacementTemplate } from "../../../src/worker/failover/replacement-spec.js";
+import { launchTypesFrom, offeredIn, replacementRunSpec, type ReplacementTemplate } from "../../../src/worker/failover/replacement-spec.js";
 import { fileStateStore, STATE_FILE_NAME } from "../../../src/worker/failover/state-store.js";
 
 const template: ReplacementTemplate = {
@@ -45,6 +45,14 @@ describe("the replacement's request", () => {
 });
 
 describe("the launch's instance types, from the worker's own tags", () => {
+  it("a pool of another type is asked for only in the zones offering that type", () => {
+    const known = { ...template, offeredZones: { "g6.xlarge": ["us-east-1b"] } };
+    expect(offeredIn(known, "g6.xlarge", "us-east-1b")).toBe(true);
+    expect(offeredIn(known, "g6.xlarge", "us-east-1a")).toBe(false);
+    // Its own type: every zone of the template (those were read offering it).
+    expect(offeredIn(known, "g5.xlarge", "us-east-1a")).toBe(true);
+  });
+
   it("keeps the launch's order; without the tags, this worker's own type, spot only", () => {
     expect(launchTypesFrom("g6.xlarge,g5.xlarge", "true", "g5.xlarge")).toEqual({ instanceTypes: ["g6.xlarge", "g5.xlarge"], onDemandFallback: true });
     expect(launchTypesFrom(undefined, undefined, "g5.xlarge")).toEqual({ instanceTypes: ["g5.xlarge"], onDemandFallback: false });
