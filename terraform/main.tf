@@ -160,7 +160,24 @@ resource "aws_iam_role" "worker" {
 resource "aws_iam_role_policy" "worker" {
   name   = local.worker_policy_name
   role   = aws_iam_role.worker.id
-  policy = templatefile("${path.module}/../policies/worker-policy.json", local.policy_vars)
+  policy = local.worker_policy
+}
+
+# The instance types and market go into LaunchOnlyTaggedWorkers as src/infra/compute-policy.ts puts
+# them: ec2:InstanceType = the types (none: no condition), and ec2:InstanceMarketType = spot left
+# out when on-demand is allowed. Statements are encoded one by one (each has its own object type,
+# which a conditional over them could not mix), then joined.
+locals {
+  worker_policy_template = jsondecode(templatefile("${path.module}/../policies/worker-policy.json", local.policy_vars))
+  worker_policy_statements = [for s in local.worker_policy_template.Statement : s.Sid != "LaunchOnlyTaggedWorkers" ? jsonencode(s) : jsonencode(merge(s, {
+    Condition = merge(s.Condition, {
+      StringEquals = merge(
+        { for k, v in s.Condition.StringEquals : k => v if !(k == "ec2:InstanceMarketType" && var.allow_on_demand) },
+        { for k, v in { "ec2:InstanceType" = var.instance_types } : k => v if length(var.instance_types) > 0 },
+      )
+    })
+  }))]
+  worker_policy = "{\"Version\":${jsonencode(local.worker_policy_template.Version)},\"Statement\":[${join(",", local.worker_policy_statements)}]}"
 }
 
 resource "aws_iam_instance_profile" "worker" {

@@ -34,3 +34,15 @@ variable "certificate_arn" {
   type        = string
   default     = null
 }
+
+variable "instance_types" {
+  description = "instance types workers may launch (synkti infra up --instance-types), written into the worker policy as ec2:InstanceType; empty: any type"
+  type        = list(string)
+  default     = []
+}
+
+variable "allow_on_demand" {
+  description = "let a replacement be on-demand as the last resort (synkti infra up --allow-on-demand); false: spot only (ec2:InstanceMarketType = spot)"
+  type        = bool
+  default     = false
+}

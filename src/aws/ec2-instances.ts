@@ -46,6 +46,8 @@ export interface RunSpec {
   metadataHopLimit: number;
   /** Absent: the image's own root volume. */
   rootVolume?: { deviceName: string; sizeGiB: number };
+  /** Absent: spot. "on-demand" only for a failover's last resort (the worker policy must allow it). */
+  market?: "spot" | "on-demand";
 }
 
 /** One instance's RunInstances request; preflight sends the same one with DryRun. */
@@ -65,7 +67,10 @@ export function runInstancesInput(spec: RunSpec): RunInstancesCommandInput {
     InstanceInitiatedShutdownBehavior: "terminate",
     // One-time spot that terminates on interruption: a persistent request would relaunch
     // capacity behind synkti's back, and "stop" would keep a billed volume of no value.
-    InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } },
+    // On-demand sends no market option at all (that is how RunInstances says on-demand).
+    ...(spec.market === "on-demand"
+      ? {}
+      : { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } } }),
     MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", HttpPutResponseHopLimit: spec.metadataHopLimit, InstanceMetadataTags: "enabled" },
     // gp3 (baseline 125 MB/s, 3000 IOPS) for the weights sync; the volume ends with the instance.
     // Encryption follows the account's EBS default (a KMS key the worker role may not be granted).
@@ -75,7 +80,8 @@ export function runInstancesInput(spec: RunSpec): RunInstancesCommandInput {
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },
       { ResourceType: "volume", Tags: tags },
-      { ResourceType: "spot-instances-request", Tags: tags },
+      // An on-demand instance has no spot request to tag (AWS refuses the tag specification).
+      ...(spec.market === "on-demand" ? [] : [{ ResourceType: "spot-instances-request" as const, Tags: tags }]),
     ],
   };
 }

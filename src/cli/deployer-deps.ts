@@ -31,6 +31,8 @@ export interface PreflightCliOptions {
   region?: string;
   model?: string;
   instanceType?: string;
+  instanceTypes?: string[];
+  onDemandFallback?: boolean;
   workers?: number;
   ami?: string;
   deep?: boolean;
@@ -50,6 +52,8 @@ export async function runDeployerPreflightForCli(options: PreflightCliOptions, d
     region: deps.region,
     model: options.model,
     instanceType: options.instanceType,
+    ...(options.instanceTypes ? { instanceTypes: options.instanceTypes } : {}),
+    ...(options.onDemandFallback ? { onDemandFallback: true } : {}),
     workers: options.workers,
     ami: options.ami,
     deep: options.deep,

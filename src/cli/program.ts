@@ -1,5 +1,6 @@
 import { Command, Help, Option } from "commander";
 import { versionInfo } from "../core/version.js";
+import { parseInstanceTypes } from "../infra/compute-policy.js";
 import { DEFAULT_INSTANCE_TYPE } from "../preflight/deployer/context.js";
 import type { CommonOptions } from "./output.js";
 import { registerVersion } from "./commands/version.js";
@@ -92,7 +93,20 @@ export function withRegion(command: Command): Command {
 export function withLaunchShape(command: Command): Command {
   return command
     .option("--instance-type <type>", "GPU instance type", DEFAULT_INSTANCE_TYPE)
+    .option("--instance-types <types>", "several GPU instance types, in order of preference (comma-separated; the first is launched, the others are for replacements); each must be allowed by synkti infra up --instance-types")
+    .option("--on-demand-fallback", "a replacement may be on-demand as the last resort (needs synkti infra up --allow-on-demand)")
     .option("--ami <ami-id>", "AMI to launch (default: newest AWS Deep Learning AMI, Ubuntu)");
+}
+
+/** The instance flags, parsed before any AWS call: `--instance-types` (ordered) wins over `--instance-type`. */
+export function launchShape(options: { projectName?: string; instanceType?: string; instanceTypes?: string; onDemandFallback?: boolean }): {
+  instanceType: string;
+  instanceTypes: string[];
+  onDemandFallback: boolean;
+} {
+  const fix = `synkti preflight --project-name ${options.projectName ?? "<project>"} --instance-types g5.xlarge,g6.xlarge`;
+  const instanceTypes = options.instanceTypes !== undefined ? parseInstanceTypes("--instance-types", options.instanceTypes, fix) : [options.instanceType ?? DEFAULT_INSTANCE_TYPE];
+  return { instanceType: instanceTypes[0]!, instanceTypes, onDemandFallback: options.onDemandFallback === true };
 }
 
 export function commonOptions(options: Record<string, unknown>): CommonOptions {

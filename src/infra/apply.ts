@@ -86,8 +86,10 @@ async function applyStep(deps: InfraDeps, want: DesiredInfra, s: AnyStep, ids: K
     }
     case "role-policy": {
       const p = want.rolePolicy;
-      s.changes.forEach(note);
-      await retry(() => iam.putRolePolicy(clients, p.roleName, p.name, p.document));
+      for (const c of s.changes) {
+        note(c);
+        await retry(() => iam.putRolePolicy(clients, p.roleName, p.name, c.document));
+      }
       return;
     }
     case "instance-profile": {

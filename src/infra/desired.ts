@@ -4,6 +4,7 @@
  * (test/unit/infra/terraform.test.ts keeps them equal).
  */
 import type { LifecycleRuleSpec, PublicAccessBlock } from "../aws/s3.js";
+import type { ComputeOptions } from "./compute-policy.js";
 import { clusterTags, type ProjectNames } from "./names.js";
 import { bucketPolicy, policyVars, trustPolicy, workerPolicy, type AccountContext, type PolicyDocument } from "./policies.js";
 import type { HealthCheck } from "../aws/elbv2.js";
@@ -74,7 +75,11 @@ export interface DesiredInfra {
     tags: Record<string, string>;
   };
   role: { name: string; trustPolicy: PolicyDocument; tags: Record<string, string>; description: string };
-  rolePolicy: { roleName: string; name: string; document: PolicyDocument };
+  /**
+   * `document` is the template as rendered (spot only, any type); the planner puts in the instance
+   * types and market the policy records, or `compute` when this run names them (compute-policy.ts).
+   */
+  rolePolicy: { roleName: string; name: string; document: PolicyDocument; compute?: ComputeOptions };
   instanceProfile: { name: string; roleName: string; tags: Record<string, string> };
   securityGroup: { name: string; region: string; description: string; ingress: IngressSpec[]; tags: Record<string, string> };
   loadBalancerSecurityGroup: {
@@ -112,7 +117,7 @@ export function lifecycleRules(names: ProjectNames): LifecycleRuleSpec[] {
   ];
 }
 
-export function desiredInfra(names: ProjectNames, account: AccountContext, lb: LoadBalancerOptions = {}): DesiredInfra {
+export function desiredInfra(names: ProjectNames, account: AccountContext, lb: LoadBalancerOptions = {}, compute?: ComputeOptions): DesiredInfra {
   const vars = policyVars(names, account);
   const tags = clusterTags(names.project);
   return {
@@ -131,7 +136,7 @@ export function desiredInfra(names: ProjectNames, account: AccountContext, lb: L
       tags,
       description: `synkti workers of project ${names.project}`,
     },
-    rolePolicy: { roleName: names.role, name: names.workerPolicy, document: workerPolicy(vars) },
+    rolePolicy: { roleName: names.role, name: names.workerPolicy, document: workerPolicy(vars), ...(compute ? { compute } : {}) },
     instanceProfile: { name: names.instanceProfile, roleName: names.role, tags },
     securityGroup: {
       name: names.securityGroup,

@@ -39,7 +39,18 @@ export * from "./load-balancer-settings.js";
 export { cidrProblem, validateCidrs, isPublicCidr, validateCertificateArn } from "./cidr.js";
 export { planInfra } from "./plan.js";
 export { planBucket } from "./plan-bucket.js";
-export { planRole, planRolePolicy, planInstanceProfile } from "./plan-iam.js";
+export { planRole, planRolePolicy, planInstanceProfile, wantedRolePolicy } from "./plan-iam.js";
+export {
+  parseInstanceTypes,
+  recordedCompute,
+  resolveCompute,
+  withCompute,
+  describeCompute,
+  typesNotAllowed,
+  DEFAULT_COMPUTE,
+  type ComputePolicy,
+  type ComputeOptions,
+} from "./compute-policy.js";
 export { planSecurityGroup } from "./plan-security-group.js";
 export type { InfraPlan, AnyStep, PlanAction, Blocker } from "./plan-types.js";
 export { infraUp, describePlan, type UpResult, type UpAction, type PlannedAction } from "./up.js";

@@ -64,6 +64,13 @@ export const TAG_MODEL = "SynktiModel";
 export const TAG_REPLACES = "SynktiReplaces";
 /** The slot (0..desired-1) a worker fills; a replacement inherits its predecessor's. */
 export const TAG_SLOT = "SynktiSlot";
+/**
+ * The launch's instance types, comma-separated in the operator's order (`launch --instance-types`):
+ * the worker's failover tries them in that order. A replacement carries it on.
+ */
+export const TAG_INSTANCE_TYPES = "SynktiInstanceTypes";
+/** "true" when the launch allowed an on-demand replacement as the last resort (`--on-demand-fallback`). */
+export const TAG_ON_DEMAND_FALLBACK = "SynktiOnDemandFallback";
 
 /**
  * The worker's standing failover plan (issue 11 item 5), on itself so `synkti status` from a laptop

@@ -10,6 +10,8 @@ import {
   type RolePolicyStep,
   type RoleStep,
 } from "./plan-types.js";
+import { DEFAULT_COMPUTE, describeCompute, recordedCompute, resolveCompute, withCompute, type ComputePolicy } from "./compute-policy.js";
+import type { PolicyDocument } from "./policies.js";
 import { differingStatements, samePolicy } from "./policy-compare.js";
 
 /** Pure planners for the worker role, its inline policy and its instance profile. */
@@ -27,10 +29,21 @@ export function planRole(want: DesiredInfra["role"], seen: RoleObservation): Rol
 /** The inline policy is synkti's whole document: any difference is drift, repaired by rewriting it. */
 export function planRolePolicy(want: DesiredInfra["rolePolicy"], seen: RolePolicyObservation): RolePolicyStep {
   const name = `${want.roleName}/${want.name}`;
-  if (seen.state === "missing") return step("role-policy", name, false, [{ op: "put-role-policy", reason: "does not exist" }]);
-  if (samePolicy(seen.document, want.document)) return step("role-policy", name, true, []);
-  const which = differingStatements(want.document, seen.document).join(", ");
-  return step("role-policy", name, true, [{ op: "put-role-policy", reason: `worker policy differs (${which})` }]);
+  const { document, recorded, compute } = wantedRolePolicy(want, seen);
+  if (seen.state === "missing") return step("role-policy", name, false, [{ op: "put-role-policy", document, reason: "does not exist" }]);
+  if (samePolicy(seen.document, document)) return step("role-policy", name, true, []);
+  // A change of the allowed instances is said as such; anything else is drift.
+  const reason = samePolicy(seen.document, withCompute(want.document, recorded))
+    ? `allowed instances: ${describeCompute(compute)} (was ${describeCompute(recorded)})`
+    : `worker policy differs (${differingStatements(document, seen.document).join(", ")})`;
+  return step("role-policy", name, true, [{ op: "put-role-policy", document, reason }]);
+}
+
+/** The policy to have: the template with the instance types the policy records, or this run's flags. */
+export function wantedRolePolicy(want: DesiredInfra["rolePolicy"], seen: RolePolicyObservation): { document: PolicyDocument; recorded: ComputePolicy; compute: ComputePolicy } {
+  const recorded = seen.state === "present" ? recordedCompute(seen.document) : DEFAULT_COMPUTE;
+  const compute = resolveCompute(recorded, want.compute);
+  return { document: withCompute(want.document, compute), recorded, compute };
 }
 
 /** An instance profile holds at most one role: a wrong one is taken out before ours goes in. */

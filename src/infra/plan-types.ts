@@ -1,3 +1,4 @@
+import type { PolicyDocument } from "./policies.js";
 import type { IngressRule } from "../aws/ec2.js";
 import type { IngressSpec, Scheme } from "./desired.js";
 import type { ResourceKind } from "./deps.js";
@@ -29,7 +30,8 @@ export type RoleChange =
   | { op: "update-trust-policy"; reason: string }
   | { op: "tag-role"; tags: Tags; reason: string };
 
-export type RolePolicyChange = { op: "put-role-policy"; reason: string };
+/** The document to write travels with the change: it merges the recorded instance types with this run's flags. */
+export type RolePolicyChange = { op: "put-role-policy"; document: PolicyDocument; reason: string };
 
 export type InstanceProfileChange =
   | { op: "create-instance-profile"; reason: string }

@@ -13,7 +13,9 @@
  *   reachability), and during RunInstances only (ec2:CreateAction), for tag-on-create.
  * - RunInstances: the new instance must carry SynktiCluster=<project> and SynktiRole=worker in the
  *   request, and can only use security groups tagged with the project. No key-pair resource:
- *   workers have no SSH (Session Manager instead), so a keyed launch must fail.
+ *   workers have no SSH (Session Manager instead), so a keyed launch must fail. Spot only
+ *   (ec2:InstanceMarketType) and, once `infra up --instance-types` named them, only those types
+ *   (ec2:InstanceType): compute-policy.ts adds and reads these two conditions.
  * - TerminateInstances only on the project's instances; PassRole only of this role, only to EC2.
  * - Session Manager: ssm:UpdateInstanceInformation on instances; ssmmessages has no resource types.
  * - Load balancer: a worker registers and deregisters itself (RegisterTargets, DeregisterTargets)

@@ -1,6 +1,7 @@
 import { accountContext } from "./account.js";
 import { applyPlan, assertApplicable } from "./apply.js";
 import type { InfraDeps, ResourceKind } from "./deps.js";
+import type { ComputeOptions } from "./compute-policy.js";
 import { desiredInfra, type LoadBalancerOptions } from "./desired.js";
 import type { ProjectNames } from "./names.js";
 import { observeInfra } from "./observe.js";
@@ -31,12 +32,12 @@ const PAST: Record<PlannedAction, UpAction> = { create: "created", update: "upda
 export async function infraUp(
   deps: InfraDeps,
   names: ProjectNames,
-  options: { dryRun?: boolean; loadBalancer?: LoadBalancerOptions } = {},
+  options: { dryRun?: boolean; loadBalancer?: LoadBalancerOptions; compute?: ComputeOptions } = {},
 ): Promise<UpResult> {
   // The account first: it also settles the region, which every observation needs.
   const account = await accountContext(deps);
   const seen = await observeInfra(deps, names);
-  const want = desiredInfra(names, account, options.loadBalancer);
+  const want = desiredInfra(names, account, options.loadBalancer, options.compute);
   const plan = planInfra(want, seen);
   assertApplicable(plan);
   const planned = describePlan(plan);

@@ -1,5 +1,5 @@
 import type { RunSpec } from "../aws/ec2-instances.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_LAUNCH, TAG_MODEL, TAG_ROLE, TAG_STATE } from "./names.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_ON_DEMAND_FALLBACK, TAG_ROLE, TAG_STATE } from "./names.js";
 
 /**
  * What a worker instance is, in one place: the launch creates it from this spec, and preflight
@@ -43,6 +43,12 @@ export interface WorkerInstanceInput {
   project: string;
   imageId: string;
   instanceType: string;
+  /** The launch's ordered types (SynktiInstanceTypes): the failover's order. Absent: just `instanceType`. */
+  instanceTypes?: string[];
+  /** SynktiOnDemandFallback=true: the failover may launch an on-demand replacement last. */
+  onDemandFallback?: boolean;
+  /** "on-demand" only for a failover's last resort; every launch is spot. */
+  market?: "spot" | "on-demand";
   securityGroupId: string;
   instanceProfileName: string;
   /** Tags everything this launch creates, so an interrupted launch undoes exactly its own. */
@@ -71,10 +77,13 @@ export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
       // A worker is booting until it says otherwise on its own tags.
       [TAG_STATE]: "booting",
       ...(input.model ? { [TAG_MODEL]: input.model } : {}),
+      [TAG_INSTANCE_TYPES]: (input.instanceTypes ?? [input.instanceType]).join(","),
+      ...(input.onDemandFallback ? { [TAG_ON_DEMAND_FALLBACK]: "true" } : {}),
       Name: `${input.project}-worker`,
     },
     ...(input.clientToken ? { clientToken: input.clientToken } : {}),
     ...(input.rootVolume ? { rootVolume: input.rootVolume } : {}),
     metadataHopLimit: METADATA_HOP_LIMIT,
+    ...(input.market === "on-demand" ? { market: "on-demand" as const } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { SynktiError, usageError } from "../../core/errors.js";
 import { validateCertificateArn, validateCidrs } from "../../infra/cidr.js";
+import { parseInstanceTypes, type ComputeOptions } from "../../infra/compute-policy.js";
 import type { LoadBalancerOptions } from "../../infra/desired.js";
 import type { DestroyResult, InfraStatus, UpResult } from "../../infra/index.js";
 import { projectNames } from "../../infra/names.js";
@@ -79,7 +80,24 @@ function renderDestroy(result: DestroyResult, fix: string | null, options: Infra
   return `Deleted the permanent infrastructure of ${options.projectName}:\n${listing}`;
 }
 
-type UpOptions = InfraOptions & { dryRun: boolean; allowCidr: string[]; revokeCidr: string[]; internal?: boolean; certificateArn?: string };
+type UpOptions = InfraOptions & {
+  dryRun: boolean;
+  allowCidr: string[];
+  revokeCidr: string[];
+  internal?: boolean;
+  certificateArn?: string;
+  instanceTypes?: string;
+  allowOnDemand?: boolean;
+};
+
+/** The worker policy's instance flags, checked before any AWS call; left out, the policy keeps its record. */
+function computeOptions(options: UpOptions): ComputeOptions {
+  const fix = `${command(options, "infra up")} --instance-types g5.xlarge,g6.xlarge`;
+  return {
+    ...(options.instanceTypes !== undefined ? { instanceTypes: parseInstanceTypes("--instance-types", options.instanceTypes, fix) } : {}),
+    ...(options.allowOnDemand !== undefined ? { allowOnDemand: options.allowOnDemand } : {}),
+  };
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -117,15 +135,26 @@ export function registerInfra(program: Command): void {
     .option("--internal", "make a new load balancer VPC-only (an existing one keeps its scheme: changing it changes the URL)")
     .option("--no-internal", "make a new load balancer internet-facing (the default)")
     .option("--certificate-arn <arn>", "ACM certificate: HTTPS on 443, and HTTP redirects to it")
-    .addHelpText("after", examples("synkti infra up --project-name my-app --dry-run   # the plan; nothing changes", "synkti infra up --project-name my-app --allow-cidr 203.0.113.0/24 --certificate-arn <arn>"))
+    .option("--instance-types <types>", "the instance types workers may launch (comma-separated, written into the worker policy; left out: the policy keeps its list)")
+    .option("--allow-on-demand", "let a launch allow an on-demand replacement as the last resort (launch --on-demand-fallback)")
+    .option("--no-allow-on-demand", "spot only again")
+    .addHelpText(
+      "after",
+      examples(
+        "synkti infra up --project-name my-app --dry-run   # the plan; nothing changes",
+        "synkti infra up --project-name my-app --allow-cidr 203.0.113.0/24 --certificate-arn <arn>",
+        "synkti infra up --project-name my-app --instance-types g5.xlarge,g6.xlarge --allow-on-demand",
+      ),
+    )
     .action(async (options: UpOptions) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
       const loadBalancer = loadBalancerOptions(options);
+      const compute = computeOptions(options);
       const { infraUp } = await import("../../infra/index.js");
       const deps = await dependencies(options);
       if (!options.dryRun) await requireSafe(options, deps);
-      const result = await infraUp(deps, names, { dryRun: options.dryRun, loadBalancer });
+      const result = await infraUp(deps, names, { dryRun: options.dryRun, loadBalancer, compute });
       printResult(common.output, result, () => renderUp(result, options));
     });
 

@@ -5,12 +5,12 @@ import { validateProjectName } from "../../infra/names.js";
 import type { ContextReport } from "../../context/types.js";
 import type { LaunchOutcome, LaunchResult } from "../../deployer/launch/index.js";
 import { dollars } from "../../deployer/launch/proposal.js";
-import { DEFAULT_INSTANCE_TYPE } from "../../preflight/deployer/context.js";
+import { launchShapeFlags } from "../../preflight/deployer/context.js";
 import { printResult } from "../output.js";
 import { parseDuration, parseWorkers } from "../parse.js";
 import { canAsk, confirm } from "../confirm.js";
 import { elapsed, type WaitProgress } from "../../deployer/launch/wait-serving.js";
-import { commonOptions, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
+import { commonOptions, launchShape, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
 import { fleetCommandDeps, type FleetCommandDeps } from "./fleet-command.js";
 import { renderEndpointSummary } from "./endpoint.js";
 import { renderWorkers } from "./status.js";
@@ -53,6 +53,7 @@ export function registerLaunch(program: Command): void {
       }
       const [{ validateModelName }, { endpointUrlOverride }] = await Promise.all([import("../../artifacts/model-name.js"), import("../../deployer/endpoint/url.js")]);
       const model = validateModelName(options.model);
+      const shape = launchShape(options);
       const urlOverride = endpointUrlOverride(); // a bad SYNKTI_ENDPOINT_URL: exit 2 before preflight, not after a launch
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
       await interruptible(deps.log, async (signal, forceSignal) => {
@@ -63,13 +64,13 @@ export function registerLaunch(program: Command): void {
         const launch = await import("../../deployer/launch/index.js");
         // Ctrl-C during the preflight, the plan or the question: nothing was launched yet (exit 130).
         const { observed } = await launch.beforeLaunch(signal, () =>
-          requireSafe("launch", { project, model, workers, instanceType: options.instanceType, output: common.output, signal, ...pick(options, "region", "ami") }, deps),
+          requireSafe("launch", { project, model, workers, ...shape, output: common.output, signal, ...pick(options, "region", "ami") }, deps),
         );
         const region = (await effectiveRegion(deps.clients))!; // preflight's "region" requirement passed
         // The launch acts on what the SAFE preflight observed (image, binary, weights, group, zones), not on a second reading.
         const seen = launchObservations(observed);
         const target = launch.resolveLaunchTarget(
-          { project, model, region, instanceType: options.instanceType, userDataTemplate: await launch.loadUserDataTemplate() },
+          { project, model, region, ...shape, userDataTemplate: await launch.loadUserDataTemplate() },
           seen,
           deps.log,
         );
@@ -78,7 +79,7 @@ export function registerLaunch(program: Command): void {
         if (prepared.plan.toLaunch > 0 && options.yes !== true && canAsk()) {
           process.stderr.write(`${launch.renderProposal(prepared.proposal)}\n`);
           const yes = await launch.beforeLaunch(signal, () => confirm(launch.proposalQuestion(prepared.proposal), signal));
-          if (!yes) throw declined({ ...options, project, model, workers, region });
+          if (!yes) throw declined({ ...options, ...shape, project, model, workers, region });
         }
         const result = await deps.doing("launching workers", () => launch.launchWorkers(launchDeps, { target, workers, signal, forceSignal, prepared }));
         const waitTimeoutMs: number | undefined = options.waitTimeout;
@@ -92,9 +93,9 @@ export function registerLaunch(program: Command): void {
 const DEFAULT_WAIT_MS = 30 * 60_000;
 
 /** Answered no: nothing acquired, and the same launch without the question. */
-function declined(o: { project: string; model: string; workers: number; region: string; instanceType?: string; ami?: string; wait?: boolean; waitTimeout?: number; output?: string }): SynktiError {
+function declined(o: { project: string; model: string; workers: number; region: string; instanceTypes: string[]; onDemandFallback: boolean; ami?: string; wait?: boolean; waitTimeout?: number; output?: string }): SynktiError {
   const flags = [`--project-name ${o.project}`, `--model ${o.model}`, `--workers ${o.workers}`, `--region ${o.region}`];
-  if (o.instanceType && o.instanceType !== DEFAULT_INSTANCE_TYPE) flags.push(`--instance-type ${o.instanceType}`);
+  if (launchShapeFlags(o).length > 0) flags.push(launchShapeFlags(o).join(" "));
   if (o.ami) flags.push(`--ami ${o.ami}`);
   if (o.wait) flags.push("--wait");
   if (o.waitTimeout !== undefined) flags.push(`--wait-timeout ${Math.round(o.waitTimeout / 1000)}s`);

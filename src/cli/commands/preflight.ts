@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { SynktiError } from "../../core/errors.js";
 import { validateProjectName } from "../../infra/names.js";
 import { printResult } from "../output.js";
-import { commonOptions, examples, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
+import { commonOptions, examples, launchShape, withCommonOptions, withLaunchShape, withProjectName, withRegion } from "../program.js";
 import { parseWorkers } from "../parse.js";
 
 export function registerPreflight(program: Command): void {
@@ -18,7 +18,7 @@ export function registerPreflight(program: Command): void {
       const common = commonOptions(options);
       const project = validateProjectName(options.projectName);
       const { runDeployerPreflightForCli } = await import("../deployer-deps.js");
-      const { report, heading } = await runDeployerPreflightForCli({ ...options, project });
+      const { report, heading } = await runDeployerPreflightForCli({ ...options, ...launchShape(options), project });
       const { renderReport } = await import("../../preflight/report.js");
       printResult(common.output, { verdict: report.verdict, requirements: report.requirements }, () => renderReport(report, heading));
       if (report.verdict === "UNSAFE") throw new SynktiError("preflight: UNSAFE", { code: "unsafe", kind: "unsafe", silent: true });

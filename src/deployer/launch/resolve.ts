@@ -10,6 +10,8 @@ export interface ResolveInput {
   model: string;
   region: string;
   instanceType: string;
+  instanceTypes?: string[];
+  onDemandFallback?: boolean;
   userDataTemplate: string;
 }
 
@@ -37,6 +39,8 @@ export function resolveLaunchTarget(input: ResolveInput, seen: LaunchObservation
     model: input.model,
     region: input.region,
     instanceType: input.instanceType,
+    instanceTypes: input.instanceTypes ?? [input.instanceType],
+    onDemandFallback: input.onDemandFallback ?? false,
     imageId: seen.image.imageId,
     securityGroupId: seen.securityGroupId,
     instanceProfile: names.instanceProfile,

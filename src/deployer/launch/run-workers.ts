@@ -90,6 +90,8 @@ export function runSpec(target: LaunchTarget, launchId: string, zone: string, cl
     project: target.project,
     imageId: target.imageId,
     instanceType: target.instanceType,
+    ...(target.instanceTypes ? { instanceTypes: target.instanceTypes } : {}),
+    ...(target.onDemandFallback ? { onDemandFallback: true } : {}),
     subnetId: target.subnets[zone] ?? "",
     securityGroupId: target.securityGroupId,
     instanceProfileName: target.instanceProfile,

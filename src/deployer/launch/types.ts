@@ -8,6 +8,10 @@ export interface LaunchTarget {
   model: string;
   region: string;
   instanceType: string;
+  /** The launch's types in order (the first is `instanceType`): the workers' failover tries them so. */
+  instanceTypes?: string[];
+  /** A replacement may be on-demand as the last resort (`--on-demand-fallback`). */
+  onDemandFallback?: boolean;
   imageId: string;
   securityGroupId: string;
   instanceProfile: string;

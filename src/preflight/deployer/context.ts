@@ -12,7 +12,12 @@ export interface DeployerContext {
   names: ProjectNames;
   region: string | undefined;
   model: string | undefined;
+  /** The first of `instanceTypes`: what the launch starts its workers as. */
   instanceType: string;
+  /** The launch's types in its order of preference (`--instance-types`; one: `--instance-type`). */
+  instanceTypes: string[];
+  /** `--on-demand-fallback`: a replacement may be on-demand as the last resort. */
+  onDemandFallback: boolean;
   workers: number;
   ami: string | undefined;
   localBinary: { path: string; version: string } | undefined;
@@ -41,6 +46,17 @@ export function synktiCommand(ctx: DeployerContext, subcommand: string, extra: s
 export function preflightCommand(ctx: DeployerContext, extra: string[] = []): string {
   const flags: string[] = [];
   if (ctx.model) flags.push("--model", ctx.model);
-  if (ctx.instanceType !== DEFAULT_INSTANCE_TYPE) flags.push("--instance-type", ctx.instanceType);
+  // A fix that names the type itself (`--instance-type <instance-type>`) replaces the operator's list.
+  const namesType = extra.includes("--instance-type") || extra.includes("--instance-types");
+  flags.push(...launchShapeFlags(namesType ? { instanceTypes: [], onDemandFallback: ctx.onDemandFallback } : ctx));
   return synktiCommand(ctx, "preflight", [...flags, ...extra]);
+}
+
+/** The operator's instance flags as typed again in a fix (`--instance-types a,b`, `--on-demand-fallback`). */
+export function launchShapeFlags(ctx: Pick<DeployerContext, "instanceTypes" | "onDemandFallback">): string[] {
+  const flags: string[] = [];
+  if (ctx.instanceTypes.length > 1) flags.push("--instance-types", ctx.instanceTypes.join(","));
+  else if (ctx.instanceTypes[0] && ctx.instanceTypes[0] !== DEFAULT_INSTANCE_TYPE) flags.push("--instance-type", ctx.instanceTypes[0]);
+  if (ctx.onDemandFallback) flags.push("--on-demand-fallback");
+  return flags;
 }

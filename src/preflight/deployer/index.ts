@@ -6,6 +6,7 @@ import { runPreflight } from "../engine.js";
 import type { PreflightReport, Requirement } from "../types.js";
 import { credentials, region } from "./account.js";
 import { amiResolvable, instanceTypeOffered, spotQuota } from "./compute.js";
+import { instanceTypesAllowed } from "./instance-types.js";
 import { DEFAULT_INSTANCE_TYPE, type DeployerContext } from "./context.js";
 import { bucket, bucketHardening, instanceProfile, role, rolePolicy, securityGroup } from "./infra.js";
 import { loadBalancerRequirements } from "./load-balancer.js";
@@ -21,6 +22,9 @@ export interface DeployerPreflightOptions {
   region: string | undefined;
   model?: string;
   instanceType?: string;
+  /** Ordered; when given, its first is the instance type (`instanceType` is then ignored). */
+  instanceTypes?: string[];
+  onDemandFallback?: boolean;
   workers?: number;
   ami?: string;
   localBinary?: { path: string; version: string };
@@ -35,6 +39,7 @@ export function deployerRequirements(): Requirement<DeployerContext, any>[] {
     instanceTypeOffered,
     amiResolvable,
     spotQuota,
+    instanceTypesAllowed,
     bucket,
     bucketHardening,
     binaryInS3,
@@ -67,12 +72,19 @@ export function deployerContext(
     names: projectNames(options.project),
     region: options.region,
     model: options.model,
-    instanceType: options.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    ...launchTypes(options),
+    onDemandFallback: options.onDemandFallback ?? false,
     workers: options.workers ?? 1,
     ami: options.ami,
     localBinary: options.localBinary,
     identity: () => deps.clients.identity(),
   };
+}
+
+/** `--instance-types a,b` wins over `--instance-type`; either way the first type is the launch's. */
+function launchTypes(options: DeployerPreflightOptions): { instanceType: string; instanceTypes: string[] } {
+  const instanceTypes = options.instanceTypes && options.instanceTypes.length > 0 ? options.instanceTypes : [options.instanceType ?? DEFAULT_INSTANCE_TYPE];
+  return { instanceType: instanceTypes[0]!, instanceTypes };
 }
 
 export async function runDeployerPreflight(

@@ -10,7 +10,8 @@ import type { WorkerOptions } from "../options.js";
 import type { StatusDocument } from "../../cluster/status-document.js";
 import type { TraceStore } from "../trace/trace-store.js";
 import { workerFailoverPorts, type WorkerFailoverHooks } from "./ports.js";
-import { readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
+import { readLaunchTypes, readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
+import type { FailoverSettings } from "../../failover/types.js";
 import { fileStateStore } from "./state-store.js";
 import { TimelineRecord } from "./timeline-record.js";
 
@@ -36,6 +37,12 @@ export class AgentFailover {
   readonly runner: FailoverRunner;
   private readonly record: TimelineRecord;
   private template: Promise<ReplacementTemplate> | undefined;
+  /**
+   * The runner's settings. The launch's type list arrives in start() (this worker's own tags,
+   * through IMDS); it is filled in place, so a notice handled before that still has a valid list
+   * (this worker's own type, spot), and one after gets the launch's order.
+   */
+  private readonly settings: FailoverSettings;
 
   constructor(
     private readonly deps: AgentFailoverDeps,
@@ -54,22 +61,29 @@ export class AgentFailover {
       hooks: deps.hooks,
     });
     const { stateDir, ...timings } = options.failover;
+    this.settings = {
+      project: names.project,
+      doomed: { instanceId: facts.instanceId, instanceType: facts.instanceType, zone: facts.availabilityZone },
+      instanceTypes: [facts.instanceType],
+      onDemandFallback: false,
+      ...timings,
+    };
     this.runner = new FailoverRunner(
       { clock, log, ports, store: fileStateStore(stateDir), onTimeline: (timeline) => this.record.set({ doomed: facts.instanceId, status: this.runner.current.status, ...timeline }) },
-      {
-        project: names.project,
-        doomed: { instanceId: facts.instanceId, instanceType: facts.instanceType, zone: facts.availabilityZone },
-        // Issue 11 item 2 (allowed types in the policy) is not built: a replacement is of this worker's type.
-        instanceTypes: [facts.instanceType],
-        // The worker policy allows spot launches only.
-        onDemandFallback: false,
-        ...timings,
-      },
+      this.settings,
     );
   }
 
   /** Resumes a failover the state file holds; reads the replacement's request ahead of time. */
   async start(): Promise<void> {
+    const types = await readLaunchTypes(this.deps.imds, this.deps.facts.instanceType).catch((error: unknown) => {
+      this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the launch's instance types could not be read; replacements use this worker's type");
+      return undefined;
+    });
+    if (types) {
+      Object.assign(this.settings, types);
+      this.deps.log.info(types, "failover: instance types in order");
+    }
     void this.readTemplate().catch((error: unknown) => this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the replacement's launch request could not be read yet; it is read again on a notice"));
     await this.runner.start();
   }

@@ -6,7 +6,7 @@ import type { Logger } from "../../core/log.js";
 import type { FailoverPorts } from "../../failover/ports.js";
 import type { LaunchFailure } from "../../failover/types.js";
 import { TAG_REPLACES, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
-import { replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
+import { offeredIn, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
 
 /** What the worker itself does for the failover (the agent's drain, its model server, its end). */
 export interface WorkerFailoverHooks {
@@ -65,9 +65,12 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
     },
 
     async launch(request, signal) {
-      if (request.candidate.market !== "spot") return { failure: "refused", message: "the worker policy allows spot launches only (ec2:InstanceMarketType)" };
+      // On-demand is a candidate only when the launch allowed it (SynktiOnDemandFallback); whether
+      // the worker policy lets it through is AWS's answer (infra up --allow-on-demand), "refused" if not.
       const template = await deps.template(signal);
       if (!template.subnets[request.candidate.zone]) return { failure: "refused", message: `no default subnet in ${request.candidate.zone}` };
+      const { instanceType, zone } = request.candidate;
+      if (!offeredIn(template, instanceType, zone)) return { failure: "refused", message: `${instanceType} is not offered in ${zone}` };
       try {
         const instance = await instances.run(replacementRunSpec(template, request), signal);
         deps.log.info({ instanceId: instance.instanceId, pool: request.candidate, launchId: request.launchId }, "replacement launched");

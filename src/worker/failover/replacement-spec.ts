@@ -6,7 +6,8 @@ import { createEc2Instances, type RunSpec } from "../../aws/ec2-instances.js";
 import type { ImdsClient } from "../../context/imds-client.js";
 import { parseManifest } from "../../artifacts/manifest.js";
 import type { LaunchRequest } from "../../failover/types.js";
-import type { ProjectNames } from "../../infra/names.js";
+import { TAG_INSTANCE_TYPES, TAG_ON_DEMAND_FALLBACK, type ProjectNames } from "../../infra/names.js";
+import { TAGS_PATH } from "../../context/observe.js";
 import { rootVolumeFor, workerRunSpec, type RootVolume } from "../../infra/worker-instance.js";
 import type { InstanceFacts } from "../../preflight/worker/context.js";
 
@@ -34,6 +35,45 @@ export interface ReplacementTemplate {
   /** zone -> default subnet, for the zones that offer this worker's instance type. */
   subnets: Record<string, string>;
   rootVolume: RootVolume | undefined;
+  /** The launch's ordered types and on-demand choice (this worker's own tags), carried on to the replacement. */
+  launchTypes: LaunchTypes;
+  /**
+   * The zones offering each of the launch's other types (DescribeInstanceTypeOfferings); this
+   * worker's own type is offered in every zone of `subnets`. A pool outside them is not asked for.
+   */
+  offeredZones?: Record<string, string[]>;
+}
+
+/** Whether `instanceType` can be launched in `zone` as far as the template knows. */
+export function offeredIn(template: ReplacementTemplate, instanceType: string, zone: string): boolean {
+  const zones = template.offeredZones?.[instanceType];
+  return zones === undefined || zones.includes(zone);
+}
+
+/** What the launch said about instance types, as a worker reads it from its own tags. */
+export interface LaunchTypes {
+  instanceTypes: string[];
+  onDemandFallback: boolean;
+}
+
+/**
+ * The launch's tags SynktiInstanceTypes / SynktiOnDemandFallback, read through IMDS (the launch
+ * enables instance metadata tags). Missing (a worker launched before they existed, tags disabled):
+ * this worker's own type, spot only, as before.
+ */
+export async function readLaunchTypes(imds: ImdsClient, ownType: string, signal?: AbortSignal): Promise<LaunchTypes> {
+  const opts = signal ? { signal } : {};
+  const [types, onDemand] = await Promise.all([
+    imds.get(`${TAGS_PATH}/${TAG_INSTANCE_TYPES}`, opts).catch(() => undefined),
+    imds.get(`${TAGS_PATH}/${TAG_ON_DEMAND_FALLBACK}`, opts).catch(() => undefined),
+  ]);
+  return launchTypesFrom(types, onDemand, ownType);
+}
+
+/** Pure: the tags' values to the failover's settings. */
+export function launchTypesFrom(types: string | undefined, onDemand: string | undefined, ownType: string): LaunchTypes {
+  const list = (types ?? "").split(",").map((t) => t.trim()).filter((t) => t.length > 0);
+  return { instanceTypes: list.length > 0 ? [...new Set(list)] : [ownType], onDemandFallback: onDemand?.trim() === "true" };
 }
 
 export interface TemplateInput {
@@ -46,13 +86,18 @@ export interface TemplateInput {
 export async function readReplacementTemplate(deps: { clients: AwsClients; imds: ImdsClient }, input: TemplateInput, signal?: AbortSignal): Promise<ReplacementTemplate> {
   const { clients, imds } = deps;
   const { names, facts } = input;
-  const [userData, securityGroupId, zones, subnets, image, weightsBytes] = await Promise.all([
+  const [userData, securityGroupId, zones, subnets, image, weightsBytes, [launchTypes, offeredZones]] = await Promise.all([
     imds.get(USER_DATA_PATH, signal ? { signal } : {}),
     projectSecurityGroupId(clients, names.securityGroup, names.project, signal),
     zonesOffering(clients, facts.instanceType, signal),
     createEc2Instances(clients).defaultSubnets(signal),
     describeImage(clients, facts.imageId, signal),
     input.model ? localWeightsBytes(path.join(input.modelsDir, input.model, "manifest.json")) : Promise.resolve(0),
+    readLaunchTypes(imds, facts.instanceType, signal).then(async (types) => {
+      const others = types.instanceTypes.filter((t) => t !== facts.instanceType);
+      const offered = await Promise.all(others.map(async (t) => [t, await zonesOffering(clients, t, signal)] as const));
+      return [types, Object.fromEntries(offered)] as const;
+    }),
   ]);
   if (!securityGroupId) throw new Error(`security group ${names.securityGroup} tagged for ${names.project} not found (synkti infra up --project-name ${names.project} makes it)`);
   const rootVolume = image ? rootVolumeFor(image, weightsBytes) : undefined;
@@ -66,6 +111,8 @@ export async function readReplacementTemplate(deps: { clients: AwsClients; imds:
     userData: userData ?? "",
     subnets: Object.fromEntries(zones.filter((z) => subnets[z] !== undefined).map((z) => [z, subnets[z]!])),
     rootVolume,
+    launchTypes,
+    offeredZones,
   };
 }
 
@@ -82,6 +129,9 @@ export function replacementRunSpec(template: ReplacementTemplate, request: Launc
     project: template.project,
     imageId: template.imageId,
     instanceType: request.candidate.instanceType,
+    instanceTypes: template.launchTypes.instanceTypes,
+    onDemandFallback: template.launchTypes.onDemandFallback,
+    market: request.candidate.market,
     securityGroupId: template.securityGroupId,
     instanceProfileName: template.instanceProfileName,
     launchId: request.launchId,

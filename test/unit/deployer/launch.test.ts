@@ -34,7 +34,7 @@ describe("launchWorkers", () => {
     expect(result.workers).toHaveLength(3);
     expect(ec2.live(workers)).toHaveLength(3);
     for (const spec of ec2.runSpecs) {
-      expect(spec.tags).toEqual({ ...workers, SynktiLaunch: "l-new", SynktiState: "booting", SynktiModel: "m", Name: "proj-worker" });
+      expect(spec.tags).toEqual({ ...workers, SynktiLaunch: "l-new", SynktiState: "booting", SynktiModel: "m", Name: "proj-worker", SynktiInstanceTypes: "g5.xlarge" });
       expect(spec.metadataHopLimit).toBe(1);
     }
     expect(new Set(ec2.runSpecs.map((s) => s.clientToken)).size).toBe(2);

@@ -26,6 +26,7 @@ describe("SELECT: the order replacements are tried in", () => {
     ["not a pool that failed recently", { recentFailures: [{ pool: g5("b"), at: NOW - 60_000 }] }, ["g5.xlarge/c", "g6.xlarge/a", "g6.xlarge/b", "g6.xlarge/c"]],
     ["a failure older than the memory is forgotten", { recentFailures: [{ pool: g5("b"), at: NOW - 600_000 }] }, ["g5.xlarge/b", "g5.xlarge/c", "g6.xlarge/a", "g6.xlarge/b", "g6.xlarge/c"]],
     ["the doomed worker's type first, whatever the operator's order", { instanceTypes: ["g6.xlarge", "g5.xlarge"], lbZones: ["a", "b"] }, ["g5.xlarge/b", "g6.xlarge/a", "g6.xlarge/b"]],
+    ["after the doomed worker's type, the others in the launch's order", { instanceTypes: ["g6e.xlarge", "g5.xlarge", "g6.xlarge"], lbZones: ["a", "b"] }, ["g5.xlarge/b", "g6e.xlarge/a", "g6e.xlarge/b", "g6.xlarge/a", "g6.xlarge/b"]],
     ["never a type outside the allowed list (the worker policy would refuse it)", { instanceTypes: ["g6.xlarge"], lbZones: ["a", "b"] }, ["g6.xlarge/a", "g6.xlarge/b"]],
     ["on-demand after every spot pool, interrupted pool included", { onDemandFallback: true, lbZones: ["a", "b"], instanceTypes: ["g5.xlarge"] }, ["g5.xlarge/b", "g5.xlarge/a*", "g5.xlarge/b*"]],
     ["nothing when the load balancer serves only the interrupted zone and one type is allowed", { lbZones: ["a"], instanceTypes: ["g5.xlarge"] }, []],

@@ -91,7 +91,7 @@ describe("planInfra (pure)", () => {
     seen.instanceProfile = { state: "present", arn: "arn:p", roles: ["other-role"], tags: {} };
     const plan = planInfra(want, seen);
     expect(plan.role.changes.map((c) => c.op)).toEqual(["update-trust-policy", "tag-role"]);
-    expect(plan.rolePolicy.changes).toEqual([{ op: "put-role-policy", reason: expect.stringMatching(/differs .*1 unexpected statement/) }]);
+    expect(plan.rolePolicy.changes).toEqual([{ op: "put-role-policy", document: want.rolePolicy.document, reason: expect.stringMatching(/differs .*1 unexpected statement/) }]);
     expect(plan.instanceProfile.changes.map((c) => c.op)).toEqual(["remove-role", "add-role", "tag-instance-profile"]);
   });
 

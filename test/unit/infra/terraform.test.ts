@@ -4,14 +4,16 @@
  * with src/infra.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "@cdktf/hcl2json";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUCKET_ENCRYPTION, lifecycleRules } from "../../../src/infra/desired.js";
 import { PROJECT_NAME, projectNames } from "../../../src/infra/names.js";
-import { policyVars, POLICY_FILES } from "../../../src/infra/policies.js";
+import { policyVars, POLICY_FILES, workerPolicy } from "../../../src/infra/policies.js";
+import { DEFAULT_COMPUTE, recordedCompute, withCompute } from "../../../src/infra/compute-policy.js";
+import { samePolicy } from "../../../src/infra/policy-compare.js";
 import { HTTP_PORT, HTTPS_PORT, LOAD_BALANCER_TARGET_PORTS, PEER_PORTS } from "../../../src/infra/ports.js";
 import * as lbSettings from "../../../src/infra/load-balancer-settings.js";
 import { desiredInfra } from "../../../src/infra/desired.js";
@@ -82,9 +84,10 @@ describe("terraform/ matches src/infra", () => {
     const uses = (expression: string, fn: string, file: string) =>
       expect(expression).toContain(`${fn}("\${path.module}/../${file}"`);
     uses(resource("aws_s3_bucket_policy", "models").policy, "templatefile", POLICY_FILES.bucket);
-    uses(resource("aws_iam_role_policy", "worker").policy, "templatefile", POLICY_FILES.worker);
+    expect(resource("aws_iam_role_policy", "worker").policy).toBe("${local.worker_policy}");
+    uses(locals.worker_policy_template as string, "templatefile", POLICY_FILES.worker);
     uses(resource("aws_iam_role", "worker").assume_role_policy, "file", POLICY_FILES.trust);
-    expect(resource("aws_iam_role_policy", "worker").policy).toContain("local.policy_vars)");
+    expect(locals.worker_policy_template).toContain("local.policy_vars)");
     const account = { accountId: "1", partition: "aws", region: "us-east-1" };
     expect(Object.keys(locals.policy_vars as object).sort()).toEqual(Object.keys(policyVars(names, account)).sort());
     const hclVars = locals.policy_vars as Record<string, string>;
@@ -193,6 +196,33 @@ describe("terraform/ matches src/infra", () => {
       expect(got, project).toEqual([want.loadBalancer, want.targetGroup]);
     }
   }, 60_000);
+  // The instance types and market: terraform renders the worker policy itself, compared with infra up's.
+  it.skipIf(!terraform)("writes the same instance types and market conditions into the worker policy as infra up", () => {
+    const text = readFileSync(path.join(root, "terraform", "main.tf"), "utf8");
+    const block = /^# The instance types and market[\s\S]*?\n}\n/m.exec(text)?.[0];
+    expect(block).toBeDefined();
+    const account = { accountId: "123456789012", partition: "aws", region: "eu-west-1" };
+    const vars = policyVars(names, account);
+    const dir = mkdtempSync(path.join(tmpdir(), "synkti-tf-"));
+    mkdirSync(path.join(dir, "tf"));
+    cpSync(path.join(root, "policies"), path.join(dir, "policies"), { recursive: true });
+    const hclVars = Object.entries(vars).map(([k, v]) => `    ${k} = ${JSON.stringify(v)}`).join("\n");
+    writeFileSync(
+      path.join(dir, "tf", "main.tf"),
+      `variable "instance_types" {\n  type = list(string)\n}\nvariable "allow_on_demand" {\n  type = bool\n}\nlocals {\n  policy_vars = {\n${hclVars}\n  }\n}\n${block}`,
+    );
+    const env = { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" };
+    for (const compute of [DEFAULT_COMPUTE, { instanceTypes: ["g5.xlarge", "g6.xlarge"], allowOnDemand: false }, { instanceTypes: ["g5.xlarge"], allowOnDemand: true }]) {
+      const args = ["console", `-var=instance_types=${JSON.stringify(compute.instanceTypes)}`, `-var=allow_on_demand=${compute.allowOnDemand}`];
+      const out = execFileSync("terraform", args, { cwd: path.join(dir, "tf"), env, input: "local.worker_policy\n", encoding: "utf8" });
+      const got = JSON.parse(JSON.parse(out.trim()));
+      expect(samePolicy(got, withCompute(workerPolicy(vars), compute)), JSON.stringify(compute)).toBe(true);
+      expect(recordedCompute(got)).toEqual(compute);
+    }
+    expect(variables.variable.instance_types[0].default).toEqual([]);
+    expect(variables.variable.allow_on_demand[0].default).toBe(false);
+  }, 60_000);
+
   it.skipIf(!terraform)("is formatted (terraform fmt -check)", () => {
     const env = { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" };
     expect(() => execFileSync("terraform", ["fmt", "-check", "terraform"], { cwd: root, env, stdio: "pipe" })).not.toThrow();

@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { launchRequest, resumeFrom, toStateFile, initialState } from "../../../src/failover/index.js";
 import type { FailoverSettings } from "../../../src/failover/index.js";
-import { replacementRunSpec, type ReplacementTemplate } from "../../../src/worker/failover/replacement-spec.js";
+import { runInstancesInput } from "../../../src/aws/ec2-instances.js";
+import { launchTypesFrom, offeredIn, replacementRunSpec, type ReplacementTemplate } from "../../../src/worker/failover/replacement-spec.js";
 import { fileStateStore, STATE_FILE_NAME } from "../../../src/worker/failover/state-store.js";
 
 const template: ReplacementTemplate = {
@@ -16,6 +17,7 @@ const template: ReplacementTemplate = {
   userData: "#!/bin/bash\necho hi\n",
   subnets: { "us-east-1a": "subnet-a", "us-east-1b": "subnet-b" },
   rootVolume: { deviceName: "/dev/sda1", sizeGiB: 120 },
+  launchTypes: { instanceTypes: ["g5.xlarge", "g6.xlarge"], onDemandFallback: false },
 };
 const doomed = { instanceId: "i-doomed", instanceType: "g5.xlarge", zone: "us-east-1a" };
 const settings: FailoverSettings = { project: "demo", doomed, instanceTypes: ["g5.xlarge"], onDemandFallback: false, healthBudgetMs: 60_000, healthPollMs: 1000, throttleBackoffMs: 500, failureMemoryMs: 600_000 };
@@ -25,8 +27,36 @@ describe("the replacement's request", () => {
     const request = launchRequest("demo", doomed, { instanceType: "g5.xlarge", zone: "us-east-1b", market: "spot" });
     const spec = replacementRunSpec(template, request);
     expect(spec).toMatchObject({ imageId: "ami-1", instanceType: "g5.xlarge", subnetId: "subnet-b", securityGroupId: "sg-1", instanceProfileName: "demo-synkti-worker", userData: template.userData, clientToken: request.clientToken, rootVolume: template.rootVolume, metadataHopLimit: 1 });
-    expect(spec.tags).toEqual({ SynktiCluster: "demo", SynktiRole: "worker", SynktiLaunch: "r-i-doomed", SynktiState: "booting", SynktiModel: "tiny", Name: "demo-worker", SynktiReplaces: "i-doomed" });
+    expect(spec.tags).toEqual({ SynktiCluster: "demo", SynktiRole: "worker", SynktiLaunch: "r-i-doomed", SynktiState: "booting", SynktiModel: "tiny", Name: "demo-worker", SynktiReplaces: "i-doomed", SynktiInstanceTypes: "g5.xlarge,g6.xlarge" });
     expect(request.clientToken).toMatch(/^[0-9a-f]{64}$/);
+    // Spot, as every launch.
+    expect(runInstancesInput(spec).InstanceMarketOptions?.MarketType).toBe("spot");
+  });
+
+  it("in the second type, and on-demand as the last resort: no spot option, no spot-request tags, the launch's list carried on", () => {
+    const onDemand = { ...template, launchTypes: { instanceTypes: ["g5.xlarge", "g6.xlarge"], onDemandFallback: true } };
+    const request = launchRequest("demo", doomed, { instanceType: "g6.xlarge", zone: "us-east-1a", market: "on-demand" });
+    const input = runInstancesInput(replacementRunSpec(onDemand, request));
+    expect(input.InstanceType).toBe("g6.xlarge");
+    expect(input.InstanceMarketOptions).toBeUndefined();
+    expect(input.TagSpecifications?.map((t) => t.ResourceType)).toEqual(["instance", "volume"]);
+    expect(input.TagSpecifications?.[0]?.Tags).toEqual(expect.arrayContaining([{ Key: "SynktiInstanceTypes", Value: "g5.xlarge,g6.xlarge" }, { Key: "SynktiOnDemandFallback", Value: "true" }]));
+  });
+});
+
+describe("the launch's instance types, from the worker's own tags", () => {
+  it("a pool of another type is asked for only in the zones offering that type", () => {
+    const known = { ...template, offeredZones: { "g6.xlarge": ["us-east-1b"] } };
+    expect(offeredIn(known, "g6.xlarge", "us-east-1b")).toBe(true);
+    expect(offeredIn(known, "g6.xlarge", "us-east-1a")).toBe(false);
+    // Its own type: every zone of the template (those were read offering it).
+    expect(offeredIn(known, "g5.xlarge", "us-east-1a")).toBe(true);
+  });
+
+  it("keeps the launch's order; without the tags, this worker's own type, spot only", () => {
+    expect(launchTypesFrom("g6.xlarge,g5.xlarge", "true", "g5.xlarge")).toEqual({ instanceTypes: ["g6.xlarge", "g5.xlarge"], onDemandFallback: true });
+    expect(launchTypesFrom(undefined, undefined, "g5.xlarge")).toEqual({ instanceTypes: ["g5.xlarge"], onDemandFallback: false });
+    expect(launchTypesFrom(" , ", "false", "g5.xlarge")).toEqual({ instanceTypes: ["g5.xlarge"], onDemandFallback: false });
   });
 });
 
