@@ -105,6 +105,67 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
 
 /** runWorker's body; the reporter is closed (last writes given their grace) by the caller. */
 async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions, run: WorkerRun, reporter: WorkerReporter | undefined, secrets: Set<string>): Promise<WorkerOutcome> {
+  // The watcher starts before the preflight: a notice that comes while the worker boots is seen (and
+  // tagged) at once, and handed to the failover as soon as it exists (it needs the preflight's facts).
+  const watching = new AbortController();
+  const notices = new EarlyNotices(run.onNotice, deps.log);
+  const watcher = new InterruptionWatcher({ clock: deps.clock, log: deps.log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, deps.clock), rebalanceMonitor(deps.imds, deps.clock)], {
+    ...options.interruption,
+    onNotice: (event) => {
+      reporter?.notice(event);
+      return notices.deliver(event);
+    },
+  });
+  const watched = watcher.run(run.signal ? AbortSignal.any([watching.signal, run.signal]) : watching.signal);
+  try {
+    return await serve(deps, ec2, options, run, reporter, secrets, watcher, notices);
+  } finally {
+    watching.abort();
+    await watched;
+  }
+}
+
+/**
+ * Where a notice goes: the test's `onNotice`, else the failover. Until the failover exists (the
+ * worker is still booting), notices wait here, in order; none is lost, none is handed over twice.
+ */
+class EarlyNotices {
+  private failover: AgentFailover | undefined;
+  private readonly waiting: InterruptionEvent[] = [];
+
+  constructor(
+    private readonly override: WorkerRun["onNotice"],
+    private readonly log: Logger,
+  ) {}
+
+  deliver(event: InterruptionEvent): void | Promise<void> {
+    if (this.override) return this.override(event);
+    if (this.failover) return this.failover.notice(toNotice(event));
+    this.waiting.push(event);
+  }
+
+  /** From now on notices go to `failover`; those that came during boot go first. */
+  ready(failover: AgentFailover): void {
+    this.failover = failover;
+    for (const event of this.waiting.splice(0)) {
+      this.log.info({ kind: event.kind, observedAt: new Date(event.observedAt).toISOString() }, "a notice that came while booting: the failover takes it now");
+      failover.notice(toNotice(event)).catch((error: unknown) => this.log.error({ kind: event.kind, error: error instanceof Error ? error.message : String(error) }, "reaction to an interruption notice failed"));
+    }
+  }
+}
+
+const toNotice = (event: InterruptionEvent) => ({ kind: event.kind, id: event.id, ...(event.time !== undefined ? { time: event.time } : {}) });
+
+async function serve(
+  deps: WorkerDeps,
+  ec2: Ec2Peers,
+  options: WorkerOptions,
+  run: WorkerRun,
+  reporter: WorkerReporter | undefined,
+  secrets: Set<string>,
+  watcher: InterruptionWatcher,
+  notices: EarlyNotices,
+): Promise<WorkerOutcome> {
   const { clock, log } = deps;
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
@@ -212,13 +273,6 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     },
     options,
   );
-  const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {
-    ...options.interruption,
-    onNotice: (event) => {
-      reporter?.notice(event);
-      return run.onNotice ? run.onNotice(event) : failover.notice({ kind: event.kind, id: event.id, ...(event.time !== undefined ? { time: event.time } : {}) });
-    },
-  });
 
   // Stopped while this was being set up: the listener came too late to hear it.
   if (run.signal?.aborted) onOuterAbort();
@@ -250,15 +304,15 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
         cause: error,
       });
     });
-    // Before the watcher: a failover the state file holds resumes (never launches again) first.
+    // Before any notice reaches it: a failover the state file holds resumes (never launches again) first.
     await failover.start();
+    notices.ready(failover);
     const endpoint = server.endpoint;
     // Endpoint and the model server's first state in the same tick: one CreateTags for both.
     reporter?.endpoint(endpoint);
     loops.push(
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
-      watcher.run(stop.signal),
     );
     run.onStarted?.({ endpoint, facts });
 
