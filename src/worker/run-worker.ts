@@ -118,7 +118,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   });
   const watched = watcher.run(run.signal ? AbortSignal.any([watching.signal, run.signal]) : watching.signal);
   try {
-    return await serve(deps, ec2, options, run, reporter, secrets, watcher, notices);
+    return await serve(deps, ec2, options, run, reporter, secrets, { watcher, notices, stop: watching });
   } finally {
     watching.abort();
     await watched;
@@ -163,9 +163,9 @@ async function serve(
   run: WorkerRun,
   reporter: WorkerReporter | undefined,
   secrets: Set<string>,
-  watcher: InterruptionWatcher,
-  notices: EarlyNotices,
+  watching: { watcher: InterruptionWatcher; notices: EarlyNotices; stop: AbortController },
 ): Promise<WorkerOutcome> {
+  const { watcher, notices } = watching;
   const { clock, log } = deps;
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
@@ -189,6 +189,8 @@ async function serve(
   const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
   const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), model: options.model, host, port: String(options.modelServerPort) });
   const stop = new AbortController();
+  // Once the worker stops (refused, given up, stopping), notices start nothing more.
+  stop.signal.addEventListener("abort", () => watching.stop.abort(), { once: true });
   // The failover stops the model server alone, once its replacement serves: the agent stays, answering
   // /status (its timeline) until AWS reclaims the instance.
   const serverStop = new AbortController();
