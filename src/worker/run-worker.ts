@@ -11,6 +11,7 @@ import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/inde
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
 import { AgentFailover } from "./failover/agent-failover.js";
+import { EarlyNotices } from "./interruption/early-notices.js";
 import { InterruptionWatcher } from "./interruption/watcher.js";
 import { checkModelServerAuth } from "./load-balancer/auth-check.js";
 import { drainWorker } from "./load-balancer/drain.js";
@@ -108,7 +109,7 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   // The watcher starts before the preflight: a notice that comes while the worker boots is seen (and
   // tagged) at once, and handed to the failover as soon as it exists (it needs the preflight's facts).
   const watching = new AbortController();
-  const notices = new EarlyNotices(run.onNotice, deps.log);
+  const notices = new EarlyNotices(deps.log, run.onNotice);
   const watcher = new InterruptionWatcher({ clock: deps.clock, log: deps.log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, deps.clock), rebalanceMonitor(deps.imds, deps.clock)], {
     ...options.interruption,
     onNotice: (event) => {
@@ -124,37 +125,6 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     await watched;
   }
 }
-
-/**
- * Where a notice goes: the test's `onNotice`, else the failover. Until the failover exists (the
- * worker is still booting), notices wait here, in order; none is lost, none is handed over twice.
- */
-class EarlyNotices {
-  private failover: AgentFailover | undefined;
-  private readonly waiting: InterruptionEvent[] = [];
-
-  constructor(
-    private readonly override: WorkerRun["onNotice"],
-    private readonly log: Logger,
-  ) {}
-
-  deliver(event: InterruptionEvent): void | Promise<void> {
-    if (this.override) return this.override(event);
-    if (this.failover) return this.failover.notice(toNotice(event));
-    this.waiting.push(event);
-  }
-
-  /** From now on notices go to `failover`; those that came during boot go first. */
-  ready(failover: AgentFailover): void {
-    this.failover = failover;
-    for (const event of this.waiting.splice(0)) {
-      this.log.info({ kind: event.kind, observedAt: new Date(event.observedAt).toISOString() }, "a notice that came while booting: the failover takes it now");
-      failover.notice(toNotice(event)).catch((error: unknown) => this.log.error({ kind: event.kind, error: error instanceof Error ? error.message : String(error) }, "reaction to an interruption notice failed"));
-    }
-  }
-}
-
-const toNotice = (event: InterruptionEvent) => ({ kind: event.kind, id: event.id, ...(event.time !== undefined ? { time: event.time } : {}) });
 
 async function serve(
   deps: WorkerDeps,
