@@ -117,7 +117,8 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
       return notices.deliver(event);
     },
   });
-  const watched = watcher.run(run.signal ? AbortSignal.any([watching.signal, run.signal]) : watching.signal);
+  // Until the worker stops (below, with `stop`) or the preflight ends it: a SIGTERM drain still hears notices.
+  const watched = watcher.run(watching.signal);
   try {
     return await serve(deps, ec2, options, run, reporter, secrets, { watcher, notices, stop: watching });
   } finally {
