@@ -5,6 +5,7 @@
 // the worker whose count grew served it. In the local cloud every worker's address is on loopback.
 
 import { MODEL_SERVER_PORT } from "../src/infra/ports.js";
+import { complete as completeCarefully } from "../test/support/completion-client.js";
 
 export interface Worker {
   instanceId: string;
@@ -56,4 +57,43 @@ export async function sendAndAttribute(url: string, model: string, key: string, 
     each(n, answered);
   }
   return answers;
+}
+
+/** Requests sent, answered (200, whole body) and failed so far, by the careful client of "no failed request". */
+export interface TrafficCounts {
+  sent: number;
+  answered: number;
+  failed: number;
+}
+
+/**
+ * Steady traffic for the failover: `concurrency` loops, each sending one completion after another
+ * through `url` until `stop()`, with the client the e2e tests count failures by (one retry, only when
+ * refused or 502/503, as a careful user of the endpoint does). `counts()` at any moment.
+ */
+export function steadyCompletions(url: string, model: string, apiKey: string, concurrency: number) {
+  const counts: TrafficCounts = { sent: 0, answered: 0, failed: 0 };
+  const failures: string[] = [];
+  let stopping = false;
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (!stopping) {
+      counts.sent += 1;
+      const result = await completeCarefully(url, { model, prompt: "Hello", max_tokens: 4 }, { apiKey });
+      if (result.ok) counts.answered += 1;
+      else {
+        counts.failed += 1;
+        failures.push(`${result.status ?? "no status"} ${result.error ?? ""} (${result.attempts.join(", ")})`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  return {
+    counts: (): TrafficCounts => ({ ...counts }),
+    failures: () => [...failures],
+    stop: async (): Promise<TrafficCounts> => {
+      stopping = true;
+      await Promise.all(loops);
+      return { ...counts };
+    },
+  };
 }

@@ -1,4 +1,5 @@
-// `npm run demo`: the main job, end to end, on the local cloud (moto + the booter): what an operator
+// `npm run demo`: the main job, end to end, on the local cloud (moto + the booter), then a failover
+// under steady traffic (a spot notice on one worker, its timeline as it happens): what an operator
 // does on AWS, with nothing faked but the cloud (moto, the booter, a load balancer stand-in), up to
 // completions through the load balancer. Prints each command and its result; exits non-zero
 // at the first step that does not do what it should.
@@ -8,10 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import setupBuild from "../test/setup/build-binary.js";
 import { Booter } from "../test/support/booter/booter.js";
+import { MotoEc2 } from "../test/support/booter/moto-ec2.js";
 import { closedPort } from "../test/support/free-port.js";
 import { booterResolver, watchLoadBalancers } from "../test/support/load-balancer/fleet.js";
 import { projectNames } from "../src/infra/names.js";
-import { complete, sendAndAttribute } from "./demo-traffic.js";
+import { complete, sendAndAttribute, steadyCompletions, type Worker } from "./demo-traffic.js";
+import { STATUS_PORT } from "../src/infra/ports.js";
 import { awsEnvFor, startMoto } from "../test/support/moto.js";
 import { until } from "../test/support/until.js";
 
@@ -73,7 +76,77 @@ async function waitForHealthy(env: NodeJS.ProcessEnv, workers: number, timeoutMs
   throw new Error(`the workers did not all report healthy within ${timeoutMs / 1000} s`);
 }
 
+type Phase = { state: string; startedAt: string | null; endedAt: string | null; detail: string | null };
+type FailoverStatus = { phase: string; trigger?: string; replacement?: string | null; deadlineAt?: string | null; phases?: Record<string, Phase> };
+
+async function failoverOf(address: string): Promise<FailoverStatus | undefined> {
+  try {
+    const response = await fetch(`http://${address}:${STATUS_PORT}/status`, { signal: AbortSignal.timeout(2000) });
+    return ((await response.json()) as { failover: FailoverStatus }).failover;
+  } catch {
+    return undefined; // reclaimed, or busy: asked again
+  }
+}
+
+/**
+ * Issue 11's story, as it happens: steady traffic through the load balancer, a notice on one worker
+ * (as the booter's IMDS gives it), and the doomed worker's own timeline (its /status `failover`),
+ * each phase printed when it changes, with the traffic's counts at that moment. AWS would reclaim
+ * the doomed instance at the notice time (2 minutes); here it is reclaimed once it has retired.
+ */
+async function failover(env: NodeJS.ProcessEnv, motoUrl: string, booter: Booter, url: string, apiKey: string, workers: Worker[]): Promise<void> {
+  const doomed = workers[workers.length - 1]!;
+  const traffic = steadyCompletions(url, model, apiKey, 2);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // traffic first, then the notice
+  const notice = booter.injectSpotInterruption(doomed.instanceId, { reclaimAfterMs: null });
+  const noticeAt = Date.now();
+  const since = (iso: string | null) => (iso ? `+${((Date.parse(iso) - noticeAt) / 1000).toFixed(1)}s` : "");
+  const counts = () => {
+    const c = traffic.counts();
+    return `[sent ${c.sent}, answered ${c.answered}, failed ${c.failed}]`;
+  };
+  process.stdout.write(`  notice on ${doomed.instanceId}: AWS acts at ${notice.time} (in 120 s)\n`);
+  const seen = new Map<string, string>();
+  const printed = new Set<string>();
+  let last: FailoverStatus | undefined;
+  await until("the failover to retire", async () => {
+    const f = await failoverOf(doomed.address);
+    if (!f || f.phase === "idle" || !f.phases) return false;
+    last = f;
+    if (!printed.has("trigger")) {
+      printed.add("trigger");
+      process.stdout.write(`  ${doomed.instanceId} failover: ${f.trigger}, deadline ${f.deadlineAt}\n`);
+    }
+    for (const [name, phase] of Object.entries(f.phases)) {
+      if (phase.state === "pending" || seen.get(name) === phase.state) continue;
+      seen.set(name, phase.state);
+      const at = phase.state === "running" ? since(phase.startedAt) : since(phase.endedAt);
+      process.stdout.write(`  ${at.padStart(7)} ${name.padEnd(6)} ${phase.state}${phase.detail ? `: ${phase.detail}` : ""}  ${counts()}\n`);
+    }
+    return f.phase === "retired";
+  }, 180_000, 250);
+  const replacement = last?.replacement ?? undefined;
+  process.stdout.write(`  +${((Date.now() - noticeAt) / 1000).toFixed(1)}s retired: ${doomed.instanceId} stopped its model server; ${replacement} serves in its place  ${counts()}\n`);
+  // A little traffic with the replacement in rotation, then the totals.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const total = await traffic.stop();
+  process.stdout.write(`  requests through the load balancer: sent ${total.sent}, answered ${total.answered}, failed ${total.failed}\n`);
+  for (const failure of traffic.failures()) process.stdout.write(`  failed: ${failure}\n`);
+  // AWS reclaims the doomed instance at the notice time; the local cloud does it now.
+  const ec2 = new MotoEc2(motoUrl);
+  try {
+    await ec2.terminate(doomed.instanceId);
+  } finally {
+    ec2.close();
+  }
+  await until(`${doomed.instanceId} to be reclaimed`, () => booter.instances().some((i) => i.instanceId === doomed.instanceId && i.state === "ended"), 60_000, 250);
+  await synkti(env, ["status", "--project-name", project]);
+  if (total.failed > 0) throw new Error(`${total.failed} requests failed during the failover`);
+  if (!replacement) throw new Error("the failover retired without a replacement");
+}
+
 async function main(): Promise<void> {
+  const started = Date.now();
   setupBuild(); // builds dist/synkti when missing or stale
   step("Local cloud: moto on 127.0.0.1 and the booter (instances become local processes)");
   await using moto = await startMoto();
@@ -134,6 +207,9 @@ async function main(): Promise<void> {
   process.stdout.write(`  without the key: ${refused.status} ${refused.body.trim()}\n`);
   if (refused.status !== 401) throw new Error(`a completion without the key answered ${refused.status}, expected 401`);
 
+  step("A spot notice on one worker, under steady traffic through the load balancer: the failover");
+  await failover(env, moto.url, booter, url, apiKey, workers);
+
   step("Launch again: nothing more to do");
   await synkti(env, ["--project-name", project, "--model", model, "--workers", "2"]);
   step("Teardown: nothing left behind");
@@ -141,7 +217,7 @@ async function main(): Promise<void> {
   // The local cloud shuts each one down as EC2 would: SIGTERM, the worker stops its model server, exits.
   await until("the workers to shut down", () => booter.instances().every((i) => i.state === "ended"), 60_000, 250);
   await synkti(env, ["leaks", "--project-name", project]);
-  process.stdout.write("\nDemo complete.\n");
+  process.stdout.write(`\nDemo complete in ${Math.round((Date.now() - started) / 1000)} s.\n`);
 }
 
 main().then(

@@ -1,6 +1,7 @@
 // `npm run bench`: prints figures, asserts nothing. Compare ratios measured within one run: the
 // machines are shared and noisy, absolute times are not comparable across runs.
 import { benchContext } from "./context.js";
+import { benchFailoverOverhead } from "./failover.js";
 import { benchZoneFallback } from "./fallback.js";
 import { benchPreflight } from "./preflight.js";
 import { benchStartup } from "./startup.js";
@@ -14,6 +15,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["launch: zone fallback on InsufficientInstanceCapacity", () => benchZoneFallback()],
   ["weights upload throughput (synkti vs aws s3 cp, same files, same moto)", () => benchUpload()],
   ["worker: spot notice injected -> shown on /status", () => benchNoticeReaction()],
+  ["failover: synkti's own overhead, (notice -> RunInstances accepted) + (replacement healthy -> registered)", () => benchFailoverOverhead()],
   ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
 ];
 

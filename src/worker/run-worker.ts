@@ -12,6 +12,7 @@ import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
 import { AgentFailover } from "./failover/agent-failover.js";
 import { workerStandingPlan } from "./failover/worker-plan.js";
+import { EarlyNotices } from "./interruption/early-notices.js";
 import { InterruptionWatcher } from "./interruption/watcher.js";
 import { checkModelServerAuth } from "./load-balancer/auth-check.js";
 import { drainWorker } from "./load-balancer/drain.js";
@@ -106,6 +107,37 @@ export async function runWorker(deps: WorkerDeps, options: WorkerOptions, run: W
 
 /** runWorker's body; the reporter is closed (last writes given their grace) by the caller. */
 async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions, run: WorkerRun, reporter: WorkerReporter | undefined, secrets: Set<string>): Promise<WorkerOutcome> {
+  // The watcher starts before the preflight: a notice that comes while the worker boots is seen (and
+  // tagged) at once, and handed to the failover as soon as it exists (it needs the preflight's facts).
+  const watching = new AbortController();
+  const notices = new EarlyNotices(deps.log, run.onNotice);
+  const watcher = new InterruptionWatcher({ clock: deps.clock, log: deps.log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, deps.clock), rebalanceMonitor(deps.imds, deps.clock)], {
+    ...options.interruption,
+    onNotice: (event) => {
+      reporter?.notice(event);
+      return notices.deliver(event);
+    },
+  });
+  // Until the worker stops (below, with `stop`) or the preflight ends it: a SIGTERM drain still hears notices.
+  const watched = watcher.run(watching.signal);
+  try {
+    return await serve(deps, ec2, options, run, reporter, secrets, { watcher, notices, stop: watching });
+  } finally {
+    watching.abort();
+    await watched;
+  }
+}
+
+async function serve(
+  deps: WorkerDeps,
+  ec2: Ec2Peers,
+  options: WorkerOptions,
+  run: WorkerRun,
+  reporter: WorkerReporter | undefined,
+  secrets: Set<string>,
+  watching: { watcher: InterruptionWatcher; notices: EarlyNotices; stop: AbortController },
+): Promise<WorkerOutcome> {
+  const { watcher, notices } = watching;
   const { clock, log } = deps;
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
@@ -129,6 +161,8 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
   const modelServerUrl = `http://${probeHost}:${options.modelServerPort}`;
   const argv = modelServerArgv(options.modelServerCommand, { model_dir: path.join(options.modelsDir, options.model ?? ""), model: options.model, host, port: String(options.modelServerPort) });
   const stop = new AbortController();
+  // Once the worker stops (refused, given up, stopping), notices start nothing more.
+  stop.signal.addEventListener("abort", () => watching.stop.abort(), { once: true });
   // The failover stops the model server alone, once its replacement serves: the agent stays, answering
   // /status (its timeline) until AWS reclaims the instance.
   const serverStop = new AbortController();
@@ -218,13 +252,6 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
     { clients: deps.clients, imds: deps.imds, clock, random: deps.random ?? Math.random, log: log.child({ component: "plan" }), names: context.names, facts, clusterSize: () => discovery.membership.size(), onChange: (p) => reporter?.plan(p.ready ? "ready" : (p.code ?? "unobservable")) },
     options,
   );
-  const watcher = new InterruptionWatcher({ clock, log: log.child({ component: "interruption" }) }, [spotInterruptionMonitor(deps.imds, clock), rebalanceMonitor(deps.imds, clock)], {
-    ...options.interruption,
-    onNotice: (event) => {
-      reporter?.notice(event);
-      return run.onNotice ? run.onNotice(event) : failover.notice({ kind: event.kind, id: event.id, ...(event.time !== undefined ? { time: event.time } : {}) });
-    },
-  });
 
   // Stopped while this was being set up: the listener came too late to hear it.
   if (run.signal?.aborted) onOuterAbort();
@@ -256,15 +283,15 @@ async function supervise(deps: WorkerDeps, ec2: Ec2Peers, options: WorkerOptions
         cause: error,
       });
     });
-    // Before the watcher: a failover the state file holds resumes (never launches again) first.
+    // Before any notice reaches it: a failover the state file holds resumes (never launches again) first.
     await failover.start();
+    notices.ready(failover);
     const endpoint = server.endpoint;
     // Endpoint and the model server's first state in the same tick: one CreateTags for both.
     reporter?.endpoint(endpoint);
     loops.push(
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
-      watcher.run(stop.signal),
       plan.run(stop.signal),
     );
     run.onStarted?.({ endpoint, facts });

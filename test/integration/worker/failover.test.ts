@@ -6,84 +6,24 @@
  * launch; `synkti down`'s stop marker prevents any launch; a capacity error moves to the next pool.
  * The replacement is played by the test (its tag and target), as the booter would boot it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { CreateTagsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CreateTagsCommand, DescribeInstanceAttributeCommand } from "@aws-sdk/client-ec2";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
 import { replacementClientToken } from "../../../src/failover/spawn-request.js";
 import { projectNames } from "../../../src/infra/names.js";
-import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
 import { captureLogs } from "../../support/log-capture.js";
-import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
-import { createWorkerInfra, ec2For, launchMembers, MODEL, startAgent, testOptions, until, weightsFolder, type RunningAgent } from "./harness.js";
+import { failoverWorld, IMAGE, tagsOf, USER_DATA } from "./failover-world.js";
+import { MODEL, startAgent, until } from "./harness.js";
 
-let moto: Moto;
-let proxy: FaultProxy;
-let ec2: EC2Client;
-let elb: ElasticLoadBalancingV2Client;
-let s3: S3Client;
-let modelsDir: string;
-let projects = 0;
-const name = () => `fo-it-${process.pid}-${projects++}`;
-const USER_DATA = "#!/bin/bash\n# synkti worker boot (test)\necho booting\n";
-const IMAGE = "ami-12c6146b";
-
-beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startFaultProxy({ target: moto.url });
-  // The agents talk to AWS through the fault proxy; the test reads moto directly.
-  Object.assign(process.env, awsEnvFor(proxy.url));
-  ec2 = ec2For(moto.url);
-  elb = new ElasticLoadBalancingV2Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
-  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
-  modelsDir = weightsFolder();
-});
-afterAll(async () => {
-  ec2?.destroy();
-  elb?.destroy();
-  s3?.destroy();
-  await proxy?.close();
-  await moto?.stop();
-  rmSync(modelsDir, { recursive: true, force: true });
-});
-
-const replacementsOf = async (doomed: string): Promise<Instance[]> =>
-  ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [doomed] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
-const tagsOf = (i: Instance) => Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value!]));
-const targetIds = async (arn: string) => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? []).map((t) => t.Target?.Id);
-
-function options(p: string, stateDir: string) {
-  return testOptions(p, modelsDir, {
-    drain: { pollMs: 100, maxMs: 20_000, stopBudgetMs: 60_000 },
-    interruption: { intervalMs: 200, timeoutMs: 500 },
-    failover: { stateDir, healthBudgetMs: 60_000, healthPollMs: 300, throttleBackoffMs: 200, failureMemoryMs: 600_000 },
-  });
-}
-
-async function doomedWorker(p: string, extra: { log?: ReturnType<typeof captureLogs>["log"] } = {}) {
-  const stateDir = mkdtempSync(path.join(tmpdir(), "synkti-fo-state-"));
-  const infra = await createWorkerInfra(moto.url, p);
-  const [id] = await launchMembers(ec2, p, 1);
-  const agent = await startAgent(p, id!, options(p, stateDir), { imds: { userData: USER_DATA, imageId: IMAGE }, ...extra });
-  await until("failover step", async () => (await targetIds(infra.targetGroupArn)).includes(id), 30_000);
-  return { ...infra, id: id!, agent, stateDir };
-}
-
-/** What the booter's replacement would do once it serves: say so on its tags and join the group. */
-async function playServing(instanceId: string, targetGroupArn: string) {
-  await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: "SynktiState", Value: "serving" }] }));
-  await elb.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId }] }));
-}
+const world = failoverWorld("fo-it");
+const { name, replacementsOf, targetIds, options, doomedWorker, playServing } = world;
 
 describe("failover on a spot notice (in-process worker, moto)", () => {
   it("drains before the notice time, launches exactly one replacement with the launch's request, then retires once it serves; the timeline is in S3", async () => {
     const p = name();
     // Every RunInstances the agent sends (its preflight's DryRun and the failover's launch), as sent.
     const runs: Array<Record<string, string>> = [];
-    const spy = proxy.addRule({ action: "ec2:RunInstances", when: (r) => {
+    const spy = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => {
       runs.push(r.params);
       return false; // never acts: a witness only
     } });
@@ -107,7 +47,7 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       expect(replacement!.SecurityGroups?.map((g) => g.GroupName)).toEqual([projectNames(p).securityGroup]);
       expect(replacement!.InstanceLifecycle).toBe("spot");
       expect(replacement!.ClientToken).toBe(replacementClientToken(p, id, { instanceType: "g5.xlarge", zone, market: "spot" }));
-      const userData = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: replacement!.InstanceId!, Attribute: "userData" }));
+      const userData = await world.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: replacement!.InstanceId!, Attribute: "userData" }));
       expect(Buffer.from(userData.UserData!.Value!, "base64").toString("utf8")).toBe(USER_DATA);
       // The preflight proved this very request: the same parameters but DryRun, the token and the launch id.
       const dryRun = runs.find((r) => r["DryRun"] === "true");
@@ -133,13 +73,13 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       expect(await replacementsOf(id)).toHaveLength(1);
       // The timeline outlives the instance: in the bucket, checked against its owner.
       await until("failover step", async () => {
-        const body = await s3.send(new GetObjectCommand({ Bucket: projectNames(p).bucket, Key: `checkpoints/failovers/${id}.json` })).then((o) => o.Body!.transformToString(), () => "{}");
+        const body = await world.s3.send(new GetObjectCommand({ Bucket: projectNames(p).bucket, Key: `checkpoints/failovers/${id}.json` })).then((o) => o.Body!.transformToString(), () => "{}");
         const record = JSON.parse(body) as { status?: string; replacement?: string; phases?: { health?: { state: string } } };
         return record.status === "retired" && record.replacement === replacement!.InstanceId && record.phases?.health?.state === "done";
       }, 10_000);
       console.log(`replacement launched ${launchedWithinMs} ms after the notice was injected`);
     } finally {
-      proxy.removeRule(spy);
+      world.proxy.removeRule(spy);
       await agent.stop();
     }
   });
@@ -168,7 +108,7 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
     const p = name();
     const { id, agent } = await doomedWorker(p);
     try {
-      await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "SynktiStopping", Value: "true" }] }));
+      await world.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "SynktiStopping", Value: "true" }] }));
       agent.imds.injectSpotInterruption();
       await until("failover step", async () => {
         const f = (await agent.status()).failover;
@@ -187,11 +127,11 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
   it("a capacity error in the first pool moves the launch to the next pool, still exactly one replacement", async () => {
     const p = name();
     const { id, agent } = await doomedWorker(p);
-    const rule = proxy.addRule({ action: "ec2:RunInstances", when: (r) => r.params["ClientToken"] !== undefined && r.params["DryRun"] !== "true", times: 1, error: "capacity" });
+    const rule = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => r.params["ClientToken"] !== undefined && r.params["DryRun"] !== "true", times: 1, error: "capacity" });
     try {
       agent.imds.injectSpotInterruption();
       await until("failover step", async () => (await replacementsOf(id)).length > 0, 15_000);
-      expect(proxy.ruleHits(rule)).toBe(1);
+      expect(world.proxy.ruleHits(rule)).toBe(1);
       const f = (await agent.status()).failover;
       if (f.phase === "idle") throw new Error("no failover");
       const [replacement] = await replacementsOf(id);
@@ -201,7 +141,7 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(await replacementsOf(id)).toHaveLength(1);
     } finally {
-      proxy.removeRule(rule);
+      world.proxy.removeRule(rule);
       await agent.stop();
     }
   });
