@@ -1,5 +1,5 @@
 import type { ProjectNames } from "../infra/names.js";
-import type { S3Transfer } from "../aws/s3-transfer.js";
+import { checkPinnedObject, type PinnedCheck } from "./pinned.js";
 import { parseSha256sumLine, sha256OfStream } from "./hash.js";
 import { METADATA_SHA256, METADATA_VERSION, transferFor, type ArtifactDeps } from "./deps.js";
 
@@ -40,7 +40,7 @@ export interface BinaryVerification {
    * `bin/synkti-<recorded sha256>`, what workers download (a launch pins it): present with the same
    * size and sha256 metadata, and, when deep, its bytes hash to it. Absent without a recorded hash.
    */
-  pinned?: { key: string; present: boolean; problem?: string };
+  pinned?: PinnedCheck;
   /** Integrity: present, recorded, consistent (and, when deep, the bytes hash to the record). */
   ok: boolean;
   problems: string[];
@@ -66,7 +66,10 @@ export async function verifyBinaryInS3(deps: ArtifactDeps, names: ProjectNames, 
   else if (checksumFile === undefined) problems.push(`${names.binaryChecksumKey} is not in sha256sum format`);
   else if (recorded !== undefined && checksumFile.sha256 !== recorded) problems.push(`${names.binaryChecksumKey} disagrees with the object's sha256 metadata`);
 
-  const pinned = recorded === undefined ? undefined : await checkPinned(transfer, names.bucket, names.pinnedBinaryKey(recorded), { size: head.size, sha256: recorded }, options);
+  const pinned =
+    recorded === undefined
+      ? undefined
+      : await checkPinnedObject(transfer, names.bucket, names.pinnedBinaryKey(recorded), { size: head.size, sha256: recorded }, { ...(options.deep ? { deep: true } : {}), ...(signal ? { signal } : {}) });
 
   let sha256Actual: string | undefined;
   if (options.deep) {
@@ -96,23 +99,3 @@ export async function verifyBinaryInS3(deps: ArtifactDeps, names: ProjectNames, 
   };
 }
 
-/** The hashed copy: what a worker (and every replacement launched from its user-data) downloads. */
-async function checkPinned(
-  transfer: S3Transfer,
-  bucket: string,
-  key: string,
-  want: { size: number; sha256: string },
-  options: VerifyBinaryOptions,
-): Promise<NonNullable<BinaryVerification["pinned"]>> {
-  const head = await transfer.head(bucket, key, options.signal);
-  if (head === undefined) return { key, present: false, problem: `s3://${bucket}/${key} does not exist` };
-  if (head.size !== want.size || head.metadata[METADATA_SHA256]?.toLowerCase() !== want.sha256) {
-    return { key, present: true, problem: `s3://${bucket}/${key} is not the binary it is named after (size or sha256 metadata differ)` };
-  }
-  if (options.deep) {
-    const stream = await transfer.getStream(bucket, key, options.signal);
-    const actual = stream === undefined ? undefined : await sha256OfStream(stream, options.signal);
-    if (actual?.sha256 !== want.sha256) return { key, present: true, problem: `the bytes of s3://${bucket}/${key} do not hash to its name: tampered or corrupted` };
-  }
-  return { key, present: true };
-}
