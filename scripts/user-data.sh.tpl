@@ -9,8 +9,12 @@ umask 022
 PROJECT='{{project}}'
 MODEL='{{model}}'
 BUCKET='{{bucket}}'
+# The keys are named by the hashes the deployer launched with and never overwritten: a replacement
+# launched from this same user-data after any re-upload gets the very same bits.
 BINARY_KEY='{{binaryKey}}'
 BINARY_SHA256='{{binarySha256}}'
+MANIFEST_KEY='{{manifestKey}}'
+MANIFEST_SHA256='{{manifestSha256}}'
 BUCKET_OWNER='{{bucketOwner}}'
 LOGS_PREFIX='{{logsPrefix}}'
 STATE_TAG='{{stateTag}}'
@@ -111,7 +115,7 @@ mkdir -p "$INSTALL_PREFIX"
 tmp="$(mktemp "$INSTALL_PREFIX/.synkti.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT
 log "downloading s3://$BUCKET/$BINARY_KEY"
-retry 5 aws s3 cp --only-show-errors "s3://$BUCKET/$BINARY_KEY" "$tmp" || die "could not download s3://$BUCKET/$BINARY_KEY"
+retry 5 aws s3 cp --only-show-errors "s3://$BUCKET/$BINARY_KEY" "$tmp" || die "could not download s3://$BUCKET/$BINARY_KEY, the build this worker was launched with"
 actual="$(sha256sum "$tmp" | cut -d' ' -f1)"
 [ "$actual" = "$BINARY_SHA256" ] ||
   die "binary SHA-256 mismatch: expected $BINARY_SHA256, got $actual; refusing to run it (re-upload: synkti upload binary --project-name $PROJECT, then launch again)"
@@ -129,8 +133,10 @@ retry 2 aws s3api head-bucket --bucket "$BUCKET" --expected-bucket-owner "$BUCKE
 # the folder the model server reads, and the disk sized from the manifest is enough.
 command -v python3 >/dev/null || die "python3 is missing (it ships with the Deep Learning AMIs); it reads the manifest"
 mkdir -p "$MODEL_DIR"
-retry 2 aws s3 cp --only-show-errors "s3://$BUCKET/$MODEL/manifest.json" "$MODEL_DIR/manifest.json" ||
-  die "s3://$BUCKET/$MODEL/manifest.json is missing: the upload never completed (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir>)"
+retry 2 aws s3 cp --only-show-errors "s3://$BUCKET/$MANIFEST_KEY" "$MODEL_DIR/manifest.json" ||
+  die "s3://$BUCKET/$MANIFEST_KEY is missing: the manifest this worker was launched with (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir> stores it again)"
+actual="$(sha256sum "$MODEL_DIR/manifest.json" | cut -d' ' -f1)"
+[ "$actual" = "$MANIFEST_SHA256" ] || die "manifest SHA-256 mismatch: expected $MANIFEST_SHA256, got $actual; refusing its weights"
 python3 - "$MODEL_DIR/manifest.json" >"$MODEL_DIR/.sha256sums" <<'PY' || die "manifest.json is not a synkti manifest"
 import json, sys
 for f in json.load(open(sys.argv[1]))["files"]:
@@ -147,7 +153,7 @@ log "weights verified ($(wc -l <"$MODEL_DIR/.sha256sums") files)"
 
 # 3. The worker: same role, same model, whatever instance this is (fungible compute). Its own
 # preflight re-checks the running binary against the same SHA-256.
-export SYNKTI_MODELS_DIR="$MODELS_DIR" SYNKTI_EXPECTED_SHA256="$BINARY_SHA256"
+export SYNKTI_MODELS_DIR="$MODELS_DIR" SYNKTI_EXPECTED_SHA256="$BINARY_SHA256" SYNKTI_EXPECTED_MANIFEST_SHA256="$MANIFEST_SHA256"
 trap - EXIT
 # User-data runs once and nothing else restarts the agent, so this loop keeps it. By exit code:
 #   0, 130, 143  stopped on purpose (SIGTERM, Ctrl-C, shutdown): done.

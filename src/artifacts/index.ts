@@ -7,3 +7,4 @@ export { transferFor, METADATA_SHA256, METADATA_VERSION, type ArtifactDeps } fro
 export { verifyBinaryInS3, type BinaryVerification, type VerifyBinaryOptions } from "./verify-binary.js";
 export { verifyModelInS3, type ModelVerification } from "./verify-model.js";
 export { validateModelName, modelNameProblem, MODEL_NAME_RULE } from "./model-name.js";
+export { checkPinnedObject, type PinnedCheck } from "./pinned.js";

@@ -1,4 +1,5 @@
 import type { ProjectNames } from "../infra/names.js";
+import { checkPinnedObject, type PinnedCheck } from "./pinned.js";
 import { parseSha256sumLine, sha256OfStream } from "./hash.js";
 import { METADATA_SHA256, METADATA_VERSION, transferFor, type ArtifactDeps } from "./deps.js";
 
@@ -35,6 +36,11 @@ export interface BinaryVerification {
   s3ChecksumSha256?: string;
   versionMatches?: boolean;
   sha256MatchesLocal?: boolean;
+  /**
+   * `bin/synkti-<recorded sha256>`, what workers download (a launch pins it): present with the same
+   * size and sha256 metadata, and, when deep, its bytes hash to it. Absent without a recorded hash.
+   */
+  pinned?: PinnedCheck;
   /** Integrity: present, recorded, consistent (and, when deep, the bytes hash to the record). */
   ok: boolean;
   problems: string[];
@@ -60,6 +66,11 @@ export async function verifyBinaryInS3(deps: ArtifactDeps, names: ProjectNames, 
   else if (checksumFile === undefined) problems.push(`${names.binaryChecksumKey} is not in sha256sum format`);
   else if (recorded !== undefined && checksumFile.sha256 !== recorded) problems.push(`${names.binaryChecksumKey} disagrees with the object's sha256 metadata`);
 
+  const pinned =
+    recorded === undefined
+      ? undefined
+      : await checkPinnedObject(transfer, names.bucket, names.pinnedBinaryKey(recorded), { size: head.size, sha256: recorded }, { ...(options.deep ? { deep: true } : {}), ...(signal ? { signal } : {}) });
+
   let sha256Actual: string | undefined;
   if (options.deep) {
     const stream = await transfer.getStream(names.bucket, names.binaryKey, signal);
@@ -80,9 +91,11 @@ export async function verifyBinaryInS3(deps: ArtifactDeps, names: ProjectNames, 
     ...(checksumFile ? { sha256ChecksumFile: checksumFile.sha256 } : {}),
     ...(sha256Actual ? { sha256Actual } : {}),
     ...(head.checksumSha256 ? { s3ChecksumSha256: head.checksumSha256 } : {}),
+    ...(pinned ? { pinned } : {}),
     ...(options.localVersion !== undefined ? { versionMatches: version === options.localVersion } : {}),
     ...(options.localSha256 !== undefined ? { sha256MatchesLocal: recorded === options.localSha256.toLowerCase() } : {}),
     ok: problems.length === 0,
     problems,
   };
 }
+

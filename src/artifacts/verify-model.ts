@@ -3,6 +3,8 @@ import { parseManifest } from "./manifest.js";
 import { validateModelName } from "./model-name.js";
 import { METADATA_SHA256, transferFor, type ArtifactDeps } from "./deps.js";
 import { Semaphore } from "../core/semaphore.js";
+import type { S3Transfer } from "../aws/s3-transfer.js";
+import { sha256OfBytes } from "./hash.js";
 
 /**
  * Are a model's weights complete in S3? For preflight (observation only). Reads the manifest, then
@@ -17,6 +19,13 @@ export interface ModelVerification {
   manifestPresent: boolean;
   /** Set when the manifest exists but cannot be used. */
   manifestProblem?: string;
+  /** SHA-256 of the manifest's bytes (what a launch pins), when it was read. */
+  manifestSha256?: string;
+  /**
+   * `<model>/manifest-<sha256>.json`, what workers download: present with the very same bytes.
+   * Only when the plain manifest was read (with `manifestSha256` the pinned one is read directly).
+   */
+  pinned?: { key: string; present: boolean; problem?: string };
   files: number;
   bytes: number;
   missing: string[];
@@ -32,19 +41,24 @@ export async function verifyModelInS3(
   deps: ArtifactDeps,
   names: ProjectNames,
   model: string,
-  options: { signal?: AbortSignal } = {},
+  /** `manifestSha256`: check the pinned manifest of that hash (a worker's) instead of the latest. */
+  options: { signal?: AbortSignal; manifestSha256?: string } = {},
 ): Promise<ModelVerification> {
   validateModelName(model);
   const transfer = await transferFor(deps);
   const { signal } = options;
-  const manifestKey = names.manifestKey(model);
+  const manifestKey = options.manifestSha256 ? names.pinnedManifestKey(model, options.manifestSha256) : names.manifestKey(model);
   const base = { model, bucket: names.bucket, manifestKey, files: 0, bytes: 0, missing: [], mismatched: [] };
   const text = await transfer.getText(names.bucket, manifestKey, signal);
   if (text === undefined) return { ...base, manifestPresent: false, problems: [`s3://${names.bucket}/${manifestKey} does not exist`], ok: false };
+  const manifestSha256 = sha256OfBytes(text);
+  const broken = (problem: string) => ({ ...base, manifestPresent: true, manifestSha256, manifestProblem: problem, problems: [problem], ok: false });
+  if (options.manifestSha256 && manifestSha256 !== options.manifestSha256) return broken("the manifest does not hash to its name: tampered or corrupted");
   const parsed = parseManifest(text);
-  if (!parsed.ok) return { ...base, manifestPresent: true, manifestProblem: `the manifest ${parsed.problem}`, problems: [`the manifest ${parsed.problem}`], ok: false };
+  if (!parsed.ok) return broken(`the manifest ${parsed.problem}`);
   const { manifest } = parsed;
   const problems: string[] = [];
+  const pinned = options.manifestSha256 ? undefined : await checkPinnedManifest(transfer, names, model, text, manifestSha256, signal);
   if (manifest.model !== model) problems.push(`the manifest names model '${manifest.model}', not '${model}'`);
 
   const missing: string[] = [];
@@ -80,6 +94,8 @@ export async function verifyModelInS3(
   return {
     ...base,
     manifestPresent: true,
+    manifestSha256,
+    ...(pinned ? { pinned } : {}),
     files: manifest.files.length,
     bytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
     missing,
@@ -87,4 +103,19 @@ export async function verifyModelInS3(
     problems,
     ok: problems.length === 0,
   };
+}
+
+/** The hashed copy of the latest manifest, byte for byte (a few KB: read, not trusted by its name). */
+async function checkPinnedManifest(
+  transfer: S3Transfer,
+  names: ProjectNames,
+  model: string,
+  text: string,
+  sha256: string,
+  signal?: AbortSignal,
+): Promise<NonNullable<ModelVerification["pinned"]>> {
+  const key = names.pinnedManifestKey(model, sha256);
+  const copy = await transfer.getText(names.bucket, key, signal);
+  if (copy === undefined) return { key, present: false, problem: `s3://${names.bucket}/${key} does not exist` };
+  return copy === text ? { key, present: true } : { key, present: true, problem: `s3://${names.bucket}/${key} differs from the manifest it is named after` };
 }

@@ -11,11 +11,13 @@ import { doing } from "./errors.js";
 export function expectOwnAccount(s3: S3Client, accountId: () => Promise<string>): S3Client {
   s3.middlewareStack.add(
     (next) => async (args) => {
-      const input = args.input as { ExpectedBucketOwner?: string };
+      const input = args.input as { ExpectedBucketOwner?: string; CopySource?: string; ExpectedSourceBucketOwner?: string };
       if (input.ExpectedBucketOwner === undefined) {
         // A credentials failure stays one (expired token, none at all), not an S3 refusal.
         const account = await doing("asking AWS STS whose credentials these are", accountId);
         if (account) input.ExpectedBucketOwner = account;
+        // A server-side copy reads from a bucket too: the same rule for its source.
+        if (account && input.CopySource !== undefined && input.ExpectedSourceBucketOwner === undefined) input.ExpectedSourceBucketOwner = account;
       }
       return next(args);
     },

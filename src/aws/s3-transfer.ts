@@ -60,6 +60,11 @@ export interface S3Transfer {
   listIncompleteUploads(bucket: string, prefix: string, signal?: AbortSignal): Promise<IncompleteUpload[]>;
   abortIncompleteUpload(bucket: string, upload: IncompleteUpload): Promise<void>;
   deleteObject(bucket: string, key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Server-side copy within the bucket (CopyObject: no bytes through this machine; up to 5 GB),
+   * keeping the source's metadata and content type; S3 computes a SHA-256 checksum of the copy.
+   */
+  copyObject(bucket: string, from: string, to: string, signal?: AbortSignal): Promise<void>;
 }
 
 const base64OfHex = (hex: string) => Buffer.from(hex, "hex").toString("base64");
@@ -190,6 +195,15 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
       call(`aborting the incomplete upload of s3://${bucket}/${u.key}`, undefined, async () => {
         await s3.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }));
       }, () => undefined),
+
+    copyObject: (bucket, from, to, signal) =>
+      call(`copying s3://${bucket}/${from} to ${to}`, signal, async () => {
+        const source = `${bucket}/${from.split("/").map(encodeURIComponent).join("/")}`;
+        await s3.send(
+          new sdk.CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source, MetadataDirective: "COPY", ChecksumAlgorithm: "SHA256" }),
+          opts(signal),
+        );
+      }),
 
     deleteObject: (bucket, key, signal) =>
       call(`deleting s3://${bucket}/${key}`, signal, async () => {

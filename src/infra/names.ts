@@ -101,6 +101,10 @@ export interface ProjectNames {
   securityGroup: string;
   modelPrefix(model: string): string;
   manifestKey(model: string): string;
+  /** `bin/synkti-<sha256>`: the binary a launch pins, never overwritten (bin/synkti is the latest). */
+  pinnedBinaryKey(sha256: string): string;
+  /** `<model>/manifest-<sha256>.json`: the manifest a launch pins, never overwritten. */
+  pinnedManifestKey(model: string, sha256: string): string;
   /** `checkpoints/logs/`: what a worker leaves behind when it fails (and refreshes while it runs). */
   logsPrefix: string;
   /** `{"instanceId","at","exitCode","reason"}` of a worker that ended itself. */
@@ -135,6 +139,8 @@ export function projectNames(project: string): ProjectNames {
     securityGroup: `${project}-synkti-workers`,
     modelPrefix: (model) => `${model}/`,
     manifestKey: (model) => `${model}/manifest.json`,
+    pinnedBinaryKey: (sha256) => `bin/synkti-${sha256}`,
+    pinnedManifestKey: (model, sha256) => `${model}/manifest-${sha256}.json`,
     logsPrefix: "checkpoints/logs/",
     failureRecordKey: (instanceId) => `checkpoints/logs/${instanceId}.json`,
     bootLogKey: (instanceId) => `checkpoints/logs/${instanceId}.log`,

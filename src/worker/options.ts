@@ -22,6 +22,8 @@ export interface WorkerOptions {
   /** 0 picks a free port (tests); the published endpoint carries the real one. */
   statusPort: number;
   expectedSha256: string | undefined;
+  /** SYNKTI_EXPECTED_MANIFEST_SHA256, set by user-data: the manifest it was launched with. */
+  expectedManifestSha256: string | undefined;
   /** Never terminate this instance: prove the permission with DryRun instead (tests, rehearsals). */
   dryRun: boolean;
   /** Environment of the model server process. */
@@ -96,6 +98,7 @@ export function workerOptionsFromEnv(flags: WorkerFlags, env: NodeJS.ProcessEnv)
     modelServerPort: port(env, "SYNKTI_MODEL_SERVER_PORT", MODEL_SERVER_PORT),
     statusPort: port(env, "SYNKTI_STATUS_PORT", STATUS_PORT),
     expectedSha256: flag(env.SYNKTI_EXPECTED_SHA256),
+    expectedManifestSha256: flag(env.SYNKTI_EXPECTED_MANIFEST_SHA256),
     dryRun: ["1", "true", "yes"].includes((env.SYNKTI_WORKER_DRY_RUN ?? "").trim().toLowerCase()),
     env,
     supervisor: { ...DEFAULT_SUPERVISOR_CONFIG, readyTimeoutMs: seconds(env, "SYNKTI_READY_TIMEOUT_SECONDS", DEFAULT_SUPERVISOR_CONFIG.readyTimeoutMs) },

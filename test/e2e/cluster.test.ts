@@ -320,8 +320,10 @@ describe("a cluster on the local cloud", () => {
     const marker = path.join(dir, "tampered-binary-ran");
     // Swap the bytes after the launch embedded the hash, keeping the recorded metadata: a corrupted
     // or replaced object. If anything ran it, the marker file would appear.
+    // Workers download the copy named by that hash (bin/synkti-<sha256>): that is the one swapped.
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "bin/synkti" }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "bin/synkti", Body: `#!/bin/sh\ntouch '${marker}'\n`, Metadata: head.Metadata }));
+    const pinned = `bin/synkti-${head.Metadata!.sha256}`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: pinned, Body: `#!/bin/sh\ntouch '${marker}'\n`, Metadata: head.Metadata }));
 
     await using tamperBooter = await Booter.start({ motoUrl: moto.url, project: TAMPERED, env: STANDIN_ENV });
     const [instance] = await tamperBooter.waitForInstances(1, 30_000);

@@ -3,7 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
+import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../support/moto.js";
 import { BINARY, runCli } from "../support/run-cli.js";
@@ -110,6 +111,29 @@ describe("synkti upload (built binary)", () => {
     const second = await run(["upload", "model", "--project-name", "e2e-model", "--model", "Org/Tiny-1", "--from", from]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/^Unchanged: s3:\/\/e2e-model-models\/Org\/Tiny-1\/manifest.json already lists these 3 files/);
+  });
+
+  it("upload model refuses (exit 1, with both fixes) to change weights a live worker serves; nothing is written", async () => {
+    await bucket("e2e-in-use");
+    const from = weights("in-use", { "model.safetensors": 1000, "config.json": 100 });
+    const args = ["upload", "model", "--project-name", "e2e-in-use", "--model", "m", "--from", from, "--region", "us-east-1"];
+    expect((await run(args)).code).toBe(0);
+    const ec2 = new EC2Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
+    const tags = [{ Key: "SynktiCluster", Value: "e2e-in-use" }, { Key: "SynktiRole", Value: "worker" }, { Key: "SynktiModel", Value: "m" }];
+    const out = await ec2.send(new RunInstancesCommand({ ImageId: "ami-12c6146b", InstanceType: "g5.xlarge", MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: tags }] }));
+    const id = out.Instances![0]!.InstanceId!;
+    try {
+      writeFileSync(path.join(from, "config.json"), "changed");
+      const refused = await run([...args, "--output", "json"]);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain(`Refused: 1 file(s) of m would change in s3://e2e-in-use-models/ (config.json) while ${id} serves m.`);
+      expect(refused.stderr).toContain(`Run: synkti upload model --project-name e2e-in-use --model <new-model-name> --from ${from} --region us-east-1   # or first: synkti down --project-name e2e-in-use --region us-east-1`);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: "weights-in-use" } });
+      expect((await s3.send(new HeadObjectCommand({ Bucket: "e2e-in-use-models", Key: "m/config.json" }))).ContentLength).toBe(100);
+    } finally {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      ec2.destroy();
+    }
   });
 
   it("Ctrl-C during an upload: exit 130, no multipart upload left, a re-run resumes", async () => {

@@ -28,8 +28,8 @@ export function resolveLaunchTarget(input: ResolveInput, seen: LaunchObservation
     project: input.project,
     model: input.model,
     bucket: names.bucket,
-    binaryKey: names.binaryKey,
     binarySha256: seen.binarySha256,
+    manifestSha256: seen.manifestSha256,
     region: input.region,
     bucketOwner: seen.account,
   });

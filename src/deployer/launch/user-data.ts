@@ -5,16 +5,17 @@ import { modelNameProblem } from "../../artifacts/model-name.js";
 /**
  * Renders scripts/user-data.sh.tpl. Every value lands inside single quotes in bash, so each is
  * checked against a charset without quotes, `$` or spaces first: a value can never become code.
- * Only these seven values exist (and two names from src/infra/names.ts, constants): nothing from the deployer's environment (credentials included)
+ * Only these seven values exist (and four names derived from them by src/infra/names.ts): nothing from the deployer's environment (credentials included)
  * can reach user-data, which any principal with ec2:DescribeInstanceAttribute can read.
  */
 export interface UserDataParams {
   project: string;
   model: string;
   bucket: string;
-  binaryKey: string;
-  /** SHA-256 of bin/synkti as recorded at upload; the worker refuses any other binary. */
+  /** SHA-256 of the binary; the worker downloads bin/synkti-<sha256> and refuses any other bytes. */
   binarySha256: string;
+  /** SHA-256 of the model's manifest; the worker downloads <model>/manifest-<sha256>.json, checked. */
+  manifestSha256: string;
   region: string;
   /** The deployer's account: the worker refuses a bucket owned by any other (a squatted name). */
   bucketOwner: string;
@@ -27,14 +28,26 @@ const CHECKS: Record<keyof UserDataParams, (v: string) => string | undefined> = 
   project: projectNameProblem,
   model: modelNameProblem,
   bucket: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : "is not an S3 bucket name"),
-  binaryKey: (v) => (/^[A-Za-z0-9._/-]{1,512}$/.test(v) ? undefined : "has characters outside A-Z a-z 0-9 . _ / -"),
   binarySha256: (v) => (/^[0-9a-f]{64}$/.test(v) ? undefined : "is not a lowercase hex SHA-256"),
+  manifestSha256: (v) => (/^[0-9a-f]{64}$/.test(v) ? undefined : "is not a lowercase hex SHA-256"),
   region: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? undefined : "is not an AWS region name"),
   bucketOwner: (v) => (/^\d{12}$/.test(v) ? undefined : "is not a 12-digit AWS account id"),
 };
 
-/** Names the script shares with the agent, from src/infra/names.ts: constants, not parameters. */
-const templateNames = (project: string): Record<string, string> => ({ logsPrefix: projectNames(project).logsPrefix, stateTag: TAG_STATE });
+/**
+ * Names the script shares with the agent, from src/infra/names.ts: derived, not parameters. The
+ * keys it downloads are the pinned ones (named by their hash, never overwritten): a replacement
+ * launched from this same user-data after any re-upload still finds the very bytes it checks.
+ */
+const templateNames = (p: UserDataParams): Record<string, string> => {
+  const names = projectNames(p.project);
+  return {
+    logsPrefix: names.logsPrefix,
+    stateTag: TAG_STATE,
+    binaryKey: names.pinnedBinaryKey(p.binarySha256),
+    manifestKey: names.pinnedManifestKey(p.model, p.manifestSha256),
+  };
+};
 
 const PLACEHOLDER = /\{\{([A-Za-z0-9]+)\}\}/g;
 
@@ -43,7 +56,7 @@ export function renderUserData(template: string, params: UserDataParams): string
     const problem = check(params[key]);
     if (problem) throw new SynktiError(`user-data: ${key} '${params[key]}' ${problem}`, { code: "user-data-value", kind: "internal" });
   }
-  const values = { ...templateNames(params.project), ...(params as unknown as Record<string, string>) };
+  const values = { ...(params as unknown as Record<string, string>), ...templateNames(params) };
   const rendered = template.replace(PLACEHOLDER, (_, name: string) => {
     const value = values[name];
     if (value === undefined) throw new SynktiError(`user-data template uses unknown placeholder {{${name}}}`, { code: "user-data-template", kind: "internal" });

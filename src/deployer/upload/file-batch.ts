@@ -3,7 +3,7 @@ import type { Logger } from "../../core/log.js";
 import { sha256OfFile } from "../../artifacts/hash.js";
 import { localFileError, type LocalFile } from "./local-files.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
-import { decide } from "./plan.js";
+import { decide, type FileDecision, type LocalDigest, type RemoteHead } from "./plan.js";
 import type { ProgressReporter } from "./progress.js";
 import { putFile } from "./put-file.js";
 import { Semaphore } from "../../core/semaphore.js";
@@ -23,6 +23,20 @@ export interface BatchContext {
   progress?: ProgressReporter;
   /** Awaited once, before the first byte changes in S3 (the model uploader drops its manifest). */
   beforeFirstUpload?: () => Promise<void>;
+  /**
+   * When given, every file is hashed and compared first and `review` sees the whole plan before
+   * any byte changes in S3; throwing refuses the batch with nothing written. Without it, file N+1
+   * is hashed while file N uploads (the faster pipeline).
+   */
+  review?: (planned: PlannedFile[]) => void | Promise<void>;
+}
+
+/** One file, hashed and compared with its object in S3: what the batch is about to do with it. */
+export interface PlannedFile {
+  file: LocalFile;
+  local: LocalDigest;
+  remote: RemoteHead | undefined;
+  decision: FileDecision;
 }
 
 export interface FileOutcome {
@@ -47,7 +61,7 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   let firstError: unknown;
   let prepared: Promise<void> | undefined; // beforeFirstUpload runs once, every uploader awaits it
 
-  const one = async (file: LocalFile): Promise<FileOutcome> => {
+  const plan = async (file: LocalFile): Promise<PlannedFile> => {
     const key = `${batch.prefix}${file.path}`;
     const releaseDisk = await disk.acquire(1, signal);
     const local = await sha256OfFile(file.absolutePath, signal)
@@ -55,7 +69,11 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
       .finally(releaseDisk);
     const releaseSlot = await slots.acquire(1, signal);
     const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
-    const decision = decide(local, remote);
+    return { file, local, remote, decision: decide(local, remote) };
+  };
+
+  const apply = async ({ file, local, decision }: PlannedFile): Promise<FileOutcome> => {
+    const key = `${batch.prefix}${file.path}`;
     if (decision.action === "skip") {
       note({ key }, "already in S3 with the same SHA-256: skipped");
       ctx.progress?.fileDone(file.path, local.size, "skipped");
@@ -79,22 +97,28 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
     return { path: file.path, ...local, how: "uploaded" };
   };
 
-  ctx.progress?.begin(batch.files.length, batch.files.reduce((sum, f) => sum + f.size, 0));
-  try {
-    const settled = await Promise.all(
-      batch.files.map((file) =>
-        one(file).catch((error: unknown) => {
-          if (!signal.aborted) {
-            firstError = error;
-            stop.abort(error);
-          }
-          return undefined;
-        }),
-      ),
-    );
+  const failFast = (error: unknown) => {
+    if (!signal.aborted) {
+      firstError = error;
+      stop.abort(error);
+    }
+    return undefined;
+  };
+  const settle = async <T>(work: Array<Promise<T>>): Promise<T[]> => {
+    const settled = await Promise.all(work.map((w) => w.catch(failFast)));
     if (ctx.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
     if (firstError !== undefined) throw firstError;
-    return settled.filter((o): o is FileOutcome => o !== undefined);
+    return settled.filter((o): o is Awaited<T> => o !== undefined);
+  };
+
+  ctx.progress?.begin(batch.files.length, batch.files.reduce((sum, f) => sum + f.size, 0));
+  try {
+    if (ctx.review) {
+      const planned = await settle(batch.files.map(plan));
+      await ctx.review(planned);
+      return await settle(planned.map(apply));
+    }
+    return await settle(batch.files.map((file) => plan(file).then(apply)));
   } finally {
     ctx.signal?.removeEventListener("abort", onOuterAbort);
     ctx.progress?.end();

@@ -7,7 +7,8 @@ import { usageError } from "../../core/errors.js";
  * become S3 keys under `<model>/`). Symlinks are followed, because a Hugging Face cache snapshot
  * is a folder of symlinks into `blobs/`. Hidden entries (`.git`, `.cache/huggingface` that
  * `huggingface-cli download --local-dir` leaves behind) are skipped: no model server reads them.
- * A top-level `manifest.json` is skipped too: that key is synkti's own manifest.
+ * A top-level `manifest.json` or `manifest-<sha256>.json` is skipped too: those keys are synkti's own
+ * manifest and its pinned copies.
  */
 export interface LocalFile {
   /** Relative POSIX path, the S3 key suffix and the manifest's `path`. */
@@ -20,6 +21,8 @@ export interface LocalListing {
   files: LocalFile[];
   skipped: string[];
 }
+
+const MANIFEST_NAME = /^manifest(-[0-9a-f]{64})?\.json$/;
 
 export async function listLocalFiles(root: string, remedy = "synkti upload model --project-name <project> --model <model> --from <weights-dir>"): Promise<LocalListing> {
   const rootStat = await stat(root).catch(() => undefined);
@@ -38,7 +41,7 @@ export async function listLocalFiles(root: string, remedy = "synkti upload model
     for (const entry of entries) {
       const rel = relative ? `${relative}/${entry.name}` : entry.name;
       const abs = path.join(dir, entry.name);
-      if (entry.name.startsWith(".") || (relative === "" && entry.name === "manifest.json")) {
+      if (entry.name.startsWith(".") || (relative === "" && MANIFEST_NAME.test(entry.name))) {
         skipped.push(rel);
         continue;
       }

@@ -1,8 +1,12 @@
+import type { Ec2Instances } from "../../aws/ec2-instances.js";
 import type { ArtifactDeps } from "../../artifacts/deps.js";
 import type { ProgressReporter } from "./progress.js";
 
-/** Collaborators, passed in so tests run the same code against moto and a fake clock. */
-export type UploadDeps = ArtifactDeps;
+/**
+ * Collaborators, passed in so tests run the same code against moto and a fake clock. `ec2` (default:
+ * built from `clients`) lists the workers serving a model, which an upload must not pull the rug from.
+ */
+export type UploadDeps = ArtifactDeps & { ec2?: Pick<Ec2Instances, "describe"> };
 
 /** What every upload command shares: where, how fast, how to stop, whom to tell. */
 export interface TransferOptions {

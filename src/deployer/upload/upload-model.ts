@@ -9,6 +9,10 @@ import { listLocalFiles } from "./local-files.js";
 import { buildManifest, parseManifest, renderManifest, sameContent } from "../../artifacts/manifest.js";
 import { validateModelName } from "../../artifacts/model-name.js";
 import type { TransferOptions, UploadDeps } from "./types.js";
+import type { S3Transfer } from "../../aws/s3-transfer.js";
+import { createEc2Instances } from "../../aws/ec2-instances.js";
+import type { PlannedFile } from "./file-batch.js";
+import { overwrittenFiles, weightsInUseError, workersServing } from "./weights-in-use.js";
 
 /**
  * `synkti upload model`: weights from a local folder to `<model>/...`, then `<model>/manifest.json`
@@ -16,6 +20,8 @@ import type { TransferOptions, UploadDeps } from "./types.js";
  * size and SHA-256, so a re-run after Ctrl-C, a crash or a deleted object uploads only what is
  * missing. The manifest is the commit point: if a re-run must change objects, the old manifest is
  * deleted first, so no reader ever sees a manifest describing files that are being replaced.
+ * The manifest is also stored under its SHA-256 (`<model>/manifest-<sha256>.json`, what a launch
+ * pins), and files a live worker's model names are never given other bytes (weights-in-use.ts).
  */
 export interface UploadModelInput extends TransferOptions {
   names: ProjectNames;
@@ -28,6 +34,10 @@ export interface UploadModelResult {
   bucket: string;
   model: string;
   manifestKey: string;
+  /** SHA-256 of the manifest's bytes: what a launch pins. */
+  manifestSha256: string;
+  /** `<model>/manifest-<sha256>.json`: the same manifest under its hash, never overwritten. */
+  pinnedManifestKey: string;
   files: number;
   bytes: number;
   uploaded: string[];
@@ -55,11 +65,20 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
   let uploadsStarted = false;
   try {
     await requireBucket(transfer, names, input.region, signal);
-    const [abortedIncompleteUploads, manifestText] = await Promise.all([
+    const [abortedIncompleteUploads, manifestText, serving] = await Promise.all([
       abortIncompleteUploads(transfer, deps.log, names.bucket, prefix, keys, signal),
       transfer.getText(names.bucket, manifestKey, signal),
+      workersServing(deps.ec2 ?? createEc2Instances(deps.clients), names.project, model, signal),
     ]);
     const previous = manifestText === undefined ? undefined : parseManifest(manifestText);
+    // While a worker serves this model, the whole plan is reviewed before any byte changes.
+    const review =
+      serving.length === 0
+        ? undefined
+        : (planned: PlannedFile[]) => {
+            const changed = overwrittenFiles(planned, previous?.ok ? previous.manifest : undefined);
+            if (changed.length > 0) throw weightsInUseError({ project: names.project, model, bucket: names.bucket, from: input.from, region: input.region }, changed, serving);
+          };
     const beforeFirstUpload = async () => {
       uploadsStarted = true;
       if (manifestText === undefined) return;
@@ -73,6 +92,7 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
         log: deps.log,
         concurrency: concurrencyOf(input.concurrency),
         beforeFirstUpload,
+        ...(review ? { review } : {}),
         ...(input.partSize ? { partSize: input.partSize } : {}),
         ...(signal ? { signal } : {}),
         ...(input.progress ? { progress: input.progress } : {}),
@@ -83,15 +103,7 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
     const uploaded = outcomes.filter((o) => o.how === "uploaded");
     const manifest = buildManifest(model, outcomes, new Date(deps.clock.now()), versionInfo().version);
     const unchanged = uploaded.length === 0 && previous?.ok === true && sameContent(previous.manifest, manifest);
-    if (!unchanged) {
-      const text = renderManifest(manifest);
-      await transfer.putBytes(names.bucket, manifestKey, Buffer.from(text), {
-        contentType: "application/json",
-        sha256Hex: sha256OfBytes(text),
-        ...(signal ? { signal } : {}),
-      });
-      deps.log.info({ key: manifestKey, files: manifest.files.length }, "manifest written");
-    }
+    const manifestSha256 = await writeManifest(deps, transfer, names, model, unchanged ? { kept: manifestText! } : { text: renderManifest(manifest) }, signal);
     if (previous?.ok) {
       const listed = new Set(manifest.files.map((f) => f.path));
       const gone = previous.manifest.files.filter((f) => !listed.has(f.path)).map((f) => f.path);
@@ -105,6 +117,8 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
       bucket: names.bucket,
       model,
       manifestKey,
+      manifestSha256,
+      pinnedManifestKey: names.pinnedManifestKey(model, manifestSha256),
       files: outcomes.length,
       bytes: outcomes.reduce((sum, o) => sum + o.size, 0),
       uploaded: uploaded.map((o) => o.path),
@@ -122,4 +136,33 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
     if (signal?.aborted) throw interruptedUpload(command(model, input.from), aborted);
     throw error;
   }
+}
+
+/**
+ * Writes the manifest under its hash first (what launches pin), then the plain key as a server-side
+ * copy; a kept manifest only gets its hashed copy when that is missing (an upload by an older
+ * synkti). Returns the manifest's SHA-256.
+ */
+async function writeManifest(
+  deps: UploadDeps,
+  transfer: S3Transfer,
+  names: ProjectNames,
+  model: string,
+  manifest: { text: string } | { kept: string },
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const text = "text" in manifest ? manifest.text : manifest.kept;
+  const sha256 = sha256OfBytes(text);
+  const pinned = names.pinnedManifestKey(model, sha256);
+  if ("kept" in manifest) {
+    if ((await transfer.head(names.bucket, pinned, signal)) === undefined) {
+      await transfer.copyObject(names.bucket, names.manifestKey(model), pinned, signal);
+      deps.log.info({ key: pinned }, "manifest stored under its SHA-256 (server-side copy)");
+    }
+    return sha256;
+  }
+  await transfer.putBytes(names.bucket, pinned, Buffer.from(text), { contentType: "application/json", sha256Hex: sha256, ...(signal ? { signal } : {}) });
+  await transfer.copyObject(names.bucket, pinned, names.manifestKey(model), signal);
+  deps.log.info({ key: names.manifestKey(model), pinned }, "manifest written");
+  return sha256;
 }

@@ -23,6 +23,8 @@ export interface LaunchObservations {
   binaryFromRecord: boolean;
   /** Total size of the weights, from their manifest. */
   weightsBytes: number;
+  /** SHA-256 of that manifest: user-data pins `<model>/manifest-<sha256>.json`. */
+  manifestSha256: string;
   securityGroupId: string;
   /** The default subnet of each zone that offers the instance type. */
   subnets: Record<string, string>;
@@ -49,13 +51,14 @@ export function launchObservations(observed: Observed): LaunchObservations {
   const weights = seen(observed, weightsInS3).verification;
   const group: SecurityGroupObservation = seen(observed, securityGroup).seen;
   const sha = binary.localSha256 ?? binary.sha256Recorded;
-  if (!who.ok || !image || !sha || !weights?.ok || group.state !== "present") throw new Error("preflight handed over a failed observation as SAFE");
+  if (!who.ok || !image || !sha || !weights?.ok || !weights.manifestSha256 || group.state !== "present") throw new Error("preflight handed over a failed observation as SAFE");
   return {
     account: who.account,
     image,
     binarySha256: sha,
     binaryFromRecord: binary.localSha256 === undefined,
     weightsBytes: weights.bytes,
+    manifestSha256: weights.manifestSha256,
     securityGroupId: group.groupId,
     subnets: usableSubnets(seen(observed, instanceTypeOffered)),
     workers: seen(observed, workersModel),

@@ -19,6 +19,8 @@ export type BinaryObservation = BinaryVerification & { localSha256?: string };
  * it in user-data, so another build in S3 would be refused by every worker. Compared here, by the
  * same hashes the launch uses, so the refusal comes with the report and its fix, not after a SAFE.
  * A development run (tsx, no single binary) has no build to hash: the recorded SHA-256 is used.
+ * Workers download `bin/synkti-<sha256>` (never overwritten, so a replacement launched later from
+ * the same user-data gets the same bytes): its absence fails here, and `upload binary` repairs it.
  */
 export const binaryInS3: Requirement<DeployerContext, BinaryObservation> = {
   id: "binary",
@@ -44,8 +46,12 @@ export const binaryInS3: Requirement<DeployerContext, BinaryObservation> = {
         fix: uploadBinaryFix(ctx),
       };
     }
+    // Workers download the copy named by the hash the launch pins: without it, none could boot.
+    if (v.pinned?.problem) {
+      return { status: "fail", observed: `${v.pinned.problem}: workers download the binary under the SHA-256 a launch pins; synkti upload binary stores it`, fix: uploadBinaryFix(ctx) };
+    }
     const same = v.localSha256 !== undefined ? ", the same build as this synkti" : " (development run: no single binary to compare)";
-    return { status: "pass", observed: `${where} version ${v.version}, sha256 ${short(v.sha256Recorded)}, ${checked}${same}` };
+    return { status: "pass", observed: `${where} version ${v.version}, sha256 ${short(v.sha256Recorded)}, ${checked}${same}, pinned as ${v.pinned?.key}` };
   },
 };
 
@@ -53,7 +59,10 @@ const short = (sha: string | undefined) => (sha ? `${sha.slice(0, 12)}...` : "un
 
 export type WeightsObservation = { model: string | undefined; verification: ModelVerification | undefined };
 
-/** The model's weights are complete against their manifest (only when --model is given). */
+/**
+ * The model's weights are complete against their manifest (only when --model is given), and the
+ * manifest is also stored under its SHA-256, which the launch pins and workers download.
+ */
 export const weightsInS3: Requirement<DeployerContext, WeightsObservation> = {
   id: "weights",
   title: "model weights complete against their manifest",
@@ -78,6 +87,9 @@ export const weightsInS3: Requirement<DeployerContext, WeightsObservation> = {
       ].filter(Boolean);
       return { status: "fail", observed: `weights of ${model} incomplete: ${parts.join("; ")}`, fix };
     }
-    return { status: "pass", observed: `${v.files} files, ${(v.bytes / 1e6).toFixed(1)} MB, as the manifest lists` };
+    if (v.pinned?.problem) {
+      return { status: "fail", observed: `${v.pinned.problem}: workers download the manifest under the SHA-256 a launch pins; synkti upload model stores it`, fix };
+    }
+    return { status: "pass", observed: `${v.files} files, ${(v.bytes / 1e6).toFixed(1)} MB, as the manifest lists (pinned as ${v.pinned?.key})` };
   },
 };

@@ -1,4 +1,5 @@
 import type { AwsClients } from "../../aws/clients.js";
+import type { S3Transfer } from "../../aws/s3-transfer.js";
 import type { ContextReport } from "../../context/types.js";
 import type { ImdsClient } from "../../context/imds-client.js";
 import type { Clock } from "../../core/clock.js";
@@ -32,6 +33,10 @@ export interface WorkerContext {
   self: { execPath: string; isSingleBinary: boolean };
   /** SYNKTI_EXPECTED_SHA256, set by user-data from the checksum the deployer launched with. */
   expectedSha256: string | undefined;
+  /** SYNKTI_EXPECTED_MANIFEST_SHA256: the manifest user-data downloaded (and a replacement would). */
+  expectedManifestSha256?: string | undefined;
+  /** The project bucket's objects, for what a replacement launched from this worker's user-data downloads. */
+  objects(): Promise<S3Transfer>;
   /** PATH the model server command is resolved on. */
   envPath: string;
   /** Ports the agent will listen on (0: any) and the model server's host (default local-ipv4). */

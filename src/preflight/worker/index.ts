@@ -1,4 +1,5 @@
 import type { AwsClients } from "../../aws/clients.js";
+import { createS3Transfer, type S3Transfer } from "../../aws/s3-transfer.js";
 import { lookupTargetGroup, type TargetGroupRef } from "../../aws/elbv2-targets.js";
 import { getSecureString } from "../../aws/ssm.js";
 import type { ImdsClient } from "../../context/imds-client.js";
@@ -19,7 +20,7 @@ import { weightsPresent } from "./weights.js";
 export type { InstanceFacts, WorkerContext } from "./context.js";
 
 /** The context's own fields as the agent passes them, plus the flat names it has them under. */
-export type WorkerPreflightOptions = Pick<WorkerContext, "verdict" | "model" | "modelsDir" | "modelServerCommand" | "self" | "expectedSha256" | "envPath"> & {
+export type WorkerPreflightOptions = Pick<WorkerContext, "verdict" | "model" | "modelsDir" | "modelServerCommand" | "self" | "expectedSha256" | "expectedManifestSha256" | "envPath"> & {
   project: string;
   statusPort: number;
   modelServerPort: number;
@@ -32,8 +33,9 @@ export function workerRequirements(): Requirement<WorkerContext, any>[] {
 }
 
 /** Reads the facts the verdict lacks (local-ipv4, AMI) from IMDS, once, for every requirement. */
-export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clock: Clock }, options: WorkerPreflightOptions): WorkerContext {
+export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clock: Clock; transfer?: S3Transfer }, options: WorkerPreflightOptions): WorkerContext {
   let facts: Promise<InstanceFacts> | undefined;
+  let objects: Promise<S3Transfer> | undefined;
   let apiKey: Promise<string | undefined> | undefined;
   let targetGroup: Promise<TargetGroupRef | undefined> | undefined;
   const names = projectNames(options.project);
@@ -52,6 +54,7 @@ export function workerContext(deps: { clients: AwsClients; imds: ImdsClient; clo
     clients: deps.clients,
     clock: deps.clock,
     instance: () => (facts ??= readFacts()),
+    objects: () => (objects ??= deps.transfer ? Promise.resolve(deps.transfer) : createS3Transfer(deps.clients)),
     apiKey: () => (apiKey ??= getSecureString(deps.clients, names.apiKeyParameter)),
     targetGroup: () => (targetGroup ??= lookupTargetGroup(deps.clients, names.targetGroup)),
   };

@@ -3,7 +3,8 @@
  * proxy, the real client factory pointed at the proxy through AWS_ENDPOINT_URL, and a project made
  * ready to launch: `infraUp` (the permanent resources, as `synkti infra up` makes them), then the
  * binary and a model's weights in the bucket the way the uploads leave them (sha256 metadata,
- * bin/synkti.sha256, <model>/manifest.json).
+ * bin/synkti.sha256, <model>/manifest.json, and the pinned copies bin/synkti-<sha256> and
+ * <model>/manifest-<sha256>.json).
  *
  * Chain: SDK -> fault proxy -> moto. moto is plain HTTP, so infra up leaves the TLS-only bucket
  * policy out (it would deny every request, as AWS would) and preflight warns about it.
@@ -72,11 +73,14 @@ export async function readyProject(h: Pick<Harness, "clients" | "s3">, project: 
   const put = (Key: string, Body: Uint8Array | string, Metadata?: Record<string, string>) =>
     h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key, Body, ...(Metadata ? { Metadata } : {}) }));
   await put(names.binaryKey, binary, { sha256: digest, version: "0.1.0" });
+  await put(names.pinnedBinaryKey(digest), binary, { sha256: digest, version: "0.1.0" });
   await put(names.binaryChecksumKey, `${digest}  synkti\n`);
   const model = options.model ?? "tiny-model";
   const files = options.files ?? { "config.json": '{"layers":2}\n', "weights/part-0.safetensors": "0123456789" };
   for (const [rel, body] of Object.entries(files)) await put(`${model}/${rel}`, body, { sha256: sha256(body) });
   const manifest = { model, files: Object.entries(files).map(([p, body]) => ({ path: p, size: Buffer.byteLength(body), sha256: sha256(body) })), createdAt: new Date(0).toISOString(), synktiVersion: "0.1.0" };
-  await put(names.manifestKey(model), `${JSON.stringify(manifest, null, 2)}\n`);
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  await put(names.manifestKey(model), manifestText);
+  await put(names.pinnedManifestKey(model, sha256(manifestText)), manifestText);
   return names;
 }

@@ -51,10 +51,16 @@ function runBash(script: string, env: Record<string, string>, timeoutMs: number)
 /** moto's account, the owner of every bucket it holds (moto itself ignores the expected owner). */
 const MOTO_ACCOUNT = "123456789012";
 
-async function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES), extraEnv: Record<string, string> = {}, bucketOwner = MOTO_ACCOUNT) {
+/** What a launch would pin now: the SHA-256 of the model's latest manifest. */
+async function manifestSha256(project: string, model = "tiny-model"): Promise<string> {
+  return sha256((await objectText(`${project}-models`, projectNames(project).manifestKey(model))) ?? "no manifest");
+}
+
+async function boot(project: string, name: string, binarySha256 = sha256(BINARY_BYTES), extraEnv: Record<string, string> = {}, bucketOwner = MOTO_ACCOUNT, pinnedManifest?: string) {
   const prefix = path.join(root, name, "bin");
   const models = path.join(root, name, "models");
-  const script = renderUserData(TEMPLATE, { project, model: "tiny-model", bucket: `${project}-models`, binaryKey: "bin/synkti", binarySha256, region: "us-east-1", bucketOwner });
+  const manifest = pinnedManifest ?? (await manifestSha256(project));
+  const script = renderUserData(TEMPLATE, { project, model: "tiny-model", bucket: `${project}-models`, binarySha256, manifestSha256: manifest, region: "us-east-1", bucketOwner });
   // Only what the local cloud sets: PATH, the two folders, and loopback endpoints (plus dummy keys
   // standing in for the instance profile's credentials).
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SYNKTI_INSTALL_PREFIX: prefix, SYNKTI_MODELS_DIR: models, ...awsEnvFor(h.proxy.url), ...extraEnv };
@@ -83,6 +89,12 @@ async function objectText(bucket: string, key: string): Promise<string | undefin
   }
 }
 
+/** Other bytes under the pinned key of the binary a launch embedded (a corrupted or replaced object). */
+async function tamperPinnedBinary(project: string): Promise<void> {
+  const key = projectNames(project).pinnedBinaryKey(sha256(BINARY_BYTES));
+  await h.s3.send(new PutObjectCommand({ Bucket: `${project}-models`, Key: key, Body: "#!/bin/sh\necho another build\n", Metadata: { sha256: sha256(BINARY_BYTES) } }));
+}
+
 async function instance(id: string) {
   const found = (await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
   return { state: found.State?.Name, tags: Object.fromEntries((found.Tags ?? []).map((t) => [t.Key!, t.Value!])) };
@@ -104,7 +116,8 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
 
   it("refuses to run a binary whose SHA-256 is not the embedded one", async () => {
     await readyProject(h, "it-boot-bin");
-    const run = await boot("it-boot-bin", "bad-binary", sha256("another build"));
+    await tamperPinnedBinary("it-boot-bin");
+    const run = await boot("it-boot-bin", "bad-binary");
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/FATAL: binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/);
     expect(run.stdout).not.toContain("synkti-stand-in");
@@ -114,14 +127,15 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
   it("a refused checksum leaves its trace: the failure record, the boot log, SynktiState=failed, then terminates", async () => {
     const names = await readyProject(h, "it-boot-trace");
     const { id, imds } = await instanceWithMetadata("it-boot-trace");
+    await tamperPinnedBinary("it-boot-trace");
     try {
-      const run = await boot("it-boot-trace", "trace", sha256("another build"), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
+      const run = await boot("it-boot-trace", "trace", sha256(BINARY_BYTES), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
       expect(run.status).toBe(1);
       const record = JSON.parse((await objectText(names.bucket, names.failureRecordKey(id)))!);
       expect(record).toEqual({ instanceId: id, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), exitCode: 1, reason: expect.stringMatching(/^binary SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing to run it/) });
       expect(Math.abs(Date.now() - Date.parse(record.at))).toBeLessThan(120_000);
       const log = await objectText(names.bucket, names.bootLogKey(id));
-      expect(log).toContain(`synkti-boot: downloading s3://${names.bucket}/bin/synkti`);
+      expect(log).toContain(`synkti-boot: downloading s3://${names.bucket}/bin/synkti-${sha256(BINARY_BYTES)}`);
       expect(log).toContain("FATAL: binary SHA-256 mismatch");
       // The boot log is also on the instance, as it was printed.
       expect(readFileSync(run.bootLog, "utf8")).toContain("FATAL: binary SHA-256 mismatch");
@@ -136,8 +150,9 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
   it("writes the trace only to the expected owner's bucket", async () => {
     await readyProject(h, "it-boot-trace-owner");
     const { id, imds } = await instanceWithMetadata("it-boot-trace-owner");
+    await tamperPinnedBinary("it-boot-trace-owner");
     try {
-      const run = await boot("it-boot-trace-owner", "trace-owner", sha256("another build"), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }, "999999999999");
+      const run = await boot("it-boot-trace-owner", "trace-owner", sha256(BINARY_BYTES), { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }, "999999999999", sha256("unused"));
       expect(run.status).toBe(1);
       // The proxy plays AWS: another expected owner is refused, so nothing lands in this bucket.
       expect(run.stderr).toContain(`could not write s3://it-boot-trace-owner-models/checkpoints/logs/${id}.json`);
@@ -182,9 +197,45 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
     await readyProject(h, "it-boot-nomanifest", { model: "other-model" });
     const run = await boot("it-boot-nomanifest", "no-manifest");
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/manifest\.json is missing/);
+    expect(run.stderr).toMatch(/tiny-model\/manifest-[0-9a-f]{64}\.json is missing: the manifest this worker was launched with/);
     expect(existsSync(path.join(run.prefix, "synkti"))).toBe(true); // the binary was fine; it just never ran
     expect(run.stdout).toBe("");
+  });
+
+  it("a replacement launched after a re-upload of binary and model boots the bits its user-data pins", async () => {
+    const names = await readyProject(h, "it-boot-pinned");
+    const bucket = names.bucket;
+    const pinnedManifest = await manifestSha256("it-boot-pinned");
+    // The launch's user-data, as a failover repeats it: rendered before the re-uploads.
+    // Then a new build and a new model version replace the latest keys (and add their own pinned ones).
+    const next = Buffer.from('#!/bin/sh\necho the next build "$@"\n');
+    const put = (Key: string, Body: Uint8Array | string, Metadata?: Record<string, string>) => h.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ...(Metadata ? { Metadata } : {}) }));
+    await put(names.binaryKey, next, { sha256: sha256(next), version: "0.2.0" });
+    await put(names.pinnedBinaryKey(sha256(next)), next, { sha256: sha256(next), version: "0.2.0" });
+    const shard = "a new shard";
+    await put("tiny-model/weights/part-1.safetensors", shard, { sha256: sha256(shard) });
+    const old = JSON.parse((await objectText(bucket, names.manifestKey("tiny-model")))!);
+    const manifest = `${JSON.stringify({ ...old, files: [...old.files, { path: "weights/part-1.safetensors", size: shard.length, sha256: sha256(shard) }] }, null, 2)}\n`;
+    await put(names.manifestKey("tiny-model"), manifest);
+    await put(names.pinnedManifestKey("tiny-model", sha256(manifest)), manifest);
+
+    const run = await boot("it-boot-pinned", "pinned", sha256(BINARY_BYTES), {}, MOTO_ACCOUNT, pinnedManifest);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(`synkti-stand-in --project-name it-boot-pinned --model tiny-model models=${run.models} sha256=${sha256(BINARY_BYTES)}`);
+    expect(run.stderr).toContain("syncing the 2 files manifest.json lists");
+    expect(existsSync(path.join(run.models, "tiny-model", "weights", "part-1.safetensors"))).toBe(false);
+    expect(sha256(readFileSync(path.join(run.models, "tiny-model", "manifest.json")))).toBe(pinnedManifest);
+  });
+
+  it("refuses a pinned manifest whose bytes do not hash to its name", async () => {
+    const names = await readyProject(h, "it-boot-bad-manifest");
+    const pinned = await manifestSha256("it-boot-bad-manifest");
+    const text = (await objectText(names.bucket, names.manifestKey("tiny-model")))!;
+    await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.pinnedManifestKey("tiny-model", pinned), Body: text.replace('"files"', '"files" ') }));
+    const run = await boot("it-boot-bad-manifest", "bad-manifest");
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/FATAL: manifest SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing its weights/);
+    expect(run.stdout).not.toContain("synkti-stand-in");
   });
 
   describe("keeps the worker agent running, by its exit code", () => {

@@ -93,6 +93,40 @@ describe("upload binary against moto", () => {
     await expect(verifyBinaryInS3(h.deps(), names)).resolves.toMatchObject({ ok: true });
   });
 
+  it("stores the build under its SHA-256 too; a new build keeps the old hashed key (what running workers' replacements download)", async () => {
+    const names = await h.project("up-bin-pinned");
+    const first = fakeBuild("p1", 6 * MiB);
+    const result = await uploadBinary(h.deps(), input(names, first.file, "1.0.0"));
+    expect(result).toMatchObject({ status: "uploaded", key: "bin/synkti", pinnedKey: `bin/synkti-${first.sha256}` });
+    const pinnedBytes = async (sha256: string) => Buffer.from(await (await h.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: `bin/synkti-${sha256}` }))).Body!.transformToByteArray());
+    expect((await pinnedBytes(first.sha256)).equals(first.bytes)).toBe(true);
+    const pinnedHead = await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: `bin/synkti-${first.sha256}` }));
+    expect(pinnedHead.Metadata).toEqual({ sha256: first.sha256, version: "1.0.0" });
+
+    const next = fakeBuild("p2", 3 * MiB);
+    await expect(uploadBinary(h.deps(), input(names, next.file, "1.1.0"))).resolves.toMatchObject({ status: "uploaded", pinnedKey: `bin/synkti-${next.sha256}` });
+    // The latest key moved on; the first build is still there, byte for byte, under its hash.
+    const latest = Buffer.from(await (await h.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: "bin/synkti" }))).Body!.transformToByteArray());
+    expect(latest.equals(next.bytes)).toBe(true);
+    expect((await pinnedBytes(first.sha256)).equals(first.bytes)).toBe(true);
+    expect((await pinnedBytes(next.sha256)).equals(next.bytes)).toBe(true);
+    await expect(verifyBinaryInS3(h.deps(), names, { deep: true })).resolves.toMatchObject({ ok: true, pinned: { key: `bin/synkti-${next.sha256}`, present: true } });
+  });
+
+  it("a binary uploaded before hashed keys existed gets its hashed copy by a server-side copy; verify says when it is missing", async () => {
+    const names = await h.project("up-bin-legacy");
+    const build = fakeBuild("legacy", 2 * MiB);
+    await uploadBinary(h.deps(), input(names, build.file));
+    await h.s3.send(new DeleteObjectCommand({ Bucket: names.bucket, Key: `bin/synkti-${build.sha256}` }));
+    await expect(verifyBinaryInS3(h.deps(), names)).resolves.toMatchObject({ ok: true, pinned: { present: false, problem: `s3://up-bin-legacy-models/bin/synkti-${build.sha256} does not exist` } });
+    await expect(uploadBinary(h.deps(), input(names, build.file))).resolves.toMatchObject({ status: "uploaded" });
+    const copy = await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: `bin/synkti-${build.sha256}` }));
+    expect(copy.Metadata).toEqual({ sha256: build.sha256, version: "1.2.3" });
+    expect(copy.ContentLength).toBe(2 * MiB);
+    await expect(verifyBinaryInS3(h.deps(), names, { deep: true })).resolves.toMatchObject({ pinned: { present: true } });
+    await expect(uploadBinary(h.deps(), input(names, build.file))).resolves.toMatchObject({ status: "unchanged" });
+  });
+
   it("a new build replaces the old one", async () => {
     const names = await h.project("up-bin-d");
     await uploadBinary(h.deps(), input(names, fakeBuild("d1", 1000).file, "1.0.0"));

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { writeFileSync } from "node:fs";
+import { sdkConfigFor } from "../../support/moto.js";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyModelInS3 } from "../../../src/artifacts/index.js";
@@ -14,10 +17,81 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+const sha256Of = (text: string) => createHash("sha256").update(text).digest("hex");
 // One 11 MiB file exercises multipart (8 MiB parts); the rest are single PUTs.
 const FILES = { "model.safetensors": 11 * MiB, "config.json": 300, "tokenizer/tokenizer.json": 40_000 };
 
+/** A pending-or-running worker of `project` serving `model`, as a launch tags it. */
+async function liveWorker(project: string, model: string): Promise<{ id: string; end(): Promise<void> }> {
+  const ec2 = new EC2Client({ ...sdkConfigFor(h.moto.url), maxAttempts: 1 });
+  const tags = [{ Key: "SynktiCluster", Value: project }, { Key: "SynktiRole", Value: "worker" }, { Key: "SynktiModel", Value: model }];
+  const out = await ec2.send(new RunInstancesCommand({ ImageId: "ami-12c6146b", InstanceType: "g5.xlarge", MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: tags }] }));
+  const id = out.Instances![0]!.InstanceId!;
+  return {
+    id,
+    async end() {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      ec2.destroy();
+    },
+  };
+}
+
+const text = async (bucket: string, key: string) => (await h.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+
 describe("upload model against moto", () => {
+  it("stores the manifest under its SHA-256 too; a changed model keeps the old hashed manifest", async () => {
+    const names = await h.project("up-model-pinned");
+    const from = h.weights({ "a.bin": 100, "b.bin": 200 });
+    const first = await uploadModel(h.deps(), { names, model: "m", from });
+    const firstText = await text(names.bucket, "m/manifest.json");
+    expect(first).toMatchObject({ manifestSha256: sha256Of(firstText), pinnedManifestKey: `m/manifest-${sha256Of(firstText)}.json` });
+    expect(await text(names.bucket, first.pinnedManifestKey)).toBe(firstText);
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true, manifestSha256: first.manifestSha256, pinned: { present: true } });
+
+    writeFileSync(path.join(from, "c.bin"), "a new file");
+    const second = await uploadModel(h.deps(), { names, model: "m", from });
+    expect(second.manifestSha256).not.toBe(first.manifestSha256);
+    expect(await text(names.bucket, first.pinnedManifestKey)).toBe(firstText);
+    expect(await text(names.bucket, second.pinnedManifestKey)).toBe(await text(names.bucket, "m/manifest.json"));
+    // A worker launched with the first manifest checks it as it was (verify by its hash).
+    await expect(verifyModelInS3(h.deps(), names, "m", { manifestSha256: first.manifestSha256 })).resolves.toMatchObject({ ok: true, files: 2 });
+
+    // Uploaded by an older synkti (no hashed copy): an unchanged re-run copies it server-side.
+    await h.s3.send(new DeleteObjectCommand({ Bucket: names.bucket, Key: second.pinnedManifestKey }));
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true, pinned: { present: false } });
+    await expect(uploadModel(h.deps(), { names, model: "m", from })).resolves.toMatchObject({ status: "unchanged", pinnedManifestKey: second.pinnedManifestKey });
+    expect(await text(names.bucket, second.pinnedManifestKey)).toBe(await text(names.bucket, "m/manifest.json"));
+  });
+
+  it("refuses to change the bytes of a model a live worker serves (exit 1, nothing written); additions and identical files pass", async () => {
+    const names = await h.project("up-model-live");
+    const from = h.weights({ "a.bin": 100, "b.bin": 200 });
+    const first = await uploadModel(h.deps(), { names, model: "m", from });
+    const worker = await liveWorker("up-model-live", "m");
+    try {
+      writeFileSync(path.join(from, "b.bin"), "other bytes");
+      writeFileSync(path.join(from, "new.bin"), "an addition");
+      const error = await uploadModel(h.deps(), { names, model: "m", from, region: "us-east-1" }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: "unsafe", code: "weights-in-use", remedy: `synkti upload model --project-name up-model-live --model <new-model-name> --from ${from} --region us-east-1   # or first: synkti down --project-name up-model-live --region us-east-1` });
+      expect((error as Error).message).toContain(`1 file(s) of m would change in s3://up-model-live-models/ (b.bin) while ${worker.id} serves m`);
+      // Nothing changed: no new file, the old bytes, the same manifest.
+      await expect(h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: "m/new.bin" }))).rejects.toMatchObject({ name: "NotFound" });
+      expect((await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: "m/b.bin" }))).ContentLength).toBe(200);
+      expect(sha256Of(await text(names.bucket, "m/manifest.json"))).toBe(first.manifestSha256);
+
+      // Another model of the project, or only additions to this one: allowed while it serves.
+      await expect(uploadModel(h.deps(), { names, model: "m-v2", from })).resolves.toMatchObject({ status: "uploaded" });
+      const additions = h.weights({ "a.bin": 1 });
+      writeFileSync(path.join(additions, "a.bin"), readFileSync(path.join(from, "a.bin")));
+      writeFileSync(path.join(additions, "extra.bin"), "more");
+      await expect(uploadModel(h.deps(), { names, model: "m", from: additions })).resolves.toMatchObject({ status: "uploaded", uploaded: ["extra.bin"], skipped: ["a.bin"] });
+    } finally {
+      await worker.end();
+    }
+    // Once no worker serves it, the same upload goes through.
+    await expect(uploadModel(h.deps(), { names, model: "m", from })).resolves.toMatchObject({ status: "uploaded" });
+  });
+
   it("uploads every file with its sha256, then a manifest that lists them all", async () => {
     const names = await h.project("up-model-a");
     const from = h.weights(FILES);

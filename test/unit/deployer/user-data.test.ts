@@ -7,7 +7,8 @@ import { renderUserData, USER_DATA_LIMIT_BYTES, type UserDataParams } from "../.
 
 const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
 const SHA = "a".repeat(64);
-const params: UserDataParams = { project: "my-app", model: "Qwen/Qwen2.5-7B-Instruct", bucket: "my-app-models", binaryKey: "bin/synkti", binarySha256: SHA, region: "us-east-1", bucketOwner: "123456789012" };
+const MANIFEST_SHA = "b".repeat(64);
+const params: UserDataParams = { project: "my-app", model: "Qwen/Qwen2.5-7B-Instruct", bucket: "my-app-models", binarySha256: SHA, manifestSha256: MANIFEST_SHA, region: "us-east-1", bucketOwner: "123456789012" };
 
 describe("user-data rendering", () => {
   it("embeds the project, model, bucket, region and the binary's expected SHA-256; no placeholder left", () => {
@@ -21,6 +22,17 @@ describe("user-data rendering", () => {
     expect(script).toContain("BUCKET_OWNER='123456789012'");
     expect(script).not.toMatch(/\{\{/);
     expect(script).toContain('"$INSTALL_PREFIX/synkti" --project-name "$PROJECT" --model "$MODEL" || status=$?');
+  });
+
+  it("downloads the keys named by the pinned hashes, never the overwritable latest ones", () => {
+    const script = renderUserData(TEMPLATE, params);
+    expect(script).toContain(`BINARY_KEY='bin/synkti-${SHA}'`);
+    expect(script).toContain(`MANIFEST_KEY='Qwen/Qwen2.5-7B-Instruct/manifest-${MANIFEST_SHA}.json'`);
+    expect(script).toContain(`MANIFEST_SHA256='${MANIFEST_SHA}'`);
+    expect(script).toContain('SYNKTI_EXPECTED_MANIFEST_SHA256="$MANIFEST_SHA256"');
+    // Every S3 read of the binary or the manifest goes through the pinned keys.
+    expect(script).not.toMatch(/s3:\/\/\$BUCKET\/bin\/synkti["' ]/);
+    expect(script).not.toContain("$MODEL/manifest.json");
   });
 
   it("the failure record's prefix and the state tag come from src/infra/names.ts, as the agent and the deployer use them", () => {
@@ -68,6 +80,7 @@ describe("user-data rendering", () => {
     ["model", "$(reboot)"],
     ["project", "My App"],
     ["binarySha256", "abc"],
+    ["manifestSha256", "../../etc/passwd"],
     ["region", "us-east-1'"],
     ["bucket", "b'x"],
   ] as const)("refuses a %s that could break out of its quotes: %s", (key, value) => {

@@ -9,7 +9,7 @@ import { resolveLaunchTarget } from "../../../src/deployer/launch/resolve.js";
 import { instanceTypeOffered } from "../../../src/preflight/deployer/compute.js";
 import { launchObservations } from "../../../src/preflight/deployer/handover.js";
 import { deployerContext } from "../../../src/preflight/deployer/index.js";
-import { binaryInS3, type BinaryObservation } from "../../../src/preflight/deployer/storage.js";
+import { binaryInS3, weightsInS3, type BinaryObservation } from "../../../src/preflight/deployer/storage.js";
 import { workersModel } from "../../../src/preflight/deployer/fleet.js";
 import type { InstanceSummary } from "../../../src/aws/ec2-instances.js";
 import type { AwsClients } from "../../../src/aws/clients.js";
@@ -17,6 +17,7 @@ import { FakeClock } from "../../support/fake-clock.js";
 
 const A = "a".repeat(64);
 const B = "b".repeat(64);
+const C = "c".repeat(64);
 const ctx = (local?: { path: string; version: string }) =>
   deployerContext({ clients: {} as AwsClients, clock: new FakeClock() }, { project: "proj", region: "us-east-1", model: "tiny", ...(local ? { localBinary: local } : {}) });
 const binary = (over: Partial<BinaryObservation> = {}): BinaryObservation => ({
@@ -34,6 +35,23 @@ const binary = (over: Partial<BinaryObservation> = {}): BinaryObservation => ({
 
 describe("preflight's binary requirement compares what the launch embeds", () => {
   const self = { path: "/opt/synkti", version: "0.2.0" };
+
+  it("a binary whose hashed copy (what workers download) is missing fails, with the upload as the fix", () => {
+    const finding = binaryInS3.verdict(binary({ localSha256: A, pinned: { key: `bin/synkti-${A}`, present: false, problem: `s3://proj-models/bin/synkti-${A} does not exist` } }), ctx(self));
+    expect(finding).toEqual({
+      status: "fail",
+      observed: `s3://proj-models/bin/synkti-${A} does not exist: workers download the binary under the SHA-256 a launch pins; synkti upload binary stores it`,
+      fix: { command: "synkti upload binary --project-name proj --region us-east-1 --file /opt/synkti" },
+    });
+    expect(binaryInS3.verdict(binary({ localSha256: A, pinned: { key: `bin/synkti-${A}`, present: true } }), ctx(self))).toMatchObject({ status: "pass", observed: expect.stringContaining(`pinned as bin/synkti-${A}`) });
+  });
+
+  it("weights whose manifest has no hashed copy fail, with the upload as the fix", () => {
+    const v = { model: "tiny", bucket: "proj-models", manifestKey: "tiny/manifest.json", manifestPresent: true, manifestSha256: C, files: 1, bytes: 1, missing: [], mismatched: [], problems: [], ok: true };
+    const missing = weightsInS3.verdict({ model: "tiny", verification: { ...v, pinned: { key: `tiny/manifest-${C}.json`, present: false, problem: `s3://proj-models/tiny/manifest-${C}.json does not exist` } } }, ctx());
+    expect(missing).toMatchObject({ status: "fail", observed: expect.stringContaining("workers download the manifest under the SHA-256 a launch pins"), fix: { command: "synkti upload model --project-name proj --region us-east-1 --model tiny --from <weights-dir>" } });
+    expect(weightsInS3.verdict({ model: "tiny", verification: { ...v, pinned: { key: `tiny/manifest-${C}.json`, present: true } } }, ctx())).toMatchObject({ status: "pass" });
+  });
 
   it("another build in S3 fails, with the upload of this very binary as the fix", () => {
     const finding = binaryInS3.verdict(binary({ localSha256: B }), ctx(self));
@@ -91,19 +109,20 @@ describe("the launch target is built from the preflight's observations only", ()
         credentials: { ok: true, arn: "arn:aws:iam::123456789012:user/me", account: "123456789012" },
         ami: { requested: undefined, image: { imageId: "ami-seen", name: "dl", state: "available", architecture: "x86_64", rootDeviceName: "/dev/sda1", rootVolumeGiB: 50 } },
         binary: binary({ localSha256: A }),
-        weights: { model: "tiny", verification: { ok: true, bytes: 2 * 1024 ** 3 } },
+        weights: { model: "tiny", verification: { ok: true, bytes: 2 * 1024 ** 3, manifestSha256: C } },
         "security-group": { want: {}, seen: { state: "present", vpcId: "vpc-1", groupId: "sg-seen", ingress: [], tags: {} } },
         "instance-type": { zones: ["us-east-1a", "us-east-1b"], subnets: { "us-east-1a": "subnet-a" } },
         "workers-model": [],
         ...over,
       }),
     );
-  const input = { project: "proj", model: "tiny", region: "us-east-1", instanceType: "g5.xlarge", userDataTemplate: "sha={{binarySha256}} owner={{bucketOwner}}" };
+  const input = { project: "proj", model: "tiny", region: "us-east-1", instanceType: "g5.xlarge", userDataTemplate: "sha={{binarySha256}} owner={{bucketOwner}} {{binaryKey}} {{manifestKey}}" };
 
   it("image, group, subnets, root volume and the embedded SHA-256 are what preflight saw", () => {
     const t = resolveLaunchTarget(input, launchObservations(observed()), silentLogger);
     expect(t).toMatchObject({ imageId: "ami-seen", securityGroupId: "sg-seen", subnets: { "us-east-1a": "subnet-a" }, binarySha256: A, rootVolume: { deviceName: "/dev/sda1", sizeGiB: 50 + 3 + 20 } });
-    expect(t.userData).toBe(`sha=${A} owner=123456789012`);
+    // User-data downloads the copies named by the hashes preflight saw: the binary's and the manifest's.
+    expect(t.userData).toBe(`sha=${A} owner=123456789012 bin/synkti-${A} tiny/manifest-${C}.json`);
   });
 
   it("a development run embeds the recorded SHA-256", () => {

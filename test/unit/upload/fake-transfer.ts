@@ -5,6 +5,7 @@ import type { IncompleteUpload, ObjectHead, S3Transfer, StreamUpload } from "../
  * An in-memory S3Transfer for unit tests of the upload orchestration.
  * Behaviour: objects live in `objects` (key -> bytes + metadata); `uploadStream` drains the body
  * (so hashing pass-throughs run) and stores it, after `delayMs`; keys in `failKeys` throw instead.
+ * `copyObject` copies bytes and metadata (a missing source throws, as S3's NoSuchKey would).
  * It records the peak of requests in flight (HEAD = 1, an upload = its queueSize), and the calls.
  */
 export interface FakeObject {
@@ -75,6 +76,13 @@ export class FakeTransfer implements S3Transfer {
   }
 
   async abortIncompleteUpload(): Promise<void> {}
+
+  async copyObject(_bucket: string, from: string, to: string): Promise<void> {
+    this.calls.push(`copy ${from} ${to}`);
+    const o = this.objects.get(from);
+    if (!o) throw new Error(`copy of a missing object ${from}`);
+    this.objects.set(to, { body: Buffer.from(o.body), metadata: { ...o.metadata } });
+  }
 
   async deleteObject(_bucket: string, key: string): Promise<void> {
     this.calls.push(`delete ${key}`);

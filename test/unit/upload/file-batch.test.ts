@@ -41,6 +41,24 @@ describe("uploadFiles", () => {
     expect(before).toBe(1);
   });
 
+  it("with a review, every file is planned first; a refusal leaves S3 untouched", async () => {
+    const { list, bytes } = files({ r1: 10, r2: 20, r3: 30 });
+    const transfer = new FakeTransfer();
+    transfer.objects.set("m/r2", { body: bytes.get("r2")!, metadata: { sha256: sha(bytes.get("r2")!) } });
+    let before = 0;
+    const seen: string[] = [];
+    const refuse = (planned: Array<{ file: { path: string }; decision: { action: string } }>) => {
+      seen.push(...planned.map((p) => `${p.file.path}:${p.decision.action}`));
+      throw new Error("refused");
+    };
+    await expect(uploadFiles(ctx(transfer, { review: refuse, beforeFirstUpload: async () => void before++ }), { bucket: "x", prefix: "m/", files: list })).rejects.toThrow("refused");
+    expect(seen.sort()).toEqual(["r1:upload", "r2:skip", "r3:upload"]);
+    expect(before).toBe(0);
+    expect(transfer.calls.filter((c) => !c.startsWith("head"))).toEqual([]);
+    const approved = await uploadFiles(ctx(transfer, { review: () => undefined }), { bucket: "x", prefix: "m/", files: list });
+    expect(approved.map((o) => [o.path, o.how])).toEqual([["r1", "uploaded"], ["r2", "skipped"], ["r3", "uploaded"]]);
+  });
+
   it("never has more requests in flight than the concurrency", async () => {
     const { list } = files({ f1: 10, f2: 10, f3: 10, f4: 10, f5: 10, f6: 10, big: 3 * 1024 * 1024 });
     const transfer = new FakeTransfer();

@@ -17,6 +17,16 @@ import { apiKeyReadable } from "../../../src/preflight/worker/api-key.js";
 import { targetGroupPresent } from "../../../src/preflight/worker/target-group.js";
 import { weightsPresent } from "../../../src/preflight/worker/weights.js";
 import net from "node:net";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { FakeTransfer } from "../upload/fake-transfer.js";
+
+/** A bucket holding `bin/synkti-<sha256>` as upload binary leaves it. */
+function pinnedBinary(sha256: string): FakeTransfer {
+  const transfer = new FakeTransfer();
+  transfer.objects.set(`bin/synkti-${sha256}`, { body: Buffer.from("bytes"), metadata: { sha256 } });
+  return transfer;
+}
 
 const workerVerdict: ContextReport = {
   role: "worker",
@@ -34,13 +44,13 @@ function fakeImds(paths: Record<string, string | undefined>): ImdsClient {
   return { get: async (p: string) => paths[p] } as unknown as ImdsClient;
 }
 
-function ctx(overrides: Partial<WorkerPreflightOptions> = {}, imdsPaths: Record<string, string | undefined> = {}) {
+function ctx(overrides: Partial<WorkerPreflightOptions> = {}, imdsPaths: Record<string, string | undefined> = {}, transfer: FakeTransfer = new FakeTransfer()) {
   const options: WorkerPreflightOptions = {
     project: "demo", verdict: workerVerdict, model: "qwen", modelsDir: "/nonexistent", modelServerCommand: "vllm serve {model_dir}",
     self: { execPath: process.execPath, isSingleBinary: false }, expectedSha256: undefined, envPath: "", statusPort: 0, modelServerPort: 0, modelServerHost: undefined, ...overrides,
   };
   const imds = fakeImds({ "/latest/meta-data/local-ipv4": "127.0.0.7", "/latest/meta-data/ami-id": "ami-1", "/latest/meta-data/iam/security-credentials/": "demo-synkti-worker", ...imdsPaths });
-  return workerContext({ clients: {} as AwsClients, imds, clock: systemClock }, options);
+  return workerContext({ clients: {} as AwsClients, imds, clock: systemClock, transfer }, options);
 }
 
 const check = async <O>(req: { observe(c: any, s: AbortSignal): Promise<O>; verdict(o: O, c: any): unknown }, c: ReturnType<typeof ctx>) => req.verdict(await req.observe(c, new AbortController().signal), c);
@@ -78,13 +88,44 @@ describe("worker preflight requirements", () => {
 
   it("binary: skipped with the reason, pass on a match, fail with the upload command on a mismatch", async () => {
     expect(await check(binaryChecksum, ctx())).toEqual({ status: "skipped", observed: expect.stringContaining("SYNKTI_EXPECTED_SHA256 is not set") });
-    expect(await check(binaryChecksum, ctx({ expectedSha256: "a".repeat(64) }))).toEqual({ status: "skipped", observed: expect.stringContaining("not the single binary") });
+    expect(await check(binaryChecksum, ctx({ expectedSha256: "a".repeat(64) }, {}, pinnedBinary("a".repeat(64))))).toEqual({ status: "skipped", observed: expect.stringContaining("not the single binary") });
     const file = path.join(mkdtempSync(path.join(tmpdir(), "synkti-bin-")), "synkti");
     writeFileSync(file, "pretend binary");
     const sha = await sha256File(file);
     const self = { execPath: file, isSingleBinary: true };
-    expect(await check(binaryChecksum, ctx({ self, expectedSha256: sha.toUpperCase() }))).toMatchObject({ status: "pass" });
-    expect(await check(binaryChecksum, ctx({ self, expectedSha256: "b".repeat(64) }))).toMatchObject({ status: "fail", fix: { command: "synkti upload binary --project-name demo" } });
+    expect(await check(binaryChecksum, ctx({ self, expectedSha256: sha.toUpperCase() }, {}, pinnedBinary(sha)))).toMatchObject({ status: "pass", observed: expect.stringContaining(`pinned as bin/synkti-${sha}`) });
+    expect(await check(binaryChecksum, ctx({ self, expectedSha256: "b".repeat(64) }, {}, pinnedBinary("b".repeat(64))))).toMatchObject({ status: "fail", fix: { command: "synkti upload binary --project-name demo" } });
+  });
+
+  it("binary: warns when bin/synkti-<sha256> left the bucket: this worker serves, its replacement would not boot", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "synkti-bin-")), "synkti");
+    writeFileSync(file, "pretend binary");
+    const sha = await sha256File(file);
+    const finding = await check(binaryChecksum, ctx({ self: { execPath: file, isSingleBinary: true }, expectedSha256: sha }));
+    expect(finding).toEqual({
+      status: "warn",
+      observed: `s3://demo-models/bin/synkti-${sha} does not exist: a replacement launched from this worker's user-data would not boot (it needs the build with sha256 ${sha})`,
+      fix: { command: "synkti upload binary --project-name demo --file <binary>", needs: ["binary"] },
+    });
+  });
+
+  it("weights: the manifest on disk must be the one launched with; its pinned copy and files must still be in S3", async () => {
+    const root = weights({ "model.safetensors": 1024 });
+    const text = readFileSync(path.join(root, "qwen", "manifest.json"));
+    const pin = createHash("sha256").update(text).digest("hex");
+    const other = await check(weightsPresent, ctx({ modelsDir: root, expectedManifestSha256: "c".repeat(64) }));
+    expect(other).toMatchObject({ status: "fail", observed: expect.stringContaining("has a manifest.json that is not the one this worker was launched with") });
+
+    const bucket = new FakeTransfer();
+    expect(await check(weightsPresent, ctx({ modelsDir: root, expectedManifestSha256: pin }, {}, bucket))).toMatchObject({
+      status: "warn",
+      observed: `qwen/manifest-${pin}.json: s3://demo-models/qwen/manifest-${pin}.json does not exist: a replacement launched from this worker's user-data would refuse these weights`,
+    });
+    bucket.objects.set(`qwen/manifest-${pin}.json`, { body: text, metadata: {} });
+    bucket.objects.set("qwen/model.safetensors", { body: Buffer.alloc(1024), metadata: { sha256: "f".repeat(64) } }); // overwritten since
+    expect(await check(weightsPresent, ctx({ modelsDir: root, expectedManifestSha256: pin }, {}, bucket))).toMatchObject({ status: "warn", observed: expect.stringContaining("model.safetensors: sha256 in S3 differs from the manifest") });
+    bucket.objects.set("qwen/model.safetensors", { body: Buffer.alloc(1024), metadata: { sha256: "0".repeat(64) } });
+    expect(await check(weightsPresent, ctx({ modelsDir: root, expectedManifestSha256: pin }, {}, bucket))).toMatchObject({ status: "pass" });
   });
 
   it("weights: every manifest file present with its size", async () => {
