@@ -99,7 +99,13 @@ export async function startLoadBalancerStandin(options: LoadBalancerStandinOptio
   const logChanges = () => {
     const now = new Map(table.list().map((t) => [`${t.instanceId}:${t.port}`, t.state]));
     for (const [key, state] of now) if (lastStates.get(key) !== state) log(`[load-balancer ${name}] target ${key} ${state}`);
-    for (const key of lastStates.keys()) if (!now.has(key)) log(`[load-balancer ${name}] target ${key} deregistered`);
+    for (const [key, last] of lastStates) {
+      if (now.has(key)) continue;
+      // A deregistered target with nothing in flight drains in no time (ALB ends the delay early), so
+      // between two looks it went from serving to gone: it still drained, and the log says so.
+      if (last !== "draining") log(`[load-balancer ${name}] target ${key} draining`);
+      log(`[load-balancer ${name}] target ${key} deregistered`);
+    }
     lastStates = now;
   };
 
