@@ -76,6 +76,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       model: "tiny-model",
       slot: null,
       replaces: null,
+      plan: null,
     });
     const text = await run(["status", "--project-name", "e2e-fleet"]);
     expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH\n/);
