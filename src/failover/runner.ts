@@ -78,7 +78,11 @@ export class FailoverRunner {
   }
 
   private dispatch(input: Input): Promise<void> {
-    this.queue = this.queue.then(() => this.apply({ ...input, at: this.deps.clock.now() } as FailoverEvent));
+    // A step that throws (a bug) is logged, never left in the queue: a rejected queue would skip every
+    // later event (the failover stuck for good) and, from the timers' `void` chains, crash the agent.
+    this.queue = this.queue
+      .then(() => this.apply({ ...input, at: this.deps.clock.now() } as FailoverEvent))
+      .catch((error: unknown) => this.deps.log.error({ event: input.type, error: message(error) }, "failover step threw; the failover goes on with the next event"));
     return this.queue;
   }
 
@@ -96,7 +100,12 @@ export class FailoverRunner {
     if (state.history.length !== before) {
       const timeline = this.timeline();
       this.deps.log.info({ failover: timeline }, "failover");
-      this.deps.onTimeline?.(timeline);
+      try {
+        this.deps.onTimeline?.(timeline);
+      } catch (error) {
+        // Publishing is best effort: the step's effects (the launch) must run regardless.
+        this.deps.log.warn({ error: message(error) }, "failover timeline not published");
+      }
     }
     for (const effect of effects) this.perform(effect);
   }

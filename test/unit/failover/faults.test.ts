@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { replacementClientToken } from "../../../src/failover/index.js";
+import { FailoverRunner } from "../../../src/failover/runner.js";
+import { silentLogger } from "../../../src/core/log.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeWorld, iso, key, MemoryStore, settings, spot, startRunner, T0 } from "./fake-ports.js";
 
@@ -207,5 +209,32 @@ describe("failover: the agent restarted mid-failover", () => {
     const mine = await startRunner(clock, world, store);
     expect(mine.runner.current.status).toBe("idle");
     mine.runner.close();
+  });
+});
+
+describe("failover runner robustness", () => {
+  it("a timeline publisher that throws neither loses the launch nor stalls later steps", async () => {
+    const clock = new FakeClock(T0);
+    const world = new FakeWorld(clock);
+    let calls = 0;
+    const runner = new FailoverRunner(
+      {
+        clock,
+        log: silentLogger,
+        ports: world,
+        store: new MemoryStore(),
+        onTimeline: () => {
+          calls += 1;
+          if (calls === 1) throw new Error("S3 record broken");
+        },
+      },
+      settings(),
+    );
+    await runner.start();
+    await runner.notice(spot("n1", T)); // resolves: the throw is logged, not propagated
+    await clock.advance(0);
+    expect(world.launches).toHaveLength(1);
+    expect(runner.timeline().phases.spawn.state).toBe("done");
+    runner.close();
   });
 });
