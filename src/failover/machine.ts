@@ -92,6 +92,9 @@ function resume(d: Draft): void {
   if (d.s.status === "retired") d.emit({ type: "stop-model-server" });
   if (d.s.status !== "running") return;
   if (d.get("drain") === "running") d.emit({ type: "drain", until: d.s.deadlines!.drain! });
+  // Drained before the restart: the new agent knows nothing of it and would join the target group
+  // again once its model server is healthy. Asked again (its answer changes no phase): it stays out.
+  else if (isEnded(d.get("drain"))) d.emit({ type: "drain", until: Math.min(d.s.deadlines?.drain ?? d.at, d.at) });
   if (d.get("select") === "running") d.emit({ type: "observe-pools" });
   if (d.get("spawn") === "running" && !d.s.replacement) {
     // Whatever the launch was doing (in flight, waiting out a throttle), the search comes first.

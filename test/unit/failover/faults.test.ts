@@ -198,6 +198,26 @@ describe("failover: the agent restarted mid-failover", () => {
     second.runner.close();
   });
 
+  it("a drain that ended before the restart is asked again, so the restarted agent stays out of the target group", async () => {
+    const clock = new FakeClock(T0);
+    const world = new FakeWorld(clock);
+    world.idleAt = T0 + 1_000;
+    world.defaultServeAfterMs = 90_000; // HEALTH still running at the restart
+    const store = new MemoryStore();
+    const first = await startRunner(clock, world, store);
+    await first.runner.notice(spot("n1", T));
+    await clock.advance(5_000);
+    expect(first.runner.timeline().phases.drain.state).toBe("done");
+    first.runner.close();
+
+    const second = await startRunner(clock, world, store);
+    await clock.advance(0);
+    expect(world.drains).toHaveLength(2);
+    expect(second.runner.timeline().phases.drain.state).toBe("done"); // the phase itself is unchanged
+    expect(world.launches).toHaveLength(1);
+    second.runner.close();
+  });
+
   it("ignores a state file left by another instance", async () => {
     const clock = new FakeClock(T0);
     const world = new FakeWorld(clock);
