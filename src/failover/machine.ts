@@ -34,7 +34,7 @@ export function step(state: FailoverState, event: FailoverEvent): StepResult {
     case "tick":
       break; // deadlines are checked after every event, below
     case "drained":
-      if (d.get("drain") === "running") d.phase("drain", "done", event.inFlight === 0 ? "no request in flight" : `${event.inFlight} requests still in flight at the drain deadline`);
+      if (d.get("drain") === "running") d.phase("drain", "done", drainedDetail(event.inFlight));
       break;
     case "pools-observed":
       phase.poolsObserved(d, event);
@@ -153,4 +153,11 @@ function nextWake(s: FailoverState, now: number): number | undefined {
   if (s.status === "retired" && s.noticeTime !== undefined) times.push(s.noticeTime + SELF_TERMINATE_AFTER_MS);
   const future = times.filter((t): t is number => t !== undefined && t > now);
   return future.length ? Math.min(...future) : undefined;
+}
+
+/** What DRAIN's end says; an unknown count (/metrics unreadable, or the drain was cut) is not "none". */
+function drainedDetail(inFlight: number | undefined): string {
+  if (inFlight === 0) return "no request in flight";
+  if (inFlight === undefined) return "requests in flight unknown when the drain ended (/metrics unreadable or the worker stopping)";
+  return `${inFlight} requests still in flight at the drain deadline`;
 }

@@ -12,7 +12,7 @@ export interface FailoverPorts {
    * vLLM's running count to reach 0 or `until` (clock time, ms). Answers what was still in flight.
    * May be called again with an earlier `until` (a notice after a rebalance).
    */
-  drain(until: number, signal: AbortSignal): Promise<{ inFlight: number }>;
+  drain(until: number, signal: AbortSignal): Promise<{ inFlight: number | undefined }>;
   /** SELECT's one observation: live peers, the load balancer's zones, recent pool failures, stop marker. */
   observePools(signal: AbortSignal): Promise<PoolObservation>;
   /** A live (pending or running) instance tagged `SynktiReplaces=<doomedId>`, if any. */

@@ -69,7 +69,7 @@ export type FailoverEvent = At &
     | { type: "notice"; kind: "rebalance-recommendation"; id: string }
     | { type: "resumed" }
     | { type: "tick" }
-    | { type: "drained"; inFlight: number }
+    | { type: "drained"; inFlight: number | undefined }
     | ({ type: "pools-observed" } & PoolObservation)
     | { type: "replacement-search"; found?: { instanceId: string; pool?: Pool } }
     | { type: "launched"; candidate: Candidate; instanceId: string }

@@ -233,7 +233,8 @@ async function serve(
       facts,
       targetGroupArn: targetGroup?.arn,
       hooks: {
-        drain: async (until, signal) => ({ inFlight: (await drain(until, AbortSignal.any([signal, stop.signal]))).inFlight ?? 0 }),
+        // undefined: not known (/metrics unreadable, or cut by the worker stopping), never reported as none.
+        drain: async (until, signal) => ({ inFlight: (await drain(until, AbortSignal.any([signal, stop.signal]))).inFlight }),
         stopModelServer: async () => {
           serverStop.abort(new Error("replaced: the failover stops the model server"));
           await supervised;

@@ -10,7 +10,7 @@ import { offeredIn, replacementRunSpec, type ReplacementTemplate } from "./repla
 
 /** What the worker itself does for the failover (the agent's drain, its model server, its end). */
 export interface WorkerFailoverHooks {
-  drain(until: number, signal: AbortSignal): Promise<{ inFlight: number }>;
+  drain(until: number, signal: AbortSignal): Promise<{ inFlight: number | undefined }>;
   stopModelServer(): Promise<void>;
   terminateSelf(): Promise<void>;
 }

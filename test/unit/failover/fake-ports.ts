@@ -57,7 +57,7 @@ export class FakeWorld implements FailoverPorts {
 
   constructor(private readonly clock: FakeClock) {}
 
-  async drain(until: number, signal: AbortSignal) {
+  async drain(until: number, signal: AbortSignal): Promise<{ inFlight: number | undefined }> {
     this.drains.push({ at: this.clock.now(), until });
     const idle = this.idleAt !== undefined && this.idleAt < until;
     await this.clock.sleep((idle ? this.idleAt! : until) - this.clock.now(), signal);

@@ -257,4 +257,18 @@ describe("failover runner robustness", () => {
     expect(runner.timeline().phases.spawn.state).toBe("done");
     runner.close();
   });
+
+  it("a drain whose in-flight count is unknown is not reported as having none in flight", async () => {
+    const clock = new FakeClock(T0);
+    const world = new FakeWorld(clock);
+    world.drain = async (until: number) => {
+      await clock.sleep(until - clock.now());
+      return { inFlight: undefined }; // /metrics never answered
+    };
+    const { runner } = await startRunner(clock, world);
+    await runner.notice(spot("n1", T));
+    await clock.advance(110_000);
+    expect(runner.timeline().phases.drain).toMatchObject({ state: "done", detail: expect.stringContaining("requests in flight unknown") });
+    runner.close();
+  });
 });
