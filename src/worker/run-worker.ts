@@ -80,7 +80,8 @@ export const FAILURE_EXIT_CODES = { unsafe: 1, unknown: 3, "gave-up": 1 } as con
  * The worker agent: preflight (refuse to start when UNSAFE), then the status endpoint, the endpoint
  * tag, the model server under supervision, peer discovery and the interruption watcher, until
  * `signal` aborts (outcome "stopped", everything stopped gracefully) or the model server cannot be
- * kept alive (outcome "gave-up": the instance terminates itself; a fresh one is the better bet).
+ * kept alive (outcome "gave-up": the instance terminates itself, an idle GPU only costs money; no
+ * replacement is launched for it, unlike on a spot notice).
  * Throughout, the WorkerReporter publishes its state and a pending notice as tags on itself and its
  * boot log in S3; an end of its own making (refused preflight, given up) leaves a failure record.
  */
@@ -305,7 +306,7 @@ async function serve(
       if (serverStop.signal.aborted) await new Promise((resolve) => (stop.signal.aborted ? resolve(undefined) : stop.signal.addEventListener("abort", resolve, { once: true })));
       return { kind: "stopped" };
     }
-    log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (a replacement boots clean)");
+    log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (nothing launches a replacement for it: the cluster has one worker less; synkti status shows why)");
     member.stopTraffic(); // out of the target group first, so the load balancer stops trying it
     // The trace first: once terminated, the instance (and its log) may be gone within seconds.
     await Promise.all([reporter?.fail(FAILURE_EXIT_CODES["gave-up"], outcome.reason, options.shutdownFlushMs), member.left(options.shutdownFlushMs)]);
