@@ -22,13 +22,15 @@ export interface FailoverState {
   attempt?: { request: LaunchRequest; throttles: number; inFlight: boolean; retryAt?: number };
   replacement?: { instanceId: string; candidate?: Candidate; launchedAt: number; healthDeadline: number };
   /** A read (observe-pools, find-replacement) that failed, asked again at `at`. */
-  retry?: { effect: "observe-pools" | "find-replacement"; at: number };
+  retry?: { effect: "observe-pools" | "find-replacement" | "terminate-self"; at: number };
   /** When the replacement's state and target health are read next. */
   nextCheckAt?: number;
   history: HistoryEvent[];
 }
 
 export const RETRY_READ_MS = 1_000;
+/** A self-termination AWS refused is asked again this often: a retired worker serves nothing and bills. */
+export const TERMINATE_RETRY_MS = 60_000;
 
 /** A copy of the state that one step mutates, and the effects it asks for. Never shared. */
 export class Draft {

@@ -111,7 +111,8 @@ function tick(d: Draft): void {
   const { deadlines, attempt, retry } = d.s;
   if (retry && d.at >= retry.at) {
     d.s.retry = undefined;
-    d.emit(retry.effect === "observe-pools" ? { type: "observe-pools" } : { type: "find-replacement", doomedId: d.s.settings.doomed.instanceId });
+    if (retry.effect === "terminate-self") d.emit({ type: "terminate-self" });
+    else d.emit(retry.effect === "observe-pools" ? { type: "observe-pools" } : { type: "find-replacement", doomedId: d.s.settings.doomed.instanceId });
   }
   if (attempt && !attempt.inFlight && attempt.retryAt !== undefined && d.at >= attempt.retryAt && d.get("spawn") === "running") {
     attempt.inFlight = true;

@@ -1,5 +1,5 @@
 import { lateDrainDeadline } from "./deadlines.js";
-import { describePool, isoAt, RETRY_READ_MS, seconds, type Draft } from "./draft.js";
+import { describePool, isoAt, RETRY_READ_MS, seconds, TERMINATE_RETRY_MS, type Draft } from "./draft.js";
 import { rankPools, candidateKey } from "./select.js";
 import { launchRequest } from "./spawn-request.js";
 import { isEnded } from "./timeline.js";
@@ -152,4 +152,7 @@ export function readFailed(d: Draft, effect: FailoverEvent & { type: "effect-fai
     d.emit({ type: "check-replacement", instanceId: d.s.replacement.instanceId, at: d.s.nextCheckAt });
   }
   if (effect.effect === "drain" && d.get("drain") === "running") d.phase("drain", "failed", effect.message);
+  // A retired worker still up serves nothing and bills (a rebalance may never be followed by a
+  // reclaim): its self-termination is asked again until AWS takes it.
+  if (effect.effect === "terminate-self" && d.s.status === "retired") d.s.retry = { effect: "terminate-self", at: d.at + TERMINATE_RETRY_MS };
 }

@@ -52,7 +52,7 @@ const state = z.object({
   failures: z.array(z.object({ candidate: pool.extend({ market: z.enum(["spot", "on-demand"]).optional() }), at: z.number(), reason: z.enum(["capacity", "throttled", "refused", "unhealthy"]) })),
   attempt: z.object({ request, throttles: z.number(), inFlight: z.boolean(), retryAt: z.number().optional() }).optional(),
   replacement: z.object({ instanceId: z.string(), candidate: candidate.optional(), launchedAt: z.number(), healthDeadline: z.number() }).optional(),
-  retry: z.object({ effect: z.enum(["observe-pools", "find-replacement"]), at: z.number() }).optional(),
+  retry: z.object({ effect: z.enum(["observe-pools", "find-replacement", "terminate-self"]), at: z.number() }).optional(),
   nextCheckAt: z.number().optional(),
   history: z.array(history),
 });

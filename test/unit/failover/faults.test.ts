@@ -3,7 +3,7 @@ import { replacementClientToken } from "../../../src/failover/index.js";
 import { FailoverRunner } from "../../../src/failover/runner.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { FakeClock } from "../../support/fake-clock.js";
-import { FakeWorld, iso, key, MemoryStore, settings, spot, startRunner, T0 } from "./fake-ports.js";
+import { FakeWorld, iso, key, MemoryStore, rebalance, settings, spot, startRunner, T0 } from "./fake-ports.js";
 
 const T = T0 + 120_000;
 const C = "g5.xlarge/us-east-1c"; // the first pool chosen (see story.test.ts)
@@ -269,6 +269,25 @@ describe("failover runner robustness", () => {
     await runner.notice(spot("n1", T));
     await clock.advance(110_000);
     expect(runner.timeline().phases.drain).toMatchObject({ state: "done", detail: expect.stringContaining("requests in flight unknown") });
+    runner.close();
+  });
+
+  it("a retired worker whose self-termination AWS refused asks again every minute until it is taken", async () => {
+    const clock = new FakeClock(T0);
+    const world = new FakeWorld(clock);
+    world.idleAt = T0 + 35_000;
+    let refusals = 2;
+    world.terminateSelf = async () => {
+      world.selfTerminations.push(clock.now());
+      if (refusals-- > 0) throw new Error("RequestLimitExceeded: Request limit exceeded.");
+    };
+    const { runner } = await startRunner(clock, world);
+    await runner.notice(rebalance("r1")); // no notice time: nothing else would ever end this instance
+    await clock.advance(50_000);
+    expect(runner.current.status).toBe("retired");
+    const first = world.selfTerminations[0]!;
+    await clock.advance(200_000);
+    expect(world.selfTerminations).toEqual([first, first + 60_000, first + 120_000]);
     runner.close();
   });
 });
