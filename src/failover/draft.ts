@@ -31,6 +31,8 @@ export interface FailoverState {
 export const RETRY_READ_MS = 1_000;
 /** A self-termination AWS refused is asked again this often: a retired worker serves nothing and bills. */
 export const TERMINATE_RETRY_MS = 60_000;
+/** The longest phase detail kept (the status reader accepts 4000). */
+export const DETAIL_MAX = 1000;
 
 /** A copy of the state that one step mutates, and the effects it asks for. Never shared. */
 export class Draft {
@@ -46,7 +48,10 @@ export class Draft {
   }
 
   phase(phase: PhaseName, state: PhaseState, detail?: string): void {
-    this.s.history.push({ at: this.at, type: "phase", phase, state, ...(detail !== undefined ? { detail } : {}) });
+    // AWS's messages can be kilobytes (an encoded authorization failure): `synkti status` reads a
+    // detail of at most 4000 characters, so a longer one would make the whole timeline unreadable.
+    const said = detail === undefined || detail.length <= DETAIL_MAX ? detail : `${detail.slice(0, DETAIL_MAX - 1)}…`;
+    this.s.history.push({ at: this.at, type: "phase", phase, state, ...(said !== undefined ? { detail: said } : {}) });
   }
 
   /** The latest detail said of a phase, to add to rather than lose. */

@@ -73,7 +73,7 @@ export class FakeWorld implements FailoverPorts {
     return found && { instanceId: found.instanceId, pool: found.pool };
   }
 
-  async launch(request: LaunchRequest, signal: AbortSignal) {
+  async launch(request: LaunchRequest, signal: AbortSignal): ReturnType<FailoverPorts["launch"]> {
     this.launches.push({ at: this.clock.now(), request });
     const pool = { instanceType: request.candidate.instanceType, zone: request.candidate.zone };
     const next = this.script.get(key(pool.instanceType, pool.zone))?.shift();

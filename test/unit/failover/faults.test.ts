@@ -290,4 +290,18 @@ describe("failover runner robustness", () => {
     expect(world.selfTerminations).toEqual([first, first + 60_000, first + 120_000]);
     runner.close();
   });
+
+  it("a kilobytes-long AWS refusal is cut in the timeline, so synkti status can still read the record", async () => {
+    const clock = new FakeClock(T0);
+    const world = new FakeWorld(clock);
+    const launch = world.launch.bind(world);
+    world.launch = async (request, signal) =>
+      world.launches.length === 0 ? (world.launches.push({ at: clock.now(), request }), { failure: "refused" as const, message: `UnauthorizedOperation: Encoded authorization failure message: ${"x".repeat(5000)}` }) : launch(request, signal);
+    const { runner } = await startRunner(clock, world);
+    await runner.notice(spot("n1", T));
+    await clock.advance(0);
+    const refused = runner.current.history.find((e) => e.type === "phase" && e.detail?.includes("UnauthorizedOperation"));
+    expect(refused?.type === "phase" && refused.detail!.length).toBeLessThanOrEqual(1000);
+    runner.close();
+  });
 });
