@@ -303,7 +303,9 @@ async function serve(
     if (outcome.kind === "stopped") {
       reporter?.state("retiring"); // the model server is down: this worker serves nothing more
       // Replaced: wait to be reclaimed (AWS does not bill the partial hour of an interrupted instance).
-      if (serverStop.signal.aborted) await new Promise((resolve) => (stop.signal.aborted ? resolve(undefined) : stop.signal.addEventListener("abort", resolve, { once: true })));
+      // Also when the model server ended on its own during a failover's drain (no restarts then): the
+      // failover must still see its replacement serve, and end this instance, before the agent goes.
+      if (serverStop.signal.aborted || failover.runner.current.status === "running") await new Promise((resolve) => (stop.signal.aborted ? resolve(undefined) : stop.signal.addEventListener("abort", resolve, { once: true })));
       return { kind: "stopped" };
     }
     log.error({ reason: outcome.reason }, "giving up on the model server: terminating this instance (nothing launches a replacement for it: the cluster has one worker less; synkti status shows why)");

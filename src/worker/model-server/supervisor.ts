@@ -93,6 +93,7 @@ export class ModelServerSupervisor {
       if (failure === undefined) return { kind: "stopped" };
       if (this.lastRun) {
         this.deps.log.info({ exit: failure }, "model server ended while the worker stops; not restarting it");
+        this.set("stopped", { pid: undefined }); // /status must not go on saying healthy
         return { kind: "stopped" };
       }
       const now = this.deps.clock.now();

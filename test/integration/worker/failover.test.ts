@@ -169,4 +169,28 @@ describe("failover on a spot notice (in-process worker, moto)", () => {
       await agent.stop();
     }
   });
+
+  it("a model server that ends during the failover (after its drain) does not end the agent: the failover still retires once the replacement serves", async () => {
+    const p = name();
+    const { id, agent, targetGroupArn } = await doomedWorker(p);
+    try {
+      agent.imds.injectSpotInterruption();
+      await until("a replacement launched", async () => (await replacementsOf(id)).length > 0, 15_000);
+      await until("the drain done", async () => {
+        const failover = (await agent.status()).failover;
+        return failover.phase !== "idle" && failover.phases.drain.state === "done";
+      }, 15_000);
+      const pid = (await agent.status()).modelServer.pid!;
+      process.kill(-pid, "SIGKILL"); // the model server's process group dies (a crash, an OOM kill)
+      await until("the model server gone", async () => (await agent.status()).modelServer.state !== "healthy", 10_000);
+      let ended = false;
+      void agent.outcome.then(() => (ended = true));
+      const [replacement] = await replacementsOf(id);
+      await playServing(replacement!.InstanceId!, targetGroupArn);
+      await until("the failover retired", async () => (await agent.status()).failover.phase === "retired", 15_000);
+      expect(ended).toBe(false);
+    } finally {
+      await agent.stop();
+    }
+  });
 });
