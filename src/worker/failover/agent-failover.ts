@@ -12,6 +12,7 @@ import type { TraceStore } from "../trace/trace-store.js";
 import { workerFailoverPorts, type WorkerFailoverHooks } from "./ports.js";
 import { readLaunchTypes, readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
 import type { FailoverSettings } from "../../failover/types.js";
+import { downHasBegun } from "../load-balancer/stop-marker.js";
 import { fileStateStore } from "./state-store.js";
 import { TimelineRecord } from "./timeline-record.js";
 
@@ -59,6 +60,7 @@ export class AgentFailover {
       template: (signal) => this.readTemplate(signal),
       targetGroupArn: deps.targetGroupArn,
       hooks: deps.hooks,
+      downBegun: (signal) => downHasBegun(deps.imds, signal),
     });
     const { stateDir, ...timings } = options.failover;
     this.settings = {

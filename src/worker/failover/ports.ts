@@ -26,6 +26,12 @@ export interface WorkerPortsDeps {
   /** The project's target group, when known: HEALTH also wants the replacement healthy there. */
   targetGroupArn: string | undefined;
   hooks: WorkerFailoverHooks;
+  /**
+   * Has `synkti down` begun (this instance's own SynktiStopping tag)? Asked again right before a
+   * launch: SELECT's look may be seconds old, and a replacement launched after down's terminate loop
+   * would be a GPU nobody ends.
+   */
+  downBegun?(signal: AbortSignal): Promise<boolean>;
 }
 
 const LIVE = ["pending", "running"] as const;
@@ -67,6 +73,9 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
     async launch(request, signal) {
       // On-demand is a candidate only when the launch allowed it (SynktiOnDemandFallback); whether
       // the worker policy lets it through is AWS's answer (infra up --allow-on-demand), "refused" if not.
+      if (await (deps.downBegun?.(signal) ?? Promise.resolve(false)).catch(() => false)) {
+        return { failure: "refused", message: "synkti down has begun (SynktiStopping): no replacement" };
+      }
       const template = await deps.template(signal);
       if (!template.subnets[request.candidate.zone]) return { failure: "refused", message: `no default subnet in ${request.candidate.zone}` };
       const { instanceType, zone } = request.candidate;

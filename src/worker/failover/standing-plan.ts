@@ -129,8 +129,12 @@ export class StandingPlan {
   }
 }
 
+/** AWS's refusals carry kilobytes of encoded authorization message: /status and the tag need a line. */
+const PROBLEM_MAX = 300;
+
 function notReady(code: PlanProblem, problem: string, pool: string | null, verifiedAt: string | null, fix: string | null = null): PlanStatus {
-  return { ready: false, pool, verifiedAt, code, problem, fix };
+  const short = problem.length > PROBLEM_MAX ? `${problem.slice(0, PROBLEM_MAX - 1)}…` : problem;
+  return { ready: false, pool, verifiedAt, code, problem: short, fix };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));

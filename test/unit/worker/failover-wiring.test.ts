@@ -7,6 +7,10 @@ import type { FailoverSettings } from "../../../src/failover/index.js";
 import { runInstancesInput } from "../../../src/aws/ec2-instances.js";
 import { launchTypesFrom, offeredIn, replacementRunSpec, type ReplacementTemplate } from "../../../src/worker/failover/replacement-spec.js";
 import { fileStateStore, STATE_FILE_NAME } from "../../../src/worker/failover/state-store.js";
+import { workerFailoverPorts } from "../../../src/worker/failover/ports.js";
+import type { AwsClients } from "../../../src/aws/clients.js";
+import type { Ec2Instances } from "../../../src/aws/ec2-instances.js";
+import { silentLogger } from "../../../src/core/log.js";
 
 const template: ReplacementTemplate = {
   project: "demo",
@@ -41,6 +45,30 @@ describe("the replacement's request", () => {
     expect(input.InstanceMarketOptions).toBeUndefined();
     expect(input.TagSpecifications?.map((t) => t.ResourceType)).toEqual(["instance", "volume"]);
     expect(input.TagSpecifications?.[0]?.Tags).toEqual(expect.arrayContaining([{ Key: "SynktiInstanceTypes", Value: "g5.xlarge,g6.xlarge" }, { Key: "SynktiOnDemandFallback", Value: "true" }]));
+  });
+});
+
+describe("the launch port", () => {
+  it("launches nothing once synkti down has begun, however recent SELECT's look was", async () => {
+    const runs: unknown[] = [];
+    const instances = { run: async (spec: unknown) => (runs.push(spec), { instanceId: "i-new" }) } as unknown as Ec2Instances;
+    const ports = (down: boolean) =>
+      workerFailoverPorts({
+        clients: {} as AwsClients,
+        instances,
+        log: silentLogger,
+        project: "demo",
+        selfId: "i-doomed",
+        template: async () => template,
+        targetGroupArn: undefined,
+        hooks: { drain: async () => ({ inFlight: 0 }), stopModelServer: async () => {}, terminateSelf: async () => {} },
+        downBegun: async () => down,
+      });
+    const request = launchRequest("demo", doomed, { instanceType: "g5.xlarge", zone: "us-east-1b", market: "spot" });
+    expect(await ports(true).launch(request, new AbortController().signal)).toMatchObject({ failure: "refused", message: expect.stringContaining("synkti down") });
+    expect(runs).toHaveLength(0);
+    expect(await ports(false).launch(request, new AbortController().signal)).toEqual({ instanceId: "i-new" });
+    expect(runs).toHaveLength(1);
   });
 });
 
