@@ -6,7 +6,10 @@
  *
  * One moto and one cluster of 3 for the file (3 workers + 3 stand-ins are heavy on 2 cores); the
  * tests run in order on that cluster, the spot notice late (a failover may launch a replacement),
- * `synkti down` last.
+ * then a rebalance recommendation (an early replacement: never fewer than 3 serving), `synkti down`
+ * last. Later tests work on `servingIds`, the serving set after those failovers.
+ * The instances reach AWS through the draining overlay with the stand-in's target health (moto says
+ * healthy at registration; ALB only after its checks): what a rebalance's old worker waits for.
  * The tampered binary gets its own project and a booter started only after the tampering, so its
  * instance downloads the swapped bytes under a hash embedded at launch.
  *
@@ -167,6 +170,13 @@ async function served(id: string): Promise<number> {
   return Number(line.split(" ").pop());
 }
 
+/** The instances tagged SynktiReplaces=<id>, whatever their state. */
+const replacementsOf = async (id: string) =>
+  ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [id] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+/** The failover timeline the doomed worker wrote to the bucket (checkpoints/failovers/<id>.json). */
+const failoverRecord = async (id: string) =>
+  JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: `checkpoints/failovers/${id}.json` }))).Body!.transformToString());
+
 /** When the stand-in first logged `id`'s target in `state` (ms since epoch), at or after `since`. */
 const loggedAt = (id: string, state: string, since = 0) => lbLog.find((l) => l.at >= since && l.line.endsWith(`target ${id}:${MODEL_SERVER_PORT} ${state}`))?.at;
 const failures = (results: CompletionResult[]) => results.filter((r) => !r.ok).map((r) => `${new Date(r.startedAt).toISOString()}..${new Date(r.endedAt).toISOString()} ${r.attempts.join(",")} ${r.error}`);
@@ -282,8 +292,7 @@ describe("a cluster on the local cloud", () => {
     expect(elapsed, `the notice took ${elapsed} ms to show`).toBeLessThan(2500);
     expect((await status(id)).interruption.notice).toMatchObject({ action: notice.action, time: notice.time });
 
-    const replacements = async () =>
-      ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [id] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    const replacements = () => replacementsOf(id);
     const launchedAt = await until("a replacement launched", async () => (await replacements()).length > 0 && Date.now(), 30_000, 100);
     expect(launchedAt - started, `the replacement came ${launchedAt - started} ms after the notice`).toBeLessThan(15_000);
     const [replacement] = await replacements();
@@ -304,7 +313,7 @@ describe("a cluster on the local cloud", () => {
     const results = await traffic.stop();
     expect(failures(results)).toEqual([]);
     expect(await replacements()).toHaveLength(1);
-    const record = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: `checkpoints/failovers/${id}.json` }))).Body!.transformToString());
+    const record = await failoverRecord(id);
     expect(record).toMatchObject({ doomed: id, replacement: replacementId });
     // The same timeline in `synkti status`, read from the bucket: doomed -> replacement, phase by phase.
     const listed = await until("the failover in synkti status", async () => {
@@ -333,8 +342,7 @@ describe("a cluster on the local cloud", () => {
   it("a rebalance recommendation: the replacement serves before the old worker leaves; the serving count never drops below 3; no request fails; exactly one replacement", async () => {
     const id = servingIds[1]!;
     const lb = await standinServing(servingIds, 90_000);
-    const replacements = async () =>
-      ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [id] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    const replacements = () => replacementsOf(id);
     expect(await replacements()).toEqual([]);
     const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 2, pauseMs: 50 });
     // Serving: the instance's own SynktiState says serving AND the stand-in routes to it (healthy).
@@ -361,12 +369,8 @@ describe("a cluster on the local cloud", () => {
     expect(Object.fromEntries((replacement!.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ SynktiCluster: PROJECT, SynktiRole: "worker", SynktiReplaces: id, SynktiLaunch: `r-${id}`, SynktiModel: MODEL });
     // It boots and serves while the old worker still does; only then does the old one drain and retire.
     // Retired: its timeline in the bucket says so (the instance itself may already be going).
-    const failoverRecord = async () => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: `checkpoints/failovers/${id}.json` })).catch(() => undefined);
-      return object ? JSON.parse(await object.Body!.transformToString()) : undefined;
-    };
     const done = await until("the rebalance failover retired", async () => {
-      const record = await failoverRecord();
+      const record = await failoverRecord(id).catch(() => undefined);
       return record?.status === "retired" && record;
     }, 240_000, 1000);
     servingIds = servingIds.map((s) => (s === id ? replacementId : s));
@@ -489,11 +493,13 @@ describe("a cluster on the local cloud", () => {
 
     // Deregistered: the stand-in drained every target, and did so before that instance got SIGTERM.
     const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
-    const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));
+    // Out of rotation: draining, or at once deregistered when nothing was in flight to it (the stand-in
+    // then drops it within the same poll and never logs it draining).
+    const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt) ?? loggedAt(id, "deregistered", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));
     const stream = await slow;
     console.log(`[measured] down started ${new Date(downAt).toISOString()}: ${JSON.stringify(timeline.map((t) => ({ id: t.id, drainingMs: (t.draining ?? NaN) - downAt, goneMs: (t.deregistered ?? NaN) - downAt, sigtermMs: t.sigterm - downAt })))}`);
     for (const t of timeline) {
-      expect(t.draining, `${t.id} never draining in the stand-in`).toBeDefined();
+      expect(t.draining, `${t.id} never out of rotation in the stand-in`).toBeDefined();
       // Drained: the stand-in let its requests finish and let it go before the instance got SIGTERM.
       expect(t.deregistered, `${t.id} never left the stand-in`).toBeDefined();
       expect(t.deregistered!, `${t.id}: SIGTERM came before the stand-in finished draining it`).toBeLessThanOrEqual(t.sigterm);
