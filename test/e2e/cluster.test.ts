@@ -6,7 +6,10 @@
  *
  * One moto and one cluster of 3 for the file (3 workers + 3 stand-ins are heavy on 2 cores); the
  * tests run in order on that cluster, the spot notice late (a failover may launch a replacement),
- * `synkti down` last.
+ * then a rebalance recommendation (an early replacement: never fewer than 3 serving), `synkti down`
+ * last. Later tests work on `servingIds`, the serving set after those failovers.
+ * The instances reach AWS through the draining overlay with the stand-in's target health (moto says
+ * healthy at registration; ALB only after its checks): what a rebalance's old worker waits for.
  * The tampered binary gets its own project and a booter started only after the tampering, so its
  * instance downloads the swapped bytes under a hash embedded at launch.
  *
@@ -23,6 +26,7 @@ import path from "node:path";
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FailoverSummary } from "../../src/deployer/logs/failovers.js";
 import { projectNames } from "../../src/infra/names.js";
 import { HEALTH_CHECK } from "../../src/infra/load-balancer-settings.js";
 import { MODEL_SERVER_PORT } from "../../src/infra/ports.js";
@@ -54,7 +58,7 @@ let launchedIds: string[] = [];
 /** The workers serving now: the launched ones, until the spot notice's failover replaces one. */
 let servingIds: string[] = [];
 let fleet: LoadBalancerFleet;
-/** moto as the deployer sees it with the stand-in's draining targets (moto drops them at once). */
+/** moto as the deployer and the workers see it: target health and draining targets as the stand-in has them (moto: healthy at once, dropped at once). */
 let overlay: DrainingOverlay;
 /** The project's API key, as `synkti endpoint --show-key` gives it. */
 let apiKey = "";
@@ -119,10 +123,13 @@ beforeAll(async () => {
   env = awsEnvFor(moto.url);
   s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
   ec2 = new EC2Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
-  booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, env: STANDIN_ENV });
+  // Workers, like the deployer, see target health as the stand-in has it (`initial` until its checks
+  // pass; moto says healthy at once): a rebalance's old worker waits for what the load balancer does.
+  // The fleet needs the booter (addresses), the booter the overlay's URL: hence the late binding.
+  overlay = await startFleetDrainingOverlay(moto.url, { list: () => fleet?.list() ?? [], get: (name) => fleet?.get(name), sync: async () => fleet?.sync() }, { standinHealth: true });
+  booter = await Booter.start({ motoUrl: moto.url, project: PROJECT, env: STANDIN_ENV, awsEndpoint: overlay.url });
   // The project's ALB only (the tampered project makes its own); started by its first poll after infra up.
   fleet = await watchLoadBalancers({ motoUrl: moto.url, resolve: booterResolver(booter), filter: (lb) => lb.name === LOAD_BALANCER, log: (line) => lbLog.push({ at: Date.now(), line }) });
-  overlay = await startFleetDrainingOverlay(moto.url, fleet);
   await readyProject(PROJECT);
   // --wait: the launch returns only once every worker says serving on its own SynktiState tag.
   launchedIds = await launch(PROJECT, 3, ["--wait", "--wait-timeout", "4m"]);
@@ -162,6 +169,13 @@ async function served(id: string): Promise<number> {
   if (!line) throw new Error(`no vllm:request_success_total in ${id}'s /metrics:\n${text}`);
   return Number(line.split(" ").pop());
 }
+
+/** The instances tagged SynktiReplaces=<id>, whatever their state. */
+const replacementsOf = async (id: string) =>
+  ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [id] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+/** The failover timeline the doomed worker wrote to the bucket (checkpoints/failovers/<id>.json). */
+const failoverRecord = async (id: string) =>
+  JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: `checkpoints/failovers/${id}.json` }))).Body!.transformToString());
 
 /** When the stand-in first logged `id`'s target in `state` (ms since epoch), at or after `since`. */
 const loggedAt = (id: string, state: string, since = 0) => lbLog.find((l) => l.at >= since && l.line.endsWith(`target ${id}:${MODEL_SERVER_PORT} ${state}`))?.at;
@@ -278,8 +292,7 @@ describe("a cluster on the local cloud", () => {
     expect(elapsed, `the notice took ${elapsed} ms to show`).toBeLessThan(2500);
     expect((await status(id)).interruption.notice).toMatchObject({ action: notice.action, time: notice.time });
 
-    const replacements = async () =>
-      ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [id] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    const replacements = () => replacementsOf(id);
     const launchedAt = await until("a replacement launched", async () => (await replacements()).length > 0 && Date.now(), 30_000, 100);
     expect(launchedAt - started, `the replacement came ${launchedAt - started} ms after the notice`).toBeLessThan(15_000);
     const [replacement] = await replacements();
@@ -300,8 +313,21 @@ describe("a cluster on the local cloud", () => {
     const results = await traffic.stop();
     expect(failures(results)).toEqual([]);
     expect(await replacements()).toHaveLength(1);
-    const record = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: `checkpoints/failovers/${id}.json` }))).Body!.transformToString());
+    const record = await failoverRecord(id);
     expect(record).toMatchObject({ doomed: id, replacement: replacementId });
+    // The same timeline in `synkti status`, read from the bucket: doomed -> replacement, phase by phase.
+    const listed = await until("the failover in synkti status", async () => {
+      const run = await cli(["status", "--project-name", PROJECT, "--output", "json"], 30_000);
+      const f = run.code === 0 && (JSON.parse(run.stdout).failovers as FailoverSummary[]).find((x) => x.doomed === id);
+      return f && f.status === "retired" && f;
+    }, 30_000, 1000);
+    const phase = (state: string) => ({ state, startedAt: expect.any(String), endedAt: expect.any(String) });
+    expect(listed).toMatchObject({ doomed: id, replacement: replacementId, trigger: "spot-interruption", status: "retired", totalSeconds: expect.any(Number), problem: null, phases: { drain: phase("done"), select: phase("done"), spawn: phase("done"), health: phase("done") } });
+    expect(Date.parse(listed.phases!.drain.endedAt!)).toBeLessThan(Date.parse(notice.time));
+    const text = await ok(["status", "--project-name", PROJECT]);
+    const shown = text.slice(text.indexOf("Recent failovers"));
+    expect(shown).toMatch(new RegExp(`${id} -> ${replacementId}  spot-interruption  retired  total \\d+\\.\\ds`));
+    for (const name of ["DRAIN", "SELECT", "SPAWN", "HEALTH"]) expect(shown).toMatch(new RegExp(`\\n {4}${name} +done +\\+\\d+\\.\\ds \\.\\. \\+\\d+\\.\\ds`));
     console.log(`[measured] spot notice on ${id}: replacement ${replacementId} launched ${launchedAt - started} ms after, drained ${drainedAt - started} ms after; ${results.length} requests, none failed`);
 
     // A rebalance recommendation after the notice still shows, and changes nothing.
@@ -312,6 +338,76 @@ describe("a cluster on the local cloud", () => {
     await until(`${id} to end`, () => worker(id).exit, 60_000, 250);
     expect(await replacements()).toHaveLength(1);
   }, 300_000);
+
+  it("a rebalance recommendation: the replacement serves before the old worker leaves; the serving count never drops below 3; no request fails; exactly one replacement", async () => {
+    const id = servingIds[1]!;
+    const lb = await standinServing(servingIds, 90_000);
+    const replacements = () => replacementsOf(id);
+    expect(await replacements()).toEqual([]);
+    const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 2, pauseMs: 50 });
+    // Serving: the instance's own SynktiState says serving AND the stand-in routes to it (healthy).
+    const servingNow = async () => {
+      const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiCluster", Values: [PROJECT] }, { Name: "instance-state-name", Values: ["running"] }] }));
+      const tagged = (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.Tags?.some((t) => t.Key === "SynktiState" && t.Value === "serving")).map((i) => i.InstanceId!);
+      const routed = new Set(lb.targets().filter((t) => t.state === "healthy").map((t) => t.instanceId));
+      return tagged.filter((i) => routed.has(i)).sort();
+    };
+    const samples: Array<{ at: number; serving: string[] }> = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        samples.push({ at: Date.now(), serving: await servingNow() });
+        await sleep(250);
+      }
+    })();
+    const started = Date.now();
+    booter.injectRebalance(id);
+
+    const launchedAt = await until("a replacement launched", async () => (await replacements()).length > 0 && Date.now(), 30_000, 250);
+    const [replacement] = await replacements();
+    const replacementId = replacement!.InstanceId!;
+    expect(Object.fromEntries((replacement!.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ SynktiCluster: PROJECT, SynktiRole: "worker", SynktiReplaces: id, SynktiLaunch: `r-${id}`, SynktiModel: MODEL });
+    // It boots and serves while the old worker still does; only then does the old one drain and retire.
+    // Retired: its timeline in the bucket says so (the instance itself may already be going).
+    const done = await until("the rebalance failover retired", async () => {
+      const record = await failoverRecord(id).catch(() => undefined);
+      return record?.status === "retired" && record;
+    }, 240_000, 1000);
+    servingIds = servingIds.map((s) => (s === id ? replacementId : s));
+    // The old worker out of the stand-in's rotation, and out of a sample (a rebalance with no notice then ends itself).
+    await until(`${id} out of rotation`, () => loggedAt(id, "deregistered", started) ?? false, 60_000, 250);
+    await until(`a sample without ${id}`, () => samples.some((s) => !s.serving.includes(id)), 10_000, 250);
+    sampling = false;
+    await sampler;
+    const results = await traffic.stop();
+
+    expect(failures(results)).toEqual([]);
+    expect(await replacements()).toHaveLength(1);
+    expect(done).toMatchObject({ doomed: id, trigger: "rebalance-recommendation", replacement: replacementId, phases: { drain: { state: "done" }, spawn: { state: "done" }, health: { state: "done" } } });
+    // HEALTH (the replacement serving, in rotation) ended before DRAIN began: it served first.
+    expect(Date.parse(done.phases.health.endedAt)).toBeLessThanOrEqual(Date.parse(done.phases.drain.startedAt));
+    // Sampled every ~250 ms from the rebalance until the old worker retired: never fewer than 3 serving.
+    expect(samples.length).toBeGreaterThan(20);
+    const low = samples.filter((s) => s.serving.length < 3).map((s) => `${new Date(s.at).toISOString()} ${s.serving.join(",")}`);
+    expect(low, "moments with fewer than 3 serving").toEqual([]);
+    // The replacement served (tag and stand-in) before the old worker left the serving set.
+    const replacementServing = samples.findIndex((s) => s.serving.includes(replacementId));
+    const oldGone = samples.findIndex((s) => !s.serving.includes(id));
+    expect(replacementServing, "the replacement never counted as serving").toBeGreaterThanOrEqual(0);
+    expect(oldGone, "the old worker never left the serving set").toBeGreaterThan(replacementServing);
+    const healthyAt = loggedAt(replacementId, "healthy", started)!;
+    expect(healthyAt).toBeLessThan(loggedAt(id, "draining", started) ?? loggedAt(id, "deregistered", started)!);
+    expect(samples.at(-1)!.serving).toEqual([...servingIds].sort());
+    const overlapMs = samples[oldGone]!.at - samples[replacementServing]!.at;
+    console.log(`[measured] rebalance on ${id}: replacement ${replacementId} launched ${launchedAt - started} ms after, in rotation ${healthyAt - started} ms after, old out of the serving set ${samples[oldGone]!.at - started} ms after (overlap ${overlapMs} ms); ${samples.length} samples, min serving ${Math.min(...samples.map((s) => s.serving.length))}; ${results.length} requests, none failed`);
+
+    // Retired: it ends itself (a rebalance names no reclaim time); if not, AWS would reclaim it.
+    const ended = await until(`${id} terminated`, async () => ["shutting-down", "terminated"].includes((await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name ?? ""), 30_000, 500).catch(() => false);
+    if (!ended) await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await until(`${id} to end`, () => worker(id).exit, 60_000, 250);
+    console.log(`[measured] rebalance: the retired ${id} ${ended ? "terminated itself" : "was terminated by the test (as AWS would)"}`);
+    expect(await replacements()).toHaveLength(1);
+  }, 360_000);
 
   it("a binary whose bytes do not match the SHA-256 embedded at launch is never executed", async () => {
     await readyProject(TAMPERED);
@@ -399,11 +495,13 @@ describe("a cluster on the local cloud", () => {
 
     // Deregistered: the stand-in drained every target, and did so before that instance got SIGTERM.
     const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
-    const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));
+    // Out of rotation: draining, or at once deregistered when nothing was in flight to it (the stand-in
+    // then drops it within the same poll and never logs it draining).
+    const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt) ?? loggedAt(id, "deregistered", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));
     const stream = await slow;
     console.log(`[measured] down started ${new Date(downAt).toISOString()}: ${JSON.stringify(timeline.map((t) => ({ id: t.id, drainingMs: (t.draining ?? NaN) - downAt, goneMs: (t.deregistered ?? NaN) - downAt, sigtermMs: t.sigterm - downAt })))}`);
     for (const t of timeline) {
-      expect(t.draining, `${t.id} never draining in the stand-in`).toBeDefined();
+      expect(t.draining, `${t.id} never out of rotation in the stand-in`).toBeDefined();
       // Drained: the stand-in let its requests finish and let it go before the instance got SIGTERM.
       expect(t.deregistered, `${t.id} never left the stand-in`).toBeDefined();
       expect(t.deregistered!, `${t.id}: SIGTERM came before the stand-in finished draining it`).toBeLessThanOrEqual(t.sigterm);

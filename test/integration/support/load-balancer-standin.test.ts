@@ -186,6 +186,25 @@ describe("load balancer stand-ins against moto", () => {
     }
   });
 
+  it("with standinHealth, the overlay gives each target the stand-in's state: a just-registered one is initial until its checks pass, where moto says healthy at once", async () => {
+    const [id] = (await instances(1)) as [string];
+    const { groupArn } = await loadBalancer("it-health", 3);
+    await using overlay = await startFleetDrainingOverlay(moto.url, fleet, { standinHealth: true });
+    const viaOverlay = new ElasticLoadBalancingV2Client(sdkConfigFor(overlay.url));
+    const health = async (client: ElasticLoadBalancingV2Client) => ((await client.send(new DescribeTargetHealthCommand({ TargetGroupArn: groupArn }))).TargetHealthDescriptions ?? []).map((d) => [d.Target?.Id, d.TargetHealth?.State]);
+    try {
+      await until("a stand-in for it-health, playing its group", () => fleet.list().some((lb) => lb.name === "it-health" && lb.targetGroup === "it-health-tg"));
+      await elb.send(new RegisterTargetsCommand({ TargetGroupArn: groupArn, Targets: [{ Id: id }] }));
+      expect(await health(elb)).toEqual([[id, "healthy"]]); // moto's word, before any health check
+      expect(await health(viaOverlay)).toEqual([[id, "initial"]]);
+      const standin = fleet.get("it-health")!;
+      await until("the stand-in's checks to pass", () => standin.targets()[0]?.state === "healthy");
+      expect(await health(viaOverlay)).toEqual([[id, "healthy"]]);
+    } finally {
+      viaOverlay.destroy();
+    }
+  });
+
   it("a terminated instance's target is treated as deregistered; a deleted load balancer's stand-in stops", async () => {
     const ids = await instances(1);
     const { arn, groupArn } = await loadBalancer("it-gone", 3);

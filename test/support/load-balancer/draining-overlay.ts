@@ -18,6 +18,11 @@
  *   `draining(targetGroupArn)` lists that moto no longer has, a member with State `draining`,
  *   Reason `Target.DeregistrationInProgress` (AWS's). Once the stand-in completes the drain (nothing
  *   in flight, or its delay ran out) the target is gone from the answer, as in AWS.
+ *   With `health` (a stand-in plays the group): each target moto lists gets the stand-in's state,
+ *   reason and description, and one the stand-in has not polled yet is `initial`
+ *   (`Elb.RegistrationInProgress`), as AWS says until its health checks pass. moto says `healthy`
+ *   the moment a running instance is registered: a worker asking moto whether its replacement is in
+ *   rotation (a rebalance's HEALTH) would hear yes seconds before the load balancer sends it anything.
  * - `close()` / `[Symbol.asyncDispose]` stops it.
  */
 import http from "node:http";
@@ -32,6 +37,15 @@ export interface DrainingOverlayOptions {
   draining(targetGroupArn: string): RegisteredTarget[];
   /** After moto accepted a DeregisterTargets: let the stand-ins learn it before the caller goes on. */
   afterDeregister(): Promise<void>;
+  /** The stand-in's view of this group's targets; undefined when no stand-in plays it (moto's answer stands). */
+  health?(targetGroupArn: string): TargetHealthView[] | undefined;
+}
+
+export interface TargetHealthView {
+  instanceId: string;
+  state: string;
+  reason?: string;
+  description?: string;
 }
 
 export interface DrainingOverlay extends AsyncDisposable {
@@ -40,6 +54,18 @@ export interface DrainingOverlay extends AsyncDisposable {
 }
 
 const xmlEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** moto's DescribeTargetHealth XML with each member's TargetHealth as the stand-in has it (`initial` if it has not seen it yet). */
+export function withStandinHealth(xml: string, views: TargetHealthView[]): string {
+  const byId = new Map(views.map((v) => [v.instanceId, v]));
+  return xml.replace(/<member>([\s\S]*?)<\/member>/g, (member: string) => {
+    const id = /<Target>[\s\S]*?<Id>([^<]*)<\/Id>/.exec(member)?.[1];
+    if (id === undefined || !/<TargetHealth>[\s\S]*?<\/TargetHealth>/.test(member)) return member;
+    const view = byId.get(id) ?? { instanceId: id, state: "initial", reason: "Elb.RegistrationInProgress", description: "Target registration is in progress" };
+    const health = `<TargetHealth><State>${xmlEscape(view.state)}</State>${view.reason ? `<Reason>${xmlEscape(view.reason)}</Reason>` : ""}${view.description ? `<Description>${xmlEscape(view.description)}</Description>` : ""}</TargetHealth>`;
+    return member.replace(/<TargetHealth>[\s\S]*?<\/TargetHealth>/, health);
+  });
+}
 
 /** moto's DescribeTargetHealth XML with `extra` draining members added (ids it already lists are left alone). */
 export function addDrainingMembers(xml: string, extra: RegisteredTarget[]): string {
@@ -91,7 +117,10 @@ export async function startDrainingOverlay(options: DrainingOverlayOptions): Pro
       if (answer.status === 200 && action === "DeregisterTargets") await options.afterDeregister().catch(() => {});
       const filtered = [...params.keys()].some((k) => k.startsWith("Targets."));
       if (answer.status === 200 && action === "DescribeTargetHealth" && !filtered) {
-        out = Buffer.from(addDrainingMembers(out.toString("utf8"), options.draining(params.get("TargetGroupArn") ?? "")));
+        const arn = params.get("TargetGroupArn") ?? "";
+        const views = options.health?.(arn);
+        const moto = views ? withStandinHealth(out.toString("utf8"), views) : out.toString("utf8");
+        out = Buffer.from(addDrainingMembers(moto, options.draining(arn)));
       }
       const headers = { ...answer.headers, "content-length": String(out.length) };
       delete headers["transfer-encoding"];
@@ -111,14 +140,19 @@ export async function startDrainingOverlay(options: DrainingOverlayOptions): Pro
   return { url, close, [Symbol.asyncDispose]: close };
 }
 
-/** The overlay for the local cloud's stand-ins (watchLoadBalancers): their draining targets, by target group name. */
-export function startFleetDrainingOverlay(motoUrl: string, fleet: Pick<LoadBalancerFleet, "list" | "get" | "sync">): Promise<DrainingOverlay> {
+/**
+ * The overlay for the local cloud's stand-ins (watchLoadBalancers): their draining targets, by target
+ * group name; with `standinHealth`, every target's state as the stand-in has it (see `health`).
+ */
+export function startFleetDrainingOverlay(motoUrl: string, fleet: Pick<LoadBalancerFleet, "list" | "get" | "sync">, options: { standinHealth?: boolean } = {}): Promise<DrainingOverlay> {
+  const playing = (arn: string) => {
+    const name = /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
+    return fleet.list().filter((lb) => name !== undefined && lb.targetGroup === name);
+  };
   return startDrainingOverlay({
     motoUrl,
-    draining: (arn) => {
-      const name = /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
-      return fleet.list().filter((lb) => name !== undefined && lb.targetGroup === name).flatMap((lb) => lb.targets.filter((t) => t.state === "draining").map((t) => ({ instanceId: t.instanceId, port: t.port })));
-    },
+    draining: (arn) => playing(arn).flatMap((lb) => lb.targets.filter((t) => t.state === "draining").map((t) => ({ instanceId: t.instanceId, port: t.port }))),
+    ...(options.standinHealth ? { health: (arn: string) => (playing(arn).length > 0 ? playing(arn).flatMap((lb) => lb.targets) : undefined) } : {}),
     afterDeregister: async () => {
       await fleet.sync();
       await Promise.all(fleet.list().map((lb) => fleet.get(lb.name)?.sync()));
