@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { AwsClients } from "../aws/clients.js";
 import { createEc2Peers, type Ec2Peers, type TerminateSelfOutcome } from "../aws/ec2-peers.js";
+import { createObjectReader } from "../aws/s3-objects.js";
 import type { ContextReport } from "../context/types.js";
 import type { ImdsClient } from "../context/imds-client.js";
 import type { Clock } from "../core/clock.js";
@@ -11,6 +12,7 @@ import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/inde
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
 import { AgentFailover } from "./failover/agent-failover.js";
+import { recordHealthAsReplacement } from "./failover/replacement-health.js";
 import { workerStandingPlan } from "./failover/worker-plan.js";
 import { EarlyNotices } from "./interruption/early-notices.js";
 import { InterruptionWatcher } from "./interruption/watcher.js";
@@ -223,11 +225,12 @@ async function serve(
     { project: options.project, self: facts.instanceId, ...options.discovery },
   );
   let supervised: Promise<unknown> = Promise.resolve();
+  const store = deps.store ?? s3TraceStore(deps.clients, context.names.bucket);
   const failover = new AgentFailover(
     {
       clients: deps.clients,
       imds: deps.imds,
-      store: deps.store ?? s3TraceStore(deps.clients, context.names.bucket),
+      store,
       clock,
       log: log.child({ component: "failover" }),
       names: context.names,
@@ -295,6 +298,21 @@ async function serve(
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
       plan.run(stop.signal),
+      // A replacement closes its doomed worker's HEALTH once it serves (the doomed one may be gone).
+      recordHealthAsReplacement(
+        {
+          imds: deps.imds,
+          reader: createObjectReader(deps.clients),
+          store,
+          clock,
+          log: log.child({ component: "failover" }),
+          names: context.names,
+          self: facts.instanceId,
+          serving: () => member.serving(supervisor.status().state === "healthy") && (targetGroup === undefined || member.registered),
+        },
+        { pollMs: 1000 },
+        stop.signal,
+      ),
     );
     run.onStarted?.({ endpoint, facts });
 

@@ -1,19 +1,18 @@
-import { z } from "zod";
 import type { BoundedRead } from "../../aws/s3-objects.js";
 import { oneLine } from "../../core/printable.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { INSTANCE_ID } from "./record.js";
+import { FAILOVER_RECORD_MAX_BYTES, FailoverRecordSchema, PHASE_NAMES, type PhaseName } from "../../cluster/failover-record.js";
 import { recentRecords, type RecentDeps } from "./recent.js";
+
+export { FAILOVER_RECORD_MAX_BYTES, PHASE_NAMES, type PhaseName };
 
 /**
  * The recent failovers `synkti status` shows: the timelines doomed workers wrote to
  * `checkpoints/failovers/<doomed id>.json` as they went (src/worker/failover/timeline-record.ts),
  * so they outlive the instance AWS reclaimed. Written by a machine that may be broken, so, like the
- * failure records, each is read bounded, parsed strictly and its text cleaned before it is shown.
+ * failure records, each is read bounded, parsed strictly (src/cluster/failover-record.ts) and its
+ * text cleaned before it is shown.
  */
-export const PHASE_NAMES = ["drain", "select", "spawn", "health"] as const;
-export type PhaseName = (typeof PHASE_NAMES)[number];
-
 export interface FailoverPhase {
   state: string;
   startedAt: string | null;
@@ -43,20 +42,6 @@ export interface RecentFailovers {
   unavailable: string | null;
 }
 
-/** A timeline is a few hundred bytes to a few KiB (details are short); anything past this is not one. */
-export const FAILOVER_RECORD_MAX_BYTES = 32 * 1024;
-
-const time = z.string().max(64).refine((s) => !Number.isNaN(Date.parse(s)), "not a time").nullable();
-const PhaseSchema = z.object({ state: z.string().min(1).max(32), startedAt: time, endedAt: time, detail: z.string().max(4000).nullable() });
-const RecordSchema = z.object({
-  doomed: z.string().regex(INSTANCE_ID, "doomed is not an EC2 instance id"),
-  status: z.string().min(1).max(32),
-  trigger: z.string().max(64).nullable(),
-  deadlineAt: time,
-  replacement: z.string().regex(INSTANCE_ID, "replacement is not an EC2 instance id").nullable(),
-  phases: z.object({ drain: PhaseSchema, select: PhaseSchema, spawn: PhaseSchema, health: PhaseSchema }),
-});
-
 export async function recentFailovers(deps: RecentDeps, names: ProjectNames, signal?: AbortSignal): Promise<RecentFailovers> {
   const { records, unavailable } = await recentRecords(
     deps,
@@ -79,7 +64,7 @@ export function parseFailoverRecord(read: BoundedRead, expectedDoomed: string, l
   } catch {
     return unreadable(expectedDoomed, lastModified, "it is not JSON");
   }
-  const parsed = RecordSchema.safeParse(json);
+  const parsed = FailoverRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return unreadable(expectedDoomed, lastModified, `${issue?.path.join(".") || "record"}: ${oneLine(issue?.message ?? "bad shape", 120)}`);
