@@ -32,6 +32,12 @@ export function poolsObserved(d: Draft, observation: PoolObservation): void {
     for (const phase of ["select", "spawn", "health"] as const) d.phase(phase, "skipped", "the cluster is being stopped (synkti down): no replacement");
     return;
   }
+  // A held-back rebalance skips SELECT, SPAWN and HEALTH. DRAIN never started, so the failover ends
+  // `abandoned`: the worker keeps serving, and a later notice starts over (and is never held back).
+  if (observation.earlyHold !== undefined && d.s.noticeTime === undefined) {
+    for (const phase of ["select", "spawn", "health"] as const) d.phase(phase, "skipped", `no early replacement now: ${observation.earlyHold}`);
+    return;
+  }
   // This failover's own failed spot pools count as recent failures too (a SELECT after a restart).
   const own = d.s.failures.filter((f) => f.candidate.market !== "on-demand").map((f) => ({ pool: f.candidate, at: f.at }));
   const recentFailures = [...observation.recentFailures, ...own];

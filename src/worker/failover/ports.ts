@@ -1,11 +1,14 @@
 import type { AwsClients } from "../../aws/clients.js";
-import type { Ec2Instances } from "../../aws/ec2-instances.js";
+import type { Ec2Instances, InstanceSummary } from "../../aws/ec2-instances.js";
 import { describeTargetHealth } from "../../aws/elbv2-targets.js";
+import { instanceVcpus } from "../../aws/instance-types.js";
+import { spotVcpuQuota } from "../../aws/quotas.js";
 import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { FailoverPorts } from "../../failover/ports.js";
 import type { LaunchFailure } from "../../failover/types.js";
 import { TAG_REPLACES, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
+import { earlyReplacementRoom, fleetFacts } from "./early-room.js";
 import { offeredIn, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
 
 /** What the worker itself does for the failover (the agent's drain, its model server, its end). */
@@ -60,6 +63,7 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
         recentFailures: [],
         // `synkti down` marks every instance of the project, this one included, before terminating.
         stopping: live.some((i) => i.tags[TAG_STOPPING] === "true"),
+        ...(await earlyHold(deps, live, signal)),
       };
     },
 
@@ -105,6 +109,24 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
     stopModelServer: () => deps.hooks.stopModelServer(),
     terminateSelf: () => deps.hooks.terminateSelf(),
   };
+}
+
+/**
+ * Issue 11 item 4: whether an early (rebalance) replacement fits now (early-room.ts). Asked on every
+ * SELECT; the machine applies it to a rebalance only. Never blocks on an unreadable quota: the cap.
+ */
+async function earlyHold(deps: WorkerPortsDeps, live: InstanceSummary[], signal: AbortSignal): Promise<{ earlyHold?: string }> {
+  const selfType = live.find((i) => i.instanceId === deps.selfId)?.instanceType;
+  if (!selfType) return {};
+  const [quota, vcpus] = await Promise.all([
+    spotVcpuQuota(deps.clients, selfType, signal).catch((error: unknown) => ({ known: false as const, reason: awsErrorName(error) })),
+    instanceVcpus(deps.clients, selfType, signal),
+  ]);
+  const room = earlyReplacementRoom({ quotaVcpus: quota.known ? quota.vcpus : undefined, vcpusPerInstance: vcpus, ...fleetFacts(live, selfType, vcpus) });
+  if (!quota.known) deps.log.info({ reason: quota.reason }, "spot quota unreadable; early replacements capped by the worker count");
+  if (room.room) return {};
+  deps.log.warn({ detail: room.detail }, "no room for an early replacement: a rebalance recommendation keeps serving (a spot notice is still replaced)");
+  return { earlyHold: room.detail };
 }
 
 /** A refusal AWS answered (classified for the machine), or undefined when the outcome is unknown. */
