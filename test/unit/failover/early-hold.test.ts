@@ -27,7 +27,7 @@ describe("failover: an early replacement held back by the spot quota's headroom 
     runner.close();
   });
 
-  it("a spot notice that comes while the rebalance's SELECT runs is not held back", async () => {
+  it("a spot notice alone is never held back, whatever the observation says", async () => {
     const clock = new FakeClock(T0);
     const world = new FakeWorld(clock);
     world.observation = { ...world.observation, earlyHold: held };
