@@ -15,7 +15,15 @@ export function startDrain(d: Draft, until: number): void {
 
 export function startSelect(d: Draft): void {
   d.phase("select", "running");
-  d.emit({ type: "observe-pools" });
+  observePools(d);
+}
+
+/**
+ * SELECT's read. `early` (a rebalance with no notice yet) asks the port whether an early replacement
+ * fits (`earlyHold`); a notice's SELECT never waits for that answer.
+ */
+export function observePools(d: Draft): void {
+  d.emit(d.s.noticeTime === undefined ? { type: "observe-pools", early: true } : { type: "observe-pools" });
 }
 
 /** No (further) replacement can be made: the open phases end with the reason. */

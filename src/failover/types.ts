@@ -97,7 +97,7 @@ export interface LaunchRequest {
 
 export type FailoverEffect =
   | { type: "drain"; until: number }
-  | { type: "observe-pools" }
+  | { type: "observe-pools"; early?: true }
   | { type: "find-replacement"; doomedId: string }
   | { type: "launch"; request: LaunchRequest }
   | { type: "check-replacement"; instanceId: string; at: number }

@@ -50,7 +50,7 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
   return {
     drain: (until, signal) => deps.hooks.drain(until, signal),
 
-    async observePools(signal) {
+    async observePools(signal, opts) {
       const [live, template] = await Promise.all([instances.describe({ tags: workerSelector(project), states: [...LIVE] }, signal), deps.template(signal)]);
       return {
         peers: live
@@ -63,7 +63,8 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
         recentFailures: [],
         // `synkti down` marks every instance of the project, this one included, before terminating.
         stopping: live.some((i) => i.tags[TAG_STOPPING] === "true"),
-        ...(await earlyHold(deps, live, signal)),
+        // Only a rebalance asks: a notice's SELECT (5 s) never waits on Service Quotas.
+        ...(opts?.early ? await earlyHold(deps, live, signal) : {}),
       };
     },
 
@@ -112,8 +113,8 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
 }
 
 /**
- * Issue 11 item 4: whether an early (rebalance) replacement fits now (early-room.ts). Asked on every
- * SELECT; the machine applies it to a rebalance only. Never blocks on an unreadable quota: the cap.
+ * Issue 11 item 4: whether an early (rebalance) replacement fits now (early-room.ts). Asked by a
+ * rebalance's SELECT only. Never blocks on an unreadable quota: the cap.
  */
 async function earlyHold(deps: WorkerPortsDeps, live: InstanceSummary[], signal: AbortSignal): Promise<{ earlyHold?: string }> {
   const selfType = live.find((i) => i.instanceId === deps.selfId)?.instanceType;
@@ -125,7 +126,7 @@ async function earlyHold(deps: WorkerPortsDeps, live: InstanceSummary[], signal:
   const room = earlyReplacementRoom({ quotaVcpus: quota.known ? quota.vcpus : undefined, vcpusPerInstance: vcpus, ...fleetFacts(live, selfType, vcpus) });
   if (!quota.known) deps.log.info({ reason: quota.reason }, "spot quota unreadable; early replacements capped by the worker count");
   if (room.room) return {};
-  deps.log.warn({ detail: room.detail }, "no room for an early replacement: a rebalance recommendation keeps serving (a spot notice is still replaced)");
+  deps.log.warn({ detail: room.detail }, "no room for an early replacement: the rebalance recommendation launches none and the worker keeps serving (a spot notice is still replaced)");
   return { earlyHold: room.detail };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { initialState, step } from "../../../src/failover/index.js";
 import { FakeClock } from "../../support/fake-clock.js";
-import { FakeWorld, rebalance, spot, startRunner, T0 } from "./fake-ports.js";
+import { FakeWorld, rebalance, settings, spot, startRunner, T0 } from "./fake-ports.js";
 
 const held = "spot quota unreadable: at most 1 early replacements in flight (1 per 3 of 3 live workers); 1 in flight";
 
@@ -36,5 +37,12 @@ describe("failover: an early replacement held back by the spot quota's headroom 
     await clock.advance(0);
     expect(world.launches).toHaveLength(1);
     runner.close();
+  });
+
+  it("only a rebalance's SELECT asks whether an early replacement fits: a notice's never waits on the quota", () => {
+    const early = step(initialState(settings()), { at: T0, type: "notice", kind: "rebalance-recommendation", id: "r1" }).effects;
+    expect(early).toContainEqual({ type: "observe-pools", early: true });
+    const notice = step(initialState(settings()), { at: T0, type: "notice", kind: "spot-interruption", id: "n1", time: T0 + 120_000 }).effects;
+    expect(notice).toContainEqual({ type: "observe-pools" });
   });
 });
