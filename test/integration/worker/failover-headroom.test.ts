@@ -1,8 +1,9 @@
 /**
  * Issue 11 item 4, the spot quota's headroom: a rebalance recommendation's early replacement is held
  * back when too many are already in flight; a spot notice's replacement never is. One in-process
- * worker against moto (whose Service Quotas knows no EC2 quota, so the documented cap applies: 1
- * early replacement in flight per 3 live workers). The other workers and the replacements in flight
+ * worker against moto behind the fault proxy (Service Quotas answers AccessDenied, as the worker
+ * policy would on AWS; moto knows no EC2 quota anyway), so the documented cap applies: 1 early
+ * replacement in flight per 3 live workers. The other workers and the replacements in flight
  * are plain instances the test launches with the project's tags.
  */
 import { RunInstancesCommand } from "@aws-sdk/client-ec2";
@@ -34,6 +35,8 @@ describe("early replacements bounded by the spot quota's headroom (in-process wo
     const p = name();
     const { log, lines } = captureLogs("debug");
     const { id, agent, targetGroupArn } = await doomedWorker(p, { log });
+    // Service Quotas refuses (as the worker policy would on AWS): the cap, not a block.
+    const denied = world.proxy.addRule({ action: /GetServiceQuota/, error: "access-denied" });
     try {
       const [a, b] = await launchMembers(world.ec2, p, 4);
       await replacementFor(p, a!);
@@ -48,6 +51,8 @@ describe("early replacements bounded by the spot quota's headroom (in-process wo
       if (held.phase === "idle") throw new Error("no failover");
       expect(held.phases.spawn.detail).toContain("spot quota unreadable: at most 1 early replacements in flight (1 per 3 of 5 live workers); 2 in flight");
       expect(lines.some((l) => l.msg.startsWith("no room for an early replacement"))).toBe(true);
+      const asked = world.proxy.ruleHits(denied);
+      expect(asked).toBeGreaterThanOrEqual(1);
       // Still serving, and nothing launched.
       await new Promise((r) => setTimeout(r, 1000));
       expect(await replacementsOf(id)).toHaveLength(0);
@@ -58,7 +63,10 @@ describe("early replacements bounded by the spot quota's headroom (in-process wo
       agent.imds.injectSpotInterruption();
       await until("the notice's replacement launched", async () => (await replacementsOf(id)).length > 0, 20_000);
       expect((await agent.status()).failover).toMatchObject({ trigger: "rebalance-then-notice" });
+      // The notice's SELECT never waited on Service Quotas.
+      expect(world.proxy.ruleHits(denied)).toBe(asked);
     } finally {
+      world.proxy.removeRule(denied);
       await agent.stop();
     }
   });
