@@ -95,7 +95,7 @@ function resume(d: Draft): void {
   // Drained before the restart: the new agent knows nothing of it and would join the target group
   // again once its model server is healthy. Asked again (its answer changes no phase): it stays out.
   else if (isEnded(d.get("drain"))) d.emit({ type: "drain", until: Math.min(d.s.deadlines?.drain ?? d.at, d.at) });
-  if (d.get("select") === "running") d.emit({ type: "observe-pools" });
+  if (d.get("select") === "running") phase.observePools(d);
   if (d.get("spawn") === "running" && !d.s.replacement) {
     // Whatever the launch was doing (in flight, waiting out a throttle), the search comes first.
     if (d.s.attempt) d.s.attempt = { ...d.s.attempt, inFlight: false, retryAt: undefined };
@@ -112,7 +112,8 @@ function tick(d: Draft): void {
   if (retry && d.at >= retry.at) {
     d.s.retry = undefined;
     if (retry.effect === "terminate-self") d.emit({ type: "terminate-self" });
-    else d.emit(retry.effect === "observe-pools" ? { type: "observe-pools" } : { type: "find-replacement", doomedId: d.s.settings.doomed.instanceId });
+    else if (retry.effect === "observe-pools") phase.observePools(d);
+    else d.emit({ type: "find-replacement", doomedId: d.s.settings.doomed.instanceId });
   }
   if (attempt && !attempt.inFlight && attempt.retryAt !== undefined && d.at >= attempt.retryAt && d.get("spawn") === "running") {
     attempt.inFlight = true;

@@ -15,7 +15,15 @@ export function startDrain(d: Draft, until: number): void {
 
 export function startSelect(d: Draft): void {
   d.phase("select", "running");
-  d.emit({ type: "observe-pools" });
+  observePools(d);
+}
+
+/**
+ * SELECT's read. `early` (a rebalance with no notice yet) asks the port whether an early replacement
+ * fits (`earlyHold`); a notice's SELECT never waits for that answer.
+ */
+export function observePools(d: Draft): void {
+  d.emit(d.s.noticeTime === undefined ? { type: "observe-pools", early: true } : { type: "observe-pools" });
 }
 
 /** No (further) replacement can be made: the open phases end with the reason. */
@@ -30,6 +38,12 @@ export function poolsObserved(d: Draft, observation: PoolObservation): void {
   const { settings } = d.s;
   if (observation.stopping) {
     for (const phase of ["select", "spawn", "health"] as const) d.phase(phase, "skipped", "the cluster is being stopped (synkti down): no replacement");
+    return;
+  }
+  // A held-back rebalance skips SELECT, SPAWN and HEALTH. DRAIN never started, so the failover ends
+  // `abandoned`: the worker keeps serving, and a later notice starts over (and is never held back).
+  if (observation.earlyHold !== undefined && d.s.noticeTime === undefined) {
+    for (const phase of ["select", "spawn", "health"] as const) d.phase(phase, "skipped", `no early replacement now: ${observation.earlyHold}`);
     return;
   }
   // This failover's own failed spot pools count as recent failures too (a SELECT after a restart).

@@ -13,8 +13,11 @@ export interface FailoverPorts {
    * May be called again with an earlier `until` (a notice after a rebalance).
    */
   drain(until: number, signal: AbortSignal): Promise<{ inFlight: number | undefined }>;
-  /** SELECT's one observation: live peers, the load balancer's zones, recent pool failures, stop marker. */
-  observePools(signal: AbortSignal): Promise<PoolObservation>;
+  /**
+   * SELECT's one observation: live peers, the load balancer's zones, recent pool failures, stop
+   * marker; with `early` (a rebalance), also whether an early replacement fits now (`earlyHold`).
+   */
+  observePools(signal: AbortSignal, opts?: { early: boolean }): Promise<PoolObservation>;
   /** A live (pending or running) instance tagged `SynktiReplaces=<doomedId>`, if any. */
   findReplacement(doomedId: string, signal: AbortSignal): Promise<{ instanceId: string; pool?: Pool } | undefined>;
   /**

@@ -133,7 +133,7 @@ export class FailoverRunner {
         case "drain":
           return { type: "drained", inFlight: (await ports.drain(effect.until, signal)).inFlight };
         case "observe-pools":
-          return { type: "pools-observed", ...(await ports.observePools(signal)) };
+          return { type: "pools-observed", ...(await ports.observePools(signal, { early: effect.early === true })) };
         case "find-replacement": {
           const found = await ports.findReplacement(effect.doomedId, signal);
           return { type: "replacement-search", ...(found ? { found } : {}) };

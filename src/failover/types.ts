@@ -58,6 +58,12 @@ export interface PoolObservation {
   recentFailures: { pool: Pool; at: number }[];
   /** `synkti down` is stopping the cluster (TAG_STOPPING): no replacement. */
   stopping: boolean;
+  /**
+   * Why an early (rebalance) replacement must not launch now (issue 11 item 4: the spot quota's
+   * headroom, or the cap when it is unreadable). Ignored once a spot notice came: a notice's
+   * replacement is never held back.
+   */
+  earlyHold?: string;
 }
 
 export type LaunchFailure = "capacity" | "throttled" | "refused";
@@ -91,7 +97,7 @@ export interface LaunchRequest {
 
 export type FailoverEffect =
   | { type: "drain"; until: number }
-  | { type: "observe-pools" }
+  | { type: "observe-pools"; early?: true }
   | { type: "find-replacement"; doomedId: string }
   | { type: "launch"; request: LaunchRequest }
   | { type: "check-replacement"; instanceId: string; at: number }

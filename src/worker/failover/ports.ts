@@ -1,11 +1,14 @@
 import type { AwsClients } from "../../aws/clients.js";
-import type { Ec2Instances } from "../../aws/ec2-instances.js";
+import type { Ec2Instances, InstanceSummary } from "../../aws/ec2-instances.js";
 import { describeTargetHealth } from "../../aws/elbv2-targets.js";
+import { instanceVcpus } from "../../aws/instance-types.js";
+import { spotVcpuQuota } from "../../aws/quotas.js";
 import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { FailoverPorts } from "../../failover/ports.js";
 import type { LaunchFailure } from "../../failover/types.js";
 import { TAG_REPLACES, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
+import { earlyReplacementRoom, fleetFacts } from "./early-room.js";
 import { offeredIn, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
 
 /** What the worker itself does for the failover (the agent's drain, its model server, its end). */
@@ -47,7 +50,7 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
   return {
     drain: (until, signal) => deps.hooks.drain(until, signal),
 
-    async observePools(signal) {
+    async observePools(signal, opts) {
       const [live, template] = await Promise.all([instances.describe({ tags: workerSelector(project), states: [...LIVE] }, signal), deps.template(signal)]);
       return {
         peers: live
@@ -60,6 +63,8 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
         recentFailures: [],
         // `synkti down` marks every instance of the project, this one included, before terminating.
         stopping: live.some((i) => i.tags[TAG_STOPPING] === "true"),
+        // Only a rebalance asks: a notice's SELECT (5 s) never waits on Service Quotas.
+        ...(opts?.early ? await earlyHold(deps, live, signal) : {}),
       };
     },
 
@@ -105,6 +110,24 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
     stopModelServer: () => deps.hooks.stopModelServer(),
     terminateSelf: () => deps.hooks.terminateSelf(),
   };
+}
+
+/**
+ * Issue 11 item 4: whether an early (rebalance) replacement fits now (early-room.ts). Asked by a
+ * rebalance's SELECT only. Never blocks on an unreadable quota: the cap.
+ */
+async function earlyHold(deps: WorkerPortsDeps, live: InstanceSummary[], signal: AbortSignal): Promise<{ earlyHold?: string }> {
+  const selfType = live.find((i) => i.instanceId === deps.selfId)?.instanceType;
+  if (!selfType) return {};
+  const [quota, vcpus] = await Promise.all([
+    spotVcpuQuota(deps.clients, selfType, signal).catch((error: unknown) => ({ known: false as const, reason: awsErrorName(error) })),
+    instanceVcpus(deps.clients, selfType, signal),
+  ]);
+  const room = earlyReplacementRoom({ quotaVcpus: quota.known ? quota.vcpus : undefined, vcpusPerInstance: vcpus, ...fleetFacts(live, selfType, vcpus) });
+  if (!quota.known) deps.log.info({ reason: quota.reason }, "spot quota unreadable; early replacements capped by the worker count");
+  if (room.room) return {};
+  deps.log.warn({ detail: room.detail }, "no room for an early replacement: the rebalance recommendation launches none and the worker keeps serving (a spot notice is still replaced)");
+  return { earlyHold: room.detail };
 }
 
 /** A refusal AWS answered (classified for the machine), or undefined when the outcome is unknown. */
