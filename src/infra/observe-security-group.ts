@@ -19,12 +19,7 @@ export async function observeSecurityGroup(
   names: ProjectNames,
   signal?: AbortSignal,
 ): Promise<SecurityGroupObservation> {
-  const [workers, balancer] = await Promise.all([
-    observeGroupNamed(deps, names.securityGroup, signal),
-    observeGroupNamed(deps, names.loadBalancerSecurityGroup, signal),
-  ]);
-  if (workers.state === "no-default-vpc" || balancer.state !== "present") return workers;
-  return { ...workers, loadBalancerGroupId: balancer.groupId };
+  return (await observeSecurityGroups(deps, names, signal)).workers;
 }
 
 /** The load balancer's own group (its CIDR rules are the record of who may call the endpoint). */
@@ -33,15 +28,31 @@ export async function observeLoadBalancerSecurityGroup(
   names: ProjectNames,
   signal?: AbortSignal,
 ): Promise<SecurityGroupObservation> {
-  return observeGroupNamed(deps, names.loadBalancerSecurityGroup, signal);
+  return doing(`reading security group ${names.loadBalancerSecurityGroup}`, async () =>
+    groupIn(deps, await ec2.defaultVpcId(deps.clients, signal), names.loadBalancerSecurityGroup, signal),
+  );
 }
 
-async function observeGroupNamed(deps: ObserveDeps, name: string, signal?: AbortSignal): Promise<SecurityGroupObservation> {
-  return doing(`reading security group ${name}`, async () => {
+/** Both groups, from one read of the default VPC and one of each group (`infra up` needs both). */
+export async function observeSecurityGroups(
+  deps: ObserveDeps,
+  names: ProjectNames,
+  signal?: AbortSignal,
+): Promise<{ workers: SecurityGroupObservation; loadBalancer: SecurityGroupObservation }> {
+  return doing(`reading security groups ${names.securityGroup} and ${names.loadBalancerSecurityGroup}`, async () => {
     const vpcId = await ec2.defaultVpcId(deps.clients, signal);
-    if (!vpcId) return { state: "no-default-vpc" };
-    const group = await ec2.findSecurityGroup(deps.clients, vpcId, name, signal);
-    if (!group) return { state: "missing", vpcId };
-    return { state: "present", vpcId, groupId: group.groupId, ingress: group.ingress, tags: group.tags };
+    const [workers, loadBalancer] = await Promise.all([
+      groupIn(deps, vpcId, names.securityGroup, signal),
+      groupIn(deps, vpcId, names.loadBalancerSecurityGroup, signal),
+    ]);
+    if (workers.state === "no-default-vpc" || loadBalancer.state !== "present") return { workers, loadBalancer };
+    return { workers: { ...workers, loadBalancerGroupId: loadBalancer.groupId }, loadBalancer };
   });
+}
+
+async function groupIn(deps: ObserveDeps, vpcId: string | undefined, name: string, signal?: AbortSignal): Promise<SecurityGroupObservation> {
+  if (!vpcId) return { state: "no-default-vpc" };
+  const group = await ec2.findSecurityGroup(deps.clients, vpcId, name, signal);
+  if (!group) return { state: "missing", vpcId };
+  return { state: "present", vpcId, groupId: group.groupId, ingress: group.ingress, tags: group.tags };
 }

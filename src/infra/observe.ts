@@ -17,7 +17,7 @@ import {
   type LoadBalancerObservation,
   type TargetGroupObservation,
 } from "./observe-load-balancer.js";
-import { observeLoadBalancerSecurityGroup, observeSecurityGroup, type SecurityGroupObservation } from "./observe-security-group.js";
+import { observeSecurityGroups, type SecurityGroupObservation } from "./observe-security-group.js";
 
 export interface InfraObservation {
   bucket: BucketObservation;
@@ -33,16 +33,15 @@ export interface InfraObservation {
 
 /** All observations at once: they are independent reads. */
 export async function observeInfra(deps: ObserveDeps, names: ProjectNames, signal?: AbortSignal): Promise<InfraObservation> {
-  const [bucket, role, rolePolicy, instanceProfile, securityGroup, loadBalancerSecurityGroup, targetGroup, loadBalancer, apiKey] = await Promise.all([
+  const [bucket, role, rolePolicy, instanceProfile, groups, targetGroup, loadBalancer, apiKey] = await Promise.all([
     observeBucket(deps, names, signal),
     observeRole(deps, names, signal),
     observeRolePolicy(deps, names, signal),
     observeInstanceProfile(deps, names, signal),
-    observeSecurityGroup(deps, names, signal),
-    observeLoadBalancerSecurityGroup(deps, names, signal),
+    observeSecurityGroups(deps, names, signal),
     observeTargetGroup(deps, names, signal),
     observeLoadBalancer(deps, names, signal),
     observeApiKey(deps, names, signal),
   ]);
-  return { bucket, role, rolePolicy, instanceProfile, securityGroup, loadBalancerSecurityGroup, targetGroup, loadBalancer, apiKey };
+  return { bucket, role, rolePolicy, instanceProfile, securityGroup: groups.workers, loadBalancerSecurityGroup: groups.loadBalancer, targetGroup, loadBalancer, apiKey };
 }
