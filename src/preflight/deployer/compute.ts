@@ -1,8 +1,8 @@
 import { describeImage, latestDeepLearningImage, type ImageSummary } from "../../aws/ec2-discovery.js";
 import { zonesOffering } from "../../aws/ec2-discovery.js";
 import { createEc2Instances } from "../../aws/ec2-instances.js";
-import { spotVcpuQuota, type QuotaObservation } from "../../aws/quotas.js";
-import { instanceVcpus } from "../../aws/instance-types.js";
+import { quotaFor, vcpuQuota, type QuotaObservation } from "../../aws/quotas.js";
+import { instanceTypeInfo, type InstanceTypeInfo } from "../../aws/instance-types.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
 
@@ -35,6 +35,17 @@ export const instanceTypeOffered: Requirement<DeployerContext, ZonesObservation>
 };
 
 export type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
+
+/** A vCPU quota, read once per preflight ("spot-quota" and "instance-types" both need the first type's). */
+export function sharedQuota(ctx: DeployerContext, market: "spot" | "on-demand", instanceType: string): Promise<QuotaObservation> {
+  const quota = quotaFor(market, instanceType);
+  return ctx.once(`quota/${market}/${quota.code}`, (shared) => vcpuQuota(ctx.clients, quota, shared));
+}
+
+/** An instance type's facts, read once per preflight (its vCPUs for the quota, its GPUs for the types). */
+export function sharedTypeInfo(ctx: DeployerContext, instanceType: string): Promise<InstanceTypeInfo | undefined> {
+  return ctx.once(`instance-type/${instanceType}`, (shared) => instanceTypeInfo(ctx.clients, instanceType, shared));
+}
 
 /** The image a launch would use, looked up once per preflight (the DryRun launch needs it too). */
 export function launchImage(ctx: DeployerContext): Promise<ImageSummary | undefined> {
@@ -74,11 +85,11 @@ export const spotQuota: Requirement<DeployerContext, QuotaCheck> = {
   title: "spot GPU vCPU quota",
   dependsOn: ["credentials", "region"],
   async observe(ctx, signal) {
-    const [quota, vcpusPerInstance] = await Promise.all([
-      spotVcpuQuota(ctx.clients, ctx.instanceType, signal),
-      instanceVcpus(ctx.clients, ctx.instanceType, signal),
+    const [quota, info] = await Promise.all([
+      sharedQuota(ctx, "spot", ctx.instanceType),
+      sharedTypeInfo(ctx, ctx.instanceType),
     ]);
-    return { quota, vcpusPerInstance };
+    return { quota, vcpusPerInstance: info?.vcpus };
   },
   verdict({ quota, vcpusPerInstance }, ctx) {
     if (!quota.known) {

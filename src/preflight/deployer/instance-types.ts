@@ -1,10 +1,10 @@
 import { zonesOffering } from "../../aws/ec2-discovery.js";
-import { instanceTypeInfo, type InstanceTypeInfo } from "../../aws/instance-types.js";
-import { quotaFor, vcpuQuota, type QuotaObservation } from "../../aws/quotas.js";
+import type { InstanceTypeInfo } from "../../aws/instance-types.js";
+import { quotaFor, type QuotaObservation } from "../../aws/quotas.js";
 import { describeCompute, recordedCompute, typesNotAllowed, DEFAULT_COMPUTE, type ComputePolicy } from "../../infra/compute-policy.js";
 import { observeRolePolicy } from "../../infra/observe-iam.js";
 import type { Finding, Requirement } from "../types.js";
-import { launchImage } from "./compute.js";
+import { launchImage, sharedQuota, sharedTypeInfo } from "./compute.js";
 import { preflightCommand, synktiCommand, type DeployerContext } from "./context.js";
 
 /**
@@ -17,7 +17,7 @@ import { preflightCommand, synktiCommand, type DeployerContext } from "./context
  * - an architecture the image runs (the binary and the image are x86_64);
  * - spot vCPU quota of its family for the workers plus one replacement in it, and the on-demand
  *   quota likewise when the fallback is allowed (each family's quota is separate).
- * The first type's spot quota is also the "spot-quota" requirement's; quotas Service Quotas cannot
+ * The first type's spot quota and facts are also the "spot-quota" requirement's (read once); quotas Service Quotas cannot
  * read (an emulator knows only vpc) warn, as there.
  */
 export interface TypesObservation {
@@ -37,8 +37,8 @@ export const instanceTypesAllowed: Requirement<DeployerContext, TypesObservation
     const [policy, image, types, quotas] = await Promise.all([
       observeRolePolicy(ctx, ctx.names, signal).then((seen) => (seen.state === "present" ? recordedCompute(seen.document) : DEFAULT_COMPUTE)),
       launchImage(ctx),
-      Promise.all(ctx.instanceTypes.map(async (type) => ({ type, zones: await zonesOffering(ctx.clients, type, signal), info: await instanceTypeInfo(ctx.clients, type, signal) }))),
-      Promise.all(quotaKeys.map(async ({ market, type }) => ({ market, quota: await vcpuQuota(ctx.clients, quotaFor(market, type), signal) }))),
+      Promise.all(ctx.instanceTypes.map(async (type) => ({ type, zones: await zonesOffering(ctx.clients, type, signal), info: await sharedTypeInfo(ctx, type) }))),
+      Promise.all(quotaKeys.map(async ({ market, type }) => ({ market, quota: await sharedQuota(ctx, market, type) }))),
     ]);
     return { policy, imageArchitecture: image?.architecture, types, quotas };
   },
