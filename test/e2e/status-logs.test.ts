@@ -4,10 +4,9 @@
  * answers at their endpoints. Status still shows each worker's own state, model and a pending spot
  * notice from the tags, and the failures recorded in the bucket; logs prints a recorded failure.
  */
-import { RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
+import { readyProject, startHarness, taggedInstance, type Harness } from "../integration/deployer/harness.js";
 import { closedPort, silentServer, type SilentServer } from "../support/free-port.js";
 import { runCli } from "../support/run-cli.js";
 
@@ -25,19 +24,8 @@ afterAll(async () => {
 const run = (args: string[]) => runCli(args, { env: h.env, timeoutMs: 60_000 });
 
 /** An instance as a worker leaves its tags, with nothing behind it. */
-async function worker(zone: string, tags: Record<string, string>): Promise<string> {
-  const out = await h.ec2.send(
-    new RunInstancesCommand({
-      ImageId: "ami-12345678",
-      InstanceType: "g5.xlarge",
-      MinCount: 1,
-      MaxCount: 1,
-      Placement: { AvailabilityZone: zone },
-      TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries({ SynktiCluster: PROJECT, SynktiRole: "worker", SynktiLaunch: "l-e2e", SynktiModel: "tiny-model", ...tags }).map(([Key, Value]) => ({ Key, Value })) }],
-    }),
-  );
-  return out.Instances![0]!.InstanceId!;
-}
+const worker = (zone: string, tags: Record<string, string>) =>
+  taggedInstance(h.ec2, zone, { SynktiCluster: PROJECT, SynktiRole: "worker", SynktiLaunch: "l-e2e", SynktiModel: "tiny-model", ...tags });
 
 describe("status and logs from outside the workers' network (built binary)", () => {
   it("shows each unreachable worker's own state and a pending notice from its tags, and the recent failures", async () => {

@@ -4,10 +4,9 @@
  * from the bucket, until Ctrl-C, which ends it with exit 130 and nothing half-written.
  */
 import { spawn } from "node:child_process";
-import { RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
+import { readyProject, startHarness, taggedInstance, type Harness } from "../integration/deployer/harness.js";
 import { BINARY, emptySysfsRoot } from "../support/run-cli.js";
 import { until } from "../support/until.js";
 
@@ -43,17 +42,7 @@ async function watchUntilSigint(args: string[], enough: (stdout: string) => bool
 describe("status --watch (built binary)", () => {
   it("writes one JSON document per refresh (or whole text views) and ends on SIGINT with exit 130", async () => {
     const names = await readyProject(h, PROJECT);
-    const out = await h.ec2.send(
-      new RunInstancesCommand({
-        ImageId: "ami-12345678",
-        InstanceType: "g5.xlarge",
-        MinCount: 1,
-        MaxCount: 1,
-        Placement: { AvailabilityZone: "us-east-1a" },
-        TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries({ SynktiCluster: PROJECT, SynktiRole: "worker", SynktiLaunch: "l-e2e", SynktiState: "serving", SynktiPlan: "no-pool" }).map(([Key, Value]) => ({ Key, Value })) }],
-      }),
-    );
-    const id = out.Instances![0]!.InstanceId!;
+    const id = await taggedInstance(h.ec2, "us-east-1a", { SynktiCluster: PROJECT, SynktiRole: "worker", SynktiLaunch: "l-e2e", SynktiState: "serving", SynktiPlan: "no-pool" });
     const doomed = "i-0d00d00d00d00d00d";
     const phase = (state: string, startedAt: string | null, endedAt: string | null) => ({ state, startedAt, endedAt, detail: null });
     const t0 = Date.now() - 120_000;

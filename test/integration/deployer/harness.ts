@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { createAwsClients, type AwsClients } from "../../../src/aws/clients.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { silentLogger } from "../../../src/core/log.js";
@@ -83,4 +83,19 @@ export async function readyProject(h: Pick<Harness, "clients" | "s3">, project: 
   await put(names.manifestKey(model), manifestText);
   await put(names.pinnedManifestKey(model, sha256(manifestText)), manifestText);
   return names;
+}
+
+/** An instance carrying a worker's tags (`SynktiCluster`, `SynktiRole` and the rest), with nothing behind it. */
+export async function taggedInstance(ec2: EC2Client, zone: string, tags: Record<string, string>): Promise<string> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: "ami-12345678",
+      InstanceType: "g5.xlarge",
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: { AvailabilityZone: zone },
+      TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+    }),
+  );
+  return out.Instances![0]!.InstanceId!;
 }

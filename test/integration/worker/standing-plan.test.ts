@@ -7,43 +7,24 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DescribeInstancesCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
+import { describe, expect, it } from "vitest";
 import { replacementClientToken } from "../../../src/failover/spawn-request.js";
-import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
-import { awsEnvFor, startMoto, type Moto } from "../../support/moto.js";
-import { createWorkerInfra, ec2For, launchMembers, startAgent, testOptions, until, weightsFolder } from "./harness.js";
+import { failoverWorld, USER_DATA } from "./failover-world.js";
+import { createWorkerInfra, launchMembers, startAgent, testOptions, until } from "./harness.js";
 
-let moto: Moto;
-let proxy: FaultProxy;
-let ec2: EC2Client;
-let modelsDir: string;
-let projects = 0;
-const name = () => `plan-it-${process.pid}-${projects++}`;
-const USER_DATA = "#!/bin/bash\n# synkti worker boot (test)\necho booting\n";
-
-beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startFaultProxy({ target: moto.url });
-  Object.assign(process.env, awsEnvFor(proxy.url));
-  ec2 = ec2For(moto.url);
-  modelsDir = weightsFolder();
-});
-afterAll(async () => {
-  ec2?.destroy();
-  await proxy?.close();
-  await moto?.stop();
-  rmSync(modelsDir, { recursive: true, force: true });
-});
+// The failover's world (moto behind the fault proxy, a weights folder); this file starts its own agents.
+const world = failoverWorld("plan-it");
+const { name } = world;
 
 const tagOf = async (id: string, key: string) =>
-  ((await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.Tags ?? []).find((t) => t.Key === key)?.Value;
+  ((await world.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.Tags ?? []).find((t) => t.Key === key)?.Value;
 
 async function agentFor(p: string) {
   const stateDir = mkdtempSync(path.join(tmpdir(), "synkti-plan-state-"));
-  await createWorkerInfra(moto.url, p);
-  const [id] = await launchMembers(ec2, p, 1);
-  const options = testOptions(p, modelsDir, { failover: { stateDir, healthBudgetMs: 60_000, healthPollMs: 300, throttleBackoffMs: 200, failureMemoryMs: 600_000 } });
+  await createWorkerInfra(world.moto.url, p);
+  const [id] = await launchMembers(world.ec2, p, 1);
+  const options = testOptions(p, world.modelsDir, { failover: { stateDir, healthBudgetMs: 60_000, healthPollMs: 300, throttleBackoffMs: 200, failureMemoryMs: 600_000 } });
   // random() = 0.01: the first check 0.3 s after start instead of anywhere in the first 30 s.
   const agent = await startAgent(p, id!, options, { imds: { userData: USER_DATA }, random: () => 0.01 });
   return { id: id!, agent, stateDir };
@@ -53,7 +34,7 @@ describe("standing failover plan (in-process worker, moto)", () => {
   it("is ready soon after start: a pool other than its own, and a DryRun of the failover's request allowed", async () => {
     const p = name();
     const runs: Array<Record<string, string>> = [];
-    const spy = proxy.addRule({ action: "ec2:RunInstances", when: (r) => (runs.push(r.params), false) });
+    const spy = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => (runs.push(r.params), false) });
     const { id, agent, stateDir } = await agentFor(p);
     try {
       await until("the plan", async () => (await agent.status()).failover.plan?.ready === true, 30_000);
@@ -64,7 +45,7 @@ describe("standing failover plan (in-process worker, moto)", () => {
       // The plan's DryRun is the failover's request (its launch id and SynktiReplaces), without the token.
       const planned = runs.filter((r) => r["DryRun"] === "true" && Object.values(r).includes(`r-${id}`));
       expect(planned.length).toBeGreaterThanOrEqual(1);
-      const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [planned[0]!["SubnetId"]!] }))).Subnets?.[0];
+      const subnet = (await world.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [planned[0]!["SubnetId"]!] }))).Subnets?.[0];
       expect({ type: planned[0]!["InstanceType"], zone: subnet?.AvailabilityZone }).toEqual({ type: "g5.xlarge", zone: plan.pool!.split("/")[1] });
       expect(Object.values(planned[0]!)).toContain(id); // SynktiReplaces=<this worker>
       // Not the launch's own token (the SDK fills in a random one): that one stays unused until the launch.
@@ -73,7 +54,7 @@ describe("standing failover plan (in-process worker, moto)", () => {
       expect(runs.filter((r) => r["DryRun"] !== "true")).toHaveLength(0);
       await until("the SynktiPlan tag", async () => (await tagOf(id, "SynktiPlan")) === "ready", 15_000);
     } finally {
-      proxy.removeRule(spy);
+      world.proxy.removeRule(spy);
       await agent.stop();
       rmSync(stateDir, { recursive: true, force: true });
     }
@@ -82,7 +63,7 @@ describe("standing failover plan (in-process worker, moto)", () => {
   it("a refused DryRun (the worker policy drifted): not ready, the problem, the infra up fix, SynktiPlan=denied", async () => {
     const p = name();
     // Only the plan's DryRun is refused (its launch id is r-<id>; the preflight's is "preflight").
-    const rule = proxy.addRule({ action: "ec2:RunInstances", when: (r) => r.params["DryRun"] === "true" && Object.values(r.params).some((v) => v.startsWith("r-i-")), error: "access-denied" });
+    const rule = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => r.params["DryRun"] === "true" && Object.values(r.params).some((v) => v.startsWith("r-i-")), error: "access-denied" });
     const { id, agent, stateDir } = await agentFor(p);
     try {
       await until("the plan", async () => (await agent.status()).failover.plan?.code === "denied", 30_000);
@@ -91,7 +72,7 @@ describe("standing failover plan (in-process worker, moto)", () => {
       expect(plan.problem).toContain("UnauthorizedOperation");
       await until("the SynktiPlan tag", async () => (await tagOf(id, "SynktiPlan")) === "denied", 15_000);
     } finally {
-      proxy.removeRule(rule);
+      world.proxy.removeRule(rule);
       await agent.stop();
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -42,14 +42,20 @@ function registration(clock: FakeClock, tg: ReturnType<typeof fakeTargetGroup>) 
   return new TargetRegistration({ api: tg.api, clock, log: silentLogger }, { targetGroup: GROUP.name, instanceId: "i-1", retryMs: 30_000 });
 }
 
+/** A registration whose first join was throttled (the call was made and failed). */
+async function throttledJoin() {
+  const clock = new FakeClock();
+  const tg = fakeTargetGroup();
+  const reg = registration(clock, tg);
+  tg.failNext = 1;
+  reg.join();
+  await clock.advance(0);
+  return { clock, tg, reg };
+}
+
 describe("target registration (the worker joins and leaves the target group itself)", () => {
   it("registers, retries a throttled call with the latest wish, looks the group up once", async () => {
-    const clock = new FakeClock();
-    const tg = fakeTargetGroup();
-    const reg = registration(clock, tg);
-    tg.failNext = 1;
-    reg.join();
-    await clock.advance(0);
+    const { clock, tg, reg } = await throttledJoin();
     expect(tg.targets.size).toBe(0);
     expect(reg.registered).toBe(false);
     await clock.advance(30_000); // the tag writer's retry period
@@ -64,12 +70,7 @@ describe("target registration (the worker joins and leaves the target group itse
   });
 
   it("a leave set while a join is failing wins: the stale join is never sent again", async () => {
-    const clock = new FakeClock();
-    const tg = fakeTargetGroup();
-    const reg = registration(clock, tg);
-    tg.failNext = 1;
-    reg.join();
-    await clock.advance(0);
+    const { clock, tg, reg } = await throttledJoin();
     reg.leave();
     expect(await Promise.all([reg.flush(60_000), clock.advance(30_000)]).then(([landed]) => landed)).toBe(true);
     expect(tg.calls).toEqual(["register i-1", "deregister i-1"]);
