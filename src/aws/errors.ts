@@ -65,6 +65,12 @@ export function classifyAwsError(error: unknown): AwsErrorClass {
   return "other";
 }
 
+/** No HTTP answer, or a 5xx: AWS may have done what was asked (launched the instance) anyway. */
+export function answerMayBeLost(error: unknown): boolean {
+  const status = ((error ?? {}) as AwsLikeError).$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
 /** Turns an AWS failure into a user-facing error with a remedy, for the CLI to print. */
 export function toSynktiError(error: unknown, doing: string): SynktiError {
   const name = awsErrorName(error);

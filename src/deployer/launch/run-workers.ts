@@ -1,5 +1,5 @@
 import type { InstanceSummary, RunSpec } from "../../aws/ec2-instances.js";
-import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
+import { answerMayBeLost, awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import { SynktiError } from "../../core/errors.js";
 import { workerRunSpec } from "../../infra/worker-instance.js";
 import type { FleetDeps } from "../fleet/terminate.js";
@@ -101,12 +101,6 @@ export function runSpec(target: LaunchTarget, launchId: string, zone: string, cl
     clientToken,
     ...(target.rootVolume ? { rootVolume: target.rootVolume } : {}),
   });
-}
-
-/** No HTTP answer, or a 5xx: AWS may have launched the instance anyway. */
-function answerMayBeLost(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === undefined || status >= 500;
 }
 
 function noCapacity(target: LaunchTarget, exhausted: Map<string, string>): SynktiError {

@@ -10,7 +10,7 @@ import type { WorkerOptions } from "../options.js";
 import type { StatusDocument } from "../../cluster/status-document.js";
 import type { TraceStore } from "../trace/trace-store.js";
 import { workerFailoverPorts, type WorkerFailoverHooks } from "./ports.js";
-import { readLaunchTypes, readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
+import { readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
 import type { FailoverSettings } from "../../failover/types.js";
 import { downHasBegun } from "../load-balancer/stop-marker.js";
 import { fileStateStore } from "./state-store.js";
@@ -39,9 +39,9 @@ export class AgentFailover {
   private readonly record: TimelineRecord;
   private template: Promise<ReplacementTemplate> | undefined;
   /**
-   * The runner's settings. The launch's type list arrives in start() (this worker's own tags,
-   * through IMDS); it is filled in place, so a notice handled before that still has a valid list
-   * (this worker's own type, spot), and one after gets the launch's order.
+   * The runner's settings. The launch's type list arrives with the template (this worker's own
+   * tags, through IMDS); it is filled in place before anyone sees the template, so SELECT, which
+   * waits for the template, always ranks with the launch's order.
    */
   private readonly settings: FailoverSettings;
 
@@ -78,14 +78,6 @@ export class AgentFailover {
 
   /** Resumes a failover the state file holds; reads the replacement's request ahead of time. */
   async start(): Promise<void> {
-    const types = await readLaunchTypes(this.deps.imds, this.deps.facts.instanceType).catch((error: unknown) => {
-      this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the launch's instance types could not be read; replacements use this worker's type");
-      return undefined;
-    });
-    if (types) {
-      Object.assign(this.settings, types);
-      this.deps.log.info(types, "failover: instance types in order");
-    }
     void this.readTemplate().catch((error: unknown) => this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the replacement's launch request could not be read yet; it is read again on a notice"));
     await this.runner.start();
   }
@@ -110,7 +102,11 @@ export class AgentFailover {
       { clients: this.deps.clients, imds: this.deps.imds },
       { names: this.deps.names, facts: this.deps.facts, model: this.options.model, modelsDir: this.options.modelsDir },
       signal,
-    ).catch((error: unknown) => {
+    ).then((template) => {
+      Object.assign(this.settings, template.launchTypes);
+      this.deps.log.info(template.launchTypes, "failover: instance types in order");
+      return template;
+    }, (error: unknown) => {
       this.template = undefined;
       throw error;
     });

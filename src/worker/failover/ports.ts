@@ -3,7 +3,7 @@ import type { Ec2Instances, InstanceSummary } from "../../aws/ec2-instances.js";
 import { describeTargetHealth } from "../../aws/elbv2-targets.js";
 import { instanceVcpus } from "../../aws/instance-types.js";
 import { spotVcpuQuota } from "../../aws/quotas.js";
-import { awsErrorName, classifyAwsError } from "../../aws/errors.js";
+import { answerMayBeLost, awsErrorName, classifyAwsError } from "../../aws/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { FailoverPorts } from "../../failover/ports.js";
 import type { LaunchFailure } from "../../failover/types.js";
@@ -135,9 +135,7 @@ function launchFailure(error: unknown): LaunchFailure | undefined {
   const kind = classifyAwsError(error);
   if (kind === "capacity") return "capacity";
   if (kind === "throttled") return "throttled";
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status === undefined || status >= 500) return undefined;
-  return "refused";
+  return answerMayBeLost(error) ? undefined : "refused";
 }
 
 /**

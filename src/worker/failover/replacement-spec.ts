@@ -61,7 +61,7 @@ export interface LaunchTypes {
  * enables instance metadata tags). Missing (a worker launched before they existed, tags disabled):
  * this worker's own type, spot only, as before.
  */
-export async function readLaunchTypes(imds: ImdsClient, ownType: string, signal?: AbortSignal): Promise<LaunchTypes> {
+async function readLaunchTypes(imds: ImdsClient, ownType: string, signal?: AbortSignal): Promise<LaunchTypes> {
   const opts = signal ? { signal } : {};
   const [types, onDemand] = await Promise.all([
     imds.get(`${TAGS_PATH}/${TAG_INSTANCE_TYPES}`, opts).catch(() => undefined),

@@ -9,7 +9,7 @@ import type { ProjectNames } from "../../infra/names.js";
 import type { InstanceFacts } from "../../preflight/worker/context.js";
 import type { WorkerOptions } from "../options.js";
 import { workerFailoverPorts } from "./ports.js";
-import { readLaunchTypes, readReplacementTemplate, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
+import { readReplacementTemplate, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
 import { StandingPlan } from "./standing-plan.js";
 
 export interface WorkerPlanDeps {
@@ -34,14 +34,13 @@ export interface WorkerPlanDeps {
 export function workerStandingPlan(deps: WorkerPlanDeps, options: Pick<WorkerOptions, "failover" | "model" | "modelsDir">): StandingPlan {
   const { clients, imds, names, facts } = deps;
   let template: Promise<ReplacementTemplate> | undefined;
-  // Mutable on purpose: the plan reads its types on every check, and they are learned on the first.
+  // Mutable on purpose: the plan reads its types on every check; they come with the template (its launchTypes).
   const settings = {
     project: names.project,
     self: { instanceId: facts.instanceId, instanceType: facts.instanceType, zone: facts.availabilityZone },
     instanceTypes: [facts.instanceType],
     failureMemoryMs: options.failover.failureMemoryMs,
   };
-  let typesKnown = false;
   const readTemplate = (signal: AbortSignal) => (template ??= readReplacementTemplate({ clients, imds }, { names, facts, model: options.model, modelsDir: options.modelsDir }, signal));
   const ports = workerFailoverPorts({
     clients,
@@ -66,12 +65,10 @@ export function workerStandingPlan(deps: WorkerPlanDeps, options: Pick<WorkerOpt
       ...(deps.onChange ? { onChange: deps.onChange } : {}),
       observePools: async (signal) => {
         template = undefined; // each refresh reads the request's parts again
-        // The launch's ordered types (its tags), as the failover reads them; kept once known.
-        if (!typesKnown) {
-          const launch = await readLaunchTypes(imds, facts.instanceType, signal).catch(() => undefined);
-          if (launch) [settings.instanceTypes, typesKnown] = [launch.instanceTypes, true];
-        }
-        return ports.observePools(signal);
+        const observed = await ports.observePools(signal);
+        // The launch's ordered types (its tags) come with the template the ports just read: no second IMDS read.
+        settings.instanceTypes = (await readTemplate(signal)).launchTypes.instanceTypes;
+        return observed;
       },
       dryRun: async (request, signal) => dryRunRunInstances(clients, runInstancesInput(replacementRunSpec(await readTemplate(signal), { ...request, clientToken: "" })), signal),
     },
