@@ -24,7 +24,7 @@ import { elbTargetGroupApi, TargetRegistration, type TargetGroupApi } from "./lo
 import { rebalanceMonitor, spotInterruptionMonitor, type InterruptionEvent } from "./interruption/monitors.js";
 import { modelServerArgv } from "./model-server/command-template.js";
 import type { Killer, Spawner } from "./model-server/process-group.js";
-import { httpProbes } from "./model-server/probes.js";
+import { httpProbes, recentReading } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
 import { askPeerStatus } from "../cluster/peer-client.js";
@@ -191,6 +191,7 @@ async function serve(
     options.loadBalancer,
   );
   const metrics = httpProbes(modelServerUrl, 300);
+  const statusInFlight = recentReading(() => metrics.inFlight(), clock);
   // SIGTERM and the failover's DRAIN alike: leave the load balancer, let what runs finish (or the deadline).
   const drain = (deadlineAt: number, signal: AbortSignal) => {
     reporter?.state("draining");
@@ -271,7 +272,7 @@ async function serve(
           facts,
           endpoint: server!.endpoint,
           modelServer: supervisor.status(),
-          inFlight: supervisor.status().state === "healthy" ? await metrics.inFlight() : undefined,
+          inFlight: supervisor.status().state === "healthy" ? await statusInFlight() : undefined,
           peers: discovery.membership.peers(),
           clusterSize: discovery.membership.size(),
           stats: discovery.stats,

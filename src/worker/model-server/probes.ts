@@ -1,3 +1,4 @@
+import type { Clock } from "../../core/clock.js";
 import { httpGet } from "../../core/http-get.js";
 
 /**
@@ -41,4 +42,18 @@ export function runningRequests(metrics: string): number | undefined {
     if (Number.isFinite(value)) total = (total ?? 0) + value;
   }
   return total;
+}
+
+/**
+ * One /metrics reading shared for `maxAgeMs`: every peer round and `synkti status` asks /status, and
+ * each answer must not scrape the model server again (concurrent asks share the reading in flight).
+ * The drain reads afresh: it decides on the count.
+ */
+export function recentReading<T>(read: () => Promise<T>, clock: Pick<Clock, "now">, maxAgeMs = 1000): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = clock.now();
+    if (!last || now - last.at >= maxAgeMs) last = { at: now, value: read() };
+    return last.value;
+  };
 }
