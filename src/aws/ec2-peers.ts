@@ -6,6 +6,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
+import { opts } from "./shapes.js";
 
 export interface PeerInstance {
   instanceId: string;
@@ -35,7 +36,6 @@ export interface Ec2Peers {
 export const DESCRIBE_PAGE_SIZE = 1000;
 
 const sdk = () => import("@aws-sdk/client-ec2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
 export function createEc2Peers(clients: AwsClients): Ec2Peers {
   const ec2 = () => Promise.all([sdk(), clients.ec2()]);
