@@ -6,7 +6,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
-import { opts } from "./shapes.js";
+import { fromPairs, opts } from "./shapes.js";
 
 export interface PeerInstance {
   instanceId: string;
@@ -60,7 +60,7 @@ export function createEc2Peers(clients: AwsClients): Ec2Peers {
               availabilityZone: i.Placement?.AvailabilityZone,
               instanceType: i.InstanceType,
               launchTime: i.LaunchTime,
-              tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+              tags: fromPairs(i.Tags),
             });
           }
         }

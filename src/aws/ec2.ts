@@ -6,7 +6,7 @@
 import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
 import { LIVE_STATES } from "./instance-states.js";
-import { opts, toPairs } from "./shapes.js";
+import { fromPairs, opts, toPairs } from "./shapes.js";
 
 export type RuleSource =
   | { kind: "group"; groupId: string }
@@ -87,7 +87,7 @@ export async function findSecurityGroup(clients: AwsClients, vpcId: string, name
     groupId: group.GroupId,
     vpcId: group.VpcId ?? vpcId,
     ingress: await ingressRules(clients, group.GroupId, signal),
-    tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+    tags: fromPairs(group.Tags),
   };
 }
 
