@@ -8,6 +8,7 @@ import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
 import { zonesOffering } from "./ec2-discovery.js";
 import { defaultVpcId, findSecurityGroup } from "./ec2.js";
+import { fromPairs, opts, toPairs } from "./shapes.js";
 
 export { LIVE_STATES, type InstanceState } from "./instance-states.js";
 import type { InstanceState } from "./instance-states.js";
@@ -52,7 +53,7 @@ export interface RunSpec {
 
 /** One instance's RunInstances request; preflight sends the same one with DryRun. */
 export function runInstancesInput(spec: RunSpec): RunInstancesCommandInput {
-  const tags = tagList(spec.tags);
+  const tags = toPairs(spec.tags);
   return {
     ImageId: spec.imageId,
     InstanceType: spec.instanceType as _InstanceType,
@@ -121,10 +122,6 @@ export interface Ec2Instances {
 }
 
 const sdk = () => import("@aws-sdk/client-ec2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
-const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-const tagMap = (tags: Array<{ Key?: string; Value?: string }> | undefined) =>
-  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 const tagFilters = (tags: Record<string, string>): Filter[] => Object.entries(tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] }));
 
 export function toSummary(i: Instance): InstanceSummary {
@@ -136,7 +133,7 @@ export function toSummary(i: Instance): InstanceSummary {
     launchTime: i.LaunchTime,
     privateIp: i.PrivateIpAddress,
     market: i.InstanceLifecycle === "spot" ? "spot" : "on-demand",
-    tags: tagMap(i.Tags),
+    tags: fromPairs(i.Tags),
   };
 }
 
@@ -195,7 +192,7 @@ export function createEc2Instances(clients: AwsClients): Ec2Instances {
     async tag(ids, tags, signal) {
       if (ids.length === 0) return;
       const [{ CreateTagsCommand }, client] = await ec2();
-      await client.send(new CreateTagsCommand({ Resources: ids, Tags: tagList(tags) }), opts(signal));
+      await client.send(new CreateTagsCommand({ Resources: ids, Tags: toPairs(tags) }), opts(signal));
     },
 
     zonesOffering: (instanceType, signal) => zonesOffering(clients, instanceType, signal),
@@ -221,7 +218,7 @@ export function createEc2Instances(clients: AwsClients): Ec2Instances {
         (NextToken) => client.send(new DescribeVolumesCommand({ Filters, NextToken }), opts(signal)),
         (page) => page.Volumes ?? [],
       );
-      return volumes.map((v) => ({ volumeId: v.VolumeId ?? "", state: v.State ?? "unknown", availabilityZone: v.AvailabilityZone, tags: tagMap(v.Tags) }));
+      return volumes.map((v) => ({ volumeId: v.VolumeId ?? "", state: v.State ?? "unknown", availabilityZone: v.AvailabilityZone, tags: fromPairs(v.Tags) }));
     },
 
     async spotRequests(query, signal) {
@@ -231,7 +228,7 @@ export function createEc2Instances(clients: AwsClients): Ec2Instances {
         (NextToken) => client.send(new DescribeSpotInstanceRequestsCommand({ Filters, NextToken }), opts(signal)),
         (page) => page.SpotInstanceRequests ?? [],
       );
-      return requests.map((r) => ({ requestId: r.SpotInstanceRequestId ?? "", state: r.State ?? "unknown", instanceId: r.InstanceId, tags: tagMap(r.Tags) }));
+      return requests.map((r) => ({ requestId: r.SpotInstanceRequestId ?? "", state: r.State ?? "unknown", instanceId: r.InstanceId, tags: fromPairs(r.Tags) }));
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
+import { fromPairs, opts } from "./shapes.js";
 
 export interface PeerInstance {
   instanceId: string;
@@ -35,7 +36,6 @@ export interface Ec2Peers {
 export const DESCRIBE_PAGE_SIZE = 1000;
 
 const sdk = () => import("@aws-sdk/client-ec2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
 export function createEc2Peers(clients: AwsClients): Ec2Peers {
   const ec2 = () => Promise.all([sdk(), clients.ec2()]);
@@ -60,7 +60,7 @@ export function createEc2Peers(clients: AwsClients): Ec2Peers {
               availabilityZone: i.Placement?.AvailabilityZone,
               instanceType: i.InstanceType,
               launchTime: i.LaunchTime,
-              tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+              tags: fromPairs(i.Tags),
             });
           }
         }

@@ -6,6 +6,7 @@
 import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
 import { LIVE_STATES } from "./instance-states.js";
+import { fromPairs, opts, toPairs } from "./shapes.js";
 
 export type RuleSource =
   | { kind: "group"; groupId: string }
@@ -32,8 +33,6 @@ export interface SecurityGroupInfo {
 }
 
 const sdk = () => import("@aws-sdk/client-ec2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
-const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 
 export async function defaultVpcId(clients: AwsClients, signal?: AbortSignal): Promise<string | undefined> {
@@ -88,7 +87,7 @@ export async function findSecurityGroup(clients: AwsClients, vpcId: string, name
     groupId: group.GroupId,
     vpcId: group.VpcId ?? vpcId,
     ingress: await ingressRules(clients, group.GroupId, signal),
-    tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+    tags: fromPairs(group.Tags),
   };
 }
 
@@ -119,7 +118,7 @@ export async function createSecurityGroup(
       VpcId: group.vpcId,
       GroupName: group.name,
       Description: group.description,
-      TagSpecifications: [{ ResourceType: "security-group", Tags: toTags(group.tags) }],
+      TagSpecifications: [{ ResourceType: "security-group", Tags: toPairs(group.tags) }],
     }),
   );
   return out.GroupId ?? "";
@@ -140,7 +139,7 @@ export async function revokeIngress(clients: AwsClients, groupId: string, rules:
 
 export async function tagResource(clients: AwsClients, resourceId: string, tags: Record<string, string>): Promise<void> {
   const [{ CreateTagsCommand }, ec2] = await Promise.all([sdk(), clients.ec2()]);
-  await ec2.send(new CreateTagsCommand({ Resources: [resourceId], Tags: toTags(tags) }));
+  await ec2.send(new CreateTagsCommand({ Resources: [resourceId], Tags: toPairs(tags) }));
 }
 
 export async function deleteSecurityGroup(clients: AwsClients, groupId: string): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { Action, Listener } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { AwsClients } from "./clients.js";
+import { opts } from "./shapes.js";
 
 /** A listener's default action, reduced to the two kinds synkti uses. */
 export type ListenerAction =
@@ -24,7 +25,6 @@ export interface ListenerInfo extends ListenerSpec {
 }
 
 const sdk = () => import("@aws-sdk/client-elastic-load-balancing-v2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
 function fromAction(actions: Action[] | undefined): ListenerAction {
   const [action, ...rest] = actions ?? [];

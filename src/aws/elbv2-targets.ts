@@ -7,6 +7,7 @@
  */
 import { orAbsent } from "./absent.js";
 import type { AwsClients } from "./clients.js";
+import { opts } from "./shapes.js";
 
 export interface TargetGroupRef {
   arn: string;
@@ -33,7 +34,6 @@ export interface TargetHealthInfo {
 }
 
 const sdk = () => import("@aws-sdk/client-elastic-load-balancing-v2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 const toTargets = (targets: TargetRef[]) => targets.map((t) => ({ Id: t.id, ...(t.port !== undefined ? { Port: t.port } : {}) }));
 const instanceOf = (group: TargetGroupRef, instanceId: string): TargetRef => ({ id: instanceId, port: group.port });
 

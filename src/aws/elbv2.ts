@@ -6,6 +6,7 @@
 import type { LoadBalancer, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { orAbsent } from "./absent.js";
 import type { AwsClients } from "./clients.js";
+import { fromPairs, opts, toPairs } from "./shapes.js";
 
 export interface LoadBalancerInfo {
   arn: string;
@@ -46,10 +47,6 @@ export interface TargetGroupInfo {
 }
 
 const sdk = () => import("@aws-sdk/client-elastic-load-balancing-v2");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
-const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-const toAttributes = (attributes: Record<string, string>) => Object.entries(attributes).map(([Key, Value]) => ({ Key, Value }));
-const fromPairs = (pairs?: Array<{ Key?: string; Value?: string }>) => Object.fromEntries((pairs ?? []).map((p) => [p.Key ?? "", p.Value ?? ""]));
 
 async function tagsOf(clients: AwsClients, arn: string, signal?: AbortSignal): Promise<Record<string, string>> {
   const [{ DescribeTagsCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
@@ -100,7 +97,7 @@ export async function createLoadBalancer(
       IpAddressType: "ipv4",
       Subnets: spec.subnetIds,
       SecurityGroups: [spec.securityGroupId],
-      Tags: toTags(spec.tags),
+      Tags: toPairs(spec.tags),
     }),
   );
   return out.LoadBalancers?.[0]?.LoadBalancerArn ?? "";
@@ -108,7 +105,7 @@ export async function createLoadBalancer(
 
 export async function setLoadBalancerAttributes(clients: AwsClients, arn: string, attributes: Record<string, string>): Promise<void> {
   const [{ ModifyLoadBalancerAttributesCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
-  await elb.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: toAttributes(attributes) }));
+  await elb.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: toPairs(attributes) }));
 }
 
 export async function setSecurityGroups(clients: AwsClients, arn: string, groupIds: string[]): Promise<void> {
@@ -123,7 +120,7 @@ export async function setSubnets(clients: AwsClients, arn: string, subnetIds: st
 
 export async function addTags(clients: AwsClients, arn: string, tags: Record<string, string>): Promise<void> {
   const [{ AddTagsCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
-  await elb.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toTags(tags) }));
+  await elb.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toPairs(tags) }));
 }
 
 export async function deleteLoadBalancer(clients: AwsClients, arn: string): Promise<void> {
@@ -194,7 +191,7 @@ export async function createTargetGroup(
       TargetType: spec.targetType as "instance",
       VpcId: spec.vpcId,
       ...healthCheckInput(spec.healthCheck),
-      Tags: toTags(spec.tags),
+      Tags: toPairs(spec.tags),
     }),
   );
   return out.TargetGroups?.[0]?.TargetGroupArn ?? "";
@@ -207,7 +204,7 @@ export async function modifyHealthCheck(clients: AwsClients, arn: string, health
 
 export async function setTargetGroupAttributes(clients: AwsClients, arn: string, attributes: Record<string, string>): Promise<void> {
   const [{ ModifyTargetGroupAttributesCommand }, elb] = await Promise.all([sdk(), clients.elbv2()]);
-  await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: toAttributes(attributes) }));
+  await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: toPairs(attributes) }));
 }
 
 export async function deleteTargetGroup(clients: AwsClients, arn: string): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { orAbsent } from "./absent.js";
+import { fromPairs, opts, toPairs } from "./shapes.js";
 
 export interface RoleInfo {
   name: string;
@@ -23,16 +24,12 @@ export interface InstanceProfileInfo {
 
 const sdk = () => import("@aws-sdk/client-iam");
 const NO_SUCH_ENTITY = ["NoSuchEntity", "NoSuchEntityException"];
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
-const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-const fromTags = (tags?: Array<{ Key?: string; Value?: string }>) =>
-  Object.fromEntries((tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
 
 export async function getRole(clients: AwsClients, name: string, signal?: AbortSignal): Promise<RoleInfo | undefined> {
   const [{ GetRoleCommand }, iam] = await Promise.all([sdk(), clients.iam()]);
   return orAbsent(NO_SUCH_ENTITY, async () => {
     const role = (await iam.send(new GetRoleCommand({ RoleName: name }), opts(signal))).Role;
-    return { name, arn: role?.Arn ?? "", trustPolicy: role?.AssumeRolePolicyDocument ?? "", tags: fromTags(role?.Tags) };
+    return { name, arn: role?.Arn ?? "", trustPolicy: role?.AssumeRolePolicyDocument ?? "", tags: fromPairs(role?.Tags) };
   });
 }
 
@@ -46,7 +43,7 @@ export async function createRole(
       RoleName: role.name,
       AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy),
       Description: role.description,
-      Tags: toTags(role.tags),
+      Tags: toPairs(role.tags),
     }),
   );
 }
@@ -59,7 +56,7 @@ export async function updateTrustPolicy(clients: AwsClients, roleName: string, t
 /** Adds or overwrites these tags; other tags stay. */
 export async function tagRole(clients: AwsClients, roleName: string, tags: Record<string, string>): Promise<void> {
   const [{ TagRoleCommand }, iam] = await Promise.all([sdk(), clients.iam()]);
-  await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: toTags(tags) }));
+  await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: toPairs(tags) }));
 }
 
 /** An inline policy's document as IAM stores it (URL-encoded JSON); undefined when absent. */
@@ -106,14 +103,14 @@ export async function getInstanceProfile(clients: AwsClients, name: string, sign
       name,
       arn: profile?.Arn ?? "",
       roles: (profile?.Roles ?? []).map((role) => role.RoleName ?? ""),
-      tags: fromTags(profile?.Tags),
+      tags: fromPairs(profile?.Tags),
     };
   });
 }
 
 export async function createInstanceProfile(clients: AwsClients, name: string, tags: Record<string, string>): Promise<void> {
   const [{ CreateInstanceProfileCommand }, iam] = await Promise.all([sdk(), clients.iam()]);
-  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: toTags(tags) }));
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: toPairs(tags) }));
 }
 
 export async function addRoleToInstanceProfile(clients: AwsClients, profileName: string, roleName: string): Promise<void> {
@@ -128,7 +125,7 @@ export async function removeRoleFromInstanceProfile(clients: AwsClients, profile
 
 export async function tagInstanceProfile(clients: AwsClients, name: string, tags: Record<string, string>): Promise<void> {
   const [{ TagInstanceProfileCommand }, iam] = await Promise.all([sdk(), clients.iam()]);
-  await iam.send(new TagInstanceProfileCommand({ InstanceProfileName: name, Tags: toTags(tags) }));
+  await iam.send(new TagInstanceProfileCommand({ InstanceProfileName: name, Tags: toPairs(tags) }));
 }
 
 /** Deletes a profile after taking its roles out (IAM refuses otherwise). */

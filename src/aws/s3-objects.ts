@@ -7,6 +7,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
+import { opts } from "./shapes.js";
 
 const sdk = () => import("@aws-sdk/client-s3");
 
@@ -101,7 +102,6 @@ export interface ObjectReader {
 }
 
 const NOT_FOUND = new Set(["NoSuchKey", "NotFound", "NoSuchBucket"]);
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
 export function createObjectReader(clients: AwsClients): ObjectReader {
   return {

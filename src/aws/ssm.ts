@@ -3,6 +3,7 @@
  * (DescribeParameters returns metadata only), so `infra status` and preflight never hold the key.
  */
 import type { AwsClients } from "./clients.js";
+import { opts } from "./shapes.js";
 
 export interface ParameterInfo {
   name: string;
@@ -13,7 +14,6 @@ export interface ParameterInfo {
 }
 
 const sdk = () => import("@aws-sdk/client-ssm");
-const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
 export async function describeParameter(clients: AwsClients, name: string, signal?: AbortSignal): Promise<ParameterInfo | undefined> {
   const [{ DescribeParametersCommand }, ssm] = await Promise.all([sdk(), clients.ssm()]);

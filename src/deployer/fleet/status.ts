@@ -71,14 +71,14 @@ export interface ProjectStatus extends StatusResult {
 
 export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<StatusResult> {
   const instances = await deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
-  const planTags = new Map(instances.map((i) => [i.instanceId, readWorkerTags(i.tags).planTag]));
   const workers = instances.map((i) => workerStatus(i, deps.clock.now()));
   const health = await healthOf(workers, deps.askHealth ?? askWorkerHealth, signal);
   const now = deps.clock.now();
   for (const w of workers) {
     const answer = health.get(w.instanceId);
     if (answer) [w.health, w.healthDetail] = [answer.health, answer.detail];
-    w.plan = workerPlan(answer?.plan, planTags.get(w.instanceId) ?? null, { project, instanceId: w.instanceId });
+    // Its live plan, where it could be asked, outranks the SynktiPlan tag workerStatus read.
+    if (answer?.plan) w.plan = workerPlan(answer.plan, null, { project, instanceId: w.instanceId });
     w.healthDetail = withTags(w, now);
   }
   return { project, workers: workers.sort(byZoneThenLaunch) };
