@@ -65,6 +65,11 @@ export const TAG_REPLACES = "SynktiReplaces";
 /** The slot (0..desired-1) a worker fills; a replacement inherits its predecessor's. */
 export const TAG_SLOT = "SynktiSlot";
 /**
+ * When the worker first served (ISO 8601, UTC), set with the first `SynktiState=serving` in the
+ * same CreateTags: an instance without it, long after its launch, never served (repair retires it).
+ */
+export const TAG_SERVED_AT = "SynktiServedAt";
+/**
  * The launch's instance types, comma-separated in the operator's order (`launch --instance-types`):
  * the worker's failover tries them in that order. A replacement carries it on.
  */
@@ -115,6 +120,18 @@ export interface ProjectNames {
   failoverKey(doomedId: string): string;
   /** Where every failover's timeline is (`synkti status` lists the recent ones). */
   failoversPrefix: string;
+  /**
+   * `cluster/desired.json` (`{"workers","setAt"}`, src/cluster/desired.ts): the operator's intent,
+   * written only by the deployer; workers read it (their policy cannot write outside checkpoints/).
+   */
+  desiredKey: string;
+  /** `checkpoints/claims/`: one object per repair (or slot fill), created with If-None-Match: *. */
+  claimsPrefix: string;
+  /** `checkpoints/claims/<slot>-<cause>`: cause is the dead holder's instance id or a generation. */
+  claimKey(slot: number, cause: string): string;
+  /** `checkpoints/repair/`: each repair's outcome (served or not), read by the pause rule. */
+  repairPrefix: string;
+  repairOutcomeKey(slot: number, cause: string): string;
   /** The Application Load Balancer: its DNS name (the endpoint's URL) starts with this. */
   loadBalancer: string;
   /** The target group of the workers' vLLM port, which each worker joins and leaves itself. */
@@ -146,6 +163,11 @@ export function projectNames(project: string): ProjectNames {
     bootLogKey: (instanceId) => `checkpoints/logs/${instanceId}.log`,
     failoverKey: (doomedId) => `checkpoints/failovers/${doomedId}.json`,
     failoversPrefix: "checkpoints/failovers/",
+    desiredKey: "cluster/desired.json",
+    claimsPrefix: "checkpoints/claims/",
+    claimKey: (slot, cause) => `checkpoints/claims/${slot}-${cause}`,
+    repairPrefix: "checkpoints/repair/",
+    repairOutcomeKey: (slot, cause) => `checkpoints/repair/${slot}-${cause}.json`,
     loadBalancer: elbName(project, LOAD_BALANCER_SUFFIX),
     targetGroup: elbName(project, TARGET_GROUP_SUFFIX),
     loadBalancerSecurityGroup: `${project}-synkti-lb`,

@@ -1,0 +1,35 @@
+/**
+ * `cluster/desired.json` (ProjectNames.desiredKey): how many workers the operator wants. A wire
+ * contract between the deployer, its only writer (conditional writes, src/deployer), and the
+ * workers, its readers (src/worker/repair). It is intent, not a model of reality: members are still
+ * the tagged instances. Read as untrusted input (bounded, strictly parsed).
+ */
+import { z } from "zod";
+
+/** Far above any real fleet; a larger number is a typo or an attack, not intent. */
+export const MAX_DESIRED_WORKERS = 10_000;
+/** A desired.json is a few dozen bytes; a reader refuses anything larger than this. */
+export const DESIRED_MAX_BYTES = 4096;
+
+export const DesiredSchema = z.object({
+  workers: z.number().int().min(0).max(MAX_DESIRED_WORKERS),
+  /** When the deployer wrote it (ISO 8601, UTC): a new intent is a new generation of slot fills. */
+  setAt: z.string().datetime(),
+});
+export type Desired = z.infer<typeof DesiredSchema>;
+
+/** The parsed document, or the reason it is not one (the caller says what it does without it). */
+export function parseDesired(text: string): { desired: Desired } | { problem: string } {
+  if (text.length > DESIRED_MAX_BYTES) return { problem: `larger than ${DESIRED_MAX_BYTES} bytes` };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: "not JSON" };
+  }
+  const parsed = DesiredSchema.safeParse(json);
+  return parsed.success ? { desired: parsed.data } : { problem: parsed.error.issues[0]?.message ?? "bad shape" };
+}
+
+/** The generation of a desired size: claims for slots never filled are named after it. */
+export const desiredGeneration = (desired: Desired): string => `d${Date.parse(desired.setAt)}`;
