@@ -5,6 +5,7 @@ import type { Logger } from "../../core/log.js";
 import { HEALTH_PATH } from "../../infra/load-balancer-settings.js";
 import { STATUS_PATH } from "../../cluster/peer-client.js";
 import type { StatusDocument } from "../../cluster/status-document.js";
+import { peerSafe } from "./peer-safe.js";
 
 export interface StatusServer extends AsyncDisposable {
   readonly host: string;
@@ -112,7 +113,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, sources: Status
     return;
   }
   if (path === STATUS_PATH) {
-    const body = JSON.stringify(await sources.document());
+    const body = peerSafe(JSON.stringify(await sources.document()));
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(body);
     return;
   }

@@ -90,3 +90,24 @@ describe("status endpoint limits", () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 431/);
   });
 });
+
+describe("what /status tells a peer", () => {
+  it("an AWS refusal in the plan keeps its sense but loses the account id and the encoded authorization message; secrets in exit reasons are blanked", async () => {
+    const refusal =
+      "a replacement in g5.xlarge/us-east-1b would be refused (DryRun): You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/demo-synkti-worker/i-0abc is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:123456789012:instance/*. Encoded authorization failure message: AbC-12_xyzQ";
+    const doc = {
+      role: "worker",
+      modelServer: { state: "restarting", lastExit: { code: 1, signal: null, at: "2026-01-01T00:00:00.000Z", reason: "vllm serve /m --api-key sk-live-0123456789 exited with code 1" } },
+      failover: { phase: "idle", plan: { ready: false, pool: "g5.xlarge/us-east-1b", verifiedAt: null, code: "denied", problem: refusal, fix: "synkti infra up --project-name demo" } },
+    };
+    server = await startStatusServer({ host: "127.0.0.1", port: 0, log: silentLogger }, { healthy: () => true, document: async () => doc as unknown as StatusDocument });
+    const body = await (await fetch(`http://${server.endpoint}/status`)).text();
+    const served = JSON.parse(body) as typeof doc;
+    expect(body).not.toContain("123456789012");
+    expect(body).not.toContain("AbC-12_xyzQ");
+    expect(body).not.toContain("sk-live-0123456789");
+    expect(served.failover.plan.problem).toContain("arn:aws:sts::<account>:assumed-role/demo-synkti-worker/i-0abc is not authorized to perform: ec2:RunInstances");
+    expect(served.failover.plan.problem).toContain("Encoded authorization failure message: <omitted>");
+    expect(served.failover.plan.fix).toBe("synkti infra up --project-name demo");
+  });
+});
