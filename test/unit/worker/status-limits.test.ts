@@ -82,6 +82,22 @@ describe("status endpoint limits", () => {
     await expect.poll(() => healthzFrom(s.port, "127.0.0.2"), { timeout: 5000 }).toBe("HTTP/1.1 200 OK");
   }, 30_000);
 
+  it("a request whose headers came in time but whose body drips is cut at the request deadline", async () => {
+    const limits = { ...STATUS_SERVER_LIMITS, headersTimeoutMs: 1000, requestTimeoutMs: 2000, checkEveryMs: 250 };
+    const s = await start(limits);
+    const slow = await connect(s.port, "127.0.0.2");
+    const openedAt = Date.now();
+    slow.socket.write("GET /status HTTP/1.1\r\nHost: worker\r\nContent-Length: 1000\r\n\r\n");
+    const drip = setInterval(() => slow.socket.writable && slow.socket.write("x"), 200);
+    try {
+      const lived = (await slow.closed) - openedAt;
+      expect(lived).toBeGreaterThanOrEqual(limits.requestTimeoutMs - 100);
+      expect(lived).toBeLessThan(limits.requestTimeoutMs + 3000);
+    } finally {
+      clearInterval(drip);
+    }
+  }, 30_000);
+
   it("headers larger than 8 KiB are refused (431)", async () => {
     const s = await start();
     const c = await connect(s.port, "127.0.0.2");
