@@ -93,6 +93,15 @@ export interface StatusDocument {
 }
 
 /**
+ * Bounds on a peer's answer (one broken or compromised worker must not flood or poison the others).
+ * A worker publishes at most MAX_PEERS_PER_ANSWER peers (beyond the 1000 members the call budget is
+ * designed for) and readers read no more; a document with that many peers, every field at its
+ * longest, stays well under MAX_STATUS_BYTES (about 250 bytes an entry), which readers enforce.
+ */
+export const MAX_PEERS_PER_ANSWER = 2000;
+export const MAX_STATUS_BYTES = 1024 * 1024;
+
+/**
  * What this worker needs from a peer's document: lenient on everything else, so a peer running a
  * newer synkti with extra fields still counts.
  */
@@ -101,14 +110,18 @@ export const PeerStatusSchema = z.object({
   instanceId: z.string().min(1),
   project: z.string().optional(),
   modelServer: z.object({ state: z.string() }),
+  // Untrusted gossip: entries past MAX_PEERS_PER_ANSWER are not even read, and each field is bounded.
   peers: z
-    .array(
-      z.object({
-        instanceId: z.string().min(1),
-        endpoint: z.string().nullable(),
-        availabilityZone: z.string().nullable().optional(),
-        seenAt: z.string(),
-      }),
+    .preprocess(
+      (peers) => (Array.isArray(peers) ? peers.slice(0, MAX_PEERS_PER_ANSWER) : peers),
+      z.array(
+        z.object({
+          instanceId: z.string().min(1).max(64),
+          endpoint: z.string().max(64).nullable(),
+          availabilityZone: z.string().max(64).nullable().optional(),
+          seenAt: z.string().max(64),
+        }),
+      ),
     )
     .default([]),
   // Only `synkti status` reads it (the plan); peers ignore it. Absent from an older worker.
