@@ -78,6 +78,8 @@ export interface PolicyVars {
   project: string;
   bucket: string;
   role: string;
+  /** The worker instance profile's name: a replacement may only be launched with it (ec2:InstanceProfile). */
+  instance_profile: string;
   checkpoints_prefix: string;
   target_group: string;
   /** Starts with "/" (`/synkti/<project>/api-key`), as the parameter's ARN wants it after `parameter`. */
@@ -92,6 +94,7 @@ export function policyVars(names: ProjectNames, account: AccountContext): Policy
     project: names.project,
     bucket: names.bucket,
     role: names.role,
+    instance_profile: names.instanceProfile,
     checkpoints_prefix: names.checkpointsPrefix,
     target_group: names.targetGroup,
     api_key_parameter: names.apiKeyParameter,

@@ -1,5 +1,5 @@
 import type { RunSpec } from "../aws/ec2-instances.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_ON_DEMAND_FALLBACK, TAG_ROLE, TAG_STATE } from "./names.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_ON_DEMAND_FALLBACK, TAG_NAME, TAG_ROLE, TAG_STATE } from "./names.js";
 
 /**
  * What a worker instance is, in one place: the launch creates it from this spec, and preflight
@@ -79,7 +79,7 @@ export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
       ...(input.model ? { [TAG_MODEL]: input.model } : {}),
       [TAG_INSTANCE_TYPES]: (input.instanceTypes ?? [input.instanceType]).join(","),
       ...(input.onDemandFallback ? { [TAG_ON_DEMAND_FALLBACK]: "true" } : {}),
-      Name: `${input.project}-worker`,
+      [TAG_NAME]: `${input.project}-worker`,
     },
     ...(input.clientToken ? { clientToken: input.clientToken } : {}),
     ...(input.rootVolume ? { rootVolume: input.rootVolume } : {}),
