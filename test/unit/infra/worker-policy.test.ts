@@ -19,7 +19,6 @@ const condition = (s: PolicyStatement, operator: string, key: string) => s.Condi
 
 const EXPECTED_ACTIONS = [
   "ec2:CreateTags",
-  "ec2:DescribeAvailabilityZones",
   "ec2:DescribeImages",
   "ec2:DescribeInstanceTypeOfferings",
   "ec2:DescribeInstanceTypes",
