@@ -268,7 +268,8 @@ const IAM: Record<string, Row> = Object.fromEntries([
     "iam:SimulatePrincipalPolicy",
     {
       translate: (call: RecordedCall, f: Facts) => {
-        const arn = param(call, "PolicySourceArn");
+        // moto's GetCallerIdentity names users `arn:aws:sts::<account>:user/<name>`; AWS (and IAM) say iam.
+        const arn = param(call, "PolicySourceArn").replace(/^(arn:[^:]+):sts::(\d+):user\//, "$1:iam::$2:user/");
         return [req(call, f, "iam:SimulatePrincipalPolicy", arn)];
       },
       sample: { action: "iam:SimulatePrincipalPolicy", params: { PolicySourceArn: "arn:aws:iam::123456789012:user/operator" } },
@@ -363,6 +364,20 @@ const openBucketPolicy = (f: Facts, bucket: string) => ({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: [`arn:${f.partition}:s3:::${bucket}`, `arn:${f.partition}:s3:::${bucket}/*`] }],
 });
+
+/** CopyObject reads the source (x-amz-copy-source: `bucket/key`) and writes the destination. */
+S3["s3:CopyObject"] = {
+  translate: (call, f) => {
+    const source = decodeURIComponent(call.headers?.["x-amz-copy-source"] ?? "").replace(/^\//, "").split("?")[0]!;
+    const [bucket = "", ...key] = source.split("/");
+    const owner = f.bucketOwners?.[bucket] ?? f.accountId;
+    return [
+      req(call, f, "s3:GetObject", `arn:${f.partition}:s3:::${bucket}/${key.join("/")}`, { "s3:ResourceAccount": owner }, owner),
+      ...S3["s3:PutObject"]!.translate({ ...call, action: "s3:PutObject" }, f).map((r) => ({ ...r, call: call.action })),
+    ];
+  },
+  sample: { action: "s3:CopyObject", method: "PUT", path: "/p-models/bin/synkti-ab", headers: { "x-amz-copy-source": "p-models/bin/synkti" } },
+};
 
 export const CALL_TABLE: Readonly<Record<string, Row>> = { ...EC2, ...ELB, ...IAM, ...OTHERS, ...S3 };
 
