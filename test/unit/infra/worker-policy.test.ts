@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DLAMI_OWNER } from "../../../src/aws/ec2-discovery.js";
 import { replacementTags } from "../../../src/failover/spawn-request.js";
+import { workerImageOwners } from "../../../src/infra/compute-policy.js";
 import { LAUNCH_TAG_KEYS, projectNames, ROLE_WORKER, TAG_CLUSTER, TAG_ROLE, WORKER_SELF_TAG_KEYS } from "../../../src/infra/names.js";
 import { replacementRunSpec } from "../../../src/worker/failover/replacement-spec.js";
 import { policyVars, workerPolicy, type PolicyStatement } from "../../../src/infra/policies.js";
@@ -127,6 +128,8 @@ describe("worker policy", () => {
     const images = statementsFor("ec2:RunInstances").filter((s) => list(s.Resource).some((r) => r.includes(":image/")));
     expect(images).toHaveLength(1);
     expect(list(condition(images[0]!, "StringEquals", "ec2:Owner"))).toEqual(["amazon", DLAMI_OWNER, "123456789012"]);
+    // The same list preflight checks a launch's image against.
+    expect(list(condition(images[0]!, "StringEquals", "ec2:Owner"))).toEqual(workerImageOwners("123456789012"));
   });
 
   it("launches only instances tagged for the project and role, into the project's security group, without a key pair", () => {
