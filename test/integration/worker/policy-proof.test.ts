@@ -6,16 +6,15 @@
  * renders it, conditions included (offline: @cloud-copilot/iam-simulate, see
  * test/unit/infra/policy-proof.test.ts for the hostile side and the mutation test).
  *
- * A new scenario is one line in SCENARIOS (issue 12's repair runs join here when they land); any
- * other integration test with workers behind the proxy can make the same check with one line:
- * `expect(await workerRefusals({ motoUrl, project, calls: proxy.calls() })).toEqual([]);`
+ * Any other file of failover-world tests joins the proof with one change: `failoverWorld(prefix,
+ * { iamProof: true })` checks every test's calls after it (issue 12's repair tests: one line); a
+ * test elsewhere with workers behind the proxy: `workerRefusals` (test/support/iam/recorded.ts).
  */
 import { describe, expect, it } from "vitest";
-import { workerRefusals } from "../../support/iam/recorded.js";
 import { failoverWorld } from "./failover-world.js";
 import { until } from "./harness.js";
 
-const world = failoverWorld("iam-proof");
+const world = failoverWorld("iam-proof", { iamProof: true });
 const { name, replacementsOf, doomedWorker, playServing } = world;
 
 /** A spot notice: drain, one replacement launched, retired once it serves. */
@@ -55,13 +54,10 @@ const SCENARIOS: Array<[string, (project: string) => Promise<void>]> = [
 describe("every AWS call a worker makes in its failovers is allowed by the worker policy (offline IAM evaluation)", () => {
   const seen = new Set<string>();
   for (const [title, scenario] of SCENARIOS) {
+    // The proof itself runs after each test (failoverWorld's iamProof).
     it(title, async () => {
-      const p = name();
-      world.proxy.resetCounts();
-      await scenario(p);
-      const calls = world.proxy.calls();
-      for (const c of calls) seen.add(c.action);
-      expect(await workerRefusals({ motoUrl: world.moto.url, project: p, calls })).toEqual([]);
+      await scenario(name());
+      for (const c of world.proxy.calls()) seen.add(c.action);
     }, 90_000);
   }
 
