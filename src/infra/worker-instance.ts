@@ -9,8 +9,9 @@ import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TA
 
 /**
  * IMDS hop limit 1: only processes on the instance itself reach the metadata service (and so the
- * instance's credentials). The agent runs on the host and vLLM needs no IMDS; a container on a
- * bridge network, one hop further, gets nothing.
+ * instance's credentials); a container on a bridge network, one hop further, gets nothing. On the
+ * host it does not separate the agent from vLLM: user-data's own user for the model server, whose
+ * packets to the metadata address are rejected, does (src/worker/model-server/run-as.ts).
  */
 export const METADATA_HOP_LIMIT = 1;
 
