@@ -108,6 +108,43 @@ retry() {
   done
   return 1
 }
+# --- model server user and metadata block ---
+# vLLM serves the network and needs no AWS credentials; the agent needs the instance role. Both run
+# on the host, where the IMDS hop limit (1) does not separate them, so the model server runs as its
+# own user (the agent, as root, starts it as that user when the user exists) and every packet of
+# that user to the metadata addresses is rejected: a compromised model server cannot fetch the
+# role's credentials. Only as root on a real instance: the local cloud (SYNKTI_INSTALL_PREFIX set)
+# runs this script as an ordinary user and leaves the model server as it is.
+MODEL_SERVER_USER=synkti-model
+isolate_model_server() {
+  local home=/var/lib/$MODEL_SERVER_USER
+  id -u "$MODEL_SERVER_USER" >/dev/null 2>&1 ||
+    useradd --system --home-dir "$home" --create-home --shell /usr/sbin/nologin "$MODEL_SERVER_USER" || return 1
+  if command -v iptables >/dev/null; then
+    iptables -C OUTPUT -d 169.254.169.254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT 2>/dev/null ||
+      iptables -I OUTPUT 1 -d 169.254.169.254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT || return 1
+    if command -v ip6tables >/dev/null; then
+      ip6tables -C OUTPUT -d fd00:ec2::254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT 2>/dev/null ||
+        ip6tables -I OUTPUT 1 -d fd00:ec2::254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT || return 1
+    fi
+  elif command -v nft >/dev/null; then
+    nft list table inet synkti >/dev/null 2>&1 || {
+      nft add table inet synkti &&
+        nft add chain inet synkti out '{ type filter hook output priority 0; }' &&
+        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip daddr 169.254.169.254 reject &&
+        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip6 daddr fd00:ec2::254 reject
+    } || return 1
+  else
+    return 1
+  fi
+}
+if [ "$(id -u)" = 0 ] && [ -z "${SYNKTI_INSTALL_PREFIX:-}" ]; then
+  isolate_model_server ||
+    die "could not keep the model server away from the instance role (user $MODEL_SERVER_USER, a REJECT rule for 169.254.169.254 through iptables or nft); refusing to serve without it"
+  log "the model server will run as $MODEL_SERVER_USER, without access to the metadata service"
+fi
+# --- end of model server user and metadata block ---
+
 command -v aws >/dev/null || die "the aws CLI is missing (it ships with the Deep Learning AMIs)"
 
 # 1. The binary: refuse to run anything whose SHA-256 is not the one the deployer launched with.

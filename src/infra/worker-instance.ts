@@ -1,5 +1,5 @@
 import type { RunSpec } from "../aws/ec2-instances.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_ON_DEMAND_FALLBACK, TAG_ROLE, TAG_STATE } from "./names.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_ON_DEMAND_FALLBACK, TAG_NAME, TAG_ROLE, TAG_STATE } from "./names.js";
 
 /**
  * What a worker instance is, in one place: the launch creates it from this spec, and preflight
@@ -9,8 +9,9 @@ import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TA
 
 /**
  * IMDS hop limit 1: only processes on the instance itself reach the metadata service (and so the
- * instance's credentials). The agent runs on the host and vLLM needs no IMDS; a container on a
- * bridge network, one hop further, gets nothing.
+ * instance's credentials); a container on a bridge network, one hop further, gets nothing. On the
+ * host it does not separate the agent from vLLM: user-data's own user for the model server, whose
+ * packets to the metadata address are rejected, does (src/worker/model-server/run-as.ts).
  */
 export const METADATA_HOP_LIMIT = 1;
 
@@ -79,7 +80,7 @@ export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
       ...(input.model ? { [TAG_MODEL]: input.model } : {}),
       [TAG_INSTANCE_TYPES]: (input.instanceTypes ?? [input.instanceType]).join(","),
       ...(input.onDemandFallback ? { [TAG_ON_DEMAND_FALLBACK]: "true" } : {}),
-      Name: `${input.project}-worker`,
+      [TAG_NAME]: `${input.project}-worker`,
     },
     ...(input.clientToken ? { clientToken: input.clientToken } : {}),
     ...(input.rootVolume ? { rootVolume: input.rootVolume } : {}),

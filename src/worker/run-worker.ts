@@ -26,6 +26,7 @@ import { modelServerArgv } from "./model-server/command-template.js";
 import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes, recentReading } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
+import { modelServerRunAs, systemRunAsDeps, type RunAsDeps } from "./model-server/run-as.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
 import { askPeerStatus } from "../cluster/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
@@ -55,6 +56,8 @@ export interface WorkerDeps {
   self: { execPath: string; isSingleBinary: boolean };
   /** PATH the model server command is resolved on. */
   envPath: string;
+  /** Who am I and which users exist (the model server's own user). Default: this process and /etc/passwd. */
+  users?: RunAsDeps;
 }
 
 export interface WorkerRun {
@@ -204,11 +207,14 @@ async function serve(
   };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
+  const runAs = modelServerRunAs(deps.users ?? systemRunAsDeps);
+  if (runAs) log.info({ user: runAs.user, uid: runAs.uid }, "the model server runs as its own user, without access to the instance role");
   const supervisor = new ModelServerSupervisor(
     {
       clock,
       log,
       spawn: deps.spawn,
+      ...(runAs ? { runAs } : {}),
       ...(deps.kill ? { kill: deps.kill } : {}),
       probes: httpProbes(modelServerUrl),
       redact: (line) => redactSecrets(line, secrets),
