@@ -45,6 +45,7 @@ const templateNames = (p: UserDataParams): Record<string, string> => {
     logsPrefix: names.logsPrefix,
     stateTag: TAG_STATE,
     binaryKey: names.pinnedBinaryKey(p.binarySha256),
+    manifestKey: names.pinnedManifestKey(p.model, p.manifestSha256),
   };
 };
 
