@@ -24,12 +24,18 @@ export async function landChunk(handle: FileHandle, start: number, body: AsyncIt
   let pendingBytes = 0;
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const buffer = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    let done = 0;
-    while (done < buffer.byteLength) done += (await handle.write(buffer, done, buffer.byteLength - done, position + done)).bytesWritten;
-    position += buffer.byteLength;
+    // One writev of the pieces as they came (no copy); a short write (rare) finishes piece by piece.
+    const pieces = pending;
+    const total = pendingBytes;
     pending = [];
     pendingBytes = 0;
+    let done = (await handle.writev(pieces, position)).bytesWritten;
+    if (done < total) {
+      const rest = Buffer.concat(pieces, total).subarray(done);
+      for (let at = 0; at < rest.byteLength; ) at += (await handle.write(rest, at, rest.byteLength - at, position + done + at)).bytesWritten;
+      done = total;
+    }
+    position += total;
   };
   for await (const bytes of body) {
     signal?.throwIfAborted();
