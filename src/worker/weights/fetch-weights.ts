@@ -95,7 +95,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
       stop.abort(error);
     }
   };
-  deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching ${targets.length} files (${progress.line().split(" of ")[1]?.split(" GB")[0]} GB) the manifest lists into ${input.modelDir}`);
+  deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
   try {
     await mkdir(input.modelDir, { recursive: true });
     await Promise.all(targets.map((t) => openTarget(t, manifest.chunkSize, slots, progress, stop.signal, where).then((o) => void opened.push(o)).catch(failFast)));
@@ -239,7 +239,7 @@ async function fetchChunk(
       return;
     } catch (error) {
       progress.fetchedBytes -= counted;
-      if (signal.aborted || isSynktiError(error) && error.kind !== "unobservable") throw error;
+      if (signal.aborted || (isSynktiError(error) && error.kind !== "unobservable")) throw error;
       if (attempt >= attempts) throw weightsUnreachable(`Could not download '${file.path}' ${which} from ${url} after ${attempts} attempts: ${(error as Error).message}`, where, error);
       deps.log.warn({ file: file.path, chunk: index, attempt, error: (error as Error).message }, `retrying ${which} of '${file.path}'`);
       await deps.clock.sleep(1000 * attempt, signal);

@@ -28,6 +28,7 @@ export class FetchProgress {
     const pct = this.totalBytes > 0 ? Math.floor((100 * done) / this.totalBytes) : 100;
     const seconds = this.seconds();
     const rate = seconds > 0 ? this.fetchedBytes / seconds / 1e6 : 0;
+    const gb = (bytes: number) => (bytes / 1e9).toFixed(this.totalBytes >= 1e10 ? 1 : 2);
     return `weights: ${gb(done)} of ${gb(this.totalBytes)} GB (${pct}%), ${rate.toFixed(0)} MB/s, ${this.chunksDone} of ${this.totalChunks} chunks verified`;
   }
 
@@ -43,5 +44,3 @@ export class FetchProgress {
     }
   }
 }
-
-const gb = (bytes: number) => (bytes / 1e9).toFixed(bytes >= 1e10 ? 1 : 2);
