@@ -10,7 +10,7 @@ import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
 import { hashOnDisk, landChunk } from "./chunk-io.js";
 import { FetchProgress } from "./progress.js";
-import { uploadAgain, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
+import { checkInfra, uploadAgain, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
 import { fileTargets, LOCAL_MANIFEST, type FileTarget } from "./targets.js";
 
 /**
@@ -240,6 +240,7 @@ async function fetchChunk(
     } catch (error) {
       progress.fetchedBytes -= counted;
       if (signal.aborted || (isSynktiError(error) && error.kind !== "unobservable")) throw error;
+      if (isSynktiError(error) && error.code === "aws-auth") throw weightsUnreachable(`S3 refused ${which} of '${file.path}' (${url}): ${error.message}`, where, error, checkInfra(where));
       if (attempt >= attempts) throw weightsUnreachable(`Could not download '${file.path}' ${which} from ${url} after ${attempts} attempts: ${(error as Error).message}`, where, error);
       deps.log.warn({ file: file.path, chunk: index, attempt, error: (error as Error).message }, `retrying ${which} of '${file.path}'`);
       await deps.clock.sleep(1000 * attempt, signal);

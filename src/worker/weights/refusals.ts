@@ -17,6 +17,9 @@ export function weightsRefused(code: string, message: string, where: FetchWhere,
   return new SynktiError(message, { code, kind: "unsafe", fault: "user", remedy });
 }
 
-export function weightsUnreachable(message: string, where: FetchWhere, cause: unknown): SynktiError {
-  return new SynktiError(message, { code: "weights-unreachable", kind: "unobservable", fault: "aws", remedy: `synkti status --project-name ${where.project}   # then: synkti logs --project-name ${where.project}`, cause });
+export function weightsUnreachable(message: string, where: FetchWhere, cause: unknown, remedy = `synkti status --project-name ${where.project}   # then: synkti logs --project-name ${where.project}`): SynktiError {
+  return new SynktiError(message, { code: "weights-unreachable", kind: "unobservable", fault: "aws", remedy, cause });
 }
+
+/** S3 said no (another owner, a policy without s3:GetObject): a retry would hear the same. */
+export const checkInfra = (w: FetchWhere) => `synkti infra status --project-name ${w.project}   # the bucket's owner and the worker role's policy`;

@@ -196,6 +196,35 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     expect(error.message).toMatch(/s3:\/\/wf-missing-models\/org\/m\/gone\.bin is missing: the manifest lists 'gone\.bin'/);
   });
 
+  it("retries a dropped connection, but not S3's refusal, which it names with where to look", async () => {
+    const bytes = randomBytes(2 * MiB);
+    const { input } = await uploaded("wf-faults", { "a.bin": bytes });
+    // The first GET of the second chunk loses its connection: fetched again, the file is whole.
+    const drop = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin") && r.headers.range === `bytes=${MiB}-${2 * MiB - 1}`, times: 1, drop: true });
+    const c = await counting();
+    try {
+      await fetchWeights(c.deps, input);
+      expect(proxy.ruleHits(drop)).toBe(1);
+    } finally {
+      proxy.removeRule(drop);
+    }
+    expect(c.gets.filter((g) => g === `org/m/a.bin@${MiB}`)).toHaveLength(2);
+    expect(readFileSync(path.join(input.modelDir, "a.bin")).equals(bytes)).toBe(true);
+
+    rmSync(input.modelDir, { recursive: true, force: true });
+    const deny = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin"), error: "access-denied" });
+    const d = await counting();
+    try {
+      const error = await refusal(fetchWeights(d.deps, { ...input, concurrency: 1 }));
+      expect(error.code).toBe("weights-unreachable");
+      expect(error.message).toMatch(/^S3 refused chunk 1 of 2 \(bytes 0-1048575\) of 'a\.bin' \(s3:\/\/wf-faults-models\/org\/m\/a\.bin\)/);
+      expect(error.remedy).toMatch(/^synkti infra status --project-name wf-faults/);
+      expect(d.gets.filter((g) => g === "org/m/a.bin@0")).toHaveLength(1); // not retried
+    } finally {
+      proxy.removeRule(deny);
+    }
+  });
+
   it("sends ExpectedBucketOwner on every request (the proxy, like AWS, refuses one without it)", async () => {
     const { input } = await uploaded("wf-owner", { "a.bin": randomBytes(2 * MiB) });
     proxy.resetCounts();
