@@ -1,16 +1,15 @@
 import { lstat, mkdir, open, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
-import { sha256OfBytes } from "../../artifacts/hash.js";
-import { parseManifest, requireChunks, type Manifest } from "../../artifacts/manifest.js";
 import type { RangeReader } from "../../aws/s3-ranges.js";
 import type { Clock } from "../../core/clock.js";
-import { isSynktiError, SynktiError } from "../../core/errors.js";
+import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
 import { hashOnDisk, landChunk } from "./chunk-io.js";
 import { FetchProgress } from "./progress.js";
-import { checkInfra, uploadAgain, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
+import { pinnedManifest } from "./pinned-manifest.js";
+import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
 import { fileTargets, LOCAL_MANIFEST, type FileTarget } from "./targets.js";
 
 /**
@@ -97,7 +96,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   };
   deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
   try {
-    await mkdir(input.modelDir, { recursive: true });
+    await mkdir(input.modelDir, { recursive: true }).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
     await Promise.all(targets.map((t) => openTarget(t, manifest.chunkSize, slots, progress, stop.signal, where).then((o) => void opened.push(o)).catch(failFast)));
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
@@ -116,8 +115,9 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     if (firstError !== undefined) throw firstError;
     // Last, so a manifest on disk means every file it lists was verified (preflight relies on it).
     const local = path.join(input.modelDir, LOCAL_MANIFEST);
-    await writeFile(`${local}.tmp`, text);
-    await rename(`${local}.tmp`, local);
+    await writeFile(`${local}.tmp`, text)
+      .then(() => rename(`${local}.tmp`, local))
+      .catch((error: unknown) => Promise.reject(diskError(error, local)));
     const result = {
       files: targets.length,
       bytes: progress.totalBytes,
@@ -139,28 +139,6 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     await reporting;
     await Promise.allSettled(opened.map((o) => o.handle.close()));
   }
-}
-
-async function pinnedManifest(deps: WeightsFetchDeps, input: WeightsFetchInput, where: FetchWhere): Promise<{ text: string; manifest: Manifest }> {
-  const url = `s3://${input.bucket}/${input.manifestKey}`;
-  let text: string | undefined;
-  try {
-    text = await deps.readText(input.bucket, input.manifestKey, input.signal);
-  } catch (error) {
-    if (input.signal?.aborted) throw error;
-    throw weightsUnreachable(`Could not read ${url}, the manifest this worker was launched with: ${(error as Error).message}`, where, error);
-  }
-  if (text === undefined) throw weightsRefused("weights-manifest-missing", `${url} is missing: the manifest this worker was launched with (the upload stores it again).`, where);
-  const actual = sha256OfBytes(text);
-  if (actual !== input.manifestSha256) {
-    throw weightsRefused("weights-manifest-mismatch", `Manifest SHA-256 mismatch: ${url} hashes to ${actual}, this worker was launched with ${input.manifestSha256}; refusing its weights.`, where);
-  }
-  const parsed = parseManifest(text);
-  if (!parsed.ok) throw weightsRefused("weights-manifest-invalid", `${url} ${parsed.problem}; refusing its weights.`, where);
-  const chunked = requireChunks(parsed.manifest);
-  if (!chunked.ok) throw weightsRefused("weights-manifest-version", `${url} ${chunked.problem}.`, where);
-  if (chunked.manifest.model !== input.model) throw weightsRefused("weights-manifest-model", `${url} names model '${chunked.manifest.model}', not '${input.model}'; refusing its weights.`, where);
-  return { text, manifest: chunked.manifest };
 }
 
 /**
@@ -196,7 +174,7 @@ async function openTarget(target: FileTarget, chunkSize: number, slots: Semaphor
     );
     return { target, handle, todo: todo.sort((a, b) => a - b) };
   } catch (error) {
-    throw diskError(error, absolute, where);
+    throw diskError(error, absolute);
   }
 }
 
@@ -226,7 +204,7 @@ async function fetchChunk(
       const landed = await landChunk(handle, range.start, got.body, signal, (n) => {
         counted += n;
         progress.fetchedBytes += n;
-      }).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute, where) : error));
+      }).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute) : error));
       if (landed.bytes !== range.end - range.start) throw new Error(`got ${landed.bytes} bytes of ${range.end - range.start}`);
       if (landed.sha256 !== file.chunks[index]) {
         throw weightsRefused(
@@ -248,18 +226,3 @@ async function fetchChunk(
   }
 }
 
-const isWriteError = (error: unknown) => typeof (error as { code?: unknown })?.code === "string" && /^E[A-Z]+$/.test((error as { code: string }).code) && (error as { syscall?: string }).syscall !== undefined;
-
-function diskError(error: unknown, file: string, where: FetchWhere): unknown {
-  if (isSynktiError(error) || (error as { name?: string })?.name === "AbortError") return error;
-  const code = (error as { code?: string })?.code;
-  const dir = path.dirname(file);
-  const message = code === "ENOSPC" ? `No space left on the device of ${dir} while writing ${file}` : `Cannot write ${file}: ${(error as Error)?.message ?? String(error)}`;
-  return new SynktiError(message, { code: "weights-disk", kind: "unsafe", fault: "aws", remedy: `df -h ${dir}   # the models folder needs the manifest's total size`, cause: error });
-}
-
-/** Anything that is not already a refusal: an AWS failure is unobservable, the rest a bug to report. */
-function asFetchError(error: unknown, input: WeightsFetchInput, where: FetchWhere): unknown {
-  if (input.signal?.aborted || isSynktiError(error)) return error;
-  return new SynktiError(`Fetching the weights of ${input.model} failed: ${(error as Error)?.message ?? String(error)}`, { code: "weights-fetch", kind: "internal", remedy: uploadAgain(where), cause: error });
-}
