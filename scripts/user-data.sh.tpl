@@ -129,9 +129,10 @@ log "binary verified ($BINARY_SHA256)"
 # folder. Without one, the root gp3 volume was launched with throughput sized for the weights.
 # Best effort: on any failure the weights go to the root volume, which is sized for them anyway.
 # Never in the local cloud (it sets SYNKTI_MODELS_DIR): the host's disks are not the instance's.
+# SYNKTI_SYSFS_ROOT (a fake sysfs, as the agent's DMI check reads) lets a test show the devices.
 mount_instance_store() {
   local devices=() dev target
-  for dev in /sys/block/nvme*n1; do
+  for dev in "${SYNKTI_SYSFS_ROOT:-/sys}"/block/nvme*n1; do
     [ "$(tr -d ' ' <"$dev/device/model" 2>/dev/null)" = AmazonEC2NVMeInstanceStorage ] && devices+=("/dev/${dev##*/}")
   done
   ((${#devices[@]} > 0)) || { log "no instance-store NVMe: the weights go to the root volume"; return 0; }
