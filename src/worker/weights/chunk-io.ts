@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 /**
  * The two ways a chunk's bytes pass through the worker, each exactly once: from a ranged GET
@@ -62,4 +62,14 @@ export async function hashOnDisk(handle: FileHandle, start: number, end: number,
     position += bytesRead;
   }
   return { sha256: hash.digest("hex"), bytes: position - start };
+}
+
+/** Opens the file for one step and always closes it. */
+export async function withFile<T>(file: string, flags: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(file, flags);
+  try {
+    return await work(handle);
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
 import type { RangeReader } from "../../aws/s3-ranges.js";
@@ -6,7 +6,7 @@ import type { Clock } from "../../core/clock.js";
 import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
-import { hashOnDisk, landChunk } from "./chunk-io.js";
+import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
 import { FetchProgress } from "./progress.js";
 import { pinnedManifest } from "./pinned-manifest.js";
 import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
@@ -68,9 +68,9 @@ export interface WeightsFetchResult {
 export const DEFAULT_FETCH_CONCURRENCY = 32;
 const DEFAULT_ATTEMPTS = 4;
 
-interface OpenFile {
+/** A file at its full size on disk, and the chunks it still needs. */
+interface PreparedFile {
   target: FileTarget;
-  handle: FileHandle;
   todo: number[];
 }
 
@@ -86,7 +86,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   if (input.signal?.aborted) stop.abort(input.signal.reason);
   const reporting = progress.report(input.progressEveryMs ?? 5000, stop.signal);
   const slots = new Semaphore(input.concurrency ?? DEFAULT_FETCH_CONCURRENCY);
-  const opened: OpenFile[] = [];
+  const prepared: PreparedFile[] = [];
   let firstError: unknown;
   const failFast = (error: unknown) => {
     if (firstError === undefined && !input.signal?.aborted) {
@@ -97,10 +97,10 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
   try {
     await mkdir(input.modelDir, { recursive: true }).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
-    await Promise.all(targets.map((t) => openTarget(t, manifest.chunkSize, slots, progress, stop.signal, where).then((o) => void opened.push(o)).catch(failFast)));
+    await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
-    const jobs = opened.flatMap((file) => file.todo.map((index) => ({ file, index })));
+    const jobs = prepared.flatMap((file) => file.todo.map((index) => ({ file, index })));
     await Promise.all(
       jobs.map(async ({ file, index }) => {
         const release = await slots.acquire(1, stop.signal);
@@ -137,32 +137,38 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     stop.abort(new Error("fetch over"));
     input.signal?.removeEventListener("abort", onAbort);
     await reporting;
-    await Promise.allSettled(opened.map((o) => o.handle.close()));
   }
 }
 
 /**
- * Opens (or creates) the file at its full size and decides which chunks to fetch: all of a new
- * file; of a file already there, those whose bytes on disk do not hash to the manifest's.
+ * Creates the file (or keeps it) at its full size and decides which chunks to fetch: all of a new
+ * file; of a file already there (a resume), those whose bytes on disk do not hash to the
+ * manifest's. Files are opened per step and closed at once: a model of a thousand files never
+ * holds more descriptors than there are requests in flight.
  */
-async function openTarget(target: FileTarget, chunkSize: number, slots: Semaphore, progress: FetchProgress, signal: AbortSignal, where: FetchWhere): Promise<OpenFile> {
+async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semaphore, progress: FetchProgress, signal: AbortSignal): Promise<PreparedFile> {
   const { file, absolute } = target;
   const all = Array.from({ length: chunkCount(file.size, chunkSize) }, (_, i) => i);
   const existing = await lstat(absolute).catch(() => undefined);
+  const resumed = existing?.isFile() === true;
   try {
-    if (existing && !existing.isFile()) await rm(absolute, { recursive: true, force: true }); // never write through a link
-    await mkdir(path.dirname(absolute), { recursive: true });
-    const handle = await open(absolute, existing?.isFile() ? "r+" : "w");
-    // Preallocated at its final size, so chunks land in any order (a sparse file until written).
-    await handle.truncate(file.size);
-    if (!existing?.isFile()) return { target, handle, todo: all };
+    const release = await slots.acquire(1, signal);
+    try {
+      if (existing && !resumed) await rm(absolute, { recursive: true, force: true }); // never write through a link
+      await mkdir(path.dirname(absolute), { recursive: true });
+      // Preallocated at its final size, so chunks land in any order (a sparse file until written).
+      await withFile(absolute, resumed ? "r+" : "w", (handle) => handle.truncate(file.size));
+    } finally {
+      release();
+    }
+    if (!resumed) return { target, todo: all };
     const todo: number[] = [];
     await Promise.all(
       all.map(async (index) => {
         const release = await slots.acquire(1, signal);
         try {
           const { start, end } = chunkRange(file.size, index, chunkSize);
-          const seen = await hashOnDisk(handle, start, end, signal);
+          const seen = await withFile(absolute, "r", (handle) => hashOnDisk(handle, start, end, signal));
           if (seen.sha256 === file.chunks[index] && seen.bytes === end - start) {
             progress.verifiedOnDiskBytes += seen.bytes;
             progress.chunksDone += 1;
@@ -172,7 +178,7 @@ async function openTarget(target: FileTarget, chunkSize: number, slots: Semaphor
         }
       }),
     );
-    return { target, handle, todo: todo.sort((a, b) => a - b) };
+    return { target, todo: todo.sort((a, b) => a - b) };
   } catch (error) {
     throw diskError(error, absolute);
   }
@@ -181,7 +187,7 @@ async function openTarget(target: FileTarget, chunkSize: number, slots: Semaphor
 async function fetchChunk(
   deps: WeightsFetchDeps,
   input: WeightsFetchInput,
-  { target, handle }: OpenFile,
+  { target }: PreparedFile,
   index: number,
   chunkSize: number,
   progress: FetchProgress,
@@ -201,10 +207,12 @@ async function fetchChunk(
       if (got.objectSize !== undefined && got.objectSize !== file.size) {
         throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
       }
-      const landed = await landChunk(handle, range.start, got.body, signal, (n) => {
-        counted += n;
-        progress.fetchedBytes += n;
-      }).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute) : error));
+      const landed = await withFile(target.absolute, "r+", (handle) =>
+        landChunk(handle, range.start, got.body, signal, (n) => {
+          counted += n;
+          progress.fetchedBytes += n;
+        }),
+      ).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute) : error));
       if (landed.bytes !== range.end - range.start) throw new Error(`got ${landed.bytes} bytes of ${range.end - range.start}`);
       if (landed.sha256 !== file.chunks[index]) {
         throw weightsRefused(
