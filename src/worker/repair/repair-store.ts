@@ -1,7 +1,7 @@
 import type { ConditionalObjects } from "../../aws/s3-conditional.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { CLAIM_MAX_BYTES, ClaimBodySchema, claimListPrefix, OUTCOME_MAX_BYTES, parseClaimKey, parseOutcome, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
+import { CLAIM_MAX_BYTES, ClaimBodySchema, OUTCOME_MAX_BYTES, parseClaimKey, parseOutcome, slotClaimsPrefix, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
 
 /** "created": this member's claim; "own": it made this claim before (an agent restart); "taken": another's. */
 export type ClaimResult = { kind: "created" } | { kind: "own" } | { kind: "taken"; claimer: string | undefined };
@@ -28,9 +28,9 @@ export class RepairStore {
     private readonly names: Names,
   ) {}
 
-  /** Every attempt of one slot's cause (`<slot>-<base>`, `<slot>-<base>.2`, ...), key and LastModified only. */
-  async claimsOf(slot: number, base: string, signal?: AbortSignal): Promise<ClaimSeen[]> {
-    const listed = await this.deps.reader.list(this.names.bucket, claimListPrefix(this.names, slot, base), { maxKeys: MAX_KEYS }, signal);
+  /** Every claim of one slot (`<slot>-<cause>`, every cause and attempt), key and LastModified only. */
+  async claimsOf(slot: number, signal?: AbortSignal): Promise<ClaimSeen[]> {
+    const listed = await this.deps.reader.list(this.names.bucket, slotClaimsPrefix(this.names, slot), { maxKeys: MAX_KEYS }, signal);
     if (listed === "no-bucket") return [];
     return listed.objects.flatMap((o) => parseClaimKey(this.names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
   }

@@ -1,10 +1,15 @@
-import type { PeerInstance } from "../../aws/ec2-peers.js";
+import type { Ec2Peers, PeerInstance } from "../../aws/ec2-peers.js";
 import { desiredGeneration } from "../../cluster/desired.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
+import { TAG_SERVED_AT } from "../../infra/names.js";
 import {
   census,
+  confirmClaim,
   decideRepair,
+  isLive,
+  slotOf,
+  withChecks,
   type ClaimSeen,
   type InstanceCheck,
   type Listing,
@@ -35,6 +40,8 @@ export interface RepairerDeps {
   desired: Pick<DesiredReader, "current">;
   store: Pick<RepairStore, "claimsOf" | "claim" | "recentOutcomes" | "writeOutcome">;
   launches: Pick<RepairLaunches, "has" | "launch" | "status">;
+  /** Re-reads one instance before acting on a listing's word (a keeper, a holder that never served). */
+  ec2: Pick<Ec2Peers, "describeOne">;
   clock: Clock;
   log: Logger;
   /** Drains through the load balancer like SIGTERM, then terminates this instance (dry run honoured). */
@@ -142,7 +149,7 @@ export class Repairer {
     const needsClaims = before.empty.length > 0 || before.neverServed.length > 0;
     const [claims, outcomes] = needsClaims
       ? await Promise.all([
-          Promise.all(before.empty.map((e) => this.deps.store.claimsOf(e.slot, e.cause, this.signal))).then((lists) => lists.flat()),
+          Promise.all(before.empty.map((e) => this.deps.store.claimsOf(e.slot, this.signal))).then((lists) => lists.flat()),
           this.deps.store.recentOutcomes(this.signal),
         ])
       : [[] as ClaimSeen[], [] as RepairOutcome[]];
@@ -167,6 +174,14 @@ export class Repairer {
           log.debug({ claim: action.name, claimer: result.claimer }, "repair: another member holds this claim; it launches");
           return;
         }
+        // Another claim on the slot, named from another view (another cause), as old as ours or
+        // older: it launches, this one backs off (src/repair confirmClaim).
+        const listing = this.listing!;
+        const view = { at: listing.at, instances: withChecks(listing.instances, [...this.checks.values()], listing.at) };
+        if (confirmClaim(action.name, await this.deps.store.claimsOf(action.slot, this.signal), view, slotOf) === "back-off") {
+          log.info({ claim: action.name, slot: action.slot }, "repair: an older claim on this slot came first; backing off");
+          return;
+        }
         log.info({ claim: action.name, slot: action.slot, cause: action.cause, attempt: action.attempt }, result.kind === "own" ? "repair: resuming this member's claim" : "repair: claimed an empty slot; launching its replacement");
         if (action.missingOutcome) {
           await this.deps.store.writeOutcome(action.missingOutcome, this.signal).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair: the missing outcome record could not be written"));
@@ -174,14 +189,26 @@ export class Repairer {
         await this.deps.launches.launch({ slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed }, this.signal);
         return;
       }
-      case "retire-self":
+      case "retire-self": {
         if (this.retiring) return;
+        // A keeper that died since the listing must not take both holders with it.
+        if (action.keep !== undefined) {
+          const keep = await this.deps.ec2.describeOne(action.keep, this.signal);
+          if (keep === "gone" || !isLive(seen(keep))) {
+            log.info({ keep: action.keep }, "repair: the other holder of this slot is gone: this worker stays");
+            return;
+          }
+        }
         this.retiring = true;
         log.warn({ reason: action.reason, slot: action.slot, keep: action.keep }, action.reason === "surplus" ? `repair: slot ${action.slot} is beyond the desired size: this worker drains and terminates itself` : `repair: slot ${action.slot} has two holders; ${action.keep ?? "the other"} stays, this worker drains and terminates itself`);
         this.deps.retireSelf(action.reason);
         return;
-      case "retire-other":
+      }
+      case "retire-other": {
         if (this.terminated.has(action.instanceId)) return;
+        // The listing may predate its first serving: only what EC2 says now counts.
+        const now = await this.deps.ec2.describeOne(action.instanceId, this.signal);
+        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || !isLive(seen(now))) return;
         this.terminated.add(action.instanceId);
         log.warn({ instanceId: action.instanceId, slot: action.slot }, "repair: a holder never served within 30 minutes of its launch: terminating it (its slot is then repaired)");
         await this.deps.terminateOther(action.instanceId, this.signal).catch((error: unknown) => {
@@ -189,6 +216,7 @@ export class Repairer {
           log.warn({ instanceId: action.instanceId, error: error instanceof Error ? error.message : String(error) }, "repair: could not terminate the holder that never served; tried again at the next census");
         });
         return;
+      }
     }
   }
 

@@ -79,6 +79,7 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
       desired: { get current() { return desired.current; } },
       store,
       launches,
+      ec2: deps.ec2,
       clock,
       log,
       retireSelf: deps.retireSelf,
