@@ -171,7 +171,10 @@ export class RepairLaunches {
       detail = launch.lost;
     } else if (state.status === "abandoned") {
       phase = replacement ? "failed" : "no-launch";
-      detail = [timeline.phases.health.detail, timeline.phases.spawn.detail].find((d) => d) ?? "no replacement";
+      const unhealthy = state.failures.some((f) => f.reason === "unhealthy");
+      detail = unhealthy
+        ? `the replacement ${replacement} did not serve within ${Math.round(this.options.healthBudgetMs / 60_000)} min of its launch: terminated`
+        : ([timeline.phases.spawn.detail, timeline.phases.health.detail].find((d) => d) ?? "no replacement");
     }
     if (!phase) return;
     launch.ended = { at: this.deps.clock.now(), status: phase, detail };
