@@ -54,7 +54,7 @@ function check(s: Omit<Scenario, "durationS">, breakRule?: Scenario["breakRule"]
 
 const SEED = Number(process.env.REPAIR_SEED ?? 20261129);
 const PATH = process.env.REPAIR_PATH;
-const NUM_RUNS = Number(process.env.REPAIR_RUNS ?? 80);
+const NUM_RUNS = Number(process.env.REPAIR_RUNS ?? 50);
 
 describe("repair over simulated survivors (fast-check)", () => {
   it("live == desired within the bound, never more than desired + 1, no launch on unreachability alone", () => {
@@ -77,7 +77,7 @@ describe("repair over simulated survivors (fast-check)", () => {
         expect(launch, "the victim's replacement").toBeDefined();
         expect((launch!.at - victim.at) / 1000).toBeLessThanOrEqual(bound);
       }),
-      { seed: SEED, numRuns: 15 },
+      { seed: SEED, numRuns: 10 },
     );
   });
 
@@ -87,7 +87,7 @@ describe("repair over simulated survivors (fast-check)", () => {
         const { result } = run({ ...s, kills: [], claimantDeaths: 0 });
         expect(result.launches).toEqual([]);
       }),
-      { seed: SEED, numRuns: 15 },
+      { seed: SEED, numRuns: 10 },
     );
   });
 

@@ -1,8 +1,6 @@
 /**
  * A small world for the repair rule: EC2's truth, S3's conditional writes and N workers running
- * decideRepair on views of differing ages. Used by the property test (repair.property.test.ts) and
- * by the call-budget bench (scripts/bench/repair-budget.ts reuses nothing of it: it counts calls
- * analytically).
+ * decideRepair on views of differing ages, for the property test (repair.property.test.ts).
  *
  * Behaviour spec (what it models, and what it leaves out on purpose):
  * - Time advances in 1 s ticks. EC2's LaunchTime and S3's LastModified are whole seconds (as AWS).
@@ -12,8 +10,8 @@
  * - S3: claims by name, created only when absent (If-None-Match: *), listed with LastModified.
  * - A worker lists EC2 every `listEveryMs` (its own, from 30 s to 5 min: views of differing ages).
  *   Its members are its listing's live instances. Every ask round (5 s) it asks the members it
- *   watches (watcherRing); a failed ask (dead, still booting, or partitioned from it) costs one
- *   EC2 check of that instance at most every WATCH_RECHECK_MS, answered after `checkDelayMs`.
+ *   watches (watcherRing); failed asks (dead, still booting, or partitioned from it) cost EC2
+ *   checks as watchChecksDue says (one call a round at most), answered within 2 s.
  *   It runs decideRepair each round and at the wake time it was given, and executes the actions:
  *   claim (then confirmClaim on the slot's claims), launch after `launchDelayMs` (killed
  *   claimants never launch: the claim goes stale), retire itself (retiring at once, terminated
@@ -32,7 +30,7 @@ import {
   decideRepair,
   parseClaimKey,
   slotOf,
-  WATCH_RECHECK_MS,
+  watchChecksDue,
   watcherRing,
   type ClaimSeen,
   type Ec2State,
@@ -79,7 +77,9 @@ interface Worker {
   nextListAt: number;
   listEveryMs: number;
   checks: InstanceCheck[];
-  lastCheckAt: Map<string, number>;
+  /** Watched members EC2 called alive since they last answered. */
+  aliveChecked: Set<string>;
+  lastRecheckAt?: number;
   noticed: Record<string, number>;
   wakeAt?: number;
   nextRoundAt: number;
@@ -104,6 +104,8 @@ export interface SimResult {
   kills: Array<{ at: number; id: string }>;
   /** Claims created whose claimant died before launching (they must go stale). */
   orphanedClaims: number;
+  /** DescribeInstances calls the watchers made (one per round with checks due). */
+  checkCalls: number;
   partitionsEndS: number;
   lastKillS: number;
 }
@@ -128,7 +130,7 @@ export function simulate(s: Scenario): SimResult {
   const claims = new Map<string, number>();
   const workers = new Map<string, Worker>();
   const pendingLaunches: Array<{ at: number; claimant: string; slot: number; replaces: string; cause: string; doomed?: string; doomedState?: Ec2State }> = [];
-  const result: SimResult = { liveAt: [], billingAt: [], launches: [], kills: [], orphanedClaims: 0, partitionsEndS: 0, lastKillS: 0 };
+  const result: SimResult = { liveAt: [], billingAt: [], launches: [], kills: [], orphanedClaims: 0, checkCalls: 0, partitionsEndS: 0, lastKillS: 0 };
   let seq = 0;
   let claimantDeaths = s.claimantDeaths;
   let now = SIM_START;
@@ -140,7 +142,7 @@ export function simulate(s: Scenario): SimResult {
   const join = (id: string) => {
     const listEveryMs = between(30, 300) * 1000;
     // A joining worker lists at once; the first ones start with listings up to one interval old.
-    workers.set(id, { id, listing: { at: now, instances: snapshot() }, nextListAt: now + between(1, listEveryMs / 1000) * 1000, listEveryMs, checks: [], lastCheckAt: new Map(), noticed: {}, nextRoundAt: now + between(0, 4) * 1000 });
+    workers.set(id, { id, listing: { at: now, instances: snapshot() }, nextListAt: now + between(1, listEveryMs / 1000) * 1000, listEveryMs, checks: [], aliveChecked: new Set(), noticed: {}, nextRoundAt: now + between(0, 4) * 1000 });
   };
   const launch = (slot: number, replaces: string | undefined, launchedAt: number, age = 0): string => {
     const id = newId();
@@ -245,18 +247,26 @@ export function simulate(s: Scenario): SimResult {
         w.nextRoundAt = now + ASK_ROUND_MS;
         const members = w.listing.instances.filter((i) => i.state === "pending" || i.state === "running").map((i) => i.id);
         const known = new Set(w.checks.filter((c) => c.state !== "pending" && c.state !== "running").map((c) => c.id));
+        const failed: string[] = [];
         for (const target of watcherRing([...members, w.id]).watchedBy(w.id)) {
-          if (known.has(target) || answers(w.id, target)) continue;
-          if (s.breakRule === "launch-on-unreachable") {
-            w.checks.push({ id: target, state: "terminated", at: now });
+          if (known.has(target)) continue;
+          if (answers(w.id, target)) {
+            w.aliveChecked.delete(target);
             continue;
           }
-          const last = w.lastCheckAt.get(target);
-          if (last !== undefined && now - last < WATCH_RECHECK_MS) continue;
-          w.lastCheckAt.set(target, now);
-          const t = truth.get(target);
-          w.checks.push({ id: target, state: t ? t.state : "unknown", at: now + between(0, 2) * 1000 });
+          if (s.breakRule === "launch-on-unreachable") w.checks.push({ id: target, state: "terminated", at: now });
+          else failed.push(target);
         }
+        const due = watchChecksDue({ failed, aliveChecked: w.aliveChecked, lastRecheckAt: w.lastRecheckAt, now, clusterSize: members.length });
+        if (due.some((id) => w.aliveChecked.has(id))) w.lastRecheckAt = now;
+        const answeredAt = now + between(0, 2) * 1000;
+        for (const id of due) {
+          const t = truth.get(id);
+          const state = t ? t.state : "unknown";
+          w.checks.push({ id, state, at: answeredAt });
+          if (state === "pending" || state === "running") w.aliveChecked.add(id);
+        }
+        result.checkCalls += due.length > 0 ? 1 : 0;
       }
       if (!round && (w.wakeAt === undefined || now < w.wakeAt)) continue;
       const visibleChecks = w.checks.filter((c) => c.at <= now);
