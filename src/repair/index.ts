@@ -18,3 +18,4 @@ export {
 export { rendezvousRank, rendezvousScore, claimDelayMs, watcherRing, type WatcherRing } from "./rank.js";
 export { RepairOutcomeSchema, OUTCOME_MAX_BYTES, parseOutcome, pauseState, type PauseState } from "./pause.js";
 export { decideRepair } from "./decide.js";
+export { watchChecksDue, watchRecheckMs, type WatchInput } from "./watch.js";
