@@ -40,8 +40,13 @@ export interface Ec2Peers {
    * slot; stopped or terminated ones name a slot's last holder while EC2 still shows them).
    */
   list(tags: Record<string, string>, states: readonly InstanceState[] | undefined, signal?: AbortSignal): Promise<PeerListing>;
-  /** DescribeInstances InstanceIds=[id]: one cheap call about one instance (a watcher's check). */
+  /** DescribeInstances InstanceIds=[id]: one cheap call about one instance (a re-read before acting). */
   describeOne(instanceId: string, signal?: AbortSignal): Promise<InstanceCheck>;
+  /**
+   * DescribeInstances InstanceIds=[...] (a watcher's checks of one round, a few ids): one call, or
+   * one per id when EC2 does not know one of them (it then refuses the whole call).
+   */
+  describeIds(instanceIds: readonly string[], signal?: AbortSignal): Promise<Map<string, InstanceCheck>>;
   tagSelf(instanceId: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
   /** With `dryRun`, only proves permission (EC2 DryRun): the dry-run lives in the layer that acts. */
   terminateSelf(instanceId: string, options: { dryRun: boolean }, signal?: AbortSignal): Promise<TerminateSelfOutcome>;
@@ -82,22 +87,31 @@ export function createEc2Peers(clients: AwsClients): Ec2Peers {
     } while (NextToken);
     return { instances, calls };
   };
+  const describeIds: Ec2Peers["describeIds"] = async (ids, signal) => {
+    const found = new Map<string, InstanceCheck>();
+    if (ids.length === 0) return found;
+    const [{ DescribeInstancesCommand }, client] = await ec2();
+    try {
+      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [...ids] }), opts(signal));
+      for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) if (i.InstanceId) found.set(i.InstanceId, peerInstance(i));
+    } catch (error) {
+      // Unknown to EC2 (terminated long ago, or never existed): as dead as terminated. With several
+      // ids EC2 refuses them all for one unknown id: ask one by one.
+      if (!awsErrorName(error).startsWith("InvalidInstanceID")) throw error;
+      if (ids.length > 1) for (const [id, check] of await Promise.all(ids.map(async (id) => [id, (await describeIds([id], signal)).get(id)] as const))) if (check) found.set(id, check);
+    }
+    for (const id of ids) if (!found.has(id)) found.set(id, "gone");
+    return found;
+  };
   return {
     listRunning: (tags, signal) => list(tags, ["running"], signal),
     list,
 
     async describeOne(instanceId, signal) {
-      const [{ DescribeInstancesCommand }, client] = await ec2();
-      try {
-        const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), opts(signal));
-        const found = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-        return found ? peerInstance(found) : "gone";
-      } catch (error) {
-        // Unknown to EC2 (terminated long ago, or never existed): as dead as terminated.
-        if (awsErrorName(error).startsWith("InvalidInstanceID")) return "gone";
-        throw error;
-      }
+      return (await describeIds([instanceId], signal)).get(instanceId) ?? "gone";
     },
+
+    describeIds,
 
     async tagSelf(instanceId, tags, signal) {
       const [{ CreateTagsCommand }, client] = await ec2();

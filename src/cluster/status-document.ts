@@ -106,7 +106,7 @@ export interface RepairSection {
   note: string | null;
   /** The members this worker watches (asked every round; an EC2 check when one does not answer). */
   watching: string[];
-  /** EC2 checks of watched members so far. */
+  /** DescribeInstances calls this worker's watch made so far (checks of watched members). */
   checks: number;
   claims: Array<{ name: string; slot: number; cause: string; phase: "running" | "served" | "failed" | "no-launch"; replacement: string | null; detail: string | null }>;
 }

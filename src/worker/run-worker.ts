@@ -234,7 +234,7 @@ async function serve(
       askPeer: (endpoint, expect, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, expect, signal }),
       onListing: (instances, at) => repair?.discovery.onListing(instances, at),
       watched: () => repair?.discovery.watched() ?? [],
-      onAsked: (id, answered, at) => repair?.discovery.onAsked(id, answered, at),
+      onRound: (asked, at) => repair?.discovery.onRound(asked, at),
     },
     { project: options.project, self: facts.instanceId, ...options.discovery },
   );
@@ -274,6 +274,7 @@ async function serve(
     serverStop.abort(new Error(`retired by repair (${reason})`));
     await supervised;
     reporter?.state("retiring");
+    await reporter?.flushTags(options.shutdownFlushMs); // `retiring` first: no census counts it as a holder any more
     const outcome = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
     log.warn({ outcome, reason }, options.dryRun ? "dry run: this retired instance was not terminated" : "retired by repair: terminating this instance");
   };
@@ -287,6 +288,7 @@ async function serve(
       names: context.names,
       self: facts,
       dryRun: options.dryRun,
+      endpointOf: (id) => discovery.membership.peers().find((peer) => peer.instanceId === id)?.endpoint ?? undefined,
       retireSelf: (reason) => void retireSelf(reason).catch((error: unknown) => log.error({ error: error instanceof Error ? error.message : String(error) }, "retiring this worker failed")),
     },
     { stateDir: options.failover.stateDir, ...options.repair },

@@ -24,9 +24,10 @@ export interface DiscoveryDeps {
    * budget counts its pages. Membership still takes only the running ones.
    */
   onListing?: (instances: readonly PeerInstance[], at: number) => void;
-  /** Members asked every round besides the rotation (a watcher's watched members), with each answer. */
+  /** Members asked every round besides the rotation (a watcher's watched members). */
   watched?: () => readonly { instanceId: string; endpoint: string }[];
-  onAsked?: (instanceId: string, answered: boolean, at: number) => void;
+  /** After each round: who answered and who did not (a watcher checks the silent ones with EC2). */
+  onRound?: (asked: readonly { instanceId: string; answered: boolean }[], at: number) => void;
 }
 
 export interface DiscoveryOptions {
@@ -141,6 +142,7 @@ export class Discovery {
     const watched = this.deps.watched?.() ?? [];
     const ids = new Set(watched.map((w) => w.instanceId));
     const targets = [...watched, ...this.membership.toAsk(this.options.fanout).filter((t) => !ids.has(t.instanceId))];
+    const asked: { instanceId: string; answered: boolean }[] = [];
     await Promise.all(
       targets.map(async ({ instanceId, endpoint }) => {
         const controller = new AbortController();
@@ -149,10 +151,10 @@ export class Discovery {
         try {
           const status = await this.deps.askPeer(endpoint, { instanceId, project: this.options.project }, controller.signal);
           this.membership.applyPeerStatus(status, this.deps.clock.now());
-          this.deps.onAsked?.(instanceId, true, this.deps.clock.now());
+          asked.push({ instanceId, answered: true });
         } catch (error) {
           if (signal?.aborted) return;
-          this.deps.onAsked?.(instanceId, false, this.deps.clock.now());
+          asked.push({ instanceId, answered: false });
           this.deps.log.debug({ peer: instanceId, endpoint, error: error instanceof Error ? error.message : String(error) }, "peer did not answer");
           this.membership.applyAskFailure(instanceId, this.deps.clock.now());
         } finally {
@@ -160,6 +162,13 @@ export class Discovery {
         }
       }),
     );
+    if (!signal?.aborted && this.deps.onRound) {
+      try {
+        this.deps.onRound(asked, this.deps.clock.now());
+      } catch (error) {
+        this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the watch could not read the ask round");
+      }
+    }
   }
 
   async runPeerRounds(signal: AbortSignal): Promise<void> {

@@ -2,47 +2,57 @@ import type { Ec2Peers } from "../../aws/ec2-peers.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import { TAG_ENDPOINT } from "../../infra/names.js";
-import { LIVE_EC2_STATES, WATCH_RECHECK_MS, watcherRing, type InstanceCheck, type SeenInstance, type WatcherRing } from "../../repair/index.js";
+import { LIVE_EC2_STATES, watchChecksDue, watcherRing, type InstanceCheck, type SeenInstance } from "../../repair/index.js";
 
 /**
  * This member's watch (bounded detection at any size): on the ring of the live members (ordered by
  * sha256 of their ids, src/repair), it watches the WATCHERS members after it. Discovery asks each
- * of them every ask round besides its rotation (`watched()`); an ask that fails triggers one EC2
- * call about that instance (DescribeInstances InstanceIds=[id]), at most once per WATCH_RECHECK_MS
- * per target while EC2 still says it is alive: a partition costs a watcher 2 calls a minute per
- * unreachable member, never a launch. Every answer goes to the repairer (`onCheck`): EC2 is the
+ * of them every ask round besides its rotation (`watched()`); after the round, the watched members
+ * that did not answer are checked with EC2 as src/repair's watchChecksDue says: one that answered
+ * before is checked at once, one EC2 already called alive only every watchRecheckMs(N) (so a
+ * partition costs the cluster a bounded number of calls, never a launch), and a round's checks are
+ * one DescribeInstances InstanceIds=[...]. Every answer goes to the repairer (`onCheck`): EC2 is the
  * only word on death (stopped, stopping, shutting-down, terminated, or an unknown id).
  */
 export class Watch {
-  private ring: WatcherRing | undefined;
   private endpoints = new Map<string, string>();
   private watching: string[] = [];
-  private readonly lastCheck = new Map<string, number>();
-  private readonly inFlight = new Set<string>();
-  /** EC2 checks made (for /status and the call budget's record). */
-  checks = 0;
+  private clusterSize = 1;
+  /** Watched members EC2 called alive since they last answered. */
+  private readonly aliveChecked = new Set<string>();
+  private lastRecheckAt: number | undefined;
+  private checking = false;
+  /** DescribeInstances calls the watch made (for /status and the call budget's record). */
+  calls = 0;
 
   constructor(
-    private readonly deps: { ec2: Pick<Ec2Peers, "describeOne">; clock: Clock; log: Logger; onCheck: (check: InstanceCheck) => void },
+    private readonly deps: {
+      ec2: Pick<Ec2Peers, "describeIds">;
+      clock: Clock;
+      log: Logger;
+      onCheck: (check: InstanceCheck) => void;
+      /** Where discovery reaches a member (a peer's gossip), when the listing predates its endpoint tag. */
+      endpointOf?: (instanceId: string) => string | undefined;
+    },
     private readonly self: string,
-    private readonly recheckMs = WATCH_RECHECK_MS,
   ) {}
 
   /** A new own listing: the ring of its live members (this one included) and their endpoints. */
   onListing(instances: readonly SeenInstance[]): void {
     const live = instances.filter((i) => LIVE_EC2_STATES.has(i.state));
-    this.ring = watcherRing([...new Set([this.self, ...live.map((i) => i.id)])]);
+    const members = [...new Set([this.self, ...live.map((i) => i.id)])];
+    this.clusterSize = members.length;
     this.endpoints = new Map(live.flatMap((i) => (i.tags[TAG_ENDPOINT] ? [[i.id, i.tags[TAG_ENDPOINT]] as const] : [])));
     const before = this.watching.join(",");
-    this.watching = this.ring.watchedBy(this.self);
-    for (const id of this.lastCheck.keys()) if (!this.watching.includes(id)) this.lastCheck.delete(id);
+    this.watching = watcherRing(members).watchedBy(this.self);
+    for (const id of this.aliveChecked) if (!this.watching.includes(id)) this.aliveChecked.delete(id);
     if (this.watching.join(",") !== before) this.deps.log.debug({ watching: this.watching }, "watching");
   }
 
   /** The watched members that published an endpoint (a booting one has none yet: the census covers it). */
   watched(): { instanceId: string; endpoint: string }[] {
     return this.watching.flatMap((id) => {
-      const endpoint = this.endpoints.get(id);
+      const endpoint = this.endpoints.get(id) ?? this.deps.endpointOf?.(id);
       return endpoint ? [{ instanceId: id, endpoint }] : [];
     });
   }
@@ -52,28 +62,39 @@ export class Watch {
     return this.watching;
   }
 
-  /** Discovery's ask answered or not; only a watched member's failure costs an EC2 call. */
-  onAsked(instanceId: string, answered: boolean, at: number): void {
-    if (answered || !this.watching.includes(instanceId) || this.inFlight.has(instanceId)) return;
-    const last = this.lastCheck.get(instanceId);
-    if (last !== undefined && at - last < this.recheckMs) return;
-    this.lastCheck.set(instanceId, at);
-    void this.check(instanceId);
+  /** Discovery's round is over: check the watched members that did not answer, when due. */
+  onRound(asked: readonly { instanceId: string; answered: boolean }[], at: number): void {
+    const watched = asked.filter((a) => this.watching.includes(a.instanceId));
+    for (const a of watched) if (a.answered) this.aliveChecked.delete(a.instanceId);
+    const failed = watched.filter((a) => !a.answered).map((a) => a.instanceId);
+    if (this.checking || failed.length === 0) return;
+    const due = watchChecksDue({ failed, aliveChecked: this.aliveChecked, lastRecheckAt: this.lastRecheckAt, now: at, clusterSize: this.clusterSize });
+    if (due.length === 0) return;
+    // Every call counts as the re-check: one that a first check made anyway carried them too.
+    this.lastRecheckAt = at;
+    void this.check(due);
   }
 
-  private async check(instanceId: string): Promise<void> {
-    this.inFlight.add(instanceId);
+  private async check(ids: string[]): Promise<void> {
+    this.checking = true;
     try {
-      this.checks += 1;
-      const seen = await this.deps.ec2.describeOne(instanceId);
-      const check: InstanceCheck = { id: instanceId, state: seen === "gone" ? "unknown" : (seen.state ?? "running"), at: this.deps.clock.now() };
-      const dead = !LIVE_EC2_STATES.has(check.state);
-      this.deps.log[dead ? "warn" : "debug"]({ instanceId, state: check.state }, dead ? "a watched member does not answer and EC2 says it is dead: its slot is repaired" : "a watched member does not answer but EC2 says it is alive: no repair (asked EC2 again in 30 s at the earliest)");
-      this.deps.onCheck(check);
+      this.calls += 1;
+      const answers = await this.deps.ec2.describeIds(ids);
+      const at = this.deps.clock.now();
+      for (const id of ids) {
+        const seen = answers.get(id) ?? "gone";
+        const check: InstanceCheck = { id, state: seen === "gone" ? "unknown" : (seen.state ?? "running"), at };
+        const dead = !LIVE_EC2_STATES.has(check.state);
+        if (dead) this.deps.log.warn({ instanceId: id, state: check.state }, "a watched member does not answer and EC2 says it is dead: its slot is repaired");
+        else if (!this.aliveChecked.has(id)) this.deps.log.info({ instanceId: id, state: check.state }, "a watched member does not answer but EC2 says it is alive: no repair");
+        if (dead) this.aliveChecked.delete(id);
+        else this.aliveChecked.add(id);
+        this.deps.onCheck(check);
+      }
     } catch (error) {
-      this.deps.log.debug({ instanceId, error: error instanceof Error ? error.message : String(error) }, "EC2 check of a watched member failed; asked again after the recheck interval");
+      this.deps.log.debug({ ids, error: error instanceof Error ? error.message : String(error) }, "EC2 check of watched members failed; asked again after the next round");
     } finally {
-      this.inFlight.delete(instanceId);
+      this.checking = false;
     }
   }
 }

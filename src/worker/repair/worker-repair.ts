@@ -17,7 +17,7 @@ import { Watch } from "./watch.js";
 
 export interface WorkerRepairDeps {
   clients: AwsClients;
-  ec2: Pick<Ec2Peers, "describeOne">;
+  ec2: Pick<Ec2Peers, "describeOne" | "describeIds">;
   failover: Pick<AgentFailover, "portsFor" | "settingsFor">;
   clock: Clock;
   log: Logger;
@@ -26,6 +26,8 @@ export interface WorkerRepairDeps {
   /** The SIGTERM drain, then TerminateInstances on itself (dry run honoured): run-worker's. */
   retireSelf(reason: RetireSelfReason): void;
   dryRun: boolean;
+  /** A member's endpoint as discovery knows it (gossip may know it before this member's listing). */
+  endpointOf?: (instanceId: string) => string | undefined;
 }
 
 export interface WorkerRepairOptions {
@@ -34,7 +36,6 @@ export interface WorkerRepairOptions {
   desiredPollMs?: number;
   /** How long a repair's replacement has to serve (default NEVER_SERVED_MS). */
   healthBudgetMs?: number;
-  recheckMs?: number;
 }
 
 /** What the agent wires: discovery's hooks, the failover's claim, /status, the desired-size loop. */
@@ -43,7 +44,7 @@ export interface WorkerRepair {
   discovery: {
     onListing(instances: readonly PeerInstance[], at: number): void;
     watched(): readonly { instanceId: string; endpoint: string }[];
-    onAsked(instanceId: string, answered: boolean, at: number): void;
+    onRound(asked: readonly { instanceId: string; answered: boolean }[], at: number): void;
   };
   /** The failover's claim of `<slot>-<this id>` before its first launch (AgentFailover's `claim`). */
   claimForFailover(slot: number, signal: AbortSignal): Promise<{ refuse: string } | undefined>;
@@ -94,7 +95,7 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
     self.instanceId,
     signal,
   );
-  const watch = new Watch({ ec2: deps.ec2, clock, log, onCheck: (check) => repairer.onCheck(check) }, self.instanceId, options.recheckMs);
+  const watch = new Watch({ ec2: deps.ec2, clock, log, onCheck: (check) => repairer.onCheck(check), ...(deps.endpointOf ? { endpointOf: deps.endpointOf } : {}) }, self.instanceId);
   // Without a desired size (an older cluster) nothing else changes: no watch, no EC2 check.
   const active = () => desired.current.kind === "known";
   const desired = new DesiredReader(
@@ -118,7 +119,7 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
         if (active()) watch.onListing(listing.instances);
       },
       watched: () => (active() ? watch.watched() : []),
-      onAsked: (id, answered, at) => (active() ? watch.onAsked(id, answered, at) : undefined),
+      onRound: (asked, at) => (active() ? watch.onRound(asked, at) : undefined),
     },
     async claimForFailover(slot, abort) {
       const cause = self.instanceId;
@@ -135,7 +136,7 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
     start: () => launches.resume(),
     run: (abort) => desired.run(abort),
     stopClaiming: () => repairer.stopClaiming(),
-    status: () => ({ ...repairer.status(), watching: [...watch.targets], checks: watch.checks }),
+    status: () => ({ ...repairer.status(), watching: [...watch.targets], checks: watch.calls }),
     close: () => launches.close(),
   };
 }

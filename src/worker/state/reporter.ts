@@ -113,6 +113,11 @@ export class WorkerReporter {
     return recorded && tagged && logged;
   }
 
+  /** Waits (at most `timeoutMs`) until the tags set so far landed; true when they did. */
+  flushTags(timeoutMs: number): Promise<boolean> {
+    return this.tags.flush(timeoutMs);
+  }
+
   /** Gives what is still pending up to `graceMs` to land, then stops every writer. */
   async close(graceMs: number): Promise<void> {
     await Promise.all([this.tags.close(graceMs), this.bootLog.close(graceMs), this.record.close(graceMs)]);

@@ -95,17 +95,19 @@ describe("desired-size reader", () => {
 describe("watch", () => {
   const seen = (id: string, endpoint?: string): SeenInstance => ({ id, state: "running", launchedAt: 0, tags: endpoint ? { SynktiEndpoint: endpoint } : {} });
 
-  function setup(states: Record<string, PeerInstance["state"] | "gone">) {
+  function setup(states: Record<string, PeerInstance["state"] | "gone"> = {}) {
     const clock = new FakeClock();
-    const asked: string[] = [];
+    const calls: string[][] = [];
     const checks: Array<{ id: string; state: string }> = [];
     const watch = new Watch(
       {
         ec2: {
-          async describeOne(id) {
-            asked.push(id);
-            const state = states[id] ?? "running";
-            return state === "gone" ? "gone" : { instanceId: id, state, availabilityZone: undefined, instanceType: undefined, launchTime: undefined, tags: {} };
+          async describeIds(ids) {
+            calls.push([...ids]);
+            return new Map(ids.map((id) => {
+              const state = states[id] ?? "running";
+              return [id, state === "gone" ? ("gone" as const) : { instanceId: id, state, availabilityZone: undefined, instanceType: undefined, launchTime: undefined, tags: {} }];
+            }));
           },
         },
         clock,
@@ -116,34 +118,32 @@ describe("watch", () => {
     );
     // 8 members: this one watches 3 of them.
     watch.onListing(["i-self", ...Array.from({ length: 7 }, (_, n) => `i-${n}`)].map((id) => seen(id, `127.1.1.1:${id.length}`)));
-    return { clock, asked, checks, watch };
+    return { clock, calls, checks, watch };
   }
+  const round = (t: ReturnType<typeof setup>, answers: Record<string, boolean>) => t.watch.onRound(Object.entries(answers).map(([instanceId, answered]) => ({ instanceId, answered })), t.clock.now());
 
-  it("watches 3 members; a failed ask of a watched one costs one EC2 check per 30 s per target while EC2 says it is alive", async () => {
-    const t = setup({});
+  it("watches 3 members; one that stops answering is checked at once, then (EC2 says alive) only every 30 s, however many rounds fail", async () => {
+    const t = setup();
     expect(t.watch.targets).toHaveLength(3);
     expect(t.watch.watched().map((w) => w.instanceId)).toEqual(t.watch.targets);
-    const [target] = t.watch.targets;
+    const [target, other] = t.watch.targets;
     const unwatched = ["i-0", "i-1", "i-2", "i-3", "i-4", "i-5", "i-6"].find((id) => !t.watch.targets.includes(id))!;
-    // An ask round every 5 s for two minutes, every ask failing: a partition.
-    for (let round = 0; round < 24; round++) {
-      t.watch.onAsked(target!, false, t.clock.now());
-      t.watch.onAsked(unwatched, false, t.clock.now());
+    // An ask round every 5 s for two minutes, the target and an unwatched member never answering: a partition.
+    for (let n = 0; n < 24; n++) {
+      round(t, { [target!]: false, [other!]: true, [unwatched]: false });
       await t.clock.advance(5000);
     }
-    expect(t.asked).toEqual([target, target, target, target]); // 0, 30, 60, 90 s
+    expect(t.calls).toEqual([[target], [target], [target], [target]]); // at 0, 30, 60, 90 s
     expect(t.checks.every((c) => c.state === "running")).toBe(true);
-    t.watch.onAsked(t.watch.targets[1]!, true, t.clock.now()); // an answer costs nothing
-    expect(t.asked).toHaveLength(4);
   });
 
-  it("a watched member EC2 calls terminated or does not know is reported dead at once", async () => {
-    const probe = setup({});
+  it("the checks of one round are one call; a member EC2 calls terminated or does not know is reported dead", async () => {
+    const probe = setup();
     const [first, second] = probe.watch.targets;
     const t = setup({ [first!]: "terminated", [second!]: "gone" });
-    t.watch.onAsked(first!, false, t.clock.now());
-    t.watch.onAsked(second!, false, t.clock.now());
+    round(t, { [first!]: false, [second!]: false });
     await t.clock.advance(0);
+    expect(t.calls).toEqual([[first, second]]);
     expect(t.checks).toEqual([
       { id: first, state: "terminated" },
       { id: second, state: "unknown" },
