@@ -16,6 +16,9 @@ import type { Doomed, FailoverSettings } from "../../../src/failover/types.js";
 import type { FailoverPorts } from "../../../src/failover/ports.js";
 import type { RepairOutcome, SeenInstance } from "../../../src/repair/index.js";
 import type { WorkerFailoverHooks } from "../../../src/worker/failover/ports.js";
+import type { PeerStatus } from "../../../src/cluster/status-document.js";
+import { DEFAULT_DISCOVERY_BUDGET } from "../../../src/worker/discovery/budget.js";
+import { Discovery } from "../../../src/worker/discovery/discovery.js";
 import { DESIRED_POLL_MS, DesiredReader } from "../../../src/worker/repair/desired-reader.js";
 import { RepairLaunches } from "../../../src/worker/repair/repair-launches.js";
 import { Watch } from "../../../src/worker/repair/watch.js";
@@ -89,6 +92,50 @@ describe("desired-size reader", () => {
     for (let i = 0; i < 3; i++) await reader.readOnce();
     expect(reader.current).toMatchObject({ kind: "known", desired: { workers: 2 } });
     expect(lines.filter((l) => /could not be read/.test(l.msg))).toHaveLength(1);
+  });
+});
+
+describe("discovery's side of repair", () => {
+  const instance = (id: string, state: PeerInstance["state"]): PeerInstance => ({ instanceId: id, state, availabilityZone: "us-east-1a", instanceType: "g5.xlarge", launchTime: new Date(0), tags: { SynktiEndpoint: `127.1.1.1:${id.length}` } });
+
+  it("one listing of every state (one call) feeds repair; membership keeps only the running; watched members are asked every round besides the rotation", async () => {
+    const clock = new FakeClock();
+    const listed = [instance("i-self", "running"), instance("i-a", "running"), instance("i-b", "running"), instance("i-w", "running"), instance("i-p", "pending"), instance("i-dead", "terminated")];
+    const calls: Array<readonly string[] | undefined> = [];
+    const ec2 = {
+      listRunning: async () => ({ instances: listed.filter((i) => i.state === "running"), calls: 1 }),
+      list: async (_tags: Record<string, string>, states: readonly string[] | undefined) => (calls.push(states), { instances: listed, calls: 1 }),
+    };
+    const seenByRepair: string[][] = [];
+    const rounds: string[][] = [];
+    const asked: string[] = [];
+    const discovery = new Discovery(
+      {
+        ec2,
+        clock,
+        log: silentLogger,
+        random: () => 0.5,
+        askPeer: async (_endpoint, expect): Promise<PeerStatus> => {
+          asked.push(expect.instanceId);
+          if (expect.instanceId === "i-w") throw new Error("no answer");
+          return { role: "worker", instanceId: expect.instanceId, modelServer: { state: "healthy" }, peers: [] };
+        },
+        onListing: (instances) => seenByRepair.push(instances.map((i) => `${i.instanceId}:${i.state}`)),
+        watched: () => [{ instanceId: "i-w", endpoint: "127.1.1.1:3" }],
+        onRound: (round) => rounds.push(round.map((r) => `${r.instanceId}:${r.answered}`)),
+      },
+      { project: "demo", self: "i-self", budget: DEFAULT_DISCOVERY_BUDGET, peerRoundMs: 5000, fanout: 1 },
+    );
+    expect(await discovery.listOnce()).toBe(true);
+    expect(calls).toEqual([undefined]); // every state, in the one call
+    expect(seenByRepair).toEqual([["i-self:running", "i-a:running", "i-b:running", "i-w:running", "i-p:pending", "i-dead:terminated"]]);
+    expect(discovery.membership.size()).toBe(4);
+    expect(discovery.stats.describeCalls).toBe(1);
+    for (let n = 0; n < 3; n++) await discovery.askRound();
+    // Fanout 1: the rotation asks one peer a round; the watched one is asked every round on top.
+    expect(asked.filter((id) => id === "i-w")).toHaveLength(3);
+    expect(asked.filter((id) => id !== "i-w")).toEqual(["i-a", "i-b", "i-a"]);
+    expect(rounds.every((r) => r[0] === "i-w:false")).toBe(true);
   });
 });
 
