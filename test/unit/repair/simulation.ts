@@ -256,6 +256,7 @@ export function simulate(s: Scenario): SimResult {
           if (state === "pending" || state === "running") w.aliveChecked.add(id);
         }
         result.checkCalls += due.length > 0 ? 1 : 0;
+
       }
       if (!round && (w.wakeAt === undefined || now < w.wakeAt)) continue;
       const visibleChecks = w.checks.filter((c) => c.at <= now);
@@ -270,7 +271,10 @@ export function simulate(s: Scenario): SimResult {
         noticed: w.noticed,
       });
       w.noticed = decision.noticed;
-      w.wakeAt = decision.wakeAt;
+      // The worker decides again when a check answers, not a round later.
+      const answersDue = w.checks.filter((c) => c.at > now).map((c) => c.at);
+      const wake = Math.min(decision.wakeAt ?? Infinity, ...answersDue);
+      w.wakeAt = Number.isFinite(wake) ? wake : undefined;
       for (const action of decision.actions) {
         if (action.kind === "retire-self") {
           // The worker re-reads the one it leaves the slot to, and retires only if it is alive.
