@@ -24,8 +24,8 @@ export interface WatchInput {
   failed: readonly string[];
   /** Watched members EC2 called alive since they last answered (cleared when one answers). */
   aliveChecked: ReadonlySet<string>;
-  /** When this watcher last re-checked (a check that included an alive-checked member). */
-  lastRecheckAt: number | undefined;
+  /** When this watcher last made a check call (any: a first check's answer is as fresh as a re-check's). */
+  lastCheckAt: number | undefined;
   now: number;
   clusterSize: number;
 }
@@ -34,7 +34,7 @@ export interface WatchInput {
 export function watchChecksDue(input: WatchInput): string[] {
   const first = input.failed.filter((id) => !input.aliveChecked.has(id));
   const again = input.failed.filter((id) => input.aliveChecked.has(id));
-  const recheck = again.length > 0 && (input.lastRecheckAt === undefined || input.now - input.lastRecheckAt >= watchRecheckMs(input.clusterSize));
+  const recheck = again.length > 0 && (input.lastCheckAt === undefined || input.now - input.lastCheckAt >= watchRecheckMs(input.clusterSize));
   // A call made anyway for a first check carries the re-checks too: they cost nothing more.
   return first.length > 0 || recheck ? [...first, ...again] : [];
 }

@@ -70,8 +70,8 @@ describe("repair over simulated survivors (fast-check)", () => {
     // asks fail at once (a real ask timeout adds its own, README).
     const bound = (ASK_ROUND_MS + 2000 + 5000 + 1000 + graces * REPAIR_GRACE_MS) / 1000;
     fc.assert(
-      fc.property(fc.integer({ min: 5, max: 7 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (desired, slot, seed) => {
-        const { result } = run({ desired, kills: [{ atS: 10, slots: [slot], withWatchers: watchersDead }], partitions: [], claimantDeaths: 0, seed });
+      fc.property(fc.integer({ min: 8, max: 12 }), fc.integer({ min: 0, max: 11 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (desired, slot, seed) => {
+        const result = simulate({ desired, kills: [{ atS: 10, slots: [slot], withWatchers: watchersDead }], partitions: [], claimantDeaths: 0, seed, durationS: 10 + bound + 5 });
         const victim = result.kills[0]!;
         const launch = result.launches.find((l) => l.doomed === victim.id);
         expect(launch, "the victim's replacement").toBeDefined();

@@ -39,6 +39,7 @@ import {
   type SeenInstance,
 } from "../../../src/repair/index.js";
 import type { Desired } from "../../../src/cluster/desired.js";
+import { seededRandom } from "../../support/seeded-random.js";
 
 export const SIM_START = Date.parse("2026-11-29T08:00:00Z");
 const names = projectNames("sim");
@@ -79,7 +80,7 @@ interface Worker {
   checks: InstanceCheck[];
   /** Watched members EC2 called alive since they last answered. */
   aliveChecked: Set<string>;
-  lastRecheckAt?: number;
+  lastCheckAt?: number;
   noticed: Record<string, number>;
   wakeAt?: number;
   nextRoundAt: number;
@@ -110,20 +111,8 @@ export interface SimResult {
   lastKillS: number;
 }
 
-/** mulberry32: small, seeded, good enough for delays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function simulate(s: Scenario): SimResult {
-  const random = prng(s.seed);
+  const random = seededRandom(s.seed);
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const desired: Desired = { workers: s.desired, setAt: new Date(SIM_START - 3600_000).toISOString() };
   const truth = new Map<string, Truth>();
@@ -257,8 +246,8 @@ export function simulate(s: Scenario): SimResult {
           if (s.breakRule === "launch-on-unreachable") w.checks.push({ id: target, state: "terminated", at: now });
           else failed.push(target);
         }
-        const due = watchChecksDue({ failed, aliveChecked: w.aliveChecked, lastRecheckAt: w.lastRecheckAt, now, clusterSize: members.length });
-        if (due.some((id) => w.aliveChecked.has(id))) w.lastRecheckAt = now;
+        const due = watchChecksDue({ failed, aliveChecked: w.aliveChecked, lastCheckAt: w.lastCheckAt, now, clusterSize: members.length });
+        if (due.length > 0) w.lastCheckAt = now;
         const answeredAt = now + between(0, 2) * 1000;
         for (const id of due) {
           const t = truth.get(id);
@@ -267,6 +256,7 @@ export function simulate(s: Scenario): SimResult {
           if (state === "pending" || state === "running") w.aliveChecked.add(id);
         }
         result.checkCalls += due.length > 0 ? 1 : 0;
+
       }
       if (!round && (w.wakeAt === undefined || now < w.wakeAt)) continue;
       const visibleChecks = w.checks.filter((c) => c.at <= now);
@@ -281,7 +271,10 @@ export function simulate(s: Scenario): SimResult {
         noticed: w.noticed,
       });
       w.noticed = decision.noticed;
-      w.wakeAt = decision.wakeAt;
+      // The worker decides again when a check answers, not a round later.
+      const answersDue = w.checks.filter((c) => c.at > now).map((c) => c.at);
+      const wake = Math.min(decision.wakeAt ?? Infinity, ...answersDue);
+      w.wakeAt = Number.isFinite(wake) ? wake : undefined;
       for (const action of decision.actions) {
         if (action.kind === "retire-self") {
           // The worker re-reads the one it leaves the slot to, and retires only if it is alive.
