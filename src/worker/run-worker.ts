@@ -270,11 +270,12 @@ async function serve(
   // Surplus or duplicate: leave exactly as on SIGTERM (the load balancer drains it: no failed
   // request), then stop the model server and end the instance; the agent then waits for AWS's SIGTERM.
   const retireSelf = async (reason: string) => {
+    // `retiring` first: from then on no census counts it as a holder (nor asks it to retire again).
+    reporter?.state("retiring");
+    await reporter?.flushTags(options.shutdownFlushMs);
     await drain(clock.now() + drainBudgetMs(options), stop.signal);
     serverStop.abort(new Error(`retired by repair (${reason})`));
     await supervised;
-    reporter?.state("retiring");
-    await reporter?.flushTags(options.shutdownFlushMs); // `retiring` first: no census counts it as a holder any more
     const outcome = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
     log.warn({ outcome, reason }, options.dryRun ? "dry run: this retired instance was not terminated" : "retired by repair: terminating this instance");
   };

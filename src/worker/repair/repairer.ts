@@ -169,6 +169,11 @@ export class Repairer {
     switch (action.kind) {
       case "claim-launch": {
         if (this.retiring || this.deps.launches.has(action.name)) return;
+        // The failure an earlier claimant never recorded, first: the pause rule must count it
+        // whatever happens to this claim (a second writer's 412 is fine).
+        if (action.missingOutcome) {
+          await this.deps.store.writeOutcome(action.missingOutcome, this.signal).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair: the missing outcome record could not be written"));
+        }
         const result = await this.deps.store.claim(action.body, this.signal);
         if (result.kind === "taken") {
           log.debug({ claim: action.name, claimer: result.claimer }, "repair: another member holds this claim; it launches");
@@ -183,9 +188,6 @@ export class Repairer {
           return;
         }
         log.info({ claim: action.name, slot: action.slot, cause: action.cause, attempt: action.attempt }, result.kind === "own" ? "repair: resuming this member's claim" : "repair: claimed an empty slot; launching its replacement");
-        if (action.missingOutcome) {
-          await this.deps.store.writeOutcome(action.missingOutcome, this.signal).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair: the missing outcome record could not be written"));
-        }
         await this.deps.launches.launch({ slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed }, this.signal);
         return;
       }

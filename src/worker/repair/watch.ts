@@ -20,7 +20,7 @@ export class Watch {
   private clusterSize = 1;
   /** Watched members EC2 called alive since they last answered. */
   private readonly aliveChecked = new Set<string>();
-  private lastRecheckAt: number | undefined;
+  private lastCheckAt: number | undefined;
   private checking = false;
   /** DescribeInstances calls the watch made (for /status and the call budget's record). */
   calls = 0;
@@ -68,10 +68,10 @@ export class Watch {
     for (const a of watched) if (a.answered) this.aliveChecked.delete(a.instanceId);
     const failed = watched.filter((a) => !a.answered).map((a) => a.instanceId);
     if (this.checking || failed.length === 0) return;
-    const due = watchChecksDue({ failed, aliveChecked: this.aliveChecked, lastRecheckAt: this.lastRecheckAt, now: at, clusterSize: this.clusterSize });
+    const due = watchChecksDue({ failed, aliveChecked: this.aliveChecked, lastCheckAt: this.lastCheckAt, now: at, clusterSize: this.clusterSize });
     if (due.length === 0) return;
-    // Every call counts as the re-check: one that a first check made anyway carried them too.
-    this.lastRecheckAt = at;
+    // Every call counts (src/repair): a first check's answer is as fresh as a re-check's.
+    this.lastCheckAt = at;
     void this.check(due);
   }
 
