@@ -104,6 +104,18 @@ describe("repairer", () => {
     expect(t.repairer.status()).toMatchObject({ active: true, desired: 2, slot: 0, paused: false });
   });
 
+  it("the slot's last replacement died before serving and its claimant never said so: the failure is recorded before the next claim", async () => {
+    const claim: ClaimSeen = { name: "1-i-dead", slot: 1, cause: "i-dead", base: "i-dead", attempt: 1, at: T0 - 40 * MIN };
+    const failedReplacement = worker("i-r1", 1, { state: "terminated", launchTime: new Date(T0 - 39 * MIN), tags: { SynktiReplaces: "1-i-dead", SynktiState: "booting" } });
+    delete (failedReplacement.tags as Record<string, string>).SynktiServedAt;
+    const t = setup("i-a", 2, { claims: [claim] });
+    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated", launchTime: new Date(T0 - 90 * MIN) }), failedReplacement], T0);
+    await t.repairer.poke();
+    expect(t.written).toEqual([expect.objectContaining({ slot: 1, cause: "i-dead", replacement: "i-r1", outcome: "failed" })]);
+    expect(t.claimed).toEqual([expect.objectContaining({ slot: 1, cause: "i-r1" })]);
+    expect(t.launched).toHaveLength(1);
+  });
+
   it("a claim another member holds (412): no launch", async () => {
     const t = setup("i-a", 2, { taken: true });
     t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
