@@ -146,3 +146,15 @@ describe("decideRepair", () => {
     expect(recorded.actions).toEqual([expect.not.objectContaining({ missingOutcome: expect.anything() })]);
   });
 });
+
+describe("decideRepair at 1000 members", () => {
+  it("a decision with 5 empty slots takes well under 50 ms (one ring sort, O(N) hashes per empty slot)", () => {
+    const instances = Array.from({ length: 1000 }, (_, k) => i(`i-${k.toString(16).padStart(17, "0")}`, { slot: k, ...(k % 200 === 7 ? { state: "terminated" as const } : {}) }));
+    const v = view({ self: instances[0]!.id, desired: desired(1000), ...listed(instances) });
+    decideRepair(v);
+    const started = performance.now();
+    const d = decideRepair(v);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(d.census?.empty).toHaveLength(5);
+  });
+});

@@ -81,6 +81,19 @@ describe("repair over simulated survivors (fast-check)", () => {
     );
   });
 
+  it("an extra instance in a held slot retires itself (the later launch), kills and partitions around it", () => {
+    fc.assert(
+      fc.property(scenario, fc.integer({ min: 5, max: 400 }), fc.integer({ min: 0, max: 6 }), (s, atS, slot) => {
+        const { result, lastKill } = run({ ...s, extras: [{ atS, slot }] });
+        expect(result.launches.length, "launches against deaths").toBeLessThanOrEqual(result.kills.length);
+        expect(Math.max(...result.liveAt), "most live at once").toBeLessThanOrEqual(s.desired + 1);
+        const settled = Math.max(lastKill, atS) + BOUND_S + (result.orphanedClaims > 0 ? ORPHAN_S : 0);
+        expect(result.liveAt.slice(settled).every((n) => n === s.desired), `live after ${settled} s`).toBe(true);
+      }),
+      { seed: SEED, numRuns: 15 },
+    );
+  });
+
   it("partitions alone launch nothing", () => {
     fc.assert(
       fc.property(scenario, (s) => {

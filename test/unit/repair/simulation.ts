@@ -19,6 +19,7 @@
  * - Kills never take the last running worker: repair needs a survivor (a total loss is the
  *   deployer's). An instance still pending is no worker yet.
  * - Partitions: for a while, asks between some pairs fail while EC2 says both are running.
+ * - Extras: an instance that appears in a held slot (no claim): the later of two holders retires.
  * - Left out: the failover (spot notices), desired changes, never-serving boots and the pause
  *   (table-tested), throttling.
  */
@@ -49,6 +50,8 @@ export interface Scenario {
   desired: number;
   /** Silent kills: at `atS` seconds, the instances in these live slots (or any live instance). */
   kills: Array<{ atS: number; slots: number[]; /** Also kill this many of each victim's nearest watchers. */ withWatchers?: number }>;
+  /** An extra instance appears in a held slot (a launch whose answer was lost, retried): a duplicate. */
+  extras?: Array<{ atS: number; slot: number }>;
   /** The first this many claimants die right after their claim is created, before launching. */
   claimantDeaths: number;
   /** Asks between these slots' holders fail both ways from `fromS` to `toS` (EC2 says running). */
@@ -151,7 +154,7 @@ export function simulate(s: Scenario): SimResult {
     if (!t || t.state === "terminated" || t.state === "shutting-down") return;
     // Repair needs a survivor: a kill that would leave no running worker is skipped (a total loss
     // is the deployer's to fix, `synkti --workers N`).
-    if (![...workers.keys()].some((w) => w !== id)) return;
+    if (![...workers.keys()].some((w) => w !== id && isLiveTruth(truth.get(w)!))) return;
     t.state = "terminated";
     workers.delete(id);
     result.kills.push({ at: now, id });
@@ -213,6 +216,8 @@ export function simulate(s: Scenario): SimResult {
         for (const id of [victim.id, ...watchers]) kill(id);
       }
     }
+
+    for (const extra of s.extras ?? []) if (extra.atS === tick) launch(extra.slot % s.desired, undefined, now);
 
     // Launches that were claimed: RunInstances after its latency, unless the claimant died first.
     for (const p of pendingLaunches.splice(0).filter((p) => (now >= p.at ? true : (pendingLaunches.push(p), false)))) {
