@@ -94,9 +94,12 @@ export class RepairLaunches {
     return this.launches.has(name);
   }
 
-  /** Starts the claimed repair's launch (once per claim). */
-  async launch(claim: RepairClaim, signal?: AbortSignal): Promise<void> {
-    if (this.launches.has(claim.name)) return;
+  /**
+   * Reads what the launch needs (the replacement's request, through the failover) before anything is
+   * claimed, so a read that fails leaves no claim holding the slot for nothing; the returned start
+   * begins the launch (once per claim).
+   */
+  async prepare(claim: RepairClaim, signal?: AbortSignal): Promise<() => Promise<void>> {
     const doomed: Doomed = {
       instanceId: claim.doomed.launchId,
       instanceType: claim.doomed.instanceType ?? this.deps.instanceType,
@@ -104,7 +107,13 @@ export class RepairLaunches {
       slot: String(claim.slot),
     };
     const settings = await this.deps.failover.settingsFor(doomed, { healthBudgetMs: this.options.healthBudgetMs }, signal);
-    await this.begin(claim, settings);
+    return () => this.begin(claim, settings);
+  }
+
+  /** Starts the claimed repair's launch (once per claim). */
+  async launch(claim: RepairClaim, signal?: AbortSignal): Promise<void> {
+    if (this.launches.has(claim.name)) return;
+    await (await this.prepare(claim, signal))();
   }
 
   status(): RepairLaunchStatus[] {

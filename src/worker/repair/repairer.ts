@@ -39,7 +39,7 @@ export interface RepairStatus {
 export interface RepairerDeps {
   desired: Pick<DesiredReader, "current">;
   store: Pick<RepairStore, "claimsOf" | "claim" | "recentOutcomes" | "writeOutcome">;
-  launches: Pick<RepairLaunches, "has" | "launch" | "status">;
+  launches: Pick<RepairLaunches, "has" | "prepare" | "status">;
   /** Re-reads one instance before acting on a listing's word (a keeper, a holder that never served). */
   ec2: Pick<Ec2Peers, "describeOne">;
   clock: Clock;
@@ -174,6 +174,9 @@ export class Repairer {
         if (action.missingOutcome) {
           await this.deps.store.writeOutcome(action.missingOutcome, this.signal).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair: the missing outcome record could not be written"));
         }
+        // The replacement's request is read first: a read that fails leaves no claim behind.
+        const claim = { slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed };
+        const start = await this.deps.launches.prepare(claim, this.signal);
         const result = await this.deps.store.claim(action.body, this.signal);
         if (result.kind === "taken") {
           log.debug({ claim: action.name, claimer: result.claimer }, "repair: another member holds this claim; it launches");
@@ -188,7 +191,7 @@ export class Repairer {
           return;
         }
         log.info({ claim: action.name, slot: action.slot, cause: action.cause, attempt: action.attempt }, result.kind === "own" ? "repair: resuming this member's claim" : "repair: claimed an empty slot; launching its replacement");
-        await this.deps.launches.launch({ slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed }, this.signal);
+        await start();
         return;
       }
       case "retire-self": {

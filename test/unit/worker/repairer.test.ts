@@ -30,7 +30,7 @@ function worker(id: string, slot: number | undefined, over: Partial<PeerInstance
   };
 }
 
-function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check> } = {}) {
+function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean } = {}) {
   const clock = new FakeClock(T0);
   const controller = new AbortController();
   const launched: RepairClaim[] = [];
@@ -67,8 +67,9 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
       },
       launches: {
         has: (name) => launched.some((l) => l.name === name),
-        async launch(claim) {
-          launched.push(claim);
+        async prepare(claim) {
+          if (options.unprepared) throw new Error("IMDS user-data unreadable");
+          return async () => void launched.push(claim);
         },
         status: () => [],
       },
@@ -114,6 +115,14 @@ describe("repairer", () => {
     expect(t.written).toEqual([expect.objectContaining({ slot: 1, cause: "i-dead", replacement: "i-r1", outcome: "failed" })]);
     expect(t.claimed).toEqual([expect.objectContaining({ slot: 1, cause: "i-r1" })]);
     expect(t.launched).toHaveLength(1);
+  });
+
+  it("the replacement's request cannot be read: nothing is claimed (no claim holds the slot for 10 minutes for nothing)", async () => {
+    const t = setup("i-a", 2, { unprepared: true });
+    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
+    await t.repairer.poke();
+    expect(t.claimed).toEqual([]);
+    expect(t.launched).toEqual([]);
   });
 
   it("a claim another member holds (412): no launch", async () => {
