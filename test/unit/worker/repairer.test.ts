@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { InstanceCheck as Ec2Check, PeerInstance } from "../../../src/aws/ec2-peers.js";
 import { silentLogger } from "../../../src/core/log.js";
-import type { ClaimBody, ClaimSeen, RepairOutcome, RetireSelfReason } from "../../../src/repair/index.js";
+import { decideRepair, type ClaimBody, type ClaimSeen, type RepairOutcome, type RetireSelfReason } from "../../../src/repair/index.js";
 import type { DesiredView } from "../../../src/worker/repair/desired-reader.js";
 import type { RepairClaim } from "../../../src/worker/repair/repair-launches.js";
 import type { ClaimResult } from "../../../src/worker/repair/repair-store.js";
@@ -114,6 +114,25 @@ describe("repairer", () => {
     await t.repairer.poke();
     expect(t.written).toEqual([expect.objectContaining({ slot: 1, cause: "i-dead", replacement: "i-r1", outcome: "failed" })]);
     expect(t.claimed).toEqual([expect.objectContaining({ slot: 1, cause: "i-r1" })]);
+    expect(t.launched).toHaveLength(1);
+  });
+
+  it("a member later in the order claims at its turn without a new listing (its own timer)", async () => {
+    const members = Array.from({ length: 6 }, (_, n) => worker(`i-m${n}`, n));
+    const dead = worker("i-dead", 6, { state: "terminated" });
+    const listed = [...members, dead];
+    const asSeen = listed.map((i) => ({ id: i.instanceId, state: i.state!, launchedAt: i.launchTime!.getTime(), tags: i.tags }));
+    // A member whose turn is not first: decideRepair asks it to wait.
+    const self = members.find((m) => {
+      const d = decideRepair({ self: m.instanceId, now: T0, desired: { workers: 7, setAt: new Date(T0 - 120 * MIN).toISOString() }, listing: { at: T0, instances: asSeen }, claims: { at: T0, seen: [] }, outcomes: [], noticed: {} });
+      return d.actions.length === 0 && d.wakeAt !== undefined;
+    })!;
+    const t = setup(self.instanceId, 7);
+    t.repairer.onListing(listed, T0);
+    await t.repairer.poke();
+    expect(t.claimed).toEqual([]);
+    await t.clock.advance(45_000); // at most 3 graces
+    expect(t.claimed).toEqual([expect.objectContaining({ slot: 6, cause: "i-dead", claimer: self.instanceId })]);
     expect(t.launched).toHaveLength(1);
   });
 
