@@ -70,6 +70,7 @@ export class Repairer {
   private retiring = false;
   private readonly terminated = new Set<string>();
   private lastNote: string | undefined;
+  private failing = false;
 
   constructor(
     private readonly deps: RepairerDeps,
@@ -125,9 +126,18 @@ export class Repairer {
     this.running = (async () => {
       do {
         this.again = false;
-        await this.evaluate().catch((error: unknown) => {
-          if (!this.signal.aborted) this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair: evaluation failed; tried again at the next listing");
-        });
+        await this.evaluate().then(
+          () => {
+            if (this.failing) this.deps.log.info({}, "repair: evaluations work again");
+            this.failing = false;
+          },
+          (error: unknown) => {
+            if (this.signal.aborted) return;
+            // Once at warn (S3 or EC2 trouble lasts): its repeats at debug, its end at info.
+            this.deps.log[this.failing ? "debug" : "warn"]({ error: error instanceof Error ? error.message : String(error) }, "repair: evaluation failed; tried again at the next listing");
+            this.failing = true;
+          },
+        );
       } while (this.again && !this.signal.aborted);
       this.running = undefined;
     })();
