@@ -124,7 +124,7 @@ export class AgentFailover {
     await this.record.close(graceMs);
   }
 
-  /** The failover's claim, once per slot: a claim this worker already holds is its own to go on with. */
+  /** The failover's claim, asked before each launch: a claim this worker already holds is its own to go on with. */
   private async claimSlot(signal: AbortSignal): Promise<{ refuse: string } | undefined> {
     if (!this.deps.claim) return undefined;
     const raw = (await this.readTemplate(signal)).slot;
