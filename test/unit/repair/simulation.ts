@@ -3,7 +3,10 @@
  * decideRepair on views of differing ages, for the property test (repair.property.test.ts).
  *
  * Behaviour spec (what it models, and what it leaves out on purpose):
- * - Time advances in 1 s ticks. EC2's LaunchTime and S3's LastModified are whole seconds (as AWS).
+ * - Time advances in 1 s ticks.
+ * - Terminated instances drop out of listings `forgetAfterS` after they ended (EC2 keeps them
+ *   about an hour; shorter here, so two views name one empty slot's cause differently). Not under
+ *   CLAIM_STALE_MS: a claim's launch would then vanish from listings before the claim is stale. EC2's LaunchTime and S3's LastModified are whole seconds (as AWS).
  * - EC2: instances are pending for `bootMs`, then running; their agent answers asks from then on
  *   and sets SynktiState=serving with SynktiServedAt `serveMs` later. A kill is silent: the
  *   instance is terminated at once, no notice, no failover. Terminated instances stay listed.
@@ -20,7 +23,10 @@
  *   deployer's). An instance still pending is no worker yet.
  * - Partitions: for a while, asks between some pairs fail while EC2 says both are running.
  * - Extras: an instance that appears in a held slot (no claim): the later of two holders retires.
- * - Left out: the failover (spot notices), desired changes, never-serving boots and the pause
+ * - Scaling: at `scale[].atS` the deployer claims `<k>-<new generation>` for each empty slot below
+ *   the new size, then writes desired.json (claims before desired: src/repair/README.md), and
+ *   launches into them 2 s later; each worker reads the new desired within 15 s. Surplus retires.
+ * - Left out: the failover (spot notices), never-serving boots and the pause
  *   (table-tested), throttling.
  */
 import { TAG_REPLACES, TAG_SERVED_AT, TAG_SLOT, TAG_STATE } from "../../../src/infra/names.js";
@@ -60,6 +66,10 @@ export interface Scenario {
   seed: number;
   /** How long to run, seconds. */
   durationS: number;
+  /** The deployer changes the desired size (a launch with another --workers). */
+  scale?: Array<{ atS: number; workers: number }>;
+  /** Terminated instances drop out of listings this long after they ended (EC2: about an hour). */
+  forgetAfterS?: number;
   /** A broken rule to prove the test can fail: launch on a failed ask alone. */
   breakRule?: "launch-on-unreachable";
 }
@@ -73,10 +83,14 @@ interface Truth {
   upAt: number;
   servesAt: number;
   terminateAt?: number;
+  endedAt?: number;
 }
 
 interface Worker {
   id: string;
+  /** The desired.json this worker last read, and the newer one it reads at `desiredNextAt`. */
+  desired: Desired;
+  desiredNext?: { desired: Desired; at: number };
   listing: Listing;
   nextListAt: number;
   listEveryMs: number;
@@ -97,11 +111,17 @@ export interface Launch {
   /** The instance the claim named, and its EC2 state in truth when it was claimed. */
   doomed?: string;
   doomedStateAtClaim?: Ec2State;
+  /** Live holders of the slot in EC2's truth when it was claimed (a launch into a held slot is a duplicate). */
+  heldAtClaim: number;
 }
 
 export interface SimResult {
   /** Live (pending/running, not retiring/failed) instances at each second. */
   liveAt: number[];
+  /** The desired size in effect (written) at each second. */
+  desiredAt: number[];
+  /** The deployer's own launches (slot fills on scaling). */
+  fills: number;
   /** Pending/running instances, retiring included (what bills). */
   billingAt: number[];
   launches: Launch[];
@@ -117,24 +137,26 @@ export interface SimResult {
 export function simulate(s: Scenario): SimResult {
   const random = seededRandom(s.seed);
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const desired: Desired = { workers: s.desired, setAt: new Date(SIM_START - 3600_000).toISOString() };
+  let desired: Desired = { workers: s.desired, setAt: new Date(SIM_START - 3600_000).toISOString() };
   const truth = new Map<string, Truth>();
   const claims = new Map<string, number>();
   const workers = new Map<string, Worker>();
-  const pendingLaunches: Array<{ at: number; claimant: string; slot: number; replaces: string; cause: string; doomed?: string; doomedState?: Ec2State }> = [];
-  const result: SimResult = { liveAt: [], billingAt: [], launches: [], kills: [], orphanedClaims: 0, checkCalls: 0, partitionsEndS: 0, lastKillS: 0 };
+  const pendingLaunches: Array<{ at: number; claimant: string; slot: number; replaces: string; cause: string; doomed?: string; doomedState?: Ec2State; heldAtClaim: number }> = [];
+  const result: SimResult = { desiredAt: [], fills: 0, liveAt: [], billingAt: [], launches: [], kills: [], orphanedClaims: 0, checkCalls: 0, partitionsEndS: 0, lastKillS: 0 };
   let seq = 0;
   let claimantDeaths = s.claimantDeaths;
+  const deployerLaunches: Array<{ at: number; slot: number }> = [];
   let now = SIM_START;
 
   const newId = () => `i-${(seq++).toString(16).padStart(8, "0")}${s.seed.toString(16).slice(-4)}`;
   const isLiveTruth = (t: Truth) => (t.state === "pending" || t.state === "running") && t.tags[TAG_STATE] !== "retiring" && t.tags[TAG_STATE] !== "failed";
+  const forgetMs = (s.forgetAfterS ?? 3600) * 1000;
   const snapshot = (): SeenInstance[] =>
-    [...truth.values()].map((t) => ({ id: t.id, state: t.state, launchedAt: t.launchedAt, tags: { ...t.tags }, instanceType: "g5.xlarge", zone: "us-east-1a" }));
+    [...truth.values()].filter((t) => t.endedAt === undefined || now - t.endedAt < forgetMs).map((t) => ({ id: t.id, state: t.state, launchedAt: t.launchedAt, tags: { ...t.tags }, instanceType: "g5.xlarge", zone: "us-east-1a" }));
   const join = (id: string) => {
     const listEveryMs = between(30, 300) * 1000;
     // A joining worker lists at once; the first ones start with listings up to one interval old.
-    workers.set(id, { id, listing: { at: now, instances: snapshot() }, nextListAt: now + between(1, listEveryMs / 1000) * 1000, listEveryMs, checks: [], aliveChecked: new Set(), noticed: {}, nextRoundAt: now + between(0, 4) * 1000 });
+    workers.set(id, { id, desired, listing: { at: now, instances: snapshot() }, nextListAt: now + between(1, listEveryMs / 1000) * 1000, listEveryMs, checks: [], aliveChecked: new Set(), noticed: {}, nextRoundAt: now + between(0, 4) * 1000 });
   };
   const launch = (slot: number, replaces: string | undefined, launchedAt: number, age = 0): string => {
     const id = newId();
@@ -156,6 +178,7 @@ export function simulate(s: Scenario): SimResult {
     // is the deployer's to fix, `synkti --workers N`).
     if (![...workers.keys()].some((w) => w !== id && isLiveTruth(truth.get(w)!))) return;
     t.state = "terminated";
+    t.endedAt = now;
     workers.delete(id);
     result.kills.push({ at: now, id });
   };
@@ -163,8 +186,8 @@ export function simulate(s: Scenario): SimResult {
   const partitioned = (a: string, b: string): boolean =>
     s.partitions.some((p) => {
       if (now < SIM_START + p.fromS * 1000 || now >= SIM_START + p.toS * 1000) return false;
-      const pa = new Set(slotHolders(p.a % s.desired).map((t) => t.id));
-      const pb = new Set(slotHolders(p.b % s.desired).map((t) => t.id));
+      const pa = new Set(slotHolders(p.a % desired.workers).map((t) => t.id));
+      const pb = new Set(slotHolders(p.b % desired.workers).map((t) => t.id));
       return (pa.has(a) && pb.has(b)) || (pa.has(b) && pb.has(a));
     });
   const answers = (from: string, to: string) => {
@@ -203,13 +226,14 @@ export function simulate(s: Scenario): SimResult {
       }
       if (t.terminateAt !== undefined && now >= t.terminateAt && t.state !== "terminated") {
         t.state = "terminated";
+        t.endedAt = now;
         workers.delete(t.id);
       }
     }
 
     for (const k of killsByTime.get(tick) ?? []) {
       for (const slot of k.slots) {
-        const victim = slotHolders(slot % s.desired).sort((a, b) => a.launchedAt - b.launchedAt)[0];
+        const victim = slotHolders(slot % Math.max(1, desired.workers)).sort((a, b) => a.launchedAt - b.launchedAt)[0];
         if (!victim) continue;
         const live = [...truth.values()].filter(isLiveTruth).map((t) => t.id);
         const watchers = watcherRing(live).watchersOf(victim.id).slice(0, k.withWatchers ?? 0);
@@ -217,7 +241,25 @@ export function simulate(s: Scenario): SimResult {
       }
     }
 
-    for (const extra of s.extras ?? []) if (extra.atS === tick) launch(extra.slot % s.desired, undefined, now);
+    for (const extra of s.extras ?? []) if (extra.atS === tick) launch(extra.slot % Math.max(1, desired.workers), undefined, now);
+
+    // The deployer: claims each empty slot's fill, launches it, then writes desired.json.
+    for (const change of s.scale ?? []) {
+      if (change.atS !== tick) continue;
+      const next: Desired = { workers: change.workers, setAt: new Date(now).toISOString() };
+      for (let slot = 0; slot < next.workers; slot++) {
+        const name = `${slot}-d${Date.parse(next.setAt)}`;
+        if (slotHolders(slot).length > 0 || claims.has(name)) continue;
+        claims.set(name, second(now));
+        deployerLaunches.push({ at: now + 2000, slot });
+      }
+      desired = next;
+      for (const w of workers.values()) w.desiredNext = { desired: next, at: now + between(0, 15) * 1000 };
+    }
+    for (const fill of deployerLaunches.splice(0).filter((f) => (now >= f.at ? true : (deployerLaunches.push(f), false)))) {
+      launch(fill.slot, undefined, now);
+      result.fills++;
+    }
 
     // Launches that were claimed: RunInstances after its latency, unless the claimant died first.
     for (const p of pendingLaunches.splice(0).filter((p) => (now >= p.at ? true : (pendingLaunches.push(p), false)))) {
@@ -226,11 +268,15 @@ export function simulate(s: Scenario): SimResult {
         continue;
       }
       const id = launch(p.slot, p.replaces, now);
-      result.launches.push({ id, at: now, slot: p.slot, cause: p.cause, ...(p.doomed ? { doomed: p.doomed, doomedStateAtClaim: p.doomedState! } : {}) });
+      result.launches.push({ id, at: now, slot: p.slot, cause: p.cause, heldAtClaim: p.heldAtClaim, ...(p.doomed ? { doomed: p.doomed, doomedStateAtClaim: p.doomedState! } : {}) });
     }
 
     for (const w of [...workers.values()]) {
       if (!workers.has(w.id)) continue;
+      if (w.desiredNext && now >= w.desiredNext.at) {
+        w.desired = w.desiredNext.desired;
+        delete w.desiredNext;
+      }
       if (now >= w.nextListAt) {
         w.listing = { at: now, instances: snapshot() };
         w.checks = w.checks.filter((c) => c.at > now);
@@ -268,7 +314,7 @@ export function simulate(s: Scenario): SimResult {
       const decision = decideRepair({
         self: w.id,
         now,
-        desired,
+        desired: w.desired,
         listing: w.listing,
         checks: visibleChecks,
         claims: { at: now, seen: listClaims() },
@@ -302,6 +348,7 @@ export function simulate(s: Scenario): SimResult {
             slot: action.slot,
             replaces: doomed ?? action.doomed.launchId,
             cause: action.cause,
+            heldAtClaim: slotHolders(action.slot).length,
             ...(doomed ? { doomed, doomedState: truth.get(doomed)?.state ?? "unknown" } : {}),
           });
           // A kill that takes the claimant between its claim and its launch (the orphaned claim).
@@ -312,6 +359,7 @@ export function simulate(s: Scenario): SimResult {
 
     const all = [...truth.values()];
     result.liveAt.push(all.filter(isLiveTruth).length);
+    result.desiredAt.push(desired.workers);
     result.billingAt.push(all.filter((t) => t.state === "pending" || t.state === "running").length);
   }
   return result;
