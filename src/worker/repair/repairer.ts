@@ -2,7 +2,7 @@ import type { Ec2Peers, PeerInstance } from "../../aws/ec2-peers.js";
 import { desiredGeneration } from "../../cluster/desired.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import { TAG_SERVED_AT } from "../../infra/names.js";
+import { TAG_SERVED_AT, TAG_STATE } from "../../infra/names.js";
 import {
   census,
   confirmClaim,
@@ -223,7 +223,8 @@ export class Repairer {
         if (this.terminated.has(action.instanceId)) return;
         // The listing may predate its first serving: only what EC2 says now counts.
         const now = await this.deps.ec2.describeOne(action.instanceId, this.signal);
-        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || !isLive(seen(now))) return;
+        // (A worker of an older synkti serves without SynktiServedAt: its state says so.)
+        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || SERVES.has(now.tags[TAG_STATE] ?? "") || !isLive(seen(now))) return;
         this.terminated.add(action.instanceId);
         log.warn({ instanceId: action.instanceId, slot: action.slot }, "repair: a holder never served within 30 minutes of its launch: terminating it (its slot is then repaired)");
         await this.deps.terminateOther(action.instanceId, this.signal).catch((error: unknown) => {
@@ -249,6 +250,9 @@ export class Repairer {
     );
   }
 }
+
+/** States of a worker that serves (or served, and now leaves through its failover). */
+const SERVES = new Set(["serving", "draining"]);
 
 /** A listed instance as src/repair reads it. */
 function seen(i: PeerInstance): SeenInstance {
