@@ -89,7 +89,26 @@ export interface StatusDocument {
   /** This worker in the project's target group: whether AWS accepted its registration, and draining. */
   loadBalancer: { targetGroup: string; registered: boolean; draining: boolean };
   discovery: { clusterSize: number; describeCalls: number; lastListingAt: string | null; nextListingAt: string | null };
+  /** Repair of silent deaths (issue 12), as this worker sees it; absent from an older worker. */
+  repair?: RepairSection;
   version: string;
+}
+
+/** `/status` `repair`: the desired size this worker read, its slot, the pause, the repairs it claimed. */
+export interface RepairSection {
+  /** A desired size is known (cluster/desired.json) and this worker takes part. */
+  active: boolean;
+  desired: number | null;
+  /** This worker's slot (its SynktiSlot, or the one its census gives an untagged worker). */
+  slot: number | null;
+  paused: boolean;
+  /** Why nothing is done, when that is the answer. */
+  note: string | null;
+  /** The members this worker watches (asked every round; an EC2 check when one does not answer). */
+  watching: string[];
+  /** DescribeInstances calls this worker's watch made so far (checks of watched members). */
+  checks: number;
+  claims: Array<{ name: string; slot: number; cause: string; phase: "running" | "served" | "failed" | "no-launch"; replacement: string | null; detail: string | null }>;
 }
 
 /**

@@ -15,6 +15,7 @@ export interface StatusParts {
   interruption: InterruptionSnapshot;
   loadBalancer: StatusDocument["loadBalancer"];
   failover?: StatusDocument["failover"];
+  repair?: StatusDocument["repair"];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -41,6 +42,7 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
       lastListingAt: iso(parts.stats.lastListingAt),
       nextListingAt: iso(parts.stats.nextListingAt),
     },
+    ...(parts.repair ? { repair: parts.repair } : {}),
     version: versionInfo().version,
   };
 }
