@@ -116,9 +116,11 @@ describe("decideRepair", () => {
   it("never served for 30 min: terminated by the first in its slot's order, then its slot is repaired", () => {
     const stuck = i("b", { slot: 1, synkti: "booting", served: false, launched: 20 });
     const instances = [i("a", { slot: 0 }), stuck, i("c", { slot: 2 })];
-    const first = firstFor("1-b", ["a", "b", "c"]) === "b" ? ["a", "c"].find((m) => rendezvousRank("1-b", m, ["a", "b", "c"]) === 1)! : firstFor("1-b", ["a", "b", "c"]);
-    const d = decideRepair(view({ self: first, ...listed(instances), now: at(60) + 3 * REPAIR_GRACE_MS }));
-    expect(d.actions).toContainEqual({ kind: "retire-other", instanceId: "b", slot: 1, reason: "never-served" });
+    const first = firstFor("1-b", ["a", "c"]);
+    const d = decideRepair(view({ self: first, ...listed(instances) }));
+    expect(d.actions).toEqual([{ kind: "retire-other", instanceId: "b", slot: 1, reason: "never-served" }]);
+    const second = ["a", "c"].find((m) => m !== first)!;
+    expect(decide(view({ self: second, ...listed(instances) }))).toEqual([]);
     expect(decide(view({ self: first, ...listed(instances, 45) }))).toEqual([]);
   });
 
@@ -148,13 +150,15 @@ describe("decideRepair", () => {
 });
 
 describe("decideRepair at 1000 members", () => {
-  it("a decision with 5 empty slots takes well under 50 ms (one ring sort, O(N) hashes per empty slot)", () => {
+  it("a decision with 5 empty slots stays linear: best of 5 under 250 ms on a loaded machine (a quadratic one takes seconds)", () => {
     const instances = Array.from({ length: 1000 }, (_, k) => i(`i-${k.toString(16).padStart(17, "0")}`, { slot: k, ...(k % 200 === 7 ? { state: "terminated" as const } : {}) }));
     const v = view({ self: instances[0]!.id, desired: desired(1000), ...listed(instances) });
-    decideRepair(v);
-    const started = performance.now();
-    const d = decideRepair(v);
-    expect(performance.now() - started).toBeLessThan(50);
-    expect(d.census?.empty).toHaveLength(5);
+    const times = Array.from({ length: 5 }, () => {
+      const started = performance.now();
+      decideRepair(v);
+      return performance.now() - started;
+    });
+    expect(Math.min(...times)).toBeLessThan(250);
+    expect(decideRepair(v).census?.empty).toHaveLength(5);
   });
 });
