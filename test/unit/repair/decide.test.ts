@@ -134,6 +134,18 @@ describe("decideRepair", () => {
     expect(retire.actions.map(brief)).toEqual(["retire-other b"]);
   });
 
+  it("a failed replacement tagged SynktiReplaces=<the claim's name> (the repair's launch id) is matched too", () => {
+    const instances = [
+      i("a", { slot: 0 }),
+      i("old", { slot: 1, state: "terminated", launched: 0 }),
+      i("r", { slot: 1, state: "terminated", replaces: "1-old.2", served: false, launched: 21 }),
+      i("c", { slot: 2 }),
+    ];
+    const first = firstFor("1-r", ["a", "c"]);
+    const d = decideRepair(view({ self: first, ...listed(instances), claims: { at: at(60), seen: [claim("1-old", 5), claim("1-old.2", 20)] } }));
+    expect(d.actions).toEqual([expect.objectContaining({ missingOutcome: expect.objectContaining({ cause: "old.2", replacement: "r" }) })]);
+  });
+
   it("a failed replacement's missing outcome is written by the next claimant", () => {
     const instances = [
       i("a", { slot: 0 }),
