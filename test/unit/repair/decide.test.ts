@@ -97,6 +97,23 @@ describe("decideRepair", () => {
     expect(decide(view({ self: "a", desired: desired(2), ...listed(trio()) }))).toEqual([]);
   });
 
+  it("surplus stays while a slot below desired is empty, and may fill it itself; it retires once its listing shows the slot held", () => {
+    const instances = [i("a", { slot: 0, state: "terminated" }), i("b", { slot: 1 }), i("c", { slot: 2 })];
+    // desired 2: c (slot 2) is surplus, slot 0 is empty (a died). c is one of the two who may repair it.
+    const empty = decideRepair(view({ self: "c", desired: desired(2), ...listed(instances), now: at(60) + 3 * REPAIR_GRACE_MS, noticed: { "0-a": at(60) } }));
+    expect(empty.actions.map(brief)).toEqual(["claim 0-a"]);
+    // Claimed, not yet listed: the launch may still die unseen, so c stays (and does nothing).
+    expect(decide(view({ self: "c", desired: desired(2), ...listed(instances), claims: { at: at(61), seen: [claim("0-a", 59)] } }))).toEqual([]);
+    const filled = [...instances, i("r", { slot: 0, state: "pending", synkti: "booting", served: false, launched: 59 })];
+    expect(decide(view({ self: "c", desired: desired(2), ...listed(filled, 61), claims: { at: at(61), seen: [claim("0-a", 59)] } }))).toEqual(["retire-self surplus"]);
+  });
+
+  it("surplus retires while repair is paused (nobody would fill the open slot)", () => {
+    const failed = (m: number) => ({ slot: 0, cause: `x${m}`, replacement: `r${m}`, outcome: "failed" as const, at: new Date(at(m)).toISOString(), reason: "boot" });
+    const instances = [i("a", { slot: 0, state: "terminated" }), i("b", { slot: 1 }), i("c", { slot: 2 })];
+    expect(decide(view({ self: "c", desired: desired(2), ...listed(instances), outcomes: [failed(1), failed(2), failed(3)] }))).toEqual(["retire-self surplus"]);
+  });
+
   it("a duplicate: the later one retires itself, naming the one it leaves the slot to", () => {
     const instances = [i("a", { slot: 0 }), i("x", { slot: 0, launched: 5 }), i("b", { slot: 1 }), i("c", { slot: 2 })];
     expect(decideRepair(view({ self: "x", ...listed(instances) })).actions).toEqual([{ kind: "retire-self", reason: "duplicate", slot: 0, keep: "a" }]);

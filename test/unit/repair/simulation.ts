@@ -35,6 +35,7 @@ import {
   ASK_ROUND_MS,
   confirmClaim,
   decideRepair,
+  nextAttempt,
   parseClaimKey,
   slotOf,
   watchChecksDue,
@@ -247,9 +248,12 @@ export function simulate(s: Scenario): SimResult {
     for (const change of s.scale ?? []) {
       if (change.atS !== tick) continue;
       const next: Desired = { workers: change.workers, setAt: new Date(now).toISOString() };
+      // Like the deployer's own: a slot held, or claimed by a launch it cannot see yet, is not its to fill.
+      const view = { at: now, instances: snapshot() };
       for (let slot = 0; slot < next.workers; slot++) {
         const name = `${slot}-d${Date.parse(next.setAt)}`;
         if (slotHolders(slot).length > 0 || claims.has(name)) continue;
+        if (nextAttempt(listClaims(), slot, `d${Date.parse(next.setAt)}`, view, slotOf).kind === "held") continue;
         claims.set(name, second(now));
         deployerLaunches.push({ at: now + 2000, slot });
       }
