@@ -30,16 +30,31 @@ export function decideRepair(view: RepairView): RepairDecision {
   // outlive its reason and its claim would hold the slot for CLAIM_STALE_MS.
   if (me && !isLive(me)) return { ...base, actions: [], noticed: {}, note: "this worker is leaving" };
 
-  // Retire itself first and do nothing else: a member on its way out should not claim.
-  const retire = selfRetirement(c, view.self, me);
+  // The empty slots nobody is filling yet (no claim the view cannot account for).
+  const open = c.empty.flatMap((empty) => {
+    const next = nextAttempt(view.claims.seen, empty.slot, empty.cause, { at: view.listing.at, instances: seen }, slotOf);
+    return next.kind === "claimable" ? [{ empty, next }] : [];
+  });
+
+  // Retire itself first and do nothing else: a member on its way out should not claim. A surplus
+  // member stays while a slot below desired is empty in its view (unless repair is paused): a
+  // scale-down that meets a death keeps its capacity, and a survivor that can repair (it may claim
+  // the slot itself below), until its listing shows the slot held. A claim alone is not enough:
+  // the claimed launch may die before it is ever listed, and the claim then holds the slot for
+  // CLAIM_STALE_MS; the surplus member must not have left by then. Live stays <= desired + 1.
+  const retire = selfRetirement(c, view.self, me, !pause.paused && c.empty.length > 0);
   if (retire) return { ...base, actions: [retire], noticed: {} };
 
   const dead = new Set(seen.filter((i) => !isLive(i)).map((i) => i.id));
   const members = [...new Set([...(view.members ?? c.live.map((i) => i.id)), view.self])].filter((id) => !dead.has(id));
   const ring = watcherRing(members);
-  /** This member's place in the order for `name`: its watcher place for a dead member, or its rendezvous rank, whichever is earlier. */
-  const place = (name: string, causeId: string | undefined): number => {
-    const rank = rendezvousRank(name, view.self, members);
+  /**
+   * This member's place in the order for `name`: its watcher place for a dead member, or its
+   * rendezvous rank, whichever is earlier. `other` (a never-served instance) is not ranked: it
+   * will not retire itself.
+   */
+  const place = (name: string, causeId: string | undefined, other?: string): number => {
+    const rank = rendezvousRank(name, view.self, other ? members.filter((m) => m !== other) : members);
     const watcher = causeId ? ring.watchersOf(causeId).indexOf(view.self) : -1;
     return watcher >= 0 ? Math.min(watcher, rank) : rank;
   };
@@ -64,14 +79,12 @@ export function decideRepair(view: RepairView): RepairDecision {
   for (const h of c.neverServed) {
     if (h.instance.id === view.self) continue;
     const name = `${h.slot}-${h.instance.id}`;
-    if (due(retireKey(name), place(name, undefined))) actions.push({ kind: "retire-other", instanceId: h.instance.id, slot: h.slot, reason: "never-served" });
+    if (due(retireKey(name), place(name, undefined, h.instance.id))) actions.push({ kind: "retire-other", instanceId: h.instance.id, slot: h.slot, reason: "never-served" });
   }
 
   if (pause.paused) return { ...base, actions, noticed, ...(wakeAt !== undefined ? { wakeAt } : {}), note: "repair paused: the last replacements failed to serve" };
 
-  for (const empty of c.empty) {
-    const next = nextAttempt(view.claims.seen, empty.slot, empty.cause, { at: view.listing.at, instances: seen }, slotOf);
-    if (next.kind === "held") continue;
+  for (const { empty, next } of open) {
     const name = `${empty.slot}-${next.cause}`;
     if (!due(name, place(name, empty.causeInstance?.id))) continue;
     const missing = missingOutcome(empty, view.claims.seen, view.outcomes, view.now);
@@ -96,17 +109,18 @@ export function decideRepair(view: RepairView): RepairDecision {
 }
 
 /**
- * Surplus (a slot >= desired: a scale-down) or the later of two holders of one slot that are no
- * handover (an extra launch): this member drains through the load balancer and terminates itself.
+ * Surplus (a slot >= desired: a scale-down; not while a slot below desired is empty) or the later of
+ * two holders of one slot that are no handover (an extra launch): this member drains through the
+ * load balancer and terminates itself (after any launch of its own in flight).
  * Only ever itself: every member judges itself, so a stale view can never make one member retire
  * another that is serving. A draining member is skipped: it is leaving through its failover.
  * For a duplicate the worker re-reads `keep` first (DescribeInstances InstanceIds=[keep]) and
  * retires only if it is still alive, so a keeper that died since the listing does not take both.
  */
-function selfRetirement(c: Census, self: string, me: SeenInstance | undefined): RepairAction | undefined {
+function selfRetirement(c: Census, self: string, me: SeenInstance | undefined, slotsEmpty: boolean): RepairAction | undefined {
   if (!me || me.tags[TAG_STATE] === "draining") return undefined;
   const surplus = c.surplus.find((h) => h.instance.id === self);
-  if (surplus) return { kind: "retire-self", reason: "surplus", slot: surplus.slot };
+  if (surplus && !slotsEmpty) return { kind: "retire-self", reason: "surplus", slot: surplus.slot };
   const duplicate = c.duplicates.find((d) => d.retire === self);
   if (duplicate) return { kind: "retire-self", reason: "duplicate", slot: duplicate.slot, keep: duplicate.keep };
   return undefined;

@@ -9,6 +9,7 @@ export {
   claimBody,
   slotClaimsPrefix,
   accountedFor,
+  CLOCK_TOLERANCE_MS,
   confirmClaim,
   claimName,
   nextAttempt,

@@ -152,7 +152,8 @@ export type RetireSelfReason = "surplus" | "duplicate";
  *   same launch). Once the replacement served or failed, write the outcome at
  *   repairOutcomeKey(slot, cause).
  * - `retire-self`: set SynktiState=retiring first (from then on it holds no slot, so the next
- *   decision does not ask again), drain like SIGTERM, terminate itself. For a duplicate, re-read
+ *   decision does not ask again), drain like SIGTERM, let a launch of its own in flight reach
+ *   RunInstances (a surplus member may just have claimed an open slot), terminate itself. For a duplicate, re-read
  *   `keep` first and retire only if it is still pending or running.
  * - `retire-other`: re-read the instance and terminate it only if it still has no SynktiServedAt;
  *   TerminateInstances is idempotent.

@@ -97,6 +97,23 @@ describe("decideRepair", () => {
     expect(decide(view({ self: "a", desired: desired(2), ...listed(trio()) }))).toEqual([]);
   });
 
+  it("surplus stays while a slot below desired is empty, and may fill it itself; it retires once its listing shows the slot held", () => {
+    const instances = [i("a", { slot: 0, state: "terminated" }), i("b", { slot: 1 }), i("c", { slot: 2 })];
+    // desired 2: c (slot 2) is surplus, slot 0 is empty (a died). c is one of the two who may repair it.
+    const empty = decideRepair(view({ self: "c", desired: desired(2), ...listed(instances), now: at(60) + 3 * REPAIR_GRACE_MS, noticed: { "0-a": at(60) } }));
+    expect(empty.actions.map(brief)).toEqual(["claim 0-a"]);
+    // Claimed, not yet listed: the launch may still die unseen, so c stays (and does nothing).
+    expect(decide(view({ self: "c", desired: desired(2), ...listed(instances), claims: { at: at(61), seen: [claim("0-a", 59)] } }))).toEqual([]);
+    const filled = [...instances, i("r", { slot: 0, state: "pending", synkti: "booting", served: false, launched: 59 })];
+    expect(decide(view({ self: "c", desired: desired(2), ...listed(filled, 61), claims: { at: at(61), seen: [claim("0-a", 59)] } }))).toEqual(["retire-self surplus"]);
+  });
+
+  it("surplus retires while repair is paused (nobody would fill the open slot)", () => {
+    const failed = (m: number) => ({ slot: 0, cause: `x${m}`, replacement: `r${m}`, outcome: "failed" as const, at: new Date(at(m)).toISOString(), reason: "boot" });
+    const instances = [i("a", { slot: 0, state: "terminated" }), i("b", { slot: 1 }), i("c", { slot: 2 })];
+    expect(decide(view({ self: "c", desired: desired(2), ...listed(instances), outcomes: [failed(1), failed(2), failed(3)] }))).toEqual(["retire-self surplus"]);
+  });
+
   it("a duplicate: the later one retires itself, naming the one it leaves the slot to", () => {
     const instances = [i("a", { slot: 0 }), i("x", { slot: 0, launched: 5 }), i("b", { slot: 1 }), i("c", { slot: 2 })];
     expect(decideRepair(view({ self: "x", ...listed(instances) })).actions).toEqual([{ kind: "retire-self", reason: "duplicate", slot: 0, keep: "a" }]);
@@ -116,9 +133,11 @@ describe("decideRepair", () => {
   it("never served for 30 min: terminated by the first in its slot's order, then its slot is repaired", () => {
     const stuck = i("b", { slot: 1, synkti: "booting", served: false, launched: 20 });
     const instances = [i("a", { slot: 0 }), stuck, i("c", { slot: 2 })];
-    const first = firstFor("1-b", ["a", "b", "c"]) === "b" ? ["a", "c"].find((m) => rendezvousRank("1-b", m, ["a", "b", "c"]) === 1)! : firstFor("1-b", ["a", "b", "c"]);
-    const d = decideRepair(view({ self: first, ...listed(instances), now: at(60) + 3 * REPAIR_GRACE_MS }));
-    expect(d.actions).toContainEqual({ kind: "retire-other", instanceId: "b", slot: 1, reason: "never-served" });
+    const first = firstFor("1-b", ["a", "c"]);
+    const d = decideRepair(view({ self: first, ...listed(instances) }));
+    expect(d.actions).toEqual([{ kind: "retire-other", instanceId: "b", slot: 1, reason: "never-served" }]);
+    const second = ["a", "c"].find((m) => m !== first)!;
+    expect(decide(view({ self: second, ...listed(instances) }))).toEqual([]);
     expect(decide(view({ self: first, ...listed(instances, 45) }))).toEqual([]);
   });
 
@@ -130,6 +149,18 @@ describe("decideRepair", () => {
     const stuck = [i("a", { slot: 0 }), i("b", { slot: 1, synkti: "booting", served: false }), i("c", { slot: 2 })];
     const retire = decideRepair(view({ self: "a", ...listed(stuck), outcomes, now: at(70) }));
     expect(retire.actions.map(brief)).toEqual(["retire-other b"]);
+  });
+
+  it("a failed replacement tagged SynktiReplaces=<the claim's name> (the repair's launch id) is matched too", () => {
+    const instances = [
+      i("a", { slot: 0 }),
+      i("old", { slot: 1, state: "terminated", launched: 0 }),
+      i("r", { slot: 1, state: "terminated", replaces: "1-old.2", served: false, launched: 21 }),
+      i("c", { slot: 2 }),
+    ];
+    const first = firstFor("1-r", ["a", "c"]);
+    const d = decideRepair(view({ self: first, ...listed(instances), claims: { at: at(60), seen: [claim("1-old", 5), claim("1-old.2", 20)] } }));
+    expect(d.actions).toEqual([expect.objectContaining({ missingOutcome: expect.objectContaining({ cause: "old.2", replacement: "r" }) })]);
   });
 
   it("a failed replacement's missing outcome is written by the next claimant", () => {
@@ -148,13 +179,15 @@ describe("decideRepair", () => {
 });
 
 describe("decideRepair at 1000 members", () => {
-  it("a decision with 5 empty slots takes well under 50 ms (one ring sort, O(N) hashes per empty slot)", () => {
+  it("a decision with 5 empty slots stays linear: best of 5 under 250 ms on a loaded machine (a quadratic one takes seconds)", () => {
     const instances = Array.from({ length: 1000 }, (_, k) => i(`i-${k.toString(16).padStart(17, "0")}`, { slot: k, ...(k % 200 === 7 ? { state: "terminated" as const } : {}) }));
     const v = view({ self: instances[0]!.id, desired: desired(1000), ...listed(instances) });
-    decideRepair(v);
-    const started = performance.now();
-    const d = decideRepair(v);
-    expect(performance.now() - started).toBeLessThan(50);
-    expect(d.census?.empty).toHaveLength(5);
+    const times = Array.from({ length: 5 }, () => {
+      const started = performance.now();
+      decideRepair(v);
+      return performance.now() - started;
+    });
+    expect(Math.min(...times)).toBeLessThan(250);
+    expect(decideRepair(v).census?.empty).toHaveLength(5);
   });
 });

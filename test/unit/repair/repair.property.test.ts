@@ -113,7 +113,7 @@ describe("repair over simulated survivors (fast-check)", () => {
         const final = result.desiredAt.at(-1)!;
         expect(result.liveAt.slice(settled).every((n) => n === final), `live after ${settled} s: ${[...new Set(result.liveAt.slice(settled))].join(",")} (desired ${final})`).toBe(true);
       }),
-      { seed: SEED, numRuns: 20 },
+      { seed: SEED, numRuns: 30 },
     );
   });
 

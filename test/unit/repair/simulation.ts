@@ -2,23 +2,24 @@
  * A small world for the repair rule: EC2's truth, S3's conditional writes and N workers running
  * decideRepair on views of differing ages, for the property test (repair.property.test.ts).
  *
- * Behaviour spec (what it models, and what it leaves out on purpose):
- * - Time advances in 1 s ticks.
- * - Terminated instances drop out of listings `forgetAfterS` after they ended (EC2 keeps them
- *   about an hour; shorter here, so two views name one empty slot's cause differently). Not under
- *   CLAIM_STALE_MS: a claim's launch would then vanish from listings before the claim is stale. EC2's LaunchTime and S3's LastModified are whole seconds (as AWS).
- * - EC2: instances are pending for `bootMs`, then running; their agent answers asks from then on
- *   and sets SynktiState=serving with SynktiServedAt `serveMs` later. A kill is silent: the
- *   instance is terminated at once, no notice, no failover. Terminated instances stay listed.
+ * Behaviour spec (what it models, and what it leaves out on purpose). One file (~360 lines): the
+ * world and its workers share one clock and one truth, read and changed in the same loop.
+ * - Time advances in 1 s ticks. EC2's LaunchTime and S3's LastModified are whole seconds (as AWS).
+ * - EC2: an instance is pending 20-90 s, then running; its agent answers asks from then on and
+ *   sets SynktiState=serving with SynktiServedAt 10-60 s later. A kill is silent: the instance is
+ *   terminated at once, no notice, no failover. Terminated instances drop out of listings
+ *   `forgetAfterS` after they ended (EC2 keeps them about an hour; shorter here, so two views name
+ *   one empty slot's cause differently; never under CLAIM_STALE_MS, which EC2 does not do either).
  * - S3: claims by name, created only when absent (If-None-Match: *), listed with LastModified.
  * - A worker lists EC2 every `listEveryMs` (its own, from 30 s to 5 min: views of differing ages).
  *   Its members are its listing's live instances. Every ask round (5 s) it asks the members it
  *   watches (watcherRing); failed asks (dead, still booting, or partitioned from it) cost EC2
  *   checks as watchChecksDue says (one call a round at most), answered within 2 s.
- *   It runs decideRepair each round and at the wake time it was given, and executes the actions:
- *   claim (then confirmClaim on the slot's claims), launch after `launchDelayMs` (killed
- *   claimants never launch: the claim goes stale), retire itself (retiring at once, terminated
- *   after a 10 s drain), terminate another.
+ *   It runs decideRepair each round, at the wake time it was given and when a check answers, and
+ *   executes the actions: claim (then confirmClaim on the slot's claims), launch 0-5 s later
+ *   (killed claimants never launch: the claim goes stale), retire itself (retiring at once,
+ *   terminated after a 10 s drain; a duplicate only if the one it leaves the slot to is alive),
+ *   terminate another.
  * - Kills never take the last running worker: repair needs a survivor (a total loss is the
  *   deployer's). An instance still pending is no worker yet.
  * - Partitions: for a while, asks between some pairs fail while EC2 says both are running.
@@ -29,12 +30,12 @@
  * - Left out: the failover (spot notices), never-serving boots and the pause
  *   (table-tested), throttling.
  */
-import { TAG_REPLACES, TAG_SERVED_AT, TAG_SLOT, TAG_STATE } from "../../../src/infra/names.js";
-import { projectNames } from "../../../src/infra/names.js";
+import { projectNames, TAG_REPLACES, TAG_SERVED_AT, TAG_SLOT, TAG_STATE } from "../../../src/infra/names.js";
 import {
   ASK_ROUND_MS,
   confirmClaim,
   decideRepair,
+  nextAttempt,
   parseClaimKey,
   slotOf,
   watchChecksDue,
@@ -247,9 +248,12 @@ export function simulate(s: Scenario): SimResult {
     for (const change of s.scale ?? []) {
       if (change.atS !== tick) continue;
       const next: Desired = { workers: change.workers, setAt: new Date(now).toISOString() };
+      // Like the deployer's own: a slot held, or claimed by a launch it cannot see yet, is not its to fill.
+      const view = { at: now, instances: snapshot() };
       for (let slot = 0; slot < next.workers; slot++) {
         const name = `${slot}-d${Date.parse(next.setAt)}`;
         if (slotHolders(slot).length > 0 || claims.has(name)) continue;
+        if (nextAttempt(listClaims(), slot, `d${Date.parse(next.setAt)}`, view, slotOf).kind === "held") continue;
         claims.set(name, second(now));
         deployerLaunches.push({ at: now + 2000, slot });
       }
