@@ -38,6 +38,9 @@ const ENDED_BEFORE_SERVING = new Set(["failed", "retiring", "shutting-down", "te
 /** Ended repairs stay on /status this long. */
 const KEEP_ENDED_MS = 60 * 60_000;
 
+/** See the class comment: the dead instance's id on a first attempt, else the claim's name. */
+const spawnDoomedId = (claim: RepairClaim) => (claim.doomed.instanceId !== undefined && claim.cause === claim.doomed.instanceId ? claim.doomed.instanceId : claim.doomed.launchId);
+
 const fileOf = (name: string) => `repair-${name}.json`;
 const FILE = /^repair-(\d{1,4})-(.{1,140})\.json$/;
 
@@ -54,9 +57,12 @@ interface Launch {
  * the dead member (or, for a slot never filled, the claim itself), whose drain, model-server stop
  * and self-termination are no-ops, with its own state file `repair-<slot>-<cause>.json` next to the
  * failover's, so an agent restart resumes it (searching for its replacement before any launch)
- * instead of launching twice. The runner's doomed id is the claim's `<slot>-<cause>`: the
- * replacement's SynktiReplaces and ClientToken, so a next attempt (`<cause>.2`) is a new request
- * on AWS while a retried launch of the same attempt is the same one. It runs as a rebalance: no
+ * instead of launching twice. The runner's doomed id (the replacement's SynktiReplaces and
+ * ClientToken) is the dead instance's id on a first attempt, as for a failover: the dead one's
+ * replacement is found by the same tag whoever launched it (a failover that began before the death
+ * included), and operators read an instance id there. A slot never filled, or a next attempt
+ * (`<cause>.2`), uses the claim's `<slot>-<cause>`, so it is a new request on AWS while a retried
+ * launch of the same attempt is the same one. It runs as a rebalance: no
  * notice time, SELECT, SPAWN (10 min) and HEALTH (`healthBudgetMs`, NEVER_SERVED_MS); served when
  * HEALTH is done, failed when the replacement ended before serving or did not serve in time. Each
  * ended launch leaves its outcome record (checkpoints/repair/), which the pause rule reads.
@@ -101,7 +107,7 @@ export class RepairLaunches {
    */
   async prepare(claim: RepairClaim, signal?: AbortSignal): Promise<() => Promise<void>> {
     const doomed: Doomed = {
-      instanceId: claim.doomed.launchId,
+      instanceId: spawnDoomedId(claim),
       instanceType: claim.doomed.instanceType ?? this.deps.instanceType,
       zone: claim.doomed.zone ?? NO_ZONE,
       slot: String(claim.slot),

@@ -90,7 +90,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
 
       await world.ec2.send(new TerminateInstancesCommand({ InstanceIds: [silent] }));
       const replacement = await until("one replacement in the dead member's slot", async () => (await instancesOf(p)).find((i) => isLive(i) && tagsOf(i).SynktiReplaces !== undefined), 20_000);
-      expect(tagsOf(replacement)).toMatchObject({ SynktiCluster: p, SynktiRole: "worker", SynktiSlot: "1", SynktiReplaces: `1-${silent}`, SynktiLaunch: `r-1-${silent}`, SynktiState: "booting" });
+      expect(tagsOf(replacement)).toMatchObject({ SynktiCluster: p, SynktiRole: "worker", SynktiSlot: "1", SynktiReplaces: silent, SynktiLaunch: `r-${silent}`, SynktiState: "booting" });
       expect(replacement.ImageId).toBe(IMAGE);
       expect(await claimsOf(p)).toEqual([`1-${silent}`]);
       expect(await readJson(p, projectNames(p).claimKey(1, silent))).toMatchObject({ slot: 1, cause: silent, claimer: id, attempt: 1 });
@@ -127,7 +127,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       await world.ec2.send(new TerminateInstancesCommand({ InstanceIds: [b.id] }));
       const diedAt = Date.now();
       await b.agent.stop();
-      const replacement = await until("a replacement in B's slot", async () => (await instancesOf(p)).find((i) => isLive(i) && tagsOf(i).SynktiReplaces === `1-${b.id}`), 20_000);
+      const replacement = await until("a replacement in B's slot", async () => (await instancesOf(p)).find((i) => isLive(i) && tagsOf(i).SynktiReplaces === b.id), 20_000);
       expect(Date.now() - diedAt).toBeLessThan(15_000);
       expect(tagsOf(replacement).SynktiSlot).toBe("1");
       expect((await a.status()).discovery.describeCalls).toBe(listingsBefore); // no listing did it

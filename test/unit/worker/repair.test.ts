@@ -257,8 +257,8 @@ describe("a claimed repair's launch", () => {
     await io(t.clock, () => t.world.launches.length > 0);
     expect(t.world.launches).toHaveLength(1);
     const request = t.world.launches[0]!.request;
-    expect(request.tags).toEqual({ SynktiReplaces: "1-i-dead", SynktiSlot: "1" });
-    expect(request.launchId).toBe("r-1-i-dead");
+    expect(request.tags).toEqual({ SynktiReplaces: "i-dead", SynktiSlot: "1" });
+    expect(request.launchId).toBe("r-i-dead");
     expect(request.candidate.zone).not.toBe("us-east-1a");
     expect(readdirSync(t.stateDir).filter((f) => f.endsWith(".json"))).toEqual(["repair-1-i-dead.json"]);
     await advance(t.clock, 60_000, 5000); // the fake replacement serves after 30 s
