@@ -44,12 +44,13 @@ describe("planLaunch: desired vs observed", () => {
     expect(planLaunch({ desired: 2, workers: [], zones: [] }).placements).toEqual([]);
   });
 
-  it("says what it will do, and that it never scales down", () => {
-    expect(describePlan(planLaunch({ desired: 3, workers: [worker("us-east-1a")], zones: ZONES }))).toBe(
-      "1 of 3 workers pending or running: launching 2 (1 in us-east-1b, 1 in us-east-1c)",
+  it("says what it will do: how many, where, which slots; a scale down names the slots that retire", () => {
+    expect(describePlan(planLaunch({ desired: 3, workers: [worker("us-east-1a")], zones: ZONES, slots: [1, 2] }))).toBe(
+      "1 of 3 workers pending or running: launching 2 (1 in us-east-1b, 1 in us-east-1c, slots 1, 2)",
     );
-    expect(describePlan(planLaunch({ desired: 1, workers: [worker("us-east-1a"), worker("us-east-1b")], zones: ZONES }))).toMatch(
-      /^2 workers already pending or running \(more than the 1 asked for; synkti never scales down on launch\): launching nothing$/,
+    const scaleDown = { from: 3, to: 1, retiring: [{ slot: 1, instanceId: "i-b" }, { slot: 2, instanceId: "i-c" }] };
+    expect(describePlan(planLaunch({ desired: 1, workers: [worker("us-east-1a"), worker("us-east-1b"), worker("us-east-1c")], zones: ZONES, slots: [], scaleDown }))).toBe(
+      "scale down from 3 to 1 workers: slot 1 (i-b), slot 2 (i-c) drain and terminate themselves (no request fails); launching nothing",
     );
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * The launch's slot claims: before RunInstances, each slot it fills is claimed with the very name a
+ * worker's repair would use (`checkpoints/claims/<slot>-<cause>`, If-None-Match: *), so a worker
+ * that sees the same empty slot gets 412 and leaves it to the launch, and a slot a worker is
+ * already repairing is left to that worker. Claims of a launch that was undone are removed, so the
+ * next launch (or a worker) may fill the slot at once instead of after the stale time.
+ */
+import type { ConditionalObjects, ObjectReader } from "../../aws/s3-objects.js";
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/log.js";
+import type { ProjectNames } from "../../infra/names.js";
+import { claimBody, parseClaimKey, type ClaimSeen } from "../../repair/index.js";
+import { claimFor, type SlotFill } from "./slots.js";
+
+export interface ClaimDeps {
+  conditional: ConditionalObjects;
+  objects: ObjectReader;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ClaimOutcome {
+  /** Slots this launch claimed (its to fill), with the claim's key. */
+  claimed: Array<{ slot: number; key: string }>;
+  /** Slots someone else is filling (a fresh claim, or one created between the listing and ours). */
+  held: Array<{ slot: number; key: string }>;
+}
+
+/** A claim listing is bounded: a project has a claim per repair, a few per slot, not thousands. */
+const MAX_CLAIMS_LISTED = 5000;
+
+export async function claimSlots(deps: ClaimDeps, names: ProjectNames, fills: SlotFill[], generation: string, claimer: string, signal?: AbortSignal): Promise<ClaimOutcome> {
+  const outcome: ClaimOutcome = { claimed: [], held: [] };
+  if (fills.length === 0) return outcome;
+  const listedAt = deps.clock.now();
+  const listing = await deps.objects.list(names.bucket, names.claimsPrefix, { maxKeys: MAX_CLAIMS_LISTED }, signal);
+  const seen: ClaimSeen[] =
+    listing === "no-bucket" ? [] : listing.objects.flatMap((o) => parseClaimKey(names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
+  for (const fill of fills) {
+    const claim = claimFor(fill, generation, seen, listedAt);
+    const key = names.claimKey(fill.slot, claim.cause);
+    if (claim.kind === "held") {
+      outcome.held.push({ slot: fill.slot, key });
+      continue;
+    }
+    const body = JSON.stringify(claimBody(fill.slot, claim.cause, claim.attempt, claimer, deps.clock.now()));
+    if ((await deps.conditional.putIfAbsent(names.bucket, key, body, signal)) === "created") outcome.claimed.push({ slot: fill.slot, key });
+    else outcome.held.push({ slot: fill.slot, key });
+  }
+  if (outcome.held.length > 0) deps.log.info({ held: outcome.held }, `slot${outcome.held.length === 1 ? "" : "s"} ${outcome.held.map((h) => h.slot).join(", ")} already being filled (claimed by a worker's repair or another launch): not launching there`);
+  return outcome;
+}
+
+/** Best effort, after the undone launch's instances are confirmed gone; a claim left behind goes stale by itself. */
+export async function releaseClaims(deps: ClaimDeps, names: ProjectNames, keys: string[]): Promise<void> {
+  for (const key of keys) {
+    try {
+      await deps.conditional.remove(names.bucket, key);
+    } catch (error) {
+      deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, `could not remove the claim s3://${names.bucket}/${key}; it goes stale by itself`);
+    }
+  }
+}
