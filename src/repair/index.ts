@@ -1,13 +1,15 @@
 /** The repair's public face (issue 12): census, claims, order, ring, pause and the decision. */
 export * from "./constants.js";
 export type * from "./types.js";
-export { census, parseSlot, withChecks, LIVE_EC2_STATES } from "./census.js";
+export { census, parseSlot, withChecks, isLive, slotOf, LIVE_EC2_STATES } from "./census.js";
 export {
   ClaimBodySchema,
   CLAIM_MAX_BYTES,
   attemptCause,
   claimBody,
-  claimListPrefix,
+  slotClaimsPrefix,
+  accountedFor,
+  confirmClaim,
   claimName,
   nextAttempt,
   parseClaimKey,

@@ -20,12 +20,12 @@ export const RepairOutcomeSchema = z.object({
 });
 export type RepairOutcome = z.infer<typeof RepairOutcomeSchema>;
 
-/** An outcome record is a few hundred bytes; a reader refuses more. */
+/** An outcome record is a few hundred bytes; a reader refuses more (records are written by workers). */
 export const OUTCOME_MAX_BYTES = 4096;
 
 export interface PauseState {
   paused: boolean;
-  /** The failures counted (the trailing run of failed outcomes after setAt). */
+  /** The trailing run of failed outcomes after setAt (newest first), capped at the threshold. */
   failuresInARow: number;
   /** The newest failure after setAt, for the reason and the instance to read the logs of. */
   lastFailure?: RepairOutcome;
@@ -33,10 +33,32 @@ export interface PauseState {
 
 /** The parsed record, or the reason it is not one. */
 export function parseOutcome(text: string): { outcome: RepairOutcome } | { problem: string } {
-  throw new Error("not implemented");
+  if (text.length > OUTCOME_MAX_BYTES) return { problem: `larger than ${OUTCOME_MAX_BYTES} bytes` };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: "not JSON" };
+  }
+  const parsed = RepairOutcomeSchema.safeParse(json);
+  return parsed.success ? { outcome: parsed.data } : { problem: parsed.error.issues[0]?.message ?? "bad shape" };
 }
 
-/** The pause rule over the outcomes a member listed. No desired: never paused (repair is off anyway). */
+/**
+ * The pause rule over the outcomes a member listed. Only outcomes after desired.setAt count: a new
+ * desired (the operator's `--workers N --yes` after fixing the cause) is a fresh start. Ordered by
+ * `at` (ties: cause, so every reader agrees); paused when the newest `threshold` all failed. One
+ * success in between resets it: a cluster that sometimes loses a boot is not a crash loop.
+ * No desired: never paused (repair is inactive anyway).
+ */
 export function pauseState(outcomes: readonly RepairOutcome[], desired: Desired | undefined, threshold = PAUSE_AFTER_FAILURES): PauseState {
-  throw new Error("not implemented");
+  if (!desired) return { paused: false, failuresInARow: 0 };
+  const since = Date.parse(desired.setAt);
+  const recent = outcomes
+    .filter((o) => Date.parse(o.at) > since)
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.cause < b.cause ? 1 : a.cause > b.cause ? -1 : 0));
+  let failuresInARow = 0;
+  while (failuresInARow < recent.length && failuresInARow < threshold && recent[failuresInARow]!.outcome === "failed") failuresInARow++;
+  const lastFailure = recent.find((o) => o.outcome === "failed");
+  return { paused: failuresInARow >= threshold, failuresInARow, ...(lastFailure ? { lastFailure } : {}) };
 }

@@ -9,14 +9,27 @@
 import { createHash } from "node:crypto";
 import { MAX_RANK_DELAY, REPAIR_GRACE_MS, WATCHERS } from "./constants.js";
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
 /** sha256(key + "\n" + member) as hex: compared as strings (same length, so in numeric order). */
 export function rendezvousScore(key: string, member: string): string {
-  return createHash("sha256").update(`${key}\n${member}`).digest("hex");
+  return sha256(`${key}\n${member}`);
 }
 
-/** `member`'s rank for `key` among `members` (0 = first). O(N) hashes, no sort. */
+/**
+ * `member`'s rank for `key` among `members` (0 = first; `member` counts whether listed or not).
+ * O(N) hashes and no sort: a member needs only its own rank. Equal scores (never in practice)
+ * fall back to the smaller id first, so the order stays total.
+ */
 export function rendezvousRank(key: string, member: string, members: readonly string[]): number {
-  throw new Error("not implemented");
+  const mine = rendezvousScore(key, member);
+  let rank = 0;
+  for (const other of new Set(members)) {
+    if (other === member) continue;
+    const score = rendezvousScore(key, other);
+    if (score > mine || (score === mine && other < member)) rank++;
+  }
+  return rank;
 }
 
 /** The wait before rank r tries: r graces, ranks >= MAX_RANK_DELAY all wait MAX_RANK_DELAY graces. */
@@ -24,7 +37,7 @@ export function claimDelayMs(rank: number, graceMs = REPAIR_GRACE_MS): number {
   return Math.min(Math.max(0, rank), MAX_RANK_DELAY) * graceMs;
 }
 
-/** The watcher ring of one membership: build once per membership change, then O(1)/O(log N) lookups. */
+/** The watcher ring of one membership: build once per membership change, then cheap lookups. */
 export interface WatcherRing {
   readonly size: number;
   /** The members `member` watches (the WATCHERS after it on the ring), nearest first. */
@@ -35,7 +48,68 @@ export interface WatcherRing {
   has(member: string): boolean;
 }
 
-/** Builds the ring (one sha256 per member, one sort). `member` not on it: watchers as if inserted. */
+/**
+ * sha256(id) per id, remembered: ids are immutable, so a membership change hashes only the new
+ * members. Bounded so a long-lived worker in a churning cluster does not grow it for ever.
+ */
+const idHashes = new Map<string, string>();
+const ID_HASHES_MAX = 20_000;
+function idHash(id: string): string {
+  let hash = idHashes.get(id);
+  if (hash === undefined) {
+    if (idHashes.size >= ID_HASHES_MAX) idHashes.clear();
+    hash = sha256(id);
+    idHashes.set(id, hash);
+  }
+  return hash;
+}
+
+/** The last ring built (the worker asks for the same membership every round). */
+let lastRing: { fingerprint: string; watchers: number; ring: WatcherRing } | undefined;
+
+/**
+ * Builds the ring: one sort by sha256(id), then each lookup is a map hit (members) or a binary
+ * search (an id not on it, such as a dead member discovery already dropped: its watchers are the
+ * members that would precede it). The same membership (in any order) returns the same ring object
+ * without sorting again.
+ */
 export function watcherRing(members: readonly string[], watchers = WATCHERS): WatcherRing {
-  throw new Error("not implemented");
+  const unique = [...new Set(members)];
+  const fingerprint = unique.slice().sort().join(",");
+  if (lastRing && lastRing.fingerprint === fingerprint && lastRing.watchers === watchers) return lastRing.ring;
+  const order = unique.map((id) => ({ id, hash: idHash(id) })).sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.id < b.id ? -1 : 1));
+  const index = new Map(order.map((entry, i) => [entry.id, i]));
+  const n = order.length;
+  /** Where `member` is, or where it would go (then `present` is false). */
+  const position = (member: string): { at: number; present: boolean } => {
+    const known = index.get(member);
+    if (known !== undefined) return { at: known, present: true };
+    const hash = idHash(member);
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const entry = order[mid]!;
+      if (entry.hash < hash || (entry.hash === hash && entry.id < member)) lo = mid + 1;
+      else hi = mid;
+    }
+    return { at: lo, present: false };
+  };
+  const ring: WatcherRing = {
+    size: n,
+    has: (member) => index.has(member),
+    watchedBy(member) {
+      const { at, present } = position(member);
+      const others = present ? n - 1 : n;
+      const first = present ? at + 1 : at;
+      return Array.from({ length: Math.min(watchers, others) }, (_, i) => order[(first + i) % n]!.id);
+    },
+    watchersOf(member) {
+      const { at, present } = position(member);
+      const others = present ? n - 1 : n;
+      return Array.from({ length: Math.min(watchers, others) }, (_, i) => order[(((at - 1 - i) % n) + n) % n]!.id);
+    },
+  };
+  lastRing = { fingerprint, watchers, ring };
+  return ring;
 }

@@ -87,6 +87,8 @@ export interface Census {
 
 /** `checkpoints/claims/<slot>-<cause>` as listed (ListObjectsV2: key and LastModified, no GET). */
 export interface ClaimSeen {
+  /** `<slot>-<cause>` (the key below claimsPrefix). */
+  name: string;
   slot: number;
   /** The full cause, `<base>` or `<base>.<attempt>`. */
   cause: string;
@@ -109,6 +111,11 @@ export interface RepairView {
   claims: { at: number; seen: ClaimSeen[] };
   /** The outcome records the worker listed (`checkpoints/repair/`), parsed. */
   outcomes: RepairOutcome[];
+  /**
+   * The members the worker knows (its discovery's list; self included or not): the watcher ring
+   * and the repairers' order. Default: the live instances of the listing.
+   */
+  members?: readonly string[];
   /** decideRepair's own memory, returned and passed back: when each key was first seen claimable. */
   noticed: Readonly<Record<string, number>>;
 }
