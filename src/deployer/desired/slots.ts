@@ -5,7 +5,7 @@
  */
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { isStopping } from "../../cluster/membership.js";
-import { census, nextAttempt, type ClaimSeen, type SeenInstance } from "../../repair/index.js";
+import { census, nextAttempt, slotOf, type ClaimSeen, type SeenInstance } from "../../repair/index.js";
 
 /** An empty slot the launch fills: lowest first. `causeInstance`: the last instance that carried it (else the claim is named after the generation). */
 export interface SlotFill {
@@ -20,21 +20,24 @@ export interface SlotView {
   holders: Array<{ slot: number; instanceId: string; virtual: boolean }>;
   /** Holders of a slot at or above the desired size: each drains and terminates itself. */
   surplus: Array<{ slot: number; instanceId: string }>;
+  /** The listing the census read, for judging claims against it (a claim its instance accounts for holds nothing). */
+  view: { at: number; instances: SeenInstance[] };
 }
 
-/** The instance as the census reads it. Workers being stopped by `down` are no one's holder any more. */
+/** The instance as the census reads it. */
 export function seenInstances(instances: readonly InstanceSummary[]): SeenInstance[] {
-  return instances
-    .filter((i) => !isStopping(i.tags))
-    .map((i) => ({
-      id: i.instanceId,
-      state: i.state,
-      launchedAt: i.launchTime?.getTime() ?? 0,
-      tags: i.tags,
-      ...(i.instanceType ? { instanceType: i.instanceType } : {}),
-      ...(i.availabilityZone ? { zone: i.availabilityZone } : {}),
-    }));
+  return instances.map((i) => ({
+    id: i.instanceId,
+    state: i.state,
+    launchedAt: i.launchTime?.getTime() ?? 0,
+    tags: i.tags,
+    ...(i.instanceType ? { instanceType: i.instanceType } : {}),
+    ...(i.availabilityZone ? { zone: i.availabilityZone } : {}),
+  }));
 }
+
+/** A live worker that `down` is stopping holds no slot any more (it ends in a moment); a dead one still names a cause. */
+const leaving = (i: InstanceSummary) => isStopping(i.tags) && (i.state === "pending" || i.state === "running");
 
 /**
  * `instances`: the project's workers in every state AWS still lists (a terminated one names the
@@ -42,28 +45,31 @@ export function seenInstances(instances: readonly InstanceSummary[]): SeenInstan
  * after writing the desired size (claimFor).
  */
 export function slotView(instances: readonly InstanceSummary[], desired: number, now: number): SlotView {
-  const c = census({ desired, generation: "", listing: { at: now, instances: seenInstances(instances) }, now });
+  // The whole listing judges claims (an instance launched after a claim accounts for it, stopped or not).
+  const view = { at: now, instances: seenInstances(instances) };
+  const c = census({ desired, generation: "", listing: { at: now, instances: seenInstances(instances.filter((i) => !leaving(i))) }, now });
   const holders = [...c.holders.values()].flat().map((h) => ({ slot: h.slot, instanceId: h.instance.id, virtual: h.virtual }));
   return {
     fill: c.empty.map((e) => ({ slot: e.slot, ...(e.causeInstance ? { causeInstance: e.causeInstance.id } : {}) })).sort((a, b) => a.slot - b.slot),
     holders: holders.filter((h) => h.slot < desired).sort((a, b) => a.slot - b.slot || a.instanceId.localeCompare(b.instanceId)),
     surplus: c.surplus.map((h) => ({ slot: h.slot, instanceId: h.instance.id })).sort((a, b) => a.slot - b.slot || a.instanceId.localeCompare(b.instanceId)),
+    view,
   };
 }
 
 export type SlotClaim =
   /** Claim this name (`<slot>-<cause>`) with If-None-Match: *, then launch. */
   | { slot: number; kind: "claim"; cause: string; attempt: number }
-  /** Someone (a worker's repair, another deployer) holds a fresh claim on it: leave the slot to them. */
-  | { slot: number; kind: "held"; cause: string };
+  /** Someone (a worker's repair, another deployer) holds a fresh claim on it (`by`: its name): leave the slot to them. */
+  | { slot: number; kind: "held"; by: string };
 
 /**
  * The claim a launch makes for an empty slot: the one a worker's census would make (cause: the last
  * instance that carried the slot, else the desired generation), at the next attempt the listed
  * claims allow, so a worker never launches into a slot the deployer is filling, nor the reverse.
  */
-export function claimFor(fill: SlotFill, generation: string, claims: readonly ClaimSeen[], listedAt: number): SlotClaim {
+export function claimFor(fill: SlotFill, generation: string, claims: readonly ClaimSeen[], view: SlotView["view"]): SlotClaim {
   const base = fill.causeInstance ?? generation;
-  const next = nextAttempt(claims, fill.slot, base, listedAt);
-  return next.kind === "held" ? { slot: fill.slot, kind: "held", cause: next.cause } : { slot: fill.slot, kind: "claim", cause: next.cause, attempt: next.attempt };
+  const next = nextAttempt(claims, fill.slot, base, view, slotOf);
+  return next.kind === "held" ? { slot: fill.slot, kind: "held", by: next.by } : { slot: fill.slot, kind: "claim", cause: next.cause, attempt: next.attempt };
 }

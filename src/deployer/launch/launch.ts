@@ -127,7 +127,7 @@ export async function launchWorkers(deps: LaunchDeps, input: LaunchInput & { pre
     // No desired.json (an older cluster, no --workers): repair is inactive, nobody else fills slots, no claim.
     if (desiredFile && deps.conditional && deps.objects) {
       const fills = plan.slots.map((slot) => prepared.slots.fill.find((f) => f.slot === slot) ?? { slot });
-      claims = await claimSlots({ conditional: deps.conditional, objects: deps.objects, clock: deps.clock, log: deps.log }, names, fills, desiredGeneration(desiredFile), scope.launchId, signal);
+      claims = await claimSlots({ conditional: deps.conditional, objects: deps.objects, clock: deps.clock, log: deps.log }, names, fills, desiredGeneration(desiredFile), scope.launchId, prepared.slots.view, signal);
       toRun = onlyClaimed(plan, claims);
       base.heldSlots = claims.held;
     }

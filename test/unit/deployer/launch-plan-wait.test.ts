@@ -61,13 +61,15 @@ describe("the launch plan: count, type, zones, spot price, hourly estimate", () 
       active: 1,
       toLaunch: 2,
       zones: { "us-east-1b": 1, "us-east-1c": 1 },
+      slots: [1, 2],
+      scaleDown: null,
       spotPrice: { "us-east-1b": 0.4, "us-east-1c": 0.5 },
       hourlyEstimate: 0.9,
       currency: "USD",
     });
     expect(renderProposal(proposal)).toBe(
       [
-        "Plan for proj: launch 2 x g5.xlarge (spot, one-time) serving tiny: 1 in us-east-1b, 1 in us-east-1c",
+        "Plan for proj: launch 2 x g5.xlarge (spot, one-time) serving tiny: 1 in us-east-1b, 1 in us-east-1c (slots 1, 2)",
         "  1 of 3 workers already pending or running",
         "  current spot price: $0.4/h in us-east-1b, $0.5/h in us-east-1c; about $0.9/h for the 2 new workers (spot prices move; AWS bills the price of each hour)",
       ].join("\n"),
