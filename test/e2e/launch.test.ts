@@ -210,6 +210,8 @@ describe("the launch plan, the question, the model check and --wait (built binar
         active: 0,
         toLaunch: 2,
         zones: Object.fromEntries(zones.map((z) => [z, 1])),
+        slots: [0, 1],
+        scaleDown: null,
         spotPrice: Object.fromEntries(zones.map((z) => [z, 0.00001])),
         hourlyEstimate: 0.00002,
         currency: "USD",
@@ -265,10 +267,10 @@ describe("the launch plan, the question, the model check and --wait (built binar
     try {
       const no = await onTerminal(args("e2e-ask", "--workers", "2"), "n\r");
       expect(no.code, no.output).toBe(1);
-      expect(no.output).toMatch(/Plan for e2e-ask: launch 2 x g5\.xlarge \(spot, one-time\) serving tiny-model: 1 in us-east-1\w, 1 in us-east-1\w/);
+      expect(no.output).toMatch(/Plan for e2e-ask: launch 2 x g5\.xlarge \(spot, one-time\) serving tiny-model: 1 in us-east-1\w, 1 in us-east-1\w \(slots 0, 1\)/);
       expect(no.output).toMatch(/current spot price: \$0\.00001\/h in us-east-1\w, \$0\.00001\/h in us-east-1\w; about \$0\.00002\/h for the 2 new workers/);
       expect(no.output).toContain("Launch 2 x g5.xlarge (about $0.00002/h)? [y/N]");
-      expect(no.output).toContain("Error: Not confirmed: nothing was launched.");
+      expect(no.output).toContain("Error: Not confirmed: nothing was launched and the desired size was not changed.");
       expect(no.output).toContain("Run: synkti --project-name e2e-ask --model tiny-model --workers 2 --region us-east-1 --yes");
       expect(await projectLive("e2e-ask")).toEqual([]);
 
