@@ -66,12 +66,18 @@ export function registerLaunch(program: Command): void {
         const launch = await import("../../deployer/launch/index.js");
         const desired = await import("../../deployer/desired/index.js");
         const names = projectNames(project);
-        // The desired size before the preflight (its quota check counts the workers). A read that
-        // fails here (no credentials, no bucket yet) is left to the preflight to explain, then retried.
-        const early = await launch.beforeLaunch(signal, () => desired.readDesired(deps.fleet, names, signal)).catch((error: unknown) => {
-          if (signal.aborted) throw error;
-          return undefined;
-        });
+        // Without --workers, the desired size is wanted before the preflight (its quota check counts
+        // the workers). A read that fails here (no credentials, no bucket yet) is left to the
+        // preflight to explain, then retried; it waits at most EARLY_READ_MS, so a silent AWS costs
+        // the preflight's own deadline and little more (the README's bound).
+        const early =
+          flag === undefined
+            ? await launch.beforeLaunch(signal, () => desired.readDesired(deps.fleet, names, AbortSignal.any([signal, AbortSignal.timeout(EARLY_READ_MS)]))).catch((error: unknown) => {
+                if (signal.aborted) throw error; // Ctrl-C: "Interrupted. Nothing was launched."
+                deps.log.debug({ err: error instanceof Error ? error.message : String(error) }, "could not read the desired size before the preflight; reading it after");
+                return undefined;
+              })
+            : undefined;
         const preflightWorkers = flag ?? (early?.status === "set" ? early.desired.workers : 1);
         // Ctrl-C during the preflight, the plan or the question: nothing was launched yet (exit 130).
         const { observed } = await launch.beforeLaunch(signal, () =>
@@ -113,6 +119,8 @@ export function registerLaunch(program: Command): void {
 }
 
 const DEFAULT_WAIT_MS = 30 * 60_000;
+/** The desired size's read before the preflight: one small GET; a slow or silent AWS is the preflight's to report. */
+const EARLY_READ_MS = 3000;
 
 const workersFlag = (workers: number | undefined) => (workers === undefined ? "" : ` --workers ${workers}`);
 

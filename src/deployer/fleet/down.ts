@@ -11,7 +11,7 @@ import { terminateAndWait, type FleetDeps } from "./terminate.js";
 /**
  * `synkti down`: ends every instance of the project (any role, any launch), and only instances:
  * the bucket, binary, weights, role, profile and security group are permanent and untouched.
- * Before anything else it sets the desired size to 0 (cluster/desired.json), so no worker repairs a
+ * Before it changes anything it sets the desired size to 0 (cluster/desired.json), so no worker repairs a
  * slot while down empties them all (a refusal there is reported, and down goes on). Each instance gets the stop marker (SynktiStopping=true) first, so workers neither replace what is
  * being stopped nor join the load balancer again; then every target leaves the target group and
  * down waits until their in-flight requests finished (drain-targets.ts); only then
@@ -52,8 +52,12 @@ export type DownDeps = FleetDeps & { lb: ProjectLoadBalancer; conditional: Condi
 export async function downProject(deps: DownDeps, options: DownOptions, signal?: AbortSignal): Promise<DownResult> {
   const { project } = options;
   const names = projectNames(project);
-  const intent = options.dryRun ? { desired: null, desiredProblem: null } : await desiredZero(deps, names, options.region, signal);
+  // Desired 0 lands before anything is marked, drained or terminated. It runs alongside the first
+  // listing (a read), so a silent AWS costs one deadline, not two (the README's bound).
+  const setting = options.dryRun ? Promise.resolve({ desired: null, desiredProblem: null }) : desiredZero(deps, names, options.region, signal);
+  setting.catch(() => {}); // awaited below; only an interruption rejects it
   const live = await deps.ec2.describe({ tags: projectSelector(project), states: LIVE_STATES }, signal);
+  const intent = await setting;
   const found = live.map((i) => ({ instanceId: i.instanceId, state: i.state, availabilityZone: i.availabilityZone ?? null }));
   const base = { project, dryRun: options.dryRun === true, ...intent, found };
   if (live.length === 0) return { ...base, deregistration: null, terminated: [], remaining: [], error: null, fix: null };

@@ -119,7 +119,7 @@ describe("down", () => {
     expect(result.error).toMatch(/deadline/);
   });
 
-  it("sets desired to 0 before any EC2 call, over whatever another deployer wrote meanwhile", async () => {
+  it("sets desired to 0 before it tags or terminates anything, over whatever another deployer wrote meanwhile", async () => {
     const ec2 = new FakeEc2();
     ec2.add("us-east-1a", project());
     const deps = downDeps(ec2);
@@ -129,11 +129,11 @@ describe("down", () => {
       if (!raced) deps.conditional.set("cluster/desired.json", '{"workers":5,"setAt":"2026-01-01T00:00:00.500Z"}');
       raced = true;
     };
-    let ec2CallsAtWrite: number | undefined;
+    let changesAtWrite: number | undefined;
     const put = deps.conditional.putIfMatch.bind(deps.conditional);
-    deps.conditional.putIfMatch = async (...args) => ((ec2CallsAtWrite ??= Object.keys(ec2.calls).length), put(...args));
+    deps.conditional.putIfMatch = async (...args) => ((changesAtWrite ??= (ec2.calls.tag ?? 0) + (ec2.calls.terminate ?? 0)), put(...args));
     const result = await downProject(deps, { project: "proj" });
-    expect(ec2CallsAtWrite).toBe(0);
+    expect(changesAtWrite).toBe(0);
     expect(JSON.parse(deps.conditional.text("cluster/desired.json")!)).toEqual({ workers: 0, setAt: expect.any(String) });
     expect(result).toMatchObject({ desired: { workers: 0 }, desiredProblem: null, remaining: [] });
   });
