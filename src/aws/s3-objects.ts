@@ -4,7 +4,6 @@
  *   empty bucket, and a bucket that once had versioning keeps old versions and delete markers that
  *   a plain ListObjectsV2 never shows.
  * - Bounded reads of what workers leave behind (failure records and logs), for `status` and `logs`.
- * - Conditional writes (claims, cluster/desired.json): see putIfAbsent below.
  */
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
@@ -145,7 +144,7 @@ export function createObjectReader(clients: AwsClients): ObjectReader {
 }
 
 /** Stops reading (and closes the stream) at `max` bytes, even if the server sent more. */
-async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
+export async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -156,86 +155,4 @@ async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, max: numb
     if (size >= max) break; // leaving the loop destroys the stream
   }
   return Buffer.concat(chunks, size);
-}
-
-/**
- * Conditional writes: S3's compare-and-swap (AWS and moto both honour it). A claim is created only
- * if absent (`If-None-Match: *`); an intent file is replaced only if it is still the version read
- * (`If-Match: <etag>`). Losing the race is a value, never an error: 412 PreconditionFailed, or 409
- * ConditionalRequestConflict when two writes to one key overlap (AWS asks to retry: someone else
- * wrote). ExpectedBucketOwner is added by the client (bucket-owner.ts).
- */
-export type PutIfAbsentOutcome = "created" | "exists";
-export type PutIfMatchOutcome = "replaced" | "changed";
-
-const LOST_RACE = new Set(["PreconditionFailed", "ConditionalRequestConflict"]);
-const lostRace = (error: unknown) => {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return LOST_RACE.has(awsErrorName(error)) || status === 412 || status === 409;
-};
-
-export async function putIfAbsent(clients: AwsClients, bucket: string, key: string, body: string, signal?: AbortSignal): Promise<PutIfAbsentOutcome> {
-  const [{ PutObjectCommand }, s3] = await Promise.all([sdk(), clients.s3()]);
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", IfNoneMatch: "*" }), opts(signal));
-    return "created";
-  } catch (error) {
-    if (lostRace(error)) return "exists";
-    throw error;
-  }
-}
-
-/** "changed": the object is no longer the version `etag` names (rewritten, or deleted: 404). */
-export async function putIfMatch(clients: AwsClients, bucket: string, key: string, body: string, etag: string, signal?: AbortSignal): Promise<PutIfMatchOutcome> {
-  const [{ PutObjectCommand }, s3] = await Promise.all([sdk(), clients.s3()]);
-  try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", IfMatch: etag }), opts(signal));
-    return "replaced";
-  } catch (error) {
-    if (lostRace(error) || awsErrorName(error) === "NoSuchKey") return "changed";
-    throw error;
-  }
-}
-
-/** A small object read with the ETag to compare against; `totalSize` > the bytes read means it was cut. */
-export interface VersionedRead extends BoundedRead {
-  etag: string;
-}
-
-/**
- * The conditional surface as an object, so src/deployer takes it as a collaborator (a fake in unit
- * tests). `read` answers undefined for no such key, "no-bucket" when the bucket itself is missing.
- */
-export interface ConditionalObjects {
-  read(bucket: string, key: string, options: { maxBytes: number }, signal?: AbortSignal): Promise<VersionedRead | undefined | "no-bucket">;
-  putIfAbsent(bucket: string, key: string, body: string, signal?: AbortSignal): Promise<PutIfAbsentOutcome>;
-  putIfMatch(bucket: string, key: string, body: string, etag: string, signal?: AbortSignal): Promise<PutIfMatchOutcome>;
-  /** Deleting a missing key is not an error (S3 answers 204 either way). */
-  remove(bucket: string, key: string, signal?: AbortSignal): Promise<void>;
-}
-
-export function createConditionalObjects(clients: AwsClients): ConditionalObjects {
-  return {
-    async read(bucket, key, { maxBytes }, signal) {
-      const [{ GetObjectCommand }, s3] = await Promise.all([sdk(), clients.s3()]);
-      let out;
-      try {
-        out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${maxBytes - 1}` }), opts(signal));
-      } catch (error) {
-        const name = awsErrorName(error);
-        if (name === "NoSuchBucket") return "no-bucket";
-        if (NOT_FOUND.has(name)) return undefined;
-        throw error;
-      }
-      const bytes = await readAtMost(out.Body as AsyncIterable<Uint8Array> | undefined, maxBytes);
-      const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? "")?.[1] ?? out.ContentLength ?? bytes.length);
-      return { bytes, totalSize: Number.isFinite(total) ? total : bytes.length, etag: out.ETag ?? "" };
-    },
-    putIfAbsent: (bucket, key, body, signal) => putIfAbsent(clients, bucket, key, body, signal),
-    putIfMatch: (bucket, key, body, etag, signal) => putIfMatch(clients, bucket, key, body, etag, signal),
-    async remove(bucket, key, signal) {
-      const [{ DeleteObjectCommand }, s3] = await Promise.all([sdk(), clients.s3()]);
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), opts(signal));
-    },
-  };
 }

@@ -5,7 +5,8 @@
  * already repairing is left to that worker. Claims of a launch that was undone are removed, so the
  * next launch (or a worker) may fill the slot at once instead of after the stale time.
  */
-import type { ConditionalObjects, ObjectReader } from "../../aws/s3-objects.js";
+import type { ObjectReader } from "../../aws/s3-objects.js";
+import type { DesiredObjects } from "../desired/store.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
@@ -13,7 +14,7 @@ import { claimBody, confirmClaim, parseClaimKey, slotOf, type ClaimSeen } from "
 import { claimFor, type SlotFill, type SlotView } from "./slots.js";
 
 export interface ClaimDeps {
-  conditional: ConditionalObjects;
+  conditional: DesiredObjects;
   objects: ObjectReader;
   clock: Clock;
   log: Logger;

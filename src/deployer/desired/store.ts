@@ -5,7 +5,9 @@
  * silently overwrite each other: the one that loses the race reads the document again and says
  * what it found instead of writing over it.
  */
-import type { ConditionalObjects } from "../../aws/s3-objects.js";
+import type { ConditionalObjects } from "../../aws/s3-conditional.js";
+import type { ReplaceObjects } from "../../aws/s3-replace.js";
+import { awsErrorName } from "../../aws/errors.js";
 import type { Clock } from "../../core/clock.js";
 import { SynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
@@ -17,22 +19,24 @@ export type DesiredRead =
   | { status: "set"; desired: Desired; etag: string }
   /** Present but not a valid document (hand-edited, truncated): replaced like a set one. */
   | { status: "invalid"; problem: string; etag: string }
-  | { status: "absent" }
-  /** No bucket: `synkti infra up` has not run (preflight says so). */
-  | { status: "no-bucket" };
+  /** No such key (or no bucket yet: the write then says so). */
+  | { status: "absent" };
+
+/** S3's conditional calls the desired size needs: create if absent, read, replace if unchanged, delete. */
+export type DesiredObjects = ConditionalObjects & ReplaceObjects;
 
 export interface DesiredDeps {
-  conditional: ConditionalObjects;
+  conditional: DesiredObjects;
   clock: Clock;
   log: Logger;
 }
 
 export async function readDesired(deps: Pick<DesiredDeps, "conditional">, names: ProjectNames, signal?: AbortSignal): Promise<DesiredRead> {
-  const read = await deps.conditional.read(names.bucket, names.desiredKey, { maxBytes: DESIRED_MAX_BYTES + 1 }, signal);
-  if (read === "no-bucket") return { status: "no-bucket" };
-  if (read === undefined) return { status: "absent" };
-  const parsed = read.totalSize > DESIRED_MAX_BYTES ? { problem: `larger than ${DESIRED_MAX_BYTES} bytes` } : parseDesired(Buffer.from(read.bytes).toString("utf8"));
-  return "desired" in parsed ? { status: "set", desired: parsed.desired, etag: read.etag } : { status: "invalid", problem: parsed.problem, etag: read.etag };
+  const read = await deps.conditional.readIfChanged(names.bucket, names.desiredKey, { maxBytes: DESIRED_MAX_BYTES }, signal);
+  if (read.kind !== "changed") return { status: "absent" }; // no ETag was given, so never "unchanged"
+  const etag = read.etag ?? "*";
+  const parsed = read.size > DESIRED_MAX_BYTES ? { problem: `larger than ${DESIRED_MAX_BYTES} bytes` } : parseDesired(read.text);
+  return "desired" in parsed ? { status: "set", desired: parsed.desired, etag } : { status: "invalid", problem: parsed.problem, etag };
 }
 
 export interface DesiredWrite {
@@ -62,19 +66,13 @@ const OVERWRITE_ATTEMPTS = 3;
 export async function writeDesired(deps: DesiredDeps, names: ProjectNames, workers: number, previous: DesiredRead, options: WriteOptions): Promise<DesiredWrite> {
   let seen = previous;
   for (let attempt = 1; ; attempt++) {
-    if (seen.status === "no-bucket") {
-      throw new SynktiError(`No bucket ${names.bucket}: the desired size (s3://${names.bucket}/${names.desiredKey}) has nowhere to go.`, {
-        code: "no-bucket",
-        kind: "unsafe",
-        remedy: `synkti infra up --project-name ${names.project}`,
-      });
-    }
     const desired: Desired = { workers, setAt: nextSetAt(deps.clock.now(), seen) };
     const body = `${JSON.stringify(desired)}\n`;
-    const outcome =
+    const outcome = await noBucketSaysSo(names, () =>
       seen.status === "absent"
-        ? await deps.conditional.putIfAbsent(names.bucket, names.desiredKey, body, options.signal)
-        : await deps.conditional.putIfMatch(names.bucket, names.desiredKey, body, seen.etag, options.signal);
+        ? deps.conditional.putIfAbsent(names.bucket, names.desiredKey, body, options.signal)
+        : deps.conditional.putIfMatch(names.bucket, names.desiredKey, body, seen.etag, options.signal),
+    );
     if (outcome === "created" || outcome === "replaced") {
       deps.log.info({ desired }, `desired workers set to ${workers} (s3://${names.bucket}/${names.desiredKey})`);
       return { desired, previous };
@@ -103,6 +101,21 @@ export async function restoreDesired(deps: DesiredDeps, names: ProjectNames, wri
   return "restored";
 }
 
+/** NoSuchBucket on the write: `synkti infra up` has not run (preflight says so too). */
+async function noBucketSaysSo<T>(names: ProjectNames, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (awsErrorName(error) !== "NoSuchBucket") throw error;
+    throw new SynktiError(`No bucket ${names.bucket}: the desired size (s3://${names.bucket}/${names.desiredKey}) has nowhere to go.`, {
+      code: "no-bucket",
+      kind: "unsafe",
+      remedy: `synkti infra up --project-name ${names.project}`,
+      cause: error,
+    });
+  }
+}
+
 function nextSetAt(now: number, seen: DesiredRead): string {
   const after = seen.status === "set" ? Date.parse(seen.desired.setAt) + 1 : -Infinity;
   return new Date(Math.max(now, after)).toISOString();
@@ -116,8 +129,6 @@ export function describeRead(read: DesiredRead): string {
       return `unreadable (${read.problem})`;
     case "absent":
       return "absent";
-    case "no-bucket":
-      return "no bucket";
   }
 }
 

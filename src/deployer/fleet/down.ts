@@ -1,7 +1,7 @@
 import { projectNames, type ProjectNames } from "../../infra/names.js";
-import type { ConditionalObjects } from "../../aws/s3-objects.js";
+import { isSynktiError } from "../../core/errors.js";
 import type { Desired } from "../../cluster/desired.js";
-import { readDesired, writeDesired } from "../desired/store.js";
+import { readDesired, writeDesired, type DesiredObjects } from "../desired/store.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
 import { drainTargets, type DrainReport } from "./drain-targets.js";
 import { isStopping } from "../../cluster/membership.js";
@@ -47,7 +47,7 @@ export interface DownResult {
   fix: string | null;
 }
 
-export type DownDeps = FleetDeps & { lb: ProjectLoadBalancer; conditional: ConditionalObjects };
+export type DownDeps = FleetDeps & { lb: ProjectLoadBalancer; conditional: DesiredObjects };
 
 export async function downProject(deps: DownDeps, options: DownOptions, signal?: AbortSignal): Promise<DownResult> {
   const { project } = options;
@@ -99,10 +99,10 @@ async function desiredZero(deps: DownDeps, names: ProjectNames, region: string |
   const rerun = `synkti down --project-name ${names.project}${region ? ` --region ${region}` : ""}`;
   try {
     const read = await readDesired(deps, names, signal);
-    if (read.status === "no-bucket") return { desired: null, desiredProblem: `no bucket ${names.bucket}, so no desired size to set` };
     return { desired: (await writeDesired(deps, names, 0, read, { onConflict: "overwrite", rerun, ...(signal ? { signal } : {}) })).desired, desiredProblem: null };
   } catch (error) {
     if (signal?.aborted) throw error;
+    if (isSynktiError(error) && error.code === "no-bucket") return { desired: null, desiredProblem: `no bucket ${names.bucket}, so no desired size to set` };
     const problem = `could not set s3://${names.bucket}/${names.desiredKey} to 0 workers: ${error instanceof Error ? error.message : String(error)}`;
     deps.log.warn(`down: ${problem}; terminating the instances anyway`);
     return { desired: null, desiredProblem: problem };

@@ -14,7 +14,7 @@ import { LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
 import { TAG_CLUSTER } from "../../infra/names.js";
 import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
 import { workerPlan, type WorkerPlan } from "./plan.js";
-import type { ConditionalObjects } from "../../aws/s3-objects.js";
+import type { DesiredObjects } from "../desired/store.js";
 import type { Desired } from "../../cluster/desired.js";
 import { describeRead, readDesired } from "../desired/store.js";
 import { slotView } from "../desired/slots.js";
@@ -102,7 +102,7 @@ export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, p
  * load balancer's view of its targets. `urlOverride`: a valid SYNKTI_ENDPOINT_URL, shown as the URL.
  */
 export async function projectStatus(
-  deps: FleetDeps & { objects: ObjectReader; lb: ProjectLoadBalancer; conditional: ConditionalObjects; askHealth?: AskHealth },
+  deps: FleetDeps & { objects: ObjectReader; lb: ProjectLoadBalancer; conditional: DesiredObjects; askHealth?: AskHealth },
   project: string,
   options: { urlOverride?: string; region?: string } = {},
   signal?: AbortSignal,
@@ -134,7 +134,7 @@ export async function projectStatus(
 }
 
 /** The desired size, or why there is none to show: status reports, it never fails over a missing intent. */
-async function desiredStatus(deps: { conditional: ConditionalObjects }, names: ReturnType<typeof projectNames>, signal?: AbortSignal): Promise<{ desired: Desired | null; unavailable: string | null }> {
+async function desiredStatus(deps: { conditional: DesiredObjects }, names: ReturnType<typeof projectNames>, signal?: AbortSignal): Promise<{ desired: Desired | null; unavailable: string | null }> {
   try {
     const read = await readDesired(deps, names, signal);
     if (read.status === "set") return { desired: read.desired, unavailable: null };

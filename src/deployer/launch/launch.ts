@@ -5,7 +5,8 @@ import { fleetStatus } from "../fleet/status.js";
 import type { FleetDeps } from "../fleet/terminate.js";
 import type { SpotPrices } from "../../aws/spot-prices.js";
 import { projectNames, TAG_MODEL, workerSelector } from "../../infra/names.js";
-import type { ConditionalObjects, ObjectReader } from "../../aws/s3-objects.js";
+import type { ObjectReader } from "../../aws/s3-objects.js";
+import type { DesiredObjects } from "../desired/store.js";
 import { desiredGeneration, type Desired } from "../../cluster/desired.js";
 import { claimSlots, releaseClaims, type ClaimOutcome } from "../desired/claims.js";
 import { slotView, type SlotView } from "../desired/slots.js";
@@ -24,7 +25,7 @@ import { waitUntilRunning } from "./wait-running.js";
  * the bucket's conditional writes and listings for the desired size and the slot claims (absent:
  * neither is written, as in tests of the bare launch).
  */
-export type LaunchDeps = FleetDeps & { prices?: SpotPrices; conditional?: ConditionalObjects; objects?: ObjectReader };
+export type LaunchDeps = FleetDeps & { prices?: SpotPrices; conditional?: DesiredObjects; objects?: ObjectReader };
 
 /** The observed fleet and what this launch would do about it: shown (and asked) before acting. */
 export interface PreparedLaunch {

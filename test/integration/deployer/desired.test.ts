@@ -8,7 +8,8 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createConditionalObjects } from "../../../src/aws/s3-objects.js";
+import { createConditionalObjects } from "../../../src/aws/s3-conditional.js";
+import { createReplaceObjects } from "../../../src/aws/s3-replace.js";
 import { systemClock } from "../../../src/core/clock.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { readDesired, restoreDesired, writeDesired } from "../../../src/deployer/desired/store.js";
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 afterEach(() => h.proxy.clearRules());
 
-const deps = () => ({ conditional: createConditionalObjects(h.clients), clock: systemClock, log: silentLogger });
+const deps = () => ({ conditional: { ...createConditionalObjects(h.clients), ...createReplaceObjects(h.clients) }, clock: systemClock, log: silentLogger });
 async function bucketFor(project: string) {
   const names = projectNames(project);
   await h.s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
@@ -104,13 +105,16 @@ describe("the desired size's conditional writes (moto)", () => {
     expect((await stored(names.bucket, names.desiredKey)).workers).toBe(7);
   });
 
-  it("an unreadable document reads as invalid (with its ETag, so it can be replaced); no bucket reads as no-bucket", async () => {
+  it("an unreadable document reads as invalid (with its ETag, so it can be replaced); without a bucket the write says to run infra up", async () => {
     const names = await bucketFor("it-desired-invalid");
     await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.desiredKey, Body: "x".repeat(5000) }));
     const read = await readDesired(deps(), names);
     expect(read).toMatchObject({ status: "invalid", problem: "larger than 4096 bytes" });
     expect((await writeDesired(deps(), names, 1, read, { onConflict: "refuse", rerun: "x" })).desired.workers).toBe(1);
-    expect(await readDesired(deps(), projectNames("it-desired-nobucket"))).toEqual({ status: "no-bucket" });
+    const nobucket = projectNames("it-desired-nobucket");
+    const absent = await readDesired(deps(), nobucket);
+    expect(absent).toEqual({ status: "absent" });
+    await expect(writeDesired(deps(), nobucket, 1, absent, { onConflict: "refuse", rerun: "x" })).rejects.toMatchObject({ code: "no-bucket", remedy: "synkti infra up --project-name it-desired-nobucket" });
   });
 });
 

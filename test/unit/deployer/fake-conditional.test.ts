@@ -6,8 +6,9 @@ describe("FakeConditional (S3 conditional writes in memory)", () => {
     const s3 = new FakeConditional("b");
     expect(await s3.putIfAbsent("b", "k", "1")).toBe("created");
     expect(await s3.putIfAbsent("b", "k", "2")).toBe("exists");
-    const read = await s3.read("b", "k", { maxBytes: 10 });
-    if (read === undefined || read === "no-bucket") throw new Error("expected an object");
+    const read = await s3.readIfChanged("b", "k", { maxBytes: 10 });
+    if (read.kind !== "changed" || !read.etag) throw new Error("expected an object");
+    expect(await s3.readIfChanged("b", "k", { etag: read.etag, maxBytes: 10 })).toEqual({ kind: "unchanged" });
     s3.beforeWrite = () => s3.set("k", "someone else");
     expect(await s3.putIfMatch("b", "k", "3", read.etag)).toBe("changed");
     s3.beforeWrite = undefined;
@@ -15,9 +16,9 @@ describe("FakeConditional (S3 conditional writes in memory)", () => {
     expect(s3.writes).toEqual(["k"]);
   });
 
-  it("another bucket, or a missing one, reads no-bucket and refuses writes", async () => {
+  it("another bucket, or a missing one, reads absent and refuses writes with NoSuchBucket", async () => {
     const s3 = new FakeConditional("b");
-    expect(await s3.read("other", "k", { maxBytes: 1 })).toBe("no-bucket");
+    expect(await s3.readIfChanged("other", "k", { maxBytes: 1 })).toEqual({ kind: "absent" });
     s3.missingBucket = true;
     await expect(s3.putIfAbsent("b", "k", "x")).rejects.toMatchObject({ name: "NoSuchBucket" });
   });

@@ -1,21 +1,24 @@
 /**
- * An in-memory bucket behind the ConditionalObjects interface (S3's conditional writes), for unit
- * tests of the desired size, the launch's slot claims and down.
+ * An in-memory bucket behind DesiredObjects (S3's conditional calls: src/aws/s3-conditional.ts and
+ * s3-replace.ts), for unit tests of the desired size, the launch's slot claims and down.
  *
  * Behaviour spec:
- * - One bucket, named at construction; any other bucket reads "no-bucket" and refuses writes with
- *   NoSuchBucket. `missingBucket = true` makes the named bucket missing too.
- * - `read` answers the first `maxBytes` bytes with the whole size and the current ETag
- *   (`"<n>"`, a counter: every write makes a new one); unknown key: undefined.
+ * - One bucket, named at construction; any other bucket reads "absent" and refuses writes with
+ *   NoSuchBucket (as S3 does). `missingBucket = true` makes the named bucket missing too.
+ * - `readIfChanged` answers "unchanged" when given the current ETag, else the first `maxBytes + 1`
+ *   bytes as text with the whole size and the current ETag (`"<n>"`, a counter: every write makes
+ *   a new one); unknown key: "absent".
  * - `putIfAbsent` stores and answers "created" only when the key is absent, else "exists";
  *   `putIfMatch` stores and answers "replaced" only when the key exists with that ETag, else "changed".
  * - `beforeWrite(key)`: when set, called before each conditional write is judged, so a test can
  *   play another deployer writing in between (the write then loses the race, as on S3).
  * - `failWith`: when set, every call rejects with it. `writes` lists each accepted write's key.
  */
-import type { ConditionalObjects, PutIfAbsentOutcome, PutIfMatchOutcome, VersionedRead } from "../../../src/aws/s3-objects.js";
+import type { ConditionalRead, PutIfAbsentOutcome } from "../../../src/aws/s3-conditional.js";
+import type { PutIfMatchOutcome } from "../../../src/aws/s3-replace.js";
+import type { DesiredObjects } from "../../../src/deployer/desired/store.js";
 
-export class FakeConditional implements ConditionalObjects {
+export class FakeConditional implements DesiredObjects {
   readonly objects = new Map<string, { body: string; etag: string }>();
   readonly writes: string[] = [];
   missingBucket = false;
@@ -34,13 +37,13 @@ export class FakeConditional implements ConditionalObjects {
     return this.objects.get(key)?.body;
   }
 
-  async read(bucket: string, key: string, { maxBytes }: { maxBytes: number }): Promise<VersionedRead | undefined | "no-bucket"> {
+  async readIfChanged(bucket: string, key: string, { etag, maxBytes }: { etag?: string; maxBytes: number }): Promise<ConditionalRead> {
     this.check(bucket);
-    if (!this.has(bucket)) return "no-bucket";
-    const o = this.objects.get(key);
-    if (!o) return undefined;
+    const o = this.has(bucket) ? this.objects.get(key) : undefined;
+    if (!o) return { kind: "absent" };
+    if (etag === o.etag) return { kind: "unchanged" };
     const bytes = Buffer.from(o.body);
-    return { bytes: new Uint8Array(bytes.subarray(0, maxBytes)), totalSize: bytes.length, etag: o.etag };
+    return { kind: "changed", text: bytes.subarray(0, maxBytes + 1).toString("utf8"), etag: o.etag, size: bytes.length };
   }
 
   async putIfAbsent(bucket: string, key: string, body: string): Promise<PutIfAbsentOutcome> {
