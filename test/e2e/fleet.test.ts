@@ -107,7 +107,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     const leaks = await run(["leaks", "--project-name", "e2e-fleet", "--output", "json"]);
     expect(leaks.code).toBe(0);
     expect(json(leaks.stdout)).toEqual({ project: "e2e-fleet", leaks: [] });
-  });
+  }, 120_000); // eight runs of the binary: on a loaded 2-core machine they take more than the default 30 s
 
   it("UNSAFE preflight: exit 1 with the report and its fixes; nothing launched", async () => {
     const out = await run(["--project-name", "e2e-noinfra", "--model", "tiny-model", "--workers", "2"]);
