@@ -62,7 +62,8 @@ function renderLaunchLines(p: LaunchProposal): string[] {
 export function proposalQuestion(p: LaunchProposal): string {
   const cost = p.hourlyEstimate === null ? "" : ` (about ${dollars(p.hourlyEstimate)}/h)`;
   const launch = p.toLaunch > 0 ? `launch ${p.toLaunch} x ${p.instanceType}${cost}` : "";
-  const down = p.scaleDown ? `retire ${p.scaleDown.retiring.length} worker${p.scaleDown.retiring.length === 1 ? "" : "s"} (desired ${p.scaleDown.from} -> ${p.scaleDown.to})` : "";
+  const n = p.scaleDown?.retiring.length ?? 0;
+  const down = !p.scaleDown ? "" : n === 0 ? `lower the desired workers from ${p.scaleDown.from} to ${p.scaleDown.to}` : `retire ${n} worker${n === 1 ? "" : "s"} (desired ${p.scaleDown.from} -> ${p.scaleDown.to})`;
   const what = [down, launch].filter(Boolean).join(" and ");
   return `${what.charAt(0).toUpperCase()}${what.slice(1)}? [y/N] `;
 }
