@@ -3,3 +3,4 @@ export { readDesired, writeDesired, restoreDesired, describeRead, type DesiredRe
 export { decideDesired, type DesiredDecision } from "./rule.js";
 export { slotView, seenInstances, claimFor, type SlotView, type SlotFill, type SlotClaim } from "./slots.js";
 export { claimSlots, releaseClaims, type ClaimDeps, type ClaimOutcome } from "./claims.js";
+export { undoIntent } from "./undo.js";

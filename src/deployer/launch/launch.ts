@@ -8,9 +8,10 @@ import { projectNames, TAG_MODEL, workerSelector } from "../../infra/names.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import type { DesiredObjects } from "../desired/store.js";
 import { desiredGeneration, type Desired } from "../../cluster/desired.js";
-import { claimSlots, releaseClaims, type ClaimOutcome } from "../desired/claims.js";
+import { claimSlots, type ClaimOutcome } from "../desired/claims.js";
+import { undoIntent } from "../desired/undo.js";
 import { slotView, type SlotView } from "../desired/slots.js";
-import { restoreDesired, writeDesired, type DesiredWrite } from "../desired/store.js";
+import { writeDesired, type DesiredWrite } from "../desired/store.js";
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { activeWorkers, checkModel, otherModelError } from "./model-check.js";
 import { describePlan, planLaunch, type LaunchPlan, type ScaleDown } from "./plan.js";
@@ -144,7 +145,8 @@ export async function launchWorkers(deps: LaunchDeps, input: LaunchInput & { pre
     });
     owned.commit();
   } catch (error) {
-    const undone = await undoIntent(deps, names, scope, claims, written);
+    const gone = scope.cleanup === undefined || scope.cleanup.complete;
+    const undone = deps.conditional && deps.objects ? await undoIntent({ conditional: deps.conditional, objects: deps.objects, clock: deps.clock, log: deps.log }, names, { gone, claims, written }) : "";
     throw launchFailure(error, scope, input, undone);
   }
   const held = base.heldSlots.length > 0 ? `; slot${base.heldSlots.length === 1 ? "" : "s"} ${base.heldSlots.map((h) => h.slot).join(", ")} left to the worker repairing ${base.heldSlots.length === 1 ? "it" : "them"}` : "";
@@ -177,29 +179,6 @@ function onlyClaimed(plan: LaunchPlan, claims: ClaimOutcome): LaunchPlan {
   const mine = new Set(claims.claimed.map((c) => c.slot));
   const keep = plan.slots.map((slot) => mine.has(slot));
   return { ...plan, toLaunch: mine.size, placements: plan.placements.filter((_, i) => keep[i]), slots: plan.slots.filter((_, i) => keep[i]) };
-}
-
-/**
- * A launch undone takes its intent with it: its claims are removed once its instances are confirmed
- * gone (so the slots can be filled again at once), and the desired size it raised is put back (or
- * the live workers would launch what the operator just cancelled). Returns what it did, for the error.
- */
-async function undoIntent(deps: LaunchDeps, names: ReturnType<typeof projectNames>, scope: LaunchScope, claims: ClaimOutcome | undefined, written: DesiredWrite | undefined): Promise<string> {
-  const said: string[] = [];
-  const gone = scope.cleanup === undefined || scope.cleanup.complete;
-  if (claims && claims.claimed.length > 0 && gone && deps.conditional && deps.objects) {
-    await releaseClaims({ conditional: deps.conditional, objects: deps.objects, clock: deps.clock, log: deps.log }, names, claims.claimed.map((c) => c.key));
-  }
-  if (written && deps.conditional) {
-    try {
-      const outcome = await restoreDesired({ conditional: deps.conditional, clock: deps.clock, log: deps.log }, names, written);
-      const before = written.previous.status === "set" ? `${written.previous.desired.workers}` : "unset";
-      said.push(outcome === "restored" ? `The desired size is back to ${before}.` : `The desired size was changed by another deployer meanwhile and is left as it is.`);
-    } catch (error) {
-      said.push(`The desired size could not be put back (${error instanceof Error ? error.message : String(error)}); it stays ${written.desired.workers}: the workers repair towards it.`);
-    }
-  }
-  return said.join(" ");
 }
 
 /**
