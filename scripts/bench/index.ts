@@ -4,6 +4,7 @@ import { benchContext } from "./context.js";
 import { benchFailoverOverhead } from "./failover.js";
 import { benchZoneFallback } from "./fallback.js";
 import { benchPreflight } from "./preflight.js";
+import { benchRepairBudget } from "./repair-budget.js";
 import { benchStartup } from "./startup.js";
 import { benchUpload } from "./upload.js";
 import { benchDiscoveryBudget, benchNoticeReaction } from "./worker.js";
@@ -17,6 +18,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["worker: spot notice injected -> shown on /status", () => benchNoticeReaction()],
   ["failover: synkti's own overhead, (notice -> RunInstances accepted) + (replacement healthy -> registered)", () => benchFailoverOverhead()],
   ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
+  ["repair: cluster-wide EC2 calls per minute against cluster size (listings, plan refreshes, watcher checks, repairs)", () => benchRepairBudget()],
 ];
 
 for (const [title, bench] of sections) {

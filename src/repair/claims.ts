@@ -66,12 +66,18 @@ export function slotClaimsPrefix(names: ClaimNames, slot: number): string {
 }
 
 /**
+ * LaunchTime (EC2) and LastModified (S3) are two services' clocks, each to the second: a launch
+ * made in the second after its claim may read a second or two earlier. No other launch into the
+ * slot can be that close before a claim (the slot was empty when it was claimed).
+ */
+export const CLOCK_TOLERANCE_MS = 2_000;
+
+/**
  * Whether the view accounts for a claim: an instance with its slot launched at or after it (its
- * launch, seen). LaunchTime and LastModified are both AWS's clocks, to the second, and the launch
- * follows the claim, hence `>=`.
+ * launch, seen). A miss errs on the safe side: the claim holds the slot until it is stale.
  */
 export function accountedFor(claim: ClaimSeen, instances: readonly SeenInstance[], slotOf: (i: SeenInstance) => number | undefined): boolean {
-  return instances.some((i) => slotOf(i) === claim.slot && i.launchedAt >= claim.at);
+  return instances.some((i) => slotOf(i) === claim.slot && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
 }
 
 export type NextAttempt =

@@ -20,10 +20,15 @@ export const WATCHERS = 3;
 export const ASK_ROUND_MS = 5_000;
 
 /**
- * A watcher's EC2 check of one member it cannot reach, at most once per this per target while EC2
- * still says it is alive: a partition costs 2 calls a minute per watcher, not one per ask round.
+ * The floor of a watcher's re-checks of members EC2 called alive that still do not answer
+ * (watch.ts): REPAIR.md's once per 30 s per target, which at 1000 members and a partition across
+ * a third of the ring would cost ~2,700 calls a minute. The interval therefore grows with the
+ * cluster (watchRecheckMs), and a watcher's checks of one round are one call.
  */
 export const WATCH_RECHECK_MS = 30_000;
+
+/** The whole cluster's budget for those re-checks, like discovery's listings (0.5/s = 30 a minute). */
+export const WATCH_RECHECK_CALLS_PER_SECOND = 0.5;
 
 /** A holder that has not served this long after its launch never will (stuck boot, bad weights). */
 export const NEVER_SERVED_MS = 30 * 60_000;

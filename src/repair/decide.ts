@@ -37,9 +37,13 @@ export function decideRepair(view: RepairView): RepairDecision {
   const dead = new Set(seen.filter((i) => !isLive(i)).map((i) => i.id));
   const members = [...new Set([...(view.members ?? c.live.map((i) => i.id)), view.self])].filter((id) => !dead.has(id));
   const ring = watcherRing(members);
-  /** This member's place in the order for `name`: its watcher place for a dead member, or its rendezvous rank, whichever is earlier. */
-  const place = (name: string, causeId: string | undefined): number => {
-    const rank = rendezvousRank(name, view.self, members);
+  /**
+   * This member's place in the order for `name`: its watcher place for a dead member, or its
+   * rendezvous rank, whichever is earlier. `other` (a never-served instance) is not ranked: it
+   * will not retire itself.
+   */
+  const place = (name: string, causeId: string | undefined, other?: string): number => {
+    const rank = rendezvousRank(name, view.self, other ? members.filter((m) => m !== other) : members);
     const watcher = causeId ? ring.watchersOf(causeId).indexOf(view.self) : -1;
     return watcher >= 0 ? Math.min(watcher, rank) : rank;
   };
@@ -64,7 +68,7 @@ export function decideRepair(view: RepairView): RepairDecision {
   for (const h of c.neverServed) {
     if (h.instance.id === view.self) continue;
     const name = `${h.slot}-${h.instance.id}`;
-    if (due(retireKey(name), place(name, undefined))) actions.push({ kind: "retire-other", instanceId: h.instance.id, slot: h.slot, reason: "never-served" });
+    if (due(retireKey(name), place(name, undefined, h.instance.id))) actions.push({ kind: "retire-other", instanceId: h.instance.id, slot: h.slot, reason: "never-served" });
   }
 
   if (pause.paused) return { ...base, actions, noticed, ...(wakeAt !== undefined ? { wakeAt } : {}), note: "repair paused: the last replacements failed to serve" };

@@ -9,6 +9,7 @@ export {
   claimBody,
   slotClaimsPrefix,
   accountedFor,
+  CLOCK_TOLERANCE_MS,
   confirmClaim,
   claimName,
   nextAttempt,
@@ -18,3 +19,4 @@ export {
 export { rendezvousRank, rendezvousScore, claimDelayMs, watcherRing, type WatcherRing } from "./rank.js";
 export { RepairOutcomeSchema, OUTCOME_MAX_BYTES, parseOutcome, pauseState, type PauseState } from "./pause.js";
 export { decideRepair } from "./decide.js";
+export { watchChecksDue, watchRecheckMs, type WatchInput } from "./watch.js";

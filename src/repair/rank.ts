@@ -64,8 +64,12 @@ function idHash(id: string): string {
   return hash;
 }
 
-/** The last ring built (the worker asks for the same membership every round). */
-let lastRing: { fingerprint: string; watchers: number; ring: WatcherRing } | undefined;
+/**
+ * The last rings built, newest first: the worker asks for the same membership every round, and
+ * its ask rounds and its decisions may use two (self and the dead in or out).
+ */
+const recentRings: Array<{ fingerprint: string; ring: WatcherRing }> = [];
+const RECENT_RINGS = 4;
 
 /**
  * Builds the ring: one sort by sha256(id), then each lookup is a map hit (members) or a binary
@@ -75,8 +79,13 @@ let lastRing: { fingerprint: string; watchers: number; ring: WatcherRing } | und
  */
 export function watcherRing(members: readonly string[], watchers = WATCHERS): WatcherRing {
   const unique = [...new Set(members)];
-  const fingerprint = unique.slice().sort().join(",");
-  if (lastRing && lastRing.fingerprint === fingerprint && lastRing.watchers === watchers) return lastRing.ring;
+  const fingerprint = `${watchers}:${unique.slice().sort().join(",")}`;
+  const known = recentRings.findIndex((r) => r.fingerprint === fingerprint);
+  if (known >= 0) {
+    const [hit] = recentRings.splice(known, 1);
+    recentRings.unshift(hit!);
+    return hit!.ring;
+  }
   const order = unique.map((id) => ({ id, hash: idHash(id) })).sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.id < b.id ? -1 : 1));
   const index = new Map(order.map((entry, i) => [entry.id, i]));
   const n = order.length;
@@ -110,6 +119,7 @@ export function watcherRing(members: readonly string[], watchers = WATCHERS): Wa
       return Array.from({ length: Math.min(watchers, others) }, (_, i) => order[(((at - 1 - i) % n) + n) % n]!.id);
     },
   };
-  lastRing = { fingerprint, watchers, ring };
+  recentRings.unshift({ fingerprint, ring });
+  recentRings.length = Math.min(recentRings.length, RECENT_RINGS);
   return ring;
 }

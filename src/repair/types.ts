@@ -45,6 +45,7 @@ export interface CensusInput {
   generation: string;
   listing: Listing;
   checks?: InstanceCheck[];
+  /** Not used for judgement (the listing's time is): kept so a caller can pass one clock reading. */
   now: number;
 }
 
@@ -107,7 +108,10 @@ export interface RepairView {
   desired: Desired | undefined;
   listing: Listing;
   checks?: InstanceCheck[];
-  /** The claims the worker listed, and when it listed them. */
+  /**
+   * The claims the worker listed (all of `checkpoints/claims/`, or the prefixes of the slots its
+   * census shows empty) and when; a claim's age is judged against `listing.at`, not this time.
+   */
   claims: { at: number; seen: ClaimSeen[] };
   /** The outcome records the worker listed (`checkpoints/repair/`), parsed. */
   outcomes: RepairOutcome[];
@@ -136,6 +140,23 @@ export interface RepairDoomed {
 
 export type RetireSelfReason = "surplus" | "duplicate";
 
+/**
+ * What the worker does, and how each stays idempotent (an action may be repeated: decideRepair runs
+ * again on the next view, the agent may restart midway):
+ * - `claim-launch`: write `missingOutcome` first when present (put-if-absent at repairOutcomeKey:
+ *   a second writer's 412 is fine); PutObject If-None-Match: * at claimKey(slot, cause) with `body`.
+ *   "exists": do nothing (someone else repairs), unless the claim's body names this worker (a restart
+ *   after its own claim: resume). "created": list the slot's claims (slotClaimsPrefix) and run
+ *   confirmClaim; "launch": spawn through the failover's path with `doomed` (its search for a live
+ *   SynktiReplaces=<doomed> and the ClientToken from `doomed.launchId` make a retried launch the
+ *   same launch). Once the replacement served or failed, write the outcome at
+ *   repairOutcomeKey(slot, cause).
+ * - `retire-self`: set SynktiState=retiring first (from then on it holds no slot, so the next
+ *   decision does not ask again), drain like SIGTERM, terminate itself. For a duplicate, re-read
+ *   `keep` first and retire only if it is still pending or running.
+ * - `retire-other`: re-read the instance and terminate it only if it still has no SynktiServedAt;
+ *   TerminateInstances is idempotent.
+ */
 export type RepairAction =
   | {
       kind: "claim-launch";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { projectNames } from "../../../src/infra/names.js";
-import { ClaimBodySchema, claimBody, claimName, confirmClaim, nextAttempt, parseClaimKey, slotClaimsPrefix, slotOf, type ClaimSeen, type SeenInstance } from "../../../src/repair/index.js";
+import { accountedFor, ClaimBodySchema, claimBody, claimName, confirmClaim, nextAttempt, parseClaimKey, slotClaimsPrefix, slotOf, type ClaimSeen, type SeenInstance } from "../../../src/repair/index.js";
 import { at, i } from "./fixtures.js";
 
 const names = projectNames("demo");
@@ -56,6 +56,19 @@ describe("the next attempt, judged at the view's time", () => {
     const replacement = i("i-r", { slot: 0, state: "terminated", replaces: "i-dead", launched: 55 });
     const n = next([claim("0-i-dead", 55)], 60, [...dead, replacement], "i-r");
     expect(n).toEqual({ kind: "claimable", cause: "i-r", attempt: 1 });
+  });
+});
+
+describe("accountedFor: the claim's launch, seen", () => {
+  const c = claim("0-i-dead", 55);
+  it.each<[string, SeenInstance[], boolean]>([
+    ["an instance of the slot launched after the claim", [i("r", { slot: 0, launched: 56 })], true],
+    ["launched in the same second", [i("r", { slot: 0, launched: 55 })], true],
+    ["a second before it (EC2's clock behind S3's)", [{ ...i("r", { slot: 0 }), launchedAt: at(55) - 1000 }], true],
+    ["long before it (the dead holder itself)", [i("i-dead", { slot: 0, launched: 0, state: "terminated" })], false],
+    ["another slot's launch", [i("r", { slot: 1, launched: 56 })], false],
+  ])("%s", (_name, instances, expected) => {
+    expect(accountedFor(c, instances, slotOf)).toBe(expected);
   });
 });
 
