@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
 import { BINARY, runCli } from "../support/run-cli.js";
@@ -29,6 +29,8 @@ const desiredIn = async (project: string) => {
     throw error;
   }
 };
+const claims = async (project: string) =>
+  ((await h.s3.send(new ListObjectsV2Command({ Bucket: `${project}-models`, Prefix: "checkpoints/claims/" }))).Contents ?? []).map((o) => o.Key!).sort();
 const live = async (project: string) => {
   const out = await h.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiCluster", Values: [project] }, { Name: "instance-state-name", Values: ["pending", "running"] }] }));
   return out.Reservations!.flatMap((r) => r.Instances ?? []).map((i) => ({ id: i.InstanceId!, slot: i.Tags?.find((t) => t.Key === "SynktiSlot")?.Value }));
@@ -51,6 +53,9 @@ describe("--workers and cluster/desired.json (built binary)", () => {
     expect(raised.launched.map((l: { slot: number }) => l.slot).sort()).toEqual([1, 2]);
     expect(await desiredIn(project)).toEqual(raised.desiredFile);
     expect((await live(project)).map((i) => i.slot).sort()).toEqual(["0", "1", "2"]);
+    // Each slot it filled was claimed first, with the name a worker's repair would use (never filled: the generation).
+    const generation = `d${Date.parse(raised.desiredFile.setAt)}`;
+    expect(await claims(project)).toEqual([`checkpoints/claims/1-${generation}`, `checkpoints/claims/2-${generation}`]);
 
     const kept = await launch(project);
     expect(kept.code, kept.stderr).toBe(0);
@@ -72,6 +77,18 @@ describe("--workers and cluster/desired.json (built binary)", () => {
     expect((await live(project)).map((i) => i.id)).toContain(slot2); // it retires itself, through the load balancer: the launch terminates nothing
     expect((await desiredIn(project)).workers).toBe(2);
   }, 240_000);
+
+  it("a slot a worker's repair has just claimed is left to it: the launch fills the others and says which it left", async () => {
+    const project = "e2e-desired-held";
+    await readyProject(h, project, { binary: readFileSync(BINARY) });
+    await h.s3.send(new PutObjectCommand({ Bucket: `${project}-models`, Key: "checkpoints/claims/1-i-0123456789abcdef0", Body: "{}" }));
+    const run = await launch(project, "--workers", "2", "--output", "json");
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.launched.map((l: { slot: number }) => l.slot)).toEqual([0]);
+    expect(result.heldSlots).toEqual([{ slot: 1, key: "checkpoints/claims/1-i-0123456789abcdef0" }]);
+    expect((await live(project)).map((i) => i.slot)).toEqual(["0"]);
+  }, 120_000);
 
   it("synkti down with every CreateTags refused: desired 0 first, every instance terminated, exit 0", async () => {
     const project = "e2e-down-tags";
