@@ -1,5 +1,5 @@
 import type { RunSpec } from "../aws/ec2-instances.js";
-import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_ON_DEMAND_FALLBACK, TAG_NAME, TAG_ROLE, TAG_STATE } from "./names.js";
+import { ROLE_WORKER, TAG_CLUSTER, TAG_INSTANCE_TYPES, TAG_LAUNCH, TAG_MODEL, TAG_NAME, TAG_ON_DEMAND_FALLBACK, TAG_ROLE, TAG_SLOT, TAG_STATE } from "./names.js";
 
 /**
  * What a worker instance is, in one place: the launch creates it from this spec, and preflight
@@ -105,6 +105,8 @@ export interface WorkerInstanceInput {
   userData?: string;
   clientToken?: string;
   rootVolume?: RootVolume;
+  /** SynktiSlot: which of the desired workers it is (a launch's lowest empty slot, a replacement's predecessor's). */
+  slot?: number;
 }
 
 export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
@@ -122,6 +124,7 @@ export function workerRunSpec(input: WorkerInstanceInput): RunSpec {
       // A worker is booting until it says otherwise on its own tags.
       [TAG_STATE]: "booting",
       ...(input.model ? { [TAG_MODEL]: input.model } : {}),
+      ...(input.slot !== undefined ? { [TAG_SLOT]: String(input.slot) } : {}),
       [TAG_INSTANCE_TYPES]: (input.instanceTypes ?? [input.instanceType]).join(","),
       ...(input.onDemandFallback ? { [TAG_ON_DEMAND_FALLBACK]: "true" } : {}),
       [TAG_NAME]: `${input.project}-worker`,
