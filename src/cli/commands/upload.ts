@@ -72,9 +72,9 @@ export function registerUpload(program: Command): void {
 
   withRegion(withCommonOptions(withProjectName(upload.command("binary").description("upload the linux-x64 build with its SHA-256 and version"), true)))
     .option("-f, --file <path>", "the linux-x64 build to upload (default: this synkti executable, wherever it runs from)")
-    .option("--version-label <version>", "the build's version, when this host cannot run a linux-x64 binary")
+    .option("--version-label <version>", "the version you expect: refused when the build says otherwise (the version is read from the build, never by running it)")
     .addOption(concurrencyOption())
-    .addHelpText("after", examples("synkti upload binary --project-name my-app   # this synkti executable", "synkti upload binary --project-name my-app --file ./build/synkti --version-label 1.2.3   # another linux-x64 build, from a Mac"))
+    .addHelpText("after", examples("synkti upload binary --project-name my-app   # this synkti executable", "synkti upload binary --project-name my-app --file ./build/synkti   # another linux-x64 build, also from a Mac"))
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
