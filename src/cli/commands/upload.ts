@@ -107,7 +107,7 @@ export function registerUpload(program: Command): void {
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
-      const [{ uploadModel, createProgressBar }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
+      const [{ uploadModel, createProgressBar, describeSkipped }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
       // Exit 2 before building any AWS client.
       validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
       const deps = await dependencies({ region: options.region, debug: common.debug });
@@ -128,6 +128,7 @@ export function registerUpload(program: Command): void {
         return [
           `Uploaded ${result.uploaded.length} of ${result.files} files (${mib(result.uploadedBytes)} in ${result.seconds.toFixed(1)} s, ${result.mbPerSecond.toFixed(1)} MB/s); ${result.skipped.length} already in S3.`,
           `Manifest: ${where} (${result.files} files, ${mib(result.bytes)})`,
+          ...(result.ignoredEntries.length > 0 ? [`Not uploaded: ${describeSkipped(result.ignoredEntries)}`] : []),
         ].join("\n");
       });
     });
