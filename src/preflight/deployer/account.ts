@@ -24,7 +24,9 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
       if (kind === "unreachable") throw toSynktiError(error, "checking the credentials with AWS STS");
       const missing = kind === "no-credentials";
       if (missing || kind === "auth") {
-        return { ok: false, missing, reason: `${name}: ${error instanceof Error ? error.message : String(error)}` };
+        // Missing: which sources were set up and why each failed (aws/credentials.ts), or that none is.
+        const message = error instanceof Error ? error.message : String(error);
+        return { ok: false, missing, reason: missing ? message : `${name}: ${message}` };
       }
       throw error;
     }
@@ -33,7 +35,7 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
     if (obs.ok) return { status: "pass", observed: `${obs.arn} (account ${obs.account})` };
     return {
       status: "fail",
-      observed: obs.missing ? "no AWS credentials found (environment, profile, SSO)" : `credentials rejected: ${obs.reason}`,
+      observed: obs.missing ? `no usable AWS credentials: ${obs.reason}` : `credentials rejected: ${obs.reason}`,
       // Only the AWS CLI can set credentials up; this is the one fix that does not start with synkti.
       fix: { command: "aws configure --profile <profile>", needs: ["profile"] },
     };
