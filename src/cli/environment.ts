@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { AWS_TIMEOUT_ENV, awsDeadlinesFromEnv, DEFAULT_AWS_TIMEOUT_MS } from "../aws/deadlines.js";
-import { usageError } from "../core/errors.js";
+import { SynktiError, usageError } from "../core/errors.js";
 import { endpointUrlOverride, ENDPOINT_URL_VARIABLE } from "../deployer/endpoint/url.js";
 import { imdsSettingsFromEnv } from "../context/imds-settings.js";
 import { REGION } from "./parse.js";
@@ -23,6 +23,8 @@ export interface EnvironmentVariable {
   meaning: string;
   /** The valid values, in words: the error says them. */
   valid: string;
+  /** A valid value, for the `export` line a refusal prints. */
+  example: string;
   /** Throws a usage error (exit 2) saying what is valid; returns when the value is fine. */
   check(value: string): void;
 }
@@ -31,19 +33,24 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 const PLAIN_DECIMAL = /^\d+$/;
 
 /** A variable checked by a predicate; its error names the valid values and the line that fixes it. */
-function rule(
-  spec: Omit<EnvironmentVariable, "check">,
-  ok: (value: string) => boolean,
-  example: string,
-): EnvironmentVariable {
-  return {
+function rule(spec: Omit<EnvironmentVariable, "check" | "example">, ok: (value: string) => boolean, example: string): EnvironmentVariable {
+  const variable: EnvironmentVariable = {
     ...spec,
+    example,
     check(value) {
-      if (!ok(value)) {
-        throw usageError("invalid-environment", `${spec.name}=${shown(value)} is not valid; it must be ${spec.valid}.`, `export ${spec.name}=${example}   # or: unset ${spec.name}`);
-      }
+      if (!ok(value)) throw refusal(variable, value);
     },
   };
+  return variable;
+}
+
+function refusal(variable: EnvironmentVariable, value: string, problem?: string) {
+  const example = /\s/.test(variable.example) ? `'${variable.example}'` : variable.example;
+  return usageError(
+    "invalid-environment",
+    `${variable.name}=${shown(value)} is not valid${problem ? ` (${problem})` : ""}; it must be ${variable.valid}.`,
+    `export ${variable.name}=${example}   # or: unset ${variable.name}`,
+  );
 }
 
 /** The value as the operator set it, made printable and short (it may be anything). */
@@ -76,6 +83,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: String(DEFAULT_AWS_TIMEOUT_MS),
     meaning: "how long one AWS call may wait for an answer, in milliseconds",
     valid: "a whole number of milliseconds from 100 to 600000",
+    example: String(DEFAULT_AWS_TIMEOUT_MS),
     check: (value) => void awsDeadlinesFromEnv({ [AWS_TIMEOUT_ENV]: value }),
   },
   {
@@ -84,6 +92,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: "the load balancer's URL",
     meaning: "the URL `endpoint`, `status` and a launch show (a tunnel, the local cloud)",
     valid: "an http:// or https:// URL without user, password, query or fragment",
+    example: "http://127.0.0.1:8080",
     check: (value) => void endpointUrlOverride({ [ENDPOINT_URL_VARIABLE]: value }),
   },
   rule(
@@ -97,6 +106,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: DEFAULT_MODEL_SERVER_COMMAND,
     meaning: "the model server's command template (`--model-server-command` wins)",
     valid: "a command with the placeholders {model_dir}, {model}, {host}, {port} and no shell operators",
+    example: DEFAULT_MODEL_SERVER_COMMAND,
     check: (value) => {
       checkPlaceholders(value);
       splitCommandTemplate(value);
@@ -150,6 +160,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     default: "http://169.254.169.254",
     meaning: "the instance metadata service (tests: an emulator on loopback)",
     valid: "an http:// or https:// URL",
+    example: "http://169.254.169.254",
     check: (value) => void imdsSettingsFromEnv({ AWS_EC2_METADATA_SERVICE_ENDPOINT: value }),
   },
   rule(
@@ -168,6 +179,24 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
 export function checkEnvironment(env: NodeJS.ProcessEnv): void {
   for (const variable of ENVIRONMENT) {
     const value = env[variable.name]?.trim();
-    if (value) variable.check(value);
+    if (!value) continue;
+    try {
+      variable.check(value);
+    } catch (error) {
+      throw namingTheVariable(variable, value, error);
+    }
   }
+}
+
+/**
+ * A check borrowed from the code that reads the variable (the model server template's) may word
+ * its refusal without the variable's name, or echo the value raw: then the refusal is reworded so
+ * it names the variable, shows the value printable, and keeps the problem when that is printable.
+ */
+function namingTheVariable(variable: EnvironmentVariable, value: string, error: unknown): unknown {
+  if (!(error instanceof SynktiError)) return error;
+  const printable = !/[\u0000-\u001f\u007f]/.test(error.message);
+  if (error.message.includes(variable.name) && printable) return error;
+  const problem = printable ? error.message.replace(/\.$/, "").replace(value, "(the value)") : undefined;
+  return refusal(variable, value, problem);
 }

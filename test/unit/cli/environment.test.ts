@@ -37,7 +37,8 @@ describe("the environment variables synkti reads", () => {
     const src = path.resolve(import.meta.dirname, "../../../src");
     const text = execFileSync("grep", ["-rhoE", "env(\\.|\\[\")(SYNKTI|AWS)_[A-Z0-9_]+", src], { encoding: "utf8" });
     const read = new Set(text.split("\n").filter(Boolean).map((m) => m.replace(/^env(\.|\[")/, "")));
-    const notValidated = new Set(["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]); // presence only, the SDK reads them
+    // Read for their presence or to explain a credentials failure (aws/credentials.ts); the SDK reads their values.
+    const notValidated = new Set(["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE"]);
     const names = new Set(ENVIRONMENT.map((v) => v.name));
     expect([...read].filter((name) => !names.has(name) && !notValidated.has(name))).toEqual([]);
   });
@@ -50,7 +51,8 @@ describe("the environment variables synkti reads", () => {
     [{ AWS_REGION: "us east 1" }, /AWS_REGION='us east 1' is not valid; it must be an AWS region name/, /^export AWS_REGION=us-east-1/],
     [{ AWS_EC2_METADATA_DISABLED: "yes" }, /AWS_EC2_METADATA_DISABLED='yes' is not valid; it must be true or false/, /^export AWS_EC2_METADATA_DISABLED=true/],
     [{ SYNKTI_AWS_TIMEOUT_MS: "1e3" }, /SYNKTI_AWS_TIMEOUT_MS='1e3' is not valid: give a whole number of milliseconds from 100 to 600000/, /^export SYNKTI_AWS_TIMEOUT_MS=15000/],
-    [{ SYNKTI_MODEL_SERVER_COMMAND: "vllm serve {modeldir}" }, /uses \{modeldir\}; the placeholders are/, /--model-server-command/],
+    [{ SYNKTI_MODEL_SERVER_COMMAND: "vllm serve {modeldir}" }, /^SYNKTI_MODEL_SERVER_COMMAND='vllm serve \{modeldir\}' is not valid \(.*uses \{modeldir\}; the placeholders are .*\); it must be a command/, /^export SYNKTI_MODEL_SERVER_COMMAND='vllm serve \{model_dir\}/],
+    [{ SYNKTI_MODEL_SERVER_COMMAND: "run \u001b[2J {model_dir} '" }, /^SYNKTI_MODEL_SERVER_COMMAND='run \\u001b\[2J \{model_dir\} '' is not valid; it must be/, /^export SYNKTI_MODEL_SERVER_COMMAND=/],
     [{ SYNKTI_LOG_LEVEL: "\u001b[31mred" }, /SYNKTI_LOG_LEVEL='\\u001b\[31mred' is not valid/, /^export SYNKTI_LOG_LEVEL=/],
   ])("%o is exit 2 with the valid values and the export that fixes it", (env, message, remedy) => {
     const error = refusal(env as Record<string, string>);
