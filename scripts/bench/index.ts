@@ -2,6 +2,7 @@
 // machines are shared and noisy, absolute times are not comparable across runs.
 import { benchContext } from "./context.js";
 import { benchFailoverOverhead } from "./failover.js";
+import { benchFuzz } from "./fuzz.js";
 import { benchZoneFallback } from "./fallback.js";
 import { benchPreflight } from "./preflight.js";
 import { benchStartup } from "./startup.js";
@@ -17,6 +18,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["worker: spot notice injected -> shown on /status", () => benchNoticeReaction()],
   ["failover: synkti's own overhead, (notice -> RunInstances accepted) + (replacement healthy -> registered)", () => benchFailoverOverhead()],
   ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
+  ["fuzz: hostile command lines and environments against the built binary (no hang, no exit 4, no stack, nothing written)", () => benchFuzz()],
 ];
 
 for (const [title, bench] of sections) {

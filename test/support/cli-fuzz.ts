@@ -13,7 +13,8 @@
  *   one of the fixtures (a FIFO, `/`, a device, a missing path, a fake build, a folder of links
  *   out). `forBinary`: no NUL (argv cannot carry one), no `--watch` (it runs until Ctrl-C by
  *   design). Values never start with `-` unless given with `=`, so the shape stays an option's.
- * - `envArbitrary(names)`: 0-3 of the given variables set to hostile values.
+ * - `envArbitrary(variables)`: half the time none; else 1-3 of the given variables, each set to its
+ *   example (a valid value), a near miss or arbitrary text.
  * - `makeFixtures(dir)` creates those files under `dir` (Linux: mkfifo).
  */
 import { execFileSync } from "node:child_process";
@@ -88,27 +89,36 @@ function text(forBinary: boolean): fc.Arbitrary<string> {
 
 function valueFor(option: FuzzOption, fixtures: Fixtures, forBinary: boolean): fc.Arbitrary<string> {
   const name = option.long ?? option.short ?? "";
-  const nasty = fc.constantFrom(...NASTY);
-  const files = fc.constantFrom(fixtures.fifo, "/", "/dev/null", "/dev/zero", "/proc/self/mem", fixtures.missing, fixtures.build, fixtures.notElf, fixtures.folder, fixtures.linksOut, fixtures.weights);
-  const domain: Record<string, fc.Arbitrary<string>> = {
-    "--project-name": fc.constantFrom("my-app", "demo", "ab", "My-App", "a".repeat(41), "-app", "app-"),
-    "--region": fc.constantFrom("us-east-1", "eu-west-2", "us_east_1", "US-EAST-1", "moon-1"),
-    "--workers": fc.oneof(fc.integer({ min: -5, max: 120 }).map(String), nasty),
-    "--concurrency": fc.oneof(fc.integer({ min: -5, max: 80 }).map(String), nasty),
-    "--wait-timeout": fc.constantFrom("90s", "10m", "1h30m", "0s", "25h", "90", "1.5h"),
-    "--interval": fc.constantFrom("2s", "1m", "0s", "2", "-2s"),
-    "--output": fc.constantFrom("json", "text", "yaml", "JSON"),
-    "--model": fc.constantFrom("tiny", "Qwen/Qwen2.5-7B-Instruct", "../etc", "a/b/c", ".hidden"),
-    "--file": files,
-    "--from": files,
-    "--version-label": fc.constantFrom("1.2.3", "9.9.9", "latest", "v1"),
-    "--allow-cidr": fc.constantFrom("203.0.113.0/24", "0.0.0.0/0", "10.0.0.0/33", "::/0", "1.2.3.4"),
-    "--revoke-cidr": fc.constantFrom("203.0.113.0/24", "not-a-cidr"),
-    "--instance-type": fc.constantFrom("g5.xlarge", "t2.micro", "x"),
-    "--instance-types": fc.constantFrom("g5.xlarge,g6.xlarge", ",", "g5.xlarge,,g5.xlarge"),
-    "--model-server-command": fc.constantFrom("vllm serve {model_dir}", "a | b", "{nope}", "'"),
+  const files = [fixtures.build, fixtures.weights];
+  const badFiles = [fixtures.fifo, "/", "/dev/null", "/dev/zero", "/proc/self/mem", fixtures.missing, fixtures.notElf, fixtures.folder, fixtures.linksOut];
+  // Per flag: values it accepts, and near misses (what a typo or a script's bug gives).
+  const domain: Record<string, [string[], string[]]> = {
+    "--project-name": [["my-app", "demo", "a-b-c"], ["ab", "My-App", "a".repeat(41), "-app", "app-", "my_app"]],
+    "--region": [["us-east-1", "eu-west-2"], ["us_east_1", "US-EAST-1", "moon-1"]],
+    "--workers": [["1", "3", "100"], ["0", "101", "0x10", "1e2", "+3", " 5 ", "5.0", "-1"]],
+    "--concurrency": [["1", "8", "64"], ["0", "65", "0x10", "1e1", " 4"]],
+    "--wait-timeout": [["90s", "10m", "1h30m"], ["0s", "25h", "90", "1.5h"]],
+    "--interval": [["2s", "1m"], ["0s", "2", "-2s"]],
+    "--output": [["json", "text"], ["yaml", "JSON"]],
+    "--model": [["tiny", "Qwen/Qwen2.5-7B-Instruct"], ["../etc", "a/b/c", ".hidden"]],
+    "--file": [files, badFiles],
+    "--from": [files, badFiles],
+    "--version-label": [["9.9.9"], ["1.2.3", "latest", "v1"]],
+    "--allow-cidr": [["203.0.113.0/24"], ["0.0.0.0/0", "10.0.0.0/33", "::/0", "1.2.3.4"]],
+    "--revoke-cidr": [["203.0.113.0/24"], ["not-a-cidr"]],
+    "--instance-type": [["g5.xlarge"], ["t2.micro", "x"]],
+    "--instance-types": [["g5.xlarge,g6.xlarge"], [",", "g5.xlarge,,g5.xlarge"]],
+    "--model-server-command": [["vllm serve {model_dir}"], ["a | b", "{nope}", "'"]],
+    "--certificate-arn": [["arn:aws:acm:us-east-1:123456789012:certificate/abc"], ["arn", "x"]],
+    "--ami": [["ami-0123456789abcdef0"], ["ami-", "x"]],
   };
-  return fc.oneof({ weight: 3, arbitrary: domain[name] ?? nasty }, { weight: 1, arbitrary: nasty }, { weight: 1, arbitrary: text(forBinary) });
+  const [valid, near] = domain[name] ?? [["x"], [""]];
+  return fc.oneof(
+    { weight: 20, arbitrary: fc.constantFrom(...valid) },
+    { weight: 2, arbitrary: fc.constantFrom(...near) },
+    { weight: 1, arbitrary: fc.constantFrom(...NASTY) },
+    { weight: 1, arbitrary: text(forBinary) },
+  );
 }
 
 function optionArgs(option: FuzzOption, fixtures: Fixtures, forBinary: boolean): fc.Arbitrary<string[]> {
@@ -125,19 +135,27 @@ export function argvArbitrary(fixtures: Fixtures, options: { forBinary: boolean 
   return fc.constantFrom(...commands).chain((command) => {
     const usable = command.options.filter((o) => !(options.forBinary && o.long === "--watch"));
     const picked = fc.subarray(usable, { minLength: 0, maxLength: Math.min(6, usable.length) });
-    const withRequired = fc.tuple(picked, fc.boolean()).map(([some, addRequired]) =>
+    const withRequired = fc.tuple(picked, fc.integer({ min: 0, max: 9 })).map(([some, dice]) => [some, dice > 0] as const).map(([some, addRequired]) =>
       addRequired ? [...new Set([...usable.filter((o) => o.mandatory), ...some])] : some,
     );
     return fc
       .tuple(
         withRequired.chain((opts) => (opts.length === 0 ? fc.constant([] as string[][]) : fc.tuple(...opts.map((o) => optionArgs(o, fixtures, options.forBinary))))),
-        fc.option(fc.oneof(fc.constantFrom("stray", "statsu", "--nope", "-x", "--", "help"), text(options.forBinary)), { freq: 5 }),
+        fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom("stray", "statsu", "--nope", "-x", "--", "help"), text(options.forBinary)) }),
       )
       .chain(([args, extra]) => fc.shuffledSubarray(args, { minLength: args.length, maxLength: args.length }).map((shuffled) => [...command.path, ...shuffled.flat(), ...(extra === null ? [] : [extra])]));
   });
 }
 
-export function envArbitrary(names: readonly string[], forBinary: boolean): fc.Arbitrary<Record<string, string>> {
-  const value = fc.oneof(fc.constantFrom(...NASTY, "debug", "true", "8080", "/tmp", "http://127.0.0.1:1", "us-east-1", "ab".repeat(32)), text(forBinary));
-  return fc.uniqueArray(fc.tuple(fc.constantFrom(...names), value), { maxLength: 3, selector: ([name]) => name }).map((pairs) => Object.fromEntries(pairs));
+export function envArbitrary(variables: ReadonlyArray<{ name: string; example: string }>, forBinary: boolean): fc.Arbitrary<Record<string, string>> {
+  const setting = fc.constantFrom(...variables).chain((v) =>
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(v.example) },
+      { weight: 1, arbitrary: fc.constantFrom(...NASTY) },
+      { weight: 1, arbitrary: text(forBinary) },
+    ).map((value) => [v.name, value] as const),
+  );
+  const some = fc.uniqueArray(setting, { minLength: 1, maxLength: 3, selector: ([name]) => name }).map((pairs) => Object.fromEntries(pairs));
+  // Half the cases keep a clean environment, so the command line's own handling is reached.
+  return fc.oneof(fc.constant({}), some);
 }
