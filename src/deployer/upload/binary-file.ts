@@ -1,5 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
-import { SynktiError, usageError } from "../../core/errors.js";
+import { usageError } from "../../core/errors.js";
 import { openRegularFile } from "../../core/regular-file.js";
 import { MAX_MARKER_VERSION_LENGTH, SEMVER, VERSION_MARKER_PREFIX, VERSION_MARKER_SUFFIX } from "../../core/version.js";
 import { describeExecutable, HEADER_BYTES, programHeadersProblem, programHeaderTable } from "./elf.js";
@@ -14,7 +14,7 @@ import { describeExecutable, HEADER_BYTES, programHeadersProblem, programHeaderT
  */
 export interface BinaryCheck {
   version: string;
-  /** Where the version came from: the build's marker (the only source since 0.2; kept for the JSON contract). */
+  /** Where the version came from: always the build's marker now (the field stays for the JSON contract). */
   versionSource: "binary";
 }
 
@@ -43,11 +43,7 @@ export async function checkBinary(file: string, versionLabel?: string): Promise<
     }
     const versions = await markerVersions(handle, size);
     if (versions.size === 0) {
-      throw new SynktiError(`${file} is a linux-x64 executable without a synkti version marker: not a synkti build (or one made before synkti 0.2).`, {
-        code: "binary-not-synkti",
-        kind: "usage",
-        remedy: REBUILD,
-      });
+      throw usageError("binary-not-synkti", `${file} is a linux-x64 executable without synkti's version marker: not a synkti build, or one built before builds carried the marker.`, REBUILD);
     }
     if (versions.size > 1) {
       throw usageError("binary-ambiguous-version", `${file} carries several synkti versions (${[...versions].join(", ")}): not one build.`, REBUILD);
