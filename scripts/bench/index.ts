@@ -2,6 +2,7 @@
 // machines are shared and noisy, absolute times are not comparable across runs.
 import { benchContext } from "./context.js";
 import { benchFailoverOverhead } from "./failover.js";
+import { benchFuzz } from "./fuzz.js";
 import { benchZoneFallback } from "./fallback.js";
 import { benchPreflight } from "./preflight.js";
 import { benchRepairBudget } from "./repair-budget.js";
@@ -21,6 +22,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["failover: synkti's own overhead, (notice -> RunInstances accepted) + (replacement healthy -> registered)", () => benchFailoverOverhead()],
   ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
   ["repair: cluster-wide EC2 calls per minute against cluster size (listings, plan refreshes, watcher checks, repairs)", () => benchRepairBudget()],
+  ["fuzz: hostile command lines and environments against the built binary (no hang, no exit 4, no stack, nothing written)", () => benchFuzz()],
 ];
 
 for (const [title, bench] of sections) {
