@@ -68,7 +68,9 @@ export function slotClaimsPrefix(names: ClaimNames, slot: number): string {
 /**
  * LaunchTime (EC2) and LastModified (S3) are two services' clocks, each to the second: a launch
  * made in the second after its claim may read a second or two earlier. No other launch into the
- * slot can be that close before a claim (the slot was empty when it was claimed).
+ * slot can be that close before a claim (the slot was empty when it was claimed), except the
+ * claim's own cause: an instance that died within seconds of its launch. It never accounts for the
+ * claim made because of its death (else a second attempt would be claimed at once).
  */
 export const CLOCK_TOLERANCE_MS = 2_000;
 
@@ -77,7 +79,7 @@ export const CLOCK_TOLERANCE_MS = 2_000;
  * launch, seen). A miss errs on the safe side: the claim holds the slot until it is stale.
  */
 export function accountedFor(claim: ClaimSeen, instances: readonly SeenInstance[], slotOf: (i: SeenInstance) => number | undefined): boolean {
-  return instances.some((i) => slotOf(i) === claim.slot && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
+  return instances.some((i) => slotOf(i) === claim.slot && i.id !== claim.base && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
 }
 
 export type NextAttempt =

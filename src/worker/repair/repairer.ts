@@ -39,7 +39,7 @@ export interface RepairStatus {
 export interface RepairerDeps {
   desired: Pick<DesiredReader, "current">;
   store: Pick<RepairStore, "claimsOf" | "claim" | "recentOutcomes" | "writeOutcome">;
-  launches: Pick<RepairLaunches, "has" | "prepare" | "status">;
+  launches: Pick<RepairLaunches, "has" | "runningIn" | "prepare" | "status">;
   /** Re-reads one instance before acting on a listing's word (a keeper, a holder that never served). */
   ec2: Pick<Ec2Peers, "describeOne">;
   clock: Clock;
@@ -178,7 +178,9 @@ export class Repairer {
     const { log } = this.deps;
     switch (action.kind) {
       case "claim-launch": {
-        if (this.retiring || this.deps.launches.has(action.name)) return;
+        // Its own launch into this slot may not be listed yet (a view older than the launch): the
+        // slot looks empty and its claim unaccounted for, but this member knows better.
+        if (this.retiring || this.deps.launches.has(action.name) || this.deps.launches.runningIn(action.slot)) return;
         // The failure an earlier claimant never recorded, first: the pause rule must count it
         // whatever happens to this claim (a second writer's 412 is fine).
         if (action.missingOutcome) {

@@ -18,7 +18,7 @@ import { closedPort } from "../../support/free-port.js";
 import { failoverWorld, IMAGE, isLive, tagsOf, USER_DATA } from "./failover-world.js";
 import { createWorkerInfra, launchMembers, randomLoopback, startAgent, until } from "./harness.js";
 
-const world = failoverWorld("rp-it");
+const world = failoverWorld("rp-it", { iamProof: true });
 const { name, targetIds } = world;
 
 /** Fast repair timings for a test: desired.json every 0.3 s. */
@@ -151,6 +151,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       // The later repairer's turn (one grace, 15 s) comes and goes: it sees the slot held.
       await sleep(17_000);
       const inSlot2 = (await instancesOf(p)).filter((i) => isLive(i) && tagsOf(i).SynktiSlot === "2");
+      console.log("DBG", JSON.stringify((await instancesOf(p)).map((i) => ({ id: i.InstanceId, tags: tagsOf(i), state: i.State?.Name, at: i.LaunchTime }))), runs, a.id, b.id, dead);
       expect(inSlot2).toHaveLength(1);
       expect(runs).toHaveLength(1);
       expect(await claimsOf(p)).toEqual([`2-${dead}`]);
@@ -182,7 +183,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     }
   }, 90_000);
 
-  it("the failover on a spot notice claims <slot>-<its id> before launching; a claim another member holds stops its launch", async () => {
+  it("the failover on a spot notice claims <slot>-<its id> before launching", async () => {
     const p = name();
     const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
     await putDesired(p, 1);
@@ -197,7 +198,9 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     } finally {
       await agent.stop();
     }
+  }, 90_000);
 
+  it("a failover whose claim another member holds launches nothing", async () => {
     const q = name();
     const infra = await createWorkerInfra(world.moto.url, q);
     await putDesired(q, 1);

@@ -66,6 +66,7 @@ describe("accountedFor: the claim's launch, seen", () => {
     ["launched in the same second", [i("r", { slot: 0, launched: 55 })], true],
     ["a second before it (EC2's clock behind S3's)", [{ ...i("r", { slot: 0 }), launchedAt: at(55) - 1000 }], true],
     ["long before it (the dead holder itself)", [i("i-dead", { slot: 0, launched: 0, state: "terminated" })], false],
+    ["the dead holder itself, launched a second before the claim (it died right after its launch)", [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }], false],
     ["another slot's launch", [i("r", { slot: 1, launched: 56 })], false],
   ])("%s", (_name, instances, expected) => {
     expect(accountedFor(c, instances, slotOf)).toBe(expected);

@@ -67,6 +67,7 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
       },
       launches: {
         has: (name) => launched.some((l) => l.name === name),
+        runningIn: (slot) => launched.some((l) => l.slot === slot),
         async prepare(claim) {
           if (options.unprepared) throw new Error("IMDS user-data unreadable");
           return async () => void launched.push(claim);
@@ -103,6 +104,20 @@ describe("repairer", () => {
     await t.repairer.poke();
     expect(t.launched).toHaveLength(1);
     expect(t.repairer.status()).toMatchObject({ active: true, desired: 2, slot: 0, paused: false });
+  });
+
+  it("its own launch into the slot is not listed yet: the next decision claims no second attempt for that slot", async () => {
+    const t = setup("i-a", 2);
+    // Died right after its launch: its launch time is within the S3/EC2 clock tolerance of the claim.
+    const listed = [worker("i-a", 0), worker("i-dead", 1, { state: "terminated", launchTime: new Date(T0 - 1000) })];
+    t.repairer.onListing(listed, T0);
+    await t.repairer.poke();
+    expect(t.launched).toHaveLength(1);
+    t.repairer.onListing(listed, T0 + 100);
+    await t.repairer.poke();
+    await t.clock.advance(60_000);
+    expect(t.claimed.map((c) => c.cause)).toEqual(["i-dead"]);
+    expect(t.launched).toHaveLength(1);
   });
 
   it("the slot's last replacement died before serving and its claimant never said so: the failure is recorded before the next claim", async () => {
