@@ -78,6 +78,11 @@ export class RepairLaunches {
       log: Logger;
       /** This worker's type: a slot never filled is refilled with it first. */
       instanceType: string;
+      /**
+       * Asked right before each RunInstances (after the stop marker): "refuse" ends the launch
+       * (the desired size no longer wants the slot: `synkti down`, a lower `--workers`).
+       */
+      beforeLaunch?(slot: number, signal: AbortSignal): Promise<{ refuse: string } | undefined>;
     },
     private readonly options: { stateDir: string; healthBudgetMs: number },
   ) {}
@@ -147,7 +152,8 @@ export class RepairLaunches {
   private async begin(claim: Omit<RepairClaim, "doomed">, settings: FailoverSettings): Promise<void> {
     if (this.launches.has(claim.name)) return;
     const log = this.deps.log.child({ repair: claim.name });
-    const base = this.deps.failover.portsFor({ doomedId: settings.doomed.instanceId, hooks: NO_HOOKS });
+    const { beforeLaunch } = this.deps;
+    const base = this.deps.failover.portsFor({ doomedId: settings.doomed.instanceId, hooks: NO_HOOKS, ...(beforeLaunch ? { beforeLaunch: (signal: AbortSignal) => beforeLaunch(claim.slot, signal) } : {}) });
     const launch = { claim } as Launch;
     const ports: FailoverPorts = {
       ...base,
