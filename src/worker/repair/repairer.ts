@@ -8,6 +8,8 @@ import {
   confirmClaim,
   decideRepair,
   isLive,
+  seenInstance,
+  SERVES,
   slotOf,
   withChecks,
   type ClaimSeen,
@@ -17,7 +19,6 @@ import {
   type RepairDecision,
   type RepairOutcome,
   type RetireSelfReason,
-  type SeenInstance,
 } from "../../repair/index.js";
 import type { DesiredReader } from "./desired-reader.js";
 import type { RepairLaunches, RepairLaunchStatus } from "./repair-launches.js";
@@ -86,7 +87,7 @@ export class Repairer {
 
   /** An own listing (every state): the census's input. */
   onListing(instances: readonly PeerInstance[], at: number): Listing {
-    this.listing = { at, instances: instances.map(seen) };
+    this.listing = { at, instances: instances.map(seenInstance) };
     // A check older than this listing says nothing the listing does not.
     for (const [id, check] of this.checks) if (check.at <= at) this.checks.delete(id);
     this.poke();
@@ -209,7 +210,7 @@ export class Repairer {
         // A keeper that died since the listing must not take both holders with it.
         if (action.keep !== undefined) {
           const keep = await this.deps.ec2.describeOne(action.keep, this.signal);
-          if (keep === "gone" || !isLive(seen(keep))) {
+          if (keep === "gone" || !isLive(seenInstance(keep))) {
             log.info({ keep: action.keep }, "repair: the other holder of this slot is gone: this worker stays");
             return;
           }
@@ -224,7 +225,7 @@ export class Repairer {
         // The listing may predate its first serving: only what EC2 says now counts.
         const now = await this.deps.ec2.describeOne(action.instanceId, this.signal);
         // (A worker of an older synkti serves without SynktiServedAt: its state says so.)
-        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || SERVES.has(now.tags[TAG_STATE] ?? "") || !isLive(seen(now))) return;
+        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || SERVES.has(now.tags[TAG_STATE] ?? "") || !isLive(seenInstance(now))) return;
         this.terminated.add(action.instanceId);
         log.warn({ instanceId: action.instanceId, slot: action.slot }, "repair: a holder never served within 30 minutes of its launch: terminating it (its slot is then repaired)");
         await this.deps.terminateOther(action.instanceId, this.signal).catch((error: unknown) => {
@@ -249,19 +250,4 @@ export class Repairer {
       () => {},
     );
   }
-}
-
-/** States of a worker that serves (or served, and now leaves through its failover). */
-const SERVES = new Set(["serving", "draining"]);
-
-/** A listed instance as src/repair reads it. */
-function seen(i: PeerInstance): SeenInstance {
-  return {
-    id: i.instanceId,
-    state: i.state ?? "running",
-    launchedAt: i.launchTime?.getTime() ?? 0,
-    tags: i.tags,
-    ...(i.instanceType ? { instanceType: i.instanceType } : {}),
-    ...(i.availabilityZone ? { zone: i.availabilityZone } : {}),
-  };
 }
