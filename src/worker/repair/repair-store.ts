@@ -51,7 +51,9 @@ export class RepairStore {
   async writeOutcome(outcome: RepairOutcome, signal?: AbortSignal): Promise<"created" | "exists"> {
     const key = this.names.repairOutcomeKey(outcome.slot, outcome.cause);
     const written = await this.deps.objects.putIfAbsent(this.names.bucket, key, `${JSON.stringify(outcome)}\n`, signal);
-    this.outcomes.set(key, outcome);
+    // Only our own: after a 412 the bucket holds another member's record (its `at`, its reason),
+    // which is what every other reader's pause rule and `synkti status` judge, so this one reads it too.
+    if (written === "created") this.outcomes.set(key, outcome);
     return written;
   }
 
