@@ -188,7 +188,14 @@ export class Repairer {
         // The replacement's request is read first: a read that fails leaves no claim behind.
         const claim = { slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed };
         const start = await this.deps.launches.prepare(claim, this.signal);
-        const result = await this.deps.store.claim(action.body, this.signal);
+        // No answer (a timed-out PutObject is not retried) may still mean S3 created it: asked once
+        // more, our own claim answers "own" and the launch goes on; otherwise the claim would hold
+        // the slot unlaunched for CLAIM_STALE_MS.
+        const result = await this.deps.store.claim(action.body, this.signal).catch((error: unknown) => {
+          if (this.signal.aborted) throw error;
+          log.info({ claim: action.name, error: error instanceof Error ? error.message : String(error) }, "repair: the claim got no answer; asking again");
+          return this.deps.store.claim(action.body, this.signal);
+        });
         if (result.kind === "taken") {
           log.debug({ claim: action.name, claimer: result.claimer }, "repair: another member holds this claim; it launches");
           return;
