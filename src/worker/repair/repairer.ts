@@ -161,7 +161,7 @@ export class Repairer {
     const [claims, outcomes] = needsClaims
       ? await Promise.all([
           Promise.all(before.empty.map((e) => this.deps.store.claimsOf(e.slot, this.signal))).then((lists) => lists.flat()),
-          this.deps.store.recentOutcomes(this.signal),
+          this.deps.store.recentOutcomes(desired, this.signal),
         ])
       : [[] as ClaimSeen[], [] as RepairOutcome[]];
     const decision = decideRepair({ self: this.self, now: clock.now(), desired, listing, checks, claims: { at: clock.now(), seen: claims }, outcomes, noticed: this.noticed });
