@@ -60,6 +60,14 @@ export function parseClaimKey(names: ClaimNames, key: string, lastModified: numb
   return { name, slot, cause: name.slice(dash + 1), base: match[1]!, attempt, at: lastModified };
 }
 
+/**
+ * How many of one slot's claims a member lists (`slotClaimsPrefix`), worker and launch alike: a
+ * claim is never deleted by a worker (every failover and repair of the slot leaves one) and S3
+ * lists them by name, not age, so a lower cap would hide a fresh claim of a slot with a long past
+ * (a few spot notices a day reach 1,000 within a year). Listed only while the slot is empty.
+ */
+export const SLOT_CLAIMS_LISTED = 10_000;
+
 /** The prefix that lists every claim of one slot (`claims/1-` never lists slot 10's `claims/10-`). */
 export function slotClaimsPrefix(names: ClaimNames, slot: number): string {
   return `${names.claimsPrefix}${slot}-`;

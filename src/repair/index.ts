@@ -8,6 +8,7 @@ export {
   attemptCause,
   claimBody,
   slotClaimsPrefix,
+  SLOT_CLAIMS_LISTED,
   accountedFor,
   CLOCK_TOLERANCE_MS,
   confirmClaim,

@@ -10,7 +10,7 @@ import type { DesiredObjects } from "../desired/store.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { claimBody, confirmClaim, parseClaimKey, slotClaimsPrefix, slotOf, type ClaimSeen } from "../../repair/index.js";
+import { claimBody, confirmClaim, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, slotOf, type ClaimSeen } from "../../repair/index.js";
 import { claimFor, type SlotFill, type SlotView } from "./slots.js";
 
 export interface ClaimDeps {
@@ -79,7 +79,7 @@ async function listClaims(deps: ClaimDeps, names: ProjectNames, slots: readonly 
   if (!listing.truncated) return parse(listing.objects);
   const claims: ClaimSeen[] = [];
   for (let i = 0; i < slots.length; i += SLOT_LISTINGS_AT_ONCE) {
-    const lists = await Promise.all(slots.slice(i, i + SLOT_LISTINGS_AT_ONCE).map((slot) => deps.objects.list(names.bucket, slotClaimsPrefix(names, slot), { maxKeys: MAX_CLAIMS_LISTED }, signal)));
+    const lists = await Promise.all(slots.slice(i, i + SLOT_LISTINGS_AT_ONCE).map((slot) => deps.objects.list(names.bucket, slotClaimsPrefix(names, slot), { maxKeys: SLOT_CLAIMS_LISTED }, signal)));
     for (const list of lists) if (list !== "no-bucket") claims.push(...parse(list.objects));
   }
   return claims;

@@ -3,13 +3,11 @@ import type { ObjectReader } from "../../aws/s3-objects.js";
 import type { ProjectNames } from "../../infra/names.js";
 import type { Desired } from "../../cluster/desired.js";
 import { readRecentOutcomes } from "../../cluster/repair-outcomes.js";
-import { CLAIM_MAX_BYTES, ClaimBodySchema, parseClaimKey, slotClaimsPrefix, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
+import { CLAIM_MAX_BYTES, ClaimBodySchema, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
 
 /** "created": this member's claim; "own": it made this claim before (an agent restart); "taken": another's. */
 export type ClaimResult = { kind: "created" } | { kind: "own" } | { kind: "taken"; claimer: string | undefined };
 
-/** Keys listed per prefix at most: a bucket full of old claims never makes a census slow. */
-const MAX_KEYS = 1000;
 
 type Names = Pick<ProjectNames, "bucket" | "claimKey" | "claimsPrefix" | "repairPrefix" | "repairOutcomeKey">;
 
@@ -30,7 +28,7 @@ export class RepairStore {
 
   /** Every claim of one slot (`<slot>-<cause>`, every cause and attempt), key and LastModified only. */
   async claimsOf(slot: number, signal?: AbortSignal): Promise<ClaimSeen[]> {
-    const listed = await this.deps.reader.list(this.names.bucket, slotClaimsPrefix(this.names, slot), { maxKeys: MAX_KEYS }, signal);
+    const listed = await this.deps.reader.list(this.names.bucket, slotClaimsPrefix(this.names, slot), { maxKeys: SLOT_CLAIMS_LISTED }, signal);
     if (listed === "no-bucket") return [];
     return listed.objects.flatMap((o) => parseClaimKey(this.names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
   }

@@ -58,4 +58,12 @@ describe("repair store", () => {
     expect(status.state).toBe("paused");
     expect(worker.paused).toBe(true);
   });
+
+  it("a slot with a long past (1,500 claims): the fresh claim S3 lists last is still seen, so the census holds the slot for it", async () => {
+    const reader = new FakeObjects(names.bucket);
+    for (let n = 0; n < 1500; n++) reader.put(names.claimKey(3, `i-${String(n).padStart(17, "0")}`), "{}", new Date(0));
+    reader.put(names.claimKey(3, "i-0fffffffffffffffff"), "{}", new Date(Date.parse(DESIRED.setAt)));
+    const claims = await new RepairStore({ objects: new FakeConditional(names.bucket), reader }, names).claimsOf(3);
+    expect(claims.map((c) => c.cause)).toContain("i-0fffffffffffffffff");
+  });
 });
