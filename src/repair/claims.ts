@@ -82,10 +82,13 @@ export const CLOCK_TOLERANCE_MS = 2_000;
 
 /**
  * Whether the view accounts for a claim: an instance with its slot launched at or after it (its
- * launch, seen). A miss errs on the safe side: the claim holds the slot until it is stale.
+ * launch, seen). Never the instance the claim replaces (its cause): one that died within the clock
+ * tolerance of its launch (a spot request ended at once, a crash at boot) would otherwise account
+ * for its own repair's claim, and the next attempt would launch a second replacement beside the
+ * first. A miss errs on the safe side: the claim holds the slot until it is stale.
  */
 export function accountedFor(claim: ClaimSeen, instances: readonly SeenInstance[], slotOf: (i: SeenInstance) => number | undefined): boolean {
-  return instances.some((i) => slotOf(i) === claim.slot && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
+  return instances.some((i) => i.id !== claim.base && slotOf(i) === claim.slot && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
 }
 
 export type NextAttempt =
