@@ -145,11 +145,6 @@ export class RepairLaunches {
     }));
   }
 
-  /** Repairs still under way (not yet served or failed). */
-  running(): number {
-    return [...this.launches.values()].filter((l) => !l.ended).length;
-  }
-
   close(): void {
     for (const launch of this.launches.values()) launch.runner.close();
   }

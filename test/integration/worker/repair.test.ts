@@ -183,6 +183,29 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     }
   }, 90_000);
 
+  it("a spot notice on a worker the desired size no longer wants (a scale-down, or synkti down's 0): no claim, no replacement", async () => {
+    const p = name();
+    const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
+    await putDesired(p, 2);
+    await silentMember(p, 0);
+    const { agent, id } = await agentInSlot(p, 1, repairOptions(p));
+    try {
+      await until("the worker serves", async () => (await targetIds(targetGroupArn)).includes(id), 30_000);
+      await putDesired(p, 1);
+      await until("the worker read the lower size", async () => (await agent.status()).repair?.desired === 1, 10_000);
+      agent.imds.injectSpotInterruption();
+      const ended = await until("the failover gave up on launching", async () => {
+        const status = await agent.status();
+        return status.failover.phase !== "idle" && status.failover.phase !== "running" && status.failover;
+      }, 20_000);
+      expect(JSON.stringify(ended)).toMatch(/refused/);
+      expect(await world.replacementsOf(id)).toEqual([]);
+      expect(await claimsOf(p)).toEqual([]);
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
+
   it("the failover on a spot notice claims <slot>-<its id> before launching", async () => {
     const p = name();
     const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);

@@ -30,7 +30,7 @@ function worker(id: string, slot: number | undefined, over: Partial<PeerInstance
   };
 }
 
-function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean } = {}) {
+function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean; lostAnswer?: boolean } = {}) {
   const clock = new FakeClock(T0);
   const controller = new AbortController();
   const launched: RepairClaim[] = [];
@@ -49,6 +49,13 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
         },
         async claim(body): Promise<ClaimResult> {
           claimed.push(body);
+          const name = `${body.slot}-${body.cause}`;
+          if (options.lostAnswer && claims.some((c) => c.name === name)) return { kind: "own" }; // 412, and its body names us
+          if (options.lostAnswer) {
+            // S3 created it, but the answer never came (a timed-out call is not retried by the SDK).
+            claims.push({ name, slot: body.slot, cause: body.cause, base: body.cause, attempt: body.attempt, at: clock.now() });
+            throw new Error("PutObject: no answer within 15000 ms");
+          }
           if (options.taken) {
             claims.push({ name: `${body.slot}-${body.cause}`, slot: body.slot, cause: body.cause, base: body.cause, attempt: body.attempt, at: clock.now() - 1000 });
             return { kind: "taken", claimer: "i-other" };
@@ -165,6 +172,14 @@ describe("repairer", () => {
     await t.repairer.poke();
     expect(t.claimed).toHaveLength(1);
     expect(t.launched).toEqual([]);
+  });
+
+  it("a claim S3 created but whose answer was lost: asked again at once, it is this member's own and it launches (the slot is not held 10 minutes for nothing)", async () => {
+    const t = setup("i-a", 2, { lostAnswer: true });
+    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
+    await t.repairer.poke();
+    expect(t.claimed).toHaveLength(2);
+    expect(t.launched).toEqual([expect.objectContaining({ name: "1-i-dead" })]);
   });
 
   it("a created claim backs off when an older claim on the slot, named from another view, came first", async () => {
