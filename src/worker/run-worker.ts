@@ -35,6 +35,7 @@ import { stateOfModelServer } from "./state/worker-state.js";
 import { redactSecrets } from "./trace/boot-log.js";
 import { preflightReason } from "./trace/failure-record.js";
 import { s3TraceStore, type TraceStore } from "./trace/trace-store.js";
+import { asSynktiError, fetchExitCode, fetchWorkerWeights, wantsFetch } from "./weights/index.js";
 
 /** The agent's collaborators, built in one place (src/cli/commands/worker.ts) or by a test. */
 export interface WorkerDeps {
@@ -69,6 +70,8 @@ export interface WorkerRun {
 export type WorkerOutcome =
   | { kind: "unsafe" | "unknown"; report: PreflightReport }
   | { kind: "stopped" }
+  /** Its weights could not be fetched or verified (the error names the file, chunk or entry, and the fix). */
+  | { kind: "refused"; error: SynktiError }
   /** `unauthenticated`: its model server served without the project's API key, so it never joined. */
   | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string }; unauthenticated?: true };
 
@@ -142,6 +145,22 @@ async function serve(
 ): Promise<WorkerOutcome> {
   const { watcher, notices } = watching;
   const { clock, log } = deps;
+  // The weights first (user-data launched it with a pinned manifest): the preflight then checks
+  // them on disk, and no model server starts before every byte is verified.
+  if (wantsFetch(options)) {
+    try {
+      await fetchWorkerWeights({ clients: deps.clients, clock, log: log.child({ component: "weights" }) }, options, run.signal);
+    } catch (caught) {
+      if (run.signal?.aborted) {
+        reporter?.state("retiring");
+        return { kind: "stopped" };
+      }
+      const error = asSynktiError(caught);
+      log.error({ code: error.code, remedy: error.remedy }, `weights refused: ${error.message}`);
+      await reporter?.fail(fetchExitCode(error), `weights: ${error.message}${error.remedy ? ` (fix: ${error.remedy})` : ""}`, options.shutdownFlushMs);
+      return { kind: "refused", error };
+    }
+  }
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
     reporter?.state("retiring"); // stopped during the preflight: its verdict is moot
