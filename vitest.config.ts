@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -19,6 +21,8 @@ export default defineConfig({
       // Every test shares this machine's boot id: no test may answer from a verdict another one left
       // in ~/.cache (the cache's own tests turn it on with XDG_CACHE_HOME in a temporary folder).
       SYNKTI_CONTEXT_CACHE: "off",
+      // The per-user caches (upload hashes) of binaries run by tests stay out of the real home.
+      XDG_CACHE_HOME: path.join(tmpdir(), "synkti-test-xdg-cache"),
     },
   },
 });

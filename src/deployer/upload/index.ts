@@ -6,3 +6,4 @@ export { uploadBinary, type UploadBinaryInput, type UploadBinaryResult } from ".
 export { uploadModel, type UploadModelInput, type UploadModelResult } from "./upload-model.js";
 export { createProgressBar, type ProgressReporter } from "./progress.js";
 export { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, type TransferOptions, type UploadDeps } from "./types.js";
+export { hashCacheFile } from "./hash-cache.js";

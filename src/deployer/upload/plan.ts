@@ -21,12 +21,23 @@ export type FileDecision = { action: "skip" } | { action: "upload"; reason: Uplo
 
 
 export function decide(local: LocalDigest, remote: RemoteHead | undefined): FileDecision {
-  if (remote === undefined) return { action: "upload", reason: "missing" };
-  if (remote.size !== local.size) return { action: "upload", reason: "size-differs" };
+  const bySize = decideBySize(local.size, remote);
+  if (bySize || remote === undefined) return bySize ?? { action: "upload", reason: "missing" };
   const recorded = remote.metadata[METADATA_SHA256];
   if (recorded === undefined) return { action: "upload", reason: "no-sha256-metadata" };
   if (recorded.toLowerCase() !== local.sha256) return { action: "upload", reason: "sha256-differs" };
   return { action: "skip" };
+}
+
+/**
+ * The decision when the local hash cannot change it: nothing in S3, or an object of another size.
+ * Undefined when S3 holds an object of the same size: only then may the bytes already be there, so
+ * only then is a file hashed before it is sent (otherwise it is hashed while it is sent).
+ */
+export function decideBySize(size: number, remote: RemoteHead | undefined): FileDecision | undefined {
+  if (remote === undefined) return { action: "upload", reason: "missing" };
+  if (remote.size !== size) return { action: "upload", reason: "size-differs" };
+  return undefined;
 }
 
 /**

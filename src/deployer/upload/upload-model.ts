@@ -13,6 +13,7 @@ import type { S3Transfer } from "../../aws/s3-transfer.js";
 import { createEc2Instances } from "../../aws/ec2-instances.js";
 import type { PlannedFile } from "./file-batch.js";
 import { overwrittenFiles, weightsInUseError, workersServing } from "./weights-in-use.js";
+import { loadHashCache, noHashCache } from "./hash-cache.js";
 
 /**
  * `synkti upload model`: weights from a local folder to `<model>/...`, then `<model>/manifest.json`
@@ -27,6 +28,8 @@ export interface UploadModelInput extends TransferOptions {
   names: ProjectNames;
   model: string;
   from: string;
+  /** The per-user hash cache (hash-cache.ts): an unchanged re-run reads no weight byte. None when absent. */
+  hashCacheFile?: string;
 }
 
 export interface UploadModelResult {
@@ -62,6 +65,7 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
   const manifestKey = names.manifestKey(model);
   const keys = new Set(listing.files.map((f) => `${prefix}${f.path}`));
   const started = deps.clock.now();
+  const hashCache = input.hashCacheFile ? await loadHashCache(input.hashCacheFile, () => deps.clock.now()) : noHashCache;
   let uploadsStarted = false;
   try {
     await requireBucket(transfer, names, input.region, signal);
@@ -91,6 +95,7 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
         transfer,
         log: deps.log,
         concurrency: concurrencyOf(input.concurrency),
+        hashCache,
         beforeFirstUpload,
         ...(review ? { review } : {}),
         ...(input.partSize ? { partSize: input.partSize } : {}),
@@ -135,6 +140,9 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
     const aborted = uploadsStarted ? await abortQuietly(transfer, deps.log, names.bucket, prefix, keys) : 0;
     if (signal?.aborted) throw interruptedUpload(command(model, input.from), aborted);
     throw error;
+  } finally {
+    // Also after a failure or Ctrl-C: what was hashed stays known to the next run.
+    await hashCache.save();
   }
 }
 

@@ -31,7 +31,8 @@ export function overwrittenFiles(planned: PlannedFile[], previous: AnyManifest |
       if (decision.action === "skip" || remote === undefined) return false;
       const entry = listed.get(file.path);
       const known = remote.metadata[METADATA_SHA256]?.toLowerCase() ?? (entry && entry.size === remote.size ? entry.sha256 : undefined);
-      return known !== local.sha256;
+      // Not hashed before sending: S3 holds another size, so its bytes differ from the file's anyway.
+      return local === undefined || known !== local.sha256;
     })
     .map(({ file }) => file.path)
     .sort();

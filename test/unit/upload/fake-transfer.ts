@@ -1,11 +1,14 @@
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import type { IncompleteUpload, ObjectHead, S3Transfer, StreamUpload } from "../../../src/aws/s3-transfer.js";
 
 /**
  * An in-memory S3Transfer for unit tests of the upload orchestration.
  * Behaviour: objects live in `objects` (key -> bytes + metadata); `uploadStream` drains the body
- * (so hashing pass-throughs run) and stores it, after `delayMs`; keys in `failKeys` throw instead.
- * `copyObject` copies bytes and metadata (a missing source throws, as S3's NoSuchKey would).
+ * (so hashing pass-throughs run) and stores it, after `delayMs`; keys in `failKeys` throw instead
+ * (in `putBytes` too).
+ * `copyObject` copies bytes and metadata (a missing source throws, as S3's NoSuchKey would);
+ * `replaceMetadata` swaps an object's metadata and answers the SHA-256 of its bytes, as S3's copy does.
  * It records the peak of requests in flight (HEAD = 1, an upload = its queueSize), and the calls.
  */
 export interface FakeObject {
@@ -56,6 +59,7 @@ export class FakeTransfer implements S3Transfer {
 
   async putBytes(_bucket: string, key: string, body: Uint8Array, options: { metadata?: Record<string, string> }): Promise<void> {
     this.calls.push(`put ${key}`);
+    if (this.failKeys.has(key)) throw new Error(`injected failure for ${key}`);
     this.objects.set(key, { body: Buffer.from(body), metadata: options.metadata ?? {} });
   }
 
@@ -82,6 +86,14 @@ export class FakeTransfer implements S3Transfer {
     const o = this.objects.get(from);
     if (!o) throw new Error(`copy of a missing object ${from}`);
     this.objects.set(to, { body: Buffer.from(o.body), metadata: { ...o.metadata } });
+  }
+
+  async replaceMetadata(_bucket: string, key: string, metadata: Record<string, string>): Promise<{ sha256Hex?: string }> {
+    this.calls.push(`metadata ${key}`);
+    const o = this.objects.get(key);
+    if (!o) throw new Error(`metadata of a missing object ${key}`);
+    this.objects.set(key, { body: o.body, metadata: { ...metadata } });
+    return { sha256Hex: createHash("sha256").update(o.body).digest("hex") };
   }
 
   async deleteObject(_bucket: string, key: string): Promise<void> {
