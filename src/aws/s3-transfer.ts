@@ -68,16 +68,7 @@ export interface S3Transfer {
    * keeping the source's metadata and content type; S3 computes a SHA-256 checksum of the copy.
    */
   copyObject(bucket: string, from: string, to: string, signal?: AbortSignal): Promise<void>;
-  /**
-   * Replaces an object's user metadata by copying it onto itself (server-side, no bytes through this
-   * machine; CopyObject, so up to 5 GiB). S3 computes a SHA-256 of the copy's bytes: returned (hex)
-   * when S3 reports it, so the caller can check it against its own hash.
-   */
-  replaceMetadata(bucket: string, key: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<{ sha256Hex?: string }>;
 }
-
-/** CopyObject's limit: larger objects need a multipart copy. */
-export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
 
 const base64OfHex = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 
@@ -215,18 +206,6 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
           new sdk.CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source, MetadataDirective: "COPY", ChecksumAlgorithm: "SHA256" }),
           opts(signal),
         );
-      }),
-
-    replaceMetadata: (bucket, key, metadata, signal) =>
-      call(`setting the metadata of s3://${bucket}/${key}`, signal, async () => {
-        const source = `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
-        const out = await s3.send(
-          new sdk.CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: source, MetadataDirective: "REPLACE", Metadata: metadata, ChecksumAlgorithm: "SHA256" }),
-          opts(signal),
-        );
-        const checksum = out.CopyObjectResult?.ChecksumSHA256;
-        // A composite ("...-N") or absent checksum is not a whole-object SHA-256: nothing to compare.
-        return checksum && !checksum.includes("-") ? { sha256Hex: Buffer.from(checksum, "base64").toString("hex") } : {};
       }),
 
     deleteObject: (bucket, key, signal) =>

@@ -6,7 +6,7 @@ import { localFileError, type LocalFile } from "./local-files.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
 import { decide, decideBySize, type FileDecision, type LocalDigest, type RemoteHead } from "./plan.js";
 import type { ProgressReporter } from "./progress.js";
-import { hashesWhileSending, openRead, putFile, putFileHashing, type OpenRead } from "./put-file.js";
+import { openRead, putFile, putFileHashing, type OpenRead } from "./put-file.js";
 import { identityOf, noHashCache, type FileIdentity, type HashCache } from "./hash-cache.js";
 import { Semaphore } from "../../core/semaphore.js";
 
@@ -23,7 +23,12 @@ export interface BatchContext {
   transfer: S3Transfer;
   log: Logger;
   concurrency: number;
-  partSize?: number;
+  /**
+   * The manifest's chunk size (default 64 MiB), which is also the part size of every multipart
+   * upload: each part is then one chunk, and S3's composite checksum of the object is checked
+   * against the chunk hashes (s3-checksum.ts). Memory: up to `concurrency` parts of this size.
+   */
+  chunkSize?: number;
   signal?: AbortSignal;
   progress?: ProgressReporter;
   /** Remembers local files' hashes across runs (default: remembers nothing). */
@@ -67,6 +72,7 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   const slots = new Semaphore(ctx.concurrency);
   const disk = new Semaphore(HASH_CONCURRENCY);
   const cache = ctx.hashCache ?? noHashCache;
+  const chunkSize = ctx.chunkSize ?? CHUNK_SIZE;
   const open = ctx.open ?? openRead;
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(ctx.signal?.reason);
@@ -81,8 +87,8 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   const hashNow = async (file: LocalFile, identity: FileIdentity): Promise<ChunkedDigest> => {
     const releaseDisk = await disk.acquire(1, signal);
     try {
-      const digest = await chunkedDigestOfStream(open(file.absolutePath, signal), CHUNK_SIZE, signal).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
-      cache.put(file.absolutePath, identity, CHUNK_SIZE, digest);
+      const digest = await chunkedDigestOfStream(open(file.absolutePath, signal), chunkSize, signal).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
+      cache.put(file.absolutePath, identity, chunkSize, digest);
       return digest;
     } finally {
       releaseDisk();
@@ -95,8 +101,8 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
     const releaseSlot = await slots.acquire(1, signal);
     const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
     const bySize = decideBySize(identity.size, remote);
-    const remembered = cache.get(file.absolutePath, identity, CHUNK_SIZE);
-    const local = remembered ?? (bySize && hashesWhileSending(identity.size) ? undefined : await hashNow(file, identity));
+    const remembered = cache.get(file.absolutePath, identity, chunkSize);
+    const local = remembered ?? (bySize ? undefined : await hashNow(file, identity));
     return { file, local, identity, remote, decision: local ? decide(local, remote) : bySize! };
   };
 
@@ -114,16 +120,16 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
       log: ctx.log,
       slots,
       open,
-      ...(ctx.partSize ? { partSize: ctx.partSize } : {}),
+      partSize: chunkSize,
       signal,
       onProgress: (loaded: number) => ctx.progress?.fileProgress(file.path, loaded),
     };
-    const request = { bucket: batch.bucket, key, file: file.absolutePath, size: identity.size, chunkSize: CHUNK_SIZE };
+    const request = { bucket: batch.bucket, key, file: file.absolutePath, size: identity.size, chunkSize };
     const sent = await (local
       ? putFile(put, { ...request, sha256: local.sha256, metadata: { [METADATA_SHA256]: local.sha256 } })
       : putFileHashing(put, { ...request, metadata: (sha256) => ({ [METADATA_SHA256]: sha256 }) })
     ).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
-    cache.put(file.absolutePath, identity, CHUNK_SIZE, sent);
+    cache.put(file.absolutePath, identity, chunkSize, sent);
     ctx.progress?.fileDone(file.path, sent.size, "uploaded");
     note({ key, size: sent.size }, "uploaded");
     return { path: file.path, size: sent.size, sha256: sent.sha256, chunks: sent.chunks, how: "uploaded" };

@@ -1,7 +1,8 @@
 import { createReadStream } from "node:fs";
 import { pipeline, type Readable } from "node:stream";
 import { ChunkHasher, ChunkHashingPassThrough, CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
-import { COPY_OBJECT_MAX_BYTES, type S3Transfer } from "../../aws/s3-transfer.js";
+import type { S3Transfer } from "../../aws/s3-transfer.js";
+import { checksumVerdict } from "../../artifacts/s3-checksum.js";
 import { SynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { partSizeFor } from "./plan.js";
@@ -12,7 +13,7 @@ import type { Semaphore } from "../../core/semaphore.js";
  * bytes on their way to S3. When the hash is known beforehand (the hash cache, or a file hashed to
  * decide a skip) it goes up as the object's `sha256` metadata and the bytes sent are checked against
  * it: a file that changed in between would make the metadata lie, so that object is deleted and the
- * run fails. When it is not known, `putFileHashing` sets the metadata once the bytes are sent.
+ * run fails. When it is not known, `putFileHashing` relies on S3's own checksum instead.
  */
 export interface PutFileRequest {
   bucket: string;
@@ -79,12 +80,13 @@ export async function putFile(ctx: PutFileContext, req: PutFileRequest): Promise
 
 /**
  * Uploads a file whose hash is not known yet, still reading it once; `metadata(sha256)` is what the
- * object must carry. S3 fixes metadata before the first byte, so:
+ * object carries when the hash is known in time. S3 fixes metadata before the first byte, so:
  * - a file of one part is read into memory (at most the part size, per request slot), hashed, then
- *   sent in one PUT whose SHA-256 checksum S3 verifies;
- * - a larger one is streamed while hashed, then its metadata is set by a server-side copy onto
- *   itself (no byte through this machine), and S3's SHA-256 of the copy is checked against ours.
- *   CopyObject stops at 5 GiB: the caller hashes bigger files first (see `hashesWhileSending`).
+ *   sent in one PUT with its `sha256` metadata and its SHA-256 checksum, which S3 verifies;
+ * - a larger one is streamed while hashed, as a multipart upload without that metadata: each part
+ *   carries its SHA-256 (S3 checks it on arrival) and S3 keeps their composite, which vouches for
+ *   the object instead (s3-checksum.ts). With parts of one manifest chunk each (the caller's part
+ *   size), a HEAD then proves S3 assembled exactly the chunks that were hashed.
  */
 export async function putFileHashing(
   ctx: PutFileContext,
@@ -109,24 +111,21 @@ export async function putFileHashing(
       release();
     }
   }
-  const { metadata, ...rest } = req;
+  const { metadata: _metadata, ...rest } = req;
   const sent = await putFile(ctx, { ...rest, metadata: {} });
-  const copied = await ctx.transfer.replaceMetadata(req.bucket, req.key, metadata(sent.sha256), ctx.signal);
-  if (copied.sha256Hex !== undefined && copied.sha256Hex !== sent.sha256) {
+  const head = await ctx.transfer.head(req.bucket, req.key, ctx.signal);
+  const verdict = head ? checksumVerdict(head, sent) : "different";
+  if (verdict === "different") {
     await ctx.transfer.deleteObject(req.bucket, req.key);
-    throw new SynktiError(`s3://${req.bucket}/${req.key} does not hash to what was sent from ${req.file} (S3: ${copied.sha256Hex}, sent: ${sent.sha256}); the object was deleted.`, {
+    throw new SynktiError(`s3://${req.bucket}/${req.key} is not what was sent from ${req.file}: S3's SHA-256 checksum of it differs from the hashes of the bytes sent; the object was deleted.`, {
       code: "upload-corrupted",
       kind: "unobservable",
       fault: "aws",
       remedy: "run the same upload command again (files already in S3 are skipped)",
     });
   }
+  if (verdict === "unknown") ctx.log.warn({ key: req.key }, "S3 reported no SHA-256 checksum of the parts for this object: nothing vouches for its bytes");
   return sent;
-}
-
-/** Whether `putFileHashing` can take a file of `size` bytes (its metadata copy fits one CopyObject). */
-export function hashesWhileSending(size: number): boolean {
-  return size <= COPY_OBJECT_MAX_BYTES;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

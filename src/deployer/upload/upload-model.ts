@@ -98,7 +98,6 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
         hashCache,
         beforeFirstUpload,
         ...(review ? { review } : {}),
-        ...(input.partSize ? { partSize: input.partSize } : {}),
         ...(signal ? { signal } : {}),
         ...(input.progress ? { progress: input.progress } : {}),
       },
