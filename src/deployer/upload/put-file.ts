@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { pipeline, type Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { ChunkHasher, ChunkHashingPassThrough, CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import { checksumVerdict } from "../../artifacts/s3-checksum.js";
@@ -99,13 +99,20 @@ export async function putFileHashing(
       const bytes = await readAll((ctx.open ?? openRead)(req.file, ctx.signal));
       if (bytes.byteLength !== req.size) throw changedWhileUploading(req.file, false);
       const digest = new ChunkHasher(chunkSize).update(bytes).digest();
-      await ctx.transfer.putBytes(req.bucket, req.key, bytes, {
+      // Through the transfer client (idle deadline only: a slow uplink may take long over 16 MiB).
+      await ctx.transfer.uploadStream({
+        bucket: req.bucket,
+        key: req.key,
+        body: Readable.from([bytes]),
+        size: req.size,
         metadata: req.metadata(digest.sha256),
-        sha256Hex: digest.sha256,
         ...(req.contentType ? { contentType: req.contentType } : {}),
+        sha256Hex: digest.sha256,
+        partSize: partSizeFor(req.size, ctx.partSize),
+        queueSize: 1,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
       });
-      ctx.onProgress?.(req.size);
       return digest;
     } finally {
       release();
