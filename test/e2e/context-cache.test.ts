@@ -68,7 +68,7 @@ describe("synkti context remembers 'not EC2' for the boot (built binary)", () =>
   it("a bad SYNKTI_CONTEXT_CACHE is a usage error naming the valid values", async () => {
     const run = await context({ SYNKTI_CONTEXT_CACHE: "sometimes" });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/SYNKTI_CONTEXT_CACHE='sometimes' is not valid: use on \(the default\) or off/);
+    expect(run.stderr).toMatch(/SYNKTI_CONTEXT_CACHE='sometimes' is not valid; it must be on or off/);
     expect(run.stderr).toContain("export SYNKTI_CONTEXT_CACHE=off");
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
