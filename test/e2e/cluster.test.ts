@@ -17,7 +17,10 @@
  * the target group's own timeline (health checks every 5 s, thresholds 2/2: no timeScale), and
  * traffic goes through it with the client of "no failed request" (completion-client.ts): 60
  * completions spread over the 3 workers, a worker killed under steady traffic, `synkti down` under
- * steady traffic with a slow stream in flight. One cluster for all of it: a second file would boot
+ * steady traffic with a slow stream in flight. Issue 12 (repair): the killed worker, then two killed at
+ * once, are each replaced exactly once in their slots by the survivors; the live count is sampled from
+ * the first kill to `down` and never exceeds 3; scale 3 -> 2 -> 3 under steady traffic, no failed
+ * request. One cluster for all of it: a second file would boot
  * 3 more workers (minutes on 2 cores) to save none of these tests' own time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -137,6 +140,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await liveSampler?.stop();
   await overlay?.close();
   await fleet?.stop();
   await booter?.stop();
@@ -168,6 +172,61 @@ async function served(id: string): Promise<number> {
   const line = text.split("\n").find((l) => l.startsWith("vllm:request_success_total{"));
   if (!line) throw new Error(`no vllm:request_success_total in ${id}'s /metrics:\n${text}`);
   return Number(line.split(" ").pop());
+}
+
+/** Live (pending or running) workers of the project, sampled every 500 ms from the first repair on. */
+let liveSampler: ReturnType<typeof sampleLive> | undefined;
+function sampleLive() {
+  const samples: Array<{ at: number; live: string[] }> = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [
+        { Name: "tag:SynktiCluster", Values: [PROJECT] }, { Name: "tag:SynktiRole", Values: ["worker"] },
+        { Name: "instance-state-name", Values: ["pending", "running"] },
+      ] })).catch(() => undefined);
+      if (answer) samples.push({ at: Date.now(), live: (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!).sort() });
+      await sleep(500);
+    }
+  })();
+  const max = () => Math.max(0, ...samples.map((s) => s.live.length));
+  return {
+    max,
+    describe: () => `max ${max()} live over ${samples.length} samples; above 3: ${JSON.stringify(samples.filter((s) => s.live.length > 3).slice(0, 5))}`,
+    stop: async () => { stopped = true; await loop; },
+  };
+}
+
+async function objectText(key: string): Promise<string> {
+  return (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: key }))).Body!.transformToString();
+}
+
+/**
+ * Each dead worker gets exactly one replacement (tagged SynktiReplaces=<dead id>, in its slot) that
+ * serves; the time from the kill to each launch and to serving is printed.
+ */
+async function repairedOnce(dead: string[], killedAt: number): Promise<string[]> {
+  const slots = Object.fromEntries(await Promise.all(dead.map(async (id) => [id, (await tags(id)).SynktiSlot] as const)));
+  const found = await until(`one replacement for each of ${dead.join(", ")}`, async () => {
+    const each = await Promise.all(dead.map(replacementsOf));
+    return each.every((r) => r.length >= 1) && each;
+  }, 120_000, 500);
+  const launchedAt = Date.now();
+  const ids = found.map((r) => r[0]!.InstanceId!);
+  for (const [n, id] of ids.entries()) {
+    expect((await tags(id)).SynktiSlot, `${id} replaces ${dead[n]}`).toBe(slots[dead[n]!]);
+    await until(`${id} to serve`, async () => {
+      const exit = worker(id).exit;
+      if (exit) throw new Error(`${id}: exited (${JSON.stringify(exit)})`);
+      return (await tags(id)).SynktiState === "serving";
+    }, 240_000, 1000);
+  }
+  const servedAt = Date.now();
+  // Exactly one each, also after the others' grace has passed.
+  await sleep(20_000);
+  for (const id of dead) expect((await replacementsOf(id)).map((i) => i.InstanceId), `replacements of ${id}`).toHaveLength(1);
+  console.log(`[measured] silent death of ${dead.join(", ")}: replacement launched within ${launchedAt - killedAt} ms (polled every 500 ms), serving after ${servedAt - killedAt} ms`);
+  return ids;
 }
 
 /** The instances tagged SynktiReplaces=<id>, whatever their state. */
@@ -447,10 +506,13 @@ describe("a cluster on the local cloud", () => {
     expect(text.slice(text.indexOf("Recent failures"))).toMatch(new RegExp(`${id}.*binary SHA-256 mismatch`));
   }, 240_000);
 
-  it("a worker killed without notice: within the health check's thresholds the stand-in stops sending to it; from then on no request fails", async () => {
+  it("a worker killed without notice: within the health check's thresholds the stand-in stops sending to it; from then on no request fails; exactly one replacement, in its slot, serves", async () => {
     const [victim] = servingIds as [string];
+    const slot = (await tags(victim)).SynktiSlot;
+    expect(slot, `${victim} has no SynktiSlot`).toMatch(/^[0-2]$/);
     // All three in rotation again (the restarted model server's target needs 2 good checks).
     const lb = await standinServing(servingIds, 90_000);
+    liveSampler = sampleLive();
     const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
     await sleep(2000);
     const killedAt = Date.now();
@@ -472,11 +534,58 @@ describe("a cluster on the local cloud", () => {
     expect(lb.requests()[victim]).toBe(routedToVictim);
     const before = results.filter((r) => r.startedAt < outAt);
     console.log(`[measured] ${victim} out of rotation ${outAt - killedAt} ms after the kill; ${failures(before).length} of ${before.length} requests started before failed, 0 of ${afterOut.length} after`);
-  }, 180_000);
+
+    // Repair (issue 12): a survivor saw the silent death through EC2 and launched one replacement
+    // into the victim's slot; it boots, serves and joins the load balancer.
+    const [replacement] = await repairedOnce([victim], killedAt);
+    servingIds = servingIds.map((s) => (s === victim ? replacement! : s));
+    await standinServing(servingIds, 120_000);
+  }, 300_000);
+
+  it("two workers killed at once: exactly two replacements, each in its predecessor's slot; never more than 3 live", async () => {
+    const victims = servingIds.slice(0, 2);
+    const killedAt = Date.now();
+    await Promise.all(victims.map((id) => booter.kill(id)));
+    const replacements = await repairedOnce(victims, killedAt);
+    servingIds = servingIds.map((s) => replacements[victims.indexOf(s)] ?? s);
+    await standinServing(servingIds, 120_000);
+    expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
+  }, 300_000);
+
+  it("scale 3 -> 2 -> 3 under steady traffic: the surplus worker drains and ends itself, then a new one fills its slot; no request fails", async () => {
+    const lb = await standinServing(servingIds, 60_000);
+    const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
+    await sleep(1000);
+    const slots = Object.fromEntries(await Promise.all(servingIds.map(async (id) => [(await tags(id)).SynktiSlot!, id] as const)));
+    const surplus = slots["2"];
+    expect(surplus, `slots ${JSON.stringify(slots)}`).toBeDefined();
+
+    await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "2", "--yes", "--output", "json"]);
+    expect(JSON.parse(await objectText("cluster/desired.json"))).toMatchObject({ workers: 2 });
+    await until(`${surplus} (slot 2) to end itself`, () => worker(surplus!).exit, 180_000, 500);
+    servingIds = servingIds.filter((id) => id !== surplus);
+    await standinServing(servingIds, 60_000);
+    await sleep(3000);
+
+    const grown = JSON.parse(await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "3", "--yes", "--wait", "--wait-timeout", "4m", "--output", "json"]));
+    const added = (grown.launched as Array<{ instanceId: string }>).map((l) => l.instanceId);
+    expect(added).toHaveLength(1);
+    expect((await tags(added[0]!)).SynktiSlot).toBe("2");
+    servingIds = [...servingIds, added[0]!];
+    await standinServing(servingIds, 90_000);
+    await sleep(3000);
+    const results = await traffic.stop();
+    expect(results.length).toBeGreaterThan(50);
+    expect(failures(results)).toEqual([]);
+    expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
+    console.log(`[measured] scale 3 -> 2 -> 3: ${results.length} requests, none failed; live count ${liveSampler!.describe()}`);
+  }, 480_000);
 
   it("synkti down under steady traffic: targets deregistered and drained before termination, a running stream finishes; then an OS shutdown per worker, nothing SIGKILLed", async () => {
     const survivors = servingIds.filter((id) => !worker(id).ended);
-    expect(survivors).toHaveLength(2);
+    expect(survivors).toHaveLength(3);
+    expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
+    liveSampler!.stop();
     const lb = await standinServing(survivors);
     const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 2, pauseMs: 20 });
     // ~7 s of tokens (350 x 20 ms): still in flight when down deregisters, even on a busy machine.
