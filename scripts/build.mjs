@@ -106,7 +106,9 @@ await build({
   plugins: [awsStubs],
   banner: { js: awsLoader },
   define: {
-    __SYNKTI_VERSION__: JSON.stringify(pkg.version),
+    // The version travels as a marker that `synkti upload binary` finds by scanning the file's bytes
+    // (src/core/version.ts): an uploader never runs the file it is given.
+    __SYNKTI_BUILD_MARKER__: JSON.stringify(`[[synkti-build-version:${pkg.version}]]`),
     __SYNKTI_COMMIT__: JSON.stringify(process.env.SYNKTI_COMMIT ?? gitCommit()),
   },
 });
@@ -148,6 +150,8 @@ if (injected.status !== 0) fail(`postject failed with exit code ${injected.statu
 
 const version = execFileSync(staged, ["--version"], { encoding: "utf8" }).trim();
 if (version !== pkg.version) fail(`built binary reports version '${version}', expected '${pkg.version}'`);
+// What the uploader reads instead of running the file: the marker, verbatim in the executable's bytes.
+if (!readFileSync(staged).includes(`[[synkti-build-version:${pkg.version}]]`)) fail("the version marker is missing from the built binary (see src/core/version.ts)");
 renameSync(staged, output);
 rmSync(work, { recursive: true, force: true });
 process.stderr.write(`build: ${path.relative(root, output)} ${version} (embedded node ${execFileSync(runtime, ["--version"], { encoding: "utf8" }).trim()}, linux-x64)\n`);

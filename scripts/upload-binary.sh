@@ -6,8 +6,8 @@
 #
 #   scripts/upload-binary.sh --project-name my-app [--region eu-west-1] [--output json]
 #
-# The build and the --version check both need a linux-x64 host (CI or a Linux box); on another
-# host this script stops with that remedy instead of uploading something no worker can run.
+# The build needs a linux-x64 host (CI or a Linux box); on another host this script stops with
+# that remedy. (The upload itself reads the build's version from its bytes, on any host.)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 binary="$root/dist/synkti"
@@ -29,8 +29,8 @@ fi
 
 if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
   echo "upload-binary: dist/synkti is a linux-x64 build; this host is $(uname -s)-$(uname -m)." >&2
-  echo "Run it on linux-x64 (e.g. in CI), or upload an existing build with its version:" >&2
-  echo "Run: synkti upload binary --project-name $project --file <linux-x64-build> --version-label <version>" >&2
+  echo "Run it on linux-x64 (e.g. in CI), or upload an existing linux-x64 build:" >&2
+  echo "Run: synkti upload binary --project-name $project --file <linux-x64-build>" >&2
   exit 1
 fi
 

@@ -9,11 +9,11 @@ umask 022
 PROJECT='{{project}}'
 MODEL='{{model}}'
 BUCKET='{{bucket}}'
-# The keys are named by the hashes the deployer launched with and never overwritten: a replacement
-# launched from this same user-data after any re-upload gets the very same bits.
+# The binary's key and the manifest's (<model>/manifest-<sha256>.json, which the agent fetches)
+# are named by the hashes the deployer launched with and never overwritten: a replacement launched
+# from this same user-data after any re-upload gets the very same bits.
 BINARY_KEY='{{binaryKey}}'
 BINARY_SHA256='{{binarySha256}}'
-MANIFEST_KEY='{{manifestKey}}'
 MANIFEST_SHA256='{{manifestSha256}}'
 BUCKET_OWNER='{{bucketOwner}}'
 LOGS_PREFIX='{{logsPrefix}}'
@@ -21,7 +21,6 @@ STATE_TAG='{{stateTag}}'
 export AWS_REGION='{{region}}' AWS_DEFAULT_REGION='{{region}}'
 INSTALL_PREFIX="${SYNKTI_INSTALL_PREFIX:-/usr/local/bin}"
 MODELS_DIR="${SYNKTI_MODELS_DIR:-/models}"
-MODEL_DIR="$MODELS_DIR/$MODEL"
 
 # Everything this script and the agent print also goes to the boot log: its last 64 KiB is what a
 # failure leaves in S3, and the agent refreshes it there on every state change. The local cloud
@@ -108,14 +107,53 @@ retry() {
   done
   return 1
 }
+# --- model server user and metadata block ---
+# vLLM serves the network and needs no AWS credentials; the agent needs the instance role. Both run
+# on the host, where the IMDS hop limit (1) does not separate them, so the model server runs as its
+# own user (the agent, as root, starts it as that user when the user exists) and every packet of
+# that user to the metadata addresses is rejected: a compromised model server cannot fetch the
+# role's credentials. Only as root on a real instance: the local cloud (SYNKTI_INSTALL_PREFIX set)
+# runs this script as an ordinary user and leaves the model server as it is.
+MODEL_SERVER_USER=synkti-model
+isolate_model_server() {
+  local home=/var/lib/$MODEL_SERVER_USER
+  id -u "$MODEL_SERVER_USER" >/dev/null 2>&1 ||
+    useradd --system --home-dir "$home" --create-home --shell /usr/sbin/nologin "$MODEL_SERVER_USER" || return 1
+  if command -v iptables >/dev/null; then
+    iptables -C OUTPUT -d 169.254.169.254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT 2>/dev/null ||
+      iptables -I OUTPUT 1 -d 169.254.169.254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT || return 1
+    if command -v ip6tables >/dev/null; then
+      ip6tables -C OUTPUT -d fd00:ec2::254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT 2>/dev/null ||
+        ip6tables -I OUTPUT 1 -d fd00:ec2::254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT || return 1
+    fi
+  elif command -v nft >/dev/null; then
+    nft list table inet synkti >/dev/null 2>&1 || {
+      nft add table inet synkti &&
+        nft add chain inet synkti out '{ type filter hook output priority 0; }' &&
+        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip daddr 169.254.169.254 reject &&
+        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip6 daddr fd00:ec2::254 reject
+    } || return 1
+  else
+    return 1
+  fi
+}
+if [ "$(id -u)" = 0 ] && [ -z "${SYNKTI_INSTALL_PREFIX:-}" ]; then
+  isolate_model_server ||
+    die "could not keep the model server away from the instance role (user $MODEL_SERVER_USER, a REJECT rule for 169.254.169.254 through iptables or nft); refusing to serve without it"
+  log "the model server will run as $MODEL_SERVER_USER, without access to the metadata service"
+fi
+# --- end of model server user and metadata block ---
+
 command -v aws >/dev/null || die "the aws CLI is missing (it ships with the Deep Learning AMIs)"
 
-# 1. The binary: refuse to run anything whose SHA-256 is not the one the deployer launched with.
+# 1. The binary: refuse to run anything whose SHA-256 is not the one the deployer launched with,
+# fetched from the deployer's own bucket only (the expected owner).
 mkdir -p "$INSTALL_PREFIX"
 tmp="$(mktemp "$INSTALL_PREFIX/.synkti.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT
 log "downloading s3://$BUCKET/$BINARY_KEY"
-retry 5 aws s3 cp --only-show-errors "s3://$BUCKET/$BINARY_KEY" "$tmp" || die "could not download s3://$BUCKET/$BINARY_KEY, the build this worker was launched with"
+retry 5 aws s3api get-object --bucket "$BUCKET" --key "$BINARY_KEY" --expected-bucket-owner "$BUCKET_OWNER" "$tmp" >/dev/null ||
+  die "could not download s3://$BUCKET/$BINARY_KEY, the build this worker was launched with, from a bucket of account $BUCKET_OWNER (check: synkti infra status --project-name $PROJECT)"
 actual="$(sha256sum "$tmp" | cut -d' ' -f1)"
 [ "$actual" = "$BINARY_SHA256" ] ||
   die "binary SHA-256 mismatch: expected $BINARY_SHA256, got $actual; refusing to run it (re-upload: synkti upload binary --project-name $PROJECT, then launch again)"
@@ -123,36 +161,33 @@ chmod 0755 "$tmp"
 mv -f "$tmp" "$INSTALL_PREFIX/synkti"
 log "binary verified ($BINARY_SHA256)"
 
-# 2. The weights, from the deployer's own bucket only: names are global, and unlike the binary the
-# weights are checked against a manifest from the same bucket, so a bucket of the same name in
-# another account (taken first, or re-taken after a delete) must be refused. The network is up by now.
-retry 2 aws s3api head-bucket --bucket "$BUCKET" --expected-bucket-owner "$BUCKET_OWNER" >/dev/null ||
-  die "s3://$BUCKET is not a bucket of account $BUCKET_OWNER (or is unreachable); refusing its weights (check: synkti infra status --project-name $PROJECT)"
-# The manifest first: it says which files are the model, and only those are fetched. Objects an
-# older upload left behind, or another model under the same prefix (org vs org/name), never reach
-# the folder the model server reads, and the disk sized from the manifest is enough.
-command -v python3 >/dev/null || die "python3 is missing (it ships with the Deep Learning AMIs); it reads the manifest"
-mkdir -p "$MODEL_DIR"
-retry 2 aws s3 cp --only-show-errors "s3://$BUCKET/$MANIFEST_KEY" "$MODEL_DIR/manifest.json" ||
-  die "s3://$BUCKET/$MANIFEST_KEY is missing: the manifest this worker was launched with (synkti upload model --project-name $PROJECT --model $MODEL --from <weights-dir> stores it again)"
-actual="$(sha256sum "$MODEL_DIR/manifest.json" | cut -d' ' -f1)"
-[ "$actual" = "$MANIFEST_SHA256" ] || die "manifest SHA-256 mismatch: expected $MANIFEST_SHA256, got $actual; refusing its weights"
-python3 - "$MODEL_DIR/manifest.json" >"$MODEL_DIR/.sha256sums" <<'PY' || die "manifest.json is not a synkti manifest"
-import json, sys
-for f in json.load(open(sys.argv[1]))["files"]:
-    print(f"{f['sha256']}  {f['path']}")
-PY
-includes=()
-while IFS= read -r line; do includes+=(--include "${line#*  }"); done <"$MODEL_DIR/.sha256sums"
-log "syncing the $(wc -l <"$MODEL_DIR/.sha256sums") files manifest.json lists from s3://$BUCKET/$MODEL/ to $MODEL_DIR"
-retry 5 aws s3 sync --only-show-errors --exclude '*' "${includes[@]}" "s3://$BUCKET/$MODEL/" "$MODEL_DIR/" ||
-  die "could not sync s3://$BUCKET/$MODEL/"
-(cd "$MODEL_DIR" && sha256sum --check --quiet --strict .sha256sums) ||
-  die "weights of $MODEL do not match manifest.json; refusing to serve them"
-log "weights verified ($(wc -l <"$MODEL_DIR/.sha256sums") files)"
+# 2. A disk as fast as the network for the models folder: the instance's NVMe instance store
+# (g4dn, g5, g6, p4d, p5 ...), striped when there are several, formatted and mounted on the models
+# folder. Without one, the root gp3 volume was launched with throughput sized for the weights.
+# Best effort: on any failure the weights go to the root volume, which is sized for them anyway.
+# Never in the local cloud (it sets SYNKTI_MODELS_DIR): the host's disks are not the instance's.
+# SYNKTI_SYSFS_ROOT (a fake sysfs, as the agent's DMI check reads) lets a test show the devices.
+mount_instance_store() {
+  local devices=() dev target
+  for dev in "${SYNKTI_SYSFS_ROOT:-/sys}"/block/nvme*n1; do
+    [ "$(tr -d ' ' <"$dev/device/model" 2>/dev/null)" = AmazonEC2NVMeInstanceStorage ] && devices+=("/dev/${dev##*/}")
+  done
+  ((${#devices[@]} > 0)) || { log "no instance-store NVMe: the weights go to the root volume"; return 0; }
+  ! mountpoint -q "$MODELS_DIR" || return 0
+  target="${devices[0]}"
+  if ((${#devices[@]} > 1)) && command -v mdadm >/dev/null; then
+    mdadm --create /dev/md/synkti --run --level=0 --raid-devices=${#devices[@]} "${devices[@]}" >/dev/null && target=/dev/md/synkti
+  fi
+  { mkfs.xfs -f -K -q "$target" || mkfs.ext4 -F -q -E nodiscard "$target"; } && mkdir -p "$MODELS_DIR" && mount -o noatime "$target" "$MODELS_DIR" ||
+    { log "could not mount $target on $MODELS_DIR: the weights go to the root volume"; return 0; }
+  log "models folder $MODELS_DIR on instance-store NVMe ($target, ${#devices[@]} device(s))"
+}
+[ -n "${SYNKTI_MODELS_DIR:-}" ] || mount_instance_store
 
-# 3. The worker: same role, same model, whatever instance this is (fungible compute). Its own
-# preflight re-checks the running binary against the same SHA-256.
+# 3. The worker: same role, same model, whatever instance this is (fungible compute). It fetches
+# the weights the pinned manifest lists itself (ranged GETs in parallel, each chunk verified as it
+# lands, resumed after a restart) before its preflight re-checks the running binary against the
+# same SHA-256; no model server starts before every byte is verified.
 export SYNKTI_MODELS_DIR="$MODELS_DIR" SYNKTI_EXPECTED_SHA256="$BINARY_SHA256" SYNKTI_EXPECTED_MANIFEST_SHA256="$MANIFEST_SHA256"
 trap - EXIT
 # User-data runs once and nothing else restarts the agent, so this loop keeps it. By exit code:

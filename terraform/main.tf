@@ -88,6 +88,7 @@ locals {
     project            = var.project_name
     bucket             = local.bucket_name
     role               = local.role_name
+    instance_profile   = local.instance_profile_name
     checkpoints_prefix = local.checkpoints_prefix
     target_group       = local.target_group_name
     api_key_parameter  = local.api_key_parameter

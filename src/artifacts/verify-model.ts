@@ -1,5 +1,5 @@
 import type { ProjectNames } from "../infra/names.js";
-import { parseManifest } from "./manifest.js";
+import { parseManifest, requireChunks } from "./manifest.js";
 import { validateModelName } from "./model-name.js";
 import { METADATA_SHA256, transferFor, type ArtifactDeps } from "./deps.js";
 import { Semaphore } from "../core/semaphore.js";
@@ -57,6 +57,9 @@ export async function verifyModelInS3(
   const parsed = parseManifest(text);
   if (!parsed.ok) return broken(`the manifest ${parsed.problem}`);
   const { manifest } = parsed;
+  // Workers fetch only version 2 (chunk hashes): a launch with an older manifest is refused here, with the fix, not on every worker.
+  const chunked = requireChunks(manifest);
+  if (!chunked.ok) return broken(`the manifest ${chunked.problem}`);
   const problems: string[] = [];
   const pinned = options.manifestSha256 ? undefined : await checkPinnedManifest(transfer, names, model, text, manifestSha256, signal);
   if (manifest.model !== model) problems.push(`the manifest names model '${manifest.model}', not '${model}'`);

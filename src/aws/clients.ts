@@ -64,18 +64,29 @@ export function resolveRegion(explicit?: string): string | undefined {
  * A deployer's credential chain: the SDK's default chain minus the EC2 instance metadata provider,
  * so a laptop never waits on 169.254.169.254 once it knows it is not a worker. The providers that
  * call AWS themselves (SSO, an assumed role, web identity) get the same deadline-bound handler as
- * every other call, so a silent endpoint cannot hang the credentials either.
+ * every other call, so a silent endpoint cannot hang the credentials either. When no source
+ * works, the error says which ones were set up and why each failed (credentials.ts).
  */
 async function deployerCredentials(requestHandler: NodeHttpHandler): Promise<AwsCredentialIdentityProvider> {
-  const { createCredentialChain, fromEnv, fromSSO, fromIni, fromProcess, fromTokenFile, fromContainerMetadata } =
-    await import("@aws-sdk/credential-providers");
-  const hasContainerEndpoint =
-    process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI !== undefined ||
-    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI !== undefined;
+  const [{ fromEnv, fromSSO, fromIni, fromProcess, fromTokenFile, fromContainerMetadata }, { explainedCredentialChain, environmentKeyProblem }] = await Promise.all([
+    import("@aws-sdk/credential-providers"),
+    import("./credentials.js"),
+  ]);
+  const env = process.env;
+  const hasContainerEndpoint = env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI !== undefined || env.AWS_CONTAINER_CREDENTIALS_FULL_URI !== undefined;
   const clientConfig = { requestHandler };
-  const providers: AwsCredentialIdentityProvider[] = [fromEnv(), fromSSO({ clientConfig }), fromIni({ clientConfig }), fromProcess(), fromTokenFile({ clientConfig })];
-  if (hasContainerEndpoint) providers.push(fromContainerMetadata({ timeout: 1000, maxRetries: 0 }));
-  return createCredentialChain(...providers).expireAfter(15 * 60_000);
+  const profile = `profile '${env.AWS_PROFILE?.trim() || "default"}'${env.AWS_CONFIG_FILE ? ` of ${env.AWS_CONFIG_FILE}` : ""}`;
+  return explainedCredentialChain(
+    [
+      { name: "environment variables (AWS_ACCESS_KEY_ID...)", provider: fromEnv(), precheck: () => environmentKeyProblem(env) },
+      { name: `${profile} (SSO)`, provider: fromSSO({ clientConfig }), group: profile },
+      { name: profile, provider: fromIni({ clientConfig }), group: profile },
+      { name: `${profile} (credential_process)`, provider: fromProcess(), group: profile },
+      { name: "web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE)", provider: fromTokenFile({ clientConfig }) },
+      ...(hasContainerEndpoint ? [{ name: "container credentials endpoint", provider: fromContainerMetadata({ timeout: 1000, maxRetries: 0 }) }] : []),
+    ],
+    { profileNamed: Boolean(env.AWS_PROFILE?.trim()) },
+  );
 }
 
 /** The flag or AWS_REGION, else what the SDK resolves (e.g. the profile's region); undefined if none. */

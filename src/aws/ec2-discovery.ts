@@ -29,6 +29,9 @@ export interface ImageSummary {
   state: string;
   architecture: string;
   creationDate: string;
+  /** Who owns it: the account, and the alias AWS shows for its own images ("amazon"). */
+  ownerId?: string;
+  ownerAlias?: string;
   /** The root volume as the image defines it; a launch grows it to hold the weights. */
   rootDeviceName?: string;
   rootVolumeGiB?: number;
@@ -80,6 +83,8 @@ function toSummary(image: Image): ImageSummary {
     state: image.State ?? "unknown",
     architecture: image.Architecture ?? "unknown",
     creationDate: image.CreationDate ?? "",
+    ...(image.OwnerId ? { ownerId: image.OwnerId } : {}),
+    ...(image.ImageOwnerAlias ? { ownerAlias: image.ImageOwnerAlias } : {}),
     ...(image.RootDeviceName ? { rootDeviceName: image.RootDeviceName } : {}),
     ...(root !== undefined ? { rootVolumeGiB: root } : {}),
   };

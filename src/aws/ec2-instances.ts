@@ -46,7 +46,7 @@ export interface RunSpec {
   clientToken?: string;
   metadataHopLimit: number;
   /** Absent: the image's own root volume. */
-  rootVolume?: { deviceName: string; sizeGiB: number };
+  rootVolume?: { deviceName: string; sizeGiB: number; throughputMiBps?: number; iops?: number };
   /** Absent: spot. "on-demand" only for a failover's last resort (the worker policy must allow it). */
   market?: "spot" | "on-demand";
 }
@@ -73,10 +73,10 @@ export function runInstancesInput(spec: RunSpec): RunInstancesCommandInput {
       ? {}
       : { InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" } } }),
     MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled", HttpPutResponseHopLimit: spec.metadataHopLimit, InstanceMetadataTags: "enabled" },
-    // gp3 (baseline 125 MB/s, 3000 IOPS) for the weights sync; the volume ends with the instance.
+    // gp3, with throughput provisioned for the weights where they land on it (worker-instance.ts); the volume ends with the instance.
     // Encryption follows the account's EBS default (a KMS key the worker role may not be granted).
     ...(spec.rootVolume
-      ? { BlockDeviceMappings: [{ DeviceName: spec.rootVolume.deviceName, Ebs: { VolumeSize: spec.rootVolume.sizeGiB, VolumeType: "gp3", DeleteOnTermination: true } }] }
+      ? { BlockDeviceMappings: [{ DeviceName: spec.rootVolume.deviceName, Ebs: { VolumeSize: spec.rootVolume.sizeGiB, VolumeType: "gp3", DeleteOnTermination: true, ...(spec.rootVolume.throughputMiBps ? { Throughput: spec.rootVolume.throughputMiBps } : {}), ...(spec.rootVolume.iops ? { Iops: spec.rootVolume.iops } : {}) } }] }
       : {}),
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },

@@ -1,4 +1,5 @@
 import { isSynktiError, SynktiError } from "../core/errors.js";
+import { CredentialsUnavailable } from "./credentials.js";
 import { AWS_TIMEOUT_ENV, callFacts, isAwsNoAnswer } from "./deadlines.js";
 
 /** What kind of AWS failure this is, so callers decide (retry, move AZ, report) without string checks. */
@@ -77,14 +78,7 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
   const detail = error instanceof Error ? error.message : String(error);
   switch (classifyAwsError(error)) {
     case "no-credentials":
-      return new SynktiError(`No AWS credentials were found while ${doing} (environment, profile, SSO): ${detail}`, {
-        code: "no-credentials",
-        kind: "unsafe", // a missing precondition, as preflight's credentials requirement says (exit 1)
-        fault: "user",
-        // Only the AWS CLI can set credentials up: the one kind of fix that does not start with synkti.
-        remedy: "aws configure --profile <profile>   # or aws sso login --profile <profile>, then export AWS_PROFILE=<profile>",
-        cause: error,
-      });
+      return noCredentials(error, doing);
     case "no-region":
       return new SynktiError(`No AWS region is configured (needed while ${doing}).`, {
         code: "no-region",
@@ -128,6 +122,28 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
         cause: error,
       });
   }
+}
+
+/**
+ * No credentials: when a source was set up and failed (a credential_process that exits non-zero,
+ * expired credentials, half a key pair), say which and why, and the command that shows the same
+ * failure; only when nothing is set up at all, say so. Exit 1: a precondition is missing.
+ */
+function noCredentials(error: unknown, doing: string): SynktiError {
+  const broken = error instanceof CredentialsUnavailable ? error.broken : [];
+  const detail = error instanceof Error ? error.message : String(error);
+  const message =
+    broken.length > 0
+      ? `AWS credentials could not be loaded while ${doing}: ${broken.map((f) => `${f.source} failed: ${f.reason}`).join("; ")}.`
+      : `No AWS credentials were found while ${doing}: ${error instanceof CredentialsUnavailable ? detail : `environment, profile, SSO (${detail})`}.`;
+  const profile = process.env.AWS_PROFILE?.trim();
+  const remedy =
+    broken.length > 0
+      ? // The AWS CLI walks the same sources and prints the same failure: fix it there, then re-run.
+        `aws sts get-caller-identity${profile ? ` --profile ${profile}` : ""}   # shows the same failure; fix the source it names (aws sso login, the credential_process, fresh keys), then the same command again`
+      : // Only the AWS CLI can set credentials up: the one kind of fix that does not start with synkti.
+        "aws configure --profile <profile>   # or aws sso login --profile <profile>, then export AWS_PROFILE=<profile>";
+  return new SynktiError(message, { code: "no-credentials", kind: "unsafe", fault: "user", remedy, cause: error });
 }
 
 /**

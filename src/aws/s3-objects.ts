@@ -144,7 +144,7 @@ export function createObjectReader(clients: AwsClients): ObjectReader {
 }
 
 /** Stops reading (and closes the stream) at `max` bytes, even if the server sent more. */
-async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
+export async function readAtMost(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -3,6 +3,7 @@ import { versionInfo } from "../core/version.js";
 import { parseInstanceTypes } from "../infra/compute-policy.js";
 import { DEFAULT_INSTANCE_TYPE } from "../preflight/deployer/context.js";
 import type { CommonOptions } from "./output.js";
+import { parseRegion } from "./parse.js";
 import { registerVersion } from "./commands/version.js";
 import { registerContext } from "./commands/context.js";
 import { registerPreflight } from "./commands/preflight.js";
@@ -86,7 +87,7 @@ export function withProjectName(command: Command, required: boolean): Command {
 
 /** --region, for every command that talks to AWS. */
 export function withRegion(command: Command): Command {
-  return command.option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)");
+  return command.option("-r, --region <region>", "AWS region (default: AWS_REGION or the profile's)", parseRegion);
 }
 
 /** --instance-type and --ami: what a launch starts, and so what preflight checks. */

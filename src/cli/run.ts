@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { projectNameProblem } from "../infra/names.js";
+import { checkEnvironment } from "./environment.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { printError } from "./output.js";
 import { buildProgram, registerCommands } from "./program.js";
@@ -18,6 +19,7 @@ export async function run(argv: string[]): Promise<number> {
     ? "json"
     : "text";
   try {
+    checkEnvironment(process.env); // every variable synkti reads, before anything reads one
     await program.parseAsync(argv);
     return Number(process.exitCode ?? EXIT.ok);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { WORKER_ENDPOINT as ENDPOINT } from "./endpoint.js";
-import { httpGet } from "../core/http-get.js";
-import { PeerStatusSchema, type PeerStatus } from "./status-document.js";
+import { httpGet } from "../core/http-client.js";
+import { MAX_STATUS_BYTES, PeerStatusSchema, type PeerStatus } from "./status-document.js";
 
 export const STATUS_PATH = "/status";
 
@@ -21,7 +21,7 @@ export async function askPeerStatus(
   options: { timeoutMs: number; signal?: AbortSignal; expect?: { instanceId: string; project?: string } },
 ): Promise<PeerStatus> {
   if (!ENDPOINT.test(endpoint)) throw new Error(`not a worker endpoint: '${endpoint}'`);
-  const answer = await httpGet(`http://${endpoint}${STATUS_PATH}`, options);
+  const answer = await httpGet(`http://${endpoint}${STATUS_PATH}`, { ...options, maxBytes: MAX_STATUS_BYTES });
   if (answer.status !== 200) throw new Error(`${endpoint}${STATUS_PATH} answered HTTP ${answer.status}`);
   let json: unknown;
   try {

@@ -89,8 +89,36 @@ export interface StatusDocument {
   /** This worker in the project's target group: whether AWS accepted its registration, and draining. */
   loadBalancer: { targetGroup: string; registered: boolean; draining: boolean };
   discovery: { clusterSize: number; describeCalls: number; lastListingAt: string | null; nextListingAt: string | null };
+  /** Repair of silent deaths (issue 12), as this worker sees it; absent from an older worker. */
+  repair?: RepairSection;
   version: string;
 }
+
+/** `/status` `repair`: the desired size this worker read, its slot, the pause, the repairs it claimed. */
+export interface RepairSection {
+  /** A desired size is known (cluster/desired.json) and this worker takes part. */
+  active: boolean;
+  desired: number | null;
+  /** This worker's slot (its SynktiSlot, or the one its census gives an untagged worker). */
+  slot: number | null;
+  paused: boolean;
+  /** Why nothing is done, when that is the answer. */
+  note: string | null;
+  /** The members this worker watches (asked every round; an EC2 check when one does not answer). */
+  watching: string[];
+  /** DescribeInstances calls this worker's watch made so far (checks of watched members). */
+  checks: number;
+  claims: Array<{ name: string; slot: number; cause: string; phase: "running" | "served" | "failed" | "no-launch"; replacement: string | null; detail: string | null }>;
+}
+
+/**
+ * Bounds on a peer's answer (one broken or compromised worker must not flood or poison the others).
+ * A worker publishes at most MAX_PEERS_PER_ANSWER peers (beyond the 1000 members the call budget is
+ * designed for) and readers read no more; a document with that many peers, every field at its
+ * longest, stays well under MAX_STATUS_BYTES (about 250 bytes an entry), which readers enforce.
+ */
+export const MAX_PEERS_PER_ANSWER = 2000;
+export const MAX_STATUS_BYTES = 1024 * 1024;
 
 /**
  * What this worker needs from a peer's document: lenient on everything else, so a peer running a
@@ -101,14 +129,18 @@ export const PeerStatusSchema = z.object({
   instanceId: z.string().min(1),
   project: z.string().optional(),
   modelServer: z.object({ state: z.string() }),
+  // Untrusted gossip: entries past MAX_PEERS_PER_ANSWER are not even read, and each field is bounded.
   peers: z
-    .array(
-      z.object({
-        instanceId: z.string().min(1),
-        endpoint: z.string().nullable(),
-        availabilityZone: z.string().nullable().optional(),
-        seenAt: z.string(),
-      }),
+    .preprocess(
+      (peers) => (Array.isArray(peers) ? peers.slice(0, MAX_PEERS_PER_ANSWER) : peers),
+      z.array(
+        z.object({
+          instanceId: z.string().min(1).max(64),
+          endpoint: z.string().max(64).nullable(),
+          availabilityZone: z.string().max(64).nullable().optional(),
+          seenAt: z.string().max(64),
+        }),
+      ),
     )
     .default([]),
   // Only `synkti status` reads it (the plan); peers ignore it. Absent from an older worker.

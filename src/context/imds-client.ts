@@ -1,7 +1,8 @@
 import type { ZodType } from "zod";
 import { DeadlineExceeded, systemClock, withDeadline, type Clock } from "../core/clock.js";
 import { ImdsError } from "./imds-error.js";
-import { BodyTooLarge, httpTransport, type ImdsResponse, type ImdsTransport } from "./imds-transport.js";
+import { HttpLimitError } from "../core/http-client.js";
+import { httpTransport, type ImdsResponse, type ImdsTransport } from "./imds-transport.js";
 
 export const TOKEN_PATH = "/latest/api/token";
 const TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds";
@@ -140,8 +141,10 @@ function transportError(error: unknown, method: string, url: string, ms: number)
   if (error instanceof DeadlineExceeded) {
     return new ImdsError("timeout", path, `IMDS at ${url} did not answer ${method} within ${ms} ms`, { cause: error });
   }
-  if (error instanceof BodyTooLarge) {
-    return new ImdsError("bad-answer", path, `IMDS at ${url} sent an oversized answer (${error.message})`, { cause: error });
+  if (error instanceof HttpLimitError) {
+    if (error.kind === "too-large") return new ImdsError("bad-answer", path, `IMDS at ${url} sent an oversized answer (${error.message})`, { cause: error });
+    // A phase limit (connect, headers, body) is a silence like the deadline's.
+    return new ImdsError("timeout", path, `IMDS at ${url} did not answer ${method} (${error.message})`, { cause: error });
   }
   // Refused, reset, no route: whatever the socket error, nothing usable answers there.
   const code = (error as { code?: string } | undefined)?.code ?? "";

@@ -8,7 +8,8 @@ export type { Logger };
  * on a TTY. pino-pretty runs as an in-process stream: worker-thread transports do not work in a SEA.
  */
 export function createLogger(options: { level?: string; stream?: NodeJS.WritableStream } = {}): Logger {
-  const level = options.level ?? process.env.SYNKTI_LOG_LEVEL ?? "info";
+  // Validated up front (src/cli/environment.ts); empty means unset, as for every variable.
+  const level = options.level ?? (process.env.SYNKTI_LOG_LEVEL?.trim() || "info");
   const stream = options.stream ?? process.stderr;
   const isTty = (stream as { isTTY?: boolean }).isTTY === true;
   const destination = isTty

@@ -1,3 +1,4 @@
+import { DLAMI_OWNER } from "../aws/ec2-discovery.js";
 import { usageError } from "../core/errors.js";
 import type { PolicyDocument } from "./policies.js";
 
@@ -90,4 +91,17 @@ export function describeCompute(c: ComputePolicy): string {
 export function typesNotAllowed(asked: string[], allowed: ComputePolicy): string[] {
   if (allowed.instanceTypes.length === 0) return [];
   return asked.filter((t) => !allowed.instanceTypes.includes(t));
+}
+
+/**
+ * Whose images a worker may launch its replacements from (the worker policy's ec2:Owner list, in
+ * policies/worker-policy.json, unit-tested equal): Amazon's own (IAM names them by the alias
+ * "amazon"), the Deep Learning AMIs' account, and the project's own account. A launch's `--ami` of
+ * another owner would boot, but its replacements would be refused: preflight says so first.
+ */
+export const workerImageOwners = (accountId: string) => ["amazon", DLAMI_OWNER, accountId];
+
+export function imageOwnerAllowed(image: { ownerId?: string; ownerAlias?: string }, accountId: string): boolean {
+  const owners = workerImageOwners(accountId);
+  return [image.ownerAlias, image.ownerId].some((o) => o !== undefined && owners.includes(o));
 }

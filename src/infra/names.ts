@@ -86,6 +86,36 @@ export const TAG_PLAN = "SynktiPlan";
 export const PLAN_PROBLEMS = ["pending", "denied", "no-pool", "no-template", "stopping", "unobservable"] as const;
 export type PlanProblem = (typeof PLAN_PROBLEMS)[number];
 
+/** The console's name column: `<project>-worker` on every worker the launch or a failover starts. */
+export const TAG_NAME = "Name";
+
+/**
+ * The only tag keys a worker may write on an existing instance (its own state, published on itself;
+ * user-data's `SynktiState=failed` too). The worker policy's `aws:TagKeys` list for CreateTags is
+ * exactly this (test/unit/infra/worker-policy.test.ts): never a membership key, so a compromised
+ * worker cannot take an instance out of reach of `down` and `leaks` (SynktiCluster, SynktiRole,
+ * SynktiLaunch) or stop a cluster (SynktiStopping).
+ */
+export const WORKER_SELF_TAG_KEYS = [TAG_ENDPOINT, TAG_STATE, TAG_NOTICE, TAG_PLAN, TAG_SERVED_AT] as const;
+
+/**
+ * The tag keys a replacement's RunInstances carries (the launch's run spec, src/infra/worker-instance.ts,
+ * plus the failover's SynktiReplaces and SynktiSlot): the worker policy's `aws:TagKeys` list for
+ * tag-on-create is exactly this.
+ */
+export const LAUNCH_TAG_KEYS = [
+  TAG_NAME,
+  TAG_CLUSTER,
+  TAG_ROLE,
+  TAG_LAUNCH,
+  TAG_STATE,
+  TAG_MODEL,
+  TAG_INSTANCE_TYPES,
+  TAG_ON_DEMAND_FALLBACK,
+  TAG_REPLACES,
+  TAG_SLOT,
+] as const;
+
 /** Membership is tags (DESIGN: no control plane): the whole "cluster model" is this filter. */
 export const workerSelector = (project: string) => ({ [TAG_CLUSTER]: project, [TAG_ROLE]: ROLE_WORKER });
 

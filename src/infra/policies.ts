@@ -3,20 +3,28 @@
  * `synkti infra up` renders them here, terraform/ with templatefile() (same placeholder syntax).
  * The JSON is imported (not read from disk) so it is bundled into the single binary.
  *
- * Why the worker policy looks as it does (JSON has no comments):
- * - S3: read the whole bucket (the model is chosen at launch, after this permanent policy exists, so
- *   no model prefix can be named here); write and delete only under checkpoints/. No
+ * Why the worker policy looks as it does (JSON has no comments; the README's "The worker's
+ * permissions" has the whole table, and test/unit/infra/policy-proof.test.ts proves it offline):
+ * - S3, all in this account (s3:ResourceAccount: a same-named bucket of another account is refused):
+ *   read the whole bucket (the model is chosen at launch, after this permanent policy exists, so no
+ *   model prefix can be named here); write only checkpoints/logs/ and checkpoints/failovers/;
+ *   create (s3:if-none-match = *) checkpoints/claims/ and checkpoints/repair/, never overwrite
+ *   them; nothing else (cluster/desired.json is the deployer's), no deletes. No
  *   s3:AbortMultipartUpload: checkpoints are small, and the lifecycle rule aborts stale uploads.
  * - ec2:Describe* have no resource-level permissions in AWS: "Resource": "*" is the only option.
- *   Peers are found with DescribeInstances; a replacement launch picks an AZ, subnet and image.
- * - CreateTags: on instances already tagged SynktiCluster=<project> (a worker publishes its own
- *   reachability), and during RunInstances only (ec2:CreateAction), for tag-on-create.
- * - RunInstances: the new instance must carry SynktiCluster=<project> and SynktiRole=worker in the
- *   request, and can only use security groups tagged with the project. No key-pair resource:
- *   workers have no SSH (Session Manager instead), so a keyed launch must fail. Spot only
+ *   Peers are found with DescribeInstances; a replacement launch picks a zone, subnet and image; a
+ *   rebalance reads the type's vCPUs (DescribeInstanceTypes) and the spot quota (Service Quotas).
+ * - CreateTags: on the project's workers, only the keys a worker writes about itself
+ *   (WORKER_SELF_TAG_KEYS); during RunInstances only (ec2:CreateAction), only the launch's keys
+ *   (LAUNCH_TAG_KEYS) with SynktiCluster/SynktiRole right. Never a membership key on an existing
+ *   instance, so nothing can be moved out of reach of `down` and `leaks`.
+ * - RunInstances: the new instance must carry SynktiCluster=<project> and SynktiRole=worker, use
+ *   this project's instance profile, IMDSv2, the project's security group (by tag; it pins the VPC)
+ *   and an image of Amazon, the Deep Learning AMIs or this account (workerImageOwners). No key-pair
+ *   resource: workers have no SSH (Session Manager instead), so a keyed launch must fail. Spot only
  *   (ec2:InstanceMarketType) and, once `infra up --instance-types` named them, only those types
  *   (ec2:InstanceType): compute-policy.ts adds and reads these two conditions.
- * - TerminateInstances only on the project's instances; PassRole only of this role, only to EC2.
+ * - TerminateInstances only on the project's workers; PassRole only of this role, only to EC2.
  * - Session Manager: ssm:UpdateInstanceInformation on instances; ssmmessages has no resource types.
  * - Load balancer: a worker registers and deregisters itself (RegisterTargets, DeregisterTargets)
  *   in the project's target group only (the ARN ends in an id AWS picks, hence `/*` after the
@@ -78,6 +86,8 @@ export interface PolicyVars {
   project: string;
   bucket: string;
   role: string;
+  /** The worker instance profile's name: a replacement may only be launched with it (ec2:InstanceProfile). */
+  instance_profile: string;
   checkpoints_prefix: string;
   target_group: string;
   /** Starts with "/" (`/synkti/<project>/api-key`), as the parameter's ARN wants it after `parameter`. */
@@ -92,6 +102,7 @@ export function policyVars(names: ProjectNames, account: AccountContext): Policy
     project: names.project,
     bucket: names.bucket,
     role: names.role,
+    instance_profile: names.instanceProfile,
     checkpoints_prefix: names.checkpointsPrefix,
     target_group: names.targetGroup,
     api_key_parameter: names.apiKeyParameter,

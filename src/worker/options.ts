@@ -53,6 +53,11 @@ export interface WorkerOptions {
    * agent resumes); `healthBudgetMs` is how long a replacement has from its launch to serve.
    */
   failover: { stateDir: string; healthBudgetMs: number; healthPollMs: number; throttleBackoffMs: number; failureMemoryMs: number };
+  /**
+   * Repair's timings (issue 12; defaults in src/repair and src/worker/repair): how often
+   * desired.json is read, how long a repair's replacement has to serve.
+   */
+  repair?: { desiredPollMs?: number; healthBudgetMs?: number };
 }
 
 /** How long a SIGTERM's drain may last: min(deregistration delay, what the stop budget leaves). */

@@ -26,15 +26,18 @@ import { modelServerArgv } from "./model-server/command-template.js";
 import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes, recentReading } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
+import { modelServerRunAs, systemRunAsDeps, type RunAsDeps } from "./model-server/run-as.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
 import { askPeerStatus } from "../cluster/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
 import { buildStatusDocument } from "./status/build-document.js";
+import { workerRepair, type WorkerRepair } from "./repair/worker-repair.js";
 import { WorkerReporter } from "./state/reporter.js";
 import { stateOfModelServer } from "./state/worker-state.js";
 import { redactSecrets } from "./trace/boot-log.js";
 import { preflightReason } from "./trace/failure-record.js";
 import { s3TraceStore, type TraceStore } from "./trace/trace-store.js";
+import { asSynktiError, fetchExitCode, fetchWorkerWeights, wantsFetch } from "./weights/index.js";
 
 /** The agent's collaborators, built in one place (src/cli/commands/worker.ts) or by a test. */
 export interface WorkerDeps {
@@ -55,6 +58,8 @@ export interface WorkerDeps {
   self: { execPath: string; isSingleBinary: boolean };
   /** PATH the model server command is resolved on. */
   envPath: string;
+  /** Who am I and which users exist (the model server's own user). Default: this process and /etc/passwd. */
+  users?: RunAsDeps;
 }
 
 export interface WorkerRun {
@@ -69,6 +74,8 @@ export interface WorkerRun {
 export type WorkerOutcome =
   | { kind: "unsafe" | "unknown"; report: PreflightReport }
   | { kind: "stopped" }
+  /** Its weights could not be fetched or verified (the error names the file, chunk or entry, and the fix). */
+  | { kind: "refused"; error: SynktiError }
   /** `unauthenticated`: its model server served without the project's API key, so it never joined. */
   | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string }; unauthenticated?: true };
 
@@ -142,6 +149,22 @@ async function serve(
 ): Promise<WorkerOutcome> {
   const { watcher, notices } = watching;
   const { clock, log } = deps;
+  // The weights first (user-data launched it with a pinned manifest): the preflight then checks
+  // them on disk, and no model server starts before every byte is verified.
+  if (wantsFetch(options)) {
+    try {
+      await fetchWorkerWeights({ clients: deps.clients, clock, log: log.child({ component: "weights" }) }, options, run.signal);
+    } catch (caught) {
+      if (run.signal?.aborted) {
+        reporter?.state("retiring");
+        return { kind: "stopped" };
+      }
+      const error = asSynktiError(caught);
+      log.error({ code: error.code, remedy: error.remedy }, `weights refused: ${error.message}`);
+      await reporter?.fail(fetchExitCode(error), `weights: ${error.message}${error.remedy ? ` (fix: ${error.remedy})` : ""}`, options.shutdownFlushMs);
+      return { kind: "refused", error };
+    }
+  }
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
     reporter?.state("retiring"); // stopped during the preflight: its verdict is moot
@@ -194,6 +217,7 @@ async function serve(
   const statusInFlight = recentReading(() => metrics.inFlight(), clock);
   // SIGTERM and the failover's DRAIN alike: leave the load balancer, let what runs finish (or the deadline).
   const drain = (deadlineAt: number, signal: AbortSignal) => {
+    repair?.stopClaiming(); // leaving: it repairs nobody else's slot any more
     reporter?.state("draining");
     supervisor.noMoreRestarts();
     const inFlight = async (signal: AbortSignal) => (["healthy", "unhealthy"].includes(supervisor.status().state) ? metrics.inFlight(signal) : 0);
@@ -204,11 +228,14 @@ async function serve(
   };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
+  const runAs = modelServerRunAs(deps.users ?? systemRunAsDeps);
+  if (runAs) log.info({ user: runAs.user, uid: runAs.uid }, "the model server runs as its own user, without access to the instance role");
   const supervisor = new ModelServerSupervisor(
     {
       clock,
       log,
       spawn: deps.spawn,
+      ...(runAs ? { runAs } : {}),
       ...(deps.kill ? { kill: deps.kill } : {}),
       probes: httpProbes(modelServerUrl),
       redact: (line) => redactSecrets(line, secrets),
@@ -221,8 +248,19 @@ async function serve(
     // The key in the environment, never in argv (`ps` shows argv to every user of the machine).
     { ...options.supervisor, argv, env: { ...options.env, VLLM_API_KEY: apiKey! } },
   );
+  // Repair (issue 12) reads discovery's listings and asks; built below, once the failover exists.
+  let repair: WorkerRepair | undefined;
   const discovery = new Discovery(
-    { ec2, clock, log: log.child({ component: "discovery" }), random: deps.random ?? Math.random, askPeer: (endpoint, expect, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, expect, signal }) },
+    {
+      ec2,
+      clock,
+      log: log.child({ component: "discovery" }),
+      random: deps.random ?? Math.random,
+      askPeer: (endpoint, expect, signal) => askPeerStatus(endpoint, { timeoutMs: options.discovery.askTimeoutMs, expect, signal }),
+      onListing: (instances, at) => repair?.discovery.onListing(instances, at),
+      watched: () => repair?.discovery.watched() ?? [],
+      onRound: (asked, at) => repair?.discovery.onRound(asked, at),
+    },
     { project: options.project, self: facts.instanceId, ...options.discovery },
   );
   let supervised: Promise<unknown> = Promise.resolve();
@@ -237,6 +275,7 @@ async function serve(
       names: context.names,
       facts,
       targetGroupArn: targetGroup?.arn,
+      claim: (slot, signal) => repair?.claimForFailover(slot, signal) ?? Promise.resolve(undefined),
       hooks: {
         // undefined: not known (/metrics unreadable, or cut by the worker stopping), never reported as none.
         drain: async (until, signal) => ({ inFlight: (await drain(until, AbortSignal.any([signal, stop.signal]))).inFlight }),
@@ -252,6 +291,34 @@ async function serve(
       },
     },
     options,
+  );
+  // Surplus or duplicate: leave exactly as on SIGTERM (the load balancer drains it: no failed
+  // request), then stop the model server and end the instance; the agent then waits for AWS's SIGTERM.
+  const retireSelf = async (reason: string) => {
+    // `retiring` first: from then on no census counts it as a holder (nor asks it to retire again).
+    reporter?.state("retiring");
+    await reporter?.flushTags(options.shutdownFlushMs);
+    await drain(clock.now() + drainBudgetMs(options), stop.signal);
+    serverStop.abort(new Error(`retired by repair (${reason})`));
+    await supervised;
+    const outcome = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    log.warn({ outcome, reason }, options.dryRun ? "dry run: this retired instance was not terminated" : "retired by repair: terminating this instance");
+  };
+  repair = workerRepair(
+    {
+      clients: deps.clients,
+      ec2,
+      failover,
+      clock,
+      log: log.child({ component: "repair" }),
+      names: context.names,
+      self: facts,
+      dryRun: options.dryRun,
+      endpointOf: (id) => discovery.membership.peers().find((peer) => peer.instanceId === id)?.endpoint ?? undefined,
+      retireSelf: (reason) => void retireSelf(reason).catch((error: unknown) => log.error({ error: error instanceof Error ? error.message : String(error) }, "retiring this worker failed")),
+    },
+    { stateDir: options.failover.stateDir, ...options.repair },
+    stop.signal,
   );
   // The failover's plan, verified ahead of any notice (a DryRun of the very request), on /status and a tag.
   const plan = workerStandingPlan(
@@ -279,6 +346,7 @@ async function serve(
           interruption: watcher.snapshot(),
           loadBalancer: { targetGroup: context.names.targetGroup, registered: member.registered, draining: member.isDraining },
           failover: { ...failover.status(), plan: plan.status() },
+          repair: repair?.status(),
         }),
     }).catch((error: unknown) => {
       // The preflight saw the port free; something took it since.
@@ -292,6 +360,7 @@ async function serve(
     // Before any notice reaches it: a failover the state file holds resumes (never launches again) first.
     await failover.start();
     notices.ready(failover);
+    await repair.start(); // repairs a state file holds resume before any census could claim again
     const endpoint = server.endpoint;
     // Endpoint and the model server's first state in the same tick: one CreateTags for both.
     reporter?.endpoint(endpoint);
@@ -299,6 +368,7 @@ async function serve(
       discovery.runListings(stop.signal),
       discovery.runPeerRounds(stop.signal),
       plan.run(stop.signal),
+      repair.run(stop.signal),
       // A replacement closes its doomed worker's HEALTH once it serves (the doomed one may be gone).
       recordHealthAsReplacement(
         {
@@ -342,6 +412,7 @@ async function serve(
     stop.abort(new Error("worker stopping"));
     run.signal?.removeEventListener("abort", onOuterAbort);
     await failover.close(options.shutdownFlushMs);
+    repair?.close();
     await Promise.allSettled(loops);
     await server?.close();
     await registration.close(options.shutdownFlushMs); // a pending deregistration's last chance

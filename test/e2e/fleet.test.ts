@@ -74,12 +74,16 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
       workerState: "booting",
       notice: null,
       model: "tiny-model",
-      slot: null,
+      slot: expect.any(Number),
       replaces: null,
       plan: null,
     });
+    expect(workers.map((w) => w.slot).sort()).toEqual([0, 1, 2]);
+    // The desired size --workers 3 wrote, no empty slot, and repair active (no outcome yet).
+    expect(json(status.stdout)).toMatchObject({ desired: { workers: 3, setAt: expect.any(String) }, desiredUnavailable: null, emptySlots: [], repair: { state: "active", lastFailure: null } });
     const text = await run(["status", "--project-name", "e2e-fleet"]);
-    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH\n/);
+    expect(text.stdout).toMatch(/^3 workers in project e2e-fleet:\nINSTANCE +STATE +WORKER +SLOT +MODEL +ZONE +TYPE +UPTIME +ENDPOINT +HEALTH +TARGET +LAUNCH\n/);
+    expect(text.stdout).toMatch(/\nDesired: 3 workers \(set at \S+\)\nRepair: active\n/);
 
     const again = await run(["--project-name", "e2e-fleet", "--model", "tiny-model", "--workers", "3"]);
     expect(again.code).toBe(0);
@@ -87,7 +91,7 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
 
     const down = await run(["down", "--project-name", "e2e-fleet", "--output", "json"]);
     expect(down.code, down.stderr).toBe(0);
-    expect(json(down.stdout)).toMatchObject({ project: "e2e-fleet", dryRun: false, remaining: [], error: null, fix: null });
+    expect(json(down.stdout)).toMatchObject({ project: "e2e-fleet", dryRun: false, desired: { workers: 0 }, desiredProblem: null, remaining: [], error: null, fix: null });
     expect(json(down.stdout).terminated).toHaveLength(3);
     const tags = (await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: json(down.stdout).terminated }))).Reservations!.flatMap((r) => r.Instances!);
     expect(tags).toHaveLength(3);
@@ -98,12 +102,12 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     // Before terminating, down took them out of the load balancer (the project's instances, registered or not).
     expect(json(down.stdout).deregistration).toMatchObject({ targetGroup: "e2e-fleet-synkti-vllm", targets: [...json(down.stdout).terminated].sort(), warning: null });
     expect((await run(["status", "--project-name", "e2e-fleet"])).stdout.trim()).toMatch(
-      /^No workers in project e2e-fleet\.\nLoad balancer: http:\/\/e2e-fleet-synkti-\S+  \(no target registered\)\n\nNo failures recorded in the last 24 h\.$/,
+      /^No workers in project e2e-fleet\.\nLoad balancer: http:\/\/e2e-fleet-synkti-\S+  \(no target registered\)\nDesired: 0 workers \(set at \S+\)\nRepair: active\n\nNo failures recorded in the last 24 h\.$/,
     );
     const leaks = await run(["leaks", "--project-name", "e2e-fleet", "--output", "json"]);
     expect(leaks.code).toBe(0);
     expect(json(leaks.stdout)).toEqual({ project: "e2e-fleet", leaks: [] });
-  });
+  }, 120_000); // eight runs of the binary: on a loaded 2-core machine they take more than the default 30 s
 
   it("UNSAFE preflight: exit 1 with the report and its fixes; nothing launched", async () => {
     const out = await run(["--project-name", "e2e-noinfra", "--model", "tiny-model", "--workers", "2"]);
@@ -120,7 +124,9 @@ describe("synkti launch / status / down / leaks (built binary)", () => {
     expect(bare.stderr).toContain("Usage: synkti");
     const noModel = await run(["--project-name", "e2e-usage"]);
     expect(noModel.code).toBe(2);
-    expect(noModel.stderr).toContain("Run: synkti --project-name e2e-usage --model <model> --workers 1");
+    // --workers appears only when it was given: without it a launch keeps the desired size.
+    expect(noModel.stderr).toMatch(/Run: synkti --project-name e2e-usage --model <model>\n/);
+    expect((await run(["--project-name", "e2e-usage", "--workers", "2"])).stderr).toContain("Run: synkti --project-name e2e-usage --model <model> --workers 2");
     expect((await run(["--project-name", "e2e-usage", "--model", "../etc"])).code).toBe(2);
     expect((await run(["--project-name", "e2e-usage", "--model", "m", "--workers", "0"])).code).toBe(2);
   });

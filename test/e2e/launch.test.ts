@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { CreateTagsCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { downProject } from "../../src/deployer/fleet/down.js";
 import { readyProject, startHarness, type Harness } from "../integration/deployer/harness.js";
@@ -210,6 +211,8 @@ describe("the launch plan, the question, the model check and --wait (built binar
         active: 0,
         toLaunch: 2,
         zones: Object.fromEntries(zones.map((z) => [z, 1])),
+        slots: [0, 1],
+        scaleDown: null,
         spotPrice: Object.fromEntries(zones.map((z) => [z, 0.00001])),
         hourlyEstimate: 0.00002,
         currency: "USD",
@@ -265,10 +268,10 @@ describe("the launch plan, the question, the model check and --wait (built binar
     try {
       const no = await onTerminal(args("e2e-ask", "--workers", "2"), "n\r");
       expect(no.code, no.output).toBe(1);
-      expect(no.output).toMatch(/Plan for e2e-ask: launch 2 x g5\.xlarge \(spot, one-time\) serving tiny-model: 1 in us-east-1\w, 1 in us-east-1\w/);
+      expect(no.output).toMatch(/Plan for e2e-ask: launch 2 x g5\.xlarge \(spot, one-time\) serving tiny-model: 1 in us-east-1\w, 1 in us-east-1\w \(slots 0, 1\)/);
       expect(no.output).toMatch(/current spot price: \$0\.00001\/h in us-east-1\w, \$0\.00001\/h in us-east-1\w; about \$0\.00002\/h for the 2 new workers/);
       expect(no.output).toContain("Launch 2 x g5.xlarge (about $0.00002/h)? [y/N]");
-      expect(no.output).toContain("Error: Not confirmed: nothing was launched.");
+      expect(no.output).toContain("Error: Not confirmed: nothing was launched and the desired size was not changed.");
       expect(no.output).toContain("Run: synkti --project-name e2e-ask --model tiny-model --workers 2 --region us-east-1 --yes");
       expect(await projectLive("e2e-ask")).toEqual([]);
 
@@ -282,6 +285,25 @@ describe("the launch plan, the question, the model check and --wait (built binar
       expect(await projectLive("e2e-ask")).toHaveLength(2);
     } finally {
       await down("e2e-ask");
+    }
+  }, 180_000);
+
+  it("lowering --workers on a terminal asks which workers retire; no changes nothing (exit 1, the --yes command)", async () => {
+    await ready("e2e-lower");
+    try {
+      const up = await runCli([...args("e2e-lower", "--workers", "2", "--yes")], { env: h.env, timeoutMs: 60_000 });
+      expect(up.code, up.stderr).toBe(0);
+      const no = await onTerminal(args("e2e-lower", "--workers", "1"), "n\r");
+      expect(no.code, no.output).toBe(1);
+      expect(no.output).toMatch(/Plan for e2e-lower: scale down from 2 to 1 workers: slot 1 \(i-\w+\) drains and terminates itself \(no request fails\)/);
+      expect(no.output).toContain("Retire 1 worker (desired 2 -> 1)? [y/N]");
+      expect(no.output).toContain("Error: Not confirmed: nothing was launched and the desired size was not changed.");
+      expect(no.output).toContain("Run: synkti --project-name e2e-lower --model tiny-model --workers 1 --region us-east-1 --yes");
+      const desired = JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: "e2e-lower-models", Key: "cluster/desired.json" }))).Body!.transformToString());
+      expect(desired.workers).toBe(2);
+      expect(await projectLive("e2e-lower")).toHaveLength(2);
+    } finally {
+      await down("e2e-lower");
     }
   }, 180_000);
 

@@ -40,6 +40,6 @@ describe("--model-server-command on a deployer", () => {
   it("is refused (exit 2): a launch cannot carry it to the workers", async () => {
     const run = await runCli(["--project-name", "my-app", "--model", "tiny", "--model-server-command", "my-server {model_dir} --port {port}", "--output", "json"]);
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: "model-server-command-on-deployer", message: expect.stringContaining("worker only"), remedy: "synkti --project-name my-app --model tiny --workers 1" } });
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: "model-server-command-on-deployer", message: expect.stringContaining("worker only"), remedy: "synkti --project-name my-app --model tiny" } });
   });
 });

@@ -27,8 +27,8 @@
  *   header: the SDK signs Host, and moto under IAM enforcement recomputes SigV4 signatures from the
  *   headers it receives (a mismatch is AuthFailure 401), so rewriting Host would break every call.
  *   Bodies of query/JSON requests are buffered (small, needed for `Action=`); all others stream.
- * - `counts()` gives calls per action, `calls()` each call with its time and outcome (for API
- *   calls per minute); `resetCounts()` clears both. `close()`/asyncDispose stops it.
+ * - `counts()` gives calls per action, `calls()` each call with its time, outcome and parsed
+ *   request (for API calls per minute, and the offline IAM proof); `resetCounts()` clears both. `close()`/asyncDispose stops it.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -74,6 +74,8 @@ export interface CallRecord {
   action: string;
   at: number;
   outcome: "forwarded" | "error" | "dropped";
+  /** The request as named and parsed (params, headers, path): what the IAM proof translates (test/support/iam). */
+  request: AwsRequestInfo;
 }
 
 export interface FaultProxy extends AsyncDisposable {
@@ -131,6 +133,7 @@ function s3Operation(method: string, path: string, query: URLSearchParams, heade
     if (method === "DELETE") return "DeleteBucket";
     if (method === "POST" && query.has("delete")) return "DeleteObjects";
     if (query.has("uploads")) return "ListMultipartUploads";
+    if (query.has("versions")) return "ListObjectVersions";
     return query.get("list-type") === "2" ? "ListObjectsV2" : "ListObjects";
   }
   const copy = headers["x-amz-copy-source"] !== undefined;
@@ -243,7 +246,7 @@ export async function startFaultProxy(options: { target: string; host?: string }
     const buffered = contentType.startsWith("application/x-www-form-urlencoded") || contentType.startsWith("application/x-amz-json") || req.headers["x-amz-target"] !== undefined;
     const body = buffered ? await readAll(req) : undefined;
     const request = describeRequest(method, url, req.headers, body);
-    const record: CallRecord = { action: request.action, at: Date.now(), outcome: "forwarded" };
+    const record: CallRecord = { action: request.action, at: Date.now(), outcome: "forwarded", request };
     calls.push(record);
 
     const entry = [...rules.values()].find(({ rule, hits }) => hits < (rule.times ?? Infinity) && matches(rule, request));

@@ -32,6 +32,8 @@ export interface CliResult {
 export interface RunCliOptions {
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** The working folder of the run (default: the test's). */
+  cwd?: string;
 }
 
 let emptySysfs: string | undefined;
@@ -71,7 +73,7 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   const timeoutMs = options.timeoutMs ?? 20_000;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

@@ -27,10 +27,11 @@ export function registerDown(program: Command): void {
 }
 
 export function renderDown(r: DownResult): string {
-  if (r.found.length === 0) return `Project ${r.project} has no instances; nothing to terminate.`;
+  const intent = renderIntent(r);
+  if (r.found.length === 0) return [...intent, `Project ${r.project} has no instances; nothing to terminate.`].join("\n");
   const ids = r.found.map((f) => `${f.instanceId} (${f.state})`).join(", ");
   if (r.dryRun) return [...renderDeregistration(r.deregistration, true), `Would terminate ${r.found.length} instance(s) of ${r.project}: ${ids}`].join("\n");
-  const lines = [...renderDeregistration(r.deregistration, false), `Terminated ${r.terminated.length} instance(s) of ${r.project}: ${r.terminated.join(", ") || "-"}`];
+  const lines = [...intent, ...renderDeregistration(r.deregistration, false), `Terminated ${r.terminated.length} instance(s) of ${r.project}: ${r.terminated.join(", ") || "-"}`];
   if (r.remaining.length > 0 || r.error) {
     lines.push(`NOT terminated: ${r.remaining.map((x) => `${x.instanceId} (${x.state})`).join(", ") || "unknown"}${r.error ? `: ${r.error}` : ""}`);
     if (r.fix) lines.push(`Run: ${r.fix}`);
@@ -38,6 +39,13 @@ export function renderDown(r: DownResult): string {
     lines.push("Permanent resources (bucket, IAM role, instance profile, security groups, load balancer, target group, API key) were not touched.");
   }
   return lines.join("\n");
+}
+
+/** Desired 0 comes first, so it is said first: the workers were told not to repair before anything ended. */
+function renderIntent(r: DownResult): string[] {
+  if (r.dryRun) return [];
+  if (r.desired) return [`Desired workers set to 0 (cluster/desired.json): no worker repairs or replaces anything.`];
+  return r.desiredProblem ? [`Warning: ${r.desiredProblem}.`] : [];
 }
 
 function renderDeregistration(d: DrainReport | null, dryRun: boolean): string[] {

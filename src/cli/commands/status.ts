@@ -13,11 +13,11 @@ import { examples } from "../program.js";
 import { fleetCommand } from "./fleet-command.js";
 
 export function registerStatus(program: Command): void {
-  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, model, zone, notices, health, load balancer target, failover plan; recent failovers and failures", async ({ project, common, deps, options }) => {
+  fleetCommand(program, "status", "the project's workers as AWS lists them now: state, slot, model, zone, notices, health, load balancer target, failover plan; the desired size, empty slots and repair (active, paused, inactive); recent failovers and failures", async ({ project, common, deps, options }) => {
     const [{ projectStatus }, { endpointUrlOverride }] = await Promise.all([import("../../deployer/fleet/status.js"), import("../../deployer/endpoint/url.js")]);
     const urlOverride = endpointUrlOverride();
     const region = typeof options.region === "string" ? options.region : undefined;
-    const read = (signal?: AbortSignal) => deps.doing("listing the workers", () => projectStatus(deps.fleet, project, urlOverride ? { urlOverride } : {}, signal));
+    const read = (signal?: AbortSignal) => deps.doing("listing the workers", () => projectStatus(deps.fleet, project, { ...(urlOverride ? { urlOverride } : {}), ...(region ? { region } : {}) }, signal));
     if (options.watch === true) return watch(read, { json: common.output === "json", intervalMs: options.interval as number, clock: deps.clock, region });
     const result = await read();
     printResult(common.output, result, () => renderStatus(result, deps.clock.now(), region));
@@ -68,7 +68,24 @@ export function renderStatus(result: ProjectStatus, now: number, region?: string
     result.workers.length === 0
       ? [`No workers in project ${result.project}.`]
       : [`${result.workers.length} worker${result.workers.length === 1 ? "" : "s"} in project ${result.project}:`, renderWorkers(result.workers, now, result.loadBalancer)];
-  return [...lines, ...renderLoadBalancer(result), "", ...renderFailovers(result, now), ...renderFailures(result, now, region)].join("\n");
+  return [...lines, ...renderLoadBalancer(result), ...renderDesired(result), "", ...renderFailovers(result, now), ...renderFailures(result, now, region)].join("\n");
+}
+
+/** The desired size and its empty slots, then whether the workers repair, and when paused, why and the fix. */
+export function renderDesired(result: ProjectStatus): string[] {
+  const d = result.desired;
+  const lines = d
+    ? [`Desired: ${d.workers} worker${d.workers === 1 ? "" : "s"} (set at ${d.setAt})${result.emptySlots.length > 0 ? `; empty slot${result.emptySlots.length === 1 ? "" : "s"}: ${result.emptySlots.join(", ")} (the workers' repair fills ${result.emptySlots.length === 1 ? "it" : "them"})` : ""}`]
+    : [`Desired: not set (${oneLine(result.desiredUnavailable ?? "unknown", 300)})`];
+  const r = result.repair;
+  if (r.state === "paused" && r.lastFailure) {
+    const f = r.lastFailure;
+    lines.push(`Repair: PAUSED after ${r.failuresInARow} replacements in a row failed to serve; the last, ${f.instanceId} (slot ${f.slot}) at ${f.at}: ${oneLine(f.reason, 300)}`);
+    if (r.fix) lines.push(`  Fix: ${r.fix}`);
+  } else {
+    lines.push(`Repair: ${r.state}${r.unavailable ? ` (${oneLine(r.unavailable, 300)})` : ""}`);
+  }
+  return lines;
 }
 
 /**
@@ -83,11 +100,13 @@ export function renderWorkers(workers: WorkerStatus[], now: number = Date.now(),
   const noticed = workers.filter((w) => w.notice !== null);
   const target = (id: string) => lb?.targets.find((t) => t.instanceId === id)?.state ?? "-";
   const planned = workers.some((w) => w.plan !== null);
-  const header = ["INSTANCE", "STATE", "WORKER", "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(lb ? ["TARGET"] : []), ...(planned ? ["PLAN"] : []), ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
+  const slotted = workers.some((w) => w.slot !== null);
+  const header = ["INSTANCE", "STATE", "WORKER", ...(slotted ? ["SLOT"] : []), "MODEL", "ZONE", "TYPE", "UPTIME", "ENDPOINT", "HEALTH", ...(lb ? ["TARGET"] : []), ...(planned ? ["PLAN"] : []), ...(noticed.length > 0 ? ["NOTICE"] : []), "LAUNCH"];
   const rows = workers.map((w) => [
     w.instanceId,
     w.stopping ? `${w.state}*` : w.state,
     w.workerState ?? "-",
+    ...(slotted ? [w.slot === null ? "-" : String(w.slot)] : []),
     w.model ?? "-",
     w.availabilityZone ?? "-",
     w.instanceType ?? "-",

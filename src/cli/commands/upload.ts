@@ -72,9 +72,9 @@ export function registerUpload(program: Command): void {
 
   withRegion(withCommonOptions(withProjectName(upload.command("binary").description("upload the linux-x64 build with its SHA-256 and version"), true)))
     .option("-f, --file <path>", "the linux-x64 build to upload (default: this synkti executable, wherever it runs from)")
-    .option("--version-label <version>", "the build's version, when this host cannot run a linux-x64 binary")
+    .option("--version-label <version>", "the version you expect: refused when the build says otherwise (the version is read from the build, never by running it)")
     .addOption(concurrencyOption())
-    .addHelpText("after", examples("synkti upload binary --project-name my-app   # this synkti executable", "synkti upload binary --project-name my-app --file ./build/synkti --version-label 1.2.3   # another linux-x64 build, from a Mac"))
+    .addHelpText("after", examples("synkti upload binary --project-name my-app   # this synkti executable", "synkti upload binary --project-name my-app --file ./build/synkti   # another linux-x64 build, also from a Mac"))
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
@@ -107,7 +107,7 @@ export function registerUpload(program: Command): void {
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
-      const [{ uploadModel, createProgressBar }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
+      const [{ uploadModel, createProgressBar, describeSkipped }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
       // Exit 2 before building any AWS client.
       validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
       const deps = await dependencies({ region: options.region, debug: common.debug });
@@ -128,6 +128,7 @@ export function registerUpload(program: Command): void {
         return [
           `Uploaded ${result.uploaded.length} of ${result.files} files (${mib(result.uploadedBytes)} in ${result.seconds.toFixed(1)} s, ${result.mbPerSecond.toFixed(1)} MB/s); ${result.skipped.length} already in S3.`,
           `Manifest: ${where} (${result.files} files, ${mib(result.bytes)})`,
+          ...(result.ignoredEntries.length > 0 ? [`Not uploaded: ${describeSkipped(result.ignoredEntries)}`] : []),
         ].join("\n");
       });
     });

@@ -70,6 +70,8 @@ export async function runWorkerFromCli(options: WorkerCliOptions, verdict: Conte
             ? `synkti --project-name ${options.project} --model-server-command '<command>'   # one that honours VLLM_API_KEY, as vllm serve does`
             : `synkti status --project-name ${options.project}   # then check the model server's log lines above`,
         });
+      case "refused":
+        throw outcome.error;
       case "stopped":
         if (received === "SIGINT") {
           throw new SynktiError("Interrupted; the model server was stopped.", { code: "interrupted", kind: "interrupted" });

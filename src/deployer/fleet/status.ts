@@ -14,6 +14,11 @@ import { LIVE_STATES, TAG_LAUNCH, workerSelector } from "./tags.js";
 import { TAG_CLUSTER } from "../../infra/names.js";
 import { readWorkerTags, type WorkerTags } from "./worker-tags.js";
 import { workerPlan, type WorkerPlan } from "./plan.js";
+import type { DesiredObjects } from "../desired/store.js";
+import type { Desired } from "../../cluster/desired.js";
+import { describeRead, readDesired } from "../desired/store.js";
+import { slotView } from "../desired/slots.js";
+import { repairStatus, type RepairStatus } from "../desired/repair-status.js";
 
 /**
  * `synkti status`: the project's workers as AWS lists them right now (membership is tags; nothing
@@ -67,10 +72,18 @@ export interface ProjectStatus extends StatusResult {
   loadBalancer: LoadBalancerStatus | null;
   /** Why `loadBalancer` is null (none yet, no permission); null when it is there. */
   loadBalancerUnavailable: string | null;
+  /** cluster/desired.json (`{"workers","setAt"}`): the operator's intent; null when absent or unreadable. */
+  desired: Desired | null;
+  /** Why `desired` is null: absent (an older cluster), unreadable, no bucket; null when it is there. */
+  desiredUnavailable: string | null;
+  /** Slots below the desired size that no live worker holds (the workers' repair fills them); [] without a desired size. */
+  emptySlots: number[];
+  /** Whether the workers repair silent deaths now, and when paused, the last failure and the fix. */
+  repair: RepairStatus;
 }
 
-export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal): Promise<StatusResult> {
-  const instances = await deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
+export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, project: string, signal?: AbortSignal, listed?: InstanceSummary[]): Promise<StatusResult> {
+  const instances = listed ?? (await deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal));
   const workers = instances.map((i) => workerStatus(i, deps.clock.now()));
   const health = await healthOf(workers, deps.askHealth ?? askWorkerHealth, signal);
   const now = deps.clock.now();
@@ -89,18 +102,22 @@ export async function fleetStatus(deps: FleetDeps & { askHealth?: AskHealth }, p
  * load balancer's view of its targets. `urlOverride`: a valid SYNKTI_ENDPOINT_URL, shown as the URL.
  */
 export async function projectStatus(
-  deps: FleetDeps & { objects: ObjectReader; lb: ProjectLoadBalancer; askHealth?: AskHealth },
+  deps: FleetDeps & { objects: ObjectReader; lb: ProjectLoadBalancer; conditional: DesiredObjects; askHealth?: AskHealth },
   project: string,
-  options: { urlOverride?: string } = {},
+  options: { urlOverride?: string; region?: string } = {},
   signal?: AbortSignal,
 ): Promise<ProjectStatus> {
   const names = projectNames(project);
-  const [fleet, failures, failovers, lb] = await Promise.all([
-    fleetStatus(deps, project, signal),
+  const listing = deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
+  const [fleet, failures, failovers, lb, intent] = await Promise.all([
+    listing.then((listed) => fleetStatus(deps, project, signal, listed)),
     recentFailures(deps, names, signal),
     recentFailovers(deps, names, signal),
     loadBalancerStatus(deps.lb, names, options.urlOverride, signal),
+    desiredStatus(deps, names, signal),
   ]);
+  const model = fleet.workers.find((w) => w.model !== null)?.model ?? null;
+  const repair = await repairStatus(deps, names, intent.desired, { model, ...(options.region ? { region: options.region } : {}) }, signal);
   return {
     ...fleet,
     failures: failures.failures,
@@ -109,7 +126,24 @@ export async function projectStatus(
     failoversUnavailable: failovers.unavailable,
     loadBalancer: lb.loadBalancer,
     loadBalancerUnavailable: lb.unavailable,
+    desired: intent.desired,
+    desiredUnavailable: intent.unavailable,
+    emptySlots: intent.desired ? slotView(await listing, intent.desired.workers, deps.clock.now()).fill.map((f) => f.slot) : [],
+    repair,
   };
+}
+
+/** The desired size, or why there is none to show: status reports, it never fails over a missing intent. */
+async function desiredStatus(deps: { conditional: DesiredObjects }, names: ReturnType<typeof projectNames>, signal?: AbortSignal): Promise<{ desired: Desired | null; unavailable: string | null }> {
+  try {
+    const read = await readDesired(deps, names, signal);
+    if (read.status === "set") return { desired: read.desired, unavailable: null };
+    const why = read.status === "absent" ? "no cluster/desired.json (launched without --workers, or by an older synkti): the workers do not repair silent deaths" : `cluster/desired.json is ${describeRead(read)}`;
+    return { desired: null, unavailable: why };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return { desired: null, unavailable: `could not read s3://${names.bucket}/${names.desiredKey}: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 export function workerStatus(i: InstanceSummary, now: number): WorkerStatus {

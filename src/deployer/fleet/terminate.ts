@@ -65,7 +65,7 @@ export async function terminateAndWait(deps: FleetDeps, options: TerminateOption
     const { seen, next } = await observe();
     const targets = [...next].filter(([, s]) => s !== "terminated" && s !== "shutting-down").map(([id]) => id);
     if (targets.length > 0) {
-      if (options.markStopping) await markStopping(ec2, seen, targets, options.signal);
+      if (options.markStopping) await markStopping(deps, seen, targets, options.signal);
       const outcomes = await ec2.terminate(targets, options.signal);
       log.info({ instances: outcomes.map((o) => `${o.instanceId}:${o.state}`) }, "terminating");
       states = (await observe()).next;
@@ -93,9 +93,21 @@ export async function terminateAndWait(deps: FleetDeps, options: TerminateOption
   return { complete, terminated, remaining, ...(!complete && lastError ? { lastError } : {}) };
 }
 
-/** The stop marker goes on before TerminateInstances, so no worker replaces what down ends. */
-async function markStopping(ec2: Ec2Instances, seen: InstanceSummary[], targets: string[], signal?: AbortSignal): Promise<void> {
+/**
+ * The stop marker goes on before TerminateInstances, so no worker replaces what down ends. It is a
+ * courtesy to the workers, never a precondition: a refused or throttled CreateTags (a policy without
+ * ec2:CreateTags, a tag quota, an API storm) is logged and the termination goes ahead, since
+ * leaving billed GPUs running is worse than a replacement that down's next round ends anyway (and
+ * desired 0, written first, already tells every worker not to repair).
+ */
+async function markStopping(deps: FleetDeps, seen: InstanceSummary[], targets: string[], signal?: AbortSignal): Promise<void> {
   const unmarked = targets.filter((id) => !isStopping(seen.find((i) => i.instanceId === id)?.tags ?? {}));
   const visible = unmarked.filter((id) => seen.some((i) => i.instanceId === id));
-  if (visible.length > 0) await ec2.tag(visible, { [TAG_STOPPING]: "true" }, signal);
+  if (visible.length === 0) return;
+  try {
+    await deps.ec2.tag(visible, { [TAG_STOPPING]: "true" }, signal);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    deps.log.warn({ err: error instanceof Error ? error.message : String(error), instances: visible }, `could not mark ${visible.join(", ")} stopping (${TAG_STOPPING}); terminating them anyway`);
+  }
 }

@@ -4,24 +4,37 @@ import { isSynktiError, SynktiError } from "../../core/errors.js";
 import { fleetStatus } from "../fleet/status.js";
 import type { FleetDeps } from "../fleet/terminate.js";
 import type { SpotPrices } from "../../aws/spot-prices.js";
-import { TAG_MODEL } from "../../infra/names.js";
+import { projectNames, TAG_MODEL, workerSelector } from "../../infra/names.js";
+import type { ObjectReader } from "../../aws/s3-objects.js";
+import type { DesiredObjects } from "../desired/store.js";
+import { desiredGeneration, type Desired } from "../../cluster/desired.js";
+import { claimSlots, type ClaimOutcome } from "../desired/claims.js";
+import { undoIntent } from "../desired/undo.js";
+import { slotView, type SlotView } from "../desired/slots.js";
+import { writeDesired, type DesiredWrite } from "../desired/store.js";
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { activeWorkers, checkModel, otherModelError } from "./model-check.js";
-import { describePlan, planLaunch, type LaunchPlan } from "./plan.js";
+import { describePlan, planLaunch, type LaunchPlan, type ScaleDown } from "./plan.js";
 import { buildProposal, type LaunchProposal } from "./proposal.js";
 import { runWorkers } from "./run-workers.js";
 import { LaunchScope } from "./scope.js";
 import type { LaunchInput, LaunchResult, LaunchTarget } from "./types.js";
 import { waitUntilRunning } from "./wait-running.js";
 
-/** Launch collaborators: the fleet's, plus the spot prices the plan shows (absent: prices unknown). */
-export type LaunchDeps = FleetDeps & { prices?: SpotPrices };
+/**
+ * Launch collaborators: the fleet's, the spot prices the plan shows (absent: prices unknown), and
+ * the bucket's conditional writes and listings for the desired size and the slot claims (absent:
+ * neither is written, as in tests of the bare launch).
+ */
+export type LaunchDeps = FleetDeps & { prices?: SpotPrices; conditional?: DesiredObjects; objects?: ObjectReader };
 
 /** The observed fleet and what this launch would do about it: shown (and asked) before acting. */
 export interface PreparedLaunch {
   plan: LaunchPlan;
   proposal: LaunchProposal;
   message: string;
+  /** Which slots are held, empty (the plan fills them) and surplus, by the workers' own census. */
+  slots: SlotView;
 }
 
 /**
@@ -30,7 +43,7 @@ export interface PreparedLaunch {
  */
 export async function prepareLaunch(
   deps: LaunchDeps,
-  input: { target: LaunchTarget; workers: number; signal?: AbortSignal; /** The preflight's listing (hand-over); listed here when absent. */ active?: InstanceSummary[] },
+  input: Pick<LaunchInput, "target" | "workers" | "signal" | "intent"> & { /** The preflight's listing (hand-over); listed here when absent. */ active?: InstanceSummary[] },
 ): Promise<PreparedLaunch> {
   const { target, signal } = input;
   return beforeLaunch(signal, async () => {
@@ -41,7 +54,13 @@ export async function prepareLaunch(
     if (models.untagged.length > 0) {
       deps.log.warn({ instances: models.untagged }, `${models.untagged.join(", ")}: no ${TAG_MODEL} tag (launched by an older synkti); counted as serving ${target.model}. If not: synkti down --project-name ${target.project} --region ${target.region}`);
     }
-    const plan = planLaunch({ desired: input.workers, workers: active, zones: Object.keys(target.subnets) });
+    // Every state AWS still lists: a terminated worker names the cause of the slot it left empty.
+    const listed = await deps.ec2.describe({ tags: workerSelector(target.project) }, signal);
+    const slots = slotView(listed, input.workers, deps.clock.now());
+    const lowering = input.intent?.decision.lowering ?? null;
+    const scaleDown: ScaleDown | null =
+      lowering || slots.surplus.length > 0 ? { from: lowering?.from ?? slots.holders.length + slots.surplus.length, to: input.workers, retiring: slots.surplus } : null;
+    const plan = planLaunch({ desired: input.workers, workers: active, zones: Object.keys(target.subnets), slots: slots.fill.map((f) => f.slot), scaleDown });
     if (plan.placements.length < plan.toLaunch) {
       throw new SynktiError(`Nowhere to launch: no availability zone offers ${target.instanceType} with a default subnet.`, {
         code: "no-zone",
@@ -50,7 +69,7 @@ export async function prepareLaunch(
       });
     }
     const prices = plan.toLaunch > 0 ? await currentPrices(deps, target, plan, signal) : undefined;
-    return { plan, proposal: buildProposal(plan, target, prices), message: describePlan(plan) };
+    return { plan, proposal: buildProposal(plan, target, prices), message: describePlan(plan), slots };
   });
 }
 
@@ -75,9 +94,25 @@ async function currentPrices(deps: LaunchDeps, target: LaunchTarget, plan: Launc
  */
 export async function launchWorkers(deps: LaunchDeps, input: LaunchInput & { prepared?: PreparedLaunch }): Promise<LaunchResult> {
   const { target, signal } = input;
-  const { plan, proposal, message } = input.prepared ?? (await prepareLaunch(deps, input));
-  deps.log.info({ plan: { desired: plan.desired, active: plan.active, placements: plan.placements } }, message);
-  const base = { project: target.project, desired: plan.desired, existing: plan.active, imageId: target.imageId, instanceType: target.instanceType, plan: proposal };
+  const names = projectNames(target.project);
+  const prepared = input.prepared ?? (await prepareLaunch(deps, input));
+  const { plan, proposal, message } = prepared;
+  deps.log.info({ plan: { desired: plan.desired, active: plan.active, placements: plan.placements, slots: plan.slots } }, message);
+  // The intent first: from here on, the workers' census counts towards the new size.
+  const written = await writeIntent(deps, names, input);
+  const read = input.intent?.read;
+  const desiredFile: Desired | null = written?.desired ?? (read?.status === "set" ? read.desired : null);
+  const base = {
+    project: target.project,
+    desired: plan.desired,
+    desiredFile,
+    desiredSource: input.intent?.decision.source ?? null,
+    existing: plan.active,
+    imageId: target.imageId,
+    instanceType: target.instanceType,
+    plan: proposal,
+    heldSlots: [] as LaunchResult["heldSlots"],
+  };
   if (plan.toLaunch === 0) {
     return { ...base, launchId: null, launched: [], fallbacks: [], message, workers: (await fleetStatus(deps, target.project, signal)).workers };
   }
@@ -87,9 +122,18 @@ export async function launchWorkers(deps: LaunchDeps, input: LaunchInput & { pre
     ...(input.pollIntervalMs !== undefined ? { intervalMs: input.pollIntervalMs } : {}),
   });
   let launched;
+  let claims: ClaimOutcome | undefined;
+  let toRun = plan;
   try {
     await using owned = scope;
-    launched = await runWorkers(deps, owned, target, plan, {
+    // No desired.json (an older cluster, no --workers): repair is inactive, nobody else fills slots, no claim.
+    if (desiredFile && deps.conditional && deps.objects) {
+      const fills = plan.slots.map((slot) => prepared.slots.fill.find((f) => f.slot === slot) ?? { slot });
+      claims = await claimSlots({ conditional: deps.conditional, objects: deps.objects, clock: deps.clock, log: deps.log }, names, fills, desiredGeneration(desiredFile), scope.launchId, prepared.slots.view, signal);
+      toRun = onlyClaimed(plan, claims);
+      base.heldSlots = claims.held;
+    }
+    launched = await runWorkers(deps, owned, target, toRun, {
       concurrency: input.concurrency ?? 4,
       ...(signal ? { signal } : {}),
       ...(input.forceSignal ? { forceSignal: input.forceSignal } : {}),
@@ -101,17 +145,40 @@ export async function launchWorkers(deps: LaunchDeps, input: LaunchInput & { pre
     });
     owned.commit();
   } catch (error) {
-    throw launchFailure(error, scope, input);
+    const gone = scope.cleanup === undefined || scope.cleanup.complete;
+    const undone = deps.conditional && deps.objects ? await undoIntent({ conditional: deps.conditional, objects: deps.objects, clock: deps.clock, log: deps.log }, names, { gone, claims, written }) : "";
+    throw launchFailure(error, scope, input, undone);
   }
-  const done = `${message}; ${scope.instanceIds.length} running (launch ${scope.launchId})`;
+  const held = base.heldSlots.length > 0 ? `; slot${base.heldSlots.length === 1 ? "" : "s"} ${base.heldSlots.map((h) => h.slot).join(", ")} left to the worker repairing ${base.heldSlots.length === 1 ? "it" : "them"}` : "";
+  const done = `${message}; ${scope.instanceIds.length} running (launch ${scope.launchId})${held}`;
   return {
     ...base,
     launchId: scope.launchId,
-    launched: launched.instances.map((i) => ({ instanceId: i.instanceId, availabilityZone: i.availabilityZone })),
+    launched: launched.instances.map((i) => ({ instanceId: i.instanceId, availabilityZone: i.availabilityZone, slot: i.slot })),
     fallbacks: launched.fallbacks,
     message: done,
     workers: await statusAfterCommit(deps, target.project),
   };
+}
+
+/** `--workers` given: the new desired size, written conditionally (a lost race stops the launch before anything is acquired). */
+async function writeIntent(deps: LaunchDeps, names: ReturnType<typeof projectNames>, input: LaunchInput): Promise<DesiredWrite | undefined> {
+  const intent = input.intent;
+  if (!intent?.decision.write || !deps.conditional) return undefined;
+  return beforeLaunch(input.signal, () =>
+    writeDesired({ conditional: deps.conditional!, clock: deps.clock, log: deps.log }, names, intent.decision.workers, intent.read, {
+      onConflict: "refuse",
+      rerun: intent.rerun,
+      ...(input.signal ? { signal: input.signal } : {}),
+    }),
+  );
+}
+
+/** The plan without the slots someone else holds a claim on. */
+function onlyClaimed(plan: LaunchPlan, claims: ClaimOutcome): LaunchPlan {
+  const mine = new Set(claims.claimed.map((c) => c.slot));
+  const keep = plan.slots.map((slot) => mine.has(slot));
+  return { ...plan, toLaunch: mine.size, placements: plan.placements.filter((_, i) => keep[i]), slots: plan.slots.filter((_, i) => keep[i]) };
 }
 
 /**
@@ -152,7 +219,7 @@ export async function beforeLaunch<T>(signal: AbortSignal | undefined, work: () 
 }
 
 /** The error the operator sees: what went wrong, then what the cleanup did (or could not do). */
-function launchFailure(error: unknown, scope: LaunchScope, input: LaunchInput): SynktiError {
+function launchFailure(error: unknown, scope: LaunchScope, input: LaunchInput, intentUndone = ""): SynktiError {
   const cleanup = scope.cleanup;
   const launch = `launch ${scope.launchId}`;
   let said: string;
@@ -165,6 +232,7 @@ function launchFailure(error: unknown, scope: LaunchScope, input: LaunchInput): 
     said = `Could not fully undo ${launch}: ${left.join(", ") || "its instances"} not confirmed terminated${cleanup.lastError ? ` (${cleanup.lastError})` : ""}.`;
     remedy = left.length > 0 ? `aws ec2 terminate-instances --instance-ids ${left.join(" ")} --region ${input.target.region}` : `synkti leaks --project-name ${input.target.project} --region ${input.target.region}`;
   }
+  if (intentUndone) said = `${said} ${intentUndone}`;
   if (input.signal?.aborted) {
     const interrupted = interruptedError(said);
     return remedy ? new SynktiError(interrupted.message, { code: "interrupted", kind: "interrupted", remedy }) : interrupted;

@@ -17,12 +17,28 @@ export interface LaunchPlan {
   counts: Record<string, number>;
   /** The zone of each new worker, in launch order. */
   placements: string[];
+  /** The slot (SynktiSlot) of each new worker, with `placements`: the lowest empty slots. */
+  slots: number[];
+  /** A desired size below the workers holding slots: who drains and terminates itself (the launch launches nothing). */
+  scaleDown: ScaleDown | null;
 }
 
-export function planLaunch(input: { desired: number; workers: InstanceSummary[]; zones: string[] }): LaunchPlan {
+export interface ScaleDown {
+  /** Workers holding a slot now, and the desired size they go down to. */
+  from: number;
+  to: number;
+  /** The surplus: each holds a slot >= `to`, drains through the load balancer, then terminates itself. */
+  retiring: Array<{ slot: number; instanceId: string }>;
+}
+
+/**
+ * `slots`: the empty slots to fill, lowest first (src/deployer/desired/slots.ts); the launch fills
+ * exactly those. Without it (no census), the count is the difference, as before slots existed.
+ */
+export function planLaunch(input: { desired: number; workers: InstanceSummary[]; zones: string[]; slots?: number[]; scaleDown?: ScaleDown | null }): LaunchPlan {
   const zones = [...new Set(input.zones)].sort();
   const counts = zoneCounts(input.workers, zones);
-  const toLaunch = Math.max(0, input.desired - input.workers.length);
+  const toLaunch = input.slots ? input.slots.length : Math.max(0, input.desired - input.workers.length);
   const running = { ...counts };
   const placements: string[] = [];
   for (let i = 0; i < toLaunch && zones.length > 0; i++) {
@@ -31,7 +47,8 @@ export function planLaunch(input: { desired: number; workers: InstanceSummary[];
     running[zone] = (running[zone] ?? 0) + 1;
     placements.push(zone);
   }
-  return { desired: input.desired, active: input.workers.length, toLaunch, zones, counts, placements };
+  const slots = input.slots ? input.slots.slice(0, placements.length) : placements.map((_, i) => input.workers.length + i);
+  return { desired: input.desired, active: input.workers.length, toLaunch, zones, counts, placements, slots, scaleDown: input.scaleDown ?? null };
 }
 
 export function zoneCounts(workers: InstanceSummary[], zones: string[]): Record<string, number> {
@@ -52,12 +69,22 @@ export function leastLoaded(counts: Record<string, number>, zones: string[], exh
 
 /** One line for the operator: what the plan is, in words. */
 export function describePlan(plan: LaunchPlan): string {
+  const down = plan.scaleDown ? describeScaleDown(plan.scaleDown) : "";
   if (plan.toLaunch === 0) {
-    const extra = plan.active > plan.desired ? ` (more than the ${plan.desired} asked for; synkti never scales down on launch)` : "";
-    return `${plan.active} worker${plan.active === 1 ? "" : "s"} already pending or running${extra}: launching nothing`;
+    if (down) return `${down}; launching nothing`;
+    return `${plan.active} worker${plan.active === 1 ? "" : "s"} already pending or running: launching nothing`;
   }
   const where = Object.entries(tally(plan.placements)).map(([zone, n]) => `${n} in ${zone}`).join(", ");
-  return `${plan.active} of ${plan.desired} workers pending or running: launching ${plan.toLaunch} (${where})`;
+  const slots = plan.slots.length > 0 ? `, slot${plan.slots.length === 1 ? "" : "s"} ${plan.slots.join(", ")}` : "";
+  return `${plan.active} of ${plan.desired} workers pending or running: launching ${plan.toLaunch} (${where}${slots})${down ? `; ${down}` : ""}`;
+}
+
+/** "scale down from 3 to 2: slot 2 (i-...) drains and terminates itself". */
+export function describeScaleDown(d: ScaleDown): string {
+  if (d.retiring.length === 0) return `desired lowered from ${d.from} to ${d.to} workers: no worker holds a slot from ${d.to} up, none retires`;
+  const who = d.retiring.map((r) => `slot ${r.slot} (${r.instanceId})`).join(", ");
+  const n = d.retiring.length;
+  return `scale down from ${d.from} to ${d.to} workers: ${who} ${n === 1 ? "drains and terminates itself" : "drain and terminate themselves"} (no request fails)`;
 }
 
 function tally(zones: string[]): Record<string, number> {

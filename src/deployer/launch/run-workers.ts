@@ -28,8 +28,9 @@ export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: La
   for (const zone of plan.placements) counts[zone] = (counts[zone] ?? 0) + 1;
   const exhausted = new Map<string, string>(); // zone -> the capacity error it gave
   const fallbacks: Fallback[] = [];
-  const instances: InstanceSummary[] = [];
-  const queue = plan.placements.map((zone, slot) => ({ zone, slot }));
+  const instances: Array<InstanceSummary & { slot: number }> = [];
+  // `index` names the RunInstances request (its ClientToken); `slot` is the SynktiSlot it fills.
+  const queue = plan.placements.map((zone, index) => ({ zone, index, slot: plan.slots[index] ?? index }));
   let failure: unknown;
 
   const moveFrom = (zone: string, error: string): string => {
@@ -43,16 +44,16 @@ export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: La
     return next;
   };
 
-  const launchSlot = async (slot: number, first: string): Promise<InstanceSummary | undefined> => {
+  const launchSlot = async (index: number, slot: number, first: string): Promise<InstanceSummary | undefined> => {
     let zone = first;
     for (let attempt = 0; ; attempt++) {
       const known = exhausted.get(zone);
       if (known !== undefined) zone = moveFrom(zone, known);
       if (stop.signal.aborted) return undefined;
       try {
-        const instance = await deps.ec2.run(runSpec(target, scope.launchId, zone, `${scope.launchId}-${slot}-${attempt}`), options.forceSignal);
+        const instance = await deps.ec2.run(runSpec(target, scope.launchId, zone, `${scope.launchId}-${index}-${attempt}`, slot), options.forceSignal);
         scope.created(instance.instanceId);
-        deps.log.info({ instanceId: instance.instanceId, zone }, "launched");
+        deps.log.info({ instanceId: instance.instanceId, zone, slot }, "launched");
         return instance;
       } catch (error) {
         if (classifyAwsError(error) !== "capacity") {
@@ -67,8 +68,8 @@ export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: La
   const lane = async () => {
     for (let item = queue.shift(); item !== undefined && !stop.signal.aborted; item = queue.shift()) {
       try {
-        const instance = await launchSlot(item.slot, item.zone);
-        if (instance) instances.push(instance);
+        const instance = await launchSlot(item.index, item.slot, item.zone);
+        if (instance) instances.push({ ...instance, slot: item.slot });
       } catch (error) {
         failure ??= error;
         stop.abort(error);
@@ -85,7 +86,7 @@ export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: La
   return { instances, fallbacks };
 }
 
-export function runSpec(target: LaunchTarget, launchId: string, zone: string, clientToken: string): RunSpec {
+export function runSpec(target: LaunchTarget, launchId: string, zone: string, clientToken: string, slot?: number): RunSpec {
   return workerRunSpec({
     project: target.project,
     imageId: target.imageId,
@@ -99,6 +100,7 @@ export function runSpec(target: LaunchTarget, launchId: string, zone: string, cl
     launchId,
     model: target.model,
     clientToken,
+    ...(slot !== undefined ? { slot } : {}),
     ...(target.rootVolume ? { rootVolume: target.rootVolume } : {}),
   });
 }

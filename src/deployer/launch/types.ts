@@ -1,6 +1,9 @@
 import type { RootVolume } from "../../infra/worker-instance.js";
 import type { WorkerStatus } from "../fleet/status.js";
 import type { LaunchProposal } from "./proposal.js";
+import type { Desired } from "../../cluster/desired.js";
+import type { DesiredDecision } from "../desired/rule.js";
+import type { DesiredRead } from "../desired/store.js";
 
 /** Everything a launch needs, resolved and checked before the first RunInstances. */
 export interface LaunchTarget {
@@ -27,6 +30,11 @@ export interface LaunchInput {
   target: LaunchTarget;
   /** Desired number of pending-or-running workers. */
   workers: number;
+  /**
+   * The desired size as read (cluster/desired.json) and decided (src/deployer/desired/rule.ts); the
+   * launch writes it when `decision.write`. Absent: desired.json is neither read nor written.
+   */
+  intent?: { decision: DesiredDecision; read: DesiredRead; /** The command to run again when another deployer wrote meanwhile. */ rerun: string };
   /** Tag value of this launch; generated when absent. */
   launchId?: string;
   /** First Ctrl-C: launch nothing more, undo this launch, exit 130. */
@@ -55,9 +63,16 @@ export interface LaunchResult {
   /** null when nothing was launched. */
   launchId: string | null;
   desired: number;
+  /** cluster/desired.json as this launch left it; null when there is none (an older cluster, no --workers). */
+  desiredFile: Desired | null;
+  /** Where `desired` came from: --workers, the desired.json kept, or the default 1; null without intent. */
+  desiredSource: DesiredDecision["source"] | null;
   /** Pending or running workers before this launch. */
   existing: number;
-  launched: Array<{ instanceId: string; availabilityZone: string | undefined }>;
+  /** `slot`: its SynktiSlot. */
+  launched: Array<{ instanceId: string; availabilityZone: string | undefined; slot: number | null }>;
+  /** Empty slots this launch left alone: a worker's repair (or another launch) had claimed them first. */
+  heldSlots: Array<{ slot: number; key: string }>;
   fallbacks: Fallback[];
   imageId: string;
   instanceType: string;

@@ -14,7 +14,7 @@ export interface UserDataParams {
   bucket: string;
   /** SHA-256 of the binary; the worker downloads bin/synkti-<sha256> and refuses any other bytes. */
   binarySha256: string;
-  /** SHA-256 of the model's manifest; the worker downloads <model>/manifest-<sha256>.json, checked. */
+  /** SHA-256 of the model's manifest; the agent fetches <model>/manifest-<sha256>.json, checked, then its files. */
   manifestSha256: string;
   region: string;
   /** The deployer's account: the worker refuses a bucket owned by any other (a squatted name). */

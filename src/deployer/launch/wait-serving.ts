@@ -17,6 +17,8 @@ import { pollUntil } from "../../core/poll.js";
  * A waited-for worker that will never serve fails the wait at once: one that says `failed`,
  * `draining` or `retiring` (those states only move forward: src/worker/state/worker-state.ts) or
  * that ended (terminated, reclaimed).
+ * With a desired size, the wait also lasts until no more workers than it are live: a scale down's
+ * surplus drains and terminates itself, and is not waited for as serving.
  * The instances are never touched here: a launch is committed before the wait begins.
  */
 export interface WaitProgress {
@@ -26,6 +28,8 @@ export interface WaitProgress {
   others: Record<string, number>;
   /** Workers without a SynktiState tag, not waited for. */
   untracked: number;
+  /** Live workers beyond the desired size (a scale down: they drain and terminate themselves). */
+  leaving: number;
   elapsedMs: number;
 }
 
@@ -34,6 +38,13 @@ export interface WaitOptions {
   region: string;
   /** Instances to wait for even if the first listing misses them (this launch's: AWS lists new ones late). */
   include?: string[];
+  /**
+   * The desired size: also wait until no more workers than this are live (a scale down's surplus
+   * gone). Absent (no desired.json): only serving is waited for.
+   */
+  desired?: number;
+  /** Workers a scale down retires: never waited for as serving (they say `retiring`, on purpose). */
+  leavingIds?: string[];
   deadlineMs: number;
   /** Default 5 s. */
   intervalMs?: number;
@@ -66,10 +77,13 @@ export async function waitUntilServing(deps: FleetDeps, options: WaitOptions): P
     async () => {
       const seen = await deps.ec2.describe({ tags: workerSelector(options.project) }, options.signal);
       const byId = new Map<string, InstanceSummary>(seen.map((i) => [i.instanceId, i]));
+      const leavingIds = new Set(options.leavingIds ?? []);
       watched ??= new Set([
         ...(options.include ?? []),
-        ...seen.filter((i) => ACTIVE_STATES.includes(i.state) && !isStopping(i.tags) && i.tags[TAG_STATE] !== undefined).map((i) => i.instanceId),
+        ...seen.filter((i) => ACTIVE_STATES.includes(i.state) && !isStopping(i.tags) && i.tags[TAG_STATE] !== undefined && !leavingIds.has(i.instanceId)).map((i) => i.instanceId),
       ]);
+      const live = seen.filter((i) => ACTIVE_STATES.includes(i.state) && !isStopping(i.tags)).length;
+      const leaving = options.desired === undefined ? 0 : Math.max(0, live - options.desired);
       const untracked = seen.filter((i) => ACTIVE_STATES.includes(i.state) && i.tags[TAG_STATE] === undefined).length;
       const serving: string[] = [];
       const others: Record<string, number> = {};
@@ -83,9 +97,9 @@ export async function waitUntilServing(deps: FleetDeps, options: WaitOptions): P
         if (state === "serving") serving.push(id);
         else others[state] = (others[state] ?? 0) + 1;
       }
-      last = { serving: serving.length, total: watched.size, others, untracked, elapsedMs: clock.now() - started };
+      last = { serving: serving.length, total: watched.size, others, untracked, leaving, elapsedMs: clock.now() - started };
       options.onProgress?.(last);
-      return serving.length === watched.size ? { done: true, value: serving } : { done: false, observed: last };
+      return serving.length === watched.size && leaving === 0 ? { done: true, value: serving } : { done: false, observed: last };
     },
   );
   if (step.done) return { serving: step.value, waitedMs: clock.now() - started };
@@ -108,6 +122,7 @@ function workerGone(instanceId: string, what: string, flags: string): SynktiErro
 export function describeProgress(p: WaitProgress): string {
   const parts = [`${p.serving}/${p.total} serving`, ...Object.entries(p.others).map(([state, n]) => `${n} ${state}`)];
   if (p.untracked > 0) parts.push(`${p.untracked} without ${TAG_STATE} (older synkti, not waited for)`);
+  if (p.leaving > 0) parts.push(`${p.leaving} surplus still draining (scale down)`);
   return `${parts.join(", ")} (${elapsed(p.elapsedMs)})`;
 }
 

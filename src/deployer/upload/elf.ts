@@ -60,3 +60,62 @@ function describeElf(bytes: Buffer): ExecutableKind {
     bits === 64 && littleEndian && machine === 0x3e && (osabi === 0 || osabi === 3) && (type === 2 || type === 3);
   return { linuxX64, description };
 }
+
+/**
+ * Beyond the identity bytes: the header's own fields and the program headers must describe an
+ * executable that fits in the file. A kernel that cannot load a file returns ENOEXEC, and a shell
+ * then runs it as a script; an ELF header glued on shell text must not pass as a build. Only called
+ * for a file `describeExecutable` found to be a 64-bit little-endian x86-64 ELF.
+ */
+const PROGRAM_HEADER_SIZE = 56;
+const SECTION_HEADER_SIZE = 64;
+/** Linux refuses more than 64 KiB of program headers; Node has about 15. */
+const MAX_PROGRAM_HEADERS = 1024;
+const PT_LOAD = 1;
+const PF_X = 1;
+
+/** Where the program headers are, or a problem when the header cannot describe them. */
+export function programHeaderTable(header: Uint8Array, fileSize: number): { offset: number; length: number } | { problem: string } {
+  const h = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  if (h.length < HEADER_BYTES || fileSize < HEADER_BYTES) return { problem: "its ELF header is cut short" };
+  if (h[6] !== 1 || h.readUInt32LE(20) !== 1) return { problem: "its ELF version is not 1" };
+  if (h.readUInt16LE(52) !== HEADER_BYTES) return { problem: `its header size is ${h.readUInt16LE(52)}, not 64` };
+  const offset = Number(h.readBigUInt64LE(32));
+  const entrySize = h.readUInt16LE(54);
+  const count = h.readUInt16LE(56);
+  if (count === 0) return { problem: "it has no program headers" };
+  if (entrySize !== PROGRAM_HEADER_SIZE) return { problem: `its program headers are ${entrySize} bytes each, not ${PROGRAM_HEADER_SIZE}` };
+  if (count > MAX_PROGRAM_HEADERS) return { problem: `it claims ${count} program headers` };
+  const length = count * PROGRAM_HEADER_SIZE;
+  if (offset < HEADER_BYTES || offset + length > fileSize) return { problem: `its program headers (${length} bytes at ${offset}) lie outside the ${fileSize}-byte file` };
+  const sections = h.readUInt16LE(60);
+  const sectionOffset = Number(h.readBigUInt64LE(40));
+  if (sections > 0 && (h.readUInt16LE(58) !== SECTION_HEADER_SIZE || sectionOffset + sections * SECTION_HEADER_SIZE > fileSize)) {
+    return { problem: "its section headers lie outside the file" };
+  }
+  return { offset, length };
+}
+
+/** Every loadable segment inside the file, and the entry point in an executable one. */
+export function programHeadersProblem(header: Uint8Array, table: Uint8Array, fileSize: number): string | undefined {
+  const h = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  const t = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
+  const entry = h.readBigUInt64LE(24);
+  let loads = 0;
+  let entryMapped = false;
+  for (let at = 0; at + PROGRAM_HEADER_SIZE <= t.length; at += PROGRAM_HEADER_SIZE) {
+    if (t.readUInt32LE(at) !== PT_LOAD) continue;
+    loads++;
+    const flags = t.readUInt32LE(at + 4);
+    const offset = t.readBigUInt64LE(at + 8);
+    const vaddr = t.readBigUInt64LE(at + 16);
+    const fileBytes = t.readBigUInt64LE(at + 32);
+    const memoryBytes = t.readBigUInt64LE(at + 40);
+    if (offset + fileBytes > BigInt(fileSize)) return `a loadable segment (${fileBytes} bytes at ${offset}) lies outside the ${fileSize}-byte file`;
+    if (fileBytes > memoryBytes) return "a loadable segment is larger in the file than in memory";
+    if ((flags & PF_X) !== 0 && entry >= vaddr && entry < vaddr + memoryBytes) entryMapped = true;
+  }
+  if (loads === 0) return "it has no loadable segment";
+  if (!entryMapped) return `its entry point 0x${entry.toString(16)} is in no executable segment`;
+  return undefined;
+}

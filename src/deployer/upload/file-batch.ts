@@ -1,6 +1,6 @@
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import type { Logger } from "../../core/log.js";
-import { sha256OfFile } from "../../artifacts/hash.js";
+import { chunkedDigestOfFile, CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
 import { localFileError, type LocalFile } from "./local-files.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
 import { decide, type FileDecision, type LocalDigest, type RemoteHead } from "./plan.js";
@@ -34,7 +34,8 @@ export interface BatchContext {
 /** One file, hashed and compared with its object in S3: what the batch is about to do with it. */
 export interface PlannedFile {
   file: LocalFile;
-  local: LocalDigest;
+  /** With the per-chunk hashes manifest version 2 lists (from the same single read). */
+  local: LocalDigest & Pick<ChunkedDigest, "chunks">;
   remote: RemoteHead | undefined;
   decision: FileDecision;
 }
@@ -43,6 +44,7 @@ export interface FileOutcome {
   path: string;
   size: number;
   sha256: string;
+  chunks: string[];
   how: "uploaded" | "skipped";
 }
 
@@ -64,7 +66,7 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   const plan = async (file: LocalFile): Promise<PlannedFile> => {
     const key = `${batch.prefix}${file.path}`;
     const releaseDisk = await disk.acquire(1, signal);
-    const local = await sha256OfFile(file.absolutePath, signal)
+    const local = await chunkedDigestOfFile(file.absolutePath, CHUNK_SIZE, signal)
       .catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)))
       .finally(releaseDisk);
     const releaseSlot = await slots.acquire(1, signal);

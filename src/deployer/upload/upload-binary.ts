@@ -21,10 +21,8 @@ import type { TransferOptions, UploadDeps } from "./types.js";
 export interface UploadBinaryInput extends TransferOptions {
   names: ProjectNames;
   file: string;
-  /** The version, for hosts that cannot run a linux-x64 binary; checked against it otherwise. */
+  /** The version the operator expects: refused when the build's own marker says otherwise. */
   versionLabel?: string;
-  /** Whether this host can run the file for --version; default: linux-x64 hosts can. A test seam. */
-  hostCanRun?: boolean;
 }
 
 export interface UploadBinaryResult {
@@ -38,13 +36,13 @@ export interface UploadBinaryResult {
   size: number;
   sha256: string;
   version: string;
-  versionSource: "binary" | "label";
+  versionSource: "binary";
 }
 
 export async function uploadBinary(deps: UploadDeps, input: UploadBinaryInput): Promise<UploadBinaryResult> {
   const { names, file, signal } = input;
   // Refuse a wrong build before touching AWS: no credentials are needed to say "that is a Mac binary".
-  const { version, versionSource } = await checkBinary(file, input.versionLabel, input.hostCanRun);
+  const { version, versionSource } = await checkBinary(file, input.versionLabel);
   const transfer = await transferFor(deps);
   const rerun = `synkti upload binary --project-name ${names.project} --file ${file}${regionFlag(input.region)}`;
   const base = { status: "uploaded" as UploadBinaryResult["status"], bucket: names.bucket, key: names.binaryKey, checksumKey: names.binaryChecksumKey, file, version, versionSource };

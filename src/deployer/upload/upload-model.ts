@@ -5,7 +5,7 @@ import { transferFor } from "../../artifacts/deps.js";
 import { concurrencyOf, interruptedUpload, regionFlag, requireBucket } from "./context.js";
 import { uploadFiles } from "./file-batch.js";
 import { sha256OfBytes } from "../../artifacts/hash.js";
-import { listLocalFiles } from "./local-files.js";
+import { listLocalFiles, type SkippedEntry } from "./local-files.js";
 import { buildManifest, parseManifest, renderManifest, sameContent } from "../../artifacts/manifest.js";
 import { validateModelName } from "../../artifacts/model-name.js";
 import type { TransferOptions, UploadDeps } from "./types.js";
@@ -42,8 +42,10 @@ export interface UploadModelResult {
   bytes: number;
   uploaded: string[];
   skipped: string[];
-  /** Local entries not uploaded (hidden files, a local manifest.json, special files). */
+  /** Local entries not uploaded (hidden files, a local manifest.json, special files, links out of the folder). */
   ignored: string[];
+  /** The same entries, each with why it was not uploaded. */
+  ignoredEntries: SkippedEntry[];
   /** Leftover multipart uploads of an earlier, killed run that this run aborted. */
   abortedIncompleteUploads: number;
   uploadedBytes: number;
@@ -57,6 +59,8 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
     `synkti upload model --project-name ${names.project} --model ${model} --from ${from}${regionFlag(input.region)}`;
   const model = validateModelName(input.model, command("<model>", input.from));
   const listing = await listLocalFiles(input.from, command(model, "<weights-dir>"));
+  const unexpected = listing.skipped.filter((entry) => entry.reason !== "hidden" && entry.reason !== "synkti's own manifest");
+  if (unexpected.length > 0) deps.log.warn({ skipped: unexpected }, "not uploaded: entries that are not regular files inside the folder");
   const transfer = await transferFor(deps);
   const prefix = names.modelPrefix(model);
   const manifestKey = names.manifestKey(model);
@@ -123,7 +127,8 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
       bytes: outcomes.reduce((sum, o) => sum + o.size, 0),
       uploaded: uploaded.map((o) => o.path),
       skipped: outcomes.filter((o) => o.how === "skipped").map((o) => o.path),
-      ignored: listing.skipped,
+      ignored: listing.skipped.map((entry) => entry.path),
+      ignoredEntries: listing.skipped,
       abortedIncompleteUploads,
       uploadedBytes,
       seconds,

@@ -1,6 +1,6 @@
 import type { Ec2Instances } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
-import type { Manifest } from "../../artifacts/manifest.js";
+import type { AnyManifest } from "../../artifacts/manifest.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
 import { TAG_MODEL, workerSelector } from "../../infra/names.js";
 import type { PlannedFile } from "./file-batch.js";
@@ -24,7 +24,7 @@ export async function workersServing(ec2: Pick<Ec2Instances, "describe">, projec
  * sha256 metadata, else by the current manifest's entry when the size agrees (an object another
  * tool re-put); unknown counts as different. A missing object is only an addition: not listed.
  */
-export function overwrittenFiles(planned: PlannedFile[], previous: Manifest | undefined): string[] {
+export function overwrittenFiles(planned: PlannedFile[], previous: AnyManifest | undefined): string[] {
   const listed = new Map((previous?.files ?? []).map((f) => [f.path, f]));
   return planned
     .filter(({ file, local, remote, decision }) => {

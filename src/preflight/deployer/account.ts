@@ -1,11 +1,12 @@
 import { effectiveRegion } from "../../aws/clients.js";
+import { CredentialsUnavailable } from "../../aws/credentials.js";
 import { awsErrorName, classifyAwsError, toSynktiError } from "../../aws/errors.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
 
 export type CredentialsObservation =
   | { ok: true; arn: string; account: string }
-  | { ok: false; reason: string; missing: boolean };
+  | { ok: false; reason: string; missing: boolean; /** A source was set up and failed (aws/credentials.ts): its reason is in `reason`. */ broken?: boolean };
 
 /** Credentials are valid and whose they are (STS needs no permission, so this proves validity). */
 export const credentials: Requirement<DeployerContext, CredentialsObservation> = {
@@ -24,7 +25,10 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
       if (kind === "unreachable") throw toSynktiError(error, "checking the credentials with AWS STS");
       const missing = kind === "no-credentials";
       if (missing || kind === "auth") {
-        return { ok: false, missing, reason: `${name}: ${error instanceof Error ? error.message : String(error)}` };
+        // Missing: which sources were set up and why each failed (aws/credentials.ts), or that none is.
+        const message = error instanceof Error ? error.message : String(error);
+        const broken = error instanceof CredentialsUnavailable && error.broken.length > 0;
+        return { ok: false, missing, reason: missing ? message : `${name}: ${message}`, ...(broken ? { broken } : {}) };
       }
       throw error;
     }
@@ -33,7 +37,7 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
     if (obs.ok) return { status: "pass", observed: `${obs.arn} (account ${obs.account})` };
     return {
       status: "fail",
-      observed: obs.missing ? "no AWS credentials found (environment, profile, SSO)" : `credentials rejected: ${obs.reason}`,
+      observed: !obs.missing ? `credentials rejected: ${obs.reason}` : obs.broken ? `AWS credentials could not be loaded: ${obs.reason}` : `no AWS credentials found: ${obs.reason}`,
       // Only the AWS CLI can set credentials up; this is the one fix that does not start with synkti.
       fix: { command: "aws configure --profile <profile>", needs: ["profile"] },
     };

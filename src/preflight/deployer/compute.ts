@@ -1,8 +1,9 @@
-import { describeImage, latestDeepLearningImage, type ImageSummary } from "../../aws/ec2-discovery.js";
+import { describeImage, DLAMI_OWNER, latestDeepLearningImage, type ImageSummary } from "../../aws/ec2-discovery.js";
 import { zonesOffering } from "../../aws/ec2-discovery.js";
 import { createEc2Instances } from "../../aws/ec2-instances.js";
 import { quotaFor, vcpuQuota, type QuotaObservation } from "../../aws/quotas.js";
 import { instanceTypeInfo, type InstanceTypeInfo } from "../../aws/instance-types.js";
+import { imageOwnerAllowed } from "../../infra/compute-policy.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
 
@@ -34,7 +35,8 @@ export const instanceTypeOffered: Requirement<DeployerContext, ZonesObservation>
   },
 };
 
-export type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined };
+/** `account`: the caller's, when STS answered (the worker policy names it among the image owners). */
+export type AmiObservation = { requested: string | undefined; image: ImageSummary | undefined; account?: string | undefined };
 
 /** A vCPU quota, read once per preflight ("spot-quota" and "instance-types" both need the first type's). */
 export function sharedQuota(ctx: DeployerContext, market: "spot" | "on-demand", instanceType: string): Promise<QuotaObservation> {
@@ -58,9 +60,10 @@ export const amiResolvable: Requirement<DeployerContext, AmiObservation> = {
   title: "AMI to launch resolvable",
   dependsOn: ["credentials", "region"],
   async observe(ctx, signal) {
-    return { requested: ctx.ami, image: await launchImage(ctx) };
+    const [image, who] = await Promise.all([launchImage(ctx), ctx.identity().catch(() => undefined)]);
+    return { requested: ctx.ami, image, account: who?.account };
   },
-  verdict({ requested, image }, ctx) {
+  verdict({ requested, image, account }, ctx) {
     const fix = { command: preflightCommand(ctx, ["--ami", "<ami-id>"]), needs: ["ami-id"] };
     if (!image) {
       const observed = requested ? `${requested} not found in ${ctx.region}` : `no Deep Learning AMI found in ${ctx.region}`;
@@ -69,6 +72,14 @@ export const amiResolvable: Requirement<DeployerContext, AmiObservation> = {
     if (image.state !== "available") return { status: "fail", observed: `${image.imageId} is ${image.state}`, fix };
     if (image.architecture !== "x86_64") {
       return { status: "fail", observed: `${image.imageId} is ${image.architecture}; synkti ships a linux-x64 binary`, fix };
+    }
+    if (account && (image.ownerId || image.ownerAlias) && !imageOwnerAllowed(image, account)) {
+      // The launch would work, but every replacement would be refused by the worker policy.
+      return {
+        status: "fail",
+        observed: `${image.imageId} is owned by ${image.ownerAlias ?? image.ownerId}; workers may launch replacements only from images of Amazon, the Deep Learning AMIs (${DLAMI_OWNER}) or this account (${account}): copy it into this account, then launch with the copy's id (--ami <ami-id>)`,
+        fix: { command: `aws ec2 copy-image --source-image-id ${image.imageId} --source-region ${ctx.region ?? "<region>"} --name synkti-${ctx.names.project}-worker${ctx.region ? ` --region ${ctx.region}` : ""}`, ...(ctx.region ? {} : { needs: ["region"] }) },
+      };
     }
     return { status: "pass", observed: `${image.imageId} (${image.name})` };
   },

@@ -26,10 +26,11 @@ async function pinnedWeights(ctx: WorkerContext, model: string, sha256: string, 
 }
 
 /**
- * The weights are on local disk, complete, from the manifest this worker was launched with. User-data already verified every file's SHA-256 against
- * manifest.json before starting the agent (`sha256sum --check`), so reading gigabytes again here
- * would only delay the start: this re-checks presence and sizes, which catches a folder that was
- * changed or cleaned since, in milliseconds.
+ * The weights are on local disk, complete, from the manifest this worker was launched with. The
+ * agent's own fetch (src/worker/weights) verified every chunk's SHA-256 just before, and writes
+ * manifest.json only after the last one, so reading gigabytes again here would only delay the
+ * start: this re-checks presence and sizes, which catches a folder changed or cleaned since, in
+ * milliseconds (and, for an agent started by hand, that the folder is what a manifest lists).
  */
 export const weightsPresent: Requirement<WorkerContext, WeightsObservation> = {
   id: "weights",
@@ -93,6 +94,6 @@ export const weightsPresent: Requirement<WorkerContext, WeightsObservation> = {
       return { status: "warn", observed: `${obs.pinned.key}: ${shown}: a replacement launched from this worker's user-data would refuse these weights`, fix: upload };
     }
     const gib = (obs.bytes / 2 ** 30).toFixed(2);
-    return { status: "pass", observed: `${obs.files} files, ${gib} GiB in ${obs.dir} (sizes checked here; SHA-256 verified by user-data at boot)` };
+    return { status: "pass", observed: `${obs.files} files, ${gib} GiB in ${obs.dir} (sizes checked here; SHA-256 of every chunk verified by the agent's fetch)` };
   },
 };

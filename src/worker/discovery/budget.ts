@@ -15,8 +15,8 @@
  * whatever N is. With B = 0.5 (30 calls a minute for the whole cluster, 1 page up to 1000
  * members), a 10-member cluster lists every 20 s per member, 100 every 200 s, 1000 every 2000 s.
  * Small clusters are cheaper still (T_min = 10 s: 3 members spend 0.3 calls/s). A member that saw a
- * smaller cluster than the real one polls more often only until its next listing, or until peers'
- * /status lists tell it the real size, whichever is first.
+ * smaller cluster than the real one polls more often only until its next listing (N counts only what
+ * its own listings showed: a peer's /status cannot change it, see membership.ts).
  * Outside the bound: one listing at each join (N_i is unknown before it), so a launch of k workers
  * adds k calls once; and the SDK's own retries of a failed call. Throttling doubles T_i.
  * Freshness between listings comes from peers, not EC2: every round a member asks a few peers'

@@ -8,7 +8,8 @@ import { DEFAULT_DISCOVERY_BUDGET, firstPhaseMs, jittered, listingIntervalMs, th
 import { Membership } from "./membership.js";
 
 export interface DiscoveryDeps {
-  ec2: Pick<Ec2Peers, "listRunning">;
+  /** `list` (every state) when repair reads the listings too (`onListing`), else `listRunning`. */
+  ec2: Pick<Ec2Peers, "listRunning"> & Partial<Pick<Ec2Peers, "list">>;
   clock: Clock;
   log: Logger;
   /** Uniform in [0, 1): Math.random in production, seeded in tests and benches. */
@@ -16,6 +17,17 @@ export interface DiscoveryDeps {
   /** GET a peer's /status; rejects when the peer does not answer in time. */
   /** Must refuse an answer from anyone but `expect` (a stale endpoint now held by another instance). */
   askPeer: (endpoint: string, expect: { instanceId: string; project: string }, signal: AbortSignal) => Promise<PeerStatus>;
+  /**
+   * Repair's census (issue 12) on each own listing: every instance of the project in any state, with
+   * its tags and launch time (pending ones hold a slot; stopped or terminated ones, while EC2 still
+   * shows them, name a slot's last holder). The same DescribeInstances call, not a second one: the
+   * budget counts its pages. Membership still takes only the running ones.
+   */
+  onListing?: (instances: readonly PeerInstance[], at: number) => void;
+  /** Members asked every round besides the rotation (a watcher's watched members). */
+  watched?: () => readonly { instanceId: string; endpoint: string }[];
+  /** After each round: who answered and who did not (a watcher checks the silent ones with EC2). */
+  onRound?: (asked: readonly { instanceId: string; answered: boolean }[], at: number) => void;
 }
 
 export interface DiscoveryOptions {
@@ -68,10 +80,12 @@ export class Discovery {
   /** One own listing; false when it failed. */
   async listOnce(signal?: AbortSignal): Promise<boolean> {
     try {
-      const listing = await this.deps.ec2.listRunning(workerSelector(this.options.project), signal);
+      const { ec2, onListing } = this.deps;
+      const everyState = onListing !== undefined && ec2.list !== undefined;
+      const listing = everyState ? await ec2.list!(workerSelector(this.options.project), undefined, signal) : await ec2.listRunning(workerSelector(this.options.project), signal);
       const at = this.deps.clock.now();
       const before = this.membership.size();
-      this.membership.applyListing(listing.instances, at);
+      this.membership.applyListing(everyState ? listing.instances.filter((i) => i.state === undefined || i.state === "running") : listing.instances, at);
       Object.assign(this.stats, { listings: this.stats.listings + 1, describeCalls: this.stats.describeCalls + listing.calls, lastListingAt: at });
       this.callsPerListing = listing.calls;
       this.throttles = 0;
@@ -81,6 +95,13 @@ export class Discovery {
       else if (this.membership.size() !== before) this.deps.log.info({ ...fields, before }, "cluster size changed");
       else this.deps.log.debug(fields, "listed the cluster");
       this.failing = false;
+      if (onListing) {
+        try {
+          onListing(listing.instances, at);
+        } catch (error) {
+          this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair could not read the listing");
+        }
+      }
       return true;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -117,7 +138,11 @@ export class Discovery {
 
   /** One round of asks; peers are asked concurrently, each under the caller's own timeout. */
   async askRound(signal?: AbortSignal): Promise<void> {
-    const targets = this.membership.toAsk(this.options.fanout);
+    // The watched members first, every round; then the rotation (without asking anyone twice).
+    const watched = this.deps.watched?.() ?? [];
+    const ids = new Set(watched.map((w) => w.instanceId));
+    const targets = [...watched, ...this.membership.toAsk(this.options.fanout).filter((t) => !ids.has(t.instanceId))];
+    const asked: { instanceId: string; answered: boolean }[] = [];
     await Promise.all(
       targets.map(async ({ instanceId, endpoint }) => {
         const controller = new AbortController();
@@ -126,8 +151,10 @@ export class Discovery {
         try {
           const status = await this.deps.askPeer(endpoint, { instanceId, project: this.options.project }, controller.signal);
           this.membership.applyPeerStatus(status, this.deps.clock.now());
+          asked.push({ instanceId, answered: true });
         } catch (error) {
           if (signal?.aborted) return;
+          asked.push({ instanceId, answered: false });
           this.deps.log.debug({ peer: instanceId, endpoint, error: error instanceof Error ? error.message : String(error) }, "peer did not answer");
           this.membership.applyAskFailure(instanceId, this.deps.clock.now());
         } finally {
@@ -135,6 +162,13 @@ export class Discovery {
         }
       }),
     );
+    if (!signal?.aborted && this.deps.onRound) {
+      try {
+        this.deps.onRound(asked, this.deps.clock.now());
+      } catch (error) {
+        this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the watch could not read the ask round");
+      }
+    }
   }
 
   async runPeerRounds(signal: AbortSignal): Promise<void> {

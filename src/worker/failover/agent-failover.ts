@@ -11,7 +11,8 @@ import type { StatusDocument } from "../../cluster/status-document.js";
 import type { TraceStore } from "../trace/trace-store.js";
 import { workerFailoverPorts, type WorkerFailoverHooks } from "./ports.js";
 import { readReplacementTemplate, type ReplacementTemplate } from "./replacement-spec.js";
-import type { FailoverSettings } from "../../failover/types.js";
+import type { FailoverPorts } from "../../failover/ports.js";
+import type { Doomed, FailoverSettings } from "../../failover/types.js";
 import { downHasBegun } from "../load-balancer/stop-marker.js";
 import { fileStateStore } from "./state-store.js";
 import { TimelineRecord } from "./timeline-record.js";
@@ -26,6 +27,12 @@ export interface AgentFailoverDeps {
   facts: InstanceFacts;
   targetGroupArn: string | undefined;
   hooks: WorkerFailoverHooks;
+  /**
+   * Claims `<slot>-<this instance's id>` before the replacement's first launch (issue 12): a
+   * repairer that later finds this worker dead never launches for it too. Called only when this
+   * worker has a SynktiSlot; "refuse" when another member holds the claim.
+   */
+  claim?(slot: number, signal: AbortSignal): Promise<{ refuse: string } | undefined>;
 }
 
 /**
@@ -51,17 +58,7 @@ export class AgentFailover {
   ) {
     const { facts, names, clock, log } = deps;
     this.record = new TimelineRecord({ store: deps.store, clock, log }, { key: names.failoverKey(facts.instanceId), retryMs: options.tagRetryMs });
-    const ports = workerFailoverPorts({
-      clients: deps.clients,
-      instances: createEc2Instances(deps.clients),
-      log,
-      project: names.project,
-      selfId: facts.instanceId,
-      template: (signal) => this.readTemplate(signal),
-      targetGroupArn: deps.targetGroupArn,
-      hooks: deps.hooks,
-      downBegun: (signal) => downHasBegun(deps.imds, signal),
-    });
+    const ports = this.portsFor({ doomedId: facts.instanceId, hooks: deps.hooks, beforeLaunch: (signal) => this.claimSlot(signal) });
     const { stateDir, ...timings } = options.failover;
     this.settings = {
       project: names.project,
@@ -74,6 +71,36 @@ export class AgentFailover {
       { clock, log, ports, store: fileStateStore(stateDir), onTimeline: (timeline) => this.record.set({ doomed: facts.instanceId, status: this.runner.current.status, ...timeline }) },
       this.settings,
     );
+  }
+
+  /**
+   * The failover's ports for a replacement of `doomedId` (this worker, or a dead member a repair
+   * replaces): the same template, target group and stop marker, with the caller's hooks.
+   */
+  portsFor(input: { doomedId: string; hooks: WorkerFailoverHooks; beforeLaunch?: (signal: AbortSignal) => Promise<{ refuse: string } | undefined> }): FailoverPorts {
+    const { deps } = this;
+    return workerFailoverPorts({
+      clients: deps.clients,
+      instances: createEc2Instances(deps.clients),
+      log: deps.log,
+      project: deps.names.project,
+      selfId: deps.facts.instanceId,
+      doomedId: input.doomedId,
+      template: (signal) => this.readTemplate(signal),
+      targetGroupArn: deps.targetGroupArn,
+      hooks: input.hooks,
+      downBegun: (signal) => downHasBegun(deps.imds, signal),
+      ...(input.beforeLaunch ? { beforeLaunch: input.beforeLaunch } : {}),
+    });
+  }
+
+  /**
+   * The runner's settings with another doomed (a repair's): the launch's types and on-demand
+   * choice as this worker read them, so waits for the template first.
+   */
+  async settingsFor(doomed: Doomed, overrides: Partial<FailoverSettings>, signal?: AbortSignal): Promise<FailoverSettings> {
+    await this.readTemplate(signal);
+    return { ...this.settings, ...overrides, doomed };
   }
 
   /** Resumes a failover the state file holds; reads the replacement's request ahead of time. */
@@ -95,6 +122,15 @@ export class AgentFailover {
   async close(graceMs: number): Promise<void> {
     this.runner.close();
     await this.record.close(graceMs);
+  }
+
+  /** The failover's claim, asked before each launch: a claim this worker already holds is its own to go on with. */
+  private async claimSlot(signal: AbortSignal): Promise<{ refuse: string } | undefined> {
+    if (!this.deps.claim) return undefined;
+    const raw = (await this.readTemplate(signal)).slot;
+    const slot = Number(raw);
+    if (raw === undefined || !/^\d{1,4}$/.test(raw) || !Number.isInteger(slot)) return undefined; // no slot (an older launch): nothing to claim
+    return this.deps.claim(slot, signal);
   }
 
   private readTemplate(signal?: AbortSignal): Promise<ReplacementTemplate> {

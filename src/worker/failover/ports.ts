@@ -7,7 +7,7 @@ import { answerMayBeLost, awsErrorName, classifyAwsError } from "../../aws/error
 import type { Logger } from "../../core/log.js";
 import type { FailoverPorts } from "../../failover/ports.js";
 import type { LaunchFailure } from "../../failover/types.js";
-import { TAG_REPLACES, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
+import { TAG_REPLACES, TAG_SLOT, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
 import { earlyReplacementRoom, fleetFacts } from "./early-room.js";
 import { offeredIn, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
 
@@ -24,6 +24,16 @@ export interface WorkerPortsDeps {
   log: Logger;
   project: string;
   selfId: string;
+  /**
+   * The id the replacement replaces (its SynktiReplaces), when not this worker: a repair launches
+   * for a dead member (or a slot never filled) from a live one. Default: `selfId` (the failover).
+   */
+  doomedId?: string;
+  /**
+   * Asked before each launch (after the stop marker): "refuse" with why ends the launch as refused.
+   * The failover's claim of `<slot>-<doomed id>` (issue 12): a repair never launches for it too.
+   */
+  beforeLaunch?(signal: AbortSignal): Promise<{ refuse: string } | undefined>;
   /** The launch's request as this worker reproduces it (read once, ahead of any notice). */
   template(signal: AbortSignal): Promise<ReplacementTemplate>;
   /** The project's target group, when known: HEALTH also wants the replacement healthy there. */
@@ -46,7 +56,8 @@ const LIVE = ["pending", "running"] as const;
  */
 export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
   const { instances, project, selfId } = deps;
-  const replacementsOf = (doomedId: string, signal: AbortSignal) => instances.describe({ tags: { ...workerSelector(project), [TAG_REPLACES]: doomedId } }, signal);
+  const doomedId = deps.doomedId ?? selfId;
+  const replacementsOf = (replaced: string, signal: AbortSignal) => instances.describe({ tags: { ...workerSelector(project), [TAG_REPLACES]: replaced } }, signal);
   return {
     drain: (until, signal) => deps.hooks.drain(until, signal),
 
@@ -54,7 +65,7 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
       const [live, template] = await Promise.all([instances.describe({ tags: workerSelector(project), states: [...LIVE] }, signal), deps.template(signal)]);
       return {
         peers: live
-          .filter((i) => i.instanceId !== selfId && i.instanceType && i.availabilityZone)
+          .filter((i) => i.instanceId !== doomedId && i.instanceType && i.availabilityZone)
           .map((i) => ({ instanceType: i.instanceType!, zone: i.availabilityZone! })),
         // The zones the launch chose from (offering the type, with a default subnet): the load
         // balancer's own subnets are the default ones of every zone, so these all get traffic.
@@ -81,12 +92,18 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
       if (await (deps.downBegun?.(signal) ?? Promise.resolve(false)).catch(() => false)) {
         return { failure: "refused", message: "synkti down has begun (SynktiStopping): no replacement" };
       }
+      const refused = await deps.beforeLaunch?.(signal);
+      if (refused) return { failure: "refused", message: refused.refuse };
       const template = await deps.template(signal);
       if (!template.subnets[request.candidate.zone]) return { failure: "refused", message: `no default subnet in ${request.candidate.zone}` };
       const { instanceType, zone } = request.candidate;
       if (!offeredIn(template, instanceType, zone)) return { failure: "refused", message: `${instanceType} is not offered in ${zone}` };
       try {
-        const instance = await instances.run(replacementRunSpec(template, request), signal);
+        const spec = replacementRunSpec(template, request);
+        // The failover's replacement inherits this worker's slot (its own tag, read with the template);
+        // a repair's request names the dead member's slot itself.
+        if (doomedId === selfId && template.slot !== undefined && request.tags[TAG_SLOT] === undefined) spec.tags = { ...spec.tags, [TAG_SLOT]: template.slot };
+        const instance = await instances.run(spec, signal);
         deps.log.info({ instanceId: instance.instanceId, pool: request.candidate, launchId: request.launchId }, "replacement launched");
         return { instanceId: instance.instanceId };
       } catch (error) {
@@ -97,7 +114,7 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
     },
 
     async replacementStatus(instanceId, signal) {
-      const found = (await replacementsOf(selfId, signal)).find((i) => i.instanceId === instanceId);
+      const found = (await replacementsOf(doomedId, signal)).find((i) => i.instanceId === instanceId);
       // Gone, or not yet visible (eventual consistency): no state, not healthy; asked again later.
       if (!found) return { targetHealthy: false };
       const state = (LIVE as readonly string[]).includes(found.state) ? found.tags[TAG_STATE] : found.state;

@@ -6,7 +6,7 @@ import { createEc2Instances, type RunSpec } from "../../aws/ec2-instances.js";
 import type { ImdsClient } from "../../context/imds-client.js";
 import { parseManifest } from "../../artifacts/manifest.js";
 import type { LaunchRequest } from "../../failover/types.js";
-import { TAG_INSTANCE_TYPES, TAG_ON_DEMAND_FALLBACK, type ProjectNames } from "../../infra/names.js";
+import { TAG_INSTANCE_TYPES, TAG_ON_DEMAND_FALLBACK, TAG_SLOT, type ProjectNames } from "../../infra/names.js";
 import { TAGS_PATH } from "../../context/observe.js";
 import { rootVolumeFor, workerRunSpec, type RootVolume } from "../../infra/worker-instance.js";
 import type { InstanceFacts } from "../../preflight/worker/context.js";
@@ -42,6 +42,8 @@ export interface ReplacementTemplate {
    * worker's own type is offered in every zone of `subnets`. A pool outside them is not asked for.
    */
   offeredZones?: Record<string, string[]>;
+  /** This worker's own SynktiSlot (IMDS tags), which its failover's replacement inherits. */
+  slot?: string;
 }
 
 /** Whether `instanceType` can be launched in `zone` as far as the template knows. */
@@ -86,7 +88,7 @@ export interface TemplateInput {
 export async function readReplacementTemplate(deps: { clients: AwsClients; imds: ImdsClient }, input: TemplateInput, signal?: AbortSignal): Promise<ReplacementTemplate> {
   const { clients, imds } = deps;
   const { names, facts } = input;
-  const [userData, securityGroupId, zones, subnets, image, weightsBytes, [launchTypes, offeredZones]] = await Promise.all([
+  const [userData, securityGroupId, zones, subnets, image, weightsBytes, [launchTypes, offeredZones], slot] = await Promise.all([
     imds.get(USER_DATA_PATH, signal ? { signal } : {}),
     projectSecurityGroupId(clients, names.securityGroup, names.project, signal),
     zonesOffering(clients, facts.instanceType, signal),
@@ -98,6 +100,7 @@ export async function readReplacementTemplate(deps: { clients: AwsClients; imds:
       const offered = await Promise.all(others.map(async (t) => [t, await zonesOffering(clients, t, signal)] as const));
       return [types, Object.fromEntries(offered)] as const;
     }),
+    imds.get(`${TAGS_PATH}/${TAG_SLOT}`, signal ? { signal } : {}).then((v) => v?.trim() || undefined, () => undefined),
   ]);
   if (!securityGroupId) throw new Error(`security group ${names.securityGroup} tagged for ${names.project} not found (synkti infra up --project-name ${names.project} makes it)`);
   const rootVolume = image ? rootVolumeFor(image, weightsBytes) : undefined;
@@ -113,6 +116,7 @@ export async function readReplacementTemplate(deps: { clients: AwsClients; imds:
     rootVolume,
     launchTypes,
     offeredZones,
+    ...(slot !== undefined ? { slot } : {}),
   };
 }
 

@@ -9,10 +9,10 @@ export const STATE_FILE_NAME = "failover.json";
  * The failover's progress on local disk (SYNKTI_STATE_DIR, default `<models dir>/.synkti`): it
  * outlives the agent (user-data restarts a crashed agent) but not the instance, which is all the
  * exactly-once rule needs. Written to a temporary file and renamed, so a crash mid-write leaves
- * the previous state, never half a file.
+ * the previous state, never half a file. A repair's launch keeps its own file (`fileName`) next to it.
  */
-export function fileStateStore(dir: string): StateStore {
-  const file = path.join(dir, STATE_FILE_NAME);
+export function fileStateStore(dir: string, fileName = STATE_FILE_NAME): StateStore {
+  const file = path.join(dir, fileName);
   return {
     async load() {
       const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {

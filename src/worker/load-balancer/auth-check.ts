@@ -1,4 +1,7 @@
-import { httpGet } from "../../core/http-get.js";
+import { httpGet } from "../../core/http-client.js";
+
+/** Only the status code is read; a model list is a few KiB. */
+const MAX_BYTES = 1024 * 1024;
 
 /** A path vLLM guards with its API key (every path under /v1 is; /health and /metrics are not). */
 export const GUARDED_PATH = "/v1/models";
@@ -21,7 +24,7 @@ export async function checkModelServerAuth(baseUrl: string, apiKey: string, opti
   const url = `${baseUrl}${GUARDED_PATH}`;
   const ask = async (headers: Record<string, string>) => {
     try {
-      return (await httpGet(url, { ...options, headers })).status;
+      return (await httpGet(url, { ...options, headers, maxBytes: MAX_BYTES })).status;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }

@@ -1,5 +1,9 @@
 import type { Clock } from "../../core/clock.js";
-import { httpGet } from "../../core/http-get.js";
+import { httpGet } from "../../core/http-client.js";
+
+/** vLLM's /health is empty; /metrics is Prometheus text, tens of KiB with every histogram of a few models. */
+const HEALTH_MAX_BYTES = 64 * 1024;
+const METRICS_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * What the agent asks its model server. vLLM's `GET /health` is 200 only once the engine is up (and
@@ -16,14 +20,14 @@ export function httpProbes(baseUrl: string, timeoutMs = 1000): ModelServerProbes
   return {
     async healthy(signal) {
       try {
-        return (await httpGet(`${baseUrl}/health`, { timeoutMs, ...(signal ? { signal } : {}) })).status === 200;
+        return (await httpGet(`${baseUrl}/health`, { timeoutMs, maxBytes: HEALTH_MAX_BYTES, ...(signal ? { signal } : {}) })).status === 200;
       } catch {
         return false; // refused (still loading, or dead), timed out (hung): not healthy either way
       }
     },
     async inFlight(signal) {
       try {
-        const answer = await httpGet(`${baseUrl}/metrics`, { timeoutMs, ...(signal ? { signal } : {}) });
+        const answer = await httpGet(`${baseUrl}/metrics`, { timeoutMs, maxBytes: METRICS_MAX_BYTES, ...(signal ? { signal } : {}) });
         return answer.status === 200 ? runningRequests(answer.body) : undefined;
       } catch {
         return undefined;

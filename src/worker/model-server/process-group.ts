@@ -2,6 +2,7 @@ import type { ChildProcess, SpawnOptions } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
+import { asUser, type RunAs } from "./run-as.js";
 
 /** How a process is started; node's `spawn` in production, a fake in unit tests. */
 export type Spawner = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -47,14 +48,16 @@ export function outputLineLevel(line: string): "debug" | "info" {
  * GPU memory and make the restart fail.
  */
 export function startProcessGroup(
-  deps: { spawn: Spawner; kill?: Killer; clock: Clock; log: Logger; redact?: (line: string) => string },
+  deps: { spawn: Spawner; kill?: Killer; clock: Clock; log: Logger; redact?: (line: string) => string; runAs?: RunAs },
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ProcessGroup {
   const kill = deps.kill ?? ((pid, signal) => process.kill(pid, signal));
   const [command, ...args] = argv;
   if (command === undefined) throw new Error("startProcessGroup: empty argv");
-  const child = deps.spawn(command, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  // As the model server's own user when there is one (run-as.ts): it never holds the instance role.
+  const as = asUser(deps.runAs, env);
+  const child = deps.spawn(command, args, { env: as.env, ...as.ids, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const log = deps.log.child({ component: "model-server", pid: child.pid });
   for (const [name, stream] of [["stdout", child.stdout], ["stderr", child.stderr]] as const) {
     if (!stream) continue;

@@ -3,6 +3,7 @@ import type { ModelServerState, ModelServerStatus } from "../../cluster/status-d
 import type { Logger } from "../../core/log.js";
 import { startProcessGroup, type ExitInfo, type Killer, type ProcessGroup, type Spawner } from "./process-group.js";
 import type { ModelServerProbes } from "./probes.js";
+import type { RunAs } from "./run-as.js";
 import { DEFAULT_RESTART_POLICY, pruneCrashes, restartDecision, type RestartPolicy } from "./restart-policy.js";
 
 export interface SupervisorConfig {
@@ -44,6 +45,8 @@ export interface SupervisorDeps {
   redact?: (line: string) => string;
   /** Told every state change (the agent publishes its own state from it); must not throw. */
   onChange?: (status: ModelServerStatus) => void;
+  /** The model server's own user (run-as.ts); absent: the agent's user. */
+  runAs?: RunAs;
 }
 
 type Ending = { kind: "abort" } | { kind: "exit"; info: ExitInfo } | { kind: "health"; reason: string };

@@ -1,7 +1,7 @@
 import type { Ec2Peers } from "../../aws/ec2-peers.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import { TAG_ENDPOINT, TAG_NOTICE, TAG_PLAN, TAG_STATE, type ProjectNames, type WorkerState } from "../../infra/names.js";
+import { TAG_ENDPOINT, TAG_NOTICE, TAG_PLAN, TAG_SERVED_AT, TAG_STATE, type ProjectNames, type WorkerState } from "../../infra/names.js";
 import type { InterruptionEvent } from "../interruption/monitors.js";
 import { readLogTail } from "../trace/boot-log.js";
 import { failureRecord, type FailureRecord } from "../trace/failure-record.js";
@@ -37,6 +37,8 @@ export interface WorkerReporterOptions {
  */
 export class WorkerReporter {
   private current: WorkerState | undefined;
+  /** When this agent first published `serving` (SynktiServedAt): set once, never moved. */
+  private servedAt: string | undefined;
   private published: { value: string; fromSpotNotice: boolean } | undefined;
   private readonly tags: SelfTags;
   private readonly bootLog: LatestWriter<number>;
@@ -69,12 +71,21 @@ export class WorkerReporter {
     this.tags.set({ [TAG_PLAN]: value });
   }
 
+  /** When this worker first served (ms), undefined until then: repair's outcome waits for it. */
+  get firstServedAt(): number | undefined {
+    return this.servedAt === undefined ? undefined : Date.parse(this.servedAt);
+  }
+
   /** Publishes `proposed` unless the worker is further along (see nextState); the log follows. */
   state(proposed: WorkerState, refreshLog = true): void {
     const next = nextState(this.current, proposed);
     if (next === this.current) return;
     this.current = next;
-    this.tags.set({ [TAG_STATE]: next });
+    // The first `serving` carries SynktiServedAt in the same CreateTags: repair tells an instance
+    // that never served (stuck boot, weights failing) from one that did by this tag alone.
+    const first = next === "serving" && this.servedAt === undefined;
+    if (first) this.servedAt = new Date(this.deps.clock.now()).toISOString();
+    this.tags.set({ [TAG_STATE]: next, ...(first ? { [TAG_SERVED_AT]: this.servedAt! } : {}) });
     if (refreshLog) this.refreshLog();
   }
 
@@ -100,6 +111,11 @@ export class WorkerReporter {
     this.refreshLog();
     const [tagged, logged] = await Promise.all([this.tags.flush(left()), this.bootLog.flush(left())]);
     return recorded && tagged && logged;
+  }
+
+  /** Waits (at most `timeoutMs`) until the tags set so far landed; true when they did. */
+  flushTags(timeoutMs: number): Promise<boolean> {
+    return this.tags.flush(timeoutMs);
   }
 
   /** Gives what is still pending up to `graceMs` to land, then stops every writer. */

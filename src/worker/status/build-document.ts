@@ -1,7 +1,7 @@
 import { versionInfo } from "../../core/version.js";
 import type { InstanceFacts } from "../../preflight/worker/context.js";
 import type { DiscoveryStats } from "../discovery/discovery.js";
-import type { InterruptionSnapshot, ModelServerStatus, PeerEntry, StatusDocument } from "../../cluster/status-document.js";
+import { MAX_PEERS_PER_ANSWER, type InterruptionSnapshot, type ModelServerStatus, type PeerEntry, type StatusDocument } from "../../cluster/status-document.js";
 
 export interface StatusParts {
   project: string;
@@ -15,6 +15,7 @@ export interface StatusParts {
   interruption: InterruptionSnapshot;
   loadBalancer: StatusDocument["loadBalancer"];
   failover?: StatusDocument["failover"];
+  repair?: StatusDocument["repair"];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -30,7 +31,8 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
     endpoint: parts.endpoint,
     modelServer: parts.modelServer,
     inFlight: parts.inFlight ?? null,
-    peers: parts.peers,
+    // Never more than peers read (and the size cap they enforce holds): a huge cluster's answer stays readable.
+    peers: parts.peers.slice(0, MAX_PEERS_PER_ANSWER),
     interruption: parts.interruption,
     failover: parts.failover ?? { phase: "idle" },
     loadBalancer: parts.loadBalancer,
@@ -40,6 +42,7 @@ export function buildStatusDocument(parts: StatusParts): StatusDocument {
       lastListingAt: iso(parts.stats.lastListingAt),
       nextListingAt: iso(parts.stats.nextListingAt),
     },
+    ...(parts.repair ? { repair: parts.repair } : {}),
     version: versionInfo().version,
   };
 }

@@ -103,14 +103,15 @@ async function instance(id: string) {
 // Each boot runs the aws CLI four or five times (about 1-2 s each on a busy 2-core machine) plus
 // the retries' sleeps: more than the suite's default 30 s when the machine is loaded.
 describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, () => {
-  it("downloads and verifies binary and weights, then runs synkti --project-name P --model M", async () => {
+  it("downloads and verifies the binary, then runs synkti --project-name P --model M; the weights are the agent's", async () => {
     await readyProject(h, "it-boot");
     const run = await boot("it-boot", "ok");
     expect(run.stderr).toContain("binary verified");
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe(`synkti-stand-in --project-name it-boot --model tiny-model models=${run.models} sha256=${sha256(BINARY_BYTES)}`);
     expect(statSync(path.join(run.prefix, "synkti")).mode & 0o777).toBe(0o755);
-    expect(readFileSync(path.join(run.models, "tiny-model", "weights", "part-0.safetensors"), "utf8")).toBe("0123456789");
+    // User-data fetched no weight: the verified binary does (src/worker/weights), with the pin it is given.
+    expect(existsSync(path.join(run.models, "tiny-model"))).toBe(false);
     expect(readdirSync(run.prefix)).toEqual(["synkti"]); // no temp file left behind
   });
 
@@ -162,47 +163,16 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
     }
   });
 
-  it("refuses to serve weights that do not match the manifest", async () => {
-    await readyProject(h, "it-boot-weights");
-    await h.s3.send(new PutObjectCommand({ Bucket: "it-boot-weights-models", Key: "tiny-model/config.json", Body: '{"layers":3}\n' }));
-    const run = await boot("it-boot-weights", "bad-weights");
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/FATAL: weights of tiny-model do not match manifest\.json/);
-    expect(run.stdout).not.toContain("synkti-stand-in");
-  });
-
-  it("fetches only the files the manifest lists: a leftover object and another model under the prefix stay in S3", async () => {
-    await readyProject(h, "it-boot-only-listed");
-    const bucket = "it-boot-only-listed-models";
-    await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "tiny-model/old-shard.safetensors", Body: "left by an earlier upload" }));
-    await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "tiny-model/v2/config.json", Body: "another model under the same prefix" }));
-    const run = await boot("it-boot-only-listed", "only-listed");
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toContain("syncing the 2 files manifest.json lists");
-    expect(readFileSync(path.join(run.models, "tiny-model", "weights", "part-0.safetensors"), "utf8")).toBe("0123456789");
-    expect(existsSync(path.join(run.models, "tiny-model", "old-shard.safetensors"))).toBe(false);
-    expect(existsSync(path.join(run.models, "tiny-model", "v2"))).toBe(false);
-  });
-
-  it("refuses the weights of a bucket of the same name that another account owns", async () => {
+  it("refuses the binary of a bucket of the same name that another account owns", async () => {
     await readyProject(h, "it-boot-owner");
     const run = await boot("it-boot-owner", "other-owner", sha256(BINARY_BYTES), {}, "999999999999");
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/FATAL: s3:\/\/it-boot-owner-models is not a bucket of account 999999999999/);
-    expect(existsSync(path.join(run.models, "tiny-model", "config.json"))).toBe(false);
+    expect(run.stderr).toMatch(/FATAL: could not download s3:\/\/it-boot-owner-models\/bin\/synkti-[0-9a-f]{64}, the build this worker was launched with, from a bucket of account 999999999999/);
+    expect(existsSync(path.join(run.prefix, "synkti"))).toBe(false);
     expect(run.stdout).not.toContain("synkti-stand-in");
   });
 
-  it("stops when the manifest is missing (an upload that never completed)", async () => {
-    await readyProject(h, "it-boot-nomanifest", { model: "other-model" });
-    const run = await boot("it-boot-nomanifest", "no-manifest");
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/tiny-model\/manifest-[0-9a-f]{64}\.json is missing: the manifest this worker was launched with/);
-    expect(existsSync(path.join(run.prefix, "synkti"))).toBe(true); // the binary was fine; it just never ran
-    expect(run.stdout).toBe("");
-  });
-
-  it("a replacement launched after a re-upload of binary and model boots the bits its user-data pins", async () => {
+  it("a replacement launched after a re-upload of binary and model boots the binary its user-data pins", async () => {
     const names = await readyProject(h, "it-boot-pinned");
     const bucket = names.bucket;
     const pinnedManifest = await manifestSha256("it-boot-pinned");
@@ -222,20 +192,6 @@ describe("user-data boot (bash + aws CLI against moto)", { timeout: 120_000 }, (
     const run = await boot("it-boot-pinned", "pinned", sha256(BINARY_BYTES), {}, MOTO_ACCOUNT, pinnedManifest);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe(`synkti-stand-in --project-name it-boot-pinned --model tiny-model models=${run.models} sha256=${sha256(BINARY_BYTES)}`);
-    expect(run.stderr).toContain("syncing the 2 files manifest.json lists");
-    expect(existsSync(path.join(run.models, "tiny-model", "weights", "part-1.safetensors"))).toBe(false);
-    expect(sha256(readFileSync(path.join(run.models, "tiny-model", "manifest.json")))).toBe(pinnedManifest);
-  });
-
-  it("refuses a pinned manifest whose bytes do not hash to its name", async () => {
-    const names = await readyProject(h, "it-boot-bad-manifest");
-    const pinned = await manifestSha256("it-boot-bad-manifest");
-    const text = (await objectText(names.bucket, names.manifestKey("tiny-model")))!;
-    await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.pinnedManifestKey("tiny-model", pinned), Body: text.replace('"files"', '"files" ') }));
-    const run = await boot("it-boot-bad-manifest", "bad-manifest");
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/FATAL: manifest SHA-256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}; refusing its weights/);
-    expect(run.stdout).not.toContain("synkti-stand-in");
   });
 
   describe("keeps the worker agent running, by its exit code", () => {

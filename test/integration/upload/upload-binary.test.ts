@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyBinaryInS3 } from "../../../src/artifacts/index.js";
 import { uploadBinary } from "../../../src/deployer/upload/index.js";
 import { MiB, startHarness, type Harness } from "./harness.js";
+import { fakeBuild as fakeElf } from "../../support/fake-elf.js";
 
 let h: Harness;
 const dir = mkdtempSync(path.join(tmpdir(), "synkti-binary-it-"));
@@ -18,23 +19,19 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** A linux-x64 ELF header followed by random bytes: the platform check passes; it never runs. */
-function fakeBuild(name: string, size: number): { file: string; sha256: string; bytes: Buffer } {
-  const bytes = randomBytes(size);
-  Buffer.from("7f454c46020101000000000000000000", "hex").copy(bytes, 0);
-  bytes.writeUInt16LE(2, 16);
-  bytes.writeUInt16LE(0x3e, 18);
+/** A linux-x64 ELF with synkti's version marker and random bytes: it passes the checks; it never runs. */
+function fakeBuild(name: string, size: number, version = "1.2.3"): { file: string; sha256: string; bytes: Buffer } {
+  const bytes = fakeElf({ size, version });
   const file = path.join(dir, name);
   writeFileSync(file, bytes);
   return { file, bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
-// hostCanRun: false + versionLabel stands in for running the real build (the e2e test does that).
+// The version comes from the fake build's marker; --version-label cross-checks it.
 const input = (names: Awaited<ReturnType<Harness["project"]>>, file: string, version = "1.2.3") => ({
   names,
   file,
   versionLabel: version,
-  hostCanRun: false,
   concurrency: 4,
 });
 
@@ -43,7 +40,7 @@ describe("upload binary against moto", () => {
     const names = await h.project("up-bin-a");
     const build = fakeBuild("a", 11 * MiB);
     const result = await uploadBinary(h.deps(), input(names, build.file));
-    expect(result).toMatchObject({ status: "uploaded", key: "bin/synkti", checksumKey: "bin/synkti.sha256", sha256: build.sha256, version: "1.2.3", versionSource: "label", size: 11 * MiB });
+    expect(result).toMatchObject({ status: "uploaded", key: "bin/synkti", checksumKey: "bin/synkti.sha256", sha256: build.sha256, version: "1.2.3", versionSource: "binary", size: 11 * MiB });
 
     const head = await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: "bin/synkti", ChecksumMode: "ENABLED" }));
     expect(head.Metadata).toEqual({ sha256: build.sha256, version: "1.2.3" });
@@ -95,7 +92,7 @@ describe("upload binary against moto", () => {
 
   it("stores the build under its SHA-256 too; a new build keeps the old hashed key (what running workers' replacements download)", async () => {
     const names = await h.project("up-bin-pinned");
-    const first = fakeBuild("p1", 6 * MiB);
+    const first = fakeBuild("p1", 6 * MiB, "1.0.0");
     const result = await uploadBinary(h.deps(), input(names, first.file, "1.0.0"));
     expect(result).toMatchObject({ status: "uploaded", key: "bin/synkti", pinnedKey: `bin/synkti-${first.sha256}` });
     const pinnedBytes = async (sha256: string) => Buffer.from(await (await h.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: `bin/synkti-${sha256}` }))).Body!.transformToByteArray());
@@ -103,7 +100,7 @@ describe("upload binary against moto", () => {
     const pinnedHead = await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: `bin/synkti-${first.sha256}` }));
     expect(pinnedHead.Metadata).toEqual({ sha256: first.sha256, version: "1.0.0" });
 
-    const next = fakeBuild("p2", 3 * MiB);
+    const next = fakeBuild("p2", 3 * MiB, "1.1.0");
     await expect(uploadBinary(h.deps(), input(names, next.file, "1.1.0"))).resolves.toMatchObject({ status: "uploaded", pinnedKey: `bin/synkti-${next.sha256}` });
     // The latest key moved on; the first build is still there, byte for byte, under its hash.
     const latest = Buffer.from(await (await h.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: "bin/synkti" }))).Body!.transformToByteArray());
@@ -129,8 +126,8 @@ describe("upload binary against moto", () => {
 
   it("a new build replaces the old one", async () => {
     const names = await h.project("up-bin-d");
-    await uploadBinary(h.deps(), input(names, fakeBuild("d1", 1000).file, "1.0.0"));
-    const next = fakeBuild("d2", 2000);
+    await uploadBinary(h.deps(), input(names, fakeBuild("d1", 1000, "1.0.0").file, "1.0.0"));
+    const next = fakeBuild("d2", 2000, "1.1.0");
     await expect(uploadBinary(h.deps(), input(names, next.file, "1.1.0"))).resolves.toMatchObject({ status: "uploaded", version: "1.1.0" });
     await expect(verifyBinaryInS3(h.deps(), names, { localSha256: next.sha256 })).resolves.toMatchObject({ ok: true, version: "1.1.0", sha256MatchesLocal: true });
   });

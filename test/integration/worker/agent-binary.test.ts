@@ -12,6 +12,12 @@ import { ImdsEmulator } from "../../support/imds-emulator.js";
 import { startMoto, type Moto } from "../../support/moto.js";
 import { BINARY } from "../../support/run-cli.js";
 import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { readFileSync } from "node:fs";
+import { ChunkHasher } from "../../../src/artifacts/chunks.js";
+import { sha256OfBytes } from "../../../src/artifacts/hash.js";
+import { buildManifest, renderManifest } from "../../../src/artifacts/manifest.js";
+import { sdkConfigFor } from "../../support/moto.js";
 import { createWorkerInfra, ec2For, launchMembers, MODEL, randomLoopback, until, weightsFolder } from "./harness.js";
 import { isAlive } from "../../support/pid.js";
 
@@ -38,7 +44,7 @@ afterAll(async () => {
   rmSync(modelsDir, { recursive: true, force: true });
 });
 
-async function startBinary(project: string, options: { modelsDir: string; expectedSha256?: string }) {
+async function startBinary(project: string, options: { modelsDir: string; expectedSha256?: string; env?: Record<string, string> }) {
   const [instanceId] = await launchMembers(ec2, project, 1);
   const host = randomLoopback();
   const imds = await ImdsEmulator.start({ instanceId: instanceId!, privateIp: host, tags: { SynktiCluster: project, SynktiRole: "worker" }, iamRole: projectNames(project).role });
@@ -59,6 +65,7 @@ async function startBinary(project: string, options: { modelsDir: string; expect
     SYNKTI_MODEL_SERVER_PORT: String(await freePort(host)),
     SYNKTI_WORKER_DRY_RUN: "1",
     ...(options.expectedSha256 ? { SYNKTI_EXPECTED_SHA256: options.expectedSha256 } : {}),
+    ...options.env,
   };
   const child = spawn(binary, ["agent", "--project-name", project, "--model", MODEL], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -67,7 +74,7 @@ async function startBinary(project: string, options: { modelsDir: string; expect
   child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   const status = async () => (await (await fetch(`http://${host}:${statusPort}/status`, { signal: AbortSignal.timeout(2000) })).json()) as StatusDocument;
-  return { child, imds, status, exited, output: () => ({ stdout, stderr }) };
+  return { child, imds, status, exited, instanceId: instanceId!, output: () => ({ stdout, stderr }) };
 }
 
 
@@ -116,4 +123,64 @@ describe("synkti agent (built binary)", () => {
       await run.imds.close();
     }
   }, 60_000);
+
+  describe("fetches its own weights when launched with a pinned manifest (SYNKTI_EXPECTED_MANIFEST_SHA256)", () => {
+    /** The weights and their pinned manifest (version 2) in the project's bucket, as `synkti upload model` leaves them. */
+    async function uploadWeights(project: string, files: Record<string, Buffer>) {
+      const s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
+      const names = projectNames(project);
+      for (const [rel, body] of Object.entries(files)) await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: `${MODEL}/${rel}`, Body: body }));
+      const text = renderManifest(buildManifest(MODEL, Object.entries(files).map(([rel, body]) => ({ path: rel, ...new ChunkHasher().update(body).digest() })), new Date(0), "0.1.0"));
+      await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.pinnedManifestKey(MODEL, sha256OfBytes(text)), Body: text }));
+      return { s3, names, pin: sha256OfBytes(text) };
+    }
+    const files = { "config.json": Buffer.from('{"layers":2}'), "model.safetensors": Buffer.alloc(70_000, 7) };
+
+    it("fetches and verifies them, then serves; says so in its log", async () => {
+      const project = "wk-bin-fetch";
+      await createWorkerInfra(moto.url, project);
+      const { s3, pin } = await uploadWeights(project, files);
+      const fresh = mkdtempSync(path.join(tmpdir(), "synkti-agent-fetch-"));
+      const run = await startBinary(project, { modelsDir: fresh, expectedSha256: await sha256File(binary), env: { SYNKTI_EXPECTED_MANIFEST_SHA256: pin } });
+      try {
+        await until("healthy", async () => (await run.status().catch(() => undefined))?.modelServer.state === "healthy", 30_000, 100).catch((error: Error) => {
+          throw new Error(`${error.message}\n${run.output().stdout.slice(-3000)}`);
+        });
+        expect(readFileSync(path.join(fresh, MODEL, "model.safetensors")).equals(files["model.safetensors"])).toBe(true);
+        expect(sha256OfBytes(readFileSync(path.join(fresh, MODEL, "manifest.json")))).toBe(pin);
+        expect(run.output().stderr + run.output().stdout).toContain("weights verified: 2 files");
+        expect(await stop(run.child, "SIGTERM", run.exited)).toBe(0);
+      } finally {
+        run.child.kill("SIGKILL");
+        await run.imds.close();
+        s3.destroy();
+        rmSync(fresh, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    it("refuses a corrupted byte in S3: exit 1, no model server, a failure record naming the file, chunk and fix", async () => {
+      const project = "wk-bin-corrupt";
+      await createWorkerInfra(moto.url, project);
+      const { s3, names, pin } = await uploadWeights(project, files);
+      const bad = Buffer.from(files["model.safetensors"]);
+      bad[12_345] = 0;
+      await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: `${MODEL}/model.safetensors`, Body: bad }));
+      const fresh = mkdtempSync(path.join(tmpdir(), "synkti-agent-fetch-"));
+      const run = await startBinary(project, { modelsDir: fresh, env: { SYNKTI_EXPECTED_MANIFEST_SHA256: pin } });
+      try {
+        expect(await run.exited).toBe(1);
+        const { stdout, stderr } = run.output();
+        expect(`${stdout}${stderr}`).toContain("Weights file 'model.safetensors': chunk 1 of 1 (bytes 0-69999) does not hash to the manifest's SHA-256");
+        expect(stdout).not.toContain("worker preflight"); // never got that far: no model server either
+        const record = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: names.failureRecordKey(run.instanceId) }))).Body!.transformToString());
+        expect(record).toMatchObject({ instanceId: run.instanceId, exitCode: 1 });
+        expect(record.reason).toMatch(/^weights: Weights file 'model\.safetensors': chunk 1 of 1 .*\(fix: synkti upload model --project-name wk-bin-corrupt --model tiny-model --from <weights-dir>\)$/);
+      } finally {
+        run.child.kill("SIGKILL");
+        await run.imds.close();
+        s3.destroy();
+        rmSync(fresh, { recursive: true, force: true });
+      }
+    }, 60_000);
+  });
 });

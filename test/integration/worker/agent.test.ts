@@ -81,7 +81,8 @@ describe("worker agent (in-process, local cloud)", () => {
       await until("SynktiState=serving on A", async () => (await tagsOf(a!)).SynktiState === "serving");
 
       const [late] = await launchMembers(ec2, p, 1);
-      await until("a member launched later", async () => (await agentA.status()).peers.some((x) => x.instanceId === late));
+      // Counted in the size once A's own listing shows it (B's gossip may name it first, unconfirmed).
+      await until("a member launched later", async () => (await agentA.status()).peers.some((x) => x.instanceId === late && x.source === "ec2"));
       expect((await agentA.status()).discovery.clusterSize).toBe(4);
     } finally {
       expect(await agentA.stop()).toEqual({ kind: "stopped" });

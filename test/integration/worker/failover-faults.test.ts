@@ -11,7 +11,7 @@ import { replacementClientToken } from "../../../src/failover/spawn-request.js";
 import { failoverWorld, IMAGE, isLive, tagsOf, USER_DATA } from "./failover-world.js";
 import { startAgent, until } from "./harness.js";
 
-const world = failoverWorld("fo-faults");
+const world = failoverWorld("fo-faults", { iamProof: true });
 const { name, replacementsOf, targetIds, options, doomedWorker, playServing } = world;
 
 /** Every real (not DryRun) RunInstances the agents send from now on, as sent. */

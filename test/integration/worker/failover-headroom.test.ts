@@ -12,7 +12,7 @@ import { captureLogs } from "../../support/log-capture.js";
 import { failoverWorld } from "./failover-world.js";
 import { launchMembers, until } from "./harness.js";
 
-const world = failoverWorld("foq-it");
+const world = failoverWorld("foq-it", { iamProof: true });
 const { name, replacementsOf, targetIds, doomedWorker } = world;
 
 /** An early replacement in flight: a live worker whose SynktiReplaces names another live one. */

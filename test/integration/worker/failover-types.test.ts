@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { failoverWorld, tagsOf } from "./failover-world.js";
 import { until } from "./harness.js";
 
-const world = failoverWorld("fot-it");
+// Issue 14: every call proven allowed by a policy of exactly these types, on-demand allowed (infra up --instance-types g5.xlarge,g6.xlarge --allow-on-demand).
+const world = failoverWorld("fot-it", { iamProof: { instanceTypes: ["g5.xlarge", "g6.xlarge"], allowOnDemand: true } });
 const { name, replacementsOf } = world;
 
 /** The doomed worker, launched with `launchTags` (read back through IMDS as its own tags). */

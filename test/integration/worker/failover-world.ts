@@ -10,7 +10,9 @@ import path from "node:path";
 import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { DEFAULT_COMPUTE, type ComputePolicy } from "../../../src/infra/compute-policy.js";
+import { workerRefusals } from "../../support/iam/recorded.js";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
 import type { ImdsEmulatorOptions } from "../../support/imds-emulator.js";
 import type { Logger } from "../../../src/core/log.js";
@@ -42,11 +44,25 @@ export interface FailoverWorld {
 export const tagsOf = (i: Instance) => Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value!]));
 export const isLive = (i: Instance) => ["pending", "running"].includes(i.State?.Name ?? "");
 
+export interface WorldOptions {
+  /**
+   * Issue 14's offline IAM proof after every test: each AWS call the workers made in it (through
+   * the proxy) must be allowed by the worker policy of the test's project, as `infra up` renders it
+   * with this compute policy (`true`: the default, any type, spot only). One project per test.
+   */
+  iamProof?: true | ComputePolicy;
+}
+
 /** Registers the file's beforeAll/afterAll; the fields are set once beforeAll ran. */
-export function failoverWorld(prefix: string): FailoverWorld {
+export function failoverWorld(prefix: string, worldOptions: WorldOptions = {}): FailoverWorld {
   let projects = 0;
+  let named: string[] = [];
   const world = {
-    name: () => `${prefix}-${process.pid}-${projects++}`,
+    name: () => {
+      const p = `${prefix}-${process.pid}-${projects++}`;
+      named.push(p);
+      return p;
+    },
     replacementsOf: async (doomed: string) =>
       ((await world.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiReplaces", Values: [doomed] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []),
     targetIds: async (arn: string) => ((await world.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? []).map((t) => t.Target?.Id),
@@ -79,6 +95,18 @@ export function failoverWorld(prefix: string): FailoverWorld {
     world.s3 = new S3Client({ ...sdkConfigFor(world.moto.url), maxAttempts: 1 });
     world.modelsDir = weightsFolder();
   });
+  if (worldOptions.iamProof) {
+    const compute = worldOptions.iamProof === true ? DEFAULT_COMPUTE : worldOptions.iamProof;
+    beforeEach(() => {
+      named = [];
+      world.proxy.resetCounts();
+    });
+    afterEach(async () => {
+      if (named.length === 0) return;
+      expect(named, "the IAM proof judges one project per test").toHaveLength(1);
+      expect(await workerRefusals({ motoUrl: world.moto.url, project: named[0]!, calls: world.proxy.calls(), compute }), "AWS calls the worker policy would refuse").toEqual([]);
+    });
+  }
   afterAll(async () => {
     world.ec2?.destroy();
     world.elb?.destroy();

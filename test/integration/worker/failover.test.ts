@@ -15,7 +15,7 @@ import { captureLogs } from "../../support/log-capture.js";
 import { failoverWorld, IMAGE, tagsOf, USER_DATA } from "./failover-world.js";
 import { MODEL, startAgent, until } from "./harness.js";
 
-const world = failoverWorld("fo-it");
+const world = failoverWorld("fo-it", { iamProof: true });
 const { name, replacementsOf, targetIds, options, doomedWorker, playServing } = world;
 
 describe("failover on a spot notice (in-process worker, moto)", () => {

@@ -13,7 +13,7 @@ import { projectNames } from "../../../src/infra/names.js";
 import { failoverWorld, IMAGE, USER_DATA } from "./failover-world.js";
 import { createWorkerInfra, launchMembers, startAgent, until } from "./harness.js";
 
-const world = failoverWorld("fo-hs");
+const world = failoverWorld("fo-hs", { iamProof: true });
 
 const phase = (state: string, endedAt: string | null) => ({ state, startedAt: "2026-01-01T00:00:05.000Z", endedAt, detail: null });
 const timeline = (doomed: string, health: ReturnType<typeof phase>) => ({

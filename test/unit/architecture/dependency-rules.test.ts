@@ -10,8 +10,8 @@ import { describe, expect, it } from "vitest";
 const SRC = resolve(import.meta.dirname, "../../../src");
 
 const RULES: Array<{ from: string; never: string[]; why: string }> = [
-  { from: "core", never: ["artifacts", "aws", "cli", "cluster", "context", "deployer", "infra", "preflight", "worker", "failover"], why: "the core depends on nothing" },
-  { from: "aws", never: ["artifacts", "cli", "cluster", "context", "deployer", "infra", "preflight", "worker", "failover"], why: "aws/ knows nothing of the domain" },
+  { from: "core", never: ["artifacts", "aws", "cli", "cluster", "context", "deployer", "infra", "preflight", "worker", "failover", "repair"], why: "the core depends on nothing" },
+  { from: "aws", never: ["artifacts", "cli", "cluster", "context", "deployer", "infra", "preflight", "worker", "failover", "repair"], why: "aws/ knows nothing of the domain" },
   { from: "cluster", never: ["cli", "deployer", "preflight", "worker", "failover"], why: "the wire protocol worker and deployer share" },
   { from: "deployer", never: ["cli", "worker"], why: "deployer/ speaks the protocol in cluster/, never the worker's code" },
   { from: "worker", never: ["cli", "deployer"], why: "the worker runs without the deployer" },
@@ -20,6 +20,7 @@ const RULES: Array<{ from: string; never: string[]; why: string }> = [
   { from: "artifacts", never: ["cli", "deployer", "preflight", "worker", "failover"], why: "hashes, manifest and verifiers shared by uploads and preflight" },
   { from: "infra", never: ["cli", "deployer", "worker"], why: "names and permanent resources are below both sides" },
   { from: "context", never: ["cli", "deployer", "worker"], why: "where am I comes before any role" },
+  { from: "repair", never: ["aws", "cli", "context", "deployer", "preflight", "worker", "failover"], why: "the repair rule is pure: the worker executes it, the deployer reads its pause rule" },
 ];
 
 /**
@@ -64,6 +65,15 @@ describe("dependency rules (DESIGN.md)", () => {
       expect(violations).toEqual([]);
     });
   }
+
+  it("repair/ imports no package but zod and node:crypto (pure: no SDK, no I/O)", () => {
+    const PACKAGE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^."'][^"']*)["']/g;
+    const packages = sources(join(SRC, "repair")).flatMap((path) =>
+      [...readFileSync(path, "utf8").matchAll(PACKAGE)].map((m) => `${relative(SRC, path)} -> ${m[1]}`),
+    );
+    expect(packages.length).toBeGreaterThan(0);
+    expect(packages.filter((edge) => !/ -> (zod|node:crypto)$/.test(edge))).toEqual([]);
+  });
 
   it("the known debt is still there (remove an entry once it is paid)", () => {
     const present = new Set(edges.map((e) => `${e.file} -> ${e.target}`));

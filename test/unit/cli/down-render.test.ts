@@ -6,6 +6,8 @@ const drained = { targetGroup: "demo-synkti-vllm", targets: ["i-a", "i-b"], dela
 const result = (extra: Partial<DownResult>): DownResult => ({
   project: "demo",
   dryRun: false,
+  desired: { workers: 0, setAt: "2026-11-29T10:00:00.000Z" },
+  desiredProblem: null,
   deregistration: drained,
   found: [
     { instanceId: "i-a", state: "running", availabilityZone: "us-east-1a" },
@@ -20,7 +22,8 @@ const result = (extra: Partial<DownResult>): DownResult => ({
 
 describe("down text", () => {
   it("says what it deregistered and how long requests took to finish, before what it terminated", () => {
-    expect(renderDown(result({})).split("\n").slice(0, 2)).toEqual([
+    expect(renderDown(result({})).split("\n").slice(0, 3)).toEqual([
+      "Desired workers set to 0 (cluster/desired.json): no worker repairs or replaces anything.",
       "Deregistered 2 target(s) from demo-synkti-vllm (i-a, i-b); in-flight requests finished after 12 s.",
       "Terminated 2 instance(s) of demo: i-a, i-b",
     ]);
@@ -40,6 +43,12 @@ describe("down text", () => {
     const text = renderDown(result({ deregistration: { ...drained, drained: false, warning } }));
     expect(text).toContain(`Warning: ${warning}`);
     expect(text).toContain("Terminated 2 instance(s) of demo: i-a, i-b");
-    expect(renderDown(result({ deregistration: { ...drained, targetGroup: null, targets: [] } }))).toMatch(/^No target group: nothing to deregister\.\nTerminated/);
+    expect(renderDown(result({ desired: null, deregistration: { ...drained, targetGroup: null, targets: [] } }))).toMatch(/^No target group: nothing to deregister\.\nTerminated/);
+  });
+
+  it("a desired size that could not be set is a warning first; the termination is still reported", () => {
+    const text = renderDown(result({ desired: null, desiredProblem: "no bucket demo-models, so no desired size to set" }));
+    expect(text.split("\n")[0]).toBe("Warning: no bucket demo-models, so no desired size to set.");
+    expect(text).toContain("Terminated 2 instance(s) of demo: i-a, i-b");
   });
 });

@@ -30,7 +30,7 @@ const base: WorkerStatus = {
   replaces: null,
   plan: null,
 };
-const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, ...extra });
+const status = (workers: WorkerStatus[], extra: Partial<ProjectStatus> = {}): ProjectStatus => ({ project: "demo", workers, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, desired: null, desiredUnavailable: "no cluster/desired.json", emptySlots: [], repair: { state: "inactive", failuresInARow: 0, lastFailure: null, fix: null, unavailable: null }, ...extra });
 
 describe("status text", () => {
   it("shows model, type, zone, the worker's own state and its endpoint; never moto's private IP", () => {
@@ -86,6 +86,8 @@ describe("status text", () => {
     expect(text).toBe(
       [
         "No workers in project demo.",
+        "Desired: not set (no cluster/desired.json)",
+        "Repair: inactive",
         "",
         "Recent failures (last 24 h, newest first):",
         "  i-0ccccccccccccccc3  11:03:04Z (1h30m ago)  exit 1  binary SHA-256 mismatch: expected a, got b",
@@ -116,5 +118,21 @@ describe("logs text", () => {
     const none = { instanceId: "i-0ccccccccccccccc3", failure: null, failureUnreadable: null, log: null, logSize: null, logCut: null };
     expect(renderLogs({ ...none, log: "x\n", logSize: 2 })).toBe("i-0ccccccccccccccc3: no failure recorded (it has not failed, or it ended before it could say why).\n\nLog:\nx");
     expect(renderLogs({ ...none, failureUnreadable: "it is not JSON" })).toMatch(/its failure record cannot be believed \(it is not JSON\)[\s\S]*No log was stored\.$/);
+  });
+
+  it("the desired size, each worker's slot, the empty slots, and repair active", () => {
+    const text = renderStatus(status([{ ...base, slot: 0 }], { desired: { workers: 3, setAt: "2026-11-29T12:00:00.000Z" }, desiredUnavailable: null, emptySlots: [1, 2], repair: { state: "active", failuresInARow: 1, lastFailure: null, fix: null, unavailable: null } }), NOW);
+    expect(text).toMatch(/\nINSTANCE +STATE +WORKER +SLOT +MODEL /);
+    expect(text).toMatch(/\ni-0aaaaaaaaaaaaaaa1 +running +serving +0 +tiny /);
+    expect(text).toContain("\nDesired: 3 workers (set at 2026-11-29T12:00:00.000Z); empty slots: 1, 2 (the workers' repair fills them)\nRepair: active\n");
+  });
+
+  it("repair paused: the last failure's reason and the fix (read the logs, then set the desired size again)", () => {
+    const fix = "synkti logs --project-name demo i-0ddddddddddddddd4   # fix the cause, then: synkti --project-name demo --model tiny --workers 2 --yes";
+    const repair = { state: "paused" as const, failuresInARow: 3, lastFailure: { instanceId: "i-0ddddddddddddddd4", slot: 1, at: "2026-11-29T12:20:00.000Z", reason: "model server exited 1: CUDA out of memory" }, fix, unavailable: null };
+    const text = renderStatus(status([base], { desired: { workers: 2, setAt: "2026-11-29T12:00:00.000Z" }, desiredUnavailable: null, emptySlots: [1], repair }), NOW);
+    expect(text).toContain(
+      "Repair: PAUSED after 3 replacements in a row failed to serve; the last, i-0ddddddddddddddd4 (slot 1) at 2026-11-29T12:20:00.000Z: model server exited 1: CUDA out of memory\n" + `  Fix: ${fix}`,
+    );
   });
 });

@@ -10,6 +10,7 @@ import { downProject } from "../../../src/deployer/fleet/down.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeEc2 } from "./fake-ec2.js";
 import { accessDenied, FakeLoadBalancer } from "./fake-load-balancer.js";
+import { FakeConditional } from "./fake-conditional.js";
 
 const project = { SynktiCluster: "proj", SynktiRole: "worker", SynktiLaunch: "l-1" };
 
@@ -22,7 +23,7 @@ function setup() {
   const tag = ec2.tag.bind(ec2);
   ec2.terminate = async (ids) => (order.push(`terminate:${ids.join(",")}`), terminate(ids));
   ec2.tag = async (ids, tags) => (order.push(`tag:${ids.join(",")}`), tag(ids, tags));
-  return { order, clock, ec2, lb, deps: { ec2, lb, clock, log: silentLogger } };
+  return { order, clock, ec2, lb, deps: { ec2, lb, clock, log: silentLogger, conditional: new FakeConditional("proj-models") } };
 }
 
 /** Runs down, moving fake time in steps, and says whether TerminateInstances ran by each step. */

@@ -7,11 +7,12 @@ import { duration } from "../../../src/cli/commands/status.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeEc2, instantClock } from "./fake-ec2.js";
 import { FakeLoadBalancer } from "./fake-load-balancer.js";
+import { FakeConditional } from "./fake-conditional.js";
 
 /** down's collaborators: no target registered, so nothing to drain (drain-targets.test.ts drains). */
 const downDeps = (ec2: FakeEc2) => {
   const clock = instantClock();
-  return { ec2, clock, log: silentLogger, lb: new FakeLoadBalancer(clock) };
+  return { ec2, clock, log: silentLogger, lb: new FakeLoadBalancer(clock), conditional: new FakeConditional("proj-models") };
 };
 
 const project = (p = "proj") => ({ SynktiCluster: p, SynktiRole: "worker", SynktiLaunch: "l-1" });
@@ -118,12 +119,57 @@ describe("down", () => {
     expect(result.error).toMatch(/deadline/);
   });
 
+  it("sets desired to 0 before it tags or terminates anything, over whatever another deployer wrote meanwhile", async () => {
+    const ec2 = new FakeEc2();
+    ec2.add("us-east-1a", project());
+    const deps = downDeps(ec2);
+    deps.conditional.set("cluster/desired.json", '{"workers":3,"setAt":"2026-01-01T00:00:00.000Z"}');
+    let raced = false;
+    deps.conditional.beforeWrite = () => {
+      if (!raced) deps.conditional.set("cluster/desired.json", '{"workers":5,"setAt":"2026-01-01T00:00:00.500Z"}');
+      raced = true;
+    };
+    let changesAtWrite: number | undefined;
+    const put = deps.conditional.putIfMatch.bind(deps.conditional);
+    deps.conditional.putIfMatch = async (...args) => ((changesAtWrite ??= (ec2.calls.tag ?? 0) + (ec2.calls.terminate ?? 0)), put(...args));
+    const result = await downProject(deps, { project: "proj" });
+    expect(changesAtWrite).toBe(0);
+    expect(JSON.parse(deps.conditional.text("cluster/desired.json")!)).toEqual({ workers: 0, setAt: expect.any(String) });
+    expect(result).toMatchObject({ desired: { workers: 0 }, desiredProblem: null, remaining: [] });
+  });
+
+  it.each([
+    ["refused (AccessDenied)", { name: "UnauthorizedOperation", $metadata: { httpStatusCode: 403 } }],
+    ["throttled", { name: "RequestLimitExceeded", $metadata: { httpStatusCode: 503 } }],
+  ])("a CreateTags %s never stops the termination: every instance ends", async (_, failure) => {
+    const ec2 = new FakeEc2();
+    const ids = [ec2.add("us-east-1a", project()), ec2.add("us-east-1b", project())];
+    ec2.tag = async () => {
+      throw Object.assign(new Error("CreateTags failed"), failure);
+    };
+    const result = await downProject(downDeps(ec2), { project: "proj" });
+    expect(result).toMatchObject({ remaining: [], error: null, desired: { workers: 0 } });
+    expect(result.terminated).toEqual([...ids].sort());
+    expect(ec2.live({ SynktiCluster: "proj" })).toHaveLength(0);
+  });
+
+  it("without its bucket, down still terminates and says the desired size could not be set", async () => {
+    const ec2 = new FakeEc2();
+    ec2.add("us-east-1a", project());
+    const deps = downDeps(ec2);
+    deps.conditional.missingBucket = true;
+    const result = await downProject(deps, { project: "proj" });
+    expect(result).toMatchObject({ desired: null, desiredProblem: "no bucket proj-models, so no desired size to set", remaining: [] });
+    expect(ec2.live({ SynktiCluster: "proj" })).toHaveLength(0);
+  });
+
   it("dry-run lists and changes nothing; an empty project is a no-op", async () => {
     const ec2 = new FakeEc2();
     const id = ec2.add("us-east-1a", project());
     const deps = downDeps(ec2);
     expect((await downProject(deps, { project: "proj", dryRun: true })).found).toEqual([{ instanceId: id, state: "running", availabilityZone: "us-east-1a" }]);
     expect(ec2.calls.terminate).toBeUndefined();
+    expect(deps.conditional.writes).toEqual([]); // a dry run writes no desired size either
     expect(await downProject(deps, { project: "empty" })).toMatchObject({ found: [], terminated: [], remaining: [] });
   });
 });

@@ -61,13 +61,15 @@ describe("the launch plan: count, type, zones, spot price, hourly estimate", () 
       active: 1,
       toLaunch: 2,
       zones: { "us-east-1b": 1, "us-east-1c": 1 },
+      slots: [1, 2],
+      scaleDown: null,
       spotPrice: { "us-east-1b": 0.4, "us-east-1c": 0.5 },
       hourlyEstimate: 0.9,
       currency: "USD",
     });
     expect(renderProposal(proposal)).toBe(
       [
-        "Plan for proj: launch 2 x g5.xlarge (spot, one-time) serving tiny: 1 in us-east-1b, 1 in us-east-1c",
+        "Plan for proj: launch 2 x g5.xlarge (spot, one-time) serving tiny: 1 in us-east-1b, 1 in us-east-1c (slots 1, 2)",
         "  1 of 3 workers already pending or running",
         "  current spot price: $0.4/h in us-east-1b, $0.5/h in us-east-1c; about $0.9/h for the 2 new workers (spot prices move; AWS bills the price of each hour)",
       ].join("\n"),
@@ -161,6 +163,23 @@ describe("--wait: until every worker says serving", () => {
     expect(lines).toContain("1/2 serving, 1 booting (20s)");
     expect(lines.at(-1)).toBe("2/2 serving (1m20s)");
     expect(clock.slept.every((ms) => ms === 5000)).toBe(true); // DescribeInstances every 5 s
+  });
+
+  it("a scale down: waits until the surplus has left (it says retiring, and is not waited for as serving)", async () => {
+    const { ec2, clock, deps } = setup();
+    ec2.add("us-east-1a", { ...workers, SynktiState: "serving", SynktiSlot: "0" });
+    ec2.add("us-east-1b", { ...workers, SynktiState: "serving", SynktiSlot: "1" });
+    const surplus = ec2.add("us-east-1c", { ...workers, SynktiState: "serving", SynktiSlot: "2" });
+    schedule(clock, ec2, [
+      [5_000, () => void ec2.tag([surplus], { SynktiState: "retiring" })],
+      [40_000, () => void ec2.terminate([surplus])], // it drained, then terminated itself
+    ]);
+    const lines: string[] = [];
+    const result = await waitUntilServing(deps, { project: "proj", region: "us-east-1", deadlineMs: 30 * 60_000, desired: 2, leavingIds: [surplus], onProgress: (p) => lines.push(describeProgress(p)) });
+    expect(result.serving).toHaveLength(2);
+    expect(result.waitedMs).toBeGreaterThanOrEqual(40_000);
+    expect(lines[0]).toBe("2/2 serving, 1 surplus still draining (scale down) (0s)");
+    expect(lines.at(-1)).toMatch(/^2\/2 serving \(\d+s\)$/);
   });
 
   it("a state tag outside the contract shows as unknown in the progress line, never raw on the terminal", async () => {

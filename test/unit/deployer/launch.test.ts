@@ -25,16 +25,19 @@ const setup = () => {
 const failure = async (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: unknown) => e);
 
 describe("launchWorkers", () => {
-  it("launches the difference, spread over zones, each instance tagged, spot one-time, IMDSv2", async () => {
+  it("launches the difference into the lowest empty slots, spread over zones, each instance tagged, spot one-time, IMDSv2", async () => {
     const { ec2, deps } = setup();
     ec2.add("us-east-1a", { ...workers, SynktiLaunch: "l-old" });
     const result = await launchWorkers(deps, { target: target(ec2), workers: 3, launchId: "l-new" });
     expect(result).toMatchObject({ launchId: "l-new", desired: 3, existing: 1, fallbacks: [] });
     expect(result.launched.map((l) => l.availabilityZone)).toEqual(["us-east-1b", "us-east-1c"]);
+    // The untagged worker (an older synkti) holds slot 0 virtually: the new ones fill 1 and 2.
+    expect(result.launched.map((l) => l.slot).sort()).toEqual([1, 2]);
     expect(result.workers).toHaveLength(3);
     expect(ec2.live(workers)).toHaveLength(3);
+    expect(ec2.runSpecs.map((s) => s.tags.SynktiSlot).sort()).toEqual(["1", "2"]);
     for (const spec of ec2.runSpecs) {
-      expect(spec.tags).toEqual({ ...workers, SynktiLaunch: "l-new", SynktiState: "booting", SynktiModel: "m", Name: "proj-worker", SynktiInstanceTypes: "g5.xlarge" });
+      expect(spec.tags).toEqual({ ...workers, SynktiLaunch: "l-new", SynktiState: "booting", SynktiModel: "m", SynktiSlot: spec.tags.SynktiSlot, Name: "proj-worker", SynktiInstanceTypes: "g5.xlarge" });
       expect(spec.metadataHopLimit).toBe(1);
     }
     expect(new Set(ec2.runSpecs.map((s) => s.clientToken)).size).toBe(2);

@@ -11,6 +11,7 @@ import { FAILOVER_RECORD_MAX_BYTES, recentFailovers } from "../../../src/deploye
 import { projectNames } from "../../../src/infra/names.js";
 import { FakeEc2, instantClock } from "./fake-ec2.js";
 import { FakeObjects } from "./fake-objects.js";
+import { FakeConditional } from "./fake-conditional.js";
 import { FakeLoadBalancer } from "./fake-load-balancer.js";
 
 const worker = { SynktiCluster: "proj", SynktiRole: "worker", SynktiLaunch: "l-1", SynktiState: "serving" };
@@ -44,7 +45,7 @@ describe("the standing plan in synkti status", () => {
     const result = await fleetStatus({ ec2, clock: instantClock(NOW), log: silentLogger, askHealth: unreachable }, "proj");
     expect(result.workers.find((w) => w.instanceId === bad)!.plan).toMatchObject({ ready: false, code: "denied", fix: "synkti infra up --project-name proj", source: "tag" });
     expect(result.workers.find((w) => w.instanceId === good)!.plan).toMatchObject({ ready: true, source: "tag" });
-    const text = renderStatus({ ...result, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null }, NOW);
+    const text = renderStatus({ ...result, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, desired: null, desiredUnavailable: null, emptySlots: [], repair: { state: "inactive", failuresInARow: 0, lastFailure: null, fix: null, unavailable: null } }, NOW);
     const lines = text.split("\n");
     expect(lines[1]).toBe(`PLAN ${bad} not ready: a DryRun of its replacement's launch was refused: the worker policy does not allow it`);
     expect(lines[2]).toBe("  Fix: synkti infra up --project-name proj");
@@ -63,7 +64,7 @@ describe("the standing plan in synkti status", () => {
         : unreachable();
     const result = await fleetStatus({ ec2, clock: instantClock(NOW), log: silentLogger, askHealth }, "proj");
     expect(result.workers.find((w) => w.instanceId === live)!.plan).toMatchObject({ ready: false, code: "no-pool", source: "live" });
-    const text = renderStatus({ ...result, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null }, NOW);
+    const text = renderStatus({ ...result, failures: [], failuresUnavailable: null, failovers: [], failoversUnavailable: null, loadBalancer: null, loadBalancerUnavailable: null, desired: null, desiredUnavailable: null, emptySlots: [], repair: { state: "inactive", failuresInARow: 0, lastFailure: null, fix: null, unavailable: null } }, NOW);
     expect(text).toContain(`PLAN ${live} not ready: no pool left`);
     expect(text).not.toContain("\u001b");
     expect(text).not.toContain(`PLAN ${starting}`);
@@ -111,7 +112,7 @@ describe("recent failovers", () => {
     const running = timeline({ status: "running", replacement: null, phases: { ...timeline().phases, spawn: phase("running", "2026-11-29T12:30:00.300Z", null), health: phase("pending", null, null) } });
     objects.put(names.failoverKey(DOOMED), JSON.stringify(running), new Date(NOW - 1000));
     const clock = instantClock(NOW);
-    const deps = { ec2, objects, clock, lb: new FakeLoadBalancer(clock), log: silentLogger, askHealth: unreachable };
+    const deps = { ec2, objects, clock, lb: new FakeLoadBalancer(clock), conditional: new FakeConditional(names.bucket), log: silentLogger, askHealth: unreachable };
     const status = await projectStatus(deps, "proj");
     const text = renderStatus(status, NOW);
     expect(text).toContain(`Recent failovers (last 24 h, newest first):\n  ${DOOMED} -> (no replacement yet)  spot-interruption  running  in progress`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { InstanceSummary } from "../../../src/aws/ec2-instances.js";
 import { describePlan, leastLoaded, planLaunch } from "../../../src/deployer/launch/plan.js";
+import { buildProposal, proposalQuestion, renderProposal } from "../../../src/deployer/launch/proposal.js";
 import { ZONES } from "./fake-ec2.js";
 
 const worker = (zone: string): InstanceSummary => ({
@@ -44,12 +45,13 @@ describe("planLaunch: desired vs observed", () => {
     expect(planLaunch({ desired: 2, workers: [], zones: [] }).placements).toEqual([]);
   });
 
-  it("says what it will do, and that it never scales down", () => {
-    expect(describePlan(planLaunch({ desired: 3, workers: [worker("us-east-1a")], zones: ZONES }))).toBe(
-      "1 of 3 workers pending or running: launching 2 (1 in us-east-1b, 1 in us-east-1c)",
+  it("says what it will do: how many, where, which slots; a scale down names the slots that retire", () => {
+    expect(describePlan(planLaunch({ desired: 3, workers: [worker("us-east-1a")], zones: ZONES, slots: [1, 2] }))).toBe(
+      "1 of 3 workers pending or running: launching 2 (1 in us-east-1b, 1 in us-east-1c, slots 1, 2)",
     );
-    expect(describePlan(planLaunch({ desired: 1, workers: [worker("us-east-1a"), worker("us-east-1b")], zones: ZONES }))).toMatch(
-      /^2 workers already pending or running \(more than the 1 asked for; synkti never scales down on launch\): launching nothing$/,
+    const scaleDown = { from: 3, to: 1, retiring: [{ slot: 1, instanceId: "i-b" }, { slot: 2, instanceId: "i-c" }] };
+    expect(describePlan(planLaunch({ desired: 1, workers: [worker("us-east-1a"), worker("us-east-1b"), worker("us-east-1c")], zones: ZONES, slots: [], scaleDown }))).toBe(
+      "scale down from 3 to 1 workers: slot 1 (i-b), slot 2 (i-c) drain and terminate themselves (no request fails); launching nothing",
     );
   });
 });
@@ -60,5 +62,22 @@ describe("leastLoaded", () => {
     expect(leastLoaded(counts, ZONES, new Set())).toBe("us-east-1a");
     expect(leastLoaded(counts, ZONES, new Set(["us-east-1a"]))).toBe("us-east-1b");
     expect(leastLoaded(counts, ZONES, new Set(ZONES))).toBeUndefined();
+  });
+});
+
+describe("the plan and the question of a scale down", () => {
+  const target = { project: "proj", model: "tiny", instanceType: "g5.xlarge" };
+  it("a lower size alone: the plan names the retiring slots, the question asks to retire them", () => {
+    const scaleDown = { from: 3, to: 2, retiring: [{ slot: 2, instanceId: "i-c" }] };
+    const p = buildProposal(planLaunch({ desired: 2, workers: [worker("us-east-1a"), worker("us-east-1b"), worker("us-east-1c")], zones: ZONES, slots: [], scaleDown }), target, undefined);
+    expect(p).toMatchObject({ toLaunch: 0, slots: [], scaleDown });
+    expect(renderProposal(p)).toBe("Plan for proj: scale down from 3 to 2 workers: slot 2 (i-c) drains and terminates itself (no request fails)");
+    expect(proposalQuestion(p)).toBe("Retire 1 worker (desired 3 -> 2)? [y/N] ");
+  });
+
+  it("a lower intent with nothing to retire says so; a launch and a scale down together are asked together", () => {
+    const none = buildProposal(planLaunch({ desired: 2, workers: [worker("us-east-1a")], zones: ZONES, slots: [1], scaleDown: { from: 3, to: 2, retiring: [] } }), target, { "us-east-1b": 0.5 });
+    expect(renderProposal(none).split("\n")[0]).toBe("Plan for proj: desired lowered from 3 to 2 workers: no worker holds a slot from 2 up, none retires");
+    expect(proposalQuestion(none)).toBe("Lower the desired workers from 3 to 2 and launch 1 x g5.xlarge (about $0.5/h)? [y/N] ");
   });
 });

@@ -10,6 +10,7 @@ import { readWorkerTags } from "../../../src/deployer/fleet/worker-tags.js";
 import { FakeEc2, instantClock } from "./fake-ec2.js";
 import { FakeObjects } from "./fake-objects.js";
 import { accessDenied, FakeLoadBalancer } from "./fake-load-balancer.js";
+import { FakeConditional } from "./fake-conditional.js";
 
 const worker = { SynktiCluster: "proj", SynktiRole: "worker", SynktiLaunch: "l-1" };
 const NOW = Date.parse("2026-11-29T12:33:04Z");
@@ -75,7 +76,7 @@ describe("status from tags", () => {
     const objects = new FakeObjects("proj-models");
     objects.put("checkpoints/logs/i-0123456789abcdef0.json", JSON.stringify({ instanceId: "i-0123456789abcdef0", at: "2026-11-29T12:00:00Z", exitCode: 1, reason: "binary SHA-256 mismatch" }), new Date(NOW - 60_000));
     const clock = instantClock(NOW);
-    const deps = { ec2, objects, clock, lb: new FakeLoadBalancer(clock), log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
+    const deps = { ec2, objects, clock, lb: new FakeLoadBalancer(clock), conditional: new FakeConditional("proj-models"), log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
     const status = await projectStatus(deps, "proj");
     expect(status).toMatchObject({ failures: [{ instanceId: "i-0123456789abcdef0", at: "2026-11-29T12:00:00.000Z", exitCode: 1, reason: "binary SHA-256 mismatch" }], failuresUnavailable: null });
     expect(status.workers).toHaveLength(1);
@@ -98,7 +99,7 @@ describe("status from tags", () => {
     const lb = new FakeLoadBalancer(clock);
     lb.register(id, "healthy");
     lb.register("i-0000000000000dead", "unhealthy", { reason: "Target.FailedHealthChecks", description: "Health checks failed" });
-    const deps = { ec2, objects: new FakeObjects("proj-models"), clock, lb, log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
+    const deps = { ec2, objects: new FakeObjects("proj-models"), clock, lb, conditional: new FakeConditional("proj-models"), log: silentLogger, askHealth: async () => ({ health: "unknown" as const, detail: null }) };
     const status = await projectStatus(deps, "proj");
     expect(status.loadBalancer).toEqual({
       url: "http://demo-synkti-1234567890.us-east-1.elb.amazonaws.com",

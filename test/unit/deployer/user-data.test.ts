@@ -27,12 +27,29 @@ describe("user-data rendering", () => {
   it("downloads the keys named by the pinned hashes, never the overwritable latest ones", () => {
     const script = renderUserData(TEMPLATE, params);
     expect(script).toContain(`BINARY_KEY='bin/synkti-${SHA}'`);
-    expect(script).toContain(`MANIFEST_KEY='Qwen/Qwen2.5-7B-Instruct/manifest-${MANIFEST_SHA}.json'`);
     expect(script).toContain(`MANIFEST_SHA256='${MANIFEST_SHA}'`);
     expect(script).toContain('SYNKTI_EXPECTED_MANIFEST_SHA256="$MANIFEST_SHA256"');
     // Every S3 read of the binary or the manifest goes through the pinned keys.
     expect(script).not.toMatch(/s3:\/\/\$BUCKET\/bin\/synkti["' ]/);
     expect(script).not.toContain("$MODEL/manifest.json");
+  });
+
+  it("keeps only what comes before synkti can be trusted: the weights are the verified binary's job", () => {
+    const script = renderUserData(TEMPLATE, params);
+    // The binary, owner-checked, then its SHA-256, then the agent with the manifest pin.
+    expect(script).toContain('aws s3api get-object --bucket "$BUCKET" --key "$BINARY_KEY" --expected-bucket-owner "$BUCKET_OWNER"');
+    expect(script.indexOf("binary verified")).toBeLessThan(script.indexOf('"$INSTALL_PREFIX/synkti" --project-name'));
+    expect(script).not.toMatch(/aws s3 (sync|cp)/);
+    expect(script).not.toContain("sha256sum --check");
+    expect(script).not.toContain("python3");
+  });
+
+  it("puts the models folder on instance-store NVMe when there is one, never in the local cloud", () => {
+    const script = renderUserData(TEMPLATE, params);
+    expect(script).toContain("AmazonEC2NVMeInstanceStorage");
+    expect(script).toMatch(/mdadm --create \/dev\/md\/synkti --run --level=0/);
+    expect(script).toContain('mount -o noatime "$target" "$MODELS_DIR"');
+    expect(script).toContain('[ -n "${SYNKTI_MODELS_DIR:-}" ] || mount_instance_store');
   });
 
   it("the failure record's prefix and the state tag come from src/infra/names.ts, as the agent and the deployer use them", () => {

@@ -25,7 +25,7 @@ describe("policy templates", () => {
   it("render every placeholder, in keys too, and leave no ${ behind", () => {
     const rendered = JSON.stringify(renderTemplate(POLICY_TEMPLATES.worker, vars));
     expect(rendered).not.toContain("${");
-    expect(rendered).toContain("arn:aws-cn:s3:::acme-models/checkpoints/*");
+    expect(rendered).toContain("arn:aws-cn:s3:::acme-models/checkpoints/logs/*");
     expect(renderTemplate({ "a-${project}": ["${bucket}"] }, vars)).toEqual({ "a-acme": ["acme-models"] });
   });
 

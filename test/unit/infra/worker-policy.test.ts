@@ -4,7 +4,11 @@
  * project's tag or resources.
  */
 import { describe, expect, it } from "vitest";
-import { projectNames, ROLE_WORKER, TAG_CLUSTER, TAG_ROLE } from "../../../src/infra/names.js";
+import { DLAMI_OWNER } from "../../../src/aws/ec2-discovery.js";
+import { replacementTags } from "../../../src/failover/spawn-request.js";
+import { workerImageOwners } from "../../../src/infra/compute-policy.js";
+import { LAUNCH_TAG_KEYS, projectNames, ROLE_WORKER, TAG_CLUSTER, TAG_ROLE, WORKER_SELF_TAG_KEYS } from "../../../src/infra/names.js";
+import { replacementRunSpec } from "../../../src/worker/failover/replacement-spec.js";
 import { policyVars, workerPolicy, type PolicyStatement } from "../../../src/infra/policies.js";
 
 const account = { accountId: "123456789012", partition: "aws", region: "eu-west-1" };
@@ -16,9 +20,9 @@ const condition = (s: PolicyStatement, operator: string, key: string) => s.Condi
 
 const EXPECTED_ACTIONS = [
   "ec2:CreateTags",
-  "ec2:DescribeAvailabilityZones",
   "ec2:DescribeImages",
   "ec2:DescribeInstanceTypeOfferings",
+  "ec2:DescribeInstanceTypes",
   "ec2:DescribeInstances",
   "ec2:DescribeSecurityGroups",
   "ec2:DescribeSubnets",
@@ -29,10 +33,10 @@ const EXPECTED_ACTIONS = [
   "elasticloadbalancing:DescribeTargetHealth",
   "elasticloadbalancing:RegisterTargets",
   "iam:PassRole",
-  "s3:DeleteObject",
   "s3:GetObject",
   "s3:ListBucket",
   "s3:PutObject",
+  "servicequotas:GetServiceQuota",
   "ssm:GetParameter",
   "ssm:UpdateInstanceInformation",
   "ssmmessages:CreateControlChannel",
@@ -78,23 +82,54 @@ describe("worker policy", () => {
     }
   });
 
-  it("reads the project bucket, and writes and deletes only under checkpoints/", () => {
+  it("reads the project bucket of this account, writes only logs and failovers, creates claims and repair outcomes only if absent, deletes nothing", () => {
     expect(statementsFor("s3:ListBucket").flatMap((s) => list(s.Resource))).toEqual([`arn:aws:s3:::${names.bucket}`]);
     expect(statementsFor("s3:GetObject").flatMap((s) => list(s.Resource))).toEqual([`arn:aws:s3:::${names.bucket}/*`]);
-    for (const action of ["s3:PutObject", "s3:DeleteObject"]) {
-      expect(statementsFor(action).flatMap((s) => list(s.Resource))).toEqual([`arn:aws:s3:::${names.bucket}/checkpoints/*`]);
+    const puts = statementsFor("s3:PutObject");
+    expect(puts.flatMap((s) => list(s.Resource)).sort()).toEqual(
+      ["logs", "failovers", "claims", "repair"].map((p) => `arn:aws:s3:::${names.bucket}/checkpoints/${p}/*`).sort(),
+    );
+    for (const s of puts) {
+      const once = list(s.Resource).some((r) => /\/(claims|repair)\/\*$/.test(r));
+      expect(condition(s, "StringEquals", "s3:if-none-match"), s.Sid).toBe(once ? "*" : undefined);
+    }
+    for (const s of policy.Statement.filter((s) => list(s.Action).some((a) => a.startsWith("s3:")))) {
+      expect(condition(s, "StringEquals", "s3:ResourceAccount"), s.Sid).toBe("123456789012");
+    }
+    expect(statementsFor("s3:DeleteObject")).toEqual([]);
+  });
+
+  it("tags only the project's workers with the state keys a worker writes, or what RunInstances creates with the launch's keys", () => {
+    const statements = statementsFor("ec2:CreateTags");
+    expect(statements).toHaveLength(2);
+    for (const s of statements) {
+      const onLaunch = condition(s, "StringEquals", "ec2:CreateAction") === "RunInstances";
+      const keys = condition(s, "ForAllValues:StringEquals", "aws:TagKeys");
+      expect([...list(keys)].sort(), s.Sid).toEqual([...(onLaunch ? LAUNCH_TAG_KEYS : WORKER_SELF_TAG_KEYS)].sort());
+      if (onLaunch) {
+        expect(condition(s, "StringEquals", `aws:RequestTag/${TAG_CLUSTER}`)).toBe(names.project);
+      } else {
+        expect(condition(s, "StringEquals", `aws:ResourceTag/${TAG_CLUSTER}`)).toBe(names.project);
+        expect(condition(s, "StringEquals", `aws:ResourceTag/${TAG_ROLE}`)).toBe(ROLE_WORKER);
+        expect(list(s.Resource)).toEqual(["arn:aws:ec2:eu-west-1:123456789012:instance/*"]);
+      }
     }
   });
 
-  it("tags only instances of the project, or resources being created by RunInstances", () => {
-    const statements = statementsFor("ec2:CreateTags");
-    expect(statements.length).toBeGreaterThan(0);
-    for (const s of statements) {
-      const ownCluster = condition(s, "StringEquals", `aws:ResourceTag/${TAG_CLUSTER}`) === names.project;
-      const onLaunch = condition(s, "StringEquals", "ec2:CreateAction") === "RunInstances";
-      expect(ownCluster || onLaunch, s.Sid).toBe(true);
-      if (ownCluster) expect(list(s.Resource)).toEqual(["arn:aws:ec2:eu-west-1:123456789012:instance/*"]);
-    }
+  it("lists for tag-on-create every tag a replacement's request carries", () => {
+    const spec = replacementRunSpec(
+      { project: names.project, model: "org/m", imageId: "ami-1", securityGroupId: "sg-1", instanceProfileName: names.instanceProfile, userData: "", subnets: { "eu-west-1a": "subnet-1" }, rootVolume: undefined, launchTypes: { instanceTypes: ["g5.xlarge"], onDemandFallback: true } },
+      { candidate: { instanceType: "g5.xlarge", zone: "eu-west-1a", market: "spot" }, clientToken: "t", launchId: "r-i-1", tags: replacementTags({ instanceId: "i-1", instanceType: "g5.xlarge", zone: "eu-west-1b", slot: "2" }) },
+    );
+    expect(Object.keys(spec.tags).sort()).toEqual([...LAUNCH_TAG_KEYS].sort());
+  });
+
+  it("launches only images of Amazon, the Deep Learning AMIs' owner or this account", () => {
+    const images = statementsFor("ec2:RunInstances").filter((s) => list(s.Resource).some((r) => r.includes(":image/")));
+    expect(images).toHaveLength(1);
+    expect(list(condition(images[0]!, "StringEquals", "ec2:Owner"))).toEqual(["amazon", DLAMI_OWNER, "123456789012"]);
+    // The same list preflight checks a launch's image against.
+    expect(list(condition(images[0]!, "StringEquals", "ec2:Owner"))).toEqual(workerImageOwners("123456789012"));
   });
 
   it("launches only instances tagged for the project and role, into the project's security group, without a key pair", () => {
@@ -103,6 +138,7 @@ describe("worker policy", () => {
     expect(instance).toHaveLength(1);
     expect(condition(instance[0]!, "StringEquals", `aws:RequestTag/${TAG_CLUSTER}`)).toBe(names.project);
     expect(condition(instance[0]!, "StringEquals", `aws:RequestTag/${TAG_ROLE}`)).toBe(ROLE_WORKER);
+    expect(condition(instance[0]!, "StringEquals", "ec2:InstanceProfile")).toBe(`arn:aws:iam::123456789012:instance-profile/${names.instanceProfile}`);
     const groups = statements.filter((s) => list(s.Resource).some((r) => r.includes(":security-group/")));
     expect(groups).toHaveLength(1);
     expect(list(groups[0]!.Resource)).toHaveLength(1);
@@ -111,10 +147,11 @@ describe("worker policy", () => {
     expect(resources.some((r) => r.includes(":key-pair/"))).toBe(false);
   });
 
-  it("terminates only the project's instances", () => {
+  it("terminates only the project's workers", () => {
     const statements = statementsFor("ec2:TerminateInstances");
     expect(statements).toHaveLength(1);
     expect(condition(statements[0]!, "StringEquals", `ec2:ResourceTag/${TAG_CLUSTER}`)).toBe(names.project);
+    expect(condition(statements[0]!, "StringEquals", `ec2:ResourceTag/${TAG_ROLE}`)).toBe(ROLE_WORKER);
     expect(list(statements[0]!.Resource)).toEqual(["arn:aws:ec2:eu-west-1:123456789012:instance/*"]);
   });
 

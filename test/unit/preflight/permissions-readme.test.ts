@@ -1,15 +1,6 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEPLOYER_ACTIONS, INFRA_ACTIONS } from "../../../src/preflight/deployer/permissions.js";
-
-const README = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
-
-/** The actions between `<!-- name -->` and `<!-- /name -->`, as the README shows them. */
-function listed(name: string): string[] {
-  const block = README.split(`<!-- ${name} -->`)[1]?.split(`<!-- /${name} -->`)[0] ?? "";
-  return [...block.matchAll(/`([a-z0-9]+:[A-Za-z0-9]+)`/g)].map((m) => m[1]!);
-}
+import { listedActions as listed } from "../../support/readme-permissions.js";
 
 describe("the permissions an administrator grants: one list, in the code, shown by the README", () => {
   it("the README lists exactly the actions preflight simulates, and infra's", () => {

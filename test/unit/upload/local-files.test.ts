@@ -1,8 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listLocalFiles, localFileError } from "../../../src/deployer/upload/local-files.js";
+import { describeSkipped, listLocalFiles, localFileError } from "../../../src/deployer/upload/local-files.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "synkti-local-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,26 +35,73 @@ describe("listLocalFiles", () => {
       ["sub/manifest.json", 40],
       ["tokenizer/vocab.txt", 3],
     ]);
-    expect(listing.skipped.sort()).toEqual([".cache", ".gitattributes", "manifest.json"]);
+    expect(listing.skipped).toEqual(
+      expect.arrayContaining([
+        { path: ".cache", reason: "hidden" },
+        { path: ".gitattributes", reason: "hidden" },
+        { path: "manifest.json", reason: "synkti's own manifest" },
+      ]),
+    );
+    expect(listing.skipped).toHaveLength(3);
   });
 
-  it("follows symlinks, like a Hugging Face snapshot folder, and survives a loop", async () => {
-    const blobs = tree("blobs", { abc123: "weights!" });
-    const snapshot = path.join(root, "snapshot");
-    mkdirSync(snapshot);
-    symlinkSync(path.join(blobs, "abc123"), path.join(snapshot, "model.safetensors"));
+  it("follows a Hugging Face cache snapshot's links into its own blobs/, and survives a loop", async () => {
+    const repo = path.join(root, "hub", "models--org--tiny");
+    const blobs = path.join(repo, "blobs");
+    const snapshot = path.join(repo, "snapshots", "abc");
+    mkdirSync(blobs, { recursive: true });
+    mkdirSync(snapshot, { recursive: true });
+    writeFileSync(path.join(blobs, "abc123"), "weights!");
+    symlinkSync("../../blobs/abc123", path.join(snapshot, "model.safetensors"));
     symlinkSync(snapshot, path.join(snapshot, "loop"));
     symlinkSync(path.join(root, "does-not-exist"), path.join(snapshot, "dangling"));
     const listing = await listLocalFiles(snapshot);
-    expect(listing.files.map((f) => [f.path, f.size])).toEqual([["model.safetensors", 8]]);
-    expect(listing.skipped).toEqual(["dangling"]);
+    expect(listing.files.map((f) => [f.path, f.size, f.absolutePath])).toEqual([["model.safetensors", 8, path.join(blobs, "abc123")]]);
+    expect(listing.skipped).toEqual([
+      { path: "dangling", reason: "a link to nothing" },
+      { path: "loop", reason: "a link to a folder already listed (a loop)" },
+    ]);
+  });
+
+  it("uploads only regular files inside the folder: links out of it (to /etc, /proc, a sibling), FIFOs and devices are skipped with the reason", async () => {
+    const outside = tree("outside", { "secret.txt": "aws_secret_access_key=..." });
+    const dir = tree("hostile", { "config.json": "{}", "sub/inner.bin": "abc" });
+    symlinkSync("/etc/passwd", path.join(dir, "passwd"));
+    symlinkSync("/proc/self", path.join(dir, "proc"));
+    symlinkSync(outside, path.join(dir, "sibling"));
+    symlinkSync(path.join(outside, "secret.txt"), path.join(dir, "secret.txt"));
+    symlinkSync("sub/inner.bin", path.join(dir, "inner-link.bin")); // inside: uploaded
+    execFileSync("mkfifo", [path.join(dir, "pipe")]);
+    symlinkSync("/dev/zero", path.join(dir, "zeros"));
+    const listing = await listLocalFiles(dir);
+    expect(listing.files.map((f) => f.path)).toEqual(["config.json", "inner-link.bin", "sub/inner.bin"]);
+    const reasons = Object.fromEntries(listing.skipped.map((s) => [s.path, s.reason]));
+    expect(reasons).toEqual({
+      passwd: expect.stringMatching(/^a link to \/etc\/passwd, outside the folder$/),
+      proc: expect.stringMatching(/^a link to \/proc\/\d+, outside the folder$/),
+      sibling: `a link to ${outside}, outside the folder`,
+      "secret.txt": `a link to ${path.join(outside, "secret.txt")}, outside the folder`,
+      pipe: "a FIFO (named pipe), not a regular file",
+      zeros: "a link to /dev/zero, outside the folder",
+    });
+    expect(describeSkipped(listing.skipped, 2)).toMatch(/^\S+ \(.+\), \S+ \(.+\) and 4 more$/);
+  });
+
+  it("a folder of nothing but links out of it is refused, saying what was skipped", async () => {
+    const dir = path.join(root, "only-links");
+    mkdirSync(dir);
+    symlinkSync("/etc", path.join(dir, "etc"));
+    await expect(listLocalFiles(dir)).rejects.toMatchObject({ code: "weights-dir-empty", message: `--from ${dir} holds no files to upload (skipped: etc (a link to /etc, outside the folder)).` });
   });
 
   it("refuses a missing folder, a file, and an empty folder with exit-2 errors", async () => {
     await expect(listLocalFiles(path.join(root, "nope"))).rejects.toMatchObject({ kind: "usage", code: "weights-dir-missing" });
     const file = path.join(root, "plain-file");
     writeFileSync(file, "x");
-    await expect(listLocalFiles(file)).rejects.toMatchObject({ kind: "usage", code: "weights-dir-missing" });
+    await expect(listLocalFiles(file)).rejects.toMatchObject({ kind: "usage", code: "weights-dir-missing", message: `--from ${file} is not a folder (it is a regular file).` });
+    const fifo = path.join(root, "from-fifo");
+    execFileSync("mkfifo", [fifo]);
+    await expect(listLocalFiles(fifo)).rejects.toMatchObject({ kind: "usage", code: "weights-dir-missing", message: `--from ${fifo} is not a folder (it is a FIFO (named pipe)).` });
     const empty = path.join(root, "empty");
     mkdirSync(path.join(empty, ".git"), { recursive: true });
     await expect(listLocalFiles(empty, "synkti upload model --project-name p1")).rejects.toMatchObject({

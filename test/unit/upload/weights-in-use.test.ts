@@ -9,11 +9,11 @@ import { projectNames } from "../../../src/infra/names.js";
 const A = "a".repeat(64);
 const B = "b".repeat(64);
 function planned(path: string, local: { size: number; sha256: string }, remote?: { size: number; metadata: Record<string, string> }): PlannedFile {
-  return { file: { path, absolutePath: `/w/${path}`, size: local.size }, local, remote, decision: decide(local, remote) };
+  return { file: { path, absolutePath: `/w/${path}`, size: local.size }, local: { ...local, chunks: [] }, remote, decision: decide(local, remote) };
 }
 
 describe("which files an upload would give other bytes (the refusal while a worker serves the model)", () => {
-  const previous = buildManifest("m", [{ path: "re-put.bin", size: 10, sha256: A }], new Date(0), "0.1.0");
+  const previous = buildManifest("m", [{ path: "re-put.bin", size: 10, sha256: A, chunks: [A] }], new Date(0), "0.1.0");
   it.each([
     ["an identical file (skipped)", planned("same.bin", { size: 10, sha256: A }, { size: 10, metadata: { sha256: A } }), false],
     ["a new file (only an addition)", planned("new.bin", { size: 10, sha256: A }), false],

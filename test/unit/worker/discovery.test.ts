@@ -115,7 +115,12 @@ describe("discovery within the cluster's call budget", () => {
       ["i-00000002", "healthy", "ec2"],
       ["i-newcomer", "unknown", "peer"],
     ]);
+    // Gossip may be asked but never counts in N: only a listing that shows the newcomer does.
+    expect(d.membership.size()).toBe(3);
+    instances.push({ ...members(1)[0]!, instanceId: "i-newcomer", tags: { SynktiEndpoint: "127.0.0.9:8080" } });
+    await d.listOnce();
     expect(d.membership.size()).toBe(4);
+    expect(d.membership.peers().find((p) => p.instanceId === "i-newcomer")?.source).toBe("ec2");
   });
 });
 

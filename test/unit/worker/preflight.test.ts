@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { CHUNK_SIZE, chunkCount } from "../../../src/artifacts/chunks.js";
 import { describe, expect, it } from "vitest";
 import type { AwsClients } from "../../../src/aws/clients.js";
 import type { ContextReport } from "../../../src/context/types.js";
@@ -61,7 +62,9 @@ function weights(files: Record<string, number>, manifest?: Array<{ path: string;
   mkdirSync(dir, { recursive: true });
   for (const [name, size] of Object.entries(files)) writeFileSync(path.join(dir, name), Buffer.alloc(size));
   const listed = manifest ?? Object.entries(files).map(([p, size]) => ({ path: p, size }));
-  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ model: "qwen", createdAt: "2026-01-01T00:00:00Z", synktiVersion: "0.1.0", files: listed.map((f) => ({ ...f, sha256: "0".repeat(64) })) }));
+  const zeros = "0".repeat(64);
+  const entries = listed.map((f) => ({ ...f, sha256: zeros, chunks: Array.from({ length: chunkCount(f.size) }, () => zeros) }));
+  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ version: 2, chunkSize: CHUNK_SIZE, model: "qwen", createdAt: "2026-01-01T00:00:00Z", synktiVersion: "0.1.0", files: entries }));
   return root;
 }
 
@@ -130,11 +133,14 @@ describe("worker preflight requirements", () => {
 
   it("weights: every manifest file present with its size", async () => {
     const ok = weights({ "model.safetensors": 1024, "config.json": 10 });
-    expect(await check(weightsPresent, ctx({ modelsDir: ok }))).toMatchObject({ status: "pass", observed: expect.stringMatching(/2 files.*SHA-256 verified by user-data/) });
-    const short = weights({ "model.safetensors": 1000 }, [{ path: "model.safetensors", size: 1024 }, { path: "tokenizer.json", size: 5 }, { path: "../escape", size: 1 }]);
+    expect(await check(weightsPresent, ctx({ modelsDir: ok }))).toMatchObject({ status: "pass", observed: expect.stringMatching(/2 files.*SHA-256 of every chunk verified by the agent's fetch/) });
+    const short = weights({ "model.safetensors": 1000 }, [{ path: "model.safetensors", size: 1024 }, { path: "tokenizer.json", size: 5 }]);
     const finding = (await check(weightsPresent, ctx({ modelsDir: short }))) as { status: string; observed: string; fix: { command: string; needs: string[] } };
     expect(finding.status).toBe("fail");
-    expect(finding.observed).toMatch(/missing \.\.\/escape; missing tokenizer\.json; wrong size model\.safetensors \(1000 bytes, manifest says 1024\)/);
+    expect(finding.observed).toMatch(/missing tokenizer\.json; wrong size model\.safetensors \(1000 bytes, manifest says 1024\)/);
+    // A path leaving the folder refuses the whole manifest, naming the entry.
+    const escape = weights({ "model.safetensors": 10 }, [{ path: "model.safetensors", size: 10 }, { path: "../escape", size: 1 }]);
+    expect(await check(weightsPresent, ctx({ modelsDir: escape }))).toMatchObject({ status: "fail", observed: expect.stringContaining("path '../escape' has a '..' segment") });
     expect(finding.fix).toEqual({ command: "synkti upload model --project-name demo --model qwen --from <weights-dir>", needs: ["weights-dir"] });
   });
 

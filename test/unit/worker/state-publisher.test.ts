@@ -207,6 +207,23 @@ describe("worker reporter", () => {
     expect(t.objects.has("checkpoints/logs/i-1.log")).toBe(false); // no boot log known: none written
   });
 
+  it("SynktiServedAt comes with the first serving, in the same CreateTags, and never moves afterwards", async () => {
+    const t = setup();
+    t.reporter.state("booting");
+    await settle(t.clock);
+    expect(t.ec2.instance.SynktiServedAt).toBeUndefined();
+    await t.clock.advance(90_000);
+    t.reporter.state("serving");
+    await settle(t.clock);
+    expect(t.ec2.calls.at(-1)!.tags).toEqual({ SynktiState: "serving", SynktiServedAt: "2026-01-01T00:01:30.000Z" });
+    t.reporter.state("booting"); // a restart of the model server
+    await t.clock.advance(60_000);
+    t.reporter.state("serving");
+    await settle(t.clock);
+    expect(t.ec2.calls.at(-1)!.tags).toEqual({ SynktiState: "serving" });
+    expect(t.ec2.instance.SynktiServedAt).toBe("2026-01-01T00:01:30.000Z");
+  });
+
   it("fail() waits at most its bound when S3 cannot be reached, then the agent goes on", async () => {
     const t = setup();
     t.setS3Down(true);

@@ -1,0 +1,153 @@
+/**
+ * The worker's weights fetch against today's path and against what the endpoint can give, on the
+ * same moto, the same files, in the same run:
+ * - synkti: fetchWeights (src/worker/weights) in this process through the real S3 client:
+ *   the pinned manifest, ranged GETs of one 64 MiB chunk each, 32 in flight, every chunk hashed
+ *   as it lands and written in place;
+ * - aws CLI: `aws s3 cp --recursive` then `sha256sum --check` (what user-data did before);
+ * - moto's limit: parallel ranged GETs whose bodies are read and dropped (no hashing, no disk),
+ *   best of a few concurrency/range-size settings.
+ * moto is one Python process on the same 2 shared cores, so it is the bottleneck here: ratios are
+ * the figure, not MB/s. Runs alone with `npx tsx scripts/bench/weights-fetch.ts`.
+ */
+import { execFile } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ChunkHasher } from "../../src/artifacts/chunks.js";
+import { sha256OfBytes } from "../../src/artifacts/hash.js";
+import { buildManifest, renderManifest } from "../../src/artifacts/manifest.js";
+import { createAwsClients } from "../../src/aws/clients.js";
+import { createRangeReader } from "../../src/aws/s3-ranges.js";
+import { createS3Transfer } from "../../src/aws/s3-transfer.js";
+import { systemClock } from "../../src/core/clock.js";
+import { silentLogger } from "../../src/core/log.js";
+import { fetchWeights } from "../../src/worker/weights/index.js";
+import { awsEnvFor, sdkConfigFor, startMoto } from "../../test/support/moto.js";
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+const PROJECT = "bench-fetch";
+const BUCKET = `${PROJECT}-models`;
+const MODEL = "bench";
+
+/** ~300 MiB like a small model: one big shard, a few medium ones, small tokenizer/config files. */
+const LAYOUT: Array<[string, number]> = [
+  ["model-00001-of-00002.safetensors", 192 * MiB],
+  ...Array.from({ length: 8 }, (_, i): [string, number] => [`model-00002-part-${i}.bin`, 12 * MiB]),
+  ...Array.from({ length: 12 }, (_, i): [string, number] => [`tokenizer/file-${i}.json`, 1 * MiB]),
+];
+
+/** This process's CPU seconds (user + system) per approach, for where the time goes. */
+const cpu: Record<string, number[]> = {};
+async function timed(work: () => Promise<unknown>, label?: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  const used = process.cpuUsage();
+  await work();
+  const { user, system } = process.cpuUsage(used);
+  if (label) (cpu[label] ??= []).push((user + system) / 1e6);
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export async function benchWeightsFetch(rounds = 2): Promise<string[]> {
+  const moto = await startMoto();
+  const saved = { ...process.env };
+  const root = mkdtempSync(path.join(tmpdir(), "synkti-bench-fetch-"));
+  Object.assign(process.env, awsEnvFor(moto.url));
+  const s3 = new S3Client(sdkConfigFor(moto.url));
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const entries = [];
+    let bytes = 0;
+    for (const [rel, size] of LAYOUT) {
+      const body = randomFillSync(Buffer.alloc(size));
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${MODEL}/${rel}`, Body: body }));
+      entries.push({ path: rel, ...new ChunkHasher().update(body).digest() });
+      bytes += size;
+    }
+    const text = renderManifest(buildManifest(MODEL, entries, new Date(), "bench"));
+    const manifestSha256 = sha256OfBytes(text);
+    const manifestKey = `${MODEL}/manifest-${manifestSha256}.json`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: text }));
+    const sums = entries.map((e) => `${e.sha256}  ${e.path}\n`).join("");
+
+    const clients = createAwsClients({ role: "worker" });
+    const [ranges, transfer] = await Promise.all([createRangeReader(clients), createS3Transfer(clients)]);
+    await clients.accountId(); // STS once, outside every timing (the agent asks it at boot anyway)
+    let n = 0;
+    const destination = () => path.join(root, `run-${n++}`);
+
+    const synkti = async () => {
+      const modelDir = destination();
+      await fetchWeights({ ranges, readText: (b, k, s) => transfer.getText(b, k, s), clock: systemClock, log: silentLogger }, { project: PROJECT, model: MODEL, bucket: BUCKET, prefix: `${MODEL}/`, manifestKey, manifestSha256, modelDir, progressEveryMs: 600_000 });
+      rmSync(modelDir, { recursive: true, force: true });
+    };
+    const awsCli = async () => {
+      const modelDir = destination();
+      await run("aws", ["s3", "cp", "--recursive", "--only-show-errors", `s3://${BUCKET}/${MODEL}/`, modelDir, "--exclude", "manifest-*", "--endpoint-url", moto.url], { env: process.env, maxBuffer: 16 * MiB });
+      writeFileSync(path.join(modelDir, ".sha256sums"), sums);
+      await run("sha256sum", ["--check", "--quiet", "--strict", ".sha256sums"], { cwd: modelDir });
+      rmSync(modelDir, { recursive: true, force: true });
+    };
+    /** Every byte once through parallel ranged GETs, dropped on arrival. */
+    const limit = (concurrency: number, rangeBytes: number) => async () => {
+      const jobs = LAYOUT.flatMap(([rel, size]) => Array.from({ length: Math.ceil(size / rangeBytes) }, (_, i) => ({ key: `${MODEL}/${rel}`, start: i * rangeBytes, end: Math.min(size, (i + 1) * rangeBytes) })));
+      const raw = new S3Client(sdkConfigFor(moto.url));
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < jobs.length) {
+            const job = jobs[next++]!;
+            const out = await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key: job.key, Range: `bytes=${job.start}-${job.end - 1}` }));
+            for await (const _ of out.Body as AsyncIterable<Uint8Array>);
+          }
+        }),
+      );
+      raw.destroy();
+    };
+    const settings: Array<[number, number]> = [
+      [8, 64 * MiB],
+      [32, 64 * MiB],
+      [32, 8 * MiB],
+    ];
+    const samples = { synkti: [] as number[], aws: [] as number[], limit: [] as number[] };
+    const limitBy: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Alternate who goes first, so nobody always meets a warmer moto.
+      const order: Array<"synkti" | "aws" | "limit"> = round % 2 === 0 ? ["synkti", "aws", "limit"] : ["limit", "aws", "synkti"];
+      for (const who of order) {
+        if (who === "synkti") samples.synkti.push(await timed(synkti, "synkti"));
+        else if (who === "aws") samples.aws.push(await timed(awsCli));
+        else
+          for (const [c, r] of settings) {
+            samples.limit.push(await timed(limit(c, r), `${c}x${r / MiB}MiB`));
+            limitBy.push(`${c}x${r / MiB}MiB`);
+          }
+      }
+    }
+    const best = (xs: number[]) => Math.min(...xs);
+    const rate = (s: number) => bytes / s / 1e6;
+    const line = (label: string, xs: number[]) => `${label.padEnd(52)} best ${best(xs).toFixed(2)} s  ${rate(best(xs)).toFixed(0).padStart(5)} MB/s  (runs: ${xs.map((x) => x.toFixed(2)).join(", ")} s)`;
+    const bestLimit = limitBy[samples.limit.indexOf(best(samples.limit))];
+    return [
+      `${LAYOUT.length} files, ${(bytes / MiB).toFixed(0)} MiB (largest ${192} MiB), moto on 127.0.0.1, ${rounds} rounds, best of each`,
+      line("synkti fetch (32 ranged GETs, hash + write)", samples.synkti),
+      line("aws s3 cp --recursive + sha256sum --check", samples.aws),
+      line(`moto's limit (ranged GETs, no hash; best ${bestLimit})`, samples.limit),
+      `CPU of this process, median s: ${Object.entries(cpu).map(([k, xs]) => `${k} ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2)}`).join(", ")}`,
+      `synkti / aws CLI path: x${(best(samples.aws) / best(samples.synkti)).toFixed(2)}   synkti / moto's limit: ${((100 * best(samples.limit)) / best(samples.synkti)).toFixed(0)}%`,
+    ];
+  } finally {
+    s3.destroy();
+    process.env = saved;
+    rmSync(root, { recursive: true, force: true });
+    await moto.stop();
+  }
+}
+
+if (import.meta.filename === process.argv[1]) {
+  for (const line of await benchWeightsFetch()) console.log(line);
+}

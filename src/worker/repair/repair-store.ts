@@ -1,0 +1,89 @@
+import type { ConditionalObjects } from "../../aws/s3-conditional.js";
+import type { ObjectReader } from "../../aws/s3-objects.js";
+import type { ProjectNames } from "../../infra/names.js";
+import { CLAIM_MAX_BYTES, ClaimBodySchema, OUTCOME_MAX_BYTES, parseClaimKey, parseOutcome, slotClaimsPrefix, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
+
+/** "created": this member's claim; "own": it made this claim before (an agent restart); "taken": another's. */
+export type ClaimResult = { kind: "created" } | { kind: "own" } | { kind: "taken"; claimer: string | undefined };
+
+/** Outcome records read per refresh at most: the pause rule needs the last few after setAt. */
+export const OUTCOMES_READ = 20;
+/** Keys listed per prefix at most: a bucket full of old claims never makes a census slow. */
+const MAX_KEYS = 1000;
+
+type Names = Pick<ProjectNames, "bucket" | "claimKey" | "claimsPrefix" | "repairPrefix" | "repairOutcomeKey">;
+
+/**
+ * The repair's objects in the bucket: claims (`checkpoints/claims/<slot>-<cause>`, created with
+ * If-None-Match: *) and outcome records (`checkpoints/repair/<slot>-<cause>.json`, written once the
+ * same way). Everything read is untrusted and bounded (another member may be compromised): bodies
+ * are read with a byte cap and parsed strictly; listings are capped.
+ */
+export class RepairStore {
+  /** Outcome records never change once written: each is read once. */
+  private readonly outcomes = new Map<string, RepairOutcome | null>();
+
+  constructor(
+    private readonly deps: { objects: ConditionalObjects; reader: ObjectReader },
+    private readonly names: Names,
+  ) {}
+
+  /** Every claim of one slot (`<slot>-<cause>`, every cause and attempt), key and LastModified only. */
+  async claimsOf(slot: number, signal?: AbortSignal): Promise<ClaimSeen[]> {
+    const listed = await this.deps.reader.list(this.names.bucket, slotClaimsPrefix(this.names, slot), { maxKeys: MAX_KEYS }, signal);
+    if (listed === "no-bucket") return [];
+    return listed.objects.flatMap((o) => parseClaimKey(this.names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
+  }
+
+  /**
+   * Creates the claim; when it exists, reads who made it: a claim this member made before its agent
+   * restarted is still its own to go on with (the launch path searches before launching again).
+   */
+  async claim(body: ClaimBody, signal?: AbortSignal): Promise<ClaimResult> {
+    const key = this.names.claimKey(body.slot, body.cause);
+    const outcome = await this.deps.objects.putIfAbsent(this.names.bucket, key, `${JSON.stringify(body)}\n`, signal);
+    if (outcome === "created") return { kind: "created" };
+    const claimer = await this.claimer(key, signal).catch(() => undefined);
+    return claimer === body.claimer ? { kind: "own" } : { kind: "taken", claimer };
+  }
+
+  /** Written once (If-None-Match: *): a second writer of the same record changes nothing. */
+  async writeOutcome(outcome: RepairOutcome, signal?: AbortSignal): Promise<"created" | "exists"> {
+    const key = this.names.repairOutcomeKey(outcome.slot, outcome.cause);
+    const written = await this.deps.objects.putIfAbsent(this.names.bucket, key, `${JSON.stringify(outcome)}\n`, signal);
+    this.outcomes.set(key, outcome);
+    return written;
+  }
+
+  /** The newest OUTCOMES_READ outcome records (by LastModified), parsed; unreadable ones left out. */
+  async recentOutcomes(signal?: AbortSignal): Promise<RepairOutcome[]> {
+    const listed = await this.deps.reader.list(this.names.bucket, this.names.repairPrefix, { maxKeys: MAX_KEYS }, signal);
+    if (listed === "no-bucket") return [];
+    const newest = listed.objects
+      .filter((o) => o.key.endsWith(".json"))
+      .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0))
+      .slice(0, OUTCOMES_READ);
+    const read = await Promise.all(newest.map((o) => this.outcome(o.key, signal)));
+    return read.filter((o): o is RepairOutcome => o !== null);
+  }
+
+  private async outcome(key: string, signal?: AbortSignal): Promise<RepairOutcome | null> {
+    if (this.outcomes.has(key)) return this.outcomes.get(key)!;
+    const read = await this.deps.reader.read(this.names.bucket, key, { maxBytes: OUTCOME_MAX_BYTES, from: "start" }, signal);
+    const parsed = read && read.totalSize <= OUTCOME_MAX_BYTES ? parseOutcome(Buffer.from(read.bytes).toString("utf8")) : undefined;
+    const outcome = parsed && "outcome" in parsed ? parsed.outcome : null;
+    if (read) this.outcomes.set(key, outcome); // absent (listed, then gone): asked again next time
+    return outcome;
+  }
+
+  private async claimer(key: string, signal?: AbortSignal): Promise<string | undefined> {
+    const read = await this.deps.reader.read(this.names.bucket, key, { maxBytes: CLAIM_MAX_BYTES, from: "start" }, signal);
+    if (!read || read.totalSize > CLAIM_MAX_BYTES) return undefined;
+    try {
+      const parsed = ClaimBodySchema.safeParse(JSON.parse(Buffer.from(read.bytes).toString("utf8")));
+      return parsed.success ? parsed.data.claimer : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
+
+/**
+ * The two ways a chunk's bytes pass through the worker, each exactly once: from a ranged GET
+ * (hashed as it streams and written where it belongs, no second read) or, on a resume, from what
+ * is already on disk (read and hashed). Positioned writes, so chunks of one file land in any order
+ * into the preallocated file.
+ */
+
+/** Writes are batched to this size: few syscalls, little memory per chunk in flight. */
+const WRITE_BATCH = 1 << 20;
+const READ_BATCH = 4 << 20;
+
+export interface Landed {
+  sha256: string;
+  bytes: number;
+}
+
+export async function landChunk(handle: FileHandle, start: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
+  const hash = createHash("sha256");
+  let position = start;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    // One writev of the pieces as they came (no copy); a short write (rare) finishes piece by piece.
+    const pieces = pending;
+    const total = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    let done = (await handle.writev(pieces, position)).bytesWritten;
+    if (done < total) {
+      const rest = Buffer.concat(pieces, total).subarray(done);
+      for (let at = 0; at < rest.byteLength; ) at += (await handle.write(rest, at, rest.byteLength - at, position + done + at)).bytesWritten;
+      done = total;
+    }
+    position += total;
+  };
+  for await (const bytes of body) {
+    signal?.throwIfAborted();
+    hash.update(bytes);
+    pending.push(bytes);
+    pendingBytes += bytes.byteLength;
+    onBytes?.(bytes.byteLength);
+    if (pendingBytes >= WRITE_BATCH) await flush();
+  }
+  await flush();
+  return { sha256: hash.digest("hex"), bytes: position - start };
+}
+
+/** SHA-256 of bytes [start, end) as they are on disk (a resume's check); short when the file is. */
+export async function hashOnDisk(handle: FileHandle, start: number, end: number, signal?: AbortSignal): Promise<Landed> {
+  const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(Math.min(READ_BATCH, Math.max(1, end - start)));
+  let position = start;
+  while (position < end) {
+    signal?.throwIfAborted();
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.byteLength, end - position), position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return { sha256: hash.digest("hex"), bytes: position - start };
+}
+
+/** Opens the file for one step and always closes it. */
+export async function withFile<T>(file: string, flags: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(file, flags);
+  try {
+    return await work(handle);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,236 @@
+import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
+import type { RangeReader } from "../../aws/s3-ranges.js";
+import type { Clock } from "../../core/clock.js";
+import { isSynktiError } from "../../core/errors.js";
+import type { Logger } from "../../core/log.js";
+import { Semaphore } from "../../core/semaphore.js";
+import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
+import { FetchProgress } from "./progress.js";
+import { pinnedManifest } from "./pinned-manifest.js";
+import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
+import { fileTargets, LOCAL_MANIFEST, type FileTarget } from "./targets.js";
+
+/**
+ * The worker fetches its own weights (before its preflight, so no model server starts until every
+ * byte is verified): the pinned manifest (its bytes must hash to the SHA-256 user-data was rendered
+ * with), then only the files it lists, as ranged GETs of one chunk each, `concurrency` at a time
+ * across all files. Each chunk streams from S3 through its SHA-256 straight into its place in a
+ * preallocated file (positioned writes): every byte is read from the network once and never read
+ * back. A resume (agent restarted, instance rebooted) re-hashes what is already on disk chunk by
+ * chunk and fetches only the chunks that do not match. A chunk whose bytes do not match the
+ * manifest is refused, naming the file and the chunk: a retry would fetch the same bytes.
+ * Every request goes through the S3 client, which adds ExpectedBucketOwner.
+ */
+export interface WeightsFetchDeps {
+  ranges: RangeReader;
+  /** A small object as text (the manifest); undefined when missing. */
+  readText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface WeightsFetchInput {
+  project: string;
+  model: string;
+  bucket: string;
+  /** `<model>/` in the bucket. */
+  prefix: string;
+  /** The pinned manifest's key and the SHA-256 its bytes must have. */
+  manifestKey: string;
+  manifestSha256: string;
+  /** `<models>/<model>`. */
+  modelDir: string;
+  /** Ranged GETs in flight at once (and chunks re-verified at once on a resume). */
+  concurrency?: number;
+  /** Failed GETs of one chunk before the fetch gives up (a corrupted chunk is never retried). */
+  attempts?: number;
+  progressEveryMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WeightsFetchResult {
+  files: number;
+  bytes: number;
+  chunks: number;
+  fetchedChunks: number;
+  /** Chunks already on disk with the right SHA-256 (a resume): not fetched again. */
+  reusedChunks: number;
+  /** Bytes that came from S3 and went through the hash into the file. */
+  fetchedBytes: number;
+  /** Bytes read back from disk to re-verify them (a resume only). */
+  verifiedOnDiskBytes: number;
+  seconds: number;
+}
+
+/** ~32 connections of ~80 MB/s each fill a 25 Gbit/s link; memory stays at ~1 MiB per chunk in flight. */
+export const DEFAULT_FETCH_CONCURRENCY = 32;
+const DEFAULT_ATTEMPTS = 4;
+
+/** A file at its full size on disk, and the chunks it still needs. */
+interface PreparedFile {
+  target: FileTarget;
+  todo: number[];
+}
+
+export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchInput): Promise<WeightsFetchResult> {
+  const where: FetchWhere = { project: input.project, model: input.model, bucket: input.bucket };
+  const { text, manifest } = await pinnedManifest(deps, input, where);
+  const targets = fileTargets(manifest, input.modelDir, input.prefix, where);
+  const totalChunks = manifest.files.reduce((n, f) => n + f.chunks.length, 0);
+  const progress = new FetchProgress(deps, manifest.files.reduce((n, f) => n + f.size, 0), totalChunks);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(input.signal?.reason);
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+  if (input.signal?.aborted) stop.abort(input.signal.reason);
+  const reporting = progress.report(input.progressEveryMs ?? 5000, stop.signal);
+  const slots = new Semaphore(input.concurrency ?? DEFAULT_FETCH_CONCURRENCY);
+  const prepared: PreparedFile[] = [];
+  let firstError: unknown;
+  const failFast = (error: unknown) => {
+    if (firstError === undefined && !input.signal?.aborted) {
+      firstError = error;
+      stop.abort(error);
+    }
+  };
+  deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
+  try {
+    await mkdir(input.modelDir, { recursive: true }).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
+    await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
+    const reused = progress.chunksDone;
+    if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
+    const jobs = prepared.flatMap((file) => file.todo.map((index) => ({ file, index })));
+    await Promise.all(
+      jobs.map(async ({ file, index }) => {
+        const release = await slots.acquire(1, stop.signal);
+        try {
+          await fetchChunk(deps, input, file, index, manifest.chunkSize, progress, stop.signal, where);
+        } finally {
+          release();
+        }
+      }).map((job) => job.catch(failFast)),
+    );
+    if (input.signal?.aborted) throw input.signal.reason;
+    if (firstError !== undefined) throw firstError;
+    // Last, so a manifest on disk means every file it lists was verified (preflight relies on it).
+    const local = path.join(input.modelDir, LOCAL_MANIFEST);
+    await writeFile(`${local}.tmp`, text)
+      .then(() => rename(`${local}.tmp`, local))
+      .catch((error: unknown) => Promise.reject(diskError(error, local)));
+    const result = {
+      files: targets.length,
+      bytes: progress.totalBytes,
+      chunks: totalChunks,
+      fetchedChunks: jobs.length,
+      reusedChunks: reused,
+      fetchedBytes: progress.fetchedBytes,
+      verifiedOnDiskBytes: progress.verifiedOnDiskBytes,
+      seconds: progress.seconds(),
+    };
+    const rate = result.seconds > 0 ? (result.fetchedBytes / result.seconds / 1e6).toFixed(0) : "-";
+    deps.log.info(result, `weights verified: ${result.files} files, every chunk's SHA-256 as the manifest lists (${rate} MB/s; ${reused} chunks were already on disk)`);
+    return result;
+  } catch (error) {
+    throw asFetchError(error, input, where);
+  } finally {
+    stop.abort(new Error("fetch over"));
+    input.signal?.removeEventListener("abort", onAbort);
+    await reporting;
+  }
+}
+
+/**
+ * Creates the file (or keeps it) at its full size and decides which chunks to fetch: all of a new
+ * file; of a file already there (a resume), those whose bytes on disk do not hash to the
+ * manifest's. Files are opened per step and closed at once: a model of a thousand files never
+ * holds more descriptors than there are requests in flight.
+ */
+async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semaphore, progress: FetchProgress, signal: AbortSignal): Promise<PreparedFile> {
+  const { file, absolute } = target;
+  const all = Array.from({ length: chunkCount(file.size, chunkSize) }, (_, i) => i);
+  const existing = await lstat(absolute).catch(() => undefined);
+  const resumed = existing?.isFile() === true;
+  try {
+    const release = await slots.acquire(1, signal);
+    try {
+      if (existing && !resumed) await rm(absolute, { recursive: true, force: true }); // never write through a link
+      await mkdir(path.dirname(absolute), { recursive: true });
+      // Preallocated at its final size, so chunks land in any order (a sparse file until written).
+      await withFile(absolute, resumed ? "r+" : "w", (handle) => handle.truncate(file.size));
+    } finally {
+      release();
+    }
+    if (!resumed) return { target, todo: all };
+    const todo: number[] = [];
+    await Promise.all(
+      all.map(async (index) => {
+        const release = await slots.acquire(1, signal);
+        try {
+          const { start, end } = chunkRange(file.size, index, chunkSize);
+          const seen = await withFile(absolute, "r", (handle) => hashOnDisk(handle, start, end, signal));
+          if (seen.sha256 === file.chunks[index] && seen.bytes === end - start) {
+            progress.verifiedOnDiskBytes += seen.bytes;
+            progress.chunksDone += 1;
+          } else todo.push(index);
+        } finally {
+          release();
+        }
+      }),
+    );
+    return { target, todo: todo.sort((a, b) => a - b) };
+  } catch (error) {
+    throw diskError(error, absolute);
+  }
+}
+
+async function fetchChunk(
+  deps: WeightsFetchDeps,
+  input: WeightsFetchInput,
+  { target }: PreparedFile,
+  index: number,
+  chunkSize: number,
+  progress: FetchProgress,
+  signal: AbortSignal,
+  where: FetchWhere,
+): Promise<void> {
+  const { file, key } = target;
+  const range = chunkRange(file.size, index, chunkSize);
+  const url = `s3://${input.bucket}/${key}`;
+  const which = `chunk ${index + 1} of ${file.chunks.length} (bytes ${range.start}-${range.end - 1})`;
+  const attempts = input.attempts ?? DEFAULT_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    let counted = 0;
+    try {
+      const got = await deps.ranges.getRange(input.bucket, key, range, signal);
+      if (got === undefined) throw weightsRefused("weights-missing", `${url} is missing: the manifest lists '${file.path}' (${file.size} bytes).`, where);
+      if (got.objectSize !== undefined && got.objectSize !== file.size) {
+        throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
+      }
+      const landed = await withFile(target.absolute, "r+", (handle) =>
+        landChunk(handle, range.start, got.body, signal, (n) => {
+          counted += n;
+          progress.fetchedBytes += n;
+        }),
+      ).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute) : error));
+      if (landed.bytes !== range.end - range.start) throw new Error(`got ${landed.bytes} bytes of ${range.end - range.start}`);
+      if (landed.sha256 !== file.chunks[index]) {
+        throw weightsRefused(
+          "weights-corrupted",
+          `Weights file '${file.path}': ${which} does not hash to the manifest's SHA-256 (${url} holds other bytes than were uploaded: corrupted or replaced); refusing to serve it.`,
+          where,
+        );
+      }
+      progress.chunksDone += 1;
+      return;
+    } catch (error) {
+      progress.fetchedBytes -= counted;
+      if (signal.aborted || (isSynktiError(error) && error.kind !== "unobservable")) throw error;
+      if (isSynktiError(error) && error.code === "aws-auth") throw weightsUnreachable(`S3 refused ${which} of '${file.path}' (${url}): ${error.message}`, where, error, checkInfra(where));
+      if (attempt >= attempts) throw weightsUnreachable(`Could not download '${file.path}' ${which} from ${url} after ${attempts} attempts: ${(error as Error).message}`, where, error);
+      deps.log.warn({ file: file.path, chunk: index, attempt, error: (error as Error).message }, `retrying ${which} of '${file.path}'`);
+      await deps.clock.sleep(1000 * attempt, signal);
+    }
+  }
+}
+

@@ -1,0 +1,240 @@
+/**
+ * The worker's own weights fetch (src/worker/weights) against moto through the fault proxy: the
+ * real S3 client (ExpectedBucketOwner, deadlines), a real manifest version 2 with small chunks
+ * (1 MiB, so a few MiB make many chunks), and a counting wrapper around the range reader.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChunkHasher } from "../../../src/artifacts/chunks.js";
+import { buildManifest, renderManifest } from "../../../src/artifacts/manifest.js";
+import { createAwsClients } from "../../../src/aws/clients.js";
+import { createRangeReader, type RangeReader } from "../../../src/aws/s3-ranges.js";
+import { createS3Transfer } from "../../../src/aws/s3-transfer.js";
+import { systemClock } from "../../../src/core/clock.js";
+import { SynktiError } from "../../../src/core/errors.js";
+import { silentLogger } from "../../../src/core/log.js";
+import { fetchWeights, type WeightsFetchDeps, type WeightsFetchInput } from "../../../src/worker/weights/index.js";
+import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
+import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
+
+const MiB = 1024 * 1024;
+const CHUNK = MiB;
+const MOTO_ACCOUNT = "123456789012";
+const sha = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+
+let moto: Moto;
+let proxy: FaultProxy;
+let s3: S3Client;
+let root: string;
+let saved: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startFaultProxy({ target: moto.url });
+  saved = { ...process.env };
+  Object.assign(process.env, awsEnvFor(proxy.url));
+  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
+  root = mkdtempSync(path.join(tmpdir(), "synkti-weights-"));
+  // What AWS does and moto does not: a request without the expected owner, or another one, is refused.
+  proxy.addRule({ action: /^s3:/, when: (r) => r.headers["x-amz-expected-bucket-owner"] !== MOTO_ACCOUNT, error: "access-denied" });
+});
+afterAll(async () => {
+  process.env = saved;
+  s3?.destroy();
+  rmSync(root, { recursive: true, force: true });
+  await proxy?.close();
+  await moto?.stop();
+});
+
+/** Files in S3 under `<model>/` and their pinned manifest (version 2, 1 MiB chunks), as an upload leaves them. */
+async function uploaded(project: string, files: Record<string, Buffer>, manifestText?: (text: string) => string) {
+  const bucket = `${project}-models`;
+  const model = "org/m";
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const entries = [];
+  for (const [rel, bytes] of Object.entries(files)) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${model}/${rel}`, Body: bytes, Metadata: { sha256: sha(bytes) } }));
+    entries.push({ path: rel, ...new ChunkHasher(CHUNK).update(bytes).digest() });
+  }
+  let text = renderManifest(buildManifest(model, entries, new Date(0), "0.1.0", CHUNK));
+  if (manifestText) text = manifestText(text);
+  const manifestKey = `${model}/manifest-${sha(text)}.json`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: text }));
+  const input: WeightsFetchInput = { project, model, bucket, prefix: `${model}/`, manifestKey, manifestSha256: sha(text), modelDir: path.join(root, project, model), concurrency: 4, progressEveryMs: 60_000 };
+  return { bucket, model, input, files };
+}
+
+/** The real range reader, with every GET and every byte it delivers counted. */
+async function counting(options: { abortAtGet?: { n: number; controller: AbortController } } = {}) {
+  const clients = createAwsClients({ role: "worker", maxAttempts: 1 });
+  const real = await createRangeReader(clients);
+  const transfer = await createS3Transfer(clients);
+  const gets: string[] = [];
+  let bytes = 0;
+  const ranges: RangeReader = {
+    async getRange(bucket, key, range, signal) {
+      if (options.abortAtGet && gets.length + 1 === options.abortAtGet.n) options.abortAtGet.controller.abort(new Error("the agent was killed"));
+      gets.push(`${key}@${range.start}`);
+      const got = await real.getRange(bucket, key, range, signal);
+      if (!got) return got;
+      const body = got.body;
+      return {
+        ...got,
+        body: (async function* () {
+          for await (const b of body) {
+            bytes += b.byteLength;
+            yield b;
+          }
+        })(),
+      };
+    },
+  };
+  const deps: WeightsFetchDeps = { ranges, readText: (b, k, s) => transfer.getText(b, k, s), clock: systemClock, log: silentLogger };
+  return { deps, gets, bytes: () => bytes };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<SynktiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SynktiError);
+  return error as SynktiError;
+}
+
+describe("the worker's weights fetch", { timeout: 60_000 }, () => {
+  it("fetches each byte once: one GET per chunk, every byte through the hash into its place, none read back", async () => {
+    const files = { "model.safetensors": randomBytes(5 * MiB + 123), "sub/config.json": randomBytes(3000), "empty.txt": Buffer.alloc(0) };
+    const { input } = await uploaded("wf-once", files);
+    const c = await counting();
+    const result = await fetchWeights(c.deps, input);
+    const total = 5 * MiB + 123 + 3000;
+    expect(c.bytes()).toBe(total);
+    expect(result).toMatchObject({ files: 3, bytes: total, chunks: 7, fetchedChunks: 7, reusedChunks: 0, fetchedBytes: total, verifiedOnDiskBytes: 0 });
+    expect(new Set(c.gets).size).toBe(c.gets.length);
+    expect(c.gets).toHaveLength(7);
+    for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
+    // The manifest last, as the preflight and the failover read it.
+    expect(sha(readFileSync(path.join(input.modelDir, "manifest.json")))).toBe(input.manifestSha256);
+  });
+
+  it("a fetch interrupted halfway resumes: finished chunks are re-verified on disk, never fetched again", async () => {
+    const files = { "a.bin": randomBytes(4 * MiB), "b.bin": randomBytes(4 * MiB - 7) };
+    const { input } = await uploaded("wf-resume", files);
+    const controller = new AbortController();
+    // One GET at a time, killed when the 5th starts: the first 4 chunks (all of a.bin) are on disk.
+    const first = await counting({ abortAtGet: { n: 5, controller } });
+    await expect(fetchWeights(first.deps, { ...input, concurrency: 1, signal: controller.signal })).rejects.toThrow(/killed/);
+    expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
+
+    const second = await counting();
+    const result = await fetchWeights(second.deps, input);
+    expect(result).toMatchObject({ chunks: 8, reusedChunks: 4, fetchedChunks: 4, verifiedOnDiskBytes: 4 * MiB, fetchedBytes: 4 * MiB - 7 });
+    expect(second.gets.sort()).toEqual(["org/m/b.bin@0", `org/m/b.bin@${MiB}`, `org/m/b.bin@${2 * MiB}`, `org/m/b.bin@${3 * MiB}`]);
+    for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
+  });
+
+  it("a file changed on disk since (a damaged chunk) gets only that chunk again", async () => {
+    const bytes = randomBytes(3 * MiB);
+    const { input } = await uploaded("wf-damaged", { "w.bin": bytes });
+    await fetchWeights((await counting()).deps, input);
+    const { writeFileSync } = await import("node:fs");
+    const damaged = Buffer.from(bytes);
+    damaged[MiB + 10]! ^= 0xff;
+    writeFileSync(path.join(input.modelDir, "w.bin"), damaged);
+    const again = await counting();
+    const result = await fetchWeights(again.deps, input);
+    expect(again.gets).toEqual([`org/m/w.bin@${MiB}`]);
+    expect(result).toMatchObject({ reusedChunks: 2, fetchedChunks: 1 });
+    expect(readFileSync(path.join(input.modelDir, "w.bin")).equals(bytes)).toBe(true);
+  });
+
+  it("refuses a corrupted byte in S3, naming the file and the chunk; no manifest on disk, so nothing serves", async () => {
+    const good = randomBytes(3 * MiB + 5);
+    const { input, bucket } = await uploaded("wf-corrupt", { "shard-2.safetensors": good, "ok.json": randomBytes(10) });
+    const bad = Buffer.from(good);
+    bad[2 * MiB + 1]! ^= 0x01;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "org/m/shard-2.safetensors", Body: bad }));
+    const error = await refusal(fetchWeights((await counting()).deps, input));
+    expect(error.code).toBe("weights-corrupted");
+    expect(error.kind).toBe("unsafe");
+    expect(error.message).toMatch(/Weights file 'shard-2\.safetensors': chunk 3 of 4 \(bytes 2097152-3145727\) does not hash to the manifest's SHA-256/);
+    expect(error.remedy).toBe("synkti upload model --project-name wf-corrupt --model org/m --from <weights-dir>");
+    expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
+  });
+
+  it.each([
+    ["../x", /manifest entry|path '\.\.\/x' has a '\.\.' segment/],
+    ["*", /path '\*' contains a glob/],
+  ])("refuses a manifest entry %j, naming it, and writes nothing", async (bad, message) => {
+    const { input } = await uploaded(`wf-path-${bad === "*" ? "glob" : "dots"}`, { "a.bin": randomBytes(10) }, (text) => text.replace('"path": "a.bin"', `"path": ${JSON.stringify(bad)}`));
+    const error = await refusal(fetchWeights((await counting()).deps, input));
+    expect(error.code).toBe("weights-manifest-invalid");
+    expect(error.message).toMatch(message);
+    expect(existsSync(input.modelDir)).toBe(false);
+    expect(existsSync(path.join(input.modelDir, "..", "x"))).toBe(false);
+  });
+
+  it("refuses a version 1 manifest with the command that rewrites it", async () => {
+    const bytes = randomBytes(10);
+    const { input } = await uploaded("wf-v1", { "a.bin": bytes }, () => `${JSON.stringify({ model: "org/m", files: [{ path: "a.bin", size: 10, sha256: sha(bytes) }], createdAt: "x", synktiVersion: "0.0.1" })}\n`);
+    const error = await refusal(fetchWeights((await counting()).deps, input));
+    expect(error.code).toBe("weights-manifest-version");
+    expect(error.message).toMatch(/is version 1 \(no per-chunk SHA-256\)/);
+    expect(error.remedy).toBe("synkti upload model --project-name wf-v1 --model org/m --from <weights-dir>");
+  });
+
+  it("refuses a manifest that is not the pinned one, and a file missing from S3, naming it", async () => {
+    const { input, bucket } = await uploaded("wf-missing", { "a.bin": randomBytes(10), "gone.bin": randomBytes(10) });
+    expect((await refusal(fetchWeights((await counting()).deps, { ...input, manifestSha256: "0".repeat(64) }))).code).toBe("weights-manifest-mismatch");
+    const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "org/m/gone.bin" }));
+    const error = await refusal(fetchWeights((await counting()).deps, input));
+    expect(error.message).toMatch(/s3:\/\/wf-missing-models\/org\/m\/gone\.bin is missing: the manifest lists 'gone\.bin'/);
+  });
+
+  it("retries a dropped connection, but not S3's refusal, which it names with where to look", async () => {
+    const bytes = randomBytes(2 * MiB);
+    const { input } = await uploaded("wf-faults", { "a.bin": bytes });
+    // The first GET of the second chunk loses its connection: fetched again, the file is whole.
+    const drop = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin") && r.headers.range === `bytes=${MiB}-${2 * MiB - 1}`, times: 1, drop: true });
+    const c = await counting();
+    try {
+      await fetchWeights(c.deps, input);
+      expect(proxy.ruleHits(drop)).toBe(1);
+    } finally {
+      proxy.removeRule(drop);
+    }
+    expect(c.gets.filter((g) => g === `org/m/a.bin@${MiB}`)).toHaveLength(2);
+    expect(readFileSync(path.join(input.modelDir, "a.bin")).equals(bytes)).toBe(true);
+
+    rmSync(input.modelDir, { recursive: true, force: true });
+    const deny = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin"), error: "access-denied" });
+    const d = await counting();
+    try {
+      const error = await refusal(fetchWeights(d.deps, { ...input, concurrency: 1 }));
+      expect(error.code).toBe("weights-unreachable");
+      expect(error.message).toMatch(/^S3 refused chunk 1 of 2 \(bytes 0-1048575\) of 'a\.bin' \(s3:\/\/wf-faults-models\/org\/m\/a\.bin\)/);
+      expect(error.remedy).toMatch(/^synkti infra status --project-name wf-faults/);
+      expect(d.gets.filter((g) => g === "org/m/a.bin@0")).toHaveLength(1); // not retried
+    } finally {
+      proxy.removeRule(deny);
+    }
+  });
+
+  it("sends ExpectedBucketOwner on every request (the proxy, like AWS, refuses one without it)", async () => {
+    const { input } = await uploaded("wf-owner", { "a.bin": randomBytes(2 * MiB) });
+    proxy.resetCounts();
+    await fetchWeights((await counting()).deps, input);
+    expect(proxy.calls().filter((c) => c.action.startsWith("s3:")).every((c) => c.outcome === "forwarded")).toBe(true);
+    expect(proxy.counts()["s3:GetObject"]).toBe(3); // the manifest and two chunks
+    // The rule bites: the same GET without the header is refused.
+    const bare = new S3Client({ ...sdkConfigFor(proxy.url), maxAttempts: 1 });
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    await expect(bare.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.manifestKey }))).rejects.toThrow(/Access Denied|AccessDenied/);
+    bare.destroy();
+  });
+});
