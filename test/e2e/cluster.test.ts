@@ -197,6 +197,15 @@ function sampleLive() {
   };
 }
 
+/** Every instance of the project ever launched that moto still lists, whatever its state. */
+async function projectInstanceIds(): Promise<Set<string>> {
+  const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiCluster", Values: [PROJECT] }] }));
+  return new Set((answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
+}
+const launchedSince = async (before: Set<string>) => [...(await projectInstanceIds())].filter((id) => !before.has(id)).sort();
+/** When the local cloud sent SIGTERM to the instance's processes (its OS shutdown), from its log. */
+const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
+
 async function objectText(key: string): Promise<string> {
   return (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: key }))).Body!.transformToString();
 }
@@ -205,7 +214,7 @@ async function objectText(key: string): Promise<string> {
  * Each dead worker gets exactly one replacement (tagged SynktiReplaces=<dead id>, in its slot) that
  * serves; the time from the kill to each launch and to serving is printed.
  */
-async function repairedOnce(dead: string[], killedAt: number): Promise<string[]> {
+async function repairedOnce(dead: string[], killedAt: number, before: Set<string>): Promise<string[]> {
   const slots = Object.fromEntries(await Promise.all(dead.map(async (id) => [id, (await tags(id)).SynktiSlot] as const)));
   const found = await until(`one replacement for each of ${dead.join(", ")}`, async () => {
     const each = await Promise.all(dead.map(replacementsOf));
@@ -225,6 +234,8 @@ async function repairedOnce(dead: string[], killedAt: number): Promise<string[]>
   // Exactly one each, also after the others' grace has passed.
   await sleep(20_000);
   for (const id of dead) expect((await replacementsOf(id)).map((i) => i.InstanceId), `replacements of ${id}`).toHaveLength(1);
+  // Nothing else was launched either (a second attempt, another cause's claim), whatever its state now.
+  expect(await launchedSince(before), "instances launched since the kill").toEqual([...ids].sort());
   console.log(`[measured] silent death of ${dead.join(", ")}: replacement launched within ${launchedAt - killedAt} ms (polled every 500 ms), serving after ${servedAt - killedAt} ms`);
   return ids;
 }
@@ -515,6 +526,7 @@ describe("a cluster on the local cloud", () => {
     liveSampler = sampleLive();
     const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
     await sleep(2000);
+    const known = await projectInstanceIds();
     const killedAt = Date.now();
     // SIGKILL, no notice, terminated in moto: a host failure. The stand-in takes it out on whichever
     // comes first: failed health checks (its address is gone) or the terminated instance's target
@@ -537,16 +549,17 @@ describe("a cluster on the local cloud", () => {
 
     // Repair (issue 12): a survivor saw the silent death through EC2 and launched one replacement
     // into the victim's slot; it boots, serves and joins the load balancer.
-    const [replacement] = await repairedOnce([victim], killedAt);
+    const [replacement] = await repairedOnce([victim], killedAt, known);
     servingIds = servingIds.map((s) => (s === victim ? replacement! : s));
     await standinServing(servingIds, 120_000);
   }, 300_000);
 
   it("two workers killed at once: exactly two replacements, each in its predecessor's slot; never more than 3 live", async () => {
     const victims = servingIds.slice(0, 2);
+    const known = await projectInstanceIds();
     const killedAt = Date.now();
     await Promise.all(victims.map((id) => booter.kill(id)));
-    const replacements = await repairedOnce(victims, killedAt);
+    const replacements = await repairedOnce(victims, killedAt, known);
     servingIds = servingIds.map((s) => replacements[victims.indexOf(s)] ?? s);
     await standinServing(servingIds, 120_000);
     expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
@@ -560,12 +573,35 @@ describe("a cluster on the local cloud", () => {
     const surplus = slots["2"];
     expect(surplus, `slots ${JSON.stringify(slots)}`).toBeDefined();
 
-    await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "2", "--yes", "--output", "json"]);
+    const known = await projectInstanceIds();
+    const loweredAt = Date.now();
+    const lowered = JSON.parse(await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "2", "--yes", "--output", "json"]));
+    // The deployer launches and terminates nothing: the surplus retires itself.
+    expect(lowered).toMatchObject({ launched: [], plan: { toLaunch: 0, scaleDown: { from: 3, to: 2, retiring: [{ slot: 2, instanceId: surplus }] } } });
     expect(JSON.parse(await objectText("cluster/desired.json"))).toMatchObject({ workers: 2 });
     await until(`${surplus} (slot 2) to end itself`, () => worker(surplus!).exit, 180_000, 500);
+    // It retired itself: said so on its tag, left the load balancer stand-in (draining while requests
+    // were in flight to it) before its OS shutdown, and terminated its own instance.
+    const surplusLog = worker(surplus!).log();
+    expect(surplusLog).toMatch(/slot 2 is beyond the desired size: this worker drains and terminates itself/);
+    expect((await tags(surplus!)).SynktiState).toBe("retiring");
+    const out = loggedAt(surplus!, "draining", loweredAt) ?? loggedAt(surplus!, "deregistered", loweredAt);
+    const gone = loggedAt(surplus!, "deregistered", loweredAt);
+    expect(out, `${surplus} never left the stand-in's rotation`).toBeDefined();
+    expect(gone, `${surplus} never left the stand-in`).toBeDefined();
+    expect(gone!, `${surplus}: its OS shutdown began before the stand-in finished draining it`).toBeLessThanOrEqual(sigtermAt(surplus!));
     servingIds = servingIds.filter((id) => id !== surplus);
     await standinServing(servingIds, 60_000);
     await sleep(3000);
+    // desired 2 and 2 holders: slot 2 is no empty slot, nobody repairs it.
+    expect(await launchedSince(known), "instances launched by the scale-down").toEqual([]);
+    const scaledDown = await traffic.stop();
+    expect(scaledDown.length).toBeGreaterThan(20);
+    expect(failures(scaledDown)).toEqual([]);
+    const inFlightAtDrain = loggedAt(surplus!, "draining", loweredAt) !== undefined;
+    console.log(`[measured] scale 3 -> 2: ${surplus} out of rotation ${out! - loweredAt} ms after the command (${inFlightAtDrain ? "draining with requests in flight" : "nothing in flight"}), left ${gone! - loweredAt} ms after, OS shutdown ${sigtermAt(surplus!) - loweredAt} ms after; ${scaledDown.length} requests, none failed`);
+    const moreTraffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
+    const beforeGrow = await projectInstanceIds();
 
     const grown = JSON.parse(await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "3", "--yes", "--wait", "--wait-timeout", "4m", "--output", "json"]));
     const added = (grown.launched as Array<{ instanceId: string }>).map((l) => l.instanceId);
@@ -573,12 +609,13 @@ describe("a cluster on the local cloud", () => {
     expect((await tags(added[0]!)).SynktiSlot).toBe("2");
     servingIds = [...servingIds, added[0]!];
     await standinServing(servingIds, 90_000);
-    await sleep(3000);
-    const results = await traffic.stop();
+    await sleep(20_000); // past a repairer's grace: the deployer's claim kept the workers from filling slot 2 too
+    expect(await launchedSince(beforeGrow), "instances launched by the scale-up").toEqual(added);
+    const results = await moreTraffic.stop();
     expect(results.length).toBeGreaterThan(50);
     expect(failures(results)).toEqual([]);
     expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
-    console.log(`[measured] scale 3 -> 2 -> 3: ${results.length} requests, none failed; live count ${liveSampler!.describe()}`);
+    console.log(`[measured] scale 2 -> 3: ${results.length} requests, none failed; live count ${liveSampler!.describe()}`);
   }, 480_000);
 
   it("synkti down under steady traffic: targets deregistered and drained before termination, a running stream finishes; then an OS shutdown per worker, nothing SIGKILLed", async () => {
@@ -603,7 +640,6 @@ describe("a cluster on the local cloud", () => {
     const results = await traffic.stop();
 
     // Deregistered: the stand-in drained every target, and did so before that instance got SIGTERM.
-    const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
     // Out of rotation: draining, or at once deregistered when nothing was in flight to it (the stand-in
     // then drops it within the same poll and never logs it draining).
     const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt) ?? loggedAt(id, "deregistered", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));

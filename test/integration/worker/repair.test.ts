@@ -12,6 +12,11 @@ import path from "node:path";
 import { CreateTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
+import { createAwsClients } from "../../../src/aws/clients.js";
+import { systemClock } from "../../../src/core/clock.js";
+import { silentLogger } from "../../../src/core/log.js";
+import { downProject } from "../../../src/deployer/fleet/down.js";
+import { fleetDeps } from "../../../src/deployer/fleet/deps.js";
 import { projectNames } from "../../../src/infra/names.js";
 import type { WorkerOptions } from "../../../src/worker/index.js";
 import { closedPort } from "../../support/free-port.js";
@@ -213,6 +218,43 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       expect(await world.replacementsOf(other.id)).toEqual([]);
     } finally {
       await other.agent.stop();
+    }
+  }, 120_000);
+
+  it("synkti down with every CreateTags refused (no stop marker on anyone): desired 0 first, every instance terminated, and the workers, still running, launch no replacement", async () => {
+    const p = name();
+    const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
+    await putDesired(p, 2);
+    const [a, b] = await Promise.all([agentInSlot(p, 0, repairOptions(p)), agentInSlot(p, 1, repairOptions(p))]);
+    const runs: string[] = [];
+    const witness = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => (r.params["DryRun"] !== "true" && runs.push(r.params["ClientToken"] ?? ""), false) });
+    const refused = world.proxy.addRule({ action: "ec2:CreateTags", error: "access-denied" });
+    try {
+      await until("both workers watch each other", async () => {
+        const [sa, sb] = await Promise.all([a.agent.status(), b.agent.status()]);
+        return sa.repair?.watching.includes(b.id) && sb.repair?.watching.includes(a.id) && (await targetIds(targetGroupArn)).length === 2;
+      }, 30_000);
+      // The deployer's own down, as `synkti down` runs it. The in-process agents get no SIGTERM
+      // when moto terminates their instances: they go on listing, watching and judging, so only
+      // the desired size keeps them from repairing what down empties.
+      const down = await downProject(fleetDeps(createAwsClients({ role: "deployer", maxAttempts: 3 }), systemClock, silentLogger), { project: p, intervalMs: 200, drainIntervalMs: 200 });
+      expect(world.proxy.ruleHits(refused)).toBeGreaterThan(0);
+      expect(down).toMatchObject({ desired: { workers: 0 }, desiredProblem: null, remaining: [], error: null });
+      expect([...down.terminated].sort()).toEqual([a.id, b.id].sort());
+      // Each sees the other dead through EC2 (its watch) and its listings; a repairer's first turn
+      // is at once, a second one's after one grace (15 s): past both, nothing was launched.
+      await until("both workers read desired 0", async () => {
+        const [sa, sb] = await Promise.all([a.agent.status(), b.agent.status()]);
+        return sa.repair?.desired === 0 && sb.repair?.desired === 0;
+      }, 10_000);
+      await sleep(17_000);
+      expect(runs).toEqual([]);
+      expect(await claimsOf(p)).toEqual([]);
+      expect((await instancesOf(p)).filter(isLive)).toEqual([]);
+    } finally {
+      world.proxy.removeRule(refused);
+      world.proxy.removeRule(witness);
+      await Promise.all([a.agent.stop(), b.agent.stop()]);
     }
   }, 120_000);
 });
