@@ -62,8 +62,8 @@ export async function benchRepair(runs = 10): Promise<string[]> {
       drain: { pollMs: 100, maxMs: 500, stopBudgetMs: 5000 },
       failover: { stateDir, healthBudgetMs: 120_000, healthPollMs: 1000, throttleBackoffMs: 200, failureMemoryMs: 600_000 },
     };
-    const tags = await instanceTags(ec2, instanceId);
-    const agent = await startAgent(project, instanceId, options, { log, imds: { userData: USER_DATA, imageId: IMAGE, tags: { SynktiCluster: project, SynktiRole: "worker", SynktiSlot: tags.SynktiSlot ?? "" } } });
+    const { tags, zone } = await describe(ec2, instanceId);
+    const agent = await startAgent(project, instanceId, options, { log, imds: { userData: USER_DATA, imageId: IMAGE, availabilityZone: zone, tags: { SynktiCluster: project, SynktiRole: "worker", SynktiSlot: tags.SynktiSlot ?? "" } } });
     const member = { agent, lines, stateDir };
     members.set(instanceId, member);
     return member;
@@ -99,7 +99,7 @@ export async function benchRepair(runs = 10): Promise<string[]> {
       const bootStartedAt = Date.now();
       await start(replacement);
       const servedAt = await until(`${replacement} serving`, async () => {
-        const servedAt = (await instanceTags(ec2, replacement)).SynktiServedAt;
+        const servedAt = (await describe(ec2, replacement)).tags.SynktiServedAt;
         return servedAt ? Date.parse(servedAt) : false;
       }, 120_000, 100);
       await stopped;
@@ -125,9 +125,10 @@ export async function benchRepair(runs = 10): Promise<string[]> {
   ];
 }
 
-async function instanceTags(ec2: EC2Client, instanceId: string): Promise<Record<string, string>> {
+async function describe(ec2: EC2Client, instanceId: string): Promise<{ tags: Record<string, string>; zone: string }> {
   const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  return Object.fromEntries((answer.Reservations?.[0]?.Instances?.[0]?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  const instance = answer.Reservations?.[0]?.Instances?.[0];
+  return { tags: Object.fromEntries((instance?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])), zone: instance?.Placement?.AvailabilityZone ?? "us-east-1a" };
 }
 
 async function tagInstance(ec2: EC2Client, instanceId: string, tags: Record<string, string>): Promise<void> {
