@@ -203,6 +203,11 @@ async function projectInstanceIds(): Promise<Set<string>> {
   return new Set((answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
 }
 const launchedSince = async (before: Set<string>) => [...(await projectInstanceIds())].filter((id) => !before.has(id)).sort();
+/** The `time` of the first JSON log line whose msg is `msg`, in an instance's log. */
+const loggedTime = (log: string, msg: string) => {
+  const line = log.split("\n").find((l) => l.includes(`"msg":${JSON.stringify(msg)}`));
+  return line ? (JSON.parse(line.slice(line.indexOf("{"))) as { time: number }).time : undefined;
+};
 /** When the local cloud sent SIGTERM to the instance's processes (its OS shutdown), from its log. */
 const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
 
@@ -589,6 +594,11 @@ describe("a cluster on the local cloud", () => {
     const gone = loggedAt(surplus!, "deregistered", loweredAt);
     expect(out, `${surplus} never left the stand-in's rotation`).toBeDefined();
     expect(gone, `${surplus} never left the stand-in`).toBeDefined();
+    // The worker stops its own model server once drained (before it terminates itself): the stand-in
+    // had let go of it by then, so nothing in flight to it was cut.
+    const modelServerStopAt = loggedTime(surplusLog, "stopping the model server: SIGTERM to its process group");
+    expect(modelServerStopAt, `${surplus} never stopped its model server`).toBeDefined();
+    expect(gone!, `${surplus}: it stopped its model server before the stand-in finished draining it`).toBeLessThanOrEqual(modelServerStopAt!);
     expect(gone!, `${surplus}: its OS shutdown began before the stand-in finished draining it`).toBeLessThanOrEqual(sigtermAt(surplus!));
     servingIds = servingIds.filter((id) => id !== surplus);
     await standinServing(servingIds, 60_000);
@@ -598,8 +608,8 @@ describe("a cluster on the local cloud", () => {
     const scaledDown = await traffic.stop();
     expect(scaledDown.length).toBeGreaterThan(20);
     expect(failures(scaledDown)).toEqual([]);
-    const inFlightAtDrain = loggedAt(surplus!, "draining", loweredAt) !== undefined;
-    console.log(`[measured] scale 3 -> 2: ${surplus} out of rotation ${out! - loweredAt} ms after the command (${inFlightAtDrain ? "draining with requests in flight" : "nothing in flight"}), left ${gone! - loweredAt} ms after, OS shutdown ${sigtermAt(surplus!) - loweredAt} ms after; ${scaledDown.length} requests, none failed`);
+    // The stand-in logs draining and deregistered in one look when nothing was in flight to it.
+    console.log(`[measured] scale 3 -> 2: ${surplus} out of rotation ${out! - loweredAt} ms after the command (the desired poll is 15 s), gone from the stand-in ${gone! - loweredAt} ms after (${gone! > out! ? "drained requests in flight" : "nothing in flight"}), model server stopped ${modelServerStopAt! - loweredAt} ms after, OS shutdown ${sigtermAt(surplus!) - loweredAt} ms after; ${scaledDown.length} requests, none failed`);
     const moreTraffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
     const beforeGrow = await projectInstanceIds();
 
