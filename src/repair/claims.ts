@@ -75,9 +75,12 @@ export const CLOCK_TOLERANCE_MS = 2_000;
 /**
  * Whether the view accounts for a claim: an instance with its slot launched at or after it (its
  * launch, seen). A miss errs on the safe side: the claim holds the slot until it is stale.
+ * The instance the claim is named after (its cause) is never its launch: one that died within
+ * the clock tolerance of its launch would otherwise free its own repair's claim, and a second
+ * member would launch the next attempt beside the first's replacement.
  */
 export function accountedFor(claim: ClaimSeen, instances: readonly SeenInstance[], slotOf: (i: SeenInstance) => number | undefined): boolean {
-  return instances.some((i) => slotOf(i) === claim.slot && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
+  return instances.some((i) => slotOf(i) === claim.slot && i.id !== claim.base && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
 }
 
 export type NextAttempt =

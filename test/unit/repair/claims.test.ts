@@ -67,6 +67,7 @@ describe("accountedFor: the claim's launch, seen", () => {
     ["a second before it (EC2's clock behind S3's)", [{ ...i("r", { slot: 0 }), launchedAt: at(55) - 1000 }], true],
     ["long before it (the dead holder itself)", [i("i-dead", { slot: 0, launched: 0, state: "terminated" })], false],
     ["another slot's launch", [i("r", { slot: 1, launched: 56 })], false],
+    ["the dead holder itself, launched within the tolerance (it died at once)", [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }], false],
   ])("%s", (_name, instances, expected) => {
     expect(accountedFor(c, instances, slotOf)).toBe(expected);
   });
