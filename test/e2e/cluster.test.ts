@@ -661,8 +661,13 @@ describe("a cluster on the local cloud", () => {
       expect(t.deregistered, `${t.id} never left the stand-in`).toBeDefined();
       expect(t.deregistered!, `${t.id}: SIGTERM came before the stand-in finished draining it`).toBeLessThanOrEqual(t.sigterm);
     }
-    // down waited for the stream: it finished whole before any instance got SIGTERM.
-    expect(stream.endedAt).toBeLessThanOrEqual(Math.min(...timeline.map((t) => t.sigterm)));
+    // down waited for the stream: it finished whole before its instance (the target that drained
+    // last) got SIGTERM. Not before every instance's: down writes desired 0 first, so a worker that
+    // reads it is surplus and may retire itself, drained with nothing in flight, before down's own
+    // TerminateInstances (issue 12); the per-instance order above still holds for it.
+    const streamTarget = timeline.reduce((a, b) => (b.deregistered! > a.deregistered! ? b : a));
+    expect(stream.endedAt).toBeLessThanOrEqual(streamTarget.sigterm);
+    expect(streamTarget.deregistered!).toBeGreaterThanOrEqual(stream.endedAt - 2000); // it drained until the stream ended
     expect(down.deregistration.waitedMs).toBeGreaterThan(0);
     expect(stream, JSON.stringify(stream).slice(0, 500)).toMatchObject({ ok: true, status: 200, attempts: ["200"] });
     expect(stream.body.match(/ tok\d+/g)).toHaveLength(350);
@@ -679,6 +684,8 @@ describe("a cluster on the local cloud", () => {
     }
     console.log(`[measured] during down: ${beforeDeregistration.length} requests sent before the deregistration, all succeeded; ${afterDeregistration.filter((r) => !r.ok).length} of ${afterDeregistration.length} after got the stand-in's 503`);
 
+    const retiredThemselves = survivors.filter((id) => /this worker drains and terminates itself/.test(worker(id).log()));
+    console.log(`[measured] during down: ${retiredThemselves.length} of ${survivors.length} workers read desired 0 and retired themselves before down's TerminateInstances`);
     for (const id of survivors) {
       const log = worker(id).log();
       expect(log).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"stopping the worker"/);

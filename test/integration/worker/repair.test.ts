@@ -221,7 +221,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     }
   }, 120_000);
 
-  it("synkti down with every CreateTags refused (no stop marker on anyone): desired 0 first, every instance terminated, and the workers, still running, launch no replacement", async () => {
+  it("synkti down with every CreateTags refused (no stop marker on anyone) while a worker dies: desired 0 first, every instance terminated, and the survivor launches no replacement", async () => {
     const p = name();
     const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
     await putDesired(p, 2);
@@ -229,31 +229,35 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     const runs: string[] = [];
     const witness = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => (r.params["DryRun"] !== "true" && runs.push(r.params["ClientToken"] ?? ""), false) });
     const refused = world.proxy.addRule({ action: "ec2:CreateTags", error: "access-denied" });
+    // Down's TerminateInstances takes 5 s: A outlives B by that much, as one instance of a fleet
+    // can outlive another on AWS, and watches B die meanwhile.
+    const slowTerminate = world.proxy.addRule({ action: "ec2:TerminateInstances", delayMs: 5000, times: 1 });
     try {
       await until("both workers watch each other", async () => {
         const [sa, sb] = await Promise.all([a.agent.status(), b.agent.status()]);
         return sa.repair?.watching.includes(b.id) && sb.repair?.watching.includes(a.id) && (await targetIds(targetGroupArn)).length === 2;
       }, 30_000);
-      // The deployer's own down, as `synkti down` runs it. The in-process agents get no SIGTERM
-      // when moto terminates their instances: they go on listing, watching and judging, so only
-      // the desired size keeps them from repairing what down empties.
-      const down = await downProject(fleetDeps(createAwsClients({ role: "deployer", maxAttempts: 3 }), systemClock, silentLogger), { project: p, intervalMs: 200, drainIntervalMs: 200 });
+      // The deployer's own down, as `synkti down` runs it. Once it set desired 0, B dies without a
+      // word (no stop marker either: CreateTags is refused): A sees its slot empty through EC2, and
+      // only the desired size keeps it from repairing what down is emptying.
+      const downing = downProject(fleetDeps(createAwsClients({ role: "deployer", maxAttempts: 3 }), systemClock, silentLogger), { project: p, intervalMs: 200, drainIntervalMs: 200 });
+      await until("down set desired 0", async () => (await readJson(p, projectNames(p).desiredKey)).workers === 0, 20_000, 50);
+      await world.ec2.send(new TerminateInstancesCommand({ InstanceIds: [b.id] }));
+      await b.agent.stop();
+      const down = await downing;
       expect(world.proxy.ruleHits(refused)).toBeGreaterThan(0);
+      expect(world.proxy.ruleHits(slowTerminate)).toBe(1);
       expect(down).toMatchObject({ desired: { workers: 0 }, desiredProblem: null, remaining: [], error: null });
-      expect([...down.terminated].sort()).toEqual([a.id, b.id].sort());
-      // Each sees the other dead through EC2 (its watch) and its listings; a repairer's first turn
-      // is at once, a second one's after one grace (15 s): past both, nothing was launched.
-      await until("both workers read desired 0", async () => {
-        const [sa, sb] = await Promise.all([a.agent.status(), b.agent.status()]);
-        return sa.repair?.desired === 0 && sb.repair?.desired === 0;
-      }, 10_000);
-      await sleep(17_000);
+      expect(down.found.map((f) => f.instanceId).sort()).toEqual([a.id, b.id].sort());
+      expect(down.terminated).toContain(a.id); // B was gone by then
+      expect((await a.agent.status()).repair?.desired).toBe(0);
+      // A repairer's first turn is at once, a second one's after one grace (15 s): past both.
+      await sleep(16_000);
       expect(runs).toEqual([]);
       expect(await claimsOf(p)).toEqual([]);
       expect((await instancesOf(p)).filter(isLive)).toEqual([]);
     } finally {
-      world.proxy.removeRule(refused);
-      world.proxy.removeRule(witness);
+      for (const rule of [refused, witness, slowTerminate]) world.proxy.removeRule(rule);
       await Promise.all([a.agent.stop(), b.agent.stop()]);
     }
   }, 120_000);
