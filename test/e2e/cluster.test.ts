@@ -685,7 +685,7 @@ describe("a cluster on the local cloud", () => {
     console.log(`[measured] during down: ${beforeDeregistration.length} requests sent before the deregistration, all succeeded; ${afterDeregistration.filter((r) => !r.ok).length} of ${afterDeregistration.length} after got the stand-in's 503`);
 
     const retiredThemselves = survivors.filter((id) => /this worker drains and terminates itself/.test(worker(id).log()));
-    console.log(`[measured] during down: ${retiredThemselves.length} of ${survivors.length} workers read desired 0 and retired themselves before down's TerminateInstances`);
+    console.log(`[measured] during down: ${retiredThemselves.length} of ${survivors.length} workers read desired 0 in time and retired themselves (surplus: drained, then TerminateInstances on themselves)`);
     for (const id of survivors) {
       const log = worker(id).log();
       expect(log).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"stopping the worker"/);
