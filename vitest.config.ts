@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -16,6 +18,11 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_REGION: "us-east-1",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // Every test shares this machine's boot id: no test may answer from a verdict another one left
+      // in ~/.cache (the cache's own tests turn it on with XDG_CACHE_HOME in a temporary folder).
+      SYNKTI_CONTEXT_CACHE: "off",
+      // The per-user caches (upload hashes) of binaries run by tests stay out of the real home.
+      XDG_CACHE_HOME: path.join(tmpdir(), "synkti-test-xdg-cache"),
     },
   },
 });

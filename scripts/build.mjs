@@ -98,12 +98,43 @@ const awsLoader = `globalThis.__synktiAwsModule = (() => {
   };
 })();`;
 
+// Built-in modules that cost milliseconds to load (node:crypto ~5 ms, node:child_process with net
+// and streams ~5 ms) yet are imported at the top of files every command loads (commander requires
+// child_process for executable subcommands, which synkti has none of; names.ts hashes ELB names).
+// In the main bundle they become objects that load the module on first property access, so --help
+// never pays for them. Their export names are listed at build time by the embedded runtime, so the
+// bundler's ESM interop (which enumerates them) does not load the module either.
+const LAZY_BUILTINS = /^(node:)?(crypto|child_process|readline)$/;
+const builtinKeys = (name) =>
+  execFileSync(runtime, ["-p", `JSON.stringify(Object.keys(require("node:${name}")))`], { encoding: "utf8" }).trim();
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === "lazy-builtin" // the stub's own require: the real module
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ""), namespace: "lazy-builtin" },
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+      contents: `let m; const load = () => (m ??= require("node:${args.path}"));
+const keys = ${builtinKeys(args.path)};
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => keys.includes(key) || key in load(),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, key) => (keys.includes(key) ? { value: undefined, writable: true, enumerable: true, configurable: true } : undefined),
+});`,
+      loader: "js",
+    }));
+  },
+};
+
 const common = { bundle: true, platform: "node", format: "cjs", target: "node24", minify: true, keepNames: false, legalComments: "none", logLevel: "warning" };
 await build({
   ...common,
   entryPoints: [path.join(root, "src", "main.ts")],
   outfile: bundle,
-  plugins: [awsStubs],
+  plugins: [awsStubs, lazyBuiltins],
   banner: { js: awsLoader },
   define: {
     // The version travels as a marker that `synkti upload binary` finds by scanning the file's bytes

@@ -1,12 +1,23 @@
-import { run } from "./cli/run.js";
+import { versionInfo } from "./core/version.js";
 
-// Flush stdout before exiting so piped JSON is never cut short.
-run(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`synkti: unexpected failure: ${String(error)}\n`);
-    process.exitCode = 4;
-  },
-);
+// `synkti --version` answers before anything else is evaluated: scripts and installers call it
+// often, and the command tree (commander, zod schemas, pino) is most of the start-up cost. Any other
+// arguments (including `--version` with more flags) go through the CLI, which prints the same.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  process.stdout.write(`${versionInfo().version}\n`);
+} else {
+  // A dynamic import: the bundler evaluates the CLI's modules only on this path.
+  import("./cli/run.js")
+    .then(({ run }) => run(process.argv))
+    .then(
+      (code) => {
+        // Flush stdout before exiting so piped JSON is never cut short: set the code, do not exit.
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        process.stderr.write(`synkti: unexpected failure: ${String(error)}\n`);
+        process.exitCode = 4;
+      },
+    );
+}

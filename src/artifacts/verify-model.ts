@@ -2,6 +2,7 @@ import type { ProjectNames } from "../infra/names.js";
 import { parseManifest, requireChunks } from "./manifest.js";
 import { validateModelName } from "./model-name.js";
 import { METADATA_SHA256, transferFor, type ArtifactDeps } from "./deps.js";
+import { checksumVerdict } from "./s3-checksum.js";
 import { Semaphore } from "../core/semaphore.js";
 import type { S3Transfer } from "../aws/s3-transfer.js";
 import { sha256OfBytes } from "./hash.js";
@@ -77,14 +78,18 @@ export async function verifyModelInS3(
         return;
       }
       const recorded = head.metadata[METADATA_SHA256]?.toLowerCase();
+      // Weights sent while hashed carry no sha256 metadata: S3's own checksum vouches for them.
+      const checksum = recorded === undefined ? checksumVerdict(head, file) : undefined;
       const why =
         head.size !== file.size
           ? `size ${head.size} in S3, ${file.size} in the manifest`
-          : recorded === undefined
-            ? "no sha256 metadata in S3"
-            : recorded !== file.sha256
-              ? "sha256 in S3 differs from the manifest"
-              : undefined;
+          : checksum === "unknown"
+            ? "no sha256 metadata or SHA-256 checksum in S3"
+            : checksum === "different"
+              ? "S3's SHA-256 checksum differs from the manifest"
+              : recorded !== undefined && recorded !== file.sha256
+                ? "sha256 in S3 differs from the manifest"
+                : undefined;
       if (why) {
         mismatched.push(file.path);
         problems.push(`${file.path}: ${why}`);

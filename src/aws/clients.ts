@@ -143,7 +143,8 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
   const s3Client = async (transfer: boolean) => {
     const [{ S3Client }, { expectOwnAccount }, config] = await Promise.all([import("@aws-sdk/client-s3"), import("./bucket-owner.js"), configure({ transfer })]);
     const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
-    return expectOwnAccount(named(new S3Client({ ...config, forcePathStyle })), () => clients.accountId());
+    // Uploads go to the project's own bucket: no "Expect: 100-continue" round trip before each body.
+    return expectOwnAccount(named(new S3Client({ ...config, forcePathStyle, ...(transfer ? { expectContinueHeader: false } : {}) })), () => clients.accountId());
   };
 
   const clients: AwsClients = {

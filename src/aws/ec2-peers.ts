@@ -8,7 +8,8 @@ import type { Instance } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
 import type { InstanceState } from "./instance-states.js";
-import { fromPairs, opts } from "./shapes.js";
+import { toSummary } from "./ec2-instances.js";
+import { opts } from "./shapes.js";
 
 export interface PeerInstance {
   instanceId: string;
@@ -57,15 +58,10 @@ export const DESCRIBE_PAGE_SIZE = 1000;
 
 const sdk = () => import("@aws-sdk/client-ec2");
 
+/** EC2's answer read by the one mapping (toSummary), without the private IP and market a peer listing does not carry. */
 function peerInstance(i: Instance): PeerInstance {
-  return {
-    instanceId: i.InstanceId ?? "",
-    state: (i.State?.Name ?? "pending") as InstanceState,
-    availabilityZone: i.Placement?.AvailabilityZone,
-    instanceType: i.InstanceType,
-    launchTime: i.LaunchTime,
-    tags: fromPairs(i.Tags),
-  };
+  const { instanceId, state, availabilityZone, instanceType, launchTime, tags } = toSummary(i);
+  return { instanceId, state, availabilityZone, instanceType, launchTime, tags };
 }
 
 export function createEc2Peers(clients: AwsClients): Ec2Peers {

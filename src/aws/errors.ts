@@ -48,6 +48,11 @@ export function awsErrorName(error: unknown): string {
   return e.Code ?? e.name ?? e.code ?? "Error";
 }
 
+/** The HTTP status AWS answered with, when it answered (S3's conditional writes are told apart by it: 304, 409, 412). */
+export function awsHttpStatus(error: unknown): number | undefined {
+  return ((error ?? {}) as AwsLikeError).$metadata?.httpStatusCode;
+}
+
 export function classifyAwsError(error: unknown): AwsErrorClass {
   const e = (error ?? {}) as AwsLikeError;
   const name = awsErrorName(error);

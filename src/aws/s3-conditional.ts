@@ -6,7 +6,7 @@
  * bucket.
  */
 import type { AwsClients } from "./clients.js";
-import { awsErrorName } from "./errors.js";
+import { awsErrorName, awsHttpStatus } from "./errors.js";
 import { readAtMost } from "./s3-objects.js";
 import { opts } from "./shapes.js";
 
@@ -50,7 +50,7 @@ export function createConditionalObjects(clients: AwsClients): ConditionalObject
           await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", IfNoneMatch: "*" }), opts(signal));
           return "created";
         } catch (error) {
-          const status = httpStatus(error);
+          const status = awsHttpStatus(error);
           if (status === 412 || awsErrorName(error) === "PreconditionFailed") return "exists";
           if ((status === 409 || awsErrorName(error) === "ConditionalRequestConflict") && attempt < CONFLICT_RETRIES) continue;
           throw error;
@@ -64,8 +64,8 @@ export function createConditionalObjects(clients: AwsClients): ConditionalObject
       try {
         out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${maxBytes}`, ...(etag ? { IfNoneMatch: etag } : {}) }), opts(signal));
       } catch (error) {
-        if (httpStatus(error) === 304 || awsErrorName(error) === "NotModified") return { kind: "unchanged" };
-        if (NOT_FOUND.has(awsErrorName(error)) || httpStatus(error) === 404) return { kind: "absent" };
+        if (awsHttpStatus(error) === 304 || awsErrorName(error) === "NotModified") return { kind: "unchanged" };
+        if (NOT_FOUND.has(awsErrorName(error)) || awsHttpStatus(error) === 404) return { kind: "absent" };
         // An empty object has no byte 0: S3 refuses the range. An empty document, not an error.
         if (awsErrorName(error) === "InvalidRange") return { kind: "changed", text: "", etag: undefined, size: 0 };
         throw error;
@@ -76,5 +76,3 @@ export function createConditionalObjects(clients: AwsClients): ConditionalObject
     },
   };
 }
-
-const httpStatus = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;

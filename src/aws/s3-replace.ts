@@ -6,7 +6,7 @@
  * ExpectedBucketOwner to every request (bucket-owner.ts).
  */
 import type { AwsClients } from "./clients.js";
-import { awsErrorName } from "./errors.js";
+import { awsErrorName, awsHttpStatus } from "./errors.js";
 import { opts } from "./shapes.js";
 
 const sdk = () => import("@aws-sdk/client-s3");
@@ -31,7 +31,7 @@ export function createReplaceObjects(clients: AwsClients): ReplaceObjects {
         await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json", IfMatch: etag }), opts(signal));
         return "replaced";
       } catch (error) {
-        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        const status = awsHttpStatus(error);
         if (LOST.has(awsErrorName(error)) || status === 412 || status === 409) return "changed";
         throw error;
       }

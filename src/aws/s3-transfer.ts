@@ -28,8 +28,11 @@ export interface StreamUpload {
   size: number;
   metadata: Record<string, string>;
   contentType?: string;
-  /** Whole-object SHA-256 (hex). Sent as S3's checksum when the object goes up in one PUT. */
-  sha256Hex: string;
+  /**
+   * Whole-object SHA-256 (hex), when known before the bytes are sent: S3's checksum for a single
+   * PUT. Unknown when the uploader hashes while sending (each part still carries its own SHA-256).
+   */
+  sha256Hex?: string;
   partSize: number;
   /** Parts in flight at once for a multipart upload. */
   queueSize: number;
@@ -158,7 +161,7 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
               // SHA-256 per part: S3 checks every part on arrival. The whole-object value only fits
               // a single PUT (lib-storage copies params into each UploadPart).
               ChecksumAlgorithm: "SHA256",
-              ...(single ? { ChecksumSHA256: base64OfHex(u.sha256Hex) } : {}),
+              ...(single && u.sha256Hex ? { ChecksumSHA256: base64OfHex(u.sha256Hex) } : {}),
             },
             partSize: u.partSize,
             queueSize: u.queueSize,

@@ -77,6 +77,11 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     oneOf(LOG_LEVELS),
     "debug",
   ),
+  rule(
+    { name: "SYNKTI_CONTEXT_CACHE", readBy: "deployer", default: "on", meaning: "remember a 'not EC2' verdict reached by a silent IMDS for the rest of the boot (`off`: ask IMDS every time)", valid: "on or off" },
+    oneOf(["on", "off"] as const),
+    "off",
+  ),
   {
     name: AWS_TIMEOUT_ENV,
     readBy: "both",

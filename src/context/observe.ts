@@ -20,6 +20,8 @@ export interface ObserveOptions {
   sysfsRoot: string;
   imds: ImdsSettings;
   signal?: AbortSignal;
+  /** DMI already read by the caller (the verdict cache reads it first). */
+  dmi?: DmiObservation;
 }
 
 export interface ObserveDeps {
@@ -33,7 +35,7 @@ export const TAGS_PATH = "/latest/meta-data/tags/instance";
 
 /** Does the I/O of all three layers, fastest first; never throws for what it observes. */
 export async function observeContext(options: ObserveOptions, deps: ObserveDeps): Promise<Observations> {
-  const dmi = interpretDmi(await readDmi(options.sysfsRoot));
+  const dmi = options.dmi ?? interpretDmi(await readDmi(options.sysfsRoot));
   deps.log.debug({ dmi }, "context: DMI");
   const skipped = { status: "not-fetched" as const, detail: "the metadata service gave no token" };
   if (options.imds.disabled) {

@@ -11,6 +11,8 @@ export interface ImdsObservation {
   /** How long the token request was allowed to take. */
   deadlineMs?: number;
   detail: string;
+  /** Set when this observation is the one remembered earlier in this boot (verdict-cache.ts). */
+  remembered?: { at: string; file: string };
 }
 
 /** Layer 3: the identity document (its fields are hoisted into the evidence when valid). */

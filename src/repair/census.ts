@@ -6,7 +6,7 @@
 import { TAG_REPLACES, TAG_SERVED_AT, TAG_SLOT, TAG_STATE } from "../infra/names.js";
 import { NEVER_SERVED_MS } from "./constants.js";
 import { parseSlot } from "./slot.js";
-import type { Census, CensusInput, Duplicate, EmptySlot, Holder, InstanceCheck, SeenInstance } from "./types.js";
+import type { Census, CensusInput, Duplicate, Ec2State, EmptySlot, Holder, InstanceCheck, SeenInstance } from "./types.js";
 
 export { parseSlot };
 
@@ -20,7 +20,30 @@ const NOT_HOLDING: ReadonlySet<string> = new Set(["retiring", "failed"]);
  * SynktiState values that prove a worker served even without SynktiServedAt: a worker launched by
  * an older synkti (which never wrote SynktiServedAt) must not be retired as never served.
  */
-const SERVES: ReadonlySet<string> = new Set(["serving", "draining"]);
+export const SERVES: ReadonlySet<string> = new Set(["serving", "draining"]);
+
+/**
+ * One instance of an EC2 answer as the census reads it: the worker's listings and checks
+ * (src/aws/ec2-peers.ts) and the deployer's (src/aws/ec2-instances.ts) have this shape, so both
+ * judge the same instance alike. No state: running (a listing of running instances).
+ */
+export function seenInstance(i: {
+  instanceId: string;
+  state?: Exclude<Ec2State, "unknown">;
+  launchTime?: Date | undefined;
+  tags: Readonly<Record<string, string>>;
+  instanceType?: string | undefined;
+  availabilityZone?: string | undefined;
+}): SeenInstance {
+  return {
+    id: i.instanceId,
+    state: i.state ?? "running",
+    launchedAt: i.launchTime?.getTime() ?? 0,
+    tags: i.tags,
+    ...(i.instanceType ? { instanceType: i.instanceType } : {}),
+    ...(i.availabilityZone ? { zone: i.availabilityZone } : {}),
+  };
+}
 
 export const slotOf = (i: SeenInstance): number | undefined => parseSlot(i.tags[TAG_SLOT]);
 

@@ -60,6 +60,14 @@ export function parseClaimKey(names: ClaimNames, key: string, lastModified: numb
   return { name, slot, cause: name.slice(dash + 1), base: match[1]!, attempt, at: lastModified };
 }
 
+/**
+ * How many of one slot's claims a member lists (`slotClaimsPrefix`), worker and launch alike: a
+ * claim is never deleted by a worker (every failover and repair of the slot leaves one) and S3
+ * lists them by name, not age, so a lower cap would hide a fresh claim of a slot with a long past
+ * (a few spot notices a day reach 1,000 within a year). Listed only while the slot is empty.
+ */
+export const SLOT_CLAIMS_LISTED = 10_000;
+
 /** The prefix that lists every claim of one slot (`claims/1-` never lists slot 10's `claims/10-`). */
 export function slotClaimsPrefix(names: ClaimNames, slot: number): string {
   return `${names.claimsPrefix}${slot}-`;
@@ -68,19 +76,20 @@ export function slotClaimsPrefix(names: ClaimNames, slot: number): string {
 /**
  * LaunchTime (EC2) and LastModified (S3) are two services' clocks, each to the second: a launch
  * made in the second after its claim may read a second or two earlier. No other launch into the
- * slot can be that close before a claim (the slot was empty when it was claimed).
+ * slot can be that close before a claim (the slot was empty when it was claimed), except the claim's
+ * own cause (see accountedFor).
  */
 export const CLOCK_TOLERANCE_MS = 2_000;
 
 /**
  * Whether the view accounts for a claim: an instance with its slot launched at or after it (its
- * launch, seen). A miss errs on the safe side: the claim holds the slot until it is stale.
- * The instance the claim is named after (its cause) is never its launch: one that died within
- * the clock tolerance of its launch would otherwise free its own repair's claim, and a second
- * member would launch the next attempt beside the first's replacement.
+ * launch, seen). Never the instance the claim replaces (its cause): one that died within the clock
+ * tolerance of its launch (a spot request ended at once, a crash at boot) would otherwise account
+ * for its own repair's claim, and the next attempt would launch a second replacement beside the
+ * first. A miss errs on the safe side: the claim holds the slot until it is stale.
  */
 export function accountedFor(claim: ClaimSeen, instances: readonly SeenInstance[], slotOf: (i: SeenInstance) => number | undefined): boolean {
-  return instances.some((i) => slotOf(i) === claim.slot && i.id !== claim.base && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
+  return instances.some((i) => i.id !== claim.base && slotOf(i) === claim.slot && i.launchedAt >= claim.at - CLOCK_TOLERANCE_MS);
 }
 
 export type NextAttempt =

@@ -1,13 +1,14 @@
 /** The repair's public face (issue 12): census, claims, order, ring, pause and the decision. */
 export * from "./constants.js";
 export type * from "./types.js";
-export { census, parseSlot, withChecks, isLive, slotOf, LIVE_EC2_STATES } from "./census.js";
+export { census, parseSlot, withChecks, isLive, slotOf, seenInstance, LIVE_EC2_STATES, SERVES } from "./census.js";
 export {
   ClaimBodySchema,
   CLAIM_MAX_BYTES,
   attemptCause,
   claimBody,
   slotClaimsPrefix,
+  SLOT_CLAIMS_LISTED,
   accountedFor,
   CLOCK_TOLERANCE_MS,
   confirmClaim,

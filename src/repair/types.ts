@@ -132,8 +132,10 @@ export interface RepairDoomed {
   zone?: string;
   slot: number;
   /**
-   * A stable id for this repair, `<slot>-<cause>` (the claim's name): the spawn's ClientToken and
-   * state file key, so a retried launch of the same claim is the same launch.
+   * A stable id for this repair, `<slot>-<cause>` (the claim's name): its state file's key, and the
+   * spawn's doomed id (SynktiReplaces, ClientToken) when the cause is no instance (a slot never
+   * filled) or a next attempt (`<cause>.2`); a first attempt for a dead instance uses its id, as a
+   * failover does. Either way a retried launch of the same claim is the same launch.
    */
   launchId: string;
 }
@@ -148,12 +150,15 @@ export type RetireSelfReason = "surplus" | "duplicate";
  *   "exists": do nothing (someone else repairs), unless the claim's body names this worker (a restart
  *   after its own claim: resume). "created": list the slot's claims (slotClaimsPrefix) and run
  *   confirmClaim; "launch": spawn through the failover's path with `doomed` (its search for a live
- *   SynktiReplaces=<doomed> and the ClientToken from `doomed.launchId` make a retried launch the
- *   same launch). Once the replacement served or failed, write the outcome at
+ *   SynktiReplaces=<doomed id> and a ClientToken from that id make a retried launch the same
+ *   launch; see RepairDoomed.launchId). No answer to the claim's PutObject: ask once more (it may
+ *   be this member's own). Right before RunInstances the desired size is read again, and the
+ *   launch goes ahead only while the slot is below it. Once the replacement served or failed, write the outcome at
  *   repairOutcomeKey(slot, cause).
  * - `retire-self`: set SynktiState=retiring first (from then on it holds no slot, so the next
- *   decision does not ask again), drain like SIGTERM, let a launch of its own in flight reach
- *   RunInstances (a surplus member may just have claimed an open slot), terminate itself. For a duplicate, re-read
+ *   decision does not ask again), drain like SIGTERM, terminate itself (a surplus
+ *   member with a launch of its own in flight is not asked to: decideRepair keeps it while a slot
+ *   below desired is empty in its view, until its listing shows the slot held). For a duplicate, re-read
  *   `keep` first and retire only if it is still pending or running.
  * - `retire-other`: re-read the instance and terminate it only if it still has no SynktiServedAt;
  *   TerminateInstances is idempotent.

@@ -145,8 +145,9 @@ describe("synkti upload (built binary)", () => {
     let interrupted = false; // once: a second SIGINT kills at once, by design
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
-      // Interrupt as soon as the big file starts going up.
-      if (!interrupted && /"key":"m\/big.safetensors".*"msg":"uploading"/.test(stderr)) {
+      // Interrupt as soon as the big file starts going up (after the small one, which is sent
+      // first: with one request slot, the slots are granted in order).
+      if (!interrupted && /"key":"m\/big.safetensors".*"msg":"uploading"/.test(stderr) && /"key":"m\/a.json".*"msg":"uploaded"/.test(stderr)) {
         interrupted = true;
         child.kill("SIGINT");
       }

@@ -74,10 +74,14 @@ export function renderStatus(result: ProjectStatus, now: number, region?: string
 /** The desired size and its empty slots, then whether the workers repair, and when paused, why and the fix. */
 export function renderDesired(result: ProjectStatus): string[] {
   const d = result.desired;
-  const lines = d
-    ? [`Desired: ${d.workers} worker${d.workers === 1 ? "" : "s"} (set at ${d.setAt})${result.emptySlots.length > 0 ? `; empty slot${result.emptySlots.length === 1 ? "" : "s"}: ${result.emptySlots.join(", ")} (the workers' repair fills ${result.emptySlots.length === 1 ? "it" : "them"})` : ""}`]
-    : [`Desired: not set (${oneLine(result.desiredUnavailable ?? "unknown", 300)})`];
   const r = result.repair;
+  const n = result.emptySlots.length;
+  // Paused, nothing fills them until the fix below: saying the workers do would send the operator away.
+  const them = n === 1 ? "it" : "them";
+  const who = r.state === "paused" ? `repair is paused: nothing fills ${them} until the fix below` : `the workers' repair fills ${them}`;
+  const lines = d
+    ? [`Desired: ${d.workers} worker${d.workers === 1 ? "" : "s"} (set at ${d.setAt})${n > 0 ? `; empty slot${n === 1 ? "" : "s"}: ${result.emptySlots.join(", ")} (${who})` : ""}`]
+    : [`Desired: not set (${oneLine(result.desiredUnavailable ?? "unknown", 300)})`];
   if (r.state === "paused" && r.lastFailure) {
     const f = r.lastFailure;
     lines.push(`Repair: PAUSED after ${r.failuresInARow} replacements in a row failed to serve; the last, ${f.instanceId} (slot ${f.slot}) at ${f.at}: ${oneLine(f.reason, 300)}`);

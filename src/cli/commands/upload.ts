@@ -107,7 +107,7 @@ export function registerUpload(program: Command): void {
     .action(async (options) => {
       const common = commonOptions(options);
       const names = projectNames(options.projectName);
-      const [{ uploadModel, createProgressBar, describeSkipped }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
+      const [{ uploadModel, createProgressBar, describeSkipped, hashCacheFile }, { validateModelName }] = await Promise.all([import("../../deployer/upload/index.js"), import("../../artifacts/model-name.js")]);
       // Exit 2 before building any AWS client.
       validateModelName(options.model, `synkti upload model --project-name ${names.project} --model <model> --from ${options.from}`);
       const deps = await dependencies({ region: options.region, debug: common.debug });
@@ -117,6 +117,7 @@ export function registerUpload(program: Command): void {
           model: options.model,
           from: options.from,
           concurrency: options.concurrency,
+          hashCacheFile: hashCacheFile(process.env),
           signal,
           ...(options.region ? { region: options.region } : {}),
           ...(process.stderr.isTTY ? { progress: createProgressBar(process.stderr, deps.clock) } : {}),

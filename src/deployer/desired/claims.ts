@@ -10,7 +10,7 @@ import type { DesiredObjects } from "../desired/store.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { claimBody, confirmClaim, parseClaimKey, slotOf, type ClaimSeen } from "../../repair/index.js";
+import { claimBody, confirmClaim, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, slotOf, type ClaimSeen } from "../../repair/index.js";
 import { claimFor, type SlotFill, type SlotView } from "./slots.js";
 
 export interface ClaimDeps {
@@ -40,7 +40,8 @@ export async function claimSlots(deps: ClaimDeps, names: ProjectNames, fills: Sl
   const outcome: ClaimOutcome = { claimed: [], held: [] };
   if (fills.length === 0) return outcome;
   const created: Array<{ slot: number; key: string; name: string }> = [];
-  const before = await listClaims(deps, names, signal);
+  const slots = fills.map((f) => f.slot);
+  const before = await listClaims(deps, names, slots, signal);
   for (const fill of fills) {
     const claim = claimFor(fill, generation, before, view);
     if (claim.kind === "held") {
@@ -52,7 +53,7 @@ export async function claimSlots(deps: ClaimDeps, names: ProjectNames, fills: Sl
     if ((await deps.conditional.putIfAbsent(names.bucket, key, body, signal)) === "created") created.push({ slot: fill.slot, key, name: key.slice(names.claimsPrefix.length) });
     else outcome.held.push({ slot: fill.slot, key });
   }
-  const after = created.length > 0 ? await listClaims(deps, names, signal) : [];
+  const after = created.length > 0 ? await listClaims(deps, names, created.map((c) => c.slot), signal) : [];
   for (const c of created) {
     if (confirmClaim(c.name, after, view, slotOf) === "launch") outcome.claimed.push({ slot: c.slot, key: c.key });
     else outcome.held.push({ slot: c.slot, key: c.key }); // an older rival claim: ours goes stale unused, as a worker's would
@@ -61,10 +62,27 @@ export async function claimSlots(deps: ClaimDeps, names: ProjectNames, fills: Sl
   return outcome;
 }
 
-async function listClaims(deps: ClaimDeps, names: ProjectNames, signal?: AbortSignal): Promise<ClaimSeen[]> {
+/** Slots listed at once when the whole listing is cut short. */
+const SLOT_LISTINGS_AT_ONCE = 8;
+
+/**
+ * The claims of the slots being filled. One listing of every claim while they fit in it (the usual
+ * case); claims are never removed by workers (every failover and repair leaves one), and S3 lists
+ * them in name order, not by age, so a long-lived cluster's listing is cut short before the fresh
+ * claims of higher slots: then each slot's own, as a worker lists them (its census and ours must
+ * see the same claims, or both may launch into one slot).
+ */
+async function listClaims(deps: ClaimDeps, names: ProjectNames, slots: readonly number[], signal?: AbortSignal): Promise<ClaimSeen[]> {
+  const parse = (objects: Array<{ key: string; lastModified?: Date | undefined }>) => objects.flatMap((o) => parseClaimKey(names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
   const listing = await deps.objects.list(names.bucket, names.claimsPrefix, { maxKeys: MAX_CLAIMS_LISTED }, signal);
   if (listing === "no-bucket") return [];
-  return listing.objects.flatMap((o) => parseClaimKey(names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
+  if (!listing.truncated) return parse(listing.objects);
+  const claims: ClaimSeen[] = [];
+  for (let i = 0; i < slots.length; i += SLOT_LISTINGS_AT_ONCE) {
+    const lists = await Promise.all(slots.slice(i, i + SLOT_LISTINGS_AT_ONCE).map((slot) => deps.objects.list(names.bucket, slotClaimsPrefix(names, slot), { maxKeys: SLOT_CLAIMS_LISTED }, signal)));
+    for (const list of lists) if (list !== "no-bucket") claims.push(...parse(list.objects));
+  }
+  return claims;
 }
 
 /** Best effort, after the undone launch's instances are confirmed gone; a claim left behind goes stale by itself. */

@@ -9,7 +9,8 @@ import type { ObjectReader } from "../../aws/s3-objects.js";
 import type { Desired } from "../../cluster/desired.js";
 import { oneLine } from "../../core/printable.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { OUTCOME_MAX_BYTES, parseOutcome, pauseState, type RepairOutcome } from "../../repair/index.js";
+import { readRecentOutcomes } from "../../cluster/repair-outcomes.js";
+import { pauseState, type RepairOutcome } from "../../repair/index.js";
 import { INSTANCE_ID, parseFailureRecord, RECORD_MAX_BYTES } from "../logs/record.js";
 
 export interface RepairStatus {
@@ -24,11 +25,6 @@ export interface RepairStatus {
   unavailable: string | null;
 }
 
-/** Outcomes read per status, newest first: the rule needs the last few after setAt, never all of history. */
-const OUTCOMES_READ = 20;
-/** LastModified is S3's clock and setAt the deployer's: an outcome up to this much before setAt is still read (then judged by the rule). */
-const CLOCK_SLACK_MS = 5 * 60_000;
-
 export async function repairStatus(
   deps: { objects: ObjectReader },
   names: ProjectNames,
@@ -40,7 +36,7 @@ export async function repairStatus(
   if (!desired) return inactive;
   let outcomes: RepairOutcome[];
   try {
-    outcomes = await readOutcomes(deps, names, Date.parse(desired.setAt) - CLOCK_SLACK_MS, signal);
+    outcomes = await readRecentOutcomes(deps.objects, names, desired, {}, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
     return { ...inactive, state: "active", unavailable: `could not read s3://${names.bucket}/${names.repairPrefix}: ${error instanceof Error ? error.message : String(error)}` };
@@ -60,21 +56,6 @@ export async function repairStatus(
     fix: `synkti logs ${flags} ${id ?? "<instance id>"}   # fix the cause, then: synkti ${flags} --model ${context.model ?? "<model>"} --workers ${desired.workers} --yes`,
     unavailable: null,
   };
-}
-
-async function readOutcomes(deps: { objects: ObjectReader }, names: ProjectNames, since: number, signal?: AbortSignal): Promise<RepairOutcome[]> {
-  const listing = await deps.objects.list(names.bucket, names.repairPrefix, { maxKeys: 10_000 }, signal);
-  if (listing === "no-bucket") return [];
-  const recent = listing.objects
-    .filter((o) => o.key.endsWith(".json") && (o.lastModified?.getTime() ?? 0) >= since)
-    .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0))
-    .slice(0, OUTCOMES_READ);
-  const read = await Promise.all(recent.map((o) => deps.objects.read(names.bucket, o.key, { maxBytes: OUTCOME_MAX_BYTES, from: "start" }, signal)));
-  return read.flatMap((r) => {
-    if (!r || r.totalSize > OUTCOME_MAX_BYTES) return [];
-    const parsed = parseOutcome(Buffer.from(r.bytes).toString("utf8"));
-    return "outcome" in parsed ? [parsed.outcome] : [];
-  });
 }
 
 /** The failed replacement's own failure record, when it left one: its words are better than the claimant's. */

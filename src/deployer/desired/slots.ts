@@ -5,7 +5,7 @@
  */
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
 import { isStopping } from "../../cluster/membership.js";
-import { census, nextAttempt, slotOf, type ClaimSeen, type SeenInstance } from "../../repair/index.js";
+import { census, nextAttempt, seenInstance, slotOf, type ClaimSeen, type SeenInstance } from "../../repair/index.js";
 
 /** An empty slot the launch fills: lowest first. `causeInstance`: the last instance that carried it (else the claim is named after the generation). */
 export interface SlotFill {
@@ -24,16 +24,9 @@ export interface SlotView {
   view: { at: number; instances: SeenInstance[] };
 }
 
-/** The instance as the census reads it. */
+/** The instances as the census reads them (the workers' own mapping: both judge alike). */
 export function seenInstances(instances: readonly InstanceSummary[]): SeenInstance[] {
-  return instances.map((i) => ({
-    id: i.instanceId,
-    state: i.state,
-    launchedAt: i.launchTime?.getTime() ?? 0,
-    tags: i.tags,
-    ...(i.instanceType ? { instanceType: i.instanceType } : {}),
-    ...(i.availabilityZone ? { zone: i.availabilityZone } : {}),
-  }));
+  return instances.map(seenInstance);
 }
 
 /** A live worker that `down` is stopping holds no slot any more (it ends in a moment); a dead one still names a cause. */

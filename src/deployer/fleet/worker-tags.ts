@@ -2,6 +2,7 @@ import { PLAN_PROBLEMS, TAG_ENDPOINT, TAG_MODEL, TAG_NOTICE, TAG_PLAN, TAG_REPLA
 import { WORKER_ENDPOINT as ENDPOINT } from "../../cluster/endpoint.js";
 import { INSTANCE_ID } from "../../cluster/instance-id.js";
 import { oneLine } from "../../core/printable.js";
+import { parseSlot } from "../../repair/slot.js";
 
 /**
  * What a worker says of itself on its own instance's tags (DESIGN: each node is the authority on
@@ -28,14 +29,14 @@ export interface WorkerTags {
 
 export function readWorkerTags(tags: Record<string, string>): WorkerTags {
   const state = tags[TAG_STATE];
-  const slot = Number(tags[TAG_SLOT]);
   const replaces = tags[TAG_REPLACES];
   const endpoint = tags[TAG_ENDPOINT];
   return {
     workerState: state !== undefined && (WORKER_STATES as readonly string[]).includes(state) ? (state as WorkerState) : null,
     notice: noticeTime(tags[TAG_NOTICE]),
     model: tags[TAG_MODEL] ? oneLine(tags[TAG_MODEL], 128) : null,
-    slot: tags[TAG_SLOT] !== undefined && Number.isInteger(slot) && slot >= 0 && slot < 10_000 ? slot : null,
+    // The workers' own parse: status shows the slot their census counts (none for `0x10`, `01`, ` 1`).
+    slot: parseSlot(tags[TAG_SLOT]) ?? null,
     replaces: replaces !== undefined && INSTANCE_ID.test(replaces) ? replaces : null,
     endpoint: endpoint !== undefined && ENDPOINT.test(endpoint) ? endpoint : null,
     planTag: planTag(tags[TAG_PLAN]),

@@ -1,41 +1,59 @@
+import { stat } from "node:fs/promises";
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import type { Logger } from "../../core/log.js";
-import { chunkedDigestOfFile, CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
+import { chunkedDigestOfStream, CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
 import { localFileError, type LocalFile } from "./local-files.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
-import { decide, type FileDecision, type LocalDigest, type RemoteHead } from "./plan.js";
+import { decide, decideBySize, type FileDecision, type LocalDigest, type RemoteHead } from "./plan.js";
 import type { ProgressReporter } from "./progress.js";
-import { putFile } from "./put-file.js";
+import { openRead, putFile, putFileHashing, type OpenRead } from "./put-file.js";
+import { identityOf, noHashCache, type FileIdentity, type HashCache } from "./hash-cache.js";
 import { Semaphore } from "../../core/semaphore.js";
 
 /**
- * Hash, compare and upload a set of files under one prefix. Every file runs as its own task; what
- * bounds the work is two semaphores: disk (two files hashed at once) and S3 requests (`concurrency`
- * slots shared by HEADs, single PUTs and multipart parts). So file N+1 is hashed while file N is
- * uploading, and the first failure stops every other task (fail fast; the caller cleans up).
+ * Compare and upload a set of files under one prefix, reading each file once. Every file runs as
+ * its own task: a HEAD first; then the file's hash comes from the hash cache (unchanged since it
+ * was last hashed: no read at all), or from reading it before sending only when S3 holds an object
+ * of the same size (the bytes may already be there: a skip then costs one read and no upload), or
+ * else from the upload itself, hashed while sent. What bounds the work is two semaphores: disk (two
+ * files hashed ahead at once) and S3 requests (`concurrency` slots shared by HEADs, single PUTs and
+ * multipart parts). The first failure stops every other task (fail fast; the caller cleans up).
  */
 export interface BatchContext {
   transfer: S3Transfer;
   log: Logger;
   concurrency: number;
-  partSize?: number;
+  /**
+   * The manifest's chunk size (default 64 MiB), which is also the part size of every multipart
+   * upload: each part is then one chunk, and S3's composite checksum of the object is checked
+   * against the chunk hashes (s3-checksum.ts). Memory: up to `concurrency` parts of this size.
+   */
+  chunkSize?: number;
   signal?: AbortSignal;
   progress?: ProgressReporter;
+  /** Remembers local files' hashes across runs (default: remembers nothing). */
+  hashCache?: HashCache;
+  /** How local files are read (default: a 1 MiB-buffered stream); tests count the bytes. */
+  open?: OpenRead;
   /** Awaited once, before the first byte changes in S3 (the model uploader drops its manifest). */
   beforeFirstUpload?: () => Promise<void>;
   /**
-   * When given, every file is hashed and compared first and `review` sees the whole plan before
-   * any byte changes in S3; throwing refuses the batch with nothing written. Without it, file N+1
-   * is hashed while file N uploads (the faster pipeline).
+   * When given, every file is compared first and `review` sees the whole plan before any byte
+   * changes in S3; throwing refuses the batch with nothing written. Files S3 holds at the same size
+   * are hashed for it (the only ones whose bytes might be kept); the others are new or changed anyway.
    */
   review?: (planned: PlannedFile[]) => void | Promise<void>;
 }
 
-/** One file, hashed and compared with its object in S3: what the batch is about to do with it. */
+/** One file compared with its object in S3: what the batch is about to do with it. */
 export interface PlannedFile {
   file: LocalFile;
-  /** With the per-chunk hashes manifest version 2 lists (from the same single read). */
-  local: LocalDigest & Pick<ChunkedDigest, "chunks">;
+  /**
+   * The file's digest when known before sending (hash cache, or hashed to decide a skip), with the
+   * per-chunk hashes manifest version 2 lists; undefined when it will be hashed while sent.
+   */
+  local: (LocalDigest & Pick<ChunkedDigest, "chunks">) | undefined;
+  identity: FileIdentity;
   remote: RemoteHead | undefined;
   decision: FileDecision;
 }
@@ -53,6 +71,9 @@ const HASH_CONCURRENCY = 2;
 export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; prefix: string; files: LocalFile[] }): Promise<FileOutcome[]> {
   const slots = new Semaphore(ctx.concurrency);
   const disk = new Semaphore(HASH_CONCURRENCY);
+  const cache = ctx.hashCache ?? noHashCache;
+  const chunkSize = ctx.chunkSize ?? CHUNK_SIZE;
+  const open = ctx.open ?? openRead;
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(ctx.signal?.reason);
   ctx.signal?.addEventListener("abort", onOuterAbort, { once: true });
@@ -63,40 +84,55 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   let firstError: unknown;
   let prepared: Promise<void> | undefined; // beforeFirstUpload runs once, every uploader awaits it
 
-  const plan = async (file: LocalFile): Promise<PlannedFile> => {
-    const key = `${batch.prefix}${file.path}`;
+  const hashNow = async (file: LocalFile, identity: FileIdentity): Promise<ChunkedDigest> => {
     const releaseDisk = await disk.acquire(1, signal);
-    const local = await chunkedDigestOfFile(file.absolutePath, CHUNK_SIZE, signal)
-      .catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)))
-      .finally(releaseDisk);
-    const releaseSlot = await slots.acquire(1, signal);
-    const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
-    return { file, local, remote, decision: decide(local, remote) };
+    try {
+      const digest = await chunkedDigestOfStream(open(file.absolutePath, signal), chunkSize, signal).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
+      cache.put(file.absolutePath, identity, chunkSize, digest);
+      return digest;
+    } finally {
+      releaseDisk();
+    }
   };
 
-  const apply = async ({ file, local, decision }: PlannedFile): Promise<FileOutcome> => {
+  const plan = async (file: LocalFile): Promise<PlannedFile> => {
     const key = `${batch.prefix}${file.path}`;
-    if (decision.action === "skip") {
+    const identity = identityOf(await stat(file.absolutePath).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath))));
+    const releaseSlot = await slots.acquire(1, signal);
+    const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
+    const bySize = decideBySize(identity.size, remote);
+    const remembered = cache.get(file.absolutePath, identity, chunkSize);
+    const local = remembered ?? (bySize ? undefined : await hashNow(file, identity));
+    return { file, local, identity, remote, decision: local ? decide(local, remote) : bySize! };
+  };
+
+  const apply = async ({ file, local, identity, decision }: PlannedFile): Promise<FileOutcome> => {
+    const key = `${batch.prefix}${file.path}`;
+    if (decision.action === "skip" && local) {
       note({ key }, "already in S3 with the same SHA-256: skipped");
       ctx.progress?.fileDone(file.path, local.size, "skipped");
       return { path: file.path, ...local, how: "skipped" };
     }
     await (prepared ??= ctx.beforeFirstUpload?.() ?? Promise.resolve());
-    note({ key, size: local.size, reason: decision.reason }, "uploading");
-    await putFile(
-      {
-        transfer: ctx.transfer,
-        log: ctx.log,
-        slots,
-        ...(ctx.partSize ? { partSize: ctx.partSize } : {}),
-        signal,
-        onProgress: (loaded) => ctx.progress?.fileProgress(file.path, loaded),
-      },
-      { bucket: batch.bucket, key, file: file.absolutePath, size: local.size, sha256: local.sha256, metadata: { [METADATA_SHA256]: local.sha256 } },
-    );
-    ctx.progress?.fileDone(file.path, local.size, "uploaded");
-    note({ key, size: local.size }, "uploaded");
-    return { path: file.path, ...local, how: "uploaded" };
+    note({ key, size: identity.size, reason: decision.action === "upload" ? decision.reason : undefined }, "uploading");
+    const put = {
+      transfer: ctx.transfer,
+      log: ctx.log,
+      slots,
+      open,
+      partSize: chunkSize,
+      signal,
+      onProgress: (loaded: number) => ctx.progress?.fileProgress(file.path, loaded),
+    };
+    const request = { bucket: batch.bucket, key, file: file.absolutePath, size: identity.size, chunkSize };
+    const sent = await (local
+      ? putFile(put, { ...request, sha256: local.sha256, metadata: { [METADATA_SHA256]: local.sha256 } })
+      : putFileHashing(put, { ...request, metadata: (sha256) => ({ [METADATA_SHA256]: sha256 }) })
+    ).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
+    cache.put(file.absolutePath, identity, chunkSize, sent);
+    ctx.progress?.fileDone(file.path, sent.size, "uploaded");
+    note({ key, size: sent.size }, "uploaded");
+    return { path: file.path, size: sent.size, sha256: sent.sha256, chunks: sent.chunks, how: "uploaded" };
   };
 
   const failFast = (error: unknown) => {

@@ -7,3 +7,4 @@ export { uploadModel, type UploadModelInput, type UploadModelResult } from "./up
 export { describeSkipped, type SkippedEntry } from "./local-files.js";
 export { createProgressBar, type ProgressReporter } from "./progress.js";
 export { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, type TransferOptions, type UploadDeps } from "./types.js";
+export { hashCacheFile } from "./hash-cache.js";

@@ -1,17 +1,22 @@
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
+import { checksumVerdict, type ChecksummedHead } from "../../artifacts/s3-checksum.js";
 
 /**
  * The skip rule, pure so it is table-tested: a file is already in S3 when the object has the same
- * size and its `sha256` metadata equals the local file's SHA-256. Size first because it is free and
- * catches truncation; the hash then catches same-size different content. An object without the
- * metadata (put there by another tool) is re-uploaded: synkti cannot vouch for it.
+ * size and its SHA-256 is the local file's: by its `sha256` metadata (files synkti sent in one PUT,
+ * or whose hash it knew before sending), else by S3's own checksum (multipart weights, hashed while
+ * sent: their composite checksum is that of the file's chunk hashes; s3-checksum.ts). Size first
+ * because it is free and catches truncation; the hash then catches same-size different content. An
+ * object neither vouches for (put there by another tool) is re-uploaded.
  */
 export interface LocalDigest {
   size: number;
   sha256: string;
+  /** Per-chunk SHA-256s: what a multipart object's composite checksum is checked against. */
+  chunks?: readonly string[];
 }
 
-export interface RemoteHead {
+export interface RemoteHead extends ChecksummedHead {
   size: number;
   metadata: Record<string, string>;
 }
@@ -21,12 +26,24 @@ export type FileDecision = { action: "skip" } | { action: "upload"; reason: Uplo
 
 
 export function decide(local: LocalDigest, remote: RemoteHead | undefined): FileDecision {
-  if (remote === undefined) return { action: "upload", reason: "missing" };
-  if (remote.size !== local.size) return { action: "upload", reason: "size-differs" };
+  const bySize = decideBySize(local.size, remote);
+  if (bySize || remote === undefined) return bySize ?? { action: "upload", reason: "missing" };
   const recorded = remote.metadata[METADATA_SHA256];
-  if (recorded === undefined) return { action: "upload", reason: "no-sha256-metadata" };
-  if (recorded.toLowerCase() !== local.sha256) return { action: "upload", reason: "sha256-differs" };
+  const verdict = recorded !== undefined ? (recorded.toLowerCase() === local.sha256 ? "same" : "different") : checksumVerdict(remote, local);
+  if (verdict === "unknown") return { action: "upload", reason: "no-sha256-metadata" };
+  if (verdict === "different") return { action: "upload", reason: "sha256-differs" };
   return { action: "skip" };
+}
+
+/**
+ * The decision when the local hash cannot change it: nothing in S3, or an object of another size.
+ * Undefined when S3 holds an object of the same size: only then may the bytes already be there, so
+ * only then is a file hashed before it is sent (otherwise it is hashed while it is sent).
+ */
+export function decideBySize(size: number, remote: RemoteHead | undefined): FileDecision | undefined {
+  if (remote === undefined) return { action: "upload", reason: "missing" };
+  if (remote.size !== size) return { action: "upload", reason: "size-differs" };
+  return undefined;
 }
 
 /**

@@ -12,7 +12,10 @@ export type UploadDeps = ArtifactDeps & { ec2?: Pick<Ec2Instances, "describe"> }
 export interface TransferOptions {
   /** S3 requests in flight at once (parts of one big file, or several small files). Default 8. */
   concurrency?: number;
-  /** Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). */
+  /**
+   * Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). The binary only: model
+   * weights go up in parts of one manifest chunk (64 MiB), so S3's checksum vouches for them.
+   */
   partSize?: number;
   /** Ctrl-C: stops work, aborts in-flight multipart uploads, then throws an "interrupted" error. */
   signal?: AbortSignal;

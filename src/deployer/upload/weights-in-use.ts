@@ -2,6 +2,7 @@ import type { Ec2Instances } from "../../aws/ec2-instances.js";
 import { SynktiError } from "../../core/errors.js";
 import type { AnyManifest } from "../../artifacts/manifest.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
+import { checksumVerdict } from "../../artifacts/s3-checksum.js";
 import { TAG_MODEL, workerSelector } from "../../infra/names.js";
 import type { PlannedFile } from "./file-batch.js";
 
@@ -22,7 +23,8 @@ export async function workersServing(ec2: Pick<Ec2Instances, "describe">, projec
 /**
  * The files whose object in S3 would get other bytes. Pure. The object's bytes are known by its
  * sha256 metadata, else by the current manifest's entry when the size agrees (an object another
- * tool re-put); unknown counts as different. A missing object is only an addition: not listed.
+ * tool re-put), else by S3's own checksum; unknown counts as different. A missing object is only an
+ * addition: not listed.
  */
 export function overwrittenFiles(planned: PlannedFile[], previous: AnyManifest | undefined): string[] {
   const listed = new Map((previous?.files ?? []).map((f) => [f.path, f]));
@@ -31,7 +33,9 @@ export function overwrittenFiles(planned: PlannedFile[], previous: AnyManifest |
       if (decision.action === "skip" || remote === undefined) return false;
       const entry = listed.get(file.path);
       const known = remote.metadata[METADATA_SHA256]?.toLowerCase() ?? (entry && entry.size === remote.size ? entry.sha256 : undefined);
-      return known !== local.sha256;
+      // Not hashed before sending: S3 holds another size, so its bytes differ from the file's anyway.
+      if (local === undefined) return true;
+      return known !== undefined ? known !== local.sha256 : checksumVerdict(remote, local) !== "same";
     })
     .map(({ file }) => file.path)
     .sort();

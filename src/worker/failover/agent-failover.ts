@@ -14,6 +14,7 @@ import { readReplacementTemplate, type ReplacementTemplate } from "./replacement
 import type { FailoverPorts } from "../../failover/ports.js";
 import type { Doomed, FailoverSettings } from "../../failover/types.js";
 import { downHasBegun } from "../load-balancer/stop-marker.js";
+import { parseSlot } from "../../repair/slot.js";
 import { fileStateStore } from "./state-store.js";
 import { TimelineRecord } from "./timeline-record.js";
 
@@ -127,10 +128,9 @@ export class AgentFailover {
   /** The failover's claim, asked before each launch: a claim this worker already holds is its own to go on with. */
   private async claimSlot(signal: AbortSignal): Promise<{ refuse: string } | undefined> {
     if (!this.deps.claim) return undefined;
-    const raw = (await this.readTemplate(signal)).slot;
-    const slot = Number(raw);
-    if (raw === undefined || !/^\d{1,4}$/.test(raw) || !Number.isInteger(slot)) return undefined; // no slot (an older launch): nothing to claim
-    return this.deps.claim(slot, signal);
+    // The census's parse: a tag it reads as no slot (an older launch, `01`) holds nothing to claim.
+    const slot = parseSlot((await this.readTemplate(signal)).slot);
+    return slot === undefined ? undefined : this.deps.claim(slot, signal);
   }
 
   private readTemplate(signal?: AbortSignal): Promise<ReplacementTemplate> {

@@ -3,6 +3,15 @@ import { DESIRED_MAX_BYTES, parseDesired, type Desired } from "../../cluster/des
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 
+/**
+ * Why a launch into `slot` is no longer wanted by the desired size as `view` holds it (`synkti
+ * down` wrote 0 first; a lower `--workers`), or undefined: only a known size refuses.
+ */
+export function slotNotWanted(view: DesiredView, slot: number): string | undefined {
+  if (view.kind !== "known" || slot < view.desired.workers) return undefined;
+  return `the desired size is now ${view.desired.workers} (set ${view.desired.setAt} by synkti down or a lower --workers): slot ${slot} is no longer wanted`;
+}
+
 /** How often a worker reads `cluster/desired.json` (one conditional GET; a 304 has no body). */
 export const DESIRED_POLL_MS = 15_000;
 
@@ -63,6 +72,19 @@ export class DesiredReader {
       this.news("failing", "warn", { error: error instanceof Error ? error.message : String(error) }, `s3://${bucket}/${key} could not be read; repair keeps its last view and reads it again in ${(this.options.pollMs ?? DESIRED_POLL_MS) / 1000} s`);
       return this.view;
     }
+  }
+
+  /**
+   * Asked right before a repair's RunInstances: reads the document now (one conditional GET, a 304
+   * when unchanged) and refuses unless it still wants `slot`. A claim made on a view up to 15 s old
+   * (or a repair resumed after a restart) must not launch once `synkti down` has written 0.
+   */
+  async launchRefusal(slot: number, signal?: AbortSignal): Promise<{ refuse: string } | undefined> {
+    const view = await this.readOnce(signal);
+    if (view.kind === "absent") return { refuse: "no cluster/desired.json any more: repair is off" };
+    if (view.kind === "unknown") return { refuse: "the desired size could not be read: no repair launch without it" };
+    const why = slotNotWanted(view, slot);
+    return why ? { refuse: why } : undefined;
   }
 
   /** Reads at once, then every poll interval, until `signal` aborts. */

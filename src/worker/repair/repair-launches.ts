@@ -78,6 +78,11 @@ export class RepairLaunches {
       log: Logger;
       /** This worker's type: a slot never filled is refilled with it first. */
       instanceType: string;
+      /**
+       * Asked right before each RunInstances (after the stop marker): "refuse" ends the launch
+       * (the desired size no longer wants the slot: `synkti down`, a lower `--workers`).
+       */
+      beforeLaunch?(slot: number, signal: AbortSignal): Promise<{ refuse: string } | undefined>;
     },
     private readonly options: { stateDir: string; healthBudgetMs: number },
   ) {}
@@ -98,6 +103,11 @@ export class RepairLaunches {
   /** Whether this member already runs (or ran) the repair of this claim. */
   has(name: string): boolean {
     return this.launches.has(name);
+  }
+
+  /** Whether a repair of this slot is still running here: its own launch fills the slot, none other may. */
+  runningIn(slot: number): boolean {
+    return [...this.launches.values()].some((l) => !l.ended && l.claim.slot === slot);
   }
 
   /**
@@ -135,11 +145,6 @@ export class RepairLaunches {
     }));
   }
 
-  /** Repairs still under way (not yet served or failed). */
-  running(): number {
-    return [...this.launches.values()].filter((l) => !l.ended).length;
-  }
-
   close(): void {
     for (const launch of this.launches.values()) launch.runner.close();
   }
@@ -147,7 +152,8 @@ export class RepairLaunches {
   private async begin(claim: Omit<RepairClaim, "doomed">, settings: FailoverSettings): Promise<void> {
     if (this.launches.has(claim.name)) return;
     const log = this.deps.log.child({ repair: claim.name });
-    const base = this.deps.failover.portsFor({ doomedId: settings.doomed.instanceId, hooks: NO_HOOKS });
+    const { beforeLaunch } = this.deps;
+    const base = this.deps.failover.portsFor({ doomedId: settings.doomed.instanceId, hooks: NO_HOOKS, ...(beforeLaunch ? { beforeLaunch: (signal: AbortSignal) => beforeLaunch(claim.slot, signal) } : {}) });
     const launch = { claim } as Launch;
     const ports: FailoverPorts = {
       ...base,

@@ -1,15 +1,13 @@
 import type { ConditionalObjects } from "../../aws/s3-conditional.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { CLAIM_MAX_BYTES, ClaimBodySchema, OUTCOME_MAX_BYTES, parseClaimKey, parseOutcome, slotClaimsPrefix, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
+import type { Desired } from "../../cluster/desired.js";
+import { readRecentOutcomes } from "../../cluster/repair-outcomes.js";
+import { CLAIM_MAX_BYTES, ClaimBodySchema, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, type ClaimBody, type ClaimSeen, type RepairOutcome } from "../../repair/index.js";
 
 /** "created": this member's claim; "own": it made this claim before (an agent restart); "taken": another's. */
 export type ClaimResult = { kind: "created" } | { kind: "own" } | { kind: "taken"; claimer: string | undefined };
 
-/** Outcome records read per refresh at most: the pause rule needs the last few after setAt. */
-export const OUTCOMES_READ = 20;
-/** Keys listed per prefix at most: a bucket full of old claims never makes a census slow. */
-const MAX_KEYS = 1000;
 
 type Names = Pick<ProjectNames, "bucket" | "claimKey" | "claimsPrefix" | "repairPrefix" | "repairOutcomeKey">;
 
@@ -30,7 +28,7 @@ export class RepairStore {
 
   /** Every claim of one slot (`<slot>-<cause>`, every cause and attempt), key and LastModified only. */
   async claimsOf(slot: number, signal?: AbortSignal): Promise<ClaimSeen[]> {
-    const listed = await this.deps.reader.list(this.names.bucket, slotClaimsPrefix(this.names, slot), { maxKeys: MAX_KEYS }, signal);
+    const listed = await this.deps.reader.list(this.names.bucket, slotClaimsPrefix(this.names, slot), { maxKeys: SLOT_CLAIMS_LISTED }, signal);
     if (listed === "no-bucket") return [];
     return listed.objects.flatMap((o) => parseClaimKey(this.names, o.key, o.lastModified?.getTime() ?? 0) ?? []);
   }
@@ -51,29 +49,15 @@ export class RepairStore {
   async writeOutcome(outcome: RepairOutcome, signal?: AbortSignal): Promise<"created" | "exists"> {
     const key = this.names.repairOutcomeKey(outcome.slot, outcome.cause);
     const written = await this.deps.objects.putIfAbsent(this.names.bucket, key, `${JSON.stringify(outcome)}\n`, signal);
-    this.outcomes.set(key, outcome);
+    // Only our own: after a 412 the bucket holds another member's record (its `at`, its reason),
+    // which is what every other reader's pause rule and `synkti status` judge, so this one reads it too.
+    if (written === "created") this.outcomes.set(key, outcome);
     return written;
   }
 
-  /** The newest OUTCOMES_READ outcome records (by LastModified), parsed; unreadable ones left out. */
-  async recentOutcomes(signal?: AbortSignal): Promise<RepairOutcome[]> {
-    const listed = await this.deps.reader.list(this.names.bucket, this.names.repairPrefix, { maxKeys: MAX_KEYS }, signal);
-    if (listed === "no-bucket") return [];
-    const newest = listed.objects
-      .filter((o) => o.key.endsWith(".json"))
-      .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0))
-      .slice(0, OUTCOMES_READ);
-    const read = await Promise.all(newest.map((o) => this.outcome(o.key, signal)));
-    return read.filter((o): o is RepairOutcome => o !== null);
-  }
-
-  private async outcome(key: string, signal?: AbortSignal): Promise<RepairOutcome | null> {
-    if (this.outcomes.has(key)) return this.outcomes.get(key)!;
-    const read = await this.deps.reader.read(this.names.bucket, key, { maxBytes: OUTCOME_MAX_BYTES, from: "start" }, signal);
-    const parsed = read && read.totalSize <= OUTCOME_MAX_BYTES ? parseOutcome(Buffer.from(read.bytes).toString("utf8")) : undefined;
-    const outcome = parsed && "outcome" in parsed ? parsed.outcome : null;
-    if (read) this.outcomes.set(key, outcome); // absent (listed, then gone): asked again next time
-    return outcome;
+  /** The newest outcome records since the desired size was set, as `synkti status` reads them (src/cluster/repair-outcomes.ts). */
+  recentOutcomes(desired: Desired, signal?: AbortSignal): Promise<RepairOutcome[]> {
+    return readRecentOutcomes(this.deps.reader, this.names, desired, { known: this.outcomes }, signal);
   }
 
   private async claimer(key: string, signal?: AbortSignal): Promise<string | undefined> {

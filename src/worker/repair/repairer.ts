@@ -8,6 +8,8 @@ import {
   confirmClaim,
   decideRepair,
   isLive,
+  seenInstance,
+  SERVES,
   slotOf,
   withChecks,
   type ClaimSeen,
@@ -17,7 +19,6 @@ import {
   type RepairDecision,
   type RepairOutcome,
   type RetireSelfReason,
-  type SeenInstance,
 } from "../../repair/index.js";
 import type { DesiredReader } from "./desired-reader.js";
 import type { RepairLaunches, RepairLaunchStatus } from "./repair-launches.js";
@@ -40,7 +41,7 @@ export interface RepairerDeps {
   /** `readOnce` right before a claim: the view a census used may be a poll (15 s) old. */
   desired: Pick<DesiredReader, "current" | "readOnce">;
   store: Pick<RepairStore, "claimsOf" | "claim" | "recentOutcomes" | "writeOutcome">;
-  launches: Pick<RepairLaunches, "has" | "prepare" | "status">;
+  launches: Pick<RepairLaunches, "has" | "runningIn" | "prepare" | "status">;
   /** Re-reads one instance before acting on a listing's word (a keeper, a holder that never served). */
   ec2: Pick<Ec2Peers, "describeOne">;
   clock: Clock;
@@ -89,7 +90,7 @@ export class Repairer {
 
   /** An own listing (every state): the census's input. */
   onListing(instances: readonly PeerInstance[], at: number): Listing {
-    this.listing = { at, instances: instances.map(seen) };
+    this.listing = { at, instances: instances.map(seenInstance) };
     // A check older than this listing says nothing the listing does not.
     for (const [id, check] of this.checks) if (check.at <= at) this.checks.delete(id);
     this.poke();
@@ -163,7 +164,7 @@ export class Repairer {
     const [claims, outcomes] = needsClaims
       ? await Promise.all([
           Promise.all(before.empty.map((e) => this.deps.store.claimsOf(e.slot, this.signal))).then((lists) => lists.flat()),
-          this.deps.store.recentOutcomes(this.signal),
+          this.deps.store.recentOutcomes(desired, this.signal),
         ])
       : [[] as ClaimSeen[], [] as RepairOutcome[]];
     const decision = decideRepair({ self: this.self, now: clock.now(), desired, listing, checks, claims: { at: clock.now(), seen: claims }, outcomes, noticed: this.noticed });
@@ -182,7 +183,9 @@ export class Repairer {
     const { log } = this.deps;
     switch (action.kind) {
       case "claim-launch": {
-        if (this.retiring || this.deps.launches.has(action.name)) return;
+        // Its own launch into this slot may not be listed yet (a view older than the launch): the
+        // slot looks empty and its claim unaccounted for, but this member knows better.
+        if (this.retiring || this.deps.launches.has(action.name) || this.deps.launches.runningIn(action.slot)) return;
         // The census used the desired size of the last poll, up to 15 s old. A scale-down's surplus
         // retires the moment it reads the lower size, so a member that has not read it yet would see
         // the slot just vacated as empty and refill it. The surplus read the new size before it
@@ -203,7 +206,14 @@ export class Repairer {
         // The replacement's request is read first: a read that fails leaves no claim behind.
         const claim = { slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed };
         const start = await this.deps.launches.prepare(claim, this.signal);
-        const result = await this.deps.store.claim(action.body, this.signal);
+        // No answer (a timed-out PutObject is not retried) may still mean S3 created it: asked once
+        // more, our own claim answers "own" and the launch goes on; otherwise the claim would hold
+        // the slot unlaunched for CLAIM_STALE_MS.
+        const result = await this.deps.store.claim(action.body, this.signal).catch((error: unknown) => {
+          if (this.signal.aborted) throw error;
+          log.info({ claim: action.name, error: error instanceof Error ? error.message : String(error) }, "repair: the claim got no answer; asking again");
+          return this.deps.store.claim(action.body, this.signal);
+        });
         if (result.kind === "taken") {
           log.debug({ claim: action.name, claimer: result.claimer }, "repair: another member holds this claim; it launches");
           return;
@@ -225,7 +235,7 @@ export class Repairer {
         // A keeper that died since the listing must not take both holders with it.
         if (action.keep !== undefined) {
           const keep = await this.deps.ec2.describeOne(action.keep, this.signal);
-          if (keep === "gone" || !isLive(seen(keep))) {
+          if (keep === "gone" || !isLive(seenInstance(keep))) {
             log.info({ keep: action.keep }, "repair: the other holder of this slot is gone: this worker stays");
             return;
           }
@@ -240,7 +250,7 @@ export class Repairer {
         // The listing may predate its first serving: only what EC2 says now counts.
         const now = await this.deps.ec2.describeOne(action.instanceId, this.signal);
         // (A worker of an older synkti serves without SynktiServedAt: its state says so.)
-        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || SERVES.has(now.tags[TAG_STATE] ?? "") || !isLive(seen(now))) return;
+        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || SERVES.has(now.tags[TAG_STATE] ?? "") || !isLive(seenInstance(now))) return;
         this.terminated.add(action.instanceId);
         log.warn({ instanceId: action.instanceId, slot: action.slot }, "repair: a holder never served within 30 minutes of its launch: terminating it (its slot is then repaired)");
         await this.deps.terminateOther(action.instanceId, this.signal).catch((error: unknown) => {
@@ -265,19 +275,4 @@ export class Repairer {
       () => {},
     );
   }
-}
-
-/** States of a worker that serves (or served, and now leaves through its failover). */
-const SERVES = new Set(["serving", "draining"]);
-
-/** A listed instance as src/repair reads it. */
-function seen(i: PeerInstance): SeenInstance {
-  return {
-    id: i.instanceId,
-    state: i.state ?? "running",
-    launchedAt: i.launchTime?.getTime() ?? 0,
-    tags: i.tags,
-    ...(i.instanceType ? { instanceType: i.instanceType } : {}),
-    ...(i.availabilityZone ? { zone: i.availabilityZone } : {}),
-  };
 }

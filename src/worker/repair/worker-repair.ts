@@ -8,7 +8,7 @@ import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
 import { claimBody, claimName, NEVER_SERVED_MS, type RetireSelfReason } from "../../repair/index.js";
 import type { AgentFailover } from "../failover/agent-failover.js";
-import { DesiredReader, DESIRED_POLL_MS } from "./desired-reader.js";
+import { DesiredReader, DESIRED_POLL_MS, slotNotWanted } from "./desired-reader.js";
 import { RepairLaunches } from "./repair-launches.js";
 import { RepairStore } from "./repair-store.js";
 import { Repairer } from "./repairer.js";
@@ -71,7 +71,8 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
   const objects = createConditionalObjects(clients);
   const store = new RepairStore({ objects, reader: createObjectReader(clients) }, names);
   const launches = new RepairLaunches(
-    { failover: deps.failover, store, clock, log, instanceType: self.instanceType },
+    // `desired` is built below; a launch asks it only long after (a claim, then SELECT).
+    { failover: deps.failover, store, clock, log, instanceType: self.instanceType, beforeLaunch: (slot, abort) => desired.launchRefusal(slot, abort) },
     { stateDir: options.stateDir, healthBudgetMs: options.healthBudgetMs ?? NEVER_SERVED_MS },
   );
   const instances = createEc2Instances(clients);
@@ -123,6 +124,11 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
     },
     async claimForFailover(slot, abort) {
       const cause = self.instanceId;
+      // A worker the desired size no longer wants (retiring as surplus, or `synkti down` begun) is
+      // not replaced: its replacement would only retire in turn, after booting on a GPU. The view
+      // read last (at most 15 s old) is enough: a notice's launch does not wait on another read.
+      const notWanted = slotNotWanted(desired.current, slot);
+      if (notWanted) return { refuse: `${notWanted}: no replacement for this worker` };
       try {
         const result = await store.claim(claimBody(slot, cause, 1, self.instanceId, clock.now()), abort);
         if (result.kind !== "taken") return undefined;

@@ -71,11 +71,6 @@ export class WorkerReporter {
     this.tags.set({ [TAG_PLAN]: value });
   }
 
-  /** When this worker first served (ms), undefined until then: repair's outcome waits for it. */
-  get firstServedAt(): number | undefined {
-    return this.servedAt === undefined ? undefined : Date.parse(this.servedAt);
-  }
-
   /** Publishes `proposed` unless the worker is further along (see nextState); the log follows. */
   state(proposed: WorkerState, refreshLog = true): void {
     const next = nextState(this.current, proposed);

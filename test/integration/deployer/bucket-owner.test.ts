@@ -29,7 +29,7 @@ beforeAll(async () => {
   weights = mkdtempSync(path.join(tmpdir(), "synkti-owner-"));
   mkdirSync(path.join(weights, "weights"));
   writeFileSync(path.join(weights, "config.json"), '{"layers":2}\n');
-  writeFileSync(path.join(weights, "weights", "part-0.safetensors"), Buffer.alloc(6 * 1024 * 1024, 3)); // multipart
+  writeFileSync(path.join(weights, "weights", "part-0.safetensors"), Buffer.alloc(17 * 1024 * 1024, 3)); // multipart: over one 16 MiB chunk
 });
 afterAll(async () => {
   rmSync(weights, { recursive: true, force: true });
@@ -45,7 +45,7 @@ describe("S3 requests expect the caller's own account as the bucket owner", () =
     const rule = h.proxy.addRule({ action: /^s3:/, when: (r) => (seen.push(r), false) });
     const names = projectNames("it-owner");
     await infraUp(deps(), names);
-    await uploadModel(deps(), { names, model: "tiny", from: weights, concurrency: 2, partSize: 5 * 1024 * 1024 });
+    await uploadModel(deps(), { names, model: "tiny", from: weights, concurrency: 2 });
     h.proxy.removeRule(rule);
 
     const operations = new Set(seen.map((r) => r.operation));

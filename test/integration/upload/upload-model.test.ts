@@ -107,7 +107,7 @@ describe("upload model against moto", () => {
     const manifest = JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: "Org/tiny-1/manifest.json" }))).Body!.transformToString());
     expect(manifest).toMatchObject({ model: "Org/tiny-1", synktiVersion: expect.any(String), createdAt: expect.any(String) });
     expect(manifest.files).toEqual(
-      // Files under one 64 MiB chunk: their one chunk hash is the file's.
+      // Files under one 16 MiB chunk: their one chunk hash is the file's.
       Object.keys(FILES).sort().map((rel) => ({ path: rel, size: FILES[rel as keyof typeof FILES], sha256: sha(path.join(from, rel)), chunks: [sha(path.join(from, rel))] })),
     );
     await expect(verifyModelInS3(h.deps(), names, "Org/tiny-1")).resolves.toMatchObject({ ok: true, manifestPresent: true, files: 3, missing: [], mismatched: [] });
@@ -127,7 +127,7 @@ describe("upload model against moto", () => {
 
     const broken = await verifyModelInS3(h.deps(), names, "tiny");
     expect(broken).toMatchObject({ ok: false, manifestPresent: true, missing: ["config.json"], mismatched: ["tokenizer/tokenizer.json"] });
-    expect(broken.problems).toEqual(["config.json: missing in S3", "tokenizer/tokenizer.json: no sha256 metadata in S3"]);
+    expect(broken.problems).toEqual(["config.json: missing in S3", "tokenizer/tokenizer.json: no sha256 metadata or SHA-256 checksum in S3"]);
 
     const repair = await uploadModel(h.deps(), { names, model: "tiny", from });
     expect(repair.uploaded.sort()).toEqual(["config.json", "tokenizer/tokenizer.json"]);
@@ -144,7 +144,8 @@ describe("upload model against moto", () => {
 
   it("interrupted mid-upload: no manifest, no incomplete multipart upload left; a re-run resumes", async () => {
     const names = await h.project("up-model-d");
-    const from = h.weights({ "a.bin": 100, "big.safetensors": 24 * MiB });
+    // Over one 16 MiB chunk: a multipart upload (parts of one chunk each), interrupted after its first part.
+    const from = h.weights({ "a.bin": 100, "big.safetensors": 40 * MiB });
     const controller = new AbortController();
     const progress = {
       begin() {},
@@ -163,6 +164,24 @@ describe("upload model against moto", () => {
     expect(resumed.uploaded).toEqual(["big.safetensors"]);
     expect(resumed.skipped).toEqual(["a.bin"]);
     await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true, files: 2 });
+  });
+
+  it("weights over one chunk go up while hashed, without metadata: S3's composite checksum vouches for them", async () => {
+    const names = await h.project("up-model-f");
+    const from = h.weights({ "big.safetensors": 40 * MiB });
+    const first = await uploadModel(h.deps(), { names, model: "m", from });
+    expect(first.uploaded).toEqual(["big.safetensors"]);
+    const head = await h.s3.send(new HeadObjectCommand({ Bucket: names.bucket, Key: "m/big.safetensors", ChecksumMode: "ENABLED" }));
+    expect(head.Metadata ?? {}).toEqual({}); // S3 fixes metadata before the first byte, when the hash is not known yet
+    expect(head.ChecksumSHA256).toBeDefined();
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true });
+    // No hash cache here: the re-run hashes the file (same size in S3) and the checksum says "same".
+    await expect(uploadModel(h.deps(), { names, model: "m", from })).resolves.toMatchObject({ status: "unchanged", skipped: ["big.safetensors"] });
+    // Other bytes of the same size, put as one object with a SHA-256 checksum: refused, then repaired.
+    await h.s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: "m/big.safetensors", Body: Buffer.alloc(40 * MiB), ChecksumAlgorithm: "SHA256" }));
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: false, problems: ["big.safetensors: S3's SHA-256 checksum differs from the manifest"] });
+    await expect(uploadModel(h.deps(), { names, model: "m", from })).resolves.toMatchObject({ uploaded: ["big.safetensors"] });
+    await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true });
   });
 
   it("refuses with the infra command when the bucket does not exist (exit 1)", async () => {

@@ -23,7 +23,7 @@ import { closedPort } from "../../support/free-port.js";
 import { failoverWorld, IMAGE, isLive, tagsOf, USER_DATA } from "./failover-world.js";
 import { createWorkerInfra, launchMembers, randomLoopback, startAgent, until } from "./harness.js";
 
-const world = failoverWorld("rp-it");
+const world = failoverWorld("rp-it", { iamProof: true });
 const { name, targetIds } = world;
 
 /** Fast repair timings for a test: desired.json every 0.3 s. */
@@ -156,6 +156,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       // The later repairer's turn (one grace, 15 s) comes and goes: it sees the slot held.
       await sleep(17_000);
       const inSlot2 = (await instancesOf(p)).filter((i) => isLive(i) && tagsOf(i).SynktiSlot === "2");
+      console.log("DBG", JSON.stringify((await instancesOf(p)).map((i) => ({ id: i.InstanceId, tags: tagsOf(i), state: i.State?.Name, at: i.LaunchTime }))), runs, a.id, b.id, dead);
       expect(inSlot2).toHaveLength(1);
       expect(runs).toHaveLength(1);
       expect(await claimsOf(p)).toEqual([`2-${dead}`]);
@@ -187,7 +188,30 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     }
   }, 90_000);
 
-  it("the failover on a spot notice claims <slot>-<its id> before launching; a claim another member holds stops its launch", async () => {
+  it("a spot notice on a worker the desired size no longer wants (a scale-down, or synkti down's 0): no claim, no replacement", async () => {
+    const p = name();
+    const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
+    await putDesired(p, 2);
+    await silentMember(p, 0);
+    const { agent, id } = await agentInSlot(p, 1, repairOptions(p));
+    try {
+      await until("the worker serves", async () => (await targetIds(targetGroupArn)).includes(id), 30_000);
+      await putDesired(p, 1);
+      await until("the worker read the lower size", async () => (await agent.status()).repair?.desired === 1, 10_000);
+      agent.imds.injectSpotInterruption();
+      const ended = await until("the failover gave up on launching", async () => {
+        const status = await agent.status();
+        return status.failover.phase !== "idle" && status.failover.phase !== "running" && status.failover;
+      }, 20_000);
+      expect(JSON.stringify(ended)).toMatch(/refused/);
+      expect(await world.replacementsOf(id)).toEqual([]);
+      expect(await claimsOf(p)).toEqual([]);
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
+
+  it("the failover on a spot notice claims <slot>-<its id> before launching", async () => {
     const p = name();
     const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
     await putDesired(p, 1);
@@ -202,7 +226,9 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     } finally {
       await agent.stop();
     }
+  }, 90_000);
 
+  it("a failover whose claim another member holds launches nothing", async () => {
     const q = name();
     const infra = await createWorkerInfra(world.moto.url, q);
     await putDesired(q, 1);

@@ -131,6 +131,7 @@ describe("logs text", () => {
     const fix = "synkti logs --project-name demo i-0ddddddddddddddd4   # fix the cause, then: synkti --project-name demo --model tiny --workers 2 --yes";
     const repair = { state: "paused" as const, failuresInARow: 3, lastFailure: { instanceId: "i-0ddddddddddddddd4", slot: 1, at: "2026-11-29T12:20:00.000Z", reason: "model server exited 1: CUDA out of memory" }, fix, unavailable: null };
     const text = renderStatus(status([base], { desired: { workers: 2, setAt: "2026-11-29T12:00:00.000Z" }, desiredUnavailable: null, emptySlots: [1], repair }), NOW);
+    expect(text).toContain("\nDesired: 2 workers (set at 2026-11-29T12:00:00.000Z); empty slot: 1 (repair is paused: nothing fills it until the fix below)\n");
     expect(text).toContain(
       "Repair: PAUSED after 3 replacements in a row failed to serve; the last, i-0ddddddddddddddd4 (slot 1) at 2026-11-29T12:20:00.000Z: model server exited 1: CUDA out of memory\n" + `  Fix: ${fix}`,
     );

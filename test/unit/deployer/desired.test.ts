@@ -101,6 +101,23 @@ describe("claimSlots: the launch claims before RunInstances, with the worker's c
     expect(out.claimed.map((c) => c.slot)).toEqual([1]);
   });
 
+  it("a long-lived cluster (more claims than one listing holds, the fresh one under a name S3 lists last): a slot a worker just claimed is still left to it", async () => {
+    const d = deps();
+    for (let n = 0; n < 5100; n++) d.conditional.set(`checkpoints/claims/0-i-${String(n).padStart(17, "0")}`, "{}"); // failovers' and repairs' claims of years
+    // A worker's fresh claim of slot 7, named after an instance its listing showed there (the launch's view names the generation).
+    d.conditional.set("checkpoints/claims/7-i-0aaaaaaaaaaaaaaaa", "{}");
+    const all = d.objects.list;
+    d.objects.list = async (b, prefix, options) => {
+      const listed = await all(b, prefix, options);
+      if (listed === "no-bucket") return listed;
+      return { objects: listed.objects.slice(0, options.maxKeys), truncated: listed.objects.length > options.maxKeys };
+    };
+    const view = slotView([], 8, 1_000_000);
+    const out = await claimSlots(d, names, view.fill.filter((f) => f.slot === 7), "d5", "l-1", view.view);
+    expect(out).toEqual({ claimed: [], held: [{ slot: 7, key: "checkpoints/claims/7-i-0aaaaaaaaaaaaaaaa" }] });
+    expect(d.conditional.text("checkpoints/claims/7-d5")).toBeUndefined();
+  });
+
   it("a claim created between the listing and the write (412) leaves the slot too", async () => {
     const d = deps();
     d.conditional.beforeWrite = (key) => {

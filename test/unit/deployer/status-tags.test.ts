@@ -70,6 +70,12 @@ describe("status from tags", () => {
     expect(readWorkerTags({})).toEqual({ workerState: null, notice: null, model: null, slot: null, replaces: null, endpoint: null, planTag: null });
   });
 
+  it("reads SynktiSlot as the workers' census does: a value their repair counts as no slot shows none", () => {
+    for (const odd of ["0x10", "01", " 1", "1e1", "1.0", "+2", "10000"]) expect(readWorkerTags({ SynktiSlot: odd }).slot).toBeNull();
+    expect(readWorkerTags({ SynktiSlot: "0" }).slot).toBe(0);
+    expect(readWorkerTags({ SynktiSlot: "9999" }).slot).toBe(9999);
+  });
+
   it("projectStatus adds the recent failures; without the bucket the workers still show and failures say why", async () => {
     const ec2 = new FakeEc2();
     ec2.add("us-east-1a", { ...worker, SynktiState: "booting" });

@@ -52,6 +52,11 @@ describe("the next attempt, judged at the view's time", () => {
     expect(n.kind === "held" ? `held ${n.by}` : `claimable ${n.cause}`).toBe(expected);
   });
 
+  it("a claim made within a second or two of its dead holder's launch still holds the slot: no second attempt, no second launch", () => {
+    const shortLived = [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }];
+    expect(next([claim("0-i-dead", 55)], 55, shortLived)).toEqual({ kind: "held", by: "0-i-dead", staleAt: at(55) + 10 * 60_000 });
+  });
+
   it("a fresh claim whose launch the view shows holds nothing (the launch is the holder; if it died, its own death is the cause)", () => {
     const replacement = i("i-r", { slot: 0, state: "terminated", replaces: "i-dead", launched: 55 });
     const n = next([claim("0-i-dead", 55)], 60, [...dead, replacement], "i-r");
@@ -66,6 +71,9 @@ describe("accountedFor: the claim's launch, seen", () => {
     ["launched in the same second", [i("r", { slot: 0, launched: 55 })], true],
     ["a second before it (EC2's clock behind S3's)", [{ ...i("r", { slot: 0 }), launchedAt: at(55) - 1000 }], true],
     ["long before it (the dead holder itself)", [i("i-dead", { slot: 0, launched: 0, state: "terminated" })], false],
+    // An instance that died within seconds of its launch (a spot request ended at once, a crash at boot): its
+    // claim comes within the clock tolerance, yet the instance the claim replaces is never its launch.
+    ["the dead holder itself, launched a second before the claim", [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }], false],
     ["another slot's launch", [i("r", { slot: 1, launched: 56 })], false],
     ["the dead holder itself, launched within the tolerance (it died at once)", [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }], false],
   ])("%s", (_name, instances, expected) => {

@@ -63,7 +63,7 @@ describe("uploadFiles", () => {
     const { list } = files({ f1: 10, f2: 10, f3: 10, f4: 10, f5: 10, f6: 10, big: 3 * 1024 * 1024 });
     const transfer = new FakeTransfer();
     transfer.delayMs = 5;
-    await uploadFiles(ctx(transfer, { concurrency: 3, partSize: 1024 * 1024 }), { bucket: "x", prefix: "m/", files: list });
+    await uploadFiles(ctx(transfer, { concurrency: 3, chunkSize: 1024 * 1024 }), { bucket: "x", prefix: "m/", files: list });
     expect(transfer.peakInFlight).toBeLessThanOrEqual(3);
     expect(transfer.objects.size).toBe(7);
   });

@@ -9,7 +9,8 @@ import { projectNames } from "../../../src/infra/names.js";
 const A = "a".repeat(64);
 const B = "b".repeat(64);
 function planned(path: string, local: { size: number; sha256: string }, remote?: { size: number; metadata: Record<string, string> }): PlannedFile {
-  return { file: { path, absolutePath: `/w/${path}`, size: local.size }, local: { ...local, chunks: [] }, remote, decision: decide(local, remote) };
+  const identity = { size: local.size, mtimeMs: 0, ctimeMs: 0, ino: 1 };
+  return { file: { path, absolutePath: `/w/${path}`, size: local.size }, local: { ...local, chunks: [] }, identity, remote, decision: decide(local, remote) };
 }
 
 describe("which files an upload would give other bytes (the refusal while a worker serves the model)", () => {
@@ -19,6 +20,7 @@ describe("which files an upload would give other bytes (the refusal while a work
     ["a new file (only an addition)", planned("new.bin", { size: 10, sha256: A }), false],
     ["other bytes, per the object's sha256", planned("changed.bin", { size: 10, sha256: B }, { size: 10, metadata: { sha256: A } }), true],
     ["another size", planned("grown.bin", { size: 11, sha256: B }, { size: 10, metadata: { sha256: A } }), true],
+    ["another size, not hashed before sending", { ...planned("grown.bin", { size: 11, sha256: B }, { size: 10, metadata: { sha256: A } }), local: undefined }, true],
     ["no metadata, but the manifest vouches for the same bytes", planned("re-put.bin", { size: 10, sha256: A }, { size: 10, metadata: {} }), false],
     ["no metadata, the manifest lists other bytes", planned("re-put.bin", { size: 10, sha256: B }, { size: 10, metadata: {} }), true],
     ["no metadata and nothing vouches for it", planned("unknown.bin", { size: 10, sha256: A }, { size: 10, metadata: {} }), true],

@@ -19,7 +19,7 @@ import type { WorkerFailoverHooks } from "../../../src/worker/failover/ports.js"
 import type { PeerStatus } from "../../../src/cluster/status-document.js";
 import { DEFAULT_DISCOVERY_BUDGET } from "../../../src/worker/discovery/budget.js";
 import { Discovery } from "../../../src/worker/discovery/discovery.js";
-import { DESIRED_POLL_MS, DesiredReader } from "../../../src/worker/repair/desired-reader.js";
+import { DESIRED_POLL_MS, DesiredReader, slotNotWanted } from "../../../src/worker/repair/desired-reader.js";
 import { RepairLaunches } from "../../../src/worker/repair/repair-launches.js";
 import { Watch } from "../../../src/worker/repair/watch.js";
 import { FakeClock } from "../../support/fake-clock.js";
@@ -92,6 +92,23 @@ describe("desired-size reader", () => {
     for (let i = 0; i < 3; i++) await reader.readOnce();
     expect(reader.current).toMatchObject({ kind: "known", desired: { workers: 2 } });
     expect(lines.filter((l) => /could not be read/.test(l.msg))).toHaveLength(1);
+  });
+});
+
+describe("the desired size's word on a launch", () => {
+  it("a repair's launch reads the document again and goes ahead only while the slot is below the size; the failover's check uses the last view", async () => {
+    const { objects, write } = fakeDocument();
+    write('{"workers":3,"setAt":"2026-01-01T00:00:00Z"}');
+    const reader = new DesiredReader({ objects, clock: new FakeClock(), log: silentLogger }, { bucket: "b", key: "cluster/desired.json" });
+    expect(await reader.launchRefusal(2)).toBeUndefined();
+    write('{"workers":2,"setAt":"2026-01-01T00:05:00Z"}');
+    expect(slotNotWanted(reader.current, 2)).toBeUndefined(); // not read yet
+    expect(await reader.launchRefusal(2)).toEqual({ refuse: "the desired size is now 2 (set 2026-01-01T00:05:00Z by synkti down or a lower --workers): slot 2 is no longer wanted" });
+    expect(await reader.launchRefusal(1)).toBeUndefined();
+    expect(slotNotWanted(reader.current, 2)).toMatch(/slot 2 is no longer wanted/);
+    write(undefined);
+    expect(await reader.launchRefusal(0)).toEqual({ refuse: expect.stringContaining("repair is off") });
+    expect(slotNotWanted({ kind: "absent" }, 5)).toBeUndefined(); // an older cluster: the failover goes on as before
   });
 });
 
@@ -225,15 +242,20 @@ describe("a claimed repair's launch", () => {
   });
 
   /** The agent's failover as repair uses it: its ports (here the fake world) with the caller's hooks. */
-  function setup(stateDir = mkdtempSync(path.join(tmpdir(), "synkti-repair-unit-")), clock = new FakeClock(), world = new FakeWorld(clock)) {
+  function setup(stateDir = mkdtempSync(path.join(tmpdir(), "synkti-repair-unit-")), clock = new FakeClock(), world = new FakeWorld(clock), beforeLaunch?: (slot: number) => Promise<{ refuse: string } | undefined>) {
     dirs.push(stateDir);
     const hooksUsed: WorkerFailoverHooks[] = [];
     const outcomes: RepairOutcome[] = [];
     const failover = {
-      portsFor(input: { doomedId: string; hooks: WorkerFailoverHooks }): FailoverPorts {
+      portsFor(input: { doomedId: string; hooks: WorkerFailoverHooks; beforeLaunch?: (signal: AbortSignal) => Promise<{ refuse: string } | undefined> }): FailoverPorts {
         hooksUsed.push(input.hooks);
         return {
           ...Object.fromEntries((["observePools", "findReplacement", "launch", "replacementStatus", "terminateReplacement"] as const).map((k) => [k, world[k].bind(world)])),
+          // As the worker's ports do (src/worker/failover/ports.ts): asked right before RunInstances.
+          launch: async (request, signal) => {
+            const refused = await input.beforeLaunch?.(signal);
+            return refused ? { failure: "refused" as const, message: refused.refuse } : world.launch(request, signal);
+          },
           drain: input.hooks.drain,
           stopModelServer: input.hooks.stopModelServer,
           terminateSelf: input.hooks.terminateSelf,
@@ -244,7 +266,7 @@ describe("a claimed repair's launch", () => {
       },
     };
     const launches = new RepairLaunches(
-      { failover, store: { writeOutcome: async (o) => (outcomes.push(o), "created" as const) }, clock, log: silentLogger, instanceType: "g5.xlarge" },
+      { failover, store: { writeOutcome: async (o) => (outcomes.push(o), "created" as const) }, clock, log: silentLogger, instanceType: "g5.xlarge", ...(beforeLaunch ? { beforeLaunch } : {}) },
       { stateDir, healthBudgetMs: 30 * 60_000 },
     );
     return { clock, world, launches, outcomes, stateDir, hooksUsed };
@@ -283,6 +305,23 @@ describe("a claimed repair's launch", () => {
     await advance(clock, 60_000, 5000);
     expect(world.launches).toHaveLength(1);
     expect(second.outcomes).toEqual([expect.objectContaining({ cause: "i-dead", replacement: "i-r1", outcome: "served" })]);
+  });
+
+  it("the desired size no longer wants the slot by the time of the launch (synkti down wrote 0 after the claim): no RunInstances, no outcome", async () => {
+    const { objects, write } = fakeDocument();
+    write('{"workers":2,"setAt":"2026-01-01T00:00:00Z"}');
+    const reader = new DesiredReader({ objects, clock: new FakeClock(), log: silentLogger }, { bucket: "b", key: "cluster/desired.json" });
+    await reader.readOnce(); // the view the claim was made on: slot 1 of 2
+    write('{"workers":0,"setAt":"2026-01-01T00:05:00Z"}'); // synkti down, before the repairer's next poll
+    const asked: number[] = [];
+    const t = setup(undefined, undefined, undefined, (slot) => (asked.push(slot), reader.launchRefusal(slot)));
+    await t.launches.launch(claim);
+    await advance(t.clock, 60_000, 5000);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked)).toEqual(new Set([1]));
+    expect(t.world.launches).toEqual([]);
+    expect(t.outcomes).toEqual([]);
+    expect(t.launches.status()).toEqual([expect.objectContaining({ name: "1-i-dead", phase: "no-launch", replacement: null, detail: expect.stringMatching(/every pool failed \(.*refused/) })]);
   });
 
   it("a replacement that never serves within NEVER_SERVED_MS is terminated and the repair's outcome is failed", async () => {

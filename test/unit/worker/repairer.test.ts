@@ -30,7 +30,7 @@ function worker(id: string, slot: number | undefined, over: Partial<PeerInstance
   };
 }
 
-function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean; reread?: DesiredView } = {}) {
+function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean; reread?: DesiredView; lostAnswer?: boolean } = {}) {
   const clock = new FakeClock(T0);
   const controller = new AbortController();
   const launched: RepairClaim[] = [];
@@ -60,6 +60,13 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
         },
         async claim(body): Promise<ClaimResult> {
           claimed.push(body);
+          const name = `${body.slot}-${body.cause}`;
+          if (options.lostAnswer && claims.some((c) => c.name === name)) return { kind: "own" }; // 412, and its body names us
+          if (options.lostAnswer) {
+            // S3 created it, but the answer never came (a timed-out call is not retried by the SDK).
+            claims.push({ name, slot: body.slot, cause: body.cause, base: body.cause, attempt: body.attempt, at: clock.now() });
+            throw new Error("PutObject: no answer within 15000 ms");
+          }
           if (options.taken) {
             claims.push({ name: `${body.slot}-${body.cause}`, slot: body.slot, cause: body.cause, base: body.cause, attempt: body.attempt, at: clock.now() - 1000 });
             return { kind: "taken", claimer: "i-other" };
@@ -78,6 +85,7 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
       },
       launches: {
         has: (name) => launched.some((l) => l.name === name),
+        runningIn: (slot) => launched.some((l) => l.slot === slot),
         async prepare(claim) {
           if (options.unprepared) throw new Error("IMDS user-data unreadable");
           return async () => void launched.push(claim);
@@ -130,6 +138,20 @@ describe("repairer", () => {
     expect(t.repairer.status()).toMatchObject({ desired: 2 });
   });
 
+  it("its own launch into the slot is not listed yet: the next decision claims no second attempt for that slot", async () => {
+    const t = setup("i-a", 2);
+    // Died right after its launch: its launch time is within the S3/EC2 clock tolerance of the claim.
+    const listed = [worker("i-a", 0), worker("i-dead", 1, { state: "terminated", launchTime: new Date(T0 - 1000) })];
+    t.repairer.onListing(listed, T0);
+    await t.repairer.poke();
+    expect(t.launched).toHaveLength(1);
+    t.repairer.onListing(listed, T0 + 100);
+    await t.repairer.poke();
+    await t.clock.advance(60_000);
+    expect(t.claimed.map((c) => c.cause)).toEqual(["i-dead"]);
+    expect(t.launched).toHaveLength(1);
+  });
+
   it("the slot's last replacement died before serving and its claimant never said so: the failure is recorded before the next claim", async () => {
     const claim: ClaimSeen = { name: "1-i-dead", slot: 1, cause: "i-dead", base: "i-dead", attempt: 1, at: T0 - 40 * MIN };
     const failedReplacement = worker("i-r1", 1, { state: "terminated", launchTime: new Date(T0 - 39 * MIN), tags: { SynktiReplaces: "1-i-dead", SynktiState: "booting" } });
@@ -175,6 +197,14 @@ describe("repairer", () => {
     await t.repairer.poke();
     expect(t.claimed).toHaveLength(1);
     expect(t.launched).toEqual([]);
+  });
+
+  it("a claim S3 created but whose answer was lost: asked again at once, it is this member's own and it launches (the slot is not held 10 minutes for nothing)", async () => {
+    const t = setup("i-a", 2, { lostAnswer: true });
+    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
+    await t.repairer.poke();
+    expect(t.claimed).toHaveLength(2);
+    expect(t.launched).toEqual([expect.objectContaining({ name: "1-i-dead" })]);
   });
 
   it("a created claim backs off when an older claim on the slot, named from another view, came first", async () => {
