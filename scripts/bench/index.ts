@@ -5,6 +5,7 @@ import { benchFailoverOverhead } from "./failover.js";
 import { benchFuzz } from "./fuzz.js";
 import { benchZoneFallback } from "./fallback.js";
 import { benchPreflight } from "./preflight.js";
+import { benchRepair } from "./repair.js";
 import { benchRepairBudget } from "./repair-budget.js";
 import { benchStartup } from "./startup.js";
 import { benchUpload } from "./upload.js";
@@ -20,6 +21,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["weights fetch on a worker (synkti vs aws s3 cp + sha256sum vs moto's limit, same files, same moto)", () => benchWeightsFetch(3)],
   ["worker: spot notice injected -> shown on /status", () => benchNoticeReaction()],
   ["failover: synkti's own overhead, (notice -> RunInstances accepted) + (replacement healthy -> registered)", () => benchFailoverOverhead()],
+  ["repair: silent death -> replacement launched, and -> serving minus the imposed boot (3 in-process members, production ask round)", () => benchRepair()],
   ["worker: cluster-wide DescribeInstances calls per minute against cluster size", () => benchDiscoveryBudget()],
   ["repair: cluster-wide EC2 calls per minute against cluster size (listings, plan refreshes, watcher checks, repairs)", () => benchRepairBudget()],
   ["fuzz: hostile command lines and environments against the built binary (no hang, no exit 4, no stack, nothing written)", () => benchFuzz()],

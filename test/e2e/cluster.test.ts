@@ -17,7 +17,10 @@
  * the target group's own timeline (health checks every 5 s, thresholds 2/2: no timeScale), and
  * traffic goes through it with the client of "no failed request" (completion-client.ts): 60
  * completions spread over the 3 workers, a worker killed under steady traffic, `synkti down` under
- * steady traffic with a slow stream in flight. One cluster for all of it: a second file would boot
+ * steady traffic with a slow stream in flight. Issue 12 (repair): the killed worker, then two killed at
+ * once, are each replaced exactly once in their slots by the survivors; the live count is sampled from
+ * the first kill to `down` and never exceeds 3; scale 3 -> 2 -> 3 under steady traffic, no failed
+ * request. One cluster for all of it: a second file would boot
  * 3 more workers (minutes on 2 cores) to save none of these tests' own time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -137,6 +140,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await liveSampler?.stop();
   await overlay?.close();
   await fleet?.stop();
   await booter?.stop();
@@ -168,6 +172,77 @@ async function served(id: string): Promise<number> {
   const line = text.split("\n").find((l) => l.startsWith("vllm:request_success_total{"));
   if (!line) throw new Error(`no vllm:request_success_total in ${id}'s /metrics:\n${text}`);
   return Number(line.split(" ").pop());
+}
+
+/** Live (pending or running) workers of the project, sampled every 500 ms from the first repair on. */
+let liveSampler: ReturnType<typeof sampleLive> | undefined;
+function sampleLive() {
+  const samples: Array<{ at: number; live: string[] }> = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [
+        { Name: "tag:SynktiCluster", Values: [PROJECT] }, { Name: "tag:SynktiRole", Values: ["worker"] },
+        { Name: "instance-state-name", Values: ["pending", "running"] },
+      ] })).catch(() => undefined);
+      if (answer) samples.push({ at: Date.now(), live: (answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!).sort() });
+      await sleep(500);
+    }
+  })();
+  const max = () => Math.max(0, ...samples.map((s) => s.live.length));
+  return {
+    max,
+    describe: () => `max ${max()} live over ${samples.length} samples; above 3: ${JSON.stringify(samples.filter((s) => s.live.length > 3).slice(0, 5))}`,
+    stop: async () => { stopped = true; await loop; },
+  };
+}
+
+/** Every instance of the project ever launched that moto still lists, whatever its state. */
+async function projectInstanceIds(): Promise<Set<string>> {
+  const answer = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:SynktiCluster", Values: [PROJECT] }] }));
+  return new Set((answer.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!));
+}
+const launchedSince = async (before: Set<string>) => [...(await projectInstanceIds())].filter((id) => !before.has(id)).sort();
+/** The `time` of the first JSON log line whose msg is `msg`, in an instance's log. */
+const loggedTime = (log: string, msg: string) => {
+  const line = log.split("\n").find((l) => l.includes(`"msg":${JSON.stringify(msg)}`));
+  return line ? (JSON.parse(line.slice(line.indexOf("{"))) as { time: number }).time : undefined;
+};
+/** When the local cloud sent SIGTERM to the instance's processes (its OS shutdown), from its log. */
+const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
+
+async function objectText(key: string): Promise<string> {
+  return (await s3.send(new GetObjectCommand({ Bucket: projectNames(PROJECT).bucket, Key: key }))).Body!.transformToString();
+}
+
+/**
+ * Each dead worker gets exactly one replacement (tagged SynktiReplaces=<dead id>, in its slot) that
+ * serves; the time from the kill to each launch and to serving is printed.
+ */
+async function repairedOnce(dead: string[], killedAt: number, before: Set<string>): Promise<string[]> {
+  const slots = Object.fromEntries(await Promise.all(dead.map(async (id) => [id, (await tags(id)).SynktiSlot] as const)));
+  const found = await until(`one replacement for each of ${dead.join(", ")}`, async () => {
+    const each = await Promise.all(dead.map(replacementsOf));
+    return each.every((r) => r.length >= 1) && each;
+  }, 120_000, 500);
+  const launchedAt = Date.now();
+  const ids = found.map((r) => r[0]!.InstanceId!);
+  for (const [n, id] of ids.entries()) {
+    expect((await tags(id)).SynktiSlot, `${id} replaces ${dead[n]}`).toBe(slots[dead[n]!]);
+    await until(`${id} to serve`, async () => {
+      const exit = worker(id).exit;
+      if (exit) throw new Error(`${id}: exited (${JSON.stringify(exit)})`);
+      return (await tags(id)).SynktiState === "serving";
+    }, 240_000, 1000);
+  }
+  const servedAt = Date.now();
+  // Exactly one each, also after the others' grace has passed.
+  await sleep(20_000);
+  for (const id of dead) expect((await replacementsOf(id)).map((i) => i.InstanceId), `replacements of ${id}`).toHaveLength(1);
+  // Nothing else was launched either (a second attempt, another cause's claim), whatever its state now.
+  expect(await launchedSince(before), "instances launched since the kill").toEqual([...ids].sort());
+  console.log(`[measured] silent death of ${dead.join(", ")}: replacement launched within ${launchedAt - killedAt} ms (polled every 500 ms), serving after ${servedAt - killedAt} ms`);
+  return ids;
 }
 
 /** The instances tagged SynktiReplaces=<id>, whatever their state. */
@@ -447,12 +522,16 @@ describe("a cluster on the local cloud", () => {
     expect(text.slice(text.indexOf("Recent failures"))).toMatch(new RegExp(`${id}.*binary SHA-256 mismatch`));
   }, 240_000);
 
-  it("a worker killed without notice: within the health check's thresholds the stand-in stops sending to it; from then on no request fails", async () => {
+  it("a worker killed without notice: within the health check's thresholds the stand-in stops sending to it; from then on no request fails; exactly one replacement, in its slot, serves", async () => {
     const [victim] = servingIds as [string];
+    const slot = (await tags(victim)).SynktiSlot;
+    expect(slot, `${victim} has no SynktiSlot`).toMatch(/^[0-2]$/);
     // All three in rotation again (the restarted model server's target needs 2 good checks).
     const lb = await standinServing(servingIds, 90_000);
+    liveSampler = sampleLive();
     const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
     await sleep(2000);
+    const known = await projectInstanceIds();
     const killedAt = Date.now();
     // SIGKILL, no notice, terminated in moto: a host failure. The stand-in takes it out on whichever
     // comes first: failed health checks (its address is gone) or the terminated instance's target
@@ -472,11 +551,88 @@ describe("a cluster on the local cloud", () => {
     expect(lb.requests()[victim]).toBe(routedToVictim);
     const before = results.filter((r) => r.startedAt < outAt);
     console.log(`[measured] ${victim} out of rotation ${outAt - killedAt} ms after the kill; ${failures(before).length} of ${before.length} requests started before failed, 0 of ${afterOut.length} after`);
-  }, 180_000);
+
+    // Repair (issue 12): a survivor saw the silent death through EC2 and launched one replacement
+    // into the victim's slot; it boots, serves and joins the load balancer.
+    const [replacement] = await repairedOnce([victim], killedAt, known);
+    servingIds = servingIds.map((s) => (s === victim ? replacement! : s));
+    await standinServing(servingIds, 120_000);
+  }, 300_000);
+
+  it("two workers killed at once: exactly two replacements, each in its predecessor's slot; never more than 3 live", async () => {
+    const victims = servingIds.slice(0, 2);
+    const known = await projectInstanceIds();
+    const killedAt = Date.now();
+    await Promise.all(victims.map((id) => booter.kill(id)));
+    const replacements = await repairedOnce(victims, killedAt, known);
+    servingIds = servingIds.map((s) => replacements[victims.indexOf(s)] ?? s);
+    await standinServing(servingIds, 120_000);
+    expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
+  }, 300_000);
+
+  it("scale 3 -> 2 -> 3 under steady traffic: the surplus worker drains and ends itself, then a new one fills its slot; no request fails", async () => {
+    const lb = await standinServing(servingIds, 60_000);
+    const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
+    await sleep(1000);
+    const slots = Object.fromEntries(await Promise.all(servingIds.map(async (id) => [(await tags(id)).SynktiSlot!, id] as const)));
+    const surplus = slots["2"];
+    expect(surplus, `slots ${JSON.stringify(slots)}`).toBeDefined();
+
+    const known = await projectInstanceIds();
+    const loweredAt = Date.now();
+    const lowered = JSON.parse(await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "2", "--yes", "--output", "json"]));
+    // The deployer launches and terminates nothing: the surplus retires itself.
+    expect(lowered).toMatchObject({ launched: [], plan: { toLaunch: 0, scaleDown: { from: 3, to: 2, retiring: [{ slot: 2, instanceId: surplus }] } } });
+    expect(JSON.parse(await objectText("cluster/desired.json"))).toMatchObject({ workers: 2 });
+    await until(`${surplus} (slot 2) to end itself`, () => worker(surplus!).exit, 180_000, 500);
+    // It retired itself: said so on its tag, left the load balancer stand-in (draining while requests
+    // were in flight to it) before its OS shutdown, and terminated its own instance.
+    const surplusLog = worker(surplus!).log();
+    expect(surplusLog).toMatch(/slot 2 is beyond the desired size: this worker drains and terminates itself/);
+    expect((await tags(surplus!)).SynktiState).toBe("retiring");
+    const out = loggedAt(surplus!, "draining", loweredAt) ?? loggedAt(surplus!, "deregistered", loweredAt);
+    const gone = loggedAt(surplus!, "deregistered", loweredAt);
+    expect(out, `${surplus} never left the stand-in's rotation`).toBeDefined();
+    expect(gone, `${surplus} never left the stand-in`).toBeDefined();
+    // The worker stops its own model server once drained (before it terminates itself): the stand-in
+    // had let go of it by then, so nothing in flight to it was cut.
+    const modelServerStopAt = loggedTime(surplusLog, "stopping the model server: SIGTERM to its process group");
+    expect(modelServerStopAt, `${surplus} never stopped its model server`).toBeDefined();
+    expect(gone!, `${surplus}: it stopped its model server before the stand-in finished draining it`).toBeLessThanOrEqual(modelServerStopAt!);
+    expect(gone!, `${surplus}: its OS shutdown began before the stand-in finished draining it`).toBeLessThanOrEqual(sigtermAt(surplus!));
+    servingIds = servingIds.filter((id) => id !== surplus);
+    await standinServing(servingIds, 60_000);
+    await sleep(3000);
+    // desired 2 and 2 holders: slot 2 is no empty slot, nobody repairs it.
+    expect(await launchedSince(known), "instances launched by the scale-down").toEqual([]);
+    const scaledDown = await traffic.stop();
+    expect(scaledDown.length).toBeGreaterThan(20);
+    expect(failures(scaledDown)).toEqual([]);
+    // The stand-in logs draining and deregistered in one look when nothing was in flight to it.
+    console.log(`[measured] scale 3 -> 2: ${surplus} out of rotation ${out! - loweredAt} ms after the command (the desired poll is 15 s), gone from the stand-in ${gone! - loweredAt} ms after (${gone! > out! ? "drained requests in flight" : "nothing in flight"}), model server stopped ${modelServerStopAt! - loweredAt} ms after, OS shutdown ${sigtermAt(surplus!) - loweredAt} ms after; ${scaledDown.length} requests, none failed`);
+    const moreTraffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 3, pauseMs: 20 });
+    const beforeGrow = await projectInstanceIds();
+
+    const grown = JSON.parse(await ok(["--project-name", PROJECT, "--model", MODEL, "--workers", "3", "--yes", "--wait", "--wait-timeout", "4m", "--output", "json"]));
+    const added = (grown.launched as Array<{ instanceId: string }>).map((l) => l.instanceId);
+    expect(added).toHaveLength(1);
+    expect((await tags(added[0]!)).SynktiSlot).toBe("2");
+    servingIds = [...servingIds, added[0]!];
+    await standinServing(servingIds, 90_000);
+    await sleep(20_000); // past a repairer's grace: the deployer's claim kept the workers from filling slot 2 too
+    expect(await launchedSince(beforeGrow), "instances launched by the scale-up").toEqual(added);
+    const results = await moreTraffic.stop();
+    expect(results.length).toBeGreaterThan(50);
+    expect(failures(results)).toEqual([]);
+    expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
+    console.log(`[measured] scale 2 -> 3: ${results.length} requests, none failed; live count ${liveSampler!.describe()}`);
+  }, 480_000);
 
   it("synkti down under steady traffic: targets deregistered and drained before termination, a running stream finishes; then an OS shutdown per worker, nothing SIGKILLed", async () => {
     const survivors = servingIds.filter((id) => !worker(id).ended);
-    expect(survivors).toHaveLength(2);
+    expect(survivors).toHaveLength(3);
+    expect(liveSampler!.max(), liveSampler!.describe()).toBeLessThanOrEqual(3);
+    liveSampler!.stop();
     const lb = await standinServing(survivors);
     const traffic = steadyTraffic(lb.url, SHORT, { apiKey, concurrency: 2, pauseMs: 20 });
     // ~7 s of tokens (350 x 20 ms): still in flight when down deregisters, even on a busy machine.
@@ -494,7 +650,6 @@ describe("a cluster on the local cloud", () => {
     const results = await traffic.stop();
 
     // Deregistered: the stand-in drained every target, and did so before that instance got SIGTERM.
-    const sigtermAt = (id: string) => Date.parse(/\[local-cloud ([^\]]+)\] SIGTERM to every process/.exec(worker(id).log())?.[1] ?? "");
     // Out of rotation: draining, or at once deregistered when nothing was in flight to it (the stand-in
     // then drops it within the same poll and never logs it draining).
     const timeline = survivors.map((id) => ({ id, draining: loggedAt(id, "draining", downAt) ?? loggedAt(id, "deregistered", downAt), deregistered: loggedAt(id, "deregistered", downAt), sigterm: sigtermAt(id) }));
@@ -506,8 +661,13 @@ describe("a cluster on the local cloud", () => {
       expect(t.deregistered, `${t.id} never left the stand-in`).toBeDefined();
       expect(t.deregistered!, `${t.id}: SIGTERM came before the stand-in finished draining it`).toBeLessThanOrEqual(t.sigterm);
     }
-    // down waited for the stream: it finished whole before any instance got SIGTERM.
-    expect(stream.endedAt).toBeLessThanOrEqual(Math.min(...timeline.map((t) => t.sigterm)));
+    // down waited for the stream: it finished whole before its instance (the target that drained
+    // last) got SIGTERM. Not before every instance's: down writes desired 0 first, so a worker that
+    // reads it is surplus and may retire itself, drained with nothing in flight, before down's own
+    // TerminateInstances (issue 12); the per-instance order above still holds for it.
+    const streamTarget = timeline.reduce((a, b) => (b.deregistered! > a.deregistered! ? b : a));
+    expect(stream.endedAt).toBeLessThanOrEqual(streamTarget.sigterm);
+    expect(streamTarget.deregistered!).toBeGreaterThanOrEqual(stream.endedAt - 2000); // it drained until the stream ended
     expect(down.deregistration.waitedMs).toBeGreaterThan(0);
     expect(stream, JSON.stringify(stream).slice(0, 500)).toMatchObject({ ok: true, status: 200, attempts: ["200"] });
     expect(stream.body.match(/ tok\d+/g)).toHaveLength(350);
@@ -524,6 +684,8 @@ describe("a cluster on the local cloud", () => {
     }
     console.log(`[measured] during down: ${beforeDeregistration.length} requests sent before the deregistration, all succeeded; ${afterDeregistration.filter((r) => !r.ok).length} of ${afterDeregistration.length} after got the stand-in's 503`);
 
+    const retiredThemselves = survivors.filter((id) => /this worker drains and terminates itself/.test(worker(id).log()));
+    console.log(`[measured] during down: ${retiredThemselves.length} of ${survivors.length} workers read desired 0 in time and retired themselves (surplus: drained, then TerminateInstances on themselves)`);
     for (const id of survivors) {
       const log = worker(id).log();
       expect(log).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"stopping the worker"/);

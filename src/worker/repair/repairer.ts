@@ -1,5 +1,5 @@
 import type { Ec2Peers, PeerInstance } from "../../aws/ec2-peers.js";
-import { desiredGeneration } from "../../cluster/desired.js";
+import { desiredGeneration, type Desired } from "../../cluster/desired.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import { TAG_SERVED_AT, TAG_STATE } from "../../infra/names.js";
@@ -38,7 +38,8 @@ export interface RepairStatus {
 }
 
 export interface RepairerDeps {
-  desired: Pick<DesiredReader, "current">;
+  /** `readOnce` right before a claim: the view a census used may be a poll (15 s) old. */
+  desired: Pick<DesiredReader, "current" | "readOnce">;
   store: Pick<RepairStore, "claimsOf" | "claim" | "recentOutcomes" | "writeOutcome">;
   launches: Pick<RepairLaunches, "has" | "runningIn" | "prepare" | "status">;
   /** Re-reads one instance before acting on a listing's word (a keeper, a holder that never served). */
@@ -72,6 +73,8 @@ export class Repairer {
   private readonly terminated = new Set<string>();
   private lastNote: string | undefined;
   private failing = false;
+  /** The desired size the last evaluation decided with. */
+  private decidedWith: Desired | undefined;
 
   constructor(
     private readonly deps: RepairerDeps,
@@ -166,6 +169,7 @@ export class Repairer {
       : [[] as ClaimSeen[], [] as RepairOutcome[]];
     const decision = decideRepair({ self: this.self, now: clock.now(), desired, listing, checks, claims: { at: clock.now(), seen: claims }, outcomes, noticed: this.noticed });
     this.decision = decision;
+    this.decidedWith = desired;
     this.noticed = decision.noticed;
     if (decision.note !== this.lastNote) {
       this.lastNote = decision.note;
@@ -182,6 +186,18 @@ export class Repairer {
         // Its own launch into this slot may not be listed yet (a view older than the launch): the
         // slot looks empty and its claim unaccounted for, but this member knows better.
         if (this.retiring || this.deps.launches.has(action.name) || this.deps.launches.runningIn(action.slot)) return;
+        // The census used the desired size of the last poll, up to 15 s old. A scale-down's surplus
+        // retires the moment it reads the lower size, so a member that has not read it yet would see
+        // the slot just vacated as empty and refill it. The surplus read the new size before it
+        // retired, and this member saw the retirement after that: a read now sees the new size too
+        // (S3 reads after writes). A conditional GET, only when about to claim.
+        const fresh = await this.deps.desired.readOnce(this.signal);
+        const decided = this.decidedWith;
+        if (fresh.kind !== "known" || !decided || fresh.desired.setAt !== decided.setAt || fresh.desired.workers !== decided.workers) {
+          log.info({ claim: action.name, desired: fresh.kind === "known" ? fresh.desired.workers : null }, "repair: the desired size changed since the census; deciding again before any claim");
+          void this.poke(); // runs right after this evaluation
+          return;
+        }
         // The failure an earlier claimant never recorded, first: the pause rule must count it
         // whatever happens to this claim (a second writer's 412 is fine).
         if (action.missingOutcome) {

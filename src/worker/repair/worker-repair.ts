@@ -78,7 +78,7 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
   const instances = createEc2Instances(clients);
   const repairer = new Repairer(
     {
-      desired: { get current() { return desired.current; } },
+      desired: { get current() { return desired.current; }, readOnce: (abort) => desired.readOnce(abort) },
       store,
       launches,
       ec2: deps.ec2,

@@ -12,6 +12,11 @@ import path from "node:path";
 import { CreateTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
+import { createAwsClients } from "../../../src/aws/clients.js";
+import { systemClock } from "../../../src/core/clock.js";
+import { silentLogger } from "../../../src/core/log.js";
+import { downProject } from "../../../src/deployer/fleet/down.js";
+import { fleetDeps } from "../../../src/deployer/fleet/deps.js";
 import { projectNames } from "../../../src/infra/names.js";
 import type { WorkerOptions } from "../../../src/worker/index.js";
 import { closedPort } from "../../support/free-port.js";
@@ -239,6 +244,47 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       expect(await world.replacementsOf(other.id)).toEqual([]);
     } finally {
       await other.agent.stop();
+    }
+  }, 120_000);
+
+  it("synkti down with every CreateTags refused (no stop marker on anyone) while a worker dies: desired 0 first, every instance terminated, and the survivor launches no replacement", async () => {
+    const p = name();
+    const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
+    await putDesired(p, 2);
+    const [a, b] = await Promise.all([agentInSlot(p, 0, repairOptions(p)), agentInSlot(p, 1, repairOptions(p))]);
+    const runs: string[] = [];
+    const witness = world.proxy.addRule({ action: "ec2:RunInstances", when: (r) => (r.params["DryRun"] !== "true" && runs.push(r.params["ClientToken"] ?? ""), false) });
+    const refused = world.proxy.addRule({ action: "ec2:CreateTags", error: "access-denied" });
+    // Down's TerminateInstances takes 5 s: A outlives B by that much, as one instance of a fleet
+    // can outlive another on AWS, and watches B die meanwhile.
+    const slowTerminate = world.proxy.addRule({ action: "ec2:TerminateInstances", delayMs: 5000, times: 1 });
+    try {
+      await until("both workers watch each other", async () => {
+        const [sa, sb] = await Promise.all([a.agent.status(), b.agent.status()]);
+        return sa.repair?.watching.includes(b.id) && sb.repair?.watching.includes(a.id) && (await targetIds(targetGroupArn)).length === 2;
+      }, 30_000);
+      // The deployer's own down, as `synkti down` runs it. Once it set desired 0, B dies without a
+      // word (no stop marker either: CreateTags is refused): A sees its slot empty through EC2, and
+      // only the desired size keeps it from repairing what down is emptying.
+      const downing = downProject(fleetDeps(createAwsClients({ role: "deployer", maxAttempts: 3 }), systemClock, silentLogger), { project: p, intervalMs: 200, drainIntervalMs: 200 });
+      await until("down set desired 0", async () => (await readJson(p, projectNames(p).desiredKey)).workers === 0, 20_000, 50);
+      await world.ec2.send(new TerminateInstancesCommand({ InstanceIds: [b.id] }));
+      await b.agent.stop();
+      const down = await downing;
+      expect(world.proxy.ruleHits(refused)).toBeGreaterThan(0);
+      expect(world.proxy.ruleHits(slowTerminate)).toBe(1);
+      expect(down).toMatchObject({ desired: { workers: 0 }, desiredProblem: null, remaining: [], error: null });
+      expect(down.found.map((f) => f.instanceId).sort()).toEqual([a.id, b.id].sort());
+      expect(down.terminated).toContain(a.id); // B was gone by then
+      expect((await a.agent.status()).repair?.desired).toBe(0);
+      // A repairer's first turn is at once, a second one's after one grace (15 s): past both.
+      await sleep(16_000);
+      expect(runs).toEqual([]);
+      expect(await claimsOf(p)).toEqual([]);
+      expect((await instancesOf(p)).filter(isLive)).toEqual([]);
+    } finally {
+      for (const rule of [refused, witness, slowTerminate]) world.proxy.removeRule(rule);
+      await Promise.all([a.agent.stop(), b.agent.stop()]);
     }
   }, 120_000);
 });

@@ -75,6 +75,7 @@ describe("accountedFor: the claim's launch, seen", () => {
     // claim comes within the clock tolerance, yet the instance the claim replaces is never its launch.
     ["the dead holder itself, launched a second before the claim", [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }], false],
     ["another slot's launch", [i("r", { slot: 1, launched: 56 })], false],
+    ["the dead holder itself, launched within the tolerance (it died at once)", [{ ...i("i-dead", { slot: 0, state: "terminated" }), launchedAt: at(55) - 1000 }], false],
   ])("%s", (_name, instances, expected) => {
     expect(accountedFor(c, instances, slotOf)).toBe(expected);
   });

@@ -30,7 +30,7 @@ function worker(id: string, slot: number | undefined, over: Partial<PeerInstance
   };
 }
 
-function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean; lostAnswer?: boolean } = {}) {
+function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean; reread?: DesiredView; lostAnswer?: boolean } = {}) {
   const clock = new FakeClock(T0);
   const controller = new AbortController();
   const launched: RepairClaim[] = [];
@@ -39,10 +39,21 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
   const terminated: string[] = [];
   const written: RepairOutcome[] = [];
   const claims = [...(options.claims ?? [])];
-  const view: DesiredView = { kind: "known", desired: { workers: desired, setAt: new Date(T0 - 120 * MIN).toISOString() }, readAt: T0 };
+  let view: DesiredView = { kind: "known", desired: { workers: desired, setAt: new Date(T0 - 120 * MIN).toISOString() }, readAt: T0 };
+  const rereads: number[] = [];
   const repairer = new Repairer(
     {
-      desired: { current: view },
+      desired: {
+        get current() {
+          return view;
+        },
+        // What S3 holds now: the same document, unless the test changed it since the last poll.
+        async readOnce() {
+          rereads.push(clock.now());
+          if (options.reread) view = options.reread;
+          return view;
+        },
+      },
       store: {
         async claimsOf(slot) {
           return claims.filter((c) => c.slot === slot);
@@ -96,7 +107,7 @@ function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; t
     self,
     controller.signal,
   );
-  return { clock, repairer, launched, claimed, retired, terminated, written, claims, controller };
+  return { clock, repairer, launched, claimed, retired, terminated, written, claims, controller, rereads };
 }
 
 describe("repairer", () => {
@@ -111,6 +122,20 @@ describe("repairer", () => {
     await t.repairer.poke();
     expect(t.launched).toHaveLength(1);
     expect(t.repairer.status()).toMatchObject({ active: true, desired: 2, slot: 0, paused: false });
+  });
+
+  it("a scale-down's surplus retired before this member's poll read the lower size: the read before the claim sees it, and its slot is not refilled", async () => {
+    const setAt = new Date(T0 - MIN).toISOString();
+    const t = setup("i-a", 3, { reread: { kind: "known", desired: { workers: 2, setAt }, readAt: T0 } });
+    // Slot 2's holder read desired 2 and retired itself; this member still decides with 3.
+    const listed = [worker("i-a", 0), worker("i-b", 1), worker("i-surplus", 2, { tags: { SynktiState: "retiring" } })];
+    t.repairer.onListing(listed, T0);
+    await t.repairer.poke();
+    await t.repairer.poke(); // the evaluation it asked for, with the size it just read
+    expect(t.rereads.length).toBeGreaterThanOrEqual(1);
+    expect(t.claimed).toEqual([]);
+    expect(t.launched).toEqual([]);
+    expect(t.repairer.status()).toMatchObject({ desired: 2 });
   });
 
   it("its own launch into the slot is not listed yet: the next decision claims no second attempt for that slot", async () => {
