@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
 /**
@@ -64,9 +65,11 @@ export async function hashOnDisk(handle: FileHandle, start: number, end: number,
   return { sha256: hash.digest("hex"), bytes: position - start };
 }
 
-/** Opens the file for one step and always closes it. */
-export async function withFile<T>(file: string, flags: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
-  const handle = await open(file, flags);
+const OPEN_FLAGS = { r: constants.O_RDONLY, "r+": constants.O_RDWR, w: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC } as const;
+
+/** Opens the file for one step and always closes it; a link in its place is refused (ELOOP), never followed. */
+export async function withFile<T>(file: string, flags: keyof typeof OPEN_FLAGS, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(file, OPEN_FLAGS[flags] | (constants.O_NOFOLLOW ?? 0), 0o644);
   try {
     return await work(handle);
   } finally {

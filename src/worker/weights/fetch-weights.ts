@@ -1,4 +1,4 @@
-import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
 import type { RangeReader } from "../../aws/s3-ranges.js";
@@ -7,6 +7,7 @@ import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
 import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
+import { FILE_MODE, prepareModelFolder } from "./model-folder.js";
 import { FetchProgress } from "./progress.js";
 import { pinnedManifest } from "./pinned-manifest.js";
 import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
@@ -96,7 +97,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   };
   deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
   try {
-    await mkdir(input.modelDir, { recursive: true }).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
+    await prepareModelFolder(input.modelDir, targets.map((t) => t.absolute)).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
     await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
@@ -115,7 +116,8 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     if (firstError !== undefined) throw firstError;
     // Last, so a manifest on disk means every file it lists was verified (preflight relies on it).
     const local = path.join(input.modelDir, LOCAL_MANIFEST);
-    await writeFile(`${local}.tmp`, text)
+    await rm(`${local}.tmp`, { force: true })
+      .then(() => writeFile(`${local}.tmp`, text, { flag: "wx", mode: FILE_MODE })) // "wx": a link in its place is not followed
       .then(() => rename(`${local}.tmp`, local))
       .catch((error: unknown) => Promise.reject(diskError(error, local)));
     const result = {
@@ -155,9 +157,12 @@ async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semap
     const release = await slots.acquire(1, signal);
     try {
       if (existing && !resumed) await rm(absolute, { recursive: true, force: true }); // never write through a link
-      await mkdir(path.dirname(absolute), { recursive: true });
-      // Preallocated at its final size, so chunks land in any order (a sparse file until written).
-      await withFile(absolute, resumed ? "r+" : "w", (handle) => handle.truncate(file.size));
+      // Preallocated at its final size, so chunks land in any order (a sparse file until written);
+      // readable by the model server whatever the agent's umask or the mode a resumed file had.
+      await withFile(absolute, resumed ? "r+" : "w", async (handle) => {
+        await handle.truncate(file.size);
+        await handle.chmod(FILE_MODE);
+      });
     } finally {
       release();
     }

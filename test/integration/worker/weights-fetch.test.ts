@@ -4,7 +4,7 @@
  * (1 MiB, so a few MiB make many chunks), and a counting wrapper around the range reader.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -236,5 +236,51 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     await expect(bare.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.manifestKey }))).rejects.toThrow(/Access Denied|AccessDenied/);
     bare.destroy();
+  });
+});
+
+describe("the model folder the fetch leaves for the model server", { timeout: 60_000 }, () => {
+  it("replaces a link planted in the model folder (a folder link, a file link) and never writes through it", async () => {
+    const files = { "a.bin": randomBytes(2 * MiB), "sub/config.json": randomBytes(3000) };
+    const { input } = await uploaded("wf-links", files);
+    const outside = path.join(root, "wf-links-outside");
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(path.join(outside, "config.json"), "outside, untouched");
+    writeFileSync(path.join(outside, "victim"), "outside, untouched");
+    mkdirSync(input.modelDir, { recursive: true });
+    symlinkSync(outside, path.join(input.modelDir, "sub"));
+    symlinkSync(path.join(outside, "victim"), path.join(input.modelDir, "a.bin"));
+    await fetchWeights((await counting()).deps, input);
+    expect(readFileSync(path.join(outside, "config.json"), "utf8")).toBe("outside, untouched");
+    expect(readFileSync(path.join(outside, "victim"), "utf8")).toBe("outside, untouched");
+    expect(lstatSync(path.join(input.modelDir, "sub")).isDirectory()).toBe(true);
+    for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
+  });
+
+  it("leaves folders 0755 and files 0644 (the model server's user reads them) whatever the agent's umask or a resumed file's mode", async () => {
+    const files = { "a.bin": randomBytes(MiB + 1), "sub/deeper/b.json": randomBytes(100) };
+    const { input } = await uploaded("wf-modes", files);
+    const previous = process.umask(0o077);
+    try {
+      await fetchWeights((await counting()).deps, input);
+      chmodSync(path.join(input.modelDir, "a.bin"), 0o600);
+      chmodSync(path.join(input.modelDir, "sub"), 0o700);
+      await fetchWeights((await counting()).deps, input);
+    } finally {
+      process.umask(previous);
+    }
+    const mode = (p: string) => (statSync(path.join(input.modelDir, p)).mode & 0o777).toString(8);
+    expect([mode("."), mode(".."), mode("sub"), mode("sub/deeper")]).toEqual(["755", "755", "755", "755"]);
+    expect([mode("a.bin"), mode("sub/deeper/b.json")]).toEqual(["644", "644"]);
+  });
+
+  it("removes the folder's manifest (its 'complete and verified' mark) before touching a file: a re-fetch that stops midway leaves none", async () => {
+    const { input } = await uploaded("wf-mark", { "a.bin": randomBytes(3 * MiB) });
+    await fetchWeights((await counting()).deps, input);
+    writeFileSync(path.join(input.modelDir, "a.bin"), Buffer.alloc(3 * MiB)); // the right size, the wrong bytes
+    const controller = new AbortController();
+    const stopped = await counting({ abortAtGet: { n: 1, controller } });
+    await expect(fetchWeights(stopped.deps, { ...input, concurrency: 1, signal: controller.signal })).rejects.toThrow(/killed/);
+    expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
   });
 });
