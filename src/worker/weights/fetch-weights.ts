@@ -7,7 +7,7 @@ import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
 import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
-import { FILE_MODE, prepareModelFolder } from "./model-folder.js";
+import { bytesStillNeeded, FILE_MODE, freeBytesOf, prepareModelFolder } from "./model-folder.js";
 import { FetchProgress } from "./progress.js";
 import { pinnedManifest } from "./pinned-manifest.js";
 import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
@@ -30,6 +30,8 @@ export interface WeightsFetchDeps {
   readText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
   clock: Clock;
   log: Logger;
+  /** Free bytes on the file system of a folder; statfs by default (tests say less). */
+  freeBytes?: (dir: string) => Promise<number>;
 }
 
 export interface WeightsFetchInput {
@@ -98,6 +100,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
   try {
     await prepareModelFolder(input.modelDir, targets.map((t) => t.absolute)).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
+    await enoughSpace(deps, input.modelDir, targets);
     await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
@@ -140,6 +143,13 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     input.signal?.removeEventListener("abort", onAbort);
     await reporting;
   }
+}
+
+async function enoughSpace(deps: WeightsFetchDeps, modelDir: string, targets: readonly FileTarget[]): Promise<void> {
+  const [needed, free] = await Promise.all([bytesStillNeeded(targets.map((t) => ({ absolute: t.absolute, size: t.file.size }))), (deps.freeBytes ?? freeBytesOf)(modelDir)]);
+  if (needed <= free) return;
+  const gb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(2)} MB`);
+  throw diskError(Object.assign(new Error(`the weights need ${gb(needed)} more, ${gb(free)} is free`), { code: "ENOSPC", syscall: "statfs" }), path.join(modelDir, LOCAL_MANIFEST));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, rm, statfs } from "node:fs/promises";
 import path from "node:path";
 import { LOCAL_MANIFEST } from "./targets.js";
 
@@ -54,4 +54,26 @@ async function realFolder(folder: string): Promise<void> {
   if (seen) await rm(folder, { force: true, recursive: true }); // a link (removed, not followed) or a file
   await mkdir(folder, { mode: FOLDER_MODE });
   await chmod(folder, FOLDER_MODE);
+}
+
+/** Free bytes for an unprivileged writer on the file system of `dir` (statfs). */
+export async function freeBytesOf(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
+}
+
+/**
+ * What the files still need on disk: their sizes less the blocks already allocated (a resume's
+ * chunks; a preallocated file is sparse, so its size alone says nothing). Checked before the
+ * first GET: a disk too small (an instance store smaller than the model) is said in a second,
+ * not after minutes of download as ENOSPC mid-chunk.
+ */
+export async function bytesStillNeeded(files: ReadonlyArray<{ absolute: string; size: number }>): Promise<number> {
+  let needed = 0;
+  for (const { absolute, size } of files) {
+    const seen = await lstat(absolute).catch(() => undefined);
+    const allocated = seen?.isFile() ? Math.min(size, seen.blocks * 512) : 0;
+    needed += size - allocated;
+  }
+  return needed;
 }

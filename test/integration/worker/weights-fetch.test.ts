@@ -284,3 +284,21 @@ describe("the model folder the fetch leaves for the model server", { timeout: 60
     expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
   });
 });
+
+describe("a disk too small for the weights", { timeout: 60_000 }, () => {
+  it("is refused before the first GET, with both sizes and where to look; a resume that needs no more space goes on with none free", async () => {
+    const { input } = await uploaded("wf-space", { "a.bin": randomBytes(2 * MiB), "b.bin": randomBytes(MiB) });
+    const small = await counting();
+    const error = await refusal(fetchWeights({ ...small.deps, freeBytes: async () => MiB }, input));
+    expect(small.gets).toEqual([]);
+    expect(error.code).toBe("weights-disk");
+    expect(error.message).toMatch(/^No space left on the device of .*wf-space\/org\/m for the weights \(the weights need 3\.15 MB more, 1\.05 MB is free\)/);
+    expect(error.message).not.toMatch(/while writing/);
+    expect(error.remedy).toMatch(/^df -h .*wf-space\/org\/m/);
+
+    await fetchWeights((await counting()).deps, input);
+    const again = await counting();
+    const result = await fetchWeights({ ...again.deps, freeBytes: async () => 0 }, input);
+    expect(result).toMatchObject({ reusedChunks: 3, fetchedChunks: 0 });
+  });
+});
