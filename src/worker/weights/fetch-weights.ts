@@ -162,7 +162,8 @@ async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semap
   const { file, absolute } = target;
   const all = Array.from({ length: chunkCount(file.size, chunkSize) }, (_, i) => i);
   const existing = await lstat(absolute).catch(() => undefined);
-  const resumed = existing?.isFile() === true;
+  // A file with another name elsewhere (a hard link) is replaced, not written into: its other name may be outside.
+  const resumed = existing?.isFile() === true && existing.nlink === 1;
   try {
     const release = await slots.acquire(1, signal);
     try {

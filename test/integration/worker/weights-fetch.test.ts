@@ -4,7 +4,7 @@
  * (1 MiB, so a few MiB make many chunks), and a counting wrapper around the range reader.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -240,8 +240,8 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
 });
 
 describe("the model folder the fetch leaves for the model server", { timeout: 60_000 }, () => {
-  it("replaces a link planted in the model folder (a folder link, a file link) and never writes through it", async () => {
-    const files = { "a.bin": randomBytes(2 * MiB), "sub/config.json": randomBytes(3000) };
+  it("replaces a link planted in the model folder (a folder link, a file link, a hard link) and never writes through it", async () => {
+    const files = { "a.bin": randomBytes(2 * MiB), "b.bin": randomBytes(100), "sub/config.json": randomBytes(3000) };
     const { input } = await uploaded("wf-links", files);
     const outside = path.join(root, "wf-links-outside");
     mkdirSync(outside, { recursive: true });
@@ -250,9 +250,12 @@ describe("the model folder the fetch leaves for the model server", { timeout: 60
     mkdirSync(input.modelDir, { recursive: true });
     symlinkSync(outside, path.join(input.modelDir, "sub"));
     symlinkSync(path.join(outside, "victim"), path.join(input.modelDir, "a.bin"));
+    writeFileSync(path.join(outside, "hard"), "outside, untouched");
+    linkSync(path.join(outside, "hard"), path.join(input.modelDir, "b.bin"));
     await fetchWeights((await counting()).deps, input);
     expect(readFileSync(path.join(outside, "config.json"), "utf8")).toBe("outside, untouched");
     expect(readFileSync(path.join(outside, "victim"), "utf8")).toBe("outside, untouched");
+    expect(readFileSync(path.join(outside, "hard"), "utf8")).toBe("outside, untouched");
     expect(lstatSync(path.join(input.modelDir, "sub")).isDirectory()).toBe(true);
     for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
   });
