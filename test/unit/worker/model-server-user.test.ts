@@ -8,13 +8,13 @@
  * never touch 169.254.169.254).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/log.js";
 import { startProcessGroup, type Spawner } from "../../../src/worker/model-server/process-group.js";
-import { MODEL_SERVER_USER, modelServerRunAs, passwdEntry } from "../../../src/worker/model-server/run-as.js";
+import { MODEL_SERVER_USER, modelFolderRefusal, modelServerRunAs, passwdEntry } from "../../../src/worker/model-server/run-as.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
 const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
@@ -153,5 +153,32 @@ describe("the agent starts the model server as its own user", () => {
     expect((await group.exited).code).toBe(0);
     await new Promise((r) => setTimeout(r, 50));
     expect(lines).toContain(String(nobody.uid));
+  });
+});
+
+describe("the model folder, as the model server's user sees it", () => {
+  const user = { user: MODEL_SERVER_USER, uid: 998, gid: 997, home: "/var/lib/x" };
+
+  it("refuses, naming the folder in the way, its mode and the chmod, when a folder above the model folder is closed to that user", async () => {
+    const top = mkdtempSync(path.join(tmpdir(), "synkti-models-"));
+    dirs.push(top);
+    const model = path.join(top, "org", "m");
+    mkdirSync(model, { recursive: true });
+    chmodSync(path.join(top, "org"), 0o755);
+    chmodSync(model, 0o755);
+    chmodSync(top, 0o700); // as an image or operator might leave /models
+    const error = await modelFolderRefusal(user, model);
+    expect(error?.code).toBe("model-folder-unreadable");
+    expect(error?.message).toBe(`The model server runs as ${MODEL_SERVER_USER}, which cannot pass through ${realpathSync(top)} (mode 0700, owner uid ${process.getuid?.()}) to reach ${model}; not starting it.`);
+    expect(error?.remedy).toBe(`sudo chmod o+x ${realpathSync(top)}   # on the instance, or in the image the workers launch from`);
+
+    chmodSync(top, 0o755);
+    chmodSync(model, 0o750);
+    expect((await modelFolderRefusal(user, model))?.remedy).toMatch(/^sudo chmod o\+rx .*\/org\/m /);
+    chmodSync(model, 0o755);
+    expect(await modelFolderRefusal(user, model)).toBeUndefined();
+    // Its own folder, or its group's, is judged by those bits.
+    expect(await modelFolderRefusal({ ...user, uid: process.getuid?.() ?? 0 }, model, async () => ({ uid: process.getuid?.() ?? 0, gid: 0, mode: 0o700 }))).toBeUndefined();
+    expect(await modelFolderRefusal({ ...user, gid: 4242 }, model, async () => ({ uid: 1, gid: 4242, mode: 0o750 }))).toBeUndefined();
   });
 });
