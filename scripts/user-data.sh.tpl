@@ -129,12 +129,19 @@ isolate_model_server() {
         ip6tables -I OUTPUT 1 -d fd00:ec2::254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT || return 1
     fi
   elif command -v nft >/dev/null; then
-    nft list table inet synkti >/dev/null 2>&1 || {
-      nft add table inet synkti &&
-        nft add chain inet synkti out '{ type filter hook output priority 0; }' &&
-        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip daddr 169.254.169.254 reject &&
-        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip6 daddr fd00:ec2::254 reject
-    } || return 1
+    # One batch, applied all or nothing, that replaces the table whole: run again, the rules are the
+    # same two (a table left half-made never passes for done).
+    nft -f - <<NFT || return 1
+table inet synkti
+delete table inet synkti
+table inet synkti {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    meta skuid $MODEL_SERVER_USER ip daddr 169.254.169.254 reject
+    meta skuid $MODEL_SERVER_USER ip6 daddr fd00:ec2::254 reject
+  }
+}
+NFT
   else
     return 1
   fi

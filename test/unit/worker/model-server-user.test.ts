@@ -48,7 +48,7 @@ function runBlock(opts: { uid?: number; userExists?: boolean; ruleExists?: boole
   };
   tool("id", `if [ "$#" = 1 ]; then echo ${opts.uid ?? 0}; exit 0; fi; exit ${opts.userExists ? 0 : 1}`);
   for (const t of opts.tools ?? ["useradd", "iptables", "ip6tables"]) {
-    tool(t, t.endsWith("tables") ? `case " $* " in *" -C "*) exit ${opts.ruleExists ? 0 : 1};; esac; exit 0` : t === "nft" ? `[ "$1" = list ] && exit 1; exit 0` : "exit 0");
+    tool(t, t.endsWith("tables") ? `case " $* " in *" -C "*) exit ${opts.ruleExists ? 0 : 1};; esac; exit 0` : t === "nft" ? `[ "$1" = -f ] && sed 's/^/  | /' >>"${calls}"; exit 0` : "exit 0");
   }
   if (!(opts.tools ?? ["useradd"]).includes("useradd")) tool("useradd", "exit 0");
   const script = `set -euo pipefail\nlog() { echo "LOG $*"; }\ndie() { echo "DIE $*"; exit 1; }\n${block()}\necho DONE\n`;
@@ -94,13 +94,23 @@ describe("user-data's model server user and metadata block", () => {
     expect(run.calls.filter((c) => c.startsWith("useradd") || c.includes(" -I "))).toEqual([]);
   });
 
-  it("uses nftables where iptables is missing", () => {
+  it("uses nftables where iptables is missing: one all-or-nothing batch that replaces the table, so a second run ends the same", () => {
     const run = runBlock({ tools: ["useradd", "nft"] });
     expect(run.code).toBe(0);
-    expect(run.calls.filter((c) => c.startsWith("nft add rule"))).toEqual([
-      `nft add rule inet synkti out meta skuid ${MODEL_SERVER_USER} ip daddr 169.254.169.254 reject`,
-      `nft add rule inet synkti out meta skuid ${MODEL_SERVER_USER} ip6 daddr fd00:ec2::254 reject`,
+    const nft = run.calls.filter((c) => c.startsWith("nft") || c.startsWith("  | "));
+    expect(nft).toEqual([
+      "nft -f -",
+      "  | table inet synkti",
+      "  | delete table inet synkti",
+      "  | table inet synkti {",
+      "  |   chain out {",
+      "  |     type filter hook output priority 0; policy accept;",
+      `  |     meta skuid ${MODEL_SERVER_USER} ip daddr 169.254.169.254 reject`,
+      `  |     meta skuid ${MODEL_SERVER_USER} ip6 daddr fd00:ec2::254 reject`,
+      "  |   }",
+      "  | }",
     ]);
+    expect(runBlock({ tools: ["useradd", "nft"], userExists: true }).calls.filter((c) => c.startsWith("nft") || c.startsWith("  | "))).toEqual(nft);
   });
 
   it("refuses to go on (a failure record, then the instance ends) when neither tool can block the address", () => {
