@@ -18,9 +18,15 @@ export interface Landed {
   bytes: number;
 }
 
-export async function landChunk(handle: FileHandle, start: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
+/**
+ * Writes `body` at [start, start + length) while hashing it. A body longer than `length` (a server
+ * or proxy that ignored the Range and sent the whole object) is refused before its first byte past
+ * the range is written: written, it would overwrite chunks already verified, after their check.
+ */
+export async function landChunk(handle: FileHandle, start: number, length: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
   const hash = createHash("sha256");
   let position = start;
+  let received = 0;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const flush = async () => {
@@ -40,6 +46,8 @@ export async function landChunk(handle: FileHandle, start: number, body: AsyncIt
   };
   for await (const bytes of body) {
     signal?.throwIfAborted();
+    received += bytes.byteLength;
+    if (received > length) throw new Error(`the answer ran past the ${length} bytes asked for (a server that ignored the range?)`);
     hash.update(bytes);
     pending.push(bytes);
     pendingBytes += bytes.byteLength;

@@ -224,7 +224,7 @@ async function fetchChunk(
         throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
       }
       const landed = await withFile(target.absolute, "r+", (handle) =>
-        landChunk(handle, range.start, got.body, signal, (n) => {
+        landChunk(handle, range.start, range.end - range.start, got.body, signal, (n) => {
           counted += n;
           progress.fetchedBytes += n;
         }),

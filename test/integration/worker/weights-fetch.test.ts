@@ -305,3 +305,40 @@ describe("a disk too small for the weights", { timeout: 60_000 }, () => {
     expect(result).toMatchObject({ reusedChunks: 3, fetchedChunks: 0 });
   });
 });
+
+describe("an answer longer than the range asked for", { timeout: 60_000 }, () => {
+  it("(a server or proxy that ignored the Range) is refused before it overwrites a chunk already verified; the retry lands the right bytes", async () => {
+    const bytes = randomBytes(3 * MiB);
+    const { input } = await uploaded("wf-norange", { "w.bin": bytes });
+    const c = await counting();
+    // Chunk 2 lands first; then chunk 1's first answer is the whole object, as if Range were ignored.
+    let chunk2Landed!: () => void;
+    const landed2 = new Promise<void>((resolve) => (chunk2Landed = resolve));
+    let ignored = 0;
+    const ranges: RangeReader = {
+      async getRange(bucket, key, range, signal) {
+        if (range.start === MiB && ignored === 0) {
+          ignored += 1;
+          await landed2;
+          await new Promise((r) => setTimeout(r, 200));
+          const whole = await c.deps.ranges.getRange(bucket, key, { start: 0, end: 3 * MiB }, signal);
+          return whole && { body: whole.body };
+        }
+        const got = await c.deps.ranges.getRange(bucket, key, range, signal);
+        if (!got || range.start !== 2 * MiB) return got;
+        return {
+          ...got,
+          body: (async function* () {
+            yield* got.body;
+            chunk2Landed();
+          })(),
+        };
+      },
+    };
+    await fetchWeights({ ...c.deps, ranges }, { ...input, concurrency: 3 }); // the retry waits 1 s
+    expect(ignored).toBe(1);
+    const onDisk = readFileSync(path.join(input.modelDir, "w.bin"));
+    expect(onDisk.byteLength).toBe(3 * MiB);
+    expect(onDisk.equals(bytes)).toBe(true);
+  });
+});
