@@ -16,6 +16,8 @@ BINARY_KEY='{{binaryKey}}'
 BINARY_SHA256='{{binarySha256}}'
 MANIFEST_SHA256='{{manifestSha256}}'
 BUCKET_OWNER='{{bucketOwner}}'
+# The weights' total size (0: unknown): an instance store smaller than this is left alone.
+WEIGHTS_BYTES='{{weightsBytes}}'
 LOGS_PREFIX='{{logsPrefix}}'
 STATE_TAG='{{stateTag}}'
 export AWS_REGION='{{region}}' AWS_DEFAULT_REGION='{{region}}'
@@ -127,12 +129,19 @@ isolate_model_server() {
         ip6tables -I OUTPUT 1 -d fd00:ec2::254 -m owner --uid-owner "$MODEL_SERVER_USER" -j REJECT || return 1
     fi
   elif command -v nft >/dev/null; then
-    nft list table inet synkti >/dev/null 2>&1 || {
-      nft add table inet synkti &&
-        nft add chain inet synkti out '{ type filter hook output priority 0; }' &&
-        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip daddr 169.254.169.254 reject &&
-        nft add rule inet synkti out meta skuid "$MODEL_SERVER_USER" ip6 daddr fd00:ec2::254 reject
-    } || return 1
+    # One batch, applied all or nothing, that replaces the table whole: run again, the rules are the
+    # same two (a table left half-made never passes for done).
+    nft -f - <<NFT || return 1
+table inet synkti
+delete table inet synkti
+table inet synkti {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    meta skuid $MODEL_SERVER_USER ip daddr 169.254.169.254 reject
+    meta skuid $MODEL_SERVER_USER ip6 daddr fd00:ec2::254 reject
+  }
+}
+NFT
   else
     return 1
   fi
@@ -175,8 +184,16 @@ mount_instance_store() {
   ((${#devices[@]} > 0)) || { log "no instance-store NVMe: the weights go to the root volume"; return 0; }
   ! mountpoint -q "$MODELS_DIR" || return 0
   target="${devices[0]}"
+  local bytes=$(($(cat "${SYNKTI_SYSFS_ROOT:-/sys}/block/${target##*/}/size" 2>/dev/null || echo 0) * 512))
   if ((${#devices[@]} > 1)) && command -v mdadm >/dev/null; then
-    mdadm --create /dev/md/synkti --run --level=0 --raid-devices=${#devices[@]} "${devices[@]}" >/dev/null && target=/dev/md/synkti
+    mdadm --create /dev/md/synkti --run --level=0 --raid-devices=${#devices[@]} "${devices[@]}" >/dev/null && target=/dev/md/synkti &&
+      bytes=$((bytes * ${#devices[@]}))
+  fi
+  # An instance store smaller than the model (g4dn.xlarge has 125 GB) would fail every fetch with a
+  # full disk; the root volume was launched with room for the weights. 5% for the file system.
+  if ((${WEIGHTS_BYTES:-0} > 0 && bytes > 0 && bytes * 95 / 100 < ${WEIGHTS_BYTES:-0})); then
+    log "instance-store NVMe ($target, $bytes bytes) is smaller than the weights ($WEIGHTS_BYTES bytes): the weights go to the root volume"
+    return 0
   fi
   { mkfs.xfs -f -K -q "$target" || mkfs.ext4 -F -q -E nodiscard "$target"; } && mkdir -p "$MODELS_DIR" && mount -o noatime "$target" "$MODELS_DIR" ||
     { log "could not mount $target on $MODELS_DIR: the weights go to the root volume"; return 0; }

@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { redactSecrets } from "../core/redact.js";
 
 /**
  * A deployer's credential chain that remembers why each source gave nothing. The SDK's own chain
@@ -82,7 +83,8 @@ export function explainedCredentialChain(
       try {
         credentials = await source.provider(identityOptions);
       } catch (error) {
-        let reason = (error instanceof Error ? error.message : String(error)).trim().replace(/\s*\n\s*/g, " | ").replace(/\.+$/, "");
+        // A failing credential_process's message holds its command line and stderr (`--token X`): never shown as is.
+        let reason = redactSecrets((error instanceof Error ? error.message : String(error)).trim().replace(/\s*\n\s*/g, " | ").replace(/\.+$/, ""));
         let configured = !NOT_SET_UP.some((p) => p.test(reason));
         if (NO_SUCH_PROFILE.some((p) => p.test(reason))) {
           reason = "there is no such profile in the AWS config or credentials file";

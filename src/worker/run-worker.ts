@@ -26,7 +26,7 @@ import { modelServerArgv } from "./model-server/command-template.js";
 import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes, recentReading } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
-import { modelServerRunAs, systemRunAsDeps, type RunAsDeps } from "./model-server/run-as.js";
+import { modelFolderRefusal, modelServerRunAs, systemRunAsDeps, type RunAsDeps } from "./model-server/run-as.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
 import { askPeerStatus } from "../cluster/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
@@ -165,6 +165,14 @@ async function serve(
       return { kind: "refused", error };
     }
   }
+  // vLLM runs as its own user when the agent is root: it must be able to open the folder (run-as.ts).
+  const runAs = modelServerRunAs(deps.users ?? systemRunAsDeps);
+  const unreadable = runAs && options.model ? await modelFolderRefusal(runAs, path.join(options.modelsDir, options.model)) : undefined;
+  if (unreadable) {
+    log.error({ code: unreadable.code, remedy: unreadable.remedy }, unreadable.message);
+    await reporter?.fail(fetchExitCode(unreadable), `${unreadable.message} (fix: ${unreadable.remedy})`, options.shutdownFlushMs);
+    return { kind: "refused", error: unreadable };
+  }
   const { report, context } = await patientPreflight(deps, options, run);
   if (run.signal?.aborted) {
     reporter?.state("retiring"); // stopped during the preflight: its verdict is moot
@@ -228,7 +236,6 @@ async function serve(
   };
   run.signal?.addEventListener("abort", onOuterAbort, { once: true });
 
-  const runAs = modelServerRunAs(deps.users ?? systemRunAsDeps);
   if (runAs) log.info({ user: runAs.user, uid: runAs.uid }, "the model server runs as its own user, without access to the instance role");
   const supervisor = new ModelServerSupervisor(
     {

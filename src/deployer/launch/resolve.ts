@@ -32,6 +32,7 @@ export function resolveLaunchTarget(input: ResolveInput, seen: LaunchObservation
     manifestSha256: seen.manifestSha256,
     region: input.region,
     bucketOwner: seen.account,
+    weightsBytes: seen.weightsBytes,
   });
   const rootVolume = rootVolumeFor(seen.image, seen.weightsBytes);
   return {

@@ -5,7 +5,7 @@ import { modelNameProblem } from "../../artifacts/model-name.js";
 /**
  * Renders scripts/user-data.sh.tpl. Every value lands inside single quotes in bash, so each is
  * checked against a charset without quotes, `$` or spaces first: a value can never become code.
- * Only these seven values exist (and four names derived from them by src/infra/names.ts): nothing from the deployer's environment (credentials included)
+ * Only these values exist (and four names derived from them by src/infra/names.ts): nothing from the deployer's environment (credentials included)
  * can reach user-data, which any principal with ec2:DescribeInstanceAttribute can read.
  */
 export interface UserDataParams {
@@ -19,12 +19,14 @@ export interface UserDataParams {
   region: string;
   /** The deployer's account: the worker refuses a bucket owned by any other (a squatted name). */
   bucketOwner: string;
+  /** The manifest's total size: an instance store smaller than this is not mounted for the weights (0: unknown, mounted). */
+  weightsBytes?: number;
 }
 
 /** EC2's limit on user-data, before base64 encoding. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
-const CHECKS: Record<keyof UserDataParams, (v: string) => string | undefined> = {
+const CHECKS: Record<Exclude<keyof UserDataParams, "weightsBytes">, (v: string) => string | undefined> = {
   project: projectNameProblem,
   model: modelNameProblem,
   bucket: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : "is not an S3 bucket name"),
@@ -46,15 +48,19 @@ const templateNames = (p: UserDataParams): Record<string, string> => {
     stateTag: TAG_STATE,
     binaryKey: names.pinnedBinaryKey(p.binarySha256),
     manifestKey: names.pinnedManifestKey(p.model, p.manifestSha256),
+    weightsBytes: String(p.weightsBytes ?? 0),
   };
 };
 
 const PLACEHOLDER = /\{\{([A-Za-z0-9]+)\}\}/g;
 
 export function renderUserData(template: string, params: UserDataParams): string {
-  for (const [key, check] of Object.entries(CHECKS) as Array<[keyof UserDataParams, (v: string) => string | undefined]>) {
+  for (const [key, check] of Object.entries(CHECKS) as Array<[keyof typeof CHECKS, (v: string) => string | undefined]>) {
     const problem = check(params[key]);
     if (problem) throw new SynktiError(`user-data: ${key} '${params[key]}' ${problem}`, { code: "user-data-value", kind: "internal" });
+  }
+  if (params.weightsBytes !== undefined && !(Number.isSafeInteger(params.weightsBytes) && params.weightsBytes >= 0)) {
+    throw new SynktiError(`user-data: weightsBytes '${params.weightsBytes}' is not a whole number of bytes`, { code: "user-data-value", kind: "internal" });
   }
   const values = { ...(params as unknown as Record<string, string>), ...templateNames(params) };
   const rendered = template.replace(PLACEHOLDER, (_, name: string) => {

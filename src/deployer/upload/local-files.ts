@@ -1,5 +1,6 @@
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { manifestPathProblem } from "../../artifacts/manifest.js";
 import { usageError } from "../../core/errors.js";
 import { fileType } from "../../core/regular-file.js";
 
@@ -83,8 +84,31 @@ export async function listLocalFiles(root: string, remedy = "synkti upload model
   if (files.length === 0) {
     throw usageError("weights-dir-empty", `--from ${root} holds no files to upload${skipped.length > 0 ? ` (skipped: ${describeSkipped(skipped)})` : ""}.`, remedy);
   }
+  refuseUnservableNames(root, files, remedy);
   const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   return { files: files.sort(byPath), skipped: skipped.sort(byPath) };
+}
+
+/**
+ * A name workers refuse as a manifest entry (a glob or escape character, a control character: see
+ * manifestPathProblem) is refused here, before anything is sent: uploaded, it would make every
+ * worker launched with this manifest refuse its weights at boot, after the GPUs were paid for.
+ */
+function refuseUnservableNames(root: string, files: readonly LocalFile[], remedy: string): void {
+  const bad = files.flatMap((f) => {
+    const problem = manifestPathProblem(f.path);
+    return problem ? [{ path: f.path, problem }] : [];
+  }).sort((a, b) => (a.path < b.path ? -1 : 1));
+  if (bad.length === 0) return;
+  const first = bad[0]!;
+  // eslint-disable-next-line no-control-regex
+  const renamed = first.path.replace(/[*?[\]{}\\\u0000-\u001f\u007f]/g, "_");
+  const quote = (p: string) => `'${path.join(root, p).replaceAll("'", `'\\''`)}'`;
+  throw usageError(
+    "weights-name-invalid",
+    `--from ${root} holds ${bad.length === 1 ? "a file" : `${bad.length} files`} whose name workers refuse as a manifest entry: ${bad.slice(0, 5).map((b) => `'${b.path}' ${b.problem}`).join("; ")}${bad.length > 5 ? ` and ${bad.length - 5} more` : ""}. Nothing was uploaded.`,
+    `mv ${quote(first.path)} ${quote(renamed)}   # then: ${remedy}`,
+  );
 }
 
 /** "a (hidden), b (a FIFO (named pipe), not a regular file)", the first `limit` of them. */

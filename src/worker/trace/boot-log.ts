@@ -1,24 +1,9 @@
 import { open } from "node:fs/promises";
 import { LOG_TAIL_BYTES } from "../../cluster/failure-record.js";
 
-/**
- * Values that look like secrets are replaced before a log leaves the instance: a model server may
- * print its own arguments (vLLM logs `api_key` among its non-default args), an operator's command
- * may carry `--api-key X`. scripts/user-data.sh.tpl's redact() applies the same two rules (tested
- * against each other in test/unit/worker/trace.test.ts).
- */
-const SECRET_FLAG = /(--[a-z-]*(?:api-key|token|secret|password)[a-z-]*)([ =]+)[^ \n]+/gi;
-const SECRET_VALUE = /((?:api[_-]?key|secret[a-z_-]*|password|token)(?:\\?["'])?[ \t]*[:=][ \t]*\[?(?:\\?["'])?)[^\s"'\\,}\]]+/gi;
+import { redactSecrets } from "../../core/redact.js";
 
-/**
- * `known`: secret values the agent holds (the project's API key), replaced wherever they appear,
- * whatever surrounds them (a model server echoing its environment, a custom command's output).
- */
-export function redactSecrets(text: string, known: Iterable<string> = []): string {
-  let out = text;
-  for (const value of known) if (value.length >= 8) out = out.split(value).join("<redacted>");
-  return out.replace(SECRET_FLAG, "$1$2<redacted>").replace(SECRET_VALUE, "$1<redacted>");
-}
+export { redactSecrets };
 
 /** How much of the boot log a worker leaves in S3: enough for the last minutes, small to store. */
 export const BOOT_LOG_TAIL_BYTES = LOG_TAIL_BYTES;

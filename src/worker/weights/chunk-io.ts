@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
 /**
@@ -17,9 +18,15 @@ export interface Landed {
   bytes: number;
 }
 
-export async function landChunk(handle: FileHandle, start: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
+/**
+ * Writes `body` at [start, start + length) while hashing it. A body longer than `length` (a server
+ * or proxy that ignored the Range and sent the whole object) is refused before its first byte past
+ * the range is written: written, it would overwrite chunks already verified, after their check.
+ */
+export async function landChunk(handle: FileHandle, start: number, length: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
   const hash = createHash("sha256");
   let position = start;
+  let received = 0;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const flush = async () => {
@@ -39,6 +46,8 @@ export async function landChunk(handle: FileHandle, start: number, body: AsyncIt
   };
   for await (const bytes of body) {
     signal?.throwIfAborted();
+    received += bytes.byteLength;
+    if (received > length) throw new Error(`the answer ran past the ${length} bytes asked for (a server that ignored the range?)`);
     hash.update(bytes);
     pending.push(bytes);
     pendingBytes += bytes.byteLength;
@@ -64,9 +73,11 @@ export async function hashOnDisk(handle: FileHandle, start: number, end: number,
   return { sha256: hash.digest("hex"), bytes: position - start };
 }
 
-/** Opens the file for one step and always closes it. */
-export async function withFile<T>(file: string, flags: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
-  const handle = await open(file, flags);
+const OPEN_FLAGS = { r: constants.O_RDONLY, "r+": constants.O_RDWR, w: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC } as const;
+
+/** Opens the file for one step and always closes it; a link in its place is refused (ELOOP), never followed. */
+export async function withFile<T>(file: string, flags: keyof typeof OPEN_FLAGS, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(file, OPEN_FLAGS[flags] | (constants.O_NOFOLLOW ?? 0), 0o644);
   try {
     return await work(handle);
   } finally {

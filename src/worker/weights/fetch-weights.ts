@@ -1,4 +1,4 @@
-import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
 import type { RangeReader } from "../../aws/s3-ranges.js";
@@ -7,6 +7,7 @@ import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
 import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
+import { bytesStillNeeded, FILE_MODE, freeBytesOf, prepareModelFolder } from "./model-folder.js";
 import { FetchProgress } from "./progress.js";
 import { pinnedManifest } from "./pinned-manifest.js";
 import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
@@ -29,6 +30,8 @@ export interface WeightsFetchDeps {
   readText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
   clock: Clock;
   log: Logger;
+  /** Free bytes on the file system of a folder; statfs by default (tests say less). */
+  freeBytes?: (dir: string) => Promise<number>;
 }
 
 export interface WeightsFetchInput {
@@ -96,7 +99,8 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   };
   deps.log.info({ files: targets.length, bytes: progress.totalBytes, chunks: totalChunks }, `fetching the ${targets.length} files the manifest lists (${(progress.totalBytes / 1e9).toFixed(2)} GB, ${totalChunks} chunks) into ${input.modelDir}`);
   try {
-    await mkdir(input.modelDir, { recursive: true }).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
+    await prepareModelFolder(input.modelDir, targets.map((t) => t.absolute)).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
+    await enoughSpace(deps, input.modelDir, targets);
     await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
@@ -115,7 +119,8 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     if (firstError !== undefined) throw firstError;
     // Last, so a manifest on disk means every file it lists was verified (preflight relies on it).
     const local = path.join(input.modelDir, LOCAL_MANIFEST);
-    await writeFile(`${local}.tmp`, text)
+    await rm(`${local}.tmp`, { force: true })
+      .then(() => writeFile(`${local}.tmp`, text, { flag: "wx", mode: FILE_MODE })) // "wx": a link in its place is not followed
       .then(() => rename(`${local}.tmp`, local))
       .catch((error: unknown) => Promise.reject(diskError(error, local)));
     const result = {
@@ -140,6 +145,13 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   }
 }
 
+async function enoughSpace(deps: WeightsFetchDeps, modelDir: string, targets: readonly FileTarget[]): Promise<void> {
+  const [needed, free] = await Promise.all([bytesStillNeeded(targets.map((t) => ({ absolute: t.absolute, size: t.file.size }))), (deps.freeBytes ?? freeBytesOf)(modelDir)]);
+  if (needed <= free) return;
+  const gb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(2)} MB`);
+  throw diskError(Object.assign(new Error(`the weights need ${gb(needed)} more, ${gb(free)} is free`), { code: "ENOSPC", syscall: "statfs" }), path.join(modelDir, LOCAL_MANIFEST));
+}
+
 /**
  * Creates the file (or keeps it) at its full size and decides which chunks to fetch: all of a new
  * file; of a file already there (a resume), those whose bytes on disk do not hash to the
@@ -150,14 +162,18 @@ async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semap
   const { file, absolute } = target;
   const all = Array.from({ length: chunkCount(file.size, chunkSize) }, (_, i) => i);
   const existing = await lstat(absolute).catch(() => undefined);
-  const resumed = existing?.isFile() === true;
+  // A file with another name elsewhere (a hard link) is replaced, not written into: its other name may be outside.
+  const resumed = existing?.isFile() === true && existing.nlink === 1;
   try {
     const release = await slots.acquire(1, signal);
     try {
       if (existing && !resumed) await rm(absolute, { recursive: true, force: true }); // never write through a link
-      await mkdir(path.dirname(absolute), { recursive: true });
-      // Preallocated at its final size, so chunks land in any order (a sparse file until written).
-      await withFile(absolute, resumed ? "r+" : "w", (handle) => handle.truncate(file.size));
+      // Preallocated at its final size, so chunks land in any order (a sparse file until written);
+      // readable by the model server whatever the agent's umask or the mode a resumed file had.
+      await withFile(absolute, resumed ? "r+" : "w", async (handle) => {
+        await handle.truncate(file.size);
+        await handle.chmod(FILE_MODE);
+      });
     } finally {
       release();
     }
@@ -208,7 +224,7 @@ async function fetchChunk(
         throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
       }
       const landed = await withFile(target.absolute, "r+", (handle) =>
-        landChunk(handle, range.start, got.body, signal, (n) => {
+        landChunk(handle, range.start, range.end - range.start, got.body, signal, (n) => {
           counted += n;
           progress.fetchedBytes += n;
         }),

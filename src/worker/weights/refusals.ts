@@ -33,7 +33,9 @@ export function diskError(error: unknown, file: string): unknown {
   if (isSynktiError(error) || (error as { name?: string })?.name === "AbortError") return error;
   const code = (error as { code?: string })?.code;
   const dir = path.dirname(file);
-  const message = code === "ENOSPC" ? `No space left on the device of ${dir} while writing ${file}` : `Cannot write ${file}: ${(error as Error)?.message ?? String(error)}`;
+  const why = (error as Error)?.message ?? String(error);
+  const message =
+    code === "ENOSPC" ? `No space left on the device of ${dir} for the weights (${(error as { syscall?: string }).syscall === "statfs" ? why : `while writing ${file}`})` : `Cannot write ${file}: ${why}`;
   return new SynktiError(message, { code: "weights-disk", kind: "unsafe", fault: "aws", remedy: `df -h ${dir}   # the models folder needs the manifest's total size`, cause: error });
 }
 

@@ -21,8 +21,13 @@ export interface FileTarget {
  */
 export function fileTargets(manifest: Manifest, modelDir: string, prefix: string, where: FetchWhere): FileTarget[] {
   const root = path.resolve(modelDir);
+  // `a` and `a/b` both listed: one would delete the other (no upload of a real folder lists both).
+  const folders = new Set(manifest.files.flatMap((f) => f.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  const folderToo = (p: string) => folders.has(p);
   return manifest.files.map((file) => {
-    const problem = manifestPathProblem(file.path) ?? (file.path === LOCAL_MANIFEST ? `is the name synkti keeps the manifest under` : undefined);
+    const problem =
+      manifestPathProblem(file.path) ??
+      (file.path === LOCAL_MANIFEST ? `is the name synkti keeps the manifest under` : folderToo(file.path) ? "is also listed as a folder of another entry" : undefined);
     const absolute = path.resolve(root, file.path);
     if (problem || !absolute.startsWith(`${root}${path.sep}`)) {
       throw weightsRefused("weights-manifest-path", `The manifest entry '${file.path}' ${problem ?? "leaves the model folder"}: refusing the whole manifest (nothing was written outside ${root}).`, where);

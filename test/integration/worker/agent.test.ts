@@ -200,6 +200,24 @@ describe("worker agent (in-process, local cloud)", () => {
     }
   }, 60_000);
 
+  it("as root, does not start a model server its own user could not read the weights as: the folder in the way and the chmod left behind", async () => {
+    const p = await project();
+    const [id] = await launchMembers(ec2, p, 1);
+    // weightsFolder() is a mkdtemp folder: 0700, the agent's own, closed to the model server's user.
+    const users = { getuid: () => 0, readPasswd: () => "synkti-model:x:998:997::/var/lib/synkti-model:/usr/sbin/nologin\n" };
+    const agent = await startAgent(p, id!, testOptions(p, modelsDir), { users });
+    const outcome = await agent.outcome;
+    expect(outcome.kind).toBe("refused");
+    if (outcome.kind !== "refused") return;
+    expect(outcome.error.code).toBe("model-folder-unreadable");
+    expect(outcome.error.remedy).toMatch(/^sudo chmod o\+x .*synkti-worker-it-/);
+    expect((await tagsOf(id!)).SynktiState).toBe("failed");
+    const record = JSON.parse((await objectText(p, `checkpoints/logs/${id}.json`))!);
+    expect(record).toMatchObject({ instanceId: id, exitCode: 1 });
+    expect(record.reason).toMatch(/^The model server runs as synkti-model, which cannot pass through .*synkti-worker-it-.* \(fix: sudo chmod o\+x /);
+    await agent.stop();
+  }, 30_000);
+
   it("refuses to start when UNSAFE: nothing runs, no endpoint, the reason left behind", async () => {
     const p = await project();
     const [id] = await launchMembers(ec2, p, 1);

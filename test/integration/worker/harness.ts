@@ -5,6 +5,7 @@
  * the command template. The agent runs with the production code path (`runWorker`), real HTTP and
  * processes, and tightened timings so a test takes seconds.
  */
+import type { RunAsDeps } from "../../../src/worker/model-server/run-as.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -168,7 +169,7 @@ export interface RunningAgent {
 }
 
 /** Starts an agent for `instanceId` (a moto instance of `project`). */
-export async function startAgent(project: string, instanceId: string, options: WorkerOptions, extra: { log?: Logger; iamRole?: string | null; imds?: Partial<ImdsEmulatorOptions>; random?: () => number } = {}): Promise<RunningAgent> {
+export async function startAgent(project: string, instanceId: string, options: WorkerOptions, extra: { log?: Logger; iamRole?: string | null; imds?: Partial<ImdsEmulatorOptions>; random?: () => number; users?: RunAsDeps } = {}): Promise<RunningAgent> {
   const host = randomLoopback();
   const imds = await ImdsEmulator.start({
     instanceId,
@@ -198,6 +199,7 @@ export async function startAgent(project: string, instanceId: string, options: W
       clock: systemClock,
       log,
       ...(extra.random ? { random: extra.random } : {}),
+      ...(extra.users ? { users: extra.users } : {}),
       spawn,
       self: { execPath: process.execPath, isSingleBinary: false },
       envPath: process.env.PATH ?? "",

@@ -4,7 +4,7 @@
  * (1 MiB, so a few MiB make many chunks), and a counting wrapper around the range reader.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -236,5 +236,109 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     await expect(bare.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.manifestKey }))).rejects.toThrow(/Access Denied|AccessDenied/);
     bare.destroy();
+  });
+});
+
+describe("the model folder the fetch leaves for the model server", { timeout: 60_000 }, () => {
+  it("replaces a link planted in the model folder (a folder link, a file link, a hard link) and never writes through it", async () => {
+    const files = { "a.bin": randomBytes(2 * MiB), "b.bin": randomBytes(100), "sub/config.json": randomBytes(3000) };
+    const { input } = await uploaded("wf-links", files);
+    const outside = path.join(root, "wf-links-outside");
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(path.join(outside, "config.json"), "outside, untouched");
+    writeFileSync(path.join(outside, "victim"), "outside, untouched");
+    mkdirSync(input.modelDir, { recursive: true });
+    symlinkSync(outside, path.join(input.modelDir, "sub"));
+    symlinkSync(path.join(outside, "victim"), path.join(input.modelDir, "a.bin"));
+    writeFileSync(path.join(outside, "hard"), "outside, untouched");
+    linkSync(path.join(outside, "hard"), path.join(input.modelDir, "b.bin"));
+    await fetchWeights((await counting()).deps, input);
+    expect(readFileSync(path.join(outside, "config.json"), "utf8")).toBe("outside, untouched");
+    expect(readFileSync(path.join(outside, "victim"), "utf8")).toBe("outside, untouched");
+    expect(readFileSync(path.join(outside, "hard"), "utf8")).toBe("outside, untouched");
+    expect(lstatSync(path.join(input.modelDir, "sub")).isDirectory()).toBe(true);
+    for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
+  });
+
+  it("leaves folders 0755 and files 0644 (the model server's user reads them) whatever the agent's umask or a resumed file's mode", async () => {
+    const files = { "a.bin": randomBytes(MiB + 1), "sub/deeper/b.json": randomBytes(100) };
+    const { input } = await uploaded("wf-modes", files);
+    const previous = process.umask(0o077);
+    try {
+      await fetchWeights((await counting()).deps, input);
+      chmodSync(path.join(input.modelDir, "a.bin"), 0o600);
+      chmodSync(path.join(input.modelDir, "sub"), 0o700);
+      await fetchWeights((await counting()).deps, input);
+    } finally {
+      process.umask(previous);
+    }
+    const mode = (p: string) => (statSync(path.join(input.modelDir, p)).mode & 0o777).toString(8);
+    expect([mode("."), mode(".."), mode("sub"), mode("sub/deeper")]).toEqual(["755", "755", "755", "755"]);
+    expect([mode("a.bin"), mode("sub/deeper/b.json")]).toEqual(["644", "644"]);
+  });
+
+  it("removes the folder's manifest (its 'complete and verified' mark) before touching a file: a re-fetch that stops midway leaves none", async () => {
+    const { input } = await uploaded("wf-mark", { "a.bin": randomBytes(3 * MiB) });
+    await fetchWeights((await counting()).deps, input);
+    writeFileSync(path.join(input.modelDir, "a.bin"), Buffer.alloc(3 * MiB)); // the right size, the wrong bytes
+    const controller = new AbortController();
+    const stopped = await counting({ abortAtGet: { n: 1, controller } });
+    await expect(fetchWeights(stopped.deps, { ...input, concurrency: 1, signal: controller.signal })).rejects.toThrow(/killed/);
+    expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
+  });
+});
+
+describe("a disk too small for the weights", { timeout: 60_000 }, () => {
+  it("is refused before the first GET, with both sizes and where to look; a resume that needs no more space goes on with none free", async () => {
+    const { input } = await uploaded("wf-space", { "a.bin": randomBytes(2 * MiB), "b.bin": randomBytes(MiB) });
+    const small = await counting();
+    const error = await refusal(fetchWeights({ ...small.deps, freeBytes: async () => MiB }, input));
+    expect(small.gets).toEqual([]);
+    expect(error.code).toBe("weights-disk");
+    expect(error.message).toMatch(/^No space left on the device of .*wf-space\/org\/m for the weights \(the weights need 3\.15 MB more, 1\.05 MB is free\)/);
+    expect(error.message).not.toMatch(/while writing/);
+    expect(error.remedy).toMatch(/^df -h .*wf-space\/org\/m/);
+
+    await fetchWeights((await counting()).deps, input);
+    const again = await counting();
+    const result = await fetchWeights({ ...again.deps, freeBytes: async () => 0 }, input);
+    expect(result).toMatchObject({ reusedChunks: 3, fetchedChunks: 0 });
+  });
+});
+
+describe("an answer longer than the range asked for", { timeout: 60_000 }, () => {
+  it("(a server or proxy that ignored the Range) is refused before it overwrites a chunk already verified; the retry lands the right bytes", async () => {
+    const bytes = randomBytes(3 * MiB);
+    const { input } = await uploaded("wf-norange", { "w.bin": bytes });
+    const c = await counting();
+    // Chunk 2 lands first; then chunk 1's first answer is the whole object, as if Range were ignored.
+    let chunk2Landed!: () => void;
+    const landed2 = new Promise<void>((resolve) => (chunk2Landed = resolve));
+    let ignored = 0;
+    const ranges: RangeReader = {
+      async getRange(bucket, key, range, signal) {
+        if (range.start === MiB && ignored === 0) {
+          ignored += 1;
+          await landed2;
+          await new Promise((r) => setTimeout(r, 200));
+          const whole = await c.deps.ranges.getRange(bucket, key, { start: 0, end: 3 * MiB }, signal);
+          return whole && { body: whole.body };
+        }
+        const got = await c.deps.ranges.getRange(bucket, key, range, signal);
+        if (!got || range.start !== 2 * MiB) return got;
+        return {
+          ...got,
+          body: (async function* () {
+            yield* got.body;
+            chunk2Landed();
+          })(),
+        };
+      },
+    };
+    await fetchWeights({ ...c.deps, ranges }, { ...input, concurrency: 3 }); // the retry waits 1 s
+    expect(ignored).toBe(1);
+    const onDisk = readFileSync(path.join(input.modelDir, "w.bin"));
+    expect(onDisk.byteLength).toBe(3 * MiB);
+    expect(onDisk.equals(bytes)).toBe(true);
   });
 });

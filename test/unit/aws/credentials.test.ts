@@ -30,6 +30,16 @@ describe("explainedCredentialChain", () => {
     );
   });
 
+  it("a failing credential_process's command line and output are shown with their secrets blanked", async () => {
+    const error = await failure([
+      { name: "profile 'ci' (credential_process)", provider: fails("Command failed: get-creds --token tok-9f8e7d6c --role ci\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG is stale\n") },
+    ]);
+    const message = toSynktiError(error, "listing the workers").message;
+    expect(message).toContain("get-creds --token <redacted> --role ci");
+    expect(message).toContain("AWS_SECRET_ACCESS_KEY=<redacted> is stale");
+    expect(message).not.toMatch(/tok-9f8e7d6c|wJalrXUtnFEMI/);
+  });
+
   it("expired credentials, or an expiration that is not a date, are failures of their source", async () => {
     const error = await failure([
       { name: "env", provider: gives(new Date(NOW - 1000)) },

@@ -12,11 +12,13 @@ import { describe, expect, it } from "vitest";
 const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
 const FUNCTION = /^mount_instance_store\(\) \{\n[\s\S]*?\n\}\n/m.exec(TEMPLATE)![0];
 
-function run(devices: Record<string, string>, options: { failMount?: boolean } = {}) {
+/** Each device's size is 1 TB unless `sectors` says otherwise (512-byte sectors, as sysfs gives it). */
+function run(devices: Record<string, string>, options: { failMount?: boolean; weightsBytes?: number; sectors?: number } = {}) {
   const root = mkdtempSync(path.join(tmpdir(), "synkti-nvme-"));
   for (const [name, model] of Object.entries(devices)) {
     mkdirSync(path.join(root, "sys", "block", name, "device"), { recursive: true });
     writeFileSync(path.join(root, "sys", "block", name, "device", "model"), `${model}\n`);
+    writeFileSync(path.join(root, "sys", "block", name, "size"), `${options.sectors ?? 2e12 / 512}\n`);
   }
   const bin = path.join(root, "bin");
   mkdirSync(bin);
@@ -26,7 +28,7 @@ function run(devices: Record<string, string>, options: { failMount?: boolean } =
     writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >>"${root}/calls"\nexit ${exit}\n`);
     chmodSync(path.join(bin, tool), 0o755);
   }
-  const script = `set -euo pipefail\nlog() { echo "synkti-boot: $*"; }\nMODELS_DIR=${root}/models\n${FUNCTION}mount_instance_store\necho "status $?"\n`;
+  const script = `set -euo pipefail\nlog() { echo "synkti-boot: $*"; }\nMODELS_DIR=${root}/models\nWEIGHTS_BYTES=${options.weightsBytes ?? 0}\n${FUNCTION}mount_instance_store\necho "status $?"\n`;
   const out = execFileSync("bash", ["-c", script], { env: { PATH: `${bin}:/usr/bin:/bin`, SYNKTI_SYSFS_ROOT: path.join(root, "sys") }, encoding: "utf8" });
   const calls = readFileSync(path.join(root, "calls"), "utf8");
   return `${calls}${out}`.replaceAll(root, "<root>");
@@ -54,5 +56,17 @@ describe("user-data: the models folder on instance-store NVMe", () => {
   it("leaves the weights on the root volume when there is no instance store, or the mount fails, without failing the boot", () => {
     expect(run({ nvme0n1: EBS })).toMatch(/no instance-store NVMe: the weights go to the root volume\nstatus 0/);
     expect(run({ nvme1n1: STORE }, { failMount: true })).toMatch(/could not mount \/dev\/nvme1n1 on <root>\/models: the weights go to the root volume\nstatus 0/);
+  });
+
+  it("leaves an instance store smaller than the weights alone (g4dn.xlarge's 125 GB against a 140 GB model): the root volume has room for them", () => {
+    const gb125 = 125e9 / 512;
+    const out = run({ nvme1n1: STORE }, { weightsBytes: 140e9, sectors: gb125 });
+    expect(out).toMatch(/instance-store NVMe \(\/dev\/nvme1n1, 125000000000 bytes\) is smaller than the weights \(140000000000 bytes\): the weights go to the root volume\nstatus 0/);
+    expect(out).not.toContain("mkfs");
+    expect(out).not.toContain("mount -o");
+    // Striped, two of them hold it.
+    expect(run({ nvme1n1: STORE, nvme2n1: STORE }, { weightsBytes: 140e9, sectors: gb125 })).toContain("mount -o noatime /dev/md/synkti <root>/models");
+    // The size unknown (an older deployer rendered 0): mounted as before.
+    expect(run({ nvme1n1: STORE }, { weightsBytes: 0, sectors: gb125 })).toContain("mount -o noatime /dev/nvme1n1 <root>/models");
   });
 });

@@ -50,6 +50,10 @@ describe("user-data rendering", () => {
     expect(script).toMatch(/mdadm --create \/dev\/md\/synkti --run --level=0/);
     expect(script).toContain('mount -o noatime "$target" "$MODELS_DIR"');
     expect(script).toContain('[ -n "${SYNKTI_MODELS_DIR:-}" ] || mount_instance_store');
+    // The weights' size, so a store smaller than the model is left alone; 0 when the launch did not say.
+    expect(script).toContain("WEIGHTS_BYTES='0'");
+    expect(renderUserData(TEMPLATE, { ...params, weightsBytes: 15_234_567_890 })).toContain("WEIGHTS_BYTES='15234567890'");
+    expect(() => renderUserData(TEMPLATE, { ...params, weightsBytes: 1.5 })).toThrow(/weightsBytes '1.5' is not a whole number/);
   });
 
   it("the failure record's prefix and the state tag come from src/infra/names.ts, as the agent and the deployer use them", () => {

@@ -18,6 +18,19 @@ function tree(name: string, files: Record<string, string>): string {
 }
 
 describe("listLocalFiles", () => {
+  it("refuses, before anything is sent, a file name workers would refuse as a manifest entry, with the rename to run", async () => {
+    const dir = tree("globby", { "config.json": "{}", "tok[1].json": "x", "sub/w*.bin": "y" });
+    const error = await listLocalFiles(dir, "synkti upload model --project-name p --model m --from <weights-dir>").then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; remedy: string },
+    );
+    expect(error?.code).toBe("weights-name-invalid");
+    expect(error?.message).toBe(
+      `--from ${dir} holds 2 files whose name workers refuse as a manifest entry: 'sub/w*.bin' contains a glob or escape character (one of * ? [ ] { } \\); 'tok[1].json' contains a glob or escape character (one of * ? [ ] { } \\). Nothing was uploaded.`,
+    );
+    expect(error?.remedy).toBe(`mv '${dir}/sub/w*.bin' '${dir}/sub/w_.bin'   # then: synkti upload model --project-name p --model m --from <weights-dir>`);
+  });
+
   it("lists files recursively as sorted POSIX paths, skipping hidden entries and a local manifest.json", async () => {
     const dir = tree("w", {
       "model-00002.safetensors": "bb",

@@ -8,13 +8,13 @@
  * never touch 169.254.169.254).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/log.js";
 import { startProcessGroup, type Spawner } from "../../../src/worker/model-server/process-group.js";
-import { MODEL_SERVER_USER, modelServerRunAs, passwdEntry } from "../../../src/worker/model-server/run-as.js";
+import { MODEL_SERVER_USER, modelFolderRefusal, modelServerRunAs, passwdEntry } from "../../../src/worker/model-server/run-as.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
 const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../scripts/user-data.sh.tpl"), "utf8");
@@ -48,7 +48,7 @@ function runBlock(opts: { uid?: number; userExists?: boolean; ruleExists?: boole
   };
   tool("id", `if [ "$#" = 1 ]; then echo ${opts.uid ?? 0}; exit 0; fi; exit ${opts.userExists ? 0 : 1}`);
   for (const t of opts.tools ?? ["useradd", "iptables", "ip6tables"]) {
-    tool(t, t.endsWith("tables") ? `case " $* " in *" -C "*) exit ${opts.ruleExists ? 0 : 1};; esac; exit 0` : t === "nft" ? `[ "$1" = list ] && exit 1; exit 0` : "exit 0");
+    tool(t, t.endsWith("tables") ? `case " $* " in *" -C "*) exit ${opts.ruleExists ? 0 : 1};; esac; exit 0` : t === "nft" ? `[ "$1" = -f ] && sed 's/^/  | /' >>"${calls}"; exit 0` : "exit 0");
   }
   if (!(opts.tools ?? ["useradd"]).includes("useradd")) tool("useradd", "exit 0");
   const script = `set -euo pipefail\nlog() { echo "LOG $*"; }\ndie() { echo "DIE $*"; exit 1; }\n${block()}\necho DONE\n`;
@@ -94,13 +94,23 @@ describe("user-data's model server user and metadata block", () => {
     expect(run.calls.filter((c) => c.startsWith("useradd") || c.includes(" -I "))).toEqual([]);
   });
 
-  it("uses nftables where iptables is missing", () => {
+  it("uses nftables where iptables is missing: one all-or-nothing batch that replaces the table, so a second run ends the same", () => {
     const run = runBlock({ tools: ["useradd", "nft"] });
     expect(run.code).toBe(0);
-    expect(run.calls.filter((c) => c.startsWith("nft add rule"))).toEqual([
-      `nft add rule inet synkti out meta skuid ${MODEL_SERVER_USER} ip daddr 169.254.169.254 reject`,
-      `nft add rule inet synkti out meta skuid ${MODEL_SERVER_USER} ip6 daddr fd00:ec2::254 reject`,
+    const nft = run.calls.filter((c) => c.startsWith("nft") || c.startsWith("  | "));
+    expect(nft).toEqual([
+      "nft -f -",
+      "  | table inet synkti",
+      "  | delete table inet synkti",
+      "  | table inet synkti {",
+      "  |   chain out {",
+      "  |     type filter hook output priority 0; policy accept;",
+      `  |     meta skuid ${MODEL_SERVER_USER} ip daddr 169.254.169.254 reject`,
+      `  |     meta skuid ${MODEL_SERVER_USER} ip6 daddr fd00:ec2::254 reject`,
+      "  |   }",
+      "  | }",
     ]);
+    expect(runBlock({ tools: ["useradd", "nft"], userExists: true }).calls.filter((c) => c.startsWith("nft") || c.startsWith("  | "))).toEqual(nft);
   });
 
   it("refuses to go on (a failure record, then the instance ends) when neither tool can block the address", () => {
@@ -153,5 +163,32 @@ describe("the agent starts the model server as its own user", () => {
     expect((await group.exited).code).toBe(0);
     await new Promise((r) => setTimeout(r, 50));
     expect(lines).toContain(String(nobody.uid));
+  });
+});
+
+describe("the model folder, as the model server's user sees it", () => {
+  const user = { user: MODEL_SERVER_USER, uid: 998, gid: 997, home: "/var/lib/x" };
+
+  it("refuses, naming the folder in the way, its mode and the chmod, when a folder above the model folder is closed to that user", async () => {
+    const top = mkdtempSync(path.join(tmpdir(), "synkti-models-"));
+    dirs.push(top);
+    const model = path.join(top, "org", "m");
+    mkdirSync(model, { recursive: true });
+    chmodSync(path.join(top, "org"), 0o755);
+    chmodSync(model, 0o755);
+    chmodSync(top, 0o700); // as an image or operator might leave /models
+    const error = await modelFolderRefusal(user, model);
+    expect(error?.code).toBe("model-folder-unreadable");
+    expect(error?.message).toBe(`The model server runs as ${MODEL_SERVER_USER}, which cannot pass through ${realpathSync(top)} (mode 0700, owner uid ${process.getuid?.()}) to reach ${model}; not starting it.`);
+    expect(error?.remedy).toBe(`sudo chmod o+x ${realpathSync(top)}   # on the instance, or in the image the workers launch from`);
+
+    chmodSync(top, 0o755);
+    chmodSync(model, 0o750);
+    expect((await modelFolderRefusal(user, model))?.remedy).toMatch(/^sudo chmod o\+rx .*\/org\/m /);
+    chmodSync(model, 0o755);
+    expect(await modelFolderRefusal(user, model)).toBeUndefined();
+    // Its own folder, or its group's, is judged by those bits.
+    expect(await modelFolderRefusal({ ...user, uid: process.getuid?.() ?? 0 }, model, async () => ({ uid: process.getuid?.() ?? 0, gid: 0, mode: 0o700 }))).toBeUndefined();
+    expect(await modelFolderRefusal({ ...user, gid: 4242 }, model, async () => ({ uid: 1, gid: 4242, mode: 0o750 }))).toBeUndefined();
   });
 });

@@ -24,10 +24,11 @@ describe("where the fetch writes each manifest entry", () => {
     ["/etc/cron.d/x", /absolute path/],
     ["a//b", /empty segment/],
     ["manifest.json", /the name synkti keeps the manifest under/],
+    ["sub", /'sub' is also listed as a folder of another entry/],
   ])("refuses the entry %j, naming it, with the upload as the fix", (bad, message) => {
     let error: { message: string; code: string; remedy?: string } | undefined;
     try {
-      fileTargets(manifestOf("ok.bin", bad), "/models/org/m", "org/m/", where);
+      fileTargets(manifestOf("ok.bin", "sub/deep/c.json", bad), "/models/org/m", "org/m/", where);
     } catch (caught) {
       error = caught as typeof error;
     }
