@@ -248,6 +248,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
   }, 120_000);
 
   it("synkti down with every CreateTags refused (no stop marker on anyone) while a worker dies: desired 0 first, every instance terminated, and the survivor launches no replacement", async () => {
+    world.notWorkerOnly(); // the deployer's down runs in process, through the same proxy
     const p = name();
     const { targetGroupArn } = await createWorkerInfra(world.moto.url, p);
     await putDesired(p, 2);
