@@ -1,17 +1,19 @@
 /**
  * Upload throughput: `synkti upload model` (the built binary) against `aws s3 cp --recursive` on
  * the same files, the same moto endpoint, in the same run. Figures are wall time per run including
- * process start. synkti reads each file once, hashing it (whole and per 64 MiB chunk) while it is
- * sent, and then sets the sha256 metadata of each multipart object by a server-side copy; the AWS
- * CLI hashes nothing of the kind. Both use their defaults: synkti 8 requests in flight and 8 MiB
- * parts, the AWS CLI 10 and 8 MiB. moto is reset between runs so each starts empty, and each cold
- * synkti run gets an empty hash cache (XDG_CACHE_HOME). The re-runs: all files unchanged, with the
- * hash cache (HEADs only) and without it (each file read once to compare).
+ * process start. synkti reads each file once, hashing it (whole and per 16 MiB chunk) while it is
+ * sent; each multipart part is one chunk and carries that chunk's SHA-256 as its S3 checksum and
+ * SigV4 payload hash. The AWS CLI hashes each part once for SigV4 and sends a CRC32. Both use their
+ * defaults: synkti 8 requests in flight and 16 MiB parts, the AWS CLI 10 and 8 MiB. moto is reset
+ * between runs so each starts empty, and each cold synkti run gets an empty hash cache
+ * (XDG_CACHE_HOME). The re-runs: all files unchanged, with the hash cache (HEADs only) and without
+ * it (each file read once to compare). CPU seconds per run (Linux /proc), the client's and moto's,
+ * say where the time goes: on a small shared machine the two compete for the same cores.
  * Runs alone with `npx tsx scripts/bench/upload.ts`.
  */
 import { execFile } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -45,6 +47,32 @@ function generate(dir: string): number {
   return total;
 }
 
+/** CPU seconds (user + system) of a process, from /proc/<pid>/stat; the children's waited-for CPU with `children`. */
+function procCpu(stat: string, children: boolean): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const at = children ? 13 : 11; // utime stime, or cutime cstime (clock ticks, 100 a second on Linux)
+  return (Number(fields[at]) + Number(fields[at + 1])) / 100;
+}
+
+/** CPU seconds so far of this process's finished children, and of moto's process group (NaN off Linux). */
+function cpuNow(moto: Moto): { children: number; moto: number } {
+  try {
+    let motoCpu = 0;
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === moto.pid) motoCpu += procCpu(stat, false);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return { children: procCpu(readFileSync("/proc/self/stat", "utf8"), true), moto: motoCpu };
+  } catch {
+    return { children: Number.NaN, moto: Number.NaN };
+  }
+}
+
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await work();
@@ -70,6 +98,7 @@ export async function benchUpload(rounds = 3): Promise<string[]> {
       run(binary, ["upload", "model", "--project-name", PROJECT, "--model", "bench", "--from", weights, "--output", "json"], { env: { ...env, XDG_CACHE_HOME: cache }, maxBuffer: 16 * MiB });
     const awsCli = () => run("aws", ["s3", "cp", "--recursive", "--only-show-errors", weights, `s3://${BUCKET}/awscli/`, "--endpoint-url", moto.url], { env, maxBuffer: 16 * MiB });
     const samples = { synkti: [] as number[], aws: [] as number[] };
+    const cpu = { synkti: { client: 0, moto: 0 }, aws: { client: 0, moto: 0 } };
     let skipRun = Number.NaN;
     let skipRunUncached = Number.NaN;
     // One discarded run of each first: the first upload into a fresh moto was always the slowest.
@@ -83,7 +112,11 @@ export async function benchUpload(rounds = 3): Promise<string[]> {
       for (const who of order) {
         await fresh(moto, env);
         const cache = freshCache();
+        const before = cpuNow(moto);
         samples[who].push(await timed(who === "synkti" ? () => upload(cache) : awsCli));
+        const after = cpuNow(moto);
+        cpu[who].client += (after.children - before.children) / rounds;
+        cpu[who].moto += (after.moto - before.moto) / rounds;
         if (who === "synkti" && round === 0) {
           skipRun = await timed(() => upload(cache)); // everything already there, hashes remembered
           skipRunUncached = await timed(() => upload(freshCache())); // the same, hashes not remembered
@@ -99,6 +132,7 @@ export async function benchUpload(rounds = 3): Promise<string[]> {
       line("synkti upload model (dist/synkti)", samples.synkti),
       line("aws s3 cp --recursive (AWS CLI v1)", samples.aws),
       `synkti / aws throughput ratio: x${(best(samples.aws) / best(samples.synkti)).toFixed(2)}`,
+      `CPU per run (mean): synkti ${cpu.synkti.client.toFixed(2)} s + moto ${cpu.synkti.moto.toFixed(2)} s; aws CLI ${cpu.aws.client.toFixed(2)} s + moto ${cpu.aws.moto.toFixed(2)} s`,
       `synkti re-run, all files unchanged: ${skipRun.toFixed(2)} s with the hash cache (HEADs only), ${skipRunUncached.toFixed(2)} s without (each file read once)`,
     ];
   } finally {

@@ -60,6 +60,11 @@ export class ChunkHasher {
     return this;
   }
 
+  /** SHA-256 (hex) of chunk `index` (0-based) once it is complete, else undefined. */
+  finishedChunk(index: number): string | undefined {
+    return this.chunks[index];
+  }
+
   /** The digest so far (the hasher can keep going: it works on copies). */
   digest(): ChunkedDigest {
     const chunks = this.inChunk > 0 ? [...this.chunks, this.chunk.copy().digest("hex")] : [...this.chunks];

@@ -141,10 +141,16 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
 
   // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
   const s3Client = async (transfer: boolean) => {
-    const [{ S3Client }, { expectOwnAccount }, config] = await Promise.all([import("@aws-sdk/client-s3"), import("./bucket-owner.js"), configure({ transfer })]);
+    const [{ S3Client }, { expectOwnAccount }, { reuseChecksumAsPayloadHash }, config] = await Promise.all([
+      import("@aws-sdk/client-s3"),
+      import("./bucket-owner.js"),
+      import("./payload-hash.js"),
+      configure({ transfer }),
+    ]);
     const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
     // Uploads go to the project's own bucket: no "Expect: 100-continue" round trip before each body.
-    return expectOwnAccount(named(new S3Client({ ...config, forcePathStyle, ...(transfer ? { expectContinueHeader: false } : {}) })), () => clients.accountId());
+    const s3 = new S3Client({ ...config, forcePathStyle, ...(transfer ? { expectContinueHeader: false } : {}) });
+    return expectOwnAccount(named(reuseChecksumAsPayloadHash(s3)), () => clients.accountId());
   };
 
   const clients: AwsClients = {

@@ -4,6 +4,7 @@ import type { AwsClients } from "./clients.js";
 import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
 import { headBucket, type BucketAccess } from "./s3.js";
+import { partChecksums, type PartSha256 } from "./payload-hash.js";
 
 /**
  * The narrow S3 surface the uploader and its verifiers use: nothing else of the SDK leaks out, so
@@ -34,6 +35,11 @@ export interface StreamUpload {
    */
   sha256Hex?: string;
   partSize: number;
+  /**
+   * SHA-256 (hex) of part N when the caller already hashed it (parts of the caller's chunk size):
+   * sent as that part's checksum instead of the SDK hashing the part again. S3 verifies it.
+   */
+  partSha256?: PartSha256;
   /** Parts in flight at once for a multipart upload. */
   queueSize: number;
   signal?: AbortSignal;
@@ -97,6 +103,7 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
     }
   }
   const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+  const knownParts = partChecksums(bulk);
 
   return {
     bucketAccess: (bucket, signal) => call(`checking bucket ${bucket}`, signal, () => headBucket(clients, bucket, signal)),
@@ -148,6 +155,7 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
         const onAbort = () => controller.abort(u.signal?.reason);
         u.signal?.addEventListener("abort", onAbort, { once: true });
         if (u.signal?.aborted) controller.abort(u.signal.reason);
+        const forget = u.partSha256 && !single ? knownParts(u.bucket, u.key, u.partSha256) : undefined;
         try {
           const upload = new storage.Upload({
             client: bulk,
@@ -172,6 +180,7 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
           if (u.onProgress) upload.on("httpUploadProgress", (p) => u.onProgress?.(p.loaded ?? 0));
           await upload.done();
         } finally {
+          forget?.();
           u.signal?.removeEventListener("abort", onAbort);
         }
       }),

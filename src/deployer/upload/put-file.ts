@@ -61,6 +61,8 @@ export async function putFile(ctx: PutFileContext, req: PutFileRequest): Promise
       ...(req.contentType ? { contentType: req.contentType } : {}),
       ...(req.sha256 ? { sha256Hex: req.sha256 } : {}),
       partSize,
+      // Part N is chunk N when they are the same size: its hash is complete before the part is sent.
+      ...(partSize === hasher.hasher.chunkSize ? { partSha256: (n: number) => hasher.hasher.finishedChunk(n - 1) } : {}),
       queueSize: Math.min(parts, ctx.slots.capacity),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
