@@ -5,6 +5,7 @@
  * the tagged instances. Read as untrusted input (bounded, strictly parsed).
  */
 import { z } from "zod";
+import { parseBoundedJson } from "../core/bounded-json.js";
 
 /** Far above any real fleet; a larger number is a typo or an attack, not intent. */
 export const MAX_DESIRED_WORKERS = 10_000;
@@ -20,15 +21,8 @@ export type Desired = z.infer<typeof DesiredSchema>;
 
 /** The parsed document, or the reason it is not one (the caller says what it does without it). */
 export function parseDesired(text: string): { desired: Desired } | { problem: string } {
-  if (text.length > DESIRED_MAX_BYTES) return { problem: `larger than ${DESIRED_MAX_BYTES} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: "not JSON" };
-  }
-  const parsed = DesiredSchema.safeParse(json);
-  return parsed.success ? { desired: parsed.data } : { problem: parsed.error.issues[0]?.message ?? "bad shape" };
+  const parsed = parseBoundedJson(text, DesiredSchema, DESIRED_MAX_BYTES);
+  return "value" in parsed ? { desired: parsed.value } : parsed;
 }
 
 /** The generation of a desired size: claims for slots never filled are named after it. */

@@ -5,6 +5,7 @@
  * fixes the cause and sets desired again (a new generation), which lifts the pause.
  */
 import { z } from "zod";
+import { parseBoundedJson } from "../core/bounded-json.js";
 import type { Desired } from "../cluster/desired.js";
 import { PAUSE_AFTER_FAILURES } from "./constants.js";
 
@@ -33,15 +34,8 @@ export interface PauseState {
 
 /** The parsed record, or the reason it is not one. */
 export function parseOutcome(text: string): { outcome: RepairOutcome } | { problem: string } {
-  if (text.length > OUTCOME_MAX_BYTES) return { problem: `larger than ${OUTCOME_MAX_BYTES} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { problem: "not JSON" };
-  }
-  const parsed = RepairOutcomeSchema.safeParse(json);
-  return parsed.success ? { outcome: parsed.data } : { problem: parsed.error.issues[0]?.message ?? "bad shape" };
+  const parsed = parseBoundedJson(text, RepairOutcomeSchema, OUTCOME_MAX_BYTES);
+  return "value" in parsed ? { outcome: parsed.value } : parsed;
 }
 
 /**
