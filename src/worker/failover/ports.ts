@@ -18,6 +18,12 @@ export interface WorkerFailoverHooks {
   terminateSelf(): Promise<void>;
 }
 
+/**
+ * Hooks for ports whose doomed instance is not this serving worker (a repair of a dead member, the
+ * standing plan's observation): nothing to drain, stop or end here.
+ */
+export const NO_HOOKS: WorkerFailoverHooks = { drain: async () => ({ inFlight: 0 }), stopModelServer: async () => {}, terminateSelf: async () => {} };
+
 export interface WorkerPortsDeps {
   clients: AwsClients;
   instances: Ec2Instances;

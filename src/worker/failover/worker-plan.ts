@@ -8,7 +8,7 @@ import type { PlanStatus } from "../../cluster/status-document.js";
 import type { ProjectNames } from "../../infra/names.js";
 import type { InstanceFacts } from "../../preflight/worker/context.js";
 import type { WorkerOptions } from "../options.js";
-import { workerFailoverPorts } from "./ports.js";
+import { NO_HOOKS, workerFailoverPorts } from "./ports.js";
 import { readReplacementTemplate, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
 import { StandingPlan } from "./standing-plan.js";
 
@@ -50,11 +50,7 @@ export function workerStandingPlan(deps: WorkerPlanDeps, options: Pick<WorkerOpt
     selfId: facts.instanceId,
     template: readTemplate,
     targetGroupArn: undefined,
-    hooks: {
-      drain: () => Promise.resolve({ inFlight: 0 }),
-      stopModelServer: () => Promise.resolve(),
-      terminateSelf: () => Promise.resolve(),
-    },
+    hooks: NO_HOOKS,
   });
   return new StandingPlan(
     {

@@ -7,7 +7,7 @@ import { StateFileSchema } from "../../failover/state-file.js";
 import type { Doomed, FailoverSettings } from "../../failover/types.js";
 import type { RepairDoomed, RepairOutcome } from "../../repair/index.js";
 import type { AgentFailover } from "../failover/agent-failover.js";
-import type { WorkerFailoverHooks } from "../failover/ports.js";
+import { NO_HOOKS } from "../failover/ports.js";
 import { fileStateStore } from "../failover/state-store.js";
 import type { RepairStore } from "./repair-store.js";
 
@@ -29,8 +29,6 @@ export interface RepairLaunchStatus {
   detail: string | null;
 }
 
-/** The dead member is not here to drain, stop or end: the repairer serves on. */
-const NO_HOOKS: WorkerFailoverHooks = { drain: async () => ({ inFlight: 0 }), stopModelServer: async () => {}, terminateSelf: async () => {} };
 /** A slot never filled has no pool to avoid (SELECT never picks the doomed one's pool). */
 const NO_ZONE = "-";
 /** A replacement in one of these is not going to serve: the repair failed. */
