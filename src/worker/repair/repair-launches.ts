@@ -156,6 +156,7 @@ export class RepairLaunches {
     const ports: FailoverPorts = {
       ...base,
       // The dead member's capacity is free again: no early-replacement hold (that is a rebalance's).
+      // Not a no-op: it drops `opts.early`, which the runner passes because a repair runs as a rebalance.
       observePools: (signal) => base.observePools(signal),
       replacementStatus: async (instanceId, signal) => {
         const status = await base.replacementStatus(instanceId, signal);
