@@ -25,9 +25,9 @@ export interface ComputeOptions {
   allowOnDemand?: boolean;
 }
 
-export const LAUNCH_STATEMENT = "LaunchOnlyTaggedWorkers";
-export const INSTANCE_TYPE_KEY = "ec2:InstanceType";
-export const MARKET_TYPE_KEY = "ec2:InstanceMarketType";
+const LAUNCH_STATEMENT = "LaunchOnlyTaggedWorkers";
+const INSTANCE_TYPE_KEY = "ec2:InstanceType";
+const MARKET_TYPE_KEY = "ec2:InstanceMarketType";
 
 /** The default before any `--instance-types`: any type, spot only (as the template says). */
 export const DEFAULT_COMPUTE: ComputePolicy = { instanceTypes: [], allowOnDemand: false };

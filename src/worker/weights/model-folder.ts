@@ -8,7 +8,7 @@ import { LOCAL_MANIFEST } from "./targets.js";
  * files 0644 whatever the agent's umask (an agent started with umask 077 left weights vLLM could
  * not open), owned by the agent, so nothing the model server does can change them or plant a link.
  */
-export const FOLDER_MODE = 0o755;
+const FOLDER_MODE = 0o755;
 export const FILE_MODE = 0o644;
 
 /**

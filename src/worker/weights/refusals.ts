@@ -12,7 +12,7 @@ export interface FetchWhere {
   bucket: string;
 }
 
-export const uploadAgain = (w: FetchWhere) => `synkti upload model --project-name ${w.project} --model ${w.model} --from <weights-dir>`;
+const uploadAgain = (w: FetchWhere) => `synkti upload model --project-name ${w.project} --model ${w.model} --from <weights-dir>`;
 
 export function weightsRefused(code: string, message: string, where: FetchWhere, remedy = uploadAgain(where)): SynktiError {
   return new SynktiError(message, { code, kind: "unsafe", fault: "user", remedy });
