@@ -25,7 +25,6 @@ afterAll(async () => {
   await rm(nitroSys, { recursive: true, force: true });
 });
 
-
 /** Starts detection, then moves the fake clock by `ms` once it sleeps; returns when it is done (or not). */
 async function detectAfter(sysfsRoot: string, ms: number, transport: ImdsTransport) {
   const clock = new FakeClock();

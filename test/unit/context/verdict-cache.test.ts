@@ -39,7 +39,6 @@ async function writeNitroDmi() {
   await writeFile(path.join(dmi, "board_asset_tag"), "i-0af01c0123456789a\n");
 }
 
-
 /** Runs detection, moving the fake clock 50 ms at a time while it waits; how long it waited. */
 async function detect(transport: ImdsTransport, options: { endpoint?: string } = {}) {
   const clock = new FakeClock();
