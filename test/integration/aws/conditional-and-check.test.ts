@@ -4,38 +4,32 @@
  * If-None-Match: <etag>), and one instance checked by id (DescribeInstances InstanceIds=[id]), where
  * an id EC2 does not know is "gone" (as dead as terminated), not an error.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsClients, type AwsClients } from "../../../src/aws/clients.js";
 import { createEc2Peers } from "../../../src/aws/ec2-peers.js";
 import { createConditionalObjects } from "../../../src/aws/s3-conditional.js";
-import { startFaultProxy, type AwsRequestInfo, type FaultProxy } from "../../support/fault-proxy.js";
-import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
+import type { AwsRequestInfo, FaultProxy } from "../../support/fault-proxy.js";
+import type { Moto } from "../../support/moto.js";
+import { startProxiedMoto, type ProxiedMoto } from "../../support/proxied-moto.js";
 import { ec2For } from "../worker/harness.js";
 
 const MOTO_ACCOUNT = "123456789012";
 const BUCKET = "it-conditional-models";
+let aws: ProxiedMoto;
 let moto: Moto;
 let proxy: FaultProxy;
 let clients: AwsClients;
 let s3: S3Client;
-const saved = { ...process.env };
 
 beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startFaultProxy({ target: moto.url });
-  Object.assign(process.env, awsEnvFor(proxy.url));
+  aws = await startProxiedMoto(BUCKET);
+  ({ moto, proxy, s3 } = aws);
   clients = createAwsClients({ role: "worker", region: "us-east-1" });
-  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 afterAll(async () => {
-  s3?.destroy();
-  await proxy?.close();
-  await moto?.stop();
-  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-  Object.assign(process.env, saved);
+  await aws?.close();
 });
 
 describe("putIfAbsent", () => {

@@ -6,36 +6,26 @@
  */
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChunkHasher } from "../../../src/artifacts/chunks.js";
 import { createAwsClients } from "../../../src/aws/clients.js";
 import { createS3Transfer, type S3Transfer } from "../../../src/aws/s3-transfer.js";
-import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.js";
-import { awsEnvFor, sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
+import type { FaultProxy } from "../../support/fault-proxy.js";
+import { startProxiedMoto, type ProxiedMoto } from "../../support/proxied-moto.js";
 
 const BUCKET = "it-parts-models";
 const MiB = 2 ** 20;
-let moto: Moto;
+let aws: ProxiedMoto;
 let proxy: FaultProxy;
 let transfer: S3Transfer;
-let s3: S3Client;
-const saved = { ...process.env };
 
 beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startFaultProxy({ target: moto.url });
-  Object.assign(process.env, awsEnvFor(proxy.url));
+  aws = await startProxiedMoto(BUCKET);
+  proxy = aws.proxy;
   transfer = await createS3Transfer(createAwsClients({ role: "deployer", region: "us-east-1", maxAttempts: 1 }));
-  s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 afterAll(async () => {
-  s3?.destroy();
-  await proxy?.close();
-  await moto?.stop();
-  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-  Object.assign(process.env, saved);
+  await aws?.close();
 });
 
 const b64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");

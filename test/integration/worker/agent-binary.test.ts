@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { EC2Client } from "@aws-sdk/client-ec2";
@@ -9,15 +9,13 @@ import { sha256File } from "../../../src/preflight/worker/binary.js";
 import type { StatusDocument } from "../../../src/cluster/status-document.js";
 import { freePort } from "../../support/free-port.js";
 import { ImdsEmulator } from "../../support/imds-emulator.js";
-import { startMoto, type Moto } from "../../support/moto.js";
+import { sdkConfigFor, startMoto, type Moto } from "../../support/moto.js";
 import { BINARY } from "../../support/run-cli.js";
 import { vllmStandinCommandTemplate } from "../../support/vllm-standin.js";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { readFileSync } from "node:fs";
 import { ChunkHasher } from "../../../src/artifacts/chunks.js";
 import { sha256OfBytes } from "../../../src/artifacts/hash.js";
 import { buildManifest, renderManifest } from "../../../src/artifacts/manifest.js";
-import { sdkConfigFor } from "../../support/moto.js";
 import { createWorkerInfra, ec2For, launchMembers, MODEL, randomLoopback, until, weightsFolder } from "./harness.js";
 import { isAlive } from "../../support/pid.js";
 
@@ -127,20 +125,26 @@ describe("synkti agent (built binary)", () => {
   describe("fetches its own weights when launched with a pinned manifest (SYNKTI_EXPECTED_MANIFEST_SHA256)", () => {
     /** The weights and their pinned manifest (version 2) in the project's bucket, as `synkti upload model` leaves them. */
     async function uploadWeights(project: string, files: Record<string, Buffer>) {
+      await createWorkerInfra(moto.url, project);
       const s3 = new S3Client({ ...sdkConfigFor(moto.url), maxAttempts: 1 });
       const names = projectNames(project);
       for (const [rel, body] of Object.entries(files)) await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: `${MODEL}/${rel}`, Body: body }));
       const text = renderManifest(buildManifest(MODEL, Object.entries(files).map(([rel, body]) => ({ path: rel, ...new ChunkHasher().update(body).digest() })), new Date(0), "0.1.0"));
       await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: names.pinnedManifestKey(MODEL, sha256OfBytes(text)), Body: text }));
-      return { s3, names, pin: sha256OfBytes(text) };
+      const fresh = mkdtempSync(path.join(tmpdir(), "synkti-agent-fetch-"));
+      return { s3, names, pin: sha256OfBytes(text), fresh };
+    }
+    async function cleanUp(run: Awaited<ReturnType<typeof startBinary>>, s3: S3Client, fresh: string) {
+      run.child.kill("SIGKILL");
+      await run.imds.close();
+      s3.destroy();
+      rmSync(fresh, { recursive: true, force: true });
     }
     const files = { "config.json": Buffer.from('{"layers":2}'), "model.safetensors": Buffer.alloc(70_000, 7) };
 
     it("fetches and verifies them, then serves; says so in its log", async () => {
       const project = "wk-bin-fetch";
-      await createWorkerInfra(moto.url, project);
-      const { s3, pin } = await uploadWeights(project, files);
-      const fresh = mkdtempSync(path.join(tmpdir(), "synkti-agent-fetch-"));
+      const { s3, pin, fresh } = await uploadWeights(project, files);
       const run = await startBinary(project, { modelsDir: fresh, expectedSha256: await sha256File(binary), env: { SYNKTI_EXPECTED_MANIFEST_SHA256: pin } });
       try {
         await until("healthy", async () => (await run.status().catch(() => undefined))?.modelServer.state === "healthy", 30_000, 100).catch((error: Error) => {
@@ -151,21 +155,16 @@ describe("synkti agent (built binary)", () => {
         expect(run.output().stderr + run.output().stdout).toContain("weights verified: 2 files");
         expect(await stop(run.child, "SIGTERM", run.exited)).toBe(0);
       } finally {
-        run.child.kill("SIGKILL");
-        await run.imds.close();
-        s3.destroy();
-        rmSync(fresh, { recursive: true, force: true });
+        await cleanUp(run, s3, fresh);
       }
     }, 60_000);
 
     it("refuses a corrupted byte in S3: exit 1, no model server, a failure record naming the file, chunk and fix", async () => {
       const project = "wk-bin-corrupt";
-      await createWorkerInfra(moto.url, project);
-      const { s3, names, pin } = await uploadWeights(project, files);
+      const { s3, names, pin, fresh } = await uploadWeights(project, files);
       const bad = Buffer.from(files["model.safetensors"]);
       bad[12_345] = 0;
       await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: `${MODEL}/model.safetensors`, Body: bad }));
-      const fresh = mkdtempSync(path.join(tmpdir(), "synkti-agent-fetch-"));
       const run = await startBinary(project, { modelsDir: fresh, env: { SYNKTI_EXPECTED_MANIFEST_SHA256: pin } });
       try {
         expect(await run.exited).toBe(1);
@@ -176,10 +175,7 @@ describe("synkti agent (built binary)", () => {
         expect(record).toMatchObject({ instanceId: run.instanceId, exitCode: 1 });
         expect(record.reason).toMatch(/^weights: Weights file 'model\.safetensors': chunk 1 of 1 .*\(fix: synkti upload model --project-name wk-bin-corrupt --model tiny-model --from <weights-dir>\)$/);
       } finally {
-        run.child.kill("SIGKILL");
-        await run.imds.close();
-        s3.destroy();
-        rmSync(fresh, { recursive: true, force: true });
+        await cleanUp(run, s3, fresh);
       }
     }, 60_000);
   });

@@ -11,6 +11,8 @@ import { replacementClientToken } from "../../../src/failover/spawn-request.js";
 import { failoverWorld, IMAGE, isLive, tagsOf, USER_DATA } from "./failover-world.js";
 import { startAgent, until } from "./harness.js";
 
+const SPOT_NOTICE = "/latest/meta-data/spot/instance-action";
+
 const world = failoverWorld("fo-faults", { iamProof: true });
 const { name, replacementsOf, targetIds, options, doomedWorker, playServing } = world;
 
@@ -61,8 +63,9 @@ describe("failover faults, wired (in-process worker, moto, fault proxy)", () => 
     const { id, agent, stateDir, targetGroupArn } = await doomedWorker(p);
     const notice = agent.imds.injectSpotInterruption();
     await until("a replacement", async () => (await replacementsOf(id)).length > 0, 15_000);
-    // Many polls answered with the same notice meanwhile.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Many polls answered with the same notice meanwhile: counted, not slept for.
+    const polled = agent.imds.count(SPOT_NOTICE);
+    await until("more polls answered with the same notice", async () => agent.imds.count(SPOT_NOTICE) >= polled + 3, 15_000);
     await agent.stop();
     // A fresh agent on the same disk; its IMDS still answers the very same notice (same content).
     const noticeAt = Date.parse(notice.time) - 120_000;
@@ -70,7 +73,8 @@ describe("failover faults, wired (in-process worker, moto, fault proxy)", () => 
     try {
       again.imds.injectSpotInterruption();
       await until("the restarted agent resumed", async () => (await again.status()).interruption.notice?.time === notice.time, 30_000);
-      await new Promise((r) => setTimeout(r, 1_500));
+      const repolled = again.imds.count(SPOT_NOTICE);
+      await until("the restarted agent polled the same notice again", async () => again.imds.count(SPOT_NOTICE) >= repolled + 3, 15_000);
       const [replacement] = await replacementsOf(id);
       await playServing(replacement!.InstanceId!, targetGroupArn);
       await until("the failover retired", async () => (await again.status()).failover.phase === "retired", 15_000);

@@ -7,6 +7,7 @@ import type { ImdsRequest, ImdsTransport } from "../../../src/context/imds-trans
 import { DETECTION_TIMEOUTS } from "../../../src/context/observe.js";
 import type { ContextReport } from "../../../src/context/types.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { imds, silent } from "./silent-imds.js";
 
 // How long detection may take, driven by a fake clock: no real waiting, exact deadlines.
 let emptySys: string;
@@ -23,20 +24,6 @@ afterAll(async () => {
   await rm(emptySys, { recursive: true, force: true });
   await rm(nitroSys, { recursive: true, force: true });
 });
-
-/** A metadata address that accepts and never answers, honouring aborts; counts requests. */
-function silent(): { transport: ImdsTransport; seen: ImdsRequest[] } {
-  const seen: ImdsRequest[] = [];
-  return {
-    seen,
-    transport: (req, signal) => {
-      seen.push(req);
-      return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
-    },
-  };
-}
-
-const imds = { endpoint: "http://127.0.0.1:9", disabled: false, source: "AWS_EC2_METADATA_SERVICE_ENDPOINT" as const };
 
 /** Starts detection, then moves the fake clock by `ms` once it sleeps; returns when it is done (or not). */
 async function detectAfter(sysfsRoot: string, ms: number, transport: ImdsTransport) {

@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { detectContext } from "../../../src/context/detect.js";
-import type { ImdsRequest, ImdsTransport } from "../../../src/context/imds-transport.js";
+import type { ImdsTransport } from "../../../src/context/imds-transport.js";
 import { DETECTION_TIMEOUTS } from "../../../src/context/observe.js";
 import type { ContextReport } from "../../../src/context/types.js";
 import { contextCacheFromEnv, type ContextCacheSettings } from "../../../src/context/verdict-cache.js";
 import { isSynktiError } from "../../../src/core/errors.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { imds, silent } from "./silent-imds.js";
 
 // The per-boot "not EC2" verdict: kept only for a silent metadata service on a machine whose DMI
 // does not name EC2, and never answering for one whose DMI does. Fake clock: no real waiting.
@@ -37,20 +38,6 @@ async function writeNitroDmi() {
   await writeFile(path.join(dmi, "sys_vendor"), "Amazon EC2\n");
   await writeFile(path.join(dmi, "board_asset_tag"), "i-0af01c0123456789a\n");
 }
-
-/** A metadata address that accepts and never answers (honours aborts); counts requests. */
-function silent(): { transport: ImdsTransport; seen: ImdsRequest[] } {
-  const seen: ImdsRequest[] = [];
-  return {
-    seen,
-    transport: (req, signal) => {
-      seen.push(req);
-      return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
-    },
-  };
-}
-
-const imds = { endpoint: "http://127.0.0.1:9", disabled: false, source: "AWS_EC2_METADATA_SERVICE_ENDPOINT" as const };
 
 /** Runs detection, moving the fake clock 50 ms at a time while it waits; how long it waited. */
 async function detect(transport: ImdsTransport, options: { endpoint?: string } = {}) {
