@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_WATCHER_OPTIONS } from "../../src/worker/interruption/watcher.js";
 import { MotoEc2 } from "../../test/support/booter/moto-ec2.js";
 import { captureLogs, type LogLine } from "../../test/support/log-capture.js";
@@ -19,7 +20,7 @@ import { awsEnvFor, startMoto } from "../../test/support/moto.js";
 import { until } from "../../test/support/until.js";
 import { IMAGE, USER_DATA } from "../../test/integration/worker/failover-world.js";
 import { createWorkerInfra, ec2For, launchMembers, startAgent, testOptions, weightsFolder, type RunningAgent } from "../../test/integration/worker/harness.js";
-import { percentile } from "./measure.js";
+import { p50p95max } from "./measure.js";
 
 const LAUNCHED = "replacement launched";
 const HEALTHY = "model server healthy";
@@ -85,15 +86,13 @@ export async function benchFailoverOverhead(runs = 20): Promise<string[]> {
     reclaim.close();
     rmSync(modelsDir, { recursive: true, force: true });
   }
-  const f = (samples: number[]) => `p50 ${percentile(samples, 50).toFixed(0).padStart(5)} ms  p95 ${percentile(samples, 95).toFixed(0).padStart(5)} ms  max ${percentile(samples, 100).toFixed(0).padStart(5)} ms`;
+  const f = (samples: number[]) => p50p95max(samples);
   return [
     `${"notice -> RunInstances accepted (1 s IMDS poll included)".padEnd(62)} ${f(noticeToLaunch)}`,
     `${"replacement healthy -> registered (auth check, RegisterTargets)".padEnd(62)} ${f(healthyToRegistered)}`,
     `${"the failover's own overhead, the sum per run".padEnd(62)} ${f(totals)}  (n=${totals.length}; aim: under 2 s)`,
   ];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 if (import.meta.filename === process.argv[1]) {
   const runs = Number(process.argv[2] ?? 20);

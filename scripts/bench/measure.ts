@@ -27,3 +27,9 @@ export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 export function summary(label: string, samples: number[]): string {
   return `${label.padEnd(44)} p50 ${fmt(percentile(samples, 50)).padStart(10)}  p90 ${fmt(percentile(samples, 90)).padStart(10)}  (n=${samples.length})`;
 }
+
+/** "p50 … ms  p95 … ms  max … ms", whole milliseconds right-aligned to `width` (the chained cluster benches). */
+export function p50p95max(samples: number[], width = 5): string {
+  const at = (p: number) => `${percentile(samples, p).toFixed(0).padStart(width)} ms`;
+  return `p50 ${at(50)}  p95 ${at(95)}  max ${at(100)}`;
+}

@@ -18,6 +18,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { projectNames } from "../../src/infra/names.js";
@@ -28,7 +29,7 @@ import { awsEnvFor, sdkConfigFor, startMoto } from "../../test/support/moto.js";
 import { until } from "../../test/support/until.js";
 import { IMAGE, USER_DATA } from "../../test/integration/worker/failover-world.js";
 import { createWorkerInfra, ec2For, launchMembers, startAgent, testOptions, weightsFolder, type RunningAgent } from "../../test/integration/worker/harness.js";
-import { percentile } from "./measure.js";
+import { p50p95max } from "./measure.js";
 
 const LAUNCHED = "replacement launched";
 /** The model server stand-in's startup delay: the boot time a replacement is given here. */
@@ -117,7 +118,7 @@ export async function benchRepair(runs = 10): Promise<string[]> {
     motoEc2.close();
     rmSync(modelsDir, { recursive: true, force: true });
   }
-  const f = (samples: number[]) => `p50 ${percentile(samples, 50).toFixed(0).padStart(6)} ms  p95 ${percentile(samples, 95).toFixed(0).padStart(6)} ms  max ${percentile(samples, 100).toFixed(0).padStart(6)} ms`;
+  const f = (samples: number[]) => p50p95max(samples, 6);
   return [
     `${"silent death -> replacement's RunInstances accepted".padEnd(58)} ${f(toLaunch)}`,
     `${"silent death -> replacement serving, minus imposed boot".padEnd(58)} ${f(toServing)}`,
@@ -149,8 +150,6 @@ async function settled(members: Map<string, Member>): Promise<void> {
     return [...members.keys()].every((id) => watched.has(id));
   }, 120_000, 250);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 if (import.meta.filename === process.argv[1]) {
   const runs = Number(process.argv[2] ?? 10);

@@ -7,8 +7,9 @@ import { Transform, type TransformCallback } from "node:stream";
  * worker that fetches a file as many parallel ranged GETs could check it only by reading the file
  * a second time. Each fixed-size chunk's own hash lets every range be verified as it lands, and a
  * resume re-verify what is already on disk chunk by chunk. The chunk size is part of the manifest
- * (a reader never assumes it); 64 MiB keeps the list short (~240 entries for 15 GB) while a chunk
- * is still a cheap unit to fetch again.
+ * (a reader never assumes it). 64 MiB is only the default of these functions: `synkti upload model`
+ * writes 16 MiB chunks (UPLOAD_CHUNK_SIZE in src/deployer/upload/upload-model.ts, where the reason is),
+ * so that is what workers fetch.
  */
 export const CHUNK_SIZE = 64 * 2 ** 20;
 

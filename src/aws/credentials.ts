@@ -90,9 +90,10 @@ export function explainedCredentialChain(
           reason = "there is no such profile in the AWS config or credentials file";
           configured = options.profileNamed;
         }
+        reason = reason.slice(0, MAX_REASON); // before the comparison: a long failure shared by a profile's sources is named once
         const same = failures.find((f) => f.configured && f.reason === reason);
         if (same && source.group !== undefined) same.source = source.group;
-        else if (!same) failures.push({ source: configured ? source.name : (source.group ?? source.name), configured, reason: reason.slice(0, MAX_REASON) });
+        else if (!same) failures.push({ source: configured ? source.name : (source.group ?? source.name), configured, reason });
         continue;
       }
       const expiration = credentials.expiration;

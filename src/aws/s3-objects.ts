@@ -7,7 +7,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { awsErrorName } from "./errors.js";
-import { opts } from "./shapes.js";
+import { contentRangeTotal, opts } from "./shapes.js";
 
 const sdk = () => import("@aws-sdk/client-s3");
 
@@ -137,7 +137,7 @@ export function createObjectReader(clients: AwsClients): ObjectReader {
       }
       const bytes = await readAtMost(out.Body as AsyncIterable<Uint8Array> | undefined, maxBytes);
       // "bytes 0-4095/12345": the whole size is after the slash (absent when the range was ignored).
-      const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? "")?.[1] ?? out.ContentLength ?? bytes.length);
+      const total = contentRangeTotal(out.ContentRange) ?? out.ContentLength ?? bytes.length;
       return { bytes, totalSize: Number.isFinite(total) ? total : bytes.length };
     },
   };

@@ -1,7 +1,7 @@
 import type { AwsClients } from "./clients.js";
 import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
-import { opts } from "./shapes.js";
+import { contentRangeTotal, opts } from "./shapes.js";
 
 /**
  * Ranged GETs, for the worker's weights fetch (src/worker/weights): many at once, each streamed
@@ -28,10 +28,10 @@ export async function createRangeReader(clients: AwsClients): Promise<RangeReade
     async getRange(bucket, key, { start, end }, signal) {
       try {
         const out = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }), opts(signal));
-        const total = /\/(\d+)$/.exec(out.ContentRange ?? "")?.[1];
+        const total = contentRangeTotal(out.ContentRange);
         return {
           body: (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})(),
-          ...(total !== undefined ? { objectSize: Number(total) } : {}),
+          ...(total !== undefined ? { objectSize: total } : {}),
         };
       } catch (error) {
         if (signal?.aborted || isSynktiError(error)) throw error;

@@ -5,6 +5,7 @@ import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
 import { headBucket, type BucketAccess } from "./s3.js";
 import { partChecksums, type PartSha256 } from "./payload-hash.js";
+import { opts } from "./shapes.js";
 
 /**
  * The narrow S3 surface the uploader and its verifiers use: nothing else of the SDK leaks out, so
@@ -102,7 +103,6 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
       throw toSynktiError(error, doing);
     }
   }
-  const opts = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
   const knownParts = partChecksums(bulk);
 
   return {

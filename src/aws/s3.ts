@@ -5,6 +5,7 @@
  */
 import type { AwsClients } from "./clients.js";
 import { orAbsent } from "./absent.js";
+import { opts } from "./shapes.js";
 
 export interface PublicAccessBlock {
   blockPublicAcls: boolean;
@@ -26,8 +27,6 @@ export interface LifecycleRuleSpec {
 export type BucketAccess = "owned" | "missing" | "forbidden";
 
 const sdk = () => import("@aws-sdk/client-s3");
-type Opts = { abortSignal?: AbortSignal };
-const opts = (signal?: AbortSignal): Opts => (signal ? { abortSignal: signal } : {});
 
 export async function headBucket(clients: AwsClients, bucket: string, signal?: AbortSignal): Promise<BucketAccess> {
   const [{ HeadBucketCommand }, s3] = await Promise.all([sdk(), clients.s3()]);

@@ -8,3 +8,9 @@ export const toPairs = (map: Record<string, string>) => Object.entries(map).map(
 
 export const fromPairs = (pairs?: Array<{ Key?: string; Value?: string }>): Record<string, string> =>
   Object.fromEntries((pairs ?? []).map((p) => [p.Key ?? "", p.Value ?? ""]));
+
+/** The whole object's size from a Content-Range ("bytes 0-4095/12345"); undefined when absent or "*". */
+export const contentRangeTotal = (contentRange?: string): number | undefined => {
+  const total = /\/(\d+)$/.exec(contentRange ?? "")?.[1];
+  return total !== undefined ? Number(total) : undefined;
+};

@@ -30,6 +30,17 @@ describe("explainedCredentialChain", () => {
     );
   });
 
+  it("a long failure shared by a profile's sources is named once, cut to its start", async () => {
+    const long = `Command failed: my-login\n${"x".repeat(600)}\n`;
+    const error = await failure([
+      { name: "profile 'dev'", provider: fails(long), group: "profile 'dev'" },
+      { name: "profile 'dev' (credential_process)", provider: fails(long), group: "profile 'dev'" },
+    ]);
+    expect(error.broken).toHaveLength(1);
+    expect(error.broken[0]).toMatchObject({ source: "profile 'dev'", configured: true });
+    expect(error.broken[0]!.reason).toHaveLength(400);
+  });
+
   it("a failing credential_process's command line and output are shown with their secrets blanked", async () => {
     const error = await failure([
       { name: "profile 'ci' (credential_process)", provider: fails("Command failed: get-creds --token tok-9f8e7d6c --role ci\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG is stale\n") },
