@@ -3,7 +3,7 @@
  * same moto, the same files, in the same run:
  * - synkti: fetchWeights (src/worker/weights) in this process through the real S3 client:
  *   the pinned manifest, ranged GETs of one chunk each (the size `synkti upload model` writes:
- *   UPLOAD_CHUNK_SIZE, 16 MiB), 32 in flight, every chunk hashed
+ *   CHUNK_SIZE, 16 MiB), 32 in flight, every chunk hashed
  *   as it lands and written in place;
  * - aws CLI: `aws s3 cp --recursive` then `sha256sum --check` (what user-data did before);
  * - moto's limit: parallel ranged GETs whose bodies are read and dropped (no hashing, no disk),
@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { ChunkHasher } from "../../src/artifacts/chunks.js";
+import { ChunkHasher, CHUNK_SIZE } from "../../src/artifacts/chunks.js";
 import { sha256OfBytes } from "../../src/artifacts/hash.js";
 import { buildManifest, renderManifest } from "../../src/artifacts/manifest.js";
 import { createAwsClients } from "../../src/aws/clients.js";
@@ -26,7 +26,6 @@ import { createRangeReader } from "../../src/aws/s3-ranges.js";
 import { createS3Transfer } from "../../src/aws/s3-transfer.js";
 import { systemClock } from "../../src/core/clock.js";
 import { silentLogger } from "../../src/core/log.js";
-import { UPLOAD_CHUNK_SIZE } from "../../src/deployer/upload/upload-model.js";
 import { fetchWeights } from "../../src/worker/weights/index.js";
 import { awsEnvFor, sdkConfigFor, startMoto } from "../../test/support/moto.js";
 
@@ -67,10 +66,10 @@ export async function benchWeightsFetch(rounds = 2): Promise<string[]> {
     for (const [rel, size] of LAYOUT) {
       const body = randomFillSync(Buffer.alloc(size));
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${MODEL}/${rel}`, Body: body }));
-      entries.push({ path: rel, ...new ChunkHasher(UPLOAD_CHUNK_SIZE).update(body).digest() });
+      entries.push({ path: rel, ...new ChunkHasher(CHUNK_SIZE).update(body).digest() });
       bytes += size;
     }
-    const text = renderManifest(buildManifest(MODEL, entries, new Date(), "bench", UPLOAD_CHUNK_SIZE));
+    const text = renderManifest(buildManifest(MODEL, entries, new Date(), "bench", CHUNK_SIZE));
     const manifestSha256 = sha256OfBytes(text);
     const manifestKey = `${MODEL}/manifest-${manifestSha256}.json`;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifestKey, Body: text }));
@@ -135,7 +134,7 @@ export async function benchWeightsFetch(rounds = 2): Promise<string[]> {
     const line = (label: string, xs: number[]) => `${label.padEnd(52)} best ${best(xs).toFixed(2)} s  ${rate(best(xs)).toFixed(0).padStart(5)} MB/s  (runs: ${xs.map((x) => x.toFixed(2)).join(", ")} s)`;
     const bestLimit = limitBy[samples.limit.indexOf(best(samples.limit))];
     return [
-      `${LAYOUT.length} files, ${(bytes / MiB).toFixed(0)} MiB (largest ${192} MiB, ${UPLOAD_CHUNK_SIZE / MiB} MiB chunks), moto on 127.0.0.1, ${rounds} rounds, best of each`,
+      `${LAYOUT.length} files, ${(bytes / MiB).toFixed(0)} MiB (largest ${192} MiB, ${CHUNK_SIZE / MiB} MiB chunks), moto on 127.0.0.1, ${rounds} rounds, best of each`,
       line("synkti fetch (32 ranged GETs, hash + write)", samples.synkti),
       line("aws s3 cp --recursive + sha256sum --check", samples.aws),
       line(`moto's limit (ranged GETs, no hash; best ${bestLimit})`, samples.limit),

@@ -7,11 +7,15 @@ import { Transform, type TransformCallback } from "node:stream";
  * worker that fetches a file as many parallel ranged GETs could check it only by reading the file
  * a second time. Each fixed-size chunk's own hash lets every range be verified as it lands, and a
  * resume re-verify what is already on disk chunk by chunk. The chunk size is part of the manifest
- * (a reader never assumes it). 64 MiB is only the default of these functions: `synkti upload model`
- * writes 16 MiB chunks (UPLOAD_CHUNK_SIZE in src/deployer/upload/upload-model.ts, where the reason is),
- * so that is what workers fetch.
+ * (a reader never assumes it).
+ *
+ * CHUNK_SIZE is what `synkti upload model` writes, and also its multipart part size (each part one
+ * chunk, so S3's composite checksum vouches for the object: s3-checksum.ts). 16 MiB, not more: a
+ * part is a unit of parallelism, and with 64 MiB parts a 192 MiB file had only 3 requests in flight
+ * (the upload bench fell to x0.6 of `aws s3 cp`); 16 MiB keeps 8 in flight from 128 MiB up, 8 x 16
+ * MiB of memory, and ranged GETs of 16 MiB for the worker's fetch (AWS suggests 8-16 MB ranges).
  */
-export const CHUNK_SIZE = 64 * 2 ** 20;
+export const CHUNK_SIZE = 16 * 2 ** 20;
 
 /** Chunks of a file of `size` bytes: ceil(size / chunkSize); an empty file has none. */
 export function chunkCount(size: number, chunkSize: number = CHUNK_SIZE): number {

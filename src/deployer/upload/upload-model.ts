@@ -7,6 +7,7 @@ import { uploadFiles } from "./file-batch.js";
 import { sha256OfBytes } from "../../artifacts/hash.js";
 import { listLocalFiles, type SkippedEntry } from "./local-files.js";
 import { buildManifest, parseManifest, renderManifest, sameContent } from "../../artifacts/manifest.js";
+import { CHUNK_SIZE } from "../../artifacts/chunks.js";
 import { validateModelName } from "../../artifacts/model-name.js";
 import type { TransferOptions, UploadDeps } from "./types.js";
 import type { S3Transfer } from "../../aws/s3-transfer.js";
@@ -24,15 +25,6 @@ import { loadHashCache, noHashCache } from "./hash-cache.js";
  * The manifest is also stored under its SHA-256 (`<model>/manifest-<sha256>.json`, what a launch
  * pins), and files a live worker's model names are never given other bytes (weights-in-use.ts).
  */
-/**
- * The chunk size of the manifests this uploader writes, which is also its multipart part size (each
- * part one chunk, so S3's composite checksum vouches for the object: s3-checksum.ts). 16 MiB, not the
- * manifest's 64 MiB default: a part is a unit of parallelism, and with 64 MiB parts a 192 MiB file
- * had only 3 requests in flight (the upload bench fell to x0.6 of `aws s3 cp`); 16 MiB keeps 8 in
- * flight from 128 MiB up, 8 x 16 MiB of memory, and ranged GETs of 16 MiB for the worker's fetch
- * (AWS suggests 8-16 MB ranges). The manifest says its chunk size; readers never assume one.
- */
-export const UPLOAD_CHUNK_SIZE = 16 * 2 ** 20;
 
 export interface UploadModelInput extends TransferOptions {
   names: ProjectNames;
@@ -109,7 +101,7 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
         transfer,
         log: deps.log,
         concurrency: concurrencyOf(input.concurrency),
-        chunkSize: UPLOAD_CHUNK_SIZE,
+        chunkSize: CHUNK_SIZE,
         hashCache,
         beforeFirstUpload,
         ...(review ? { review } : {}),
@@ -120,7 +112,7 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
     );
 
     const uploaded = outcomes.filter((o) => o.how === "uploaded");
-    const manifest = buildManifest(model, outcomes, new Date(deps.clock.now()), versionInfo().version, UPLOAD_CHUNK_SIZE);
+    const manifest = buildManifest(model, outcomes, new Date(deps.clock.now()), versionInfo().version, CHUNK_SIZE);
     const unchanged = uploaded.length === 0 && previous?.ok === true && sameContent(previous.manifest, manifest);
     const manifestSha256 = await writeManifest(deps, transfer, names, model, unchanged ? { kept: manifestText! } : { text: renderManifest(manifest) }, signal);
     if (previous?.ok) {
