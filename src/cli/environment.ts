@@ -79,7 +79,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
   ),
   rule(
     { name: "SYNKTI_CONTEXT_CACHE", readBy: "deployer", default: "on", meaning: "remember a 'not EC2' verdict reached by a silent IMDS for the rest of the boot (`off`: ask IMDS every time)", valid: "on or off" },
-    oneOf(["on", "off"] as const),
+    oneOf(["on", "off"], true), // as contextCacheFromEnv reads it: OFF turns it off there too
     "off",
   ),
   {
