@@ -30,7 +30,7 @@ export interface EnvironmentVariable {
   check(value: string): void;
 }
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const PLAIN_DECIMAL = /^\d+$/;
 
 /** A variable checked by a predicate; its error names the valid values and the line that fixes it. */

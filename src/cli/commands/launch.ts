@@ -244,7 +244,7 @@ export function renderLaunchOutcome(o: LaunchOutcome, region?: string): string {
   return [renderLaunch(o), ...waited, "", renderEndpointSummary({ endpoint: o.endpoint, unavailable: o.endpointUnavailable }, region)].join("\n");
 }
 
-export function renderLaunch(r: LaunchResult): string {
+function renderLaunch(r: LaunchResult): string {
   const lines = [`${r.project}: ${r.message}`, ...renderDesired(r)];
   if (r.plan.toLaunch > 0) {
     const cost = r.plan.hourlyEstimate === null ? "spot price unknown" : `about ${dollars(r.plan.hourlyEstimate)}/h at the current spot price`;

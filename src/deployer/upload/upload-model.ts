@@ -32,7 +32,7 @@ import { loadHashCache, noHashCache } from "./hash-cache.js";
  * flight from 128 MiB up, 8 x 16 MiB of memory, and ranged GETs of 16 MiB for the worker's fetch
  * (AWS suggests 8-16 MB ranges). The manifest says its chunk size; readers never assume one.
  */
-export const UPLOAD_CHUNK_SIZE = 16 * 2 ** 20;
+const UPLOAD_CHUNK_SIZE = 16 * 2 ** 20;
 
 export interface UploadModelInput extends TransferOptions {
   names: ProjectNames;
