@@ -4,6 +4,7 @@ import { AWS_TIMEOUT_ENV, awsDeadlinesFromEnv, DEFAULT_AWS_TIMEOUT_MS } from "..
 import { SynktiError, usageError } from "../core/errors.js";
 import { endpointUrlOverride, ENDPOINT_URL_VARIABLE } from "../deployer/endpoint/url.js";
 import { imdsSettingsFromEnv } from "../context/imds-settings.js";
+import { contextCacheFromEnv } from "../context/verdict-cache.js";
 import { REGION } from "./parse.js";
 import { checkPlaceholders, DEFAULT_MODEL_SERVER_COMMAND, splitCommandTemplate } from "../worker/model-server/command-template.js";
 
@@ -29,7 +30,7 @@ export interface EnvironmentVariable {
   check(value: string): void;
 }
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const PLAIN_DECIMAL = /^\d+$/;
 
 /** A variable checked by a predicate; its error names the valid values and the line that fixes it. */
@@ -77,11 +78,15 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     oneOf(LOG_LEVELS),
     "debug",
   ),
-  rule(
-    { name: "SYNKTI_CONTEXT_CACHE", readBy: "deployer", default: "on", meaning: "remember a 'not EC2' verdict reached by a silent IMDS for the rest of the boot (`off`: ask IMDS every time)", valid: "on or off" },
-    oneOf(["on", "off"] as const),
-    "off",
-  ),
+  {
+    name: "SYNKTI_CONTEXT_CACHE",
+    readBy: "deployer",
+    default: "on",
+    meaning: "remember a 'not EC2' verdict reached by a silent IMDS for the rest of the boot (`off`: ask IMDS every time)",
+    valid: "on or off",
+    example: "off",
+    check: (value) => void contextCacheFromEnv({ SYNKTI_CONTEXT_CACHE: value }),
+  },
   {
     name: AWS_TIMEOUT_ENV,
     readBy: "both",

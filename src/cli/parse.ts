@@ -9,7 +9,7 @@ import { MAX_CONCURRENCY } from "../deployer/upload/types.js";
 const PLAIN_DECIMAL = /^[0-9]{1,9}$/;
 
 /** A whole number in [min, max], written as plain decimal digits. */
-export function parseCount(value: string, min: number, max: number, example: string): number {
+function parseCount(value: string, min: number, max: number, example: string): number {
   const n = PLAIN_DECIMAL.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}, in plain decimal digits (e.g. ${example})`);

@@ -36,9 +36,10 @@ export function contextCacheFromEnv(env: NodeJS.ProcessEnv): ContextCacheSetting
   const value = raw.trim().toLowerCase();
   if (value === "off") return undefined;
   if (value !== "" && value !== "on") {
+    // The up-front environment check (src/cli/environment.ts) borrows this one: one rule, one wording.
     throw usageError(
-      "invalid-context-cache",
-      `SYNKTI_CONTEXT_CACHE='${raw}' is not valid: use on (the default) or off.`,
+      "invalid-environment",
+      `SYNKTI_CONTEXT_CACHE='${raw}' is not valid; it must be on or off.`,
       "export SYNKTI_CONTEXT_CACHE=off   # or: unset SYNKTI_CONTEXT_CACHE",
     );
   }

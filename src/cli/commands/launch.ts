@@ -56,7 +56,7 @@ export function registerLaunch(program: Command): void {
       const [{ validateModelName }, { endpointUrlOverride }] = await Promise.all([import("../../artifacts/model-name.js"), import("../../deployer/endpoint/url.js")]);
       const model = validateModelName(options.model);
       const shape = launchShape(options);
-      const urlOverride = endpointUrlOverride(); // a bad SYNKTI_ENDPOINT_URL: exit 2 before preflight, not after a launch
+      const urlOverride = endpointUrlOverride(); // already checked up front (src/cli/environment.ts): only read here
       const deps = await fleetCommandDeps({ region: options.region, debug: common.debug });
       await interruptible(deps.log, async (signal, forceSignal) => {
         const { requireSafe } = await import("../deployer-deps.js");
@@ -127,7 +127,8 @@ const workersFlag = (workers: number | undefined) => (workers === undefined ? ""
 /** The operator's launch command as given (--workers only if it was), plus `extra`: for remedies. */
 function sameCommand(o: { project: string; model: string; workers: number | undefined; region: string; instanceTypes: string[]; onDemandFallback: boolean; ami?: string; wait?: boolean; waitTimeout?: number; output?: string }, extra: string[] = []): string {
   const flags = [`--project-name ${o.project}`, `--model ${o.model}`, ...(o.workers === undefined ? [] : [`--workers ${o.workers}`]), `--region ${o.region}`];
-  if (launchShapeFlags(o).length > 0) flags.push(launchShapeFlags(o).join(" "));
+  const shape = launchShapeFlags(o);
+  if (shape.length > 0) flags.push(shape.join(" "));
   if (o.ami) flags.push(`--ami ${o.ami}`);
   if (o.wait) flags.push("--wait");
   if (o.waitTimeout !== undefined) flags.push(`--wait-timeout ${Math.round(o.waitTimeout / 1000)}s`);
@@ -244,7 +245,7 @@ export function renderLaunchOutcome(o: LaunchOutcome, region?: string): string {
   return [renderLaunch(o), ...waited, "", renderEndpointSummary({ endpoint: o.endpoint, unavailable: o.endpointUnavailable }, region)].join("\n");
 }
 
-export function renderLaunch(r: LaunchResult): string {
+function renderLaunch(r: LaunchResult): string {
   const lines = [`${r.project}: ${r.message}`, ...renderDesired(r)];
   if (r.plan.toLaunch > 0) {
     const cost = r.plan.hourlyEstimate === null ? "spot price unknown" : `about ${dollars(r.plan.hourlyEstimate)}/h at the current spot price`;

@@ -163,7 +163,7 @@ function renderFailovers(result: ProjectStatus, now: number): string[] {
   return lines;
 }
 
-export function failoverLines(f: FailoverSummary, now: number): string[] {
+function failoverLines(f: FailoverSummary, now: number): string[] {
   const updated = Date.parse(f.updatedAt);
   if (f.phases === null) return [`  ${f.doomed}  ${clockTime(updated, now)} (${relative(updated, now)})  ${f.problem ?? "unreadable"}`];
   const total = f.totalSeconds === null ? (f.status === "running" ? "in progress" : "total -") : `total ${f.totalSeconds.toFixed(1)}s`;
@@ -211,7 +211,7 @@ function failureLine(f: FailureRecord, now: number): string {
  * the time AWS issued a rebalance recommendation (behind: it names no reclaim time), see
  * noticeDetail in src/deployer/fleet/status.ts: a past time is a risk, not a reclaim "3m ago".
  */
-export function noticeText(notice: string, now: number): string {
+function noticeText(notice: string, now: number): string {
   if (notice === "unknown") return "spot notice pending (its time could not be read): the instance is going away";
   const at = Date.parse(notice);
   if (at <= now) return `interruption risk since ${clockTime(at, now)} (${relative(at, now)}): a rebalance recommendation, or a reclaim already due`;

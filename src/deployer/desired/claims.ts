@@ -10,7 +10,7 @@ import type { DesiredObjects } from "../desired/store.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
-import { claimBody, confirmClaim, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, slotOf, type ClaimSeen } from "../../repair/index.js";
+import { claimBody, claimName, confirmClaim, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, slotOf, type ClaimSeen } from "../../repair/index.js";
 import { claimFor, type SlotFill, type SlotView } from "./slots.js";
 
 export interface ClaimDeps {
@@ -50,7 +50,7 @@ export async function claimSlots(deps: ClaimDeps, names: ProjectNames, fills: Sl
     }
     const key = names.claimKey(fill.slot, claim.cause);
     const body = JSON.stringify(claimBody(fill.slot, claim.cause, claim.attempt, claimer, deps.clock.now()));
-    if ((await deps.conditional.putIfAbsent(names.bucket, key, body, signal)) === "created") created.push({ slot: fill.slot, key, name: key.slice(names.claimsPrefix.length) });
+    if ((await deps.conditional.putIfAbsent(names.bucket, key, body, signal)) === "created") created.push({ slot: fill.slot, key, name: claimName(names, fill.slot, claim.cause) });
     else outcome.held.push({ slot: fill.slot, key });
   }
   const after = created.length > 0 ? await listClaims(deps, names, created.map((c) => c.slot), signal) : [];

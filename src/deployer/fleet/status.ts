@@ -109,15 +109,21 @@ export async function projectStatus(
 ): Promise<ProjectStatus> {
   const names = projectNames(project);
   const listing = deps.ec2.describe({ tags: workerSelector(project), states: LIVE_STATES }, signal);
-  const [fleet, failures, failovers, lb, intent] = await Promise.all([
+  const reading = desiredStatus(deps, names, signal);
+  // Repair needs only the desired size and the listing (for the model its fix names): it runs
+  // alongside the health asks and the other reads, not after them.
+  const repairing = Promise.all([reading, listing]).then(([intent, listed]) => {
+    const model = listed.map((i) => readWorkerTags(i.tags).model).find((m) => m !== null) ?? null;
+    return repairStatus(deps, names, intent.desired, { model, ...(options.region ? { region: options.region } : {}) }, signal);
+  });
+  const [fleet, failures, failovers, lb, intent, repair] = await Promise.all([
     listing.then((listed) => fleetStatus(deps, project, signal, listed)),
     recentFailures(deps, names, signal),
     recentFailovers(deps, names, signal),
     loadBalancerStatus(deps.lb, names, options.urlOverride, signal),
-    desiredStatus(deps, names, signal),
+    reading,
+    repairing,
   ]);
-  const model = fleet.workers.find((w) => w.model !== null)?.model ?? null;
-  const repair = await repairStatus(deps, names, intent.desired, { model, ...(options.region ? { region: options.region } : {}) }, signal);
   return {
     ...fleet,
     failures: failures.failures,

@@ -1,7 +1,7 @@
 // Launching workers: resolve what to launch, plan the difference, launch it as one undoable unit.
 export { beforeLaunch, launchWorkers, newLaunchId, prepareLaunch, type LaunchDeps, type PreparedLaunch } from "./launch.js";
 export { buildProposal, renderProposal, proposalQuestion, type LaunchProposal } from "./proposal.js";
-export { checkModel, otherModelError, type ModelCheck } from "./model-check.js";
+export { otherModelError } from "./model-check.js";
 export { resolveLaunchTarget, type ResolveInput } from "./resolve.js";
 export { LaunchScope, type ScopeOptions } from "./scope.js";
 export { planLaunch, describePlan, leastLoaded, type LaunchPlan } from "./plan.js";

@@ -13,7 +13,8 @@ import { undoIntent } from "../desired/undo.js";
 import { slotView, type SlotView } from "../desired/slots.js";
 import { writeDesired, type DesiredWrite } from "../desired/store.js";
 import type { InstanceSummary } from "../../aws/ec2-instances.js";
-import { activeWorkers, checkModel, otherModelError } from "./model-check.js";
+import { otherModelError } from "./model-check.js";
+import { activeWorkers, checkModel } from "../../cluster/membership.js"; // preflight judges the same fleet
 import { describePlan, planLaunch, type LaunchPlan, type ScaleDown } from "./plan.js";
 import { buildProposal, type LaunchProposal } from "./proposal.js";
 import { runWorkers } from "./run-workers.js";

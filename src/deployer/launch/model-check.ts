@@ -1,9 +1,6 @@
 import { SynktiError } from "../../core/errors.js";
 import type { ModelCheck } from "../../cluster/membership.js";
 
-// The listing and the judgement live in src/cluster/membership.ts (preflight judges the same fleet).
-export { activeWorkers, checkModel, type ModelCheck } from "../../cluster/membership.js";
-
 export function otherModelError(check: ModelCheck, target: { project: string; region: string; model: string }): SynktiError | undefined {
   if (check.others.length === 0) return undefined;
   const models = [...new Set(check.others.map((o) => o.model))].join(", ");

@@ -51,7 +51,7 @@ export function planLaunch(input: { desired: number; workers: InstanceSummary[];
   return { desired: input.desired, active: input.workers.length, toLaunch, zones, counts, placements, slots, scaleDown: input.scaleDown ?? null };
 }
 
-export function zoneCounts(workers: InstanceSummary[], zones: string[]): Record<string, number> {
+function zoneCounts(workers: InstanceSummary[], zones: string[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(zones.map((z) => [z, 0]));
   for (const w of workers) if (w.availabilityZone !== undefined && w.availabilityZone in counts) counts[w.availabilityZone]! += 1;
   return counts;

@@ -86,7 +86,7 @@ export async function runWorkers(deps: FleetDeps, scope: LaunchScope, target: La
   return { instances, fallbacks };
 }
 
-export function runSpec(target: LaunchTarget, launchId: string, zone: string, clientToken: string, slot?: number): RunSpec {
+function runSpec(target: LaunchTarget, launchId: string, zone: string, clientToken: string, slot?: number): RunSpec {
   return workerRunSpec({
     project: target.project,
     imageId: target.imageId,

@@ -68,7 +68,7 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
  * Every version a marker in the file names. Read in chunks; the last bytes of a chunk that could
  * hold the start of a marker are carried into the next, so a marker cut by a chunk border counts.
  */
-export async function markerVersions(handle: FileHandle, size: number): Promise<Set<string>> {
+async function markerVersions(handle: FileHandle, size: number): Promise<Set<string>> {
   const prefix = Buffer.from(VERSION_MARKER_PREFIX, "latin1");
   const span = prefix.length + MAX_MARKER_VERSION_LENGTH + VERSION_MARKER_SUFFIX.length;
   const buffer = Buffer.alloc(SCAN_CHUNK + span);

@@ -12,7 +12,7 @@ import { readCacheFile, userCacheDir, writeCacheFile } from "../../core/user-cac
  * one read of the file, which the upload does anyway. Kept in `<user cache dir>/upload-hashes.json`
  * (mode 0600); the most recently used entries are kept.
  */
-export const HASH_CACHE_FILE = "upload-hashes.json";
+const HASH_CACHE_FILE = "upload-hashes.json";
 const MAX_ENTRIES = 20_000;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { contextCacheFromEnv } from "../../../src/context/verdict-cache.js";
 import { checkEnvironment, ENVIRONMENT } from "../../../src/cli/environment.js";
 import { SynktiError } from "../../../src/core/errors.js";
 
@@ -80,5 +81,10 @@ describe("the environment variables synkti reads", () => {
         SYNKTI_BOOT_LOG: "   ",
       }),
     ).not.toThrow();
+  });
+
+  it("accepts SYNKTI_CONTEXT_CACHE in any case, as its reader does (OFF turns the cache off)", () => {
+    expect(() => checkEnvironment({ SYNKTI_CONTEXT_CACHE: "OFF" })).not.toThrow();
+    expect(contextCacheFromEnv({ SYNKTI_CONTEXT_CACHE: "OFF" })).toBeUndefined();
   });
 });
