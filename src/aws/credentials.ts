@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { redactSecrets } from "../core/redact.js";
+import { messageOf } from "../core/errors.js";
 
 /**
  * A deployer's credential chain that remembers why each source gave nothing. The SDK's own chain
@@ -84,7 +85,7 @@ export function explainedCredentialChain(
         credentials = await source.provider(identityOptions);
       } catch (error) {
         // A failing credential_process's message holds its command line and stderr (`--token X`): never shown as is.
-        let reason = redactSecrets((error instanceof Error ? error.message : String(error)).trim().replace(/\s*\n\s*/g, " | ").replace(/\.+$/, ""));
+        let reason = redactSecrets(messageOf(error).trim().replace(/\s*\n\s*/g, " | ").replace(/\.+$/, ""));
         let configured = !NOT_SET_UP.some((p) => p.test(reason));
         if (NO_SUCH_PROFILE.some((p) => p.test(reason))) {
           reason = "there is no such profile in the AWS config or credentials file";

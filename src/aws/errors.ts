@@ -1,4 +1,4 @@
-import { isSynktiError, SynktiError } from "../core/errors.js";
+import { isSynktiError, SynktiError, messageOf } from "../core/errors.js";
 import { CredentialsUnavailable } from "./credentials.js";
 import { AWS_TIMEOUT_ENV, callFacts, isAwsNoAnswer } from "./deadlines.js";
 
@@ -80,7 +80,7 @@ export function answerMayBeLost(error: unknown): boolean {
 /** Turns an AWS failure into a user-facing error with a remedy, for the CLI to print. */
 export function toSynktiError(error: unknown, doing: string): SynktiError {
   const name = awsErrorName(error);
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   switch (classifyAwsError(error)) {
     case "no-credentials":
       return noCredentials(error, doing);
@@ -136,7 +136,7 @@ export function toSynktiError(error: unknown, doing: string): SynktiError {
  */
 function noCredentials(error: unknown, doing: string): SynktiError {
   const broken = error instanceof CredentialsUnavailable ? error.broken : [];
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   const message =
     broken.length > 0
       ? `AWS credentials could not be loaded while ${doing}: ${broken.map((f) => `${f.source} failed: ${f.reason}`).join("; ")}.`
@@ -157,7 +157,7 @@ function noCredentials(error: unknown, doing: string): SynktiError {
  */
 function unreachable(error: unknown, doing: string): SynktiError {
   const { endpoint, operation } = callFacts(error);
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   const where = endpoint ? ` at ${endpoint}${operation ? ` (${operation})` : ""}` : "";
   const viaEnv = endpointFromEnv(endpoint);
   const check = viaEnv

@@ -3,6 +3,7 @@ import { DeadlineExceeded, systemClock, withDeadline, type Clock } from "../core
 import { ImdsError } from "./imds-error.js";
 import { HttpLimitError } from "../core/http-client.js";
 import { httpTransport, type ImdsResponse, type ImdsTransport } from "./imds-transport.js";
+import { messageOf } from "../core/errors.js";
 
 export const TOKEN_PATH = "/latest/api/token";
 const TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds";
@@ -148,7 +149,7 @@ function transportError(error: unknown, method: string, url: string, ms: number)
   }
   // Refused, reset, no route: whatever the socket error, nothing usable answers there.
   const code = (error as { code?: string } | undefined)?.code ?? "";
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   return new ImdsError("unreachable", path, `IMDS at ${url} is unreachable (${code || detail})`, { cause: error });
 }
 

@@ -47,3 +47,8 @@ export function usageError(code: string, message: string, remedy?: string): Synk
 export function isSynktiError(error: unknown): error is SynktiError {
   return error instanceof SynktiError;
 }
+
+/** What went wrong, in one line, whatever was thrown (an Error's message, else the value as text). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

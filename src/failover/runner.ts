@@ -6,6 +6,7 @@ import type { FailoverPorts, StateStore } from "./ports.js";
 import { resumeFrom, toStateFile } from "./state-file.js";
 import { projectTimeline, type Timeline } from "./timeline.js";
 import type { FailoverEffect, FailoverEvent, FailoverSettings } from "./types.js";
+import { messageOf } from "../core/errors.js";
 
 /** A notice as the interruption watcher reports it (structurally: src/failover imports no worker code). */
 export interface Notice {
@@ -45,7 +46,7 @@ export class FailoverRunner {
     try {
       file = await this.deps.store.load();
     } catch (error) {
-      this.deps.log.warn({ error: message(error) }, "failover state file unreadable; starting afresh");
+      this.deps.log.warn({ error: messageOf(error) }, "failover state file unreadable; starting afresh");
     }
     const { state, resumed, problem } = resumeFrom(this.settings, file);
     if (problem) this.deps.log.warn({ problem }, "failover state file ignored");
@@ -82,7 +83,7 @@ export class FailoverRunner {
     // later event (the failover stuck for good) and, from the timers' `void` chains, crash the agent.
     this.queue = this.queue
       .then(() => this.apply({ ...input, at: this.deps.clock.now() } as FailoverEvent))
-      .catch((error: unknown) => this.deps.log.error({ event: input.type, error: message(error) }, "failover step threw; the failover goes on with the next event"));
+      .catch((error: unknown) => this.deps.log.error({ event: input.type, error: messageOf(error) }, "failover step threw; the failover goes on with the next event"));
     return this.queue;
   }
 
@@ -95,7 +96,7 @@ export class FailoverRunner {
       await this.deps.store.save(toStateFile(state, event.at));
     } catch (error) {
       // The failover goes on without it: losing the file costs a search on restart, not a launch.
-      this.deps.log.warn({ error: message(error) }, "failover state file not saved");
+      this.deps.log.warn({ error: messageOf(error) }, "failover state file not saved");
     }
     if (state.history.length !== before) {
       const timeline = this.timeline();
@@ -104,7 +105,7 @@ export class FailoverRunner {
         this.deps.onTimeline?.(timeline);
       } catch (error) {
         // Publishing is best effort: the step's effects (the launch) must run regardless.
-        this.deps.log.warn({ error: message(error) }, "failover timeline not published");
+        this.deps.log.warn({ error: messageOf(error) }, "failover timeline not published");
       }
     }
     for (const effect of effects) this.perform(effect);
@@ -158,11 +159,10 @@ export class FailoverRunner {
       (event) => (event ? this.dispatch(event) : undefined),
       (error: unknown) => {
         if (signal.aborted) return;
-        this.deps.log.warn({ effect: effect.type, error: message(error) }, "failover step failed");
-        return this.dispatch({ type: "effect-failed", effect: effect.type, message: message(error) });
+        this.deps.log.warn({ effect: effect.type, error: messageOf(error) }, "failover step failed");
+        return this.dispatch({ type: "effect-failed", effect: effect.type, message: messageOf(error) });
       },
     );
   }
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));

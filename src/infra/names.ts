@@ -98,6 +98,9 @@ export const TAG_NAME = "Name";
  */
 export const WORKER_SELF_TAG_KEYS = [TAG_ENDPOINT, TAG_STATE, TAG_NOTICE, TAG_PLAN, TAG_SERVED_AT] as const;
 
+/** Tags a worker may write on itself: any other key does not compile (and IAM would refuse it). */
+export type WorkerSelfTags = Partial<Record<(typeof WORKER_SELF_TAG_KEYS)[number], string>>;
+
 /**
  * The tag keys a replacement's RunInstances carries (the launch's run spec, src/infra/worker-instance.ts,
  * plus the failover's SynktiReplaces and SynktiSlot): the worker policy's `aws:TagKeys` list for

@@ -1,5 +1,5 @@
 import { withDeadline, type Clock } from "../core/clock.js";
-import { isSynktiError } from "../core/errors.js";
+import { isSynktiError, messageOf } from "../core/errors.js";
 import type { Finding, PreflightReport, Requirement, RequirementResult, Verdict } from "./types.js";
 
 export interface EngineOptions {
@@ -67,7 +67,7 @@ async function observeOne<Ctx>(requirement: Requirement<Ctx>, ctx: Ctx, options:
   } catch (error) {
     // A SynktiError knows what to run (credentials, throttling, region): keep it as the fix.
     const fix = isSynktiError(error) ? (error.remedy ?? null) : null;
-    return { ok: false, observed: `could not observe: ${error instanceof Error ? error.message : String(error)}`, fix };
+    return { ok: false, observed: `could not observe: ${messageOf(error)}`, fix };
   }
 }
 

@@ -5,10 +5,10 @@ import { createObjectReader } from "../aws/s3-objects.js";
 import type { ContextReport } from "../context/types.js";
 import type { ImdsClient } from "../context/imds-client.js";
 import type { Clock } from "../core/clock.js";
-import { SynktiError } from "../core/errors.js";
+import { SynktiError, messageOf } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import { projectNames } from "../infra/names.js";
-import { runWorkerPreflight, type InstanceFacts } from "../preflight/worker/index.js";
+import type { InstanceFacts } from "../preflight/worker/index.js";
 import type { PreflightReport } from "../preflight/types.js";
 import { Discovery } from "./discovery/discovery.js";
 import { AgentFailover } from "./failover/agent-failover.js";
@@ -26,7 +26,7 @@ import { modelServerArgv } from "./model-server/command-template.js";
 import type { Killer, Spawner } from "./model-server/process-group.js";
 import { httpProbes, recentReading } from "./model-server/probes.js";
 import { ModelServerSupervisor } from "./model-server/supervisor.js";
-import { modelFolderRefusal, modelServerRunAs, systemRunAsDeps, type RunAsDeps } from "./model-server/run-as.js";
+import type { RunAsDeps } from "./model-server/run-as.js";
 import { drainBudgetMs, type WorkerOptions } from "./options.js";
 import { askPeerStatus } from "../cluster/peer-client.js";
 import { startStatusServer, type StatusServer } from "./status/status-server.js";
@@ -35,9 +35,8 @@ import { workerRepair, type WorkerRepair } from "./repair/worker-repair.js";
 import { WorkerReporter } from "./state/reporter.js";
 import { stateOfModelServer } from "./state/worker-state.js";
 import { redactSecrets } from "./trace/boot-log.js";
-import { preflightReason } from "./trace/failure-record.js";
 import { s3TraceStore, type TraceStore } from "./trace/trace-store.js";
-import { asSynktiError, fetchExitCode, fetchWorkerWeights, wantsFetch } from "./weights/index.js";
+import { beforeServing, FAILURE_EXIT_CODES } from "./boot/before-serving.js";
 
 /** The agent's collaborators, built in one place (src/cli/commands/worker.ts) or by a test. */
 export interface WorkerDeps {
@@ -78,12 +77,6 @@ export type WorkerOutcome =
   | { kind: "refused"; error: SynktiError }
   /** `unauthenticated`: its model server served without the project's API key, so it never joined. */
   | { kind: "gave-up"; reason: string; termination: TerminateSelfOutcome | { error: string }; unauthenticated?: true };
-
-/**
- * The exit code each way of ending itself leads to (the contract's, as src/cli/commands/worker.ts
- * exits), written into the failure record: 1 UNSAFE or given up, 3 could not observe.
- */
-export const FAILURE_EXIT_CODES = { unsafe: 1, unknown: 3, "gave-up": 1 } as const;
 
 /**
  * The worker agent: preflight (refuse to start when UNSAFE), then the status endpoint, the endpoint
@@ -149,42 +142,9 @@ async function serve(
 ): Promise<WorkerOutcome> {
   const { watcher, notices } = watching;
   const { clock, log } = deps;
-  // The weights first (user-data launched it with a pinned manifest): the preflight then checks
-  // them on disk, and no model server starts before every byte is verified.
-  if (wantsFetch(options)) {
-    try {
-      await fetchWorkerWeights({ clients: deps.clients, clock, log: log.child({ component: "weights" }) }, options, run.signal);
-    } catch (caught) {
-      if (run.signal?.aborted) {
-        reporter?.state("retiring");
-        return { kind: "stopped" };
-      }
-      const error = asSynktiError(caught);
-      log.error({ code: error.code, remedy: error.remedy }, `weights refused: ${error.message}`);
-      await reporter?.fail(fetchExitCode(error), `weights: ${error.message}${error.remedy ? ` (fix: ${error.remedy})` : ""}`, options.shutdownFlushMs);
-      return { kind: "refused", error };
-    }
-  }
-  // vLLM runs as its own user when the agent is root: it must be able to open the folder (run-as.ts).
-  const runAs = modelServerRunAs(deps.users ?? systemRunAsDeps);
-  const unreadable = runAs && options.model ? await modelFolderRefusal(runAs, path.join(options.modelsDir, options.model)) : undefined;
-  if (unreadable) {
-    log.error({ code: unreadable.code, remedy: unreadable.remedy }, unreadable.message);
-    await reporter?.fail(fetchExitCode(unreadable), `${unreadable.message} (fix: ${unreadable.remedy})`, options.shutdownFlushMs);
-    return { kind: "refused", error: unreadable };
-  }
-  const { report, context } = await patientPreflight(deps, options, run);
-  if (run.signal?.aborted) {
-    reporter?.state("retiring"); // stopped during the preflight: its verdict is moot
-    return { kind: "stopped" };
-  }
-  if (report.verdict !== "SAFE") {
-    log.error({ verdict: report.verdict, requirements: report.requirements.filter((r) => r.status !== "pass" && r.status !== "skipped") }, "worker preflight: not starting");
-    const kind = report.verdict === "UNSAFE" ? "unsafe" : "unknown";
-    await reporter?.fail(FAILURE_EXIT_CODES[kind], preflightReason(report), options.shutdownFlushMs);
-    return { kind, report };
-  }
-  log.info({ requirements: report.requirements.map((r) => `${r.id}: ${r.status}`) }, "worker preflight: SAFE");
+  const ready = await beforeServing(deps, options, run, reporter);
+  if ("ended" in ready) return ready.ended;
+  const { context, runAs } = ready;
   const facts = await context.instance();
   // Both read (and cached) by the preflight, which passed: the key exists, the group too.
   const [apiKey, targetGroup] = await Promise.all([context.apiKey(), context.targetGroup()]);
@@ -299,6 +259,9 @@ async function serve(
     },
     options,
   );
+  /** Ends this instance (a dry run only asks whether it may); a refusal is the outcome, not a throw. */
+  const terminateThis = (signal: AbortSignal | undefined): Promise<TerminateSelfOutcome | { error: string }> =>
+    ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, signal).catch((error: unknown) => ({ error: messageOf(error) }));
   // Surplus or duplicate: leave exactly as on SIGTERM (the load balancer drains it: no failed
   // request), then stop the model server and end the instance; the agent then waits for AWS's SIGTERM.
   const retireSelf = async (reason: string) => {
@@ -308,7 +271,7 @@ async function serve(
     await drain(clock.now() + drainBudgetMs(options), stop.signal);
     serverStop.abort(new Error(`retired by repair (${reason})`));
     await supervised;
-    const outcome = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, stop.signal).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    const outcome = await terminateThis(stop.signal);
     log.warn({ outcome, reason }, options.dryRun ? "dry run: this retired instance was not terminated" : "retired by repair: terminating this instance");
   };
   repair = workerRepair(
@@ -322,7 +285,7 @@ async function serve(
       self: facts,
       dryRun: options.dryRun,
       endpointOf: (id) => discovery.membership.peers().find((peer) => peer.instanceId === id)?.endpoint ?? undefined,
-      retireSelf: (reason) => void retireSelf(reason).catch((error: unknown) => log.error({ error: error instanceof Error ? error.message : String(error) }, "retiring this worker failed")),
+      retireSelf: (reason) => void retireSelf(reason).catch((error: unknown) => log.error({ error: messageOf(error) }, "retiring this worker failed")),
     },
     { stateDir: options.failover.stateDir, ...options.repair },
     stop.signal,
@@ -357,7 +320,7 @@ async function serve(
         }),
     }).catch((error: unknown) => {
       // The preflight saw the port free; something took it since.
-      throw new SynktiError(`The status endpoint cannot listen on ${facts.localIpv4}:${options.statusPort}: ${error instanceof Error ? error.message : String(error)}`, {
+      throw new SynktiError(`The status endpoint cannot listen on ${facts.localIpv4}:${options.statusPort}: ${messageOf(error)}`, {
         code: "status-port-unavailable",
         kind: "unsafe",
         remedy: `ss -ltnp 'sport = :${options.statusPort}'`,
@@ -410,7 +373,7 @@ async function serve(
     await Promise.all([reporter?.fail(FAILURE_EXIT_CODES["gave-up"], outcome.reason, options.shutdownFlushMs), member.left(options.shutdownFlushMs)]);
     // A refusal already stopped everything (`stop`): the termination must not be cut by it.
     const ending = refused === undefined ? stop.signal : run.signal;
-    const termination = await ec2.terminateSelf(facts.instanceId, { dryRun: options.dryRun }, ending).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    const termination = await terminateThis(ending);
     if ("error" in termination) log.error({ error: termination.error, instanceId: facts.instanceId }, "could not terminate this instance; it stays up, failed");
     else log.warn({ termination }, options.dryRun ? "dry run: this instance was not terminated" : "termination requested");
     await clock.sleep(options.failedLingerMs, ending).catch(() => {});
@@ -423,43 +386,5 @@ async function serve(
     await Promise.allSettled(loops);
     await server?.close();
     await registration.close(options.shutdownFlushMs); // a pending deregistration's last chance
-  }
-}
-
-/** How long a booting worker keeps asking before an UNKNOWN preflight is final. */
-export const BOOT_PATIENCE_MS = 60_000;
-
-function patientPreflight(deps: WorkerDeps, options: WorkerOptions, run: WorkerRun) {
-  const attempt = () =>
-    runWorkerPreflight(
-      { clients: deps.clients, imds: deps.imds, clock: deps.clock, ...(run.signal ? { signal: run.signal } : {}) },
-      { ...options, verdict: run.verdict, self: deps.self, envPath: deps.envPath },
-    );
-  return retryWhileUnknown(attempt, { clock: deps.clock, log: deps.log, signal: run.signal });
-}
-
-/**
- * Right after boot, IMDS, instance-profile credentials and a loaded machine can be slow: an UNKNOWN
- * (could not observe) verdict is asked again with backoff (2, 4, 8, 15 s ...) for `patienceMs`,
- * since giving up leaves an idle instance billing. UNSAFE is an answer, not a delay: final at once.
- */
-export async function retryWhileUnknown<T extends { report: PreflightReport }>(
-  attempt: () => Promise<T>,
-  opts: { clock: Clock; log: Logger; signal?: AbortSignal; patienceMs?: number },
-): Promise<T> {
-  const patienceMs = opts.patienceMs ?? BOOT_PATIENCE_MS;
-  const started = opts.clock.now();
-  for (let n = 1; ; n++) {
-    const outcome = await attempt();
-    const waitMs = Math.min(2_000 * 2 ** (n - 1), 15_000);
-    const final = outcome.report.verdict !== "UNKNOWN" || opts.clock.now() - started + waitMs > patienceMs;
-    if (final || opts.signal?.aborted) return outcome;
-    const unknown = outcome.report.requirements.filter((r) => r.status === "unknown").map((r) => r.id);
-    opts.log.warn({ attempt: n, unknown }, `worker preflight could not observe ${unknown.join(", ")}; asking again in ${waitMs / 1000} s`);
-    try {
-      await opts.clock.sleep(waitMs, opts.signal);
-    } catch {
-      return outcome; // stopped while waiting
-    }
   }
 }

@@ -12,6 +12,7 @@ import type { Logger } from "../../core/log.js";
 import type { ProjectNames } from "../../infra/names.js";
 import { claimBody, claimName, confirmClaim, parseClaimKey, SLOT_CLAIMS_LISTED, slotClaimsPrefix, slotOf, type ClaimSeen } from "../../repair/index.js";
 import { claimFor, type SlotFill, type SlotView } from "./slots.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface ClaimDeps {
   conditional: DesiredObjects;
@@ -91,7 +92,7 @@ export async function releaseClaims(deps: ClaimDeps, names: ProjectNames, keys: 
     try {
       await deps.conditional.remove(names.bucket, key);
     } catch (error) {
-      deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, `could not remove the claim s3://${names.bucket}/${key}; it goes stale by itself`);
+      deps.log.warn({ err: messageOf(error) }, `could not remove the claim s3://${names.bucket}/${key}; it goes stale by itself`);
     }
   }
 }

@@ -12,6 +12,7 @@ import type { ProjectNames } from "../../infra/names.js";
 import { readRecentOutcomes } from "../../cluster/repair-outcomes.js";
 import { pauseState, type RepairOutcome } from "../../repair/index.js";
 import { INSTANCE_ID, parseFailureRecord, RECORD_MAX_BYTES } from "../logs/record.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface RepairStatus {
   /** inactive: no desired.json (an older cluster; workers do not repair); paused: 3 failed replacements in a row. */
@@ -39,7 +40,7 @@ export async function repairStatus(
     outcomes = await readRecentOutcomes(deps.objects, names, desired, {}, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
-    return { ...inactive, state: "active", unavailable: `could not read s3://${names.bucket}/${names.repairPrefix}: ${error instanceof Error ? error.message : String(error)}` };
+    return { ...inactive, state: "active", unavailable: `could not read s3://${names.bucket}/${names.repairPrefix}: ${messageOf(error)}` };
   }
   const pause = pauseState(outcomes, desired);
   if (!pause.paused || !pause.lastFailure) return { state: "active", failuresInARow: pause.failuresInARow, lastFailure: null, fix: null, unavailable: null };

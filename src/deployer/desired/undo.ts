@@ -8,6 +8,7 @@
 import type { ProjectNames } from "../../infra/names.js";
 import { releaseClaims, type ClaimDeps, type ClaimOutcome } from "./claims.js";
 import { restoreDesired, type DesiredWrite } from "./store.js";
+import { messageOf } from "../../core/errors.js";
 
 export async function undoIntent(deps: ClaimDeps, names: ProjectNames, undo: { gone: boolean; claims: ClaimOutcome | undefined; written: DesiredWrite | undefined }): Promise<string> {
   const { claims, written } = undo;
@@ -19,6 +20,6 @@ export async function undoIntent(deps: ClaimDeps, names: ProjectNames, undo: { g
     const before = written.previous.status === "set" ? `${written.previous.desired.workers}` : "unset";
     return outcome === "restored" ? `The desired size is back to ${before}.` : "The desired size was changed by another deployer meanwhile and is left as it is.";
   } catch (error) {
-    return `The desired size could not be put back (${error instanceof Error ? error.message : String(error)}); it stays ${written.desired.workers}: the workers repair towards it.`;
+    return `The desired size could not be put back (${messageOf(error)}); it stays ${written.desired.workers}: the workers repair towards it.`;
   }
 }

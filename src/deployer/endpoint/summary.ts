@@ -1,5 +1,5 @@
 import { doing } from "../../aws/errors.js";
-import { isSynktiError } from "../../core/errors.js";
+import { isSynktiError, messageOf } from "../../core/errors.js";
 import type { ProjectNames } from "../../infra/names.js";
 import { describeEndpoint, type EndpointDeps, type EndpointOptions, type EndpointResult } from "./endpoint.js";
 
@@ -25,7 +25,7 @@ export async function endpointSummary(
     return { endpoint, unavailable: null };
   } catch (error) {
     if (signal?.aborted) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const remedy = isSynktiError(error) && error.remedy ? error.remedy : `synkti endpoint --project-name ${names.project}${options.region ? ` --region ${options.region}` : ""}`;
     return { endpoint: null, unavailable: `${message} Run: ${remedy}` };
   }

@@ -1,5 +1,5 @@
 import { projectNames, type ProjectNames } from "../../infra/names.js";
-import { isSynktiError } from "../../core/errors.js";
+import { isSynktiError, messageOf } from "../../core/errors.js";
 import type { Desired } from "../../cluster/desired.js";
 import { readDesired, writeDesired, type DesiredObjects } from "../desired/store.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
@@ -103,7 +103,7 @@ async function desiredZero(deps: DownDeps, names: ProjectNames, region: string |
   } catch (error) {
     if (signal?.aborted) throw error;
     if (isSynktiError(error) && error.code === "no-bucket") return { desired: null, desiredProblem: `no bucket ${names.bucket}, so no desired size to set` };
-    const problem = `could not set s3://${names.bucket}/${names.desiredKey} to 0 workers: ${error instanceof Error ? error.message : String(error)}`;
+    const problem = `could not set s3://${names.bucket}/${names.desiredKey} to 0 workers: ${messageOf(error)}`;
     deps.log.warn(`down: ${problem}; terminating the instances anyway`);
     return { desired: null, desiredProblem: problem };
   }
@@ -119,6 +119,6 @@ async function markStopping(deps: FleetDeps, ids: string[], signal?: AbortSignal
     await deps.ec2.tag(ids, { [TAG_STOPPING]: "true" }, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
-    deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, "down: could not mark the instances stopping yet; the terminate step will");
+    deps.log.warn({ err: messageOf(error) }, "down: could not mark the instances stopping yet; the terminate step will");
   }
 }

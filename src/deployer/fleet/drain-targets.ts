@@ -3,6 +3,7 @@ import type { ProjectNames } from "../../infra/names.js";
 import type { ProjectLoadBalancer, TargetHealthInfo } from "../endpoint/load-balancer.js";
 import type { FleetDeps } from "./terminate.js";
 import { pollUntil } from "../../core/poll.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * The first half of `synkti down`: take every target out of the project's target group and wait
@@ -67,7 +68,7 @@ export async function drainTargets(
     registered = await lb.targetHealth(arn, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    return warn(`could not read target group ${names.targetGroup} (${message(error)}); terminating without deregistering first`);
+    return warn(`could not read target group ${names.targetGroup} (${messageOf(error)}); terminating without deregistering first`);
   }
 
   // Every registered target (a stale one too), and the project's instances in case one is
@@ -103,13 +104,13 @@ async function deregister(lb: ProjectLoadBalancer, arn: string, ids: string[], l
     if (signal?.aborted) throw error;
     // Only instances that never registered, and AWS refuses one of them: nothing was in the group.
     if (listed.length === 0 && awsErrorName(error) === "InvalidTarget") return true;
-    if (listed.length === 0 || listed.length === ids.length) return message(error);
+    if (listed.length === 0 || listed.length === ids.length) return messageOf(error);
     try {
       await lb.deregister(arn, listed.map((t) => withPort(t.id)), signal);
       return true;
     } catch (retryError) {
       if (signal?.aborted) throw retryError;
-      return message(retryError);
+      return messageOf(retryError);
     }
   }
 }
@@ -131,7 +132,7 @@ async function wait(deps: FleetDeps & { lb: ProjectLoadBalancer }, arn: string, 
         return { done: false, observed: still };
       } catch (error) {
         if (options.signal?.aborted) throw error;
-        lastError = message(error);
+        lastError = messageOf(error);
         // Refused or gone: waiting longer cannot see anything; the delay has been asked for anyway.
         blind = ["auth", "not-found"].includes(classifyAwsError(error));
         log.warn(`down: could not read the targets' state (${lastError})`);
@@ -151,4 +152,3 @@ async function wait(deps: FleetDeps & { lb: ProjectLoadBalancer }, arn: string, 
   return { ...report, drained: false, waitedMs, stillDraining, warning };
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));

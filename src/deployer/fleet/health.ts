@@ -1,6 +1,7 @@
 import { askPeerStatus, WrongPeerError } from "../../cluster/peer-client.js";
 import { peerHealthOf, type PeerHealth, type PeerStatus, type PlanStatus } from "../../cluster/status-document.js";
 import { oneLine } from "../../core/printable.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * A worker's health is its own answer (DESIGN: ask the peer, no cached model): `GET /status` at
@@ -30,7 +31,7 @@ export const askWorkerHealth: AskHealth = async (instanceId, endpoint, signal) =
     const plan = planOf(doc);
     return { health: peerHealthOf(doc.modelServer.state), detail: null, ...(plan ? { plan } : {}) };
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     return { health: error instanceof WrongPeerError ? "unknown" : "unreachable", detail };
   }
 };

@@ -3,6 +3,7 @@ import type { ProjectNames } from "../../infra/names.js";
 import type { ProjectLoadBalancer } from "../endpoint/load-balancer.js";
 import { loadBalancerUrl } from "../endpoint/url.js";
 import { oneLine } from "../../core/printable.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * The load balancer part of `synkti status`: its URL and what it thinks of each registered target
@@ -31,7 +32,7 @@ export async function loadBalancerStatus(lb: ProjectLoadBalancer, names: Project
     return await doing(`reading load balancer ${names.loadBalancer}`, () => read(lb, names, fix, urlOverride, signal));
   } catch (error) {
     if (signal?.aborted) throw error;
-    return { loadBalancer: null, unavailable: oneLine(error instanceof Error ? error.message : String(error), 300) };
+    return { loadBalancer: null, unavailable: oneLine(messageOf(error), 300) };
   }
 }
 

@@ -19,6 +19,7 @@ import type { Desired } from "../../cluster/desired.js";
 import { describeRead, readDesired } from "../desired/store.js";
 import { slotView } from "../desired/slots.js";
 import { repairStatus, type RepairStatus } from "../desired/repair-status.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * `synkti status`: the project's workers as AWS lists them right now (membership is tags; nothing
@@ -148,7 +149,7 @@ async function desiredStatus(deps: { conditional: DesiredObjects }, names: Retur
     return { desired: null, unavailable: why };
   } catch (error) {
     if (signal?.aborted) throw error;
-    return { desired: null, unavailable: `could not read s3://${names.bucket}/${names.desiredKey}: ${error instanceof Error ? error.message : String(error)}` };
+    return { desired: null, unavailable: `could not read s3://${names.bucket}/${names.desiredKey}: ${messageOf(error)}` };
   }
 }
 

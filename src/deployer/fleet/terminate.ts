@@ -5,6 +5,7 @@ import type { Logger } from "../../core/log.js";
 import { isStopping } from "../../cluster/membership.js";
 import { TAG_STOPPING } from "./tags.js";
 import { pollUntil } from "../../core/poll.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface FleetDeps {
   ec2: Ec2Instances;
@@ -81,7 +82,7 @@ export async function terminateAndWait(deps: FleetDeps, options: TerminateOption
       return (await round()) ? { done: true, value: true } : { done: false, observed: undefined };
     } catch (error) {
       if (options.signal?.aborted || classifyAwsError(error) === "auth") throw error;
-      lastError = error instanceof Error ? error.message : String(error);
+      lastError = messageOf(error);
       log.warn({ err: lastError }, "terminate: AWS call failed; retrying");
       return { done: false, observed: undefined };
     }
@@ -108,6 +109,6 @@ async function markStopping(deps: FleetDeps, seen: InstanceSummary[], targets: s
     await deps.ec2.tag(visible, { [TAG_STOPPING]: "true" }, signal);
   } catch (error) {
     if (signal?.aborted) throw error;
-    deps.log.warn({ err: error instanceof Error ? error.message : String(error), instances: visible }, `could not mark ${visible.join(", ")} stopping (${TAG_STOPPING}); terminating them anyway`);
+    deps.log.warn({ err: messageOf(error), instances: visible }, `could not mark ${visible.join(", ")} stopping (${TAG_STOPPING}); terminating them anyway`);
   }
 }

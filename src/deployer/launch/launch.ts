@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { toSynktiError } from "../../aws/errors.js";
-import { isSynktiError, SynktiError } from "../../core/errors.js";
+import { isSynktiError, SynktiError, messageOf } from "../../core/errors.js";
 import { fleetStatus } from "../fleet/status.js";
 import type { FleetDeps } from "../fleet/terminate.js";
 import type { SpotPrices } from "../../aws/spot-prices.js";
@@ -81,7 +81,7 @@ async function currentPrices(deps: LaunchDeps, target: LaunchTarget, plan: Launc
     return await deps.prices.current(target.instanceType, [...new Set(plan.placements)], signal);
   } catch (error) {
     if (signal?.aborted) throw error;
-    deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not read the current spot price; the plan shows it as unknown");
+    deps.log.warn({ err: messageOf(error) }, "could not read the current spot price; the plan shows it as unknown");
     return undefined;
   }
 }
@@ -190,7 +190,7 @@ async function statusAfterCommit(deps: FleetDeps, project: string) {
   try {
     return (await fleetStatus(deps, project)).workers;
   } catch (error) {
-    deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, `launched; listing the workers failed: synkti status --project-name ${project}`);
+    deps.log.warn({ error: messageOf(error) }, `launched; listing the workers failed: synkti status --project-name ${project}`);
     return [];
   }
 }

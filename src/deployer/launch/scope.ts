@@ -1,6 +1,7 @@
 import type { FleetDeps, TerminateReport } from "../fleet/terminate.js";
 import { terminateAndWait } from "../fleet/terminate.js";
 import { launchSelector } from "../fleet/tags.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface ScopeOptions {
   /** How long cleanup may wait for AWS to report the instances terminated. */
@@ -69,7 +70,7 @@ export class LaunchScope implements AsyncDisposable {
         ...(this.options.intervalMs !== undefined ? { intervalMs: this.options.intervalMs } : {}),
       });
     } catch (error) {
-      const lastError = error instanceof Error ? error.message : String(error);
+      const lastError = messageOf(error);
       this.cleanup = { complete: false, terminated: [], remaining: this.instanceIds.map((instanceId) => ({ instanceId, state: "unknown" })), lastError };
     }
     if (this.cleanup.complete) log.info({ terminated: this.cleanup.terminated }, `launch ${this.launchId} undone`);

@@ -3,6 +3,7 @@ import { CredentialsUnavailable } from "../../aws/credentials.js";
 import { awsErrorName, classifyAwsError, toSynktiError } from "../../aws/errors.js";
 import type { Requirement } from "../types.js";
 import { preflightCommand, type DeployerContext } from "./context.js";
+import { messageOf } from "../../core/errors.js";
 
 export type CredentialsObservation =
   | { ok: true; arn: string; account: string }
@@ -26,7 +27,7 @@ export const credentials: Requirement<DeployerContext, CredentialsObservation> =
       const missing = kind === "no-credentials";
       if (missing || kind === "auth") {
         // Missing: which sources were set up and why each failed (aws/credentials.ts), or that none is.
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         const broken = error instanceof CredentialsUnavailable && error.broken.length > 0;
         return { ok: false, missing, reason: missing ? message : `${name}: ${message}`, ...(broken ? { broken } : {}) };
       }

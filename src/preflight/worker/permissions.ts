@@ -6,6 +6,7 @@ import { PREFLIGHT_LAUNCH_ID } from "../../infra/worker-instance.js";
 import { readReplacementTemplate, replacementRunSpec } from "../../worker/failover/replacement-spec.js";
 import type { Requirement } from "../types.js";
 import type { WorkerContext } from "./context.js";
+import { messageOf } from "../../core/errors.js";
 
 type Observation = { runInstances: DryRunResult; describeInstances: DryRunResult };
 
@@ -36,7 +37,7 @@ export const replacementPermission: Requirement<WorkerContext, Observation> = {
       }).catch((error: unknown) => {
         // AWS: InvalidParameterValue "Invalid IAM Instance Profile name"; moto: NoSuchEntity.
         const name = awsErrorName(error);
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         if (name === "NoSuchEntity" || (name === "InvalidParameterValue" && /instance profile/i.test(message))) {
           return { allowed: false as const, reason: `instance profile ${ctx.names.instanceProfile} does not exist (${message})` };
         }

@@ -6,6 +6,7 @@ import type { PeerStatus } from "../../cluster/status-document.js";
 import { workerSelector } from "../../infra/names.js";
 import { DEFAULT_DISCOVERY_BUDGET, firstPhaseMs, jittered, listingIntervalMs, throttledIntervalMs, type DiscoveryBudget } from "./budget.js";
 import { Membership } from "./membership.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface DiscoveryDeps {
   /** `list` (every state) when repair reads the listings too (`onListing`), else `listRunning`. */
@@ -99,14 +100,14 @@ export class Discovery {
         try {
           onListing(listing.instances, at);
         } catch (error) {
-          this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair could not read the listing");
+          this.deps.log.warn({ error: messageOf(error) }, "repair could not read the listing");
         }
       }
       return true;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (classifyAwsError(error) === "throttled") this.throttles += 1;
-      const fields = { error: error instanceof Error ? error.message : String(error), throttles: this.throttles };
+      const fields = { error: messageOf(error), throttles: this.throttles };
       if (this.failing) this.deps.log.debug(fields, "listing the cluster still fails");
       else this.deps.log.warn(fields, "listing the cluster failed; next try at the next turn");
       this.failing = true;
@@ -155,7 +156,7 @@ export class Discovery {
         } catch (error) {
           if (signal?.aborted) return;
           asked.push({ instanceId, answered: false });
-          this.deps.log.debug({ peer: instanceId, endpoint, error: error instanceof Error ? error.message : String(error) }, "peer did not answer");
+          this.deps.log.debug({ peer: instanceId, endpoint, error: messageOf(error) }, "peer did not answer");
           this.membership.applyAskFailure(instanceId, this.deps.clock.now());
         } finally {
           signal?.removeEventListener("abort", onAbort);
@@ -166,7 +167,7 @@ export class Discovery {
       try {
         this.deps.onRound(asked, this.deps.clock.now());
       } catch (error) {
-        this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the watch could not read the ask round");
+        this.deps.log.warn({ error: messageOf(error) }, "the watch could not read the ask round");
       }
     }
   }

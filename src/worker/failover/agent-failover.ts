@@ -17,6 +17,7 @@ import { downHasBegun } from "../load-balancer/stop-marker.js";
 import { parseSlot } from "../../repair/slot.js";
 import { fileStateStore } from "./state-store.js";
 import { TimelineRecord } from "./timeline-record.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface AgentFailoverDeps {
   clients: AwsClients;
@@ -106,7 +107,7 @@ export class AgentFailover {
 
   /** Resumes a failover the state file holds; reads the replacement's request ahead of time. */
   async start(): Promise<void> {
-    void this.readTemplate().catch((error: unknown) => this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "the replacement's launch request could not be read yet; it is read again on a notice"));
+    void this.readTemplate().catch((error: unknown) => this.deps.log.warn({ error: messageOf(error) }, "the replacement's launch request could not be read yet; it is read again on a notice"));
     await this.runner.start();
   }
 

@@ -10,6 +10,7 @@ import type { LaunchFailure } from "../../failover/types.js";
 import { TAG_REPLACES, TAG_SLOT, TAG_STATE, TAG_STOPPING, workerSelector } from "../../infra/names.js";
 import { earlyReplacementRoom, fleetFacts } from "./early-room.js";
 import { offeredIn, replacementRunSpec, type ReplacementTemplate } from "./replacement-spec.js";
+import { messageOf } from "../../core/errors.js";
 
 /** What the worker itself does for the failover (the agent's drain, its model server, its end). */
 export interface WorkerFailoverHooks {
@@ -115,7 +116,7 @@ export function workerFailoverPorts(deps: WorkerPortsDeps): FailoverPorts {
       } catch (error) {
         const failure = launchFailure(error);
         if (!failure) throw error; // no answer, or a 5xx: it may have launched; the machine searches first
-        return { failure, message: `${awsErrorName(error)}: ${error instanceof Error ? error.message : String(error)}` };
+        return { failure, message: `${awsErrorName(error)}: ${messageOf(error)}` };
       }
     },
 
@@ -171,7 +172,7 @@ async function targetHealthy(deps: WorkerPortsDeps, instanceId: string, signal: 
     const targets = await describeTargetHealth(deps.clients, deps.targetGroupArn, signal);
     return targets.some((t) => t.id === instanceId && t.state === "healthy");
   } catch (error) {
-    deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "target health unreadable; the replacement's state tag decides");
+    deps.log.warn({ error: messageOf(error) }, "target health unreadable; the replacement's state tag decides");
     return true;
   }
 }

@@ -6,6 +6,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import { TAG_REPLACES, type ProjectNames } from "../../infra/names.js";
 import type { TraceStore } from "../trace/trace-store.js";
+import { messageOf } from "../../core/errors.js";
 
 /** HEALTH states that have not ended: the doomed worker stopped watching (handed-over) or never got to. */
 const OPEN_HEALTH = new Set(["handed-over", "running", "pending"]);
@@ -99,7 +100,7 @@ export async function recordHealthAsReplacement(deps: ReplacementHealthDeps, opt
     return "recorded";
   } catch (error) {
     if (signal.aborted) return "stopped";
-    log.warn({ error: error instanceof Error ? error.message : String(error) }, "could not record the failover's HEALTH as this replacement; synkti status keeps showing it open");
+    log.warn({ error: messageOf(error) }, "could not record the failover's HEALTH as this replacement; synkti status keeps showing it open");
     return "failed";
   }
 }

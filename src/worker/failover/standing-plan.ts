@@ -6,6 +6,7 @@ import { launchRequest } from "../../failover/spawn-request.js";
 import type { Candidate, Doomed, LaunchRequest, PoolObservation } from "../../failover/types.js";
 import type { PlanProblem } from "../../infra/names.js";
 import { firstPhaseMs, jittered } from "../discovery/budget.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * The standing plan (issue 11 item 5, the Banker's invariant at run time): a worker never waits for
@@ -114,7 +115,7 @@ export class StandingPlan {
         );
       }
     } catch (error) {
-      return notReady(templateMissing(error) ? "no-template" : "unobservable", `the pools could not be observed: ${message(error)}`, null, previous, templateMissing(error) ? fixInfra : `synkti logs ${self.instanceId} --project-name ${project}`);
+      return notReady(templateMissing(error) ? "no-template" : "unobservable", `the pools could not be observed: ${messageOf(error)}`, null, previous, templateMissing(error) ? fixInfra : `synkti logs ${self.instanceId} --project-name ${project}`);
     }
     const pool = poolKey(candidate);
     try {
@@ -123,8 +124,8 @@ export class StandingPlan {
       return { ready: true, pool, verifiedAt: new Date(this.deps.clock.now()).toISOString(), code: null, problem: null, fix: null };
     } catch (error) {
       // The request could not even be built (group or instance profile gone) or AWS did not answer.
-      if (templateMissing(error)) return notReady("no-template", `the replacement's request cannot be made: ${message(error)}`, pool, previous, fixInfra);
-      return notReady("unobservable", `the DryRun of a replacement in ${pool} did not answer: ${message(error)}`, pool, previous, `synkti logs ${self.instanceId} --project-name ${project}`);
+      if (templateMissing(error)) return notReady("no-template", `the replacement's request cannot be made: ${messageOf(error)}`, pool, previous, fixInfra);
+      return notReady("unobservable", `the DryRun of a replacement in ${pool} did not answer: ${messageOf(error)}`, pool, previous, `synkti logs ${self.instanceId} --project-name ${project}`);
     }
   }
 }
@@ -137,10 +138,9 @@ function notReady(code: PlanProblem, problem: string, pool: string | null, verif
   return { ready: false, pool, verifiedAt, code, problem: short, fix };
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The project's security group or instance profile is gone: the permanent resources need repair. */
 function templateMissing(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? "";
-  return name === "NoSuchEntity" || /security group .* not found|instance profile/i.test(message(error));
+  return name === "NoSuchEntity" || /security group .* not found|instance profile/i.test(messageOf(error));
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "../../core/log.js";
 import type { Notice } from "../../failover/runner.js";
 import type { InterruptionEvent } from "./monitors.js";
+import { messageOf } from "../../core/errors.js";
 
 /** What takes a notice once the worker has booted: the failover (AgentFailover). */
 export interface NoticeTaker {
@@ -33,7 +34,7 @@ export class EarlyNotices {
     this.taker = taker;
     for (const event of this.waiting.splice(0)) {
       this.log.info({ kind: event.kind, observedAt: new Date(event.observedAt).toISOString() }, "a notice that came while booting: the failover takes it now");
-      taker.notice(toNotice(event)).catch((error: unknown) => this.log.error({ kind: event.kind, error: error instanceof Error ? error.message : String(error) }, "reaction to an interruption notice failed"));
+      taker.notice(toNotice(event)).catch((error: unknown) => this.log.error({ kind: event.kind, error: messageOf(error) }, "reaction to an interruption notice failed"));
     }
   }
 }

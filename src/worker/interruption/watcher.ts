@@ -3,6 +3,7 @@ import type { InterruptionSnapshot } from "../../cluster/status-document.js";
 import type { Logger } from "../../core/log.js";
 import { EventStore } from "./event-store.js";
 import type { InterruptionEvent, InterruptionKind, Monitor } from "./monitors.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface WatcherOptions {
   /** Every second: the notice gives 120 s, and each second spent unaware is a second of drain lost. */
@@ -46,7 +47,7 @@ export class InterruptionWatcher {
           if (this.failing.delete(monitor.kind)) this.deps.log.info({ monitor: monitor.kind }, "interruption check works again");
         } catch (error) {
           if (signal?.aborted) return;
-          const detail = error instanceof Error ? error.message : String(error);
+          const detail = messageOf(error);
           if (this.failing.has(monitor.kind)) this.deps.log.debug({ monitor: monitor.kind, error: detail }, "interruption check still failing");
           else this.deps.log.warn({ monitor: monitor.kind, error: detail }, "interruption check failed; retrying every interval");
           this.failing.add(monitor.kind);
@@ -94,7 +95,7 @@ export class InterruptionWatcher {
     void Promise.resolve()
       .then(() => onNotice(event))
       .catch((error: unknown) => {
-        this.deps.log.error({ kind: event.kind, error: error instanceof Error ? error.message : String(error) }, "reaction to an interruption notice failed");
+        this.deps.log.error({ kind: event.kind, error: messageOf(error) }, "reaction to an interruption notice failed");
       });
   }
 }

@@ -1,4 +1,5 @@
 import { httpGet } from "../../core/http-client.js";
+import { messageOf } from "../../core/errors.js";
 
 /** Only the status code is read; a model list is a few KiB. */
 const MAX_BYTES = 1024 * 1024;
@@ -26,7 +27,7 @@ export async function checkModelServerAuth(baseUrl: string, apiKey: string, opti
     try {
       return (await httpGet(url, { ...options, headers, maxBytes: MAX_BYTES })).status;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return messageOf(error);
     }
   };
   const anonymous = await ask({});

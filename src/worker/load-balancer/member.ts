@@ -2,6 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import type { AuthCheck } from "./auth-check.js";
 import type { TargetRegistration } from "./target-registration.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface MemberDeps {
   registration: Pick<TargetRegistration, "join" | "leave" | "flush" | "registered">;
@@ -92,7 +93,7 @@ export class LoadBalancerMember {
       if (!(await this.deps.downBegun(this.stop.signal))) return false;
     } catch (error) {
       if (this.draining) return true;
-      this.deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, "could not read this instance's SynktiStopping tag; joining the load balancer");
+      this.deps.log.warn({ error: messageOf(error) }, "could not read this instance's SynktiStopping tag; joining the load balancer");
       return false;
     }
     this.stopping = true;

@@ -2,6 +2,7 @@ import type { ConditionalObjects } from "../../aws/s3-conditional.js";
 import { DESIRED_MAX_BYTES, parseDesired, type Desired } from "../../cluster/desired.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * Why a launch into `slot` is no longer wanted by the desired size as `view` holds it (`synkti
@@ -69,7 +70,7 @@ export class DesiredReader {
       return this.view;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      this.news("failing", "warn", { error: error instanceof Error ? error.message : String(error) }, `s3://${bucket}/${key} could not be read; repair keeps its last view and reads it again in ${(this.options.pollMs ?? DESIRED_POLL_MS) / 1000} s`);
+      this.news("failing", "warn", { error: messageOf(error) }, `s3://${bucket}/${key} could not be read; repair keeps its last view and reads it again in ${(this.options.pollMs ?? DESIRED_POLL_MS) / 1000} s`);
       return this.view;
     }
   }

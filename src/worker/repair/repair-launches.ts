@@ -10,6 +10,7 @@ import type { AgentFailover } from "../failover/agent-failover.js";
 import { NO_HOOKS } from "../failover/ports.js";
 import { fileStateStore } from "../failover/state-store.js";
 import type { RepairStore } from "./repair-store.js";
+import { messageOf } from "../../core/errors.js";
 
 /** A repair this member claimed: `name` is the claim's `<slot>-<cause>`. */
 export interface RepairClaim {
@@ -207,6 +208,6 @@ export class RepairLaunches {
     }
     const outcome: RepairOutcome = { slot: claim.slot, cause: claim.cause, replacement, outcome: phase === "served" ? "served" : "failed", at: new Date(this.deps.clock.now()).toISOString(), reason: detail.slice(0, 500) };
     this.deps.log[phase === "served" ? "info" : "warn"]({ repair: claim.name, outcome }, phase === "served" ? "repair: the replacement serves" : "repair: the replacement failed before serving");
-    void this.deps.store.writeOutcome(outcome).catch((error: unknown) => this.deps.log.warn({ repair: claim.name, error: error instanceof Error ? error.message : String(error) }, "the repair's outcome record could not be written; a later claimant of the slot writes it"));
+    void this.deps.store.writeOutcome(outcome).catch((error: unknown) => this.deps.log.warn({ repair: claim.name, error: messageOf(error) }, "the repair's outcome record could not be written; a later claimant of the slot writes it"));
   }
 }

@@ -23,6 +23,7 @@ import {
 import type { DesiredReader } from "./desired-reader.js";
 import type { RepairLaunches, RepairLaunchStatus } from "./repair-launches.js";
 import type { RepairStore } from "./repair-store.js";
+import { messageOf } from "../../core/errors.js";
 
 /** /status `repair`. */
 export interface RepairStatus {
@@ -138,7 +139,7 @@ export class Repairer {
           (error: unknown) => {
             if (this.signal.aborted) return;
             // Once at warn (S3 or EC2 trouble lasts): its repeats at debug, its end at info.
-            this.deps.log[this.failing ? "debug" : "warn"]({ error: error instanceof Error ? error.message : String(error) }, "repair: evaluation failed; tried again at the next listing");
+            this.deps.log[this.failing ? "debug" : "warn"]({ error: messageOf(error) }, "repair: evaluation failed; tried again at the next listing");
             this.failing = true;
           },
         );
@@ -201,7 +202,7 @@ export class Repairer {
         // The failure an earlier claimant never recorded, first: the pause rule must count it
         // whatever happens to this claim (a second writer's 412 is fine).
         if (action.missingOutcome) {
-          await this.deps.store.writeOutcome(action.missingOutcome, this.signal).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, "repair: the missing outcome record could not be written"));
+          await this.deps.store.writeOutcome(action.missingOutcome, this.signal).catch((error: unknown) => log.warn({ error: messageOf(error) }, "repair: the missing outcome record could not be written"));
         }
         // The replacement's request is read first: a read that fails leaves no claim behind.
         const claim = { slot: action.slot, cause: action.cause, name: action.name, doomed: action.doomed };
@@ -211,7 +212,7 @@ export class Repairer {
         // the slot unlaunched for CLAIM_STALE_MS.
         const result = await this.deps.store.claim(action.body, this.signal).catch((error: unknown) => {
           if (this.signal.aborted) throw error;
-          log.info({ claim: action.name, error: error instanceof Error ? error.message : String(error) }, "repair: the claim got no answer; asking again");
+          log.info({ claim: action.name, error: messageOf(error) }, "repair: the claim got no answer; asking again");
           return this.deps.store.claim(action.body, this.signal);
         });
         if (result.kind === "taken") {
@@ -255,7 +256,7 @@ export class Repairer {
         log.warn({ instanceId: action.instanceId, slot: action.slot }, "repair: a holder never served within 30 minutes of its launch: terminating it (its slot is then repaired)");
         await this.deps.terminateOther(action.instanceId, this.signal).catch((error: unknown) => {
           this.terminated.delete(action.instanceId);
-          log.warn({ instanceId: action.instanceId, error: error instanceof Error ? error.message : String(error) }, "repair: could not terminate the holder that never served; tried again at the next census");
+          log.warn({ instanceId: action.instanceId, error: messageOf(error) }, "repair: could not terminate the holder that never served; tried again at the next census");
         });
         return;
       }

@@ -3,6 +3,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
 import { TAG_ENDPOINT } from "../../infra/names.js";
 import { LIVE_EC2_STATES, watchChecksDue, watcherRing, type InstanceCheck, type SeenInstance } from "../../repair/index.js";
+import { messageOf } from "../../core/errors.js";
 
 /**
  * This member's watch (bounded detection at any size): on the ring of the live members (ordered by
@@ -92,7 +93,7 @@ export class Watch {
         this.deps.onCheck(check);
       }
     } catch (error) {
-      this.deps.log.debug({ ids, error: error instanceof Error ? error.message : String(error) }, "EC2 check of watched members failed; asked again after the next round");
+      this.deps.log.debug({ ids, error: messageOf(error) }, "EC2 check of watched members failed; asked again after the next round");
     } finally {
       this.checking = false;
     }

@@ -14,6 +14,7 @@ import { RepairStore } from "./repair-store.js";
 import { Repairer } from "./repairer.js";
 import type { RepairSection } from "../../cluster/status-document.js";
 import { Watch } from "./watch.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface WorkerRepairDeps {
   clients: AwsClients;
@@ -135,7 +136,7 @@ export function workerRepair(deps: WorkerRepairDeps, options: WorkerRepairOption
         return { refuse: `the claim ${claimName(names, slot, cause)} is held by ${result.claimer ?? "another member"}, which replaces this worker` };
       } catch (error) {
         // A replacement on a notice must not wait on S3: its slot is held by it (SynktiSlot) once launched.
-        log.warn({ error: error instanceof Error ? error.message : String(error) }, "the failover could not claim its slot; launching anyway");
+        log.warn({ error: messageOf(error) }, "the failover could not claim its slot; launching anyway");
         return undefined;
       }
     },

@@ -1,5 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface LatestWriterOptions {
   /** What is written, for the log ("state tags", "boot log"). */
@@ -94,7 +95,7 @@ export class LatestWriter<T> {
         for (const waiter of [...this.waiters]) waiter();
       } catch (error) {
         if (this.stop.signal.aborted) break;
-        const detail = error instanceof Error ? error.message : String(error);
+        const detail = messageOf(error);
         const retryMs = this.closing ? Math.min(this.options.retryMs, this.options.closingRetryMs ?? 1000) : this.options.retryMs;
         // Once when it starts failing, quietly after that: a long outage must not flood the log.
         if (this.failing) this.deps.log.debug({ what: this.options.what, error: detail, retryMs }, `${this.options.what}: still failing`);

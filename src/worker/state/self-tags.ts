@@ -1,6 +1,7 @@
 import type { Ec2Peers } from "../../aws/ec2-peers.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
+import type { WorkerSelfTags } from "../../infra/names.js";
 import { LatestWriter } from "./latest-writer.js";
 
 /**
@@ -11,9 +12,9 @@ import { LatestWriter } from "./latest-writer.js";
  * sends only the keys whose value changed since the last one that landed: one CreateTags a change.
  */
 export class SelfTags {
-  private desired: Record<string, string> = {};
-  private readonly landed: Record<string, string> = {};
-  private readonly writer: LatestWriter<Record<string, string>>;
+  private desired: WorkerSelfTags = {};
+  private readonly landed: WorkerSelfTags = {};
+  private readonly writer: LatestWriter<WorkerSelfTags>;
 
   constructor(
     private readonly deps: { ec2: Pick<Ec2Peers, "tagSelf">; clock: Clock; log: Logger },
@@ -24,8 +25,8 @@ export class SelfTags {
   }
 
   /** Merges `tags` into what this instance should carry; a no-op when nothing changes. */
-  set(tags: Record<string, string>): void {
-    if (Object.entries(tags).every(([key, value]) => this.desired[key] === value)) return;
+  set(tags: WorkerSelfTags): void {
+    if (Object.entries(tags).every(([key, value]) => this.desired[key as keyof WorkerSelfTags] === value)) return;
     this.desired = { ...this.desired, ...tags };
     this.writer.set(this.desired);
   }
@@ -38,8 +39,8 @@ export class SelfTags {
     return this.writer.close(graceMs);
   }
 
-  private async write(desired: Record<string, string>, signal: AbortSignal): Promise<void> {
-    const changed = Object.fromEntries(Object.entries(desired).filter(([key, value]) => this.landed[key] !== value));
+  private async write(desired: WorkerSelfTags, signal: AbortSignal): Promise<void> {
+    const changed: Record<string, string> = Object.fromEntries(Object.entries(desired).filter(([key, value]) => value !== undefined && this.landed[key as keyof WorkerSelfTags] !== value));
     if (Object.keys(changed).length === 0) return;
     await this.deps.ec2.tagSelf(this.instanceId, changed, signal);
     Object.assign(this.landed, changed);

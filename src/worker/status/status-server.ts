@@ -6,6 +6,7 @@ import { HEALTH_PATH } from "../../infra/load-balancer-settings.js";
 import { STATUS_PATH } from "../../cluster/peer-client.js";
 import type { StatusDocument } from "../../cluster/status-document.js";
 import { peerSafe } from "./peer-safe.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface StatusServer extends AsyncDisposable {
   readonly host: string;
@@ -73,7 +74,7 @@ export async function startStatusServer(
     },
     (req, res) => {
       handle(req, res, sources).catch((error: unknown) => {
-        log.error({ error: error instanceof Error ? error.message : String(error) }, "status request failed");
+        log.error({ error: messageOf(error) }, "status request failed");
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end("internal error\n");
       });
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/log.js";
 import type { PreflightReport, Verdict } from "../../../src/preflight/types.js";
-import { retryWhileUnknown } from "../../../src/worker/run-worker.js";
+import { retryWhileUnknown } from "../../../src/worker/boot/patient-preflight.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
 const report = (verdict: Verdict): { report: PreflightReport } => ({
