@@ -174,7 +174,8 @@ locals {
     Condition = merge(s.Condition, {
       StringEquals = merge(
         { for k, v in s.Condition.StringEquals : k => v if !(k == "ec2:InstanceMarketType" && var.allow_on_demand) },
-        { for k, v in { "ec2:InstanceType" = var.instance_types } : k => v if length(var.instance_types) > 0 },
+        # Sorted and deduplicated, as synkti records them: both tools then write the same policy.
+        { for k, v in { "ec2:InstanceType" = sort(distinct(var.instance_types)) } : k => v if length(var.instance_types) > 0 },
       )
     })
   }))]

@@ -34,7 +34,7 @@ import { buildStatusDocument } from "./status/build-document.js";
 import { workerRepair, type WorkerRepair } from "./repair/worker-repair.js";
 import { WorkerReporter } from "./state/reporter.js";
 import { stateOfModelServer } from "./state/worker-state.js";
-import { redactSecrets } from "./trace/boot-log.js";
+import { redactSecrets } from "../core/redact.js";
 import { s3TraceStore, type TraceStore } from "./trace/trace-store.js";
 import { beforeServing, FAILURE_EXIT_CODES } from "./boot/before-serving.js";
 

@@ -1,4 +1,4 @@
-import { redactSecrets } from "../trace/boot-log.js";
+import { redactSecrets } from "../../core/redact.js";
 
 /**
  * What leaves the worker on /status is read by peers and `synkti status`, and reachable by anything

@@ -1,9 +1,6 @@
 import { open } from "node:fs/promises";
 import { LOG_TAIL_BYTES } from "../../cluster/failure-record.js";
-
 import { redactSecrets } from "../../core/redact.js";
-
-export { redactSecrets };
 
 /** How much of the boot log a worker leaves in S3: enough for the last minutes, small to store. */
 export const BOOT_LOG_TAIL_BYTES = LOG_TAIL_BYTES;

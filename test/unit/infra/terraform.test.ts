@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BUCKET_ENCRYPTION, lifecycleRules } from "../../../src/infra/desired.js";
 import { PROJECT_NAME, projectNames } from "../../../src/infra/names.js";
 import { policyVars, POLICY_FILES, workerPolicy } from "../../../src/infra/policies.js";
-import { DEFAULT_COMPUTE, recordedCompute, withCompute } from "../../../src/infra/compute-policy.js";
+import { DEFAULT_COMPUTE, recordedCompute, withCompute, type ComputePolicy } from "../../../src/infra/compute-policy.js";
 import { samePolicy } from "../../../src/infra/policy-compare.js";
 import { HTTP_PORT, HTTPS_PORT, LOAD_BALANCER_TARGET_PORTS, PEER_PORTS } from "../../../src/infra/ports.js";
 import * as lbSettings from "../../../src/infra/load-balancer-settings.js";
@@ -212,8 +212,15 @@ describe("terraform/ matches src/infra", () => {
       `variable "instance_types" {\n  type = list(string)\n}\nvariable "allow_on_demand" {\n  type = bool\n}\nlocals {\n  policy_vars = {\n${hclVars}\n  }\n}\n${block}`,
     );
     const env = { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" };
-    for (const compute of [DEFAULT_COMPUTE, { instanceTypes: ["g5.xlarge", "g6.xlarge"], allowOnDemand: false }, { instanceTypes: ["g5.xlarge"], allowOnDemand: true }]) {
-      const args = ["console", `-var=instance_types=${JSON.stringify(compute.instanceTypes)}`, `-var=allow_on_demand=${compute.allowOnDemand}`];
+    // The last: types given out of order and twice, which infra up records sorted and once.
+    const cases: Array<[string[], ComputePolicy]> = [
+      [[], DEFAULT_COMPUTE],
+      [["g5.xlarge", "g6.xlarge"], { instanceTypes: ["g5.xlarge", "g6.xlarge"], allowOnDemand: false }],
+      [["g5.xlarge"], { instanceTypes: ["g5.xlarge"], allowOnDemand: true }],
+      [["g6.xlarge", "g5.xlarge", "g6.xlarge"], { instanceTypes: ["g5.xlarge", "g6.xlarge"], allowOnDemand: false }],
+    ];
+    for (const [asked, compute] of cases) {
+      const args = ["console", `-var=instance_types=${JSON.stringify(asked)}`, `-var=allow_on_demand=${compute.allowOnDemand}`];
       const out = execFileSync("terraform", args, { cwd: path.join(dir, "tf"), env, input: "local.worker_policy\n", encoding: "utf8" });
       const got = JSON.parse(JSON.parse(out.trim()));
       expect(samePolicy(got, withCompute(workerPolicy(vars), compute)), JSON.stringify(compute)).toBe(true);

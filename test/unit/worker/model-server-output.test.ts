@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { outputLineLevel, startProcessGroup } from "../../../src/worker/model-server/process-group.js";
-import { redactSecrets } from "../../../src/worker/trace/boot-log.js";
+import { redactSecrets } from "../../../src/core/redact.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { captureLogs } from "../../support/log-capture.js";
 import { FakeProcesses } from "./fake-process.js";
