@@ -153,6 +153,26 @@ if [ "$(id -u)" = 0 ] && [ -z "${SYNKTI_INSTALL_PREFIX:-}" ]; then
 fi
 # --- end of model server user and metadata block ---
 
+# --- after a reboot ---
+# User-data runs once per instance. After a reboot (EC2 maintenance, recovery from a kernel panic)
+# nothing would start the agent again: the instance would stay "running", holding its slot while
+# serving nothing (repair replaces only what EC2 calls gone), and the metadata block above (rules
+# in memory) would be gone. cloud-init runs every script in scripts/per-boot/ on each later boot,
+# so this script puts a copy of itself there (root only; nothing in it is secret): a reboot then
+# runs the whole boot again: the block, the binary check, the disk, the agent, which resumes the
+# weights already on disk. On the first boot cloud-init has already passed that folder.
+PER_BOOT_DIR="${SYNKTI_PER_BOOT_DIR:-/var/lib/cloud/scripts/per-boot}"
+run_again_after_reboot() {
+  [ -d "$PER_BOOT_DIR" ] || { log "no cloud-init per-boot folder ($PER_BOOT_DIR): after a reboot nothing restarts the agent"; return 0; }
+  [ "$0" -ef "$PER_BOOT_DIR/synkti-worker.sh" ] && return 0 # this is the run after a reboot
+  install -m 0700 "$0" "$PER_BOOT_DIR/synkti-worker.sh" || return 1
+  log "installed $PER_BOOT_DIR/synkti-worker.sh: a reboot starts the worker again"
+}
+if [ "$(id -u)" = 0 ] && [ -z "${SYNKTI_INSTALL_PREFIX:-}" ]; then
+  run_again_after_reboot || log "could not install $PER_BOOT_DIR/synkti-worker.sh: after a reboot nothing restarts the agent"
+fi
+# --- end of after a reboot ---
+
 command -v aws >/dev/null || die "the aws CLI is missing (it ships with the Deep Learning AMIs)"
 
 # 1. The binary: refuse to run anything whose SHA-256 is not the one the deployer launched with,
