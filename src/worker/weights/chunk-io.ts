@@ -4,8 +4,9 @@ import { open, type FileHandle } from "node:fs/promises";
 
 /**
  * The two ways a chunk's bytes pass through the worker, each exactly once: from a ranged GET
- * (hashed as it streams and written where it belongs, no second read) or, on a resume, from what
- * is already on disk (read and hashed). Positioned writes, so chunks of one file land in any order
+ * of one or more consecutive chunks (split at chunk boundaries, each chunk hashed as it streams
+ * and written where it belongs, no second read) or, on a resume, from what is already on disk
+ * (read and hashed). Positioned writes, so chunks of one file land in any order
  * into the preallocated file.
  */
 
@@ -18,15 +19,33 @@ export interface Landed {
   bytes: number;
 }
 
+const NOTHING = new Uint8Array(0);
+
 /**
- * Writes `body` at [start, start + length) while hashing it. A body longer than `length` (a server
- * or proxy that ignored the Range and sent the whole object) is refused before its first byte past
- * the range is written: written, it would overwrite chunks already verified, after their check.
+ * Writes `body` at [start, ends[ends.length - 1]) while hashing it chunk by chunk: `ends` are the
+ * file offsets where each chunk of the GET ends. When a chunk's last byte is written,
+ * `onChunk(k, sha256)` is called (k-th chunk of the GET, in order); it throws to refuse the chunk,
+ * which stops the GET there. Returns how many chunks were completed (fewer than `ends.length` when
+ * the body ended early). A body longer than asked for (a server or proxy that ignored the Range and
+ * sent the whole object) is refused before its first byte past the range is written: written, it
+ * would overwrite chunks already verified, after their check. `onBytes` hears every byte as it is
+ * hashed, before its chunk is complete.
  */
-export async function landChunk(handle: FileHandle, start: number, length: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
-  const hash = createHash("sha256");
-  let position = start;
-  let received = 0;
+export async function landSpan(
+  handle: FileHandle,
+  start: number,
+  ends: readonly number[],
+  body: AsyncIterable<Uint8Array>,
+  onChunk: (k: number, sha256: string) => void,
+  signal?: AbortSignal,
+  onBytes?: (n: number) => void,
+): Promise<number> {
+  const end = ends[ends.length - 1] ?? start;
+  let hash = createHash("sha256");
+  let k = 0;
+  let chunkEnd = ends[0] ?? start;
+  let received = start; // file offset of the next byte to arrive
+  let position = start; // file offset of the next byte to write
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const flush = async () => {
@@ -46,16 +65,28 @@ export async function landChunk(handle: FileHandle, start: number, length: numbe
   };
   for await (const bytes of body) {
     signal?.throwIfAborted();
-    received += bytes.byteLength;
-    if (received > length) throw new Error(`the answer ran past the ${length} bytes asked for (a server that ignored the range?)`);
-    hash.update(bytes);
-    pending.push(bytes);
-    pendingBytes += bytes.byteLength;
-    onBytes?.(bytes.byteLength);
-    if (pendingBytes >= WRITE_BATCH) await flush();
+    if (received + bytes.byteLength > end) throw new Error(`the answer ran past the ${end - start} bytes asked for (a server that ignored the range?)`);
+    let piece = bytes;
+    while (piece.byteLength > 0) {
+      const take = Math.min(piece.byteLength, chunkEnd - received);
+      const part = take === piece.byteLength ? piece : piece.subarray(0, take);
+      piece = take === piece.byteLength ? NOTHING : piece.subarray(take);
+      hash.update(part);
+      pending.push(part);
+      pendingBytes += take;
+      received += take;
+      onBytes?.(take);
+      if (received === chunkEnd) {
+        await flush(); // on disk before it counts as verified
+        onChunk(k, hash.digest("hex"));
+        k += 1;
+        hash = createHash("sha256");
+        chunkEnd = ends[k] ?? end;
+      } else if (pendingBytes >= WRITE_BATCH) await flush();
+    }
   }
   await flush();
-  return { sha256: hash.digest("hex"), bytes: position - start };
+  return k;
 }
 
 /** SHA-256 of bytes [start, end) as they are on disk (a resume's check); short when the file is. */

@@ -3,14 +3,15 @@ import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
 import type { RangeReader } from "../../aws/s3-ranges.js";
 import type { Clock } from "../../core/clock.js";
-import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
-import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
+import { hashOnDisk, withFile } from "./chunk-io.js";
+import { fetchSpan, type SpanContext } from "./fetch-span.js";
+import { chunksPerGet, planGets, type GetSpan } from "./get-plan.js";
 import { bytesStillNeeded, FILE_MODE, freeBytesOf, prepareModelFolder } from "./model-folder.js";
 import { FetchProgress } from "./progress.js";
 import { pinnedManifest } from "./pinned-manifest.js";
-import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
+import { asFetchError, diskError, type FetchWhere } from "./refusals.js";
 import { fileTargets, LOCAL_MANIFEST, type FileTarget } from "./targets.js";
 
 /**
@@ -47,6 +48,8 @@ export interface WeightsFetchInput {
   modelDir: string;
   /** Ranged GETs in flight at once (and chunks re-verified at once on a resume). */
   concurrency?: number;
+  /** The most one ranged GET asks for: consecutive chunks still needed, whole chunks, at least one. */
+  maxGetBytes?: number;
   /** Failed GETs of one chunk before the fetch gives up (a corrupted chunk is never retried). */
   attempts?: number;
   progressEveryMs?: number;
@@ -67,8 +70,10 @@ export interface WeightsFetchResult {
   seconds: number;
 }
 
-/** ~32 connections of ~80 MB/s each fill a 25 Gbit/s link; memory stays at ~1 MiB per chunk in flight. */
+/** ~32 connections of ~80 MB/s each fill a 25 Gbit/s link; memory stays at ~1 MiB per GET in flight. */
 export const DEFAULT_FETCH_CONCURRENCY = 32;
+/** TODO decided by measurement */
+export const DEFAULT_MAX_GET_BYTES = 64 * 2 ** 20;
 const DEFAULT_ATTEMPTS = 4;
 
 /** A file at its full size on disk, and the chunks it still needs. */
@@ -104,12 +109,19 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
-    const jobs = prepared.flatMap((file) => file.todo.map((index) => ({ file, index })));
+    const perGet = chunksPerGet(input.maxGetBytes ?? DEFAULT_MAX_GET_BYTES, manifest.chunkSize);
+    // Longest GETs first, so the last one to finish is a short one (the slots are FIFO).
+    const jobs = prepared
+      .flatMap(({ target, todo }) => planGets(todo, perGet).map((span) => ({ target, span, bytes: spanBytes(target, span, manifest.chunkSize) })))
+      .sort((a, b) => b.bytes - a.bytes);
+    const ctx: SpanContext = { deps, bucket: input.bucket, chunkSize: manifest.chunkSize, attempts: input.attempts ?? DEFAULT_ATTEMPTS, progress, signal: stop.signal, where };
     await Promise.all(
-      jobs.map(async ({ file, index }) => {
+      jobs.map(async ({ target, span }) => {
         const release = await slots.acquire(1, stop.signal);
         try {
-          await fetchChunk(deps, input, file, index, manifest.chunkSize, progress, stop.signal, where);
+          await fetchSpan(ctx, target, span);
+        } catch (error) {
+          failFast(error); // before the slot is given back: no GET starts after a refusal
         } finally {
           release();
         }
@@ -127,7 +139,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
       files: targets.length,
       bytes: progress.totalBytes,
       chunks: totalChunks,
-      fetchedChunks: jobs.length,
+      fetchedChunks: totalChunks - reused,
       reusedChunks: reused,
       fetchedBytes: progress.fetchedBytes,
       verifiedOnDiskBytes: progress.verifiedOnDiskBytes,
@@ -143,6 +155,10 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     input.signal?.removeEventListener("abort", onAbort);
     await reporting;
   }
+}
+
+function spanBytes({ file }: FileTarget, span: GetSpan, chunkSize: number): number {
+  return chunkRange(file.size, span.last, chunkSize).end - chunkRange(file.size, span.first, chunkSize).start;
 }
 
 async function enoughSpace(deps: WeightsFetchDeps, modelDir: string, targets: readonly FileTarget[]): Promise<void> {
@@ -199,54 +215,3 @@ async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semap
     throw diskError(error, absolute);
   }
 }
-
-async function fetchChunk(
-  deps: WeightsFetchDeps,
-  input: WeightsFetchInput,
-  { target }: PreparedFile,
-  index: number,
-  chunkSize: number,
-  progress: FetchProgress,
-  signal: AbortSignal,
-  where: FetchWhere,
-): Promise<void> {
-  const { file, key } = target;
-  const range = chunkRange(file.size, index, chunkSize);
-  const url = `s3://${input.bucket}/${key}`;
-  const which = `chunk ${index + 1} of ${file.chunks.length} (bytes ${range.start}-${range.end - 1})`;
-  const attempts = input.attempts ?? DEFAULT_ATTEMPTS;
-  for (let attempt = 1; ; attempt++) {
-    let counted = 0;
-    try {
-      const got = await deps.ranges.getRange(input.bucket, key, range, signal);
-      if (got === undefined) throw weightsRefused("weights-missing", `${url} is missing: the manifest lists '${file.path}' (${file.size} bytes).`, where);
-      if (got.objectSize !== undefined && got.objectSize !== file.size) {
-        throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
-      }
-      const landed = await withFile(target.absolute, "r+", (handle) =>
-        landChunk(handle, range.start, range.end - range.start, got.body, signal, (n) => {
-          counted += n;
-          progress.fetchedBytes += n;
-        }),
-      ).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute) : error));
-      if (landed.bytes !== range.end - range.start) throw new Error(`got ${landed.bytes} bytes of ${range.end - range.start}`);
-      if (landed.sha256 !== file.chunks[index]) {
-        throw weightsRefused(
-          "weights-corrupted",
-          `Weights file '${file.path}': ${which} does not hash to the manifest's SHA-256 (${url} holds other bytes than were uploaded: corrupted or replaced); refusing to serve it.`,
-          where,
-        );
-      }
-      progress.chunksDone += 1;
-      return;
-    } catch (error) {
-      progress.fetchedBytes -= counted;
-      if (signal.aborted || (isSynktiError(error) && error.kind !== "unobservable")) throw error;
-      if (isSynktiError(error) && error.code === "aws-auth") throw weightsUnreachable(`S3 refused ${which} of '${file.path}' (${url}): ${error.message}`, where, error, checkInfra(where));
-      if (attempt >= attempts) throw weightsUnreachable(`Could not download '${file.path}' ${which} from ${url} after ${attempts} attempts: ${(error as Error).message}`, where, error);
-      deps.log.warn({ file: file.path, chunk: index, attempt, error: (error as Error).message }, `retrying ${which} of '${file.path}'`);
-      await deps.clock.sleep(1000 * attempt, signal);
-    }
-  }
-}
-
