@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
@@ -89,6 +90,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   const totalChunks = manifest.files.reduce((n, f) => n + f.chunks.length, 0);
   const progress = new FetchProgress(deps, manifest.files.reduce((n, f) => n + f.size, 0), totalChunks);
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per GET waiting for a slot and per request in flight: not a leak
   const onAbort = () => stop.abort(input.signal?.reason);
   input.signal?.addEventListener("abort", onAbort, { once: true });
   if (input.signal?.aborted) stop.abort(input.signal.reason);

@@ -274,6 +274,19 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
   });
 });
 
+describe("the range reader", { timeout: 60_000 }, () => {
+  it("hands over the body as it comes off the socket: no CRC32 pass of the SDK's on top of the chunks' SHA-256", async () => {
+    const { bucket } = await uploaded("wf-crc", { "a.bin": randomBytes(1000) }); // one PUT: S3 (and moto) keep its CRC32
+    const reader = await createRangeReader(createAwsClients({ role: "worker", maxAttempts: 1 }));
+    const got = await reader.getRange(bucket, "org/m/a.bin", { start: 0, end: 1000 });
+    expect(got?.objectSize).toBe(1000);
+    expect(got?.body.constructor.name).toBe("IncomingMessage"); // the SDK's would be its ChecksumStream
+    let bytes = 0;
+    for await (const b of got!.body) bytes += b.byteLength;
+    expect(bytes).toBe(1000);
+  });
+});
+
 describe("the model folder the fetch leaves for the model server", { timeout: 60_000 }, () => {
   it("replaces a link planted in the model folder (a folder link, a file link, a hard link) and never writes through it", async () => {
     const files = { "a.bin": randomBytes(2 * MiB), "b.bin": randomBytes(100), "sub/config.json": randomBytes(3000) };
