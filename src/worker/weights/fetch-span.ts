@@ -5,6 +5,7 @@ import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { landSpan, withFile } from "./chunk-io.js";
 import type { GetSpan } from "./get-plan.js";
+import type { HashWriters } from "./hash-writers.js";
 import type { FetchProgress } from "./progress.js";
 import { checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
 import type { FileTarget } from "./targets.js";
@@ -16,6 +17,8 @@ export interface SpanContext {
   /** Failed GETs in a row, with no chunk verified in between, before the fetch gives up. */
   attempts: number;
   progress: FetchProgress;
+  /** The threads that hash and write each GET's bytes. */
+  writers: HashWriters;
   signal: AbortSignal;
   where: FetchWhere;
 }
@@ -68,7 +71,7 @@ export async function fetchSpan(ctx: SpanContext, target: FileTarget, span: GetS
         received += n;
         progress.fetchedBytes += n;
       };
-      await withFile(absolute, "r+", (handle) => landSpan(handle, range.start, ends, got.body, verify, signal, count)).catch((error: unknown) =>
+      await withFile(absolute, "r+", (handle) => landSpan(handle, ctx.writers, range.start, ends, got.body, verify, signal, count)).catch((error: unknown) =>
         Promise.reject(isWriteError(error) ? diskError(error, absolute) : error),
       );
       if (next <= span.last) throw new Error(`the answer ended after ${received} of the ${range.end - range.start} bytes asked for`);

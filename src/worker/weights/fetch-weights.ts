@@ -8,6 +8,7 @@ import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
 import { hashOnDisk, withFile } from "./chunk-io.js";
 import { fetchSpan, type SpanContext } from "./fetch-span.js";
+import { HashWriters } from "./hash-writers.js";
 import { chunksPerGet, planGets, type GetSpan } from "./get-plan.js";
 import { bytesStillNeeded, FILE_MODE, freeBytesOf, prepareModelFolder } from "./model-folder.js";
 import { FetchProgress } from "./progress.js";
@@ -51,6 +52,8 @@ export interface WeightsFetchInput {
   concurrency?: number;
   /** The most one ranged GET asks for: consecutive chunks still needed, whole chunks, at least one. */
   maxGetBytes?: number;
+  /** Threads that hash and write what the GETs bring (default: the cores left, 1 to 4). */
+  hashThreads?: number;
   /** Failed GETs of one chunk before the fetch gives up (a corrupted chunk is never retried). */
   attempts?: number;
   progressEveryMs?: number;
@@ -97,6 +100,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   const reporting = progress.report(input.progressEveryMs ?? 5000, stop.signal);
   const slots = new Semaphore(input.concurrency ?? DEFAULT_FETCH_CONCURRENCY);
   const prepared: PreparedFile[] = [];
+  let writers: HashWriters | undefined;
   let firstError: unknown;
   const failFast = (error: unknown) => {
     if (firstError === undefined && !input.signal?.aborted) {
@@ -116,7 +120,8 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
     const jobs = prepared
       .flatMap(({ target, todo }) => planGets(todo, perGet).map((span) => ({ target, span, bytes: spanBytes(target, span, manifest.chunkSize) })))
       .sort((a, b) => b.bytes - a.bytes);
-    const ctx: SpanContext = { deps, bucket: input.bucket, chunkSize: manifest.chunkSize, attempts: input.attempts ?? DEFAULT_ATTEMPTS, progress, signal: stop.signal, where };
+    writers = new HashWriters(input.hashThreads);
+    const ctx: SpanContext = { deps, bucket: input.bucket, chunkSize: manifest.chunkSize, attempts: input.attempts ?? DEFAULT_ATTEMPTS, progress, writers, signal: stop.signal, where };
     await Promise.all(
       jobs.map(async ({ target, span }) => {
         const release = await slots.acquire(1, stop.signal);
@@ -155,7 +160,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   } finally {
     stop.abort(new Error("fetch over"));
     input.signal?.removeEventListener("abort", onAbort);
-    await reporting;
+    await Promise.all([reporting, writers?.close()]);
   }
 }
 
