@@ -15,7 +15,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -29,9 +29,11 @@ import { createS3Transfer } from "../../src/aws/s3-transfer.js";
 import { systemClock } from "../../src/core/clock.js";
 import { silentLogger } from "../../src/core/log.js";
 import { DEFAULT_FETCH_CONCURRENCY, DEFAULT_MAX_GET_BYTES, fetchWeights } from "../../src/worker/weights/index.js";
+import { defaultHashThreads } from "../../src/worker/weights/hash-writers.js";
 import { awsEnvFor, sdkConfigFor, startMoto } from "../../test/support/moto.js";
 
 const run = promisify(execFile);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const unique = (settings: Setting[]) => settings.filter((s, i) => settings.findIndex((t) => t[0] === s[0] && t[1] === s[1]) === i);
 const MiB = 1024 * 1024;
 const PROJECT = "bench-fetch";
@@ -45,25 +47,50 @@ const LAYOUT: Array<[string, number]> = [
   ...Array.from({ length: 12 }, (_, i): [string, number] => [`tokenizer/file-${i}.json`, 1 * MiB]),
 ];
 
-/** This process's CPU seconds (user + system) per approach, for where the time goes. */
+/**
+ * CPU seconds (user + system) per approach, for where the time goes: this process's, and moto's
+ * (its process group, from /proc: it shares the 2 cores, so the sum is what a run costs them).
+ */
 const cpu: Record<string, number[]> = {};
+const motoCpu: Record<string, number[]> = {};
+let motoGroup = 0;
+function groupCpuSeconds(group: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from the state on
+      if (Number(fields[2]) === group) ticks += Number(fields[11]) + Number(fields[12]); // pgrp; utime + stime
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
 async function timed(work: () => Promise<unknown>, label?: string): Promise<number> {
+  const motoBefore = motoGroup ? groupCpuSeconds(motoGroup) : 0;
   const start = process.hrtime.bigint();
   const used = process.cpuUsage();
   await work();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const { user, system } = process.cpuUsage(used);
   if (label) (cpu[label] ??= []).push((user + system) / 1e6);
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  if (label && motoGroup) (motoCpu[label] ??= []).push(groupCpuSeconds(motoGroup) - motoBefore);
+  return seconds;
 }
 
-/** [concurrency, bytes per GET] */
-type Setting = [number, number];
+/** [concurrency, bytes per GET, hashing threads (synkti only; default: the cores left)] */
+type Setting = [number, number, number?];
 const DEFAULTS: Setting = [DEFAULT_FETCH_CONCURRENCY, DEFAULT_MAX_GET_BYTES];
-const name = ([c, r]: Setting) => `${c}x${r / MiB}MiB`;
-const GRID: Setting[] = [8, 16, 32].flatMap((c) => [16, 32, 64, 128].map((r): Setting => [c, r * MiB]));
+const name = ([c, r, t]: Setting) => `${c}x${r / MiB}MiB${t === undefined ? "" : ` ${t} threads`}`;
+const GRID: Setting[] = [
+  ...[8, 16, 32].flatMap((c) => [16, 32, 64, 128].map((r): Setting => [c, r * MiB])),
+  ...[0, 1, 2].map((t): Setting => [DEFAULTS[0], DEFAULTS[1], t]),
+];
 
 export async function benchWeightsFetch(rounds = 2, explore = false): Promise<string[]> {
   const moto = await startMoto();
+  motoGroup = moto.pid; // started as its own process group (test/support/moto.ts)
   const saved = { ...process.env };
   const root = mkdtempSync(path.join(tmpdir(), "synkti-bench-fetch-"));
   Object.assign(process.env, awsEnvFor(moto.url));
@@ -90,11 +117,11 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
     let n = 0;
     const destination = () => path.join(root, `run-${n++}`);
 
-    const synkti = ([concurrency, maxGetBytes]: Setting) => async () => {
+    const synkti = ([concurrency, maxGetBytes, hashThreads]: Setting) => async () => {
       const modelDir = destination();
       await fetchWeights(
         { ranges, readText: (b, k, s) => transfer.getText(b, k, s), clock: systemClock, log: silentLogger },
-        { project: PROJECT, model: MODEL, bucket: BUCKET, prefix: `${MODEL}/`, manifestKey, manifestSha256, modelDir, progressEveryMs: 600_000, concurrency, maxGetBytes },
+        { project: PROJECT, model: MODEL, bucket: BUCKET, prefix: `${MODEL}/`, manifestKey, manifestSha256, modelDir, progressEveryMs: 600_000, concurrency, maxGetBytes, ...(hashThreads === undefined ? {} : { hashThreads }) },
       );
       rmSync(modelDir, { recursive: true, force: true });
     };
@@ -124,7 +151,7 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
       );
     };
     // The limit: synkti's own setting, the old per-chunk one, fewer and more connections.
-    const settings = unique([DEFAULTS, [8, 64 * MiB], [32, 64 * MiB], [32, 8 * MiB], [DEFAULT_FETCH_CONCURRENCY, 16 * MiB], ...(explore ? GRID : [])]);
+    const settings = unique([DEFAULTS, [8, 64 * MiB], [32, 64 * MiB], [32, 8 * MiB], [DEFAULT_FETCH_CONCURRENCY, 16 * MiB], ...(explore ? GRID.filter((s) => s[2] === undefined) : [])]);
     const samples = { synkti: [] as number[], aws: [] as number[], limit: [] as number[] };
     const limitBy: string[] = [];
     const explored: Record<string, { synkti: number[]; limit: number[] }> = {};
@@ -133,10 +160,10 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
       const order: Array<"synkti" | "aws" | "limit" | "explore"> = round % 2 === 0 ? ["synkti", "aws", "limit", "explore"] : ["explore", "limit", "aws", "synkti"];
       for (const who of order) {
         if (who === "synkti") samples.synkti.push(await timed(synkti(DEFAULTS), "synkti"));
-        else if (who === "aws") samples.aws.push(await timed(awsCli));
+        else if (who === "aws") samples.aws.push(await timed(awsCli, "aws CLI"));
         else if (who === "limit")
           for (const setting of settings) {
-            const seconds = await timed(limit(...setting), `limit ${name(setting)}`);
+            const seconds = await timed(limit(setting[0], setting[1]), `limit ${name(setting)}`);
             samples.limit.push(seconds);
             limitBy.push(name(setting));
             if (explore) (explored[name(setting)] ??= { synkti: [], limit: [] }).limit.push(seconds);
@@ -154,10 +181,11 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
     );
     return [
       `${LAYOUT.length} files, ${(bytes / MiB).toFixed(0)} MiB (largest ${192} MiB, ${CHUNK_SIZE / MiB} MiB chunks), moto on 127.0.0.1, ${rounds} rounds, best of each`,
-      line(`synkti fetch (${DEFAULTS[0]} GETs of up to ${DEFAULTS[1] / MiB} MiB, hash + write)`, samples.synkti),
+      line(`synkti fetch (${DEFAULTS[0]} GETs of up to ${DEFAULTS[1] / MiB} MiB, hash + write on ${defaultHashThreads()} threads)`, samples.synkti),
       line("aws s3 cp --recursive + sha256sum --check", samples.aws),
       line(`moto's limit (ranged GETs, no hash; best ${bestLimit})`, samples.limit),
-      `CPU of this process, median s: ${Object.entries(cpu).map(([k, xs]) => `${k} ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2)}`).join(", ")}`,
+      `CPU of this process, median s: ${Object.entries(cpu).map(([k, xs]) => `${k} ${median(xs).toFixed(2)}`).join(", ")}`,
+      `CPU of moto, median s: ${Object.entries(motoCpu).map(([k, xs]) => `${k} ${median(xs).toFixed(2)}`).join(", ")}`,
       `synkti / aws CLI path: x${(best(samples.aws) / best(samples.synkti)).toFixed(2)}   synkti / moto's limit: ${((100 * best(samples.limit)) / best(samples.synkti)).toFixed(0)}%`,
       ...(explore ? ["explored (concurrency x bytes per GET):", ...grid] : []),
     ];

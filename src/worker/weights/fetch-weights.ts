@@ -19,13 +19,17 @@ import { fileTargets, LOCAL_MANIFEST, type FileTarget } from "./targets.js";
 /**
  * The worker fetches its own weights (before its preflight, so no model server starts until every
  * byte is verified): the pinned manifest (its bytes must hash to the SHA-256 user-data was rendered
- * with), then only the files it lists, as ranged GETs of one chunk each, `concurrency` at a time
- * across all files. Each chunk streams from S3 through its SHA-256 straight into its place in a
- * preallocated file (positioned writes): every byte is read from the network once and never read
- * back. A resume (agent restarted, instance rebooted) re-hashes what is already on disk chunk by
- * chunk and fetches only the chunks that do not match. A chunk whose bytes do not match the
- * manifest is refused, naming the file and the chunk: a retry would fetch the same bytes.
- * Every request goes through the S3 client, which adds ExpectedBucketOwner.
+ * with), then only the files it lists, as ranged GETs of up to `maxGetBytes` of consecutive
+ * chunks still needed (get-plan.ts), `concurrency` at a time across all files, longest first.
+ * Each GET's body is split at chunk boundaries as it streams; each chunk goes through its SHA-256
+ * straight into its place in a preallocated file (positioned writes, on hashing threads:
+ * hash-writers.ts) and is checked against the manifest the moment its last byte is written:
+ * every byte is read from the network once and never read back. A chunk whose bytes do not match
+ * is refused at once, naming the file and the chunk (a retry would fetch the same bytes); a GET
+ * that fails is asked again from its first chunk not yet verified (fetch-span.ts). A resume (agent
+ * restarted, instance rebooted) re-hashes what is already on disk chunk by chunk and fetches only
+ * the chunks that do not match. Every request goes through the S3 client, which adds
+ * ExpectedBucketOwner.
  */
 export interface WeightsFetchDeps {
   ranges: RangeReader;
@@ -74,9 +78,24 @@ export interface WeightsFetchResult {
   seconds: number;
 }
 
-/** ~32 connections of ~80 MB/s each fill a 25 Gbit/s link; memory stays at ~1 MiB per GET in flight. */
+/**
+ * ~32 connections of ~80-100 MB/s each fill a 25 Gbit/s link; memory stays at ~3 MiB per GET in
+ * flight (the batches on their way to a hashing thread). On the bench (scripts/bench/weights-fetch.ts
+ * --explore: 300 MiB in 21 files, 23 GETs) 8, 16 and 32 measured the same within the noise of the
+ * shared machine: fewer GETs than slots; 32 is for the instance's network.
+ */
 export const DEFAULT_FETCH_CONCURRENCY = 32;
-/** TODO decided by measurement */
+/**
+ * One GET asks for up to 4 chunks (64 MiB of today's 16 MiB chunks). Real S3: a GET's first byte
+ * costs a round trip or two (20-50 ms) whatever its size, and a connection reaches its steady TCP
+ * window only after some megabytes, so fewer, larger GETs keep each connection busy (64 MiB is
+ * ~0.7 s of one connection's transfer); the cap keeps a large file spread over many connections
+ * (a 4 GB shard is 60 GETs), and since a failed GET resumes at its first chunk not yet verified,
+ * a larger GET costs nothing more on a failure. moto 5.2.1 reads and copies the whole object for
+ * every ranged GET (FakeKey.value), so a GET costs it the object's size: 16 MiB GETs of a 192 MiB
+ * object cost it 12 whole copies, 64 MiB ones 3 (its CPU per bench run fell from ~1.5 s to ~0.55 s);
+ * 128 MiB measured the same as 64 within the noise, with half the spread on S3.
+ */
 export const DEFAULT_MAX_GET_BYTES = 64 * 2 ** 20;
 const DEFAULT_ATTEMPTS = 4;
 
