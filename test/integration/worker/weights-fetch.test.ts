@@ -63,7 +63,7 @@ async function uploaded(project: string, files: Record<string, Buffer>, manifest
   if (manifestText) text = manifestText(text);
   const manifestKey = `${model}/manifest-${sha(text)}.json`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: text }));
-  const input: WeightsFetchInput = { project, model, bucket, prefix: `${model}/`, manifestKey, manifestSha256: sha(text), modelDir: path.join(root, project, model), concurrency: 4, progressEveryMs: 60_000 };
+  const input: WeightsFetchInput = { project, model, bucket, prefix: `${model}/`, manifestKey, manifestSha256: sha(text), modelDir: path.join(root, project, model), concurrency: 4, progressEveryMs: 60_000, hashThreads: 2 }; // threads, as on a GPU instance
   return { bucket, model, input, files };
 }
 
@@ -106,11 +106,14 @@ async function refusal(promise: Promise<unknown>): Promise<SynktiError> {
 }
 
 describe("the worker's weights fetch", { timeout: 60_000 }, () => {
-  it("fetches each byte once: one GET per run of up to maxGetBytes of chunks, every byte through the hash into its place, none read back", async () => {
+  it.each([
+    ["on hashing threads", 2],
+    ["on the main thread (no core to spare)", 0],
+  ])("fetches each byte once (%s): one GET per run of up to maxGetBytes of chunks, every byte through the hash into its place, none read back", async (_, hashThreads) => {
     const files = { "model.safetensors": randomBytes(5 * MiB + 123), "sub/config.json": randomBytes(3000), "empty.txt": Buffer.alloc(0) };
-    const { input } = await uploaded("wf-once", files);
+    const { input } = await uploaded(`wf-once-${hashThreads}`, files);
     const c = await counting();
-    const result = await fetchWeights(c.deps, { ...input, maxGetBytes: 4 * MiB });
+    const result = await fetchWeights(c.deps, { ...input, maxGetBytes: 4 * MiB, hashThreads });
     const total = 5 * MiB + 123 + 3000;
     expect(c.bytes()).toBe(total);
     expect(result).toMatchObject({ files: 3, bytes: total, chunks: 7, fetchedChunks: 7, reusedChunks: 0, fetchedBytes: total, verifiedOnDiskBytes: 0 });

@@ -93,3 +93,10 @@ describe.each([
     }
   });
 });
+
+describe("how many hashing threads", () => {
+  it("the cores beyond the HTTP thread's and the kernel's, at most 4: none on 2 cores, 2 on a 4-vCPU GPU instance", async () => {
+    const { defaultHashThreads } = await import("../../../src/worker/weights/hash-writers.js");
+    expect([1, 2, 3, 4, 8, 96].map((cores) => defaultHashThreads(cores))).toEqual([0, 0, 1, 2, 4, 4]);
+  });
+});
