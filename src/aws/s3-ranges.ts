@@ -17,6 +17,11 @@ export interface ObjectRange {
   body: AsyncIterable<Uint8Array>;
   /** The whole object's size (from Content-Range), when S3 said it. */
   objectSize?: number;
+  /**
+   * The bytes [start, end) the answer says it holds (from Content-Range); undefined when it says
+   * none: a server or proxy that ignored the Range and sends the whole object (200).
+   */
+  range?: { start: number; end: number };
 }
 
 export interface RangeReader {
@@ -33,9 +38,11 @@ export async function createRangeReader(clients: AwsClients): Promise<RangeReade
         withoutResponseChecksum(command);
         const out = await s3.send(command, opts(signal));
         const total = contentRangeTotal(out.ContentRange);
+        const held = /^bytes (\d+)-(\d+)\//.exec(out.ContentRange ?? "");
         return {
           body: (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})(),
           ...(total !== undefined ? { objectSize: total } : {}),
+          ...(held ? { range: { start: Number(held[1]), end: Number(held[2]) + 1 } } : {}),
         };
       } catch (error) {
         if (signal?.aborted || isSynktiError(error)) throw error;

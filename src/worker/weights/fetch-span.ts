@@ -53,6 +53,10 @@ export async function fetchSpan(ctx: SpanContext, target: FileTarget, span: GetS
       if (got.objectSize !== undefined && got.objectSize !== file.size) {
         throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
       }
+      // A server or proxy that ignored the Range sends other bytes from the first one: refused before any is written.
+      if (got.range?.start !== range.start || got.range.end !== range.end) {
+        throw new Error(`the answer holds ${got.range ? `bytes ${got.range.start}-${got.range.end - 1}` : "no range (a server that ignored it?)"}, not the bytes ${range.start}-${range.end - 1} asked for`);
+      }
       const verify = (_k: number, sha256: string) => {
         if (sha256 !== file.chunks[next]) {
           throw weightsRefused(

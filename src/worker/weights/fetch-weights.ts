@@ -118,7 +118,6 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   if (input.signal?.aborted) stop.abort(input.signal.reason);
   const reporting = progress.report(input.progressEveryMs ?? 5000, stop.signal);
   const slots = new Semaphore(input.concurrency ?? DEFAULT_FETCH_CONCURRENCY);
-  const prepared: PreparedFile[] = [];
   let writers: HashWriters | undefined;
   let firstError: unknown;
   const failFast = (error: unknown) => {
@@ -131,7 +130,8 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   try {
     await prepareModelFolder(input.modelDir, targets.map((t) => t.absolute)).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
     await enoughSpace(deps, input.modelDir, targets);
-    await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
+    // In the manifest's order, whichever finished first: the GETs' order below is then always the same.
+    const prepared = (await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).catch(failFast)))).filter((p) => p !== undefined);
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
     const perGet = chunksPerGet(input.maxGetBytes ?? DEFAULT_MAX_GET_BYTES, manifest.chunkSize);

@@ -358,7 +358,7 @@ describe("a disk too small for the weights", { timeout: 60_000 }, () => {
 });
 
 describe("an answer longer than the range asked for", { timeout: 60_000 }, () => {
-  it("(a server or proxy that ignored the Range) is refused before it overwrites a chunk already verified; the retry lands the right bytes", async () => {
+  it("(a server or proxy that ignored the Range: the whole object, no Content-Range) is refused before it overwrites a chunk already verified; the retry lands the right bytes", async () => {
     const bytes = randomBytes(3 * MiB);
     const { input } = await uploaded("wf-norange", { "w.bin": bytes });
     const c = await counting();
