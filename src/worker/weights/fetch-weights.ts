@@ -58,7 +58,7 @@ export interface WeightsFetchInput {
   maxGetBytes?: number;
   /** Threads that hash and write what the GETs bring (default: the cores left, 1 to 4). */
   hashThreads?: number;
-  /** Failed GETs of one chunk before the fetch gives up (a corrupted chunk is never retried). */
+  /** Failed GETs in a row with no chunk verified in between before the fetch gives up (a corrupted chunk is never retried). */
   attempts?: number;
   progressEveryMs?: number;
   signal?: AbortSignal;
