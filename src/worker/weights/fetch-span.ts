@@ -51,10 +51,12 @@ export async function fetchSpan(ctx: SpanContext, target: FileTarget, span: GetS
       const got = await ctx.deps.ranges.getRange(ctx.bucket, key, range, signal);
       if (got === undefined) throw weightsRefused("weights-missing", `${url} is missing: the manifest lists '${file.path}' (${file.size} bytes).`, where);
       if (got.objectSize !== undefined && got.objectSize !== file.size) {
+        discard(got.body);
         throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
       }
       // A server or proxy that ignored the Range sends other bytes from the first one: refused before any is written.
       if (got.range?.start !== range.start || got.range.end !== range.end) {
+        discard(got.body);
         throw new Error(`the answer holds ${got.range ? `bytes ${got.range.start}-${got.range.end - 1}` : "no range (a server that ignored it?)"}, not the bytes ${range.start}-${range.end - 1} asked for`);
       }
       const verify = (_k: number, sha256: string) => {
@@ -91,4 +93,9 @@ export async function fetchSpan(ctx: SpanContext, target: FileTarget, span: GetS
       await ctx.deps.clock.sleep(1000 * failures, signal);
     }
   }
+}
+
+/** An answer not read: its connection is closed rather than left to an idle deadline. */
+function discard(body: AsyncIterable<Uint8Array>): void {
+  (body as { destroy?: () => void }).destroy?.();
 }
