@@ -8,10 +8,11 @@
  * - aws CLI: `aws s3 cp --recursive` then `sha256sum --check` (what user-data did before);
  * - moto's limit: parallel ranged GETs whose bodies are read and dropped (no hashing, no disk),
  *   best of a few concurrency/range-size settings, always including synkti's own.
- * moto is one Python process on the same 2 shared cores, so it is the bottleneck here: ratios are
- * the figure, not MB/s. Runs alone with `npx tsx scripts/bench/weights-fetch.ts`;
- * `-- --explore` also times synkti and the limit at concurrency 8/16/32 x GETs of 16-128 MiB
- * (how the defaults were chosen).
+ * moto is one Python process on the same 2 shared cores as this one, so the CPU of both is printed
+ * per approach: ratios are the figure, not MB/s. Runs alone with
+ * `npx tsx scripts/bench/weights-fetch.ts`; `--explore` also times synkti and the limit at
+ * concurrency 8/16/32 x GETs of 16-128 MiB, and synkti with 0/1/2 hashing threads (how the
+ * defaults were chosen).
  */
 import { execFile } from "node:child_process";
 import { randomFillSync } from "node:crypto";
