@@ -13,7 +13,7 @@ import { Transform, type TransformCallback } from "node:stream";
  * chunk, so S3's composite checksum vouches for the object: s3-checksum.ts). 16 MiB, not more: a
  * part is a unit of parallelism, and with 64 MiB parts a 192 MiB file had only 3 requests in flight
  * (the upload bench fell to x0.6 of `aws s3 cp`); 16 MiB keeps 8 in flight from 128 MiB up, 8 x 16
- * MiB of memory, and ranged GETs of 16 MiB for the worker's fetch (AWS suggests 8-16 MB ranges).
+ * MiB of memory, and the unit the worker's fetch verifies (one of its GETs covers up to 4: fetch-weights.ts).
  */
 export const CHUNK_SIZE = 16 * 2 ** 20;
 

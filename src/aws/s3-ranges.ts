@@ -1,3 +1,5 @@
+import type { GetObjectCommand, GetObjectCommandInput, GetObjectCommandOutput } from "@aws-sdk/client-s3";
+import type { FinalizeRequestMiddleware } from "@smithy/types";
 import type { AwsClients } from "./clients.js";
 import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
@@ -15,6 +17,11 @@ export interface ObjectRange {
   body: AsyncIterable<Uint8Array>;
   /** The whole object's size (from Content-Range), when S3 said it. */
   objectSize?: number;
+  /**
+   * The bytes [start, end) the answer says it holds (from Content-Range); undefined when it says
+   * none: a server or proxy that ignored the Range and sends the whole object (200).
+   */
+  range?: { start: number; end: number };
 }
 
 export interface RangeReader {
@@ -27,11 +34,15 @@ export async function createRangeReader(clients: AwsClients): Promise<RangeReade
   return {
     async getRange(bucket, key, { start, end }, signal) {
       try {
-        const out = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }), opts(signal));
+        const command = new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` });
+        withoutResponseChecksum(command);
+        const out = await s3.send(command, opts(signal));
         const total = contentRangeTotal(out.ContentRange);
+        const held = /^bytes (\d+)-(\d+)\//.exec(out.ContentRange ?? "");
         return {
           body: (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})(),
           ...(total !== undefined ? { objectSize: total } : {}),
+          ...(held ? { range: { start: Number(held[1]), end: Number(held[2]) + 1 } } : {}),
         };
       } catch (error) {
         if (signal?.aborted || isSynktiError(error)) throw error;
@@ -40,4 +51,21 @@ export async function createRangeReader(clients: AwsClients): Promise<RangeReade
       }
     },
   };
+}
+
+/**
+ * The SDK asks S3 for the object's checksum (`x-amz-checksum-mode: ENABLED`, its WHEN_SUPPORTED
+ * default) and, when one comes back (a range covering a whole single-part object), runs every byte
+ * through CRC32 in one more stream layer: about a twentieth of the fetch's CPU, for a check the
+ * caller already makes stronger (every chunk's SHA-256 against the pinned manifest). The request
+ * goes out as the SDK makes it (without the mode header the SDK would add a CRC32 of the empty
+ * body instead); only the answer's CRC32 pass is skipped: the mode is taken off the input after
+ * the request is built, where the SDK's response check reads it.
+ */
+function withoutResponseChecksum(command: GetObjectCommand): void {
+  const noChecksumPass: FinalizeRequestMiddleware<GetObjectCommandInput, GetObjectCommandOutput> = (next) => async (args) => {
+    delete args.input.ChecksumMode;
+    return next(args);
+  };
+  command.middlewareStack.add(noChecksumPass, { step: "finalizeRequest", name: "synktiNoResponseChecksumPass" });
 }

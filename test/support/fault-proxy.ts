@@ -17,7 +17,10 @@
  *   (`"ec2:RunInstances"`, a bare `"RunInstances"` for any service, a RegExp or `"*"`), optionally
  *   a predicate on the parsed request (`when`, e.g. Placement.AvailabilityZone), and only its first
  *   `times` matches. It can delay (`delayMs`, then forward), answer an AWS error (`error`), or
- *   drop the connection (`drop`: the client sees ECONNRESET); a delay applies before either.
+ *   drop the connection (`drop`: the client sees ECONNRESET); a delay applies before either. A
+ *   rule with `cutAfterBytes` forwards, then closes the connection once that many bytes of the
+ *   answer's body have been sent (a connection lost mid-transfer: the client has the headers and
+ *   exactly those bytes, then the stream ends short of its Content-Length).
  * - Errors are shaped per protocol with AWS's status codes: EC2 `<Response><Errors>...` (e.g.
  *   RequestLimitExceeded 503, InsufficientInstanceCapacity 500, UnauthorizedOperation 403), IAM/STS
  *   `<ErrorResponse><Error><Type>` (Throttling 400, AccessDenied 403), S3 `<Error>` (SlowDown 503,
@@ -68,12 +71,14 @@ export interface FaultRule {
   delayMs?: number;
   error?: FaultKind | AwsErrorSpec;
   drop?: boolean;
+  /** Forward, but close the connection after this many bytes of the answer's body. */
+  cutAfterBytes?: number;
 }
 
 export interface CallRecord {
   action: string;
   at: number;
-  outcome: "forwarded" | "error" | "dropped";
+  outcome: "forwarded" | "error" | "dropped" | "cut";
   /** The request as named and parsed (params, headers, path): what the IAM proof translates (test/support/iam). */
   request: AwsRequestInfo;
 }
@@ -223,13 +228,27 @@ export async function startFaultProxy(options: { target: string; host?: string }
   let nextId = 1;
   let calls: CallRecord[] = [];
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer) => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer, cutAfterBytes?: number) => {
     const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent });
+    let cut = false;
     upstream.on("response", (answer) => {
       res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
-      answer.pipe(res);
+      if (cutAfterBytes === undefined) return void answer.pipe(res);
+      let sent = 0;
+      answer.on("data", (bytes: Buffer) => {
+        if (cut) return;
+        const part = bytes.subarray(0, cutAfterBytes - sent);
+        sent += part.byteLength;
+        if (part.byteLength > 0) res.write(part);
+        if (sent < cutAfterBytes) return;
+        cut = true;
+        upstream.destroy();
+        res.socket?.end(); // a FIN after the bytes written so far (destroy could drop them)
+      });
+      answer.on("end", () => void (cut || res.end()));
     });
     upstream.on("error", (error) => {
+      if (cut) return;
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" }).end(`fault proxy: target unreachable: ${error.message}`);
       else res.destroy();
     });
@@ -264,7 +283,8 @@ export async function startFaultProxy(options: { target: string; host?: string }
       if (!buffered) req.resume(); // discard an unread (e.g. PutObject) body
       res.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) }).end(answer.body);
     } else {
-      forward(req, res, body);
+      if (rule.cutAfterBytes !== undefined) record.outcome = "cut";
+      forward(req, res, body, rule.cutAfterBytes);
     }
   };
 

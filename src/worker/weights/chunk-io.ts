@@ -1,16 +1,16 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import type { HashWriters } from "./hash-writers.js";
 
 /**
  * The two ways a chunk's bytes pass through the worker, each exactly once: from a ranged GET
- * (hashed as it streams and written where it belongs, no second read) or, on a resume, from what
- * is already on disk (read and hashed). Positioned writes, so chunks of one file land in any order
+ * of one or more consecutive chunks (split at chunk boundaries, each chunk hashed as it streams
+ * and written where it belongs, no second read) or, on a resume, from what is already on disk
+ * (read and hashed). Positioned writes, so chunks of one file land in any order
  * into the preallocated file.
  */
 
-/** Writes are batched to this size: few syscalls, little memory per chunk in flight. */
-const WRITE_BATCH = 1 << 20;
 const READ_BATCH = 4 << 20;
 
 export interface Landed {
@@ -18,44 +18,57 @@ export interface Landed {
   bytes: number;
 }
 
+const NOTHING = new Uint8Array(0);
+
 /**
- * Writes `body` at [start, start + length) while hashing it. A body longer than `length` (a server
- * or proxy that ignored the Range and sent the whole object) is refused before its first byte past
- * the range is written: written, it would overwrite chunks already verified, after their check.
+ * Writes `body` at [start, ends[ends.length - 1]) while hashing it chunk by chunk (both on a
+ * hashing thread: hash-writers.ts): `ends` are the file offsets where each chunk of the GET ends.
+ * When a chunk's last byte is hashed and written, `onChunk(k, sha256)` is called (k-th chunk of
+ * the GET, in order); it throws to refuse the chunk, which stops the GET there. Returns how many
+ * chunks were completed (fewer than `ends.length` when the body ended early). A body longer than
+ * asked for (a server or proxy that ignored the Range and sent the whole object) is refused before
+ * its first byte past the range is written: written, it would overwrite chunks already verified,
+ * after their check. `onBytes` hears every byte as it arrives, before its chunk is complete.
  */
-export async function landChunk(handle: FileHandle, start: number, length: number, body: AsyncIterable<Uint8Array>, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<Landed> {
-  const hash = createHash("sha256");
-  let position = start;
-  let received = 0;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    // One writev of the pieces as they came (no copy); a short write (rare) finishes piece by piece.
-    const pieces = pending;
-    const total = pendingBytes;
-    pending = [];
-    pendingBytes = 0;
-    let done = (await handle.writev(pieces, position)).bytesWritten;
-    if (done < total) {
-      const rest = Buffer.concat(pieces, total).subarray(done);
-      for (let at = 0; at < rest.byteLength; ) at += (await handle.write(rest, at, rest.byteLength - at, position + done + at)).bytesWritten;
-      done = total;
+export async function landSpan(
+  handle: FileHandle,
+  writers: HashWriters,
+  start: number,
+  ends: readonly number[],
+  body: AsyncIterable<Uint8Array>,
+  onChunk: (k: number, sha256: string) => void,
+  signal?: AbortSignal,
+  onBytes?: (n: number) => void,
+): Promise<number> {
+  const end = ends[ends.length - 1] ?? start;
+  const sink = writers.sink(handle.fd, start);
+  let k = 0;
+  let chunkEnd = ends[0] ?? start;
+  let received = start; // file offset of the next byte to arrive
+  try {
+    for await (const bytes of body) {
+      signal?.throwIfAborted();
+      if (received + bytes.byteLength > end) throw new Error(`the answer ran past the ${end - start} bytes asked for (a server that ignored the range?)`);
+      let piece = bytes;
+      while (piece.byteLength > 0) {
+        const take = Math.min(piece.byteLength, chunkEnd - received);
+        const part = take === piece.byteLength ? piece : piece.subarray(0, take);
+        piece = take === piece.byteLength ? NOTHING : piece.subarray(take);
+        const caughtUp = sink.write(part);
+        if (caughtUp) await caughtUp;
+        received += take;
+        onBytes?.(take);
+        if (received === chunkEnd) {
+          onChunk(k, await sink.endChunk()); // hashed and on disk before it counts as verified
+          k += 1;
+          chunkEnd = ends[k] ?? end;
+        }
+      }
     }
-    position += total;
-  };
-  for await (const bytes of body) {
-    signal?.throwIfAborted();
-    received += bytes.byteLength;
-    if (received > length) throw new Error(`the answer ran past the ${length} bytes asked for (a server that ignored the range?)`);
-    hash.update(bytes);
-    pending.push(bytes);
-    pendingBytes += bytes.byteLength;
-    onBytes?.(bytes.byteLength);
-    if (pendingBytes >= WRITE_BATCH) await flush();
+    return k;
+  } finally {
+    await sink.close(); // no write may outlive the descriptor
   }
-  await flush();
-  return { sha256: hash.digest("hex"), bytes: position - start };
 }
 
 /** SHA-256 of bytes [start, end) as they are on disk (a resume's check); short when the file is. */

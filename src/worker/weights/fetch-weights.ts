@@ -1,28 +1,35 @@
+import { setMaxListeners } from "node:events";
 import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chunkCount, chunkRange } from "../../artifacts/chunks.js";
 import type { RangeReader } from "../../aws/s3-ranges.js";
 import type { Clock } from "../../core/clock.js";
-import { isSynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { Semaphore } from "../../core/semaphore.js";
-import { hashOnDisk, landChunk, withFile } from "./chunk-io.js";
+import { hashOnDisk, withFile } from "./chunk-io.js";
+import { fetchSpan, type SpanContext } from "./fetch-span.js";
+import { HashWriters } from "./hash-writers.js";
+import { chunksPerGet, planGets, type GetSpan } from "./get-plan.js";
 import { bytesStillNeeded, FILE_MODE, freeBytesOf, prepareModelFolder } from "./model-folder.js";
 import { FetchProgress } from "./progress.js";
 import { pinnedManifest } from "./pinned-manifest.js";
-import { asFetchError, checkInfra, diskError, isWriteError, weightsRefused, weightsUnreachable, type FetchWhere } from "./refusals.js";
+import { asFetchError, diskError, type FetchWhere } from "./refusals.js";
 import { fileTargets, LOCAL_MANIFEST, type FileTarget } from "./targets.js";
 
 /**
  * The worker fetches its own weights (before its preflight, so no model server starts until every
  * byte is verified): the pinned manifest (its bytes must hash to the SHA-256 user-data was rendered
- * with), then only the files it lists, as ranged GETs of one chunk each, `concurrency` at a time
- * across all files. Each chunk streams from S3 through its SHA-256 straight into its place in a
- * preallocated file (positioned writes): every byte is read from the network once and never read
- * back. A resume (agent restarted, instance rebooted) re-hashes what is already on disk chunk by
- * chunk and fetches only the chunks that do not match. A chunk whose bytes do not match the
- * manifest is refused, naming the file and the chunk: a retry would fetch the same bytes.
- * Every request goes through the S3 client, which adds ExpectedBucketOwner.
+ * with), then only the files it lists, as ranged GETs of up to `maxGetBytes` of consecutive
+ * chunks still needed (get-plan.ts), `concurrency` at a time across all files, longest first.
+ * Each GET's body is split at chunk boundaries as it streams; each chunk goes through its SHA-256
+ * straight into its place in a preallocated file (positioned writes, on hashing threads:
+ * hash-writers.ts) and is checked against the manifest the moment its last byte is written:
+ * every byte is read from the network once and never read back. A chunk whose bytes do not match
+ * is refused at once, naming the file and the chunk (a retry would fetch the same bytes); a GET
+ * that fails is asked again from its first chunk not yet verified (fetch-span.ts). A resume (agent
+ * restarted, instance rebooted) re-hashes what is already on disk chunk by chunk and fetches only
+ * the chunks that do not match. Every request goes through the S3 client, which adds
+ * ExpectedBucketOwner.
  */
 export interface WeightsFetchDeps {
   ranges: RangeReader;
@@ -47,7 +54,11 @@ export interface WeightsFetchInput {
   modelDir: string;
   /** Ranged GETs in flight at once (and chunks re-verified at once on a resume). */
   concurrency?: number;
-  /** Failed GETs of one chunk before the fetch gives up (a corrupted chunk is never retried). */
+  /** The most one ranged GET asks for: consecutive chunks still needed, whole chunks, at least one. */
+  maxGetBytes?: number;
+  /** Threads that hash and write what the GETs bring (default: the cores left, 1 to 4). */
+  hashThreads?: number;
+  /** Failed GETs in a row with no chunk verified in between before the fetch gives up (a corrupted chunk is never retried). */
   attempts?: number;
   progressEveryMs?: number;
   signal?: AbortSignal;
@@ -67,8 +78,25 @@ export interface WeightsFetchResult {
   seconds: number;
 }
 
-/** ~32 connections of ~80 MB/s each fill a 25 Gbit/s link; memory stays at ~1 MiB per chunk in flight. */
+/**
+ * ~32 connections of ~80-100 MB/s each fill a 25 Gbit/s link; memory stays at ~3 MiB per GET in
+ * flight (the batches on their way to a hashing thread). On the bench (scripts/bench/weights-fetch.ts
+ * --explore: 300 MiB in 21 files, 23 GETs) 8, 16 and 32 measured the same within the noise of the
+ * shared machine: fewer GETs than slots; 32 is for the instance's network.
+ */
 export const DEFAULT_FETCH_CONCURRENCY = 32;
+/**
+ * One GET asks for up to 4 chunks (64 MiB of today's 16 MiB chunks). Real S3: a GET's first byte
+ * costs a round trip or two (20-50 ms) whatever its size, and a connection reaches its steady TCP
+ * window only after some megabytes, so fewer, larger GETs keep each connection busy (64 MiB is
+ * ~0.7 s of one connection's transfer); the cap keeps a large file spread over many connections
+ * (a 4 GB shard is 60 GETs), and since a failed GET resumes at its first chunk not yet verified,
+ * a larger GET costs nothing more on a failure. moto 5.2.1 reads and copies the whole object for
+ * every ranged GET (FakeKey.value), so a GET costs it the object's size: 16 MiB GETs of a 192 MiB
+ * object cost it 12 whole copies, 64 MiB ones 3 (its CPU per bench run fell from ~1.5 s to ~0.55 s);
+ * 128 MiB measured the same as 64 within the noise, with half the spread on S3.
+ */
+export const DEFAULT_MAX_GET_BYTES = 64 * 2 ** 20;
 const DEFAULT_ATTEMPTS = 4;
 
 /** A file at its full size on disk, and the chunks it still needs. */
@@ -84,12 +112,13 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   const totalChunks = manifest.files.reduce((n, f) => n + f.chunks.length, 0);
   const progress = new FetchProgress(deps, manifest.files.reduce((n, f) => n + f.size, 0), totalChunks);
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per GET waiting for a slot and per request in flight: not a leak
   const onAbort = () => stop.abort(input.signal?.reason);
   input.signal?.addEventListener("abort", onAbort, { once: true });
   if (input.signal?.aborted) stop.abort(input.signal.reason);
   const reporting = progress.report(input.progressEveryMs ?? 5000, stop.signal);
   const slots = new Semaphore(input.concurrency ?? DEFAULT_FETCH_CONCURRENCY);
-  const prepared: PreparedFile[] = [];
+  let writers: HashWriters | undefined;
   let firstError: unknown;
   const failFast = (error: unknown) => {
     if (firstError === undefined && !input.signal?.aborted) {
@@ -101,15 +130,24 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   try {
     await prepareModelFolder(input.modelDir, targets.map((t) => t.absolute)).catch((error: unknown) => Promise.reject(diskError(error, path.join(input.modelDir, LOCAL_MANIFEST))));
     await enoughSpace(deps, input.modelDir, targets);
-    await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).then((p) => void prepared.push(p)).catch(failFast)));
+    // In the manifest's order, whichever finished first: the GETs' order below is then always the same.
+    const prepared = (await Promise.all(targets.map((t) => prepareTarget(t, manifest.chunkSize, slots, progress, stop.signal).catch(failFast)))).filter((p) => p !== undefined);
     const reused = progress.chunksDone;
     if (reused > 0) deps.log.info({ reusedChunks: reused }, `resuming: ${reused} of ${totalChunks} chunks already on disk and verified`);
-    const jobs = prepared.flatMap((file) => file.todo.map((index) => ({ file, index })));
+    const perGet = chunksPerGet(input.maxGetBytes ?? DEFAULT_MAX_GET_BYTES, manifest.chunkSize);
+    // Longest GETs first, so the last one to finish is a short one (the slots are FIFO).
+    const jobs = prepared
+      .flatMap(({ target, todo }) => planGets(todo, perGet).map((span) => ({ target, span, bytes: spanBytes(target, span, manifest.chunkSize) })))
+      .sort((a, b) => b.bytes - a.bytes);
+    writers = new HashWriters(input.hashThreads);
+    const ctx: SpanContext = { deps, bucket: input.bucket, chunkSize: manifest.chunkSize, attempts: input.attempts ?? DEFAULT_ATTEMPTS, progress, writers, signal: stop.signal, where };
     await Promise.all(
-      jobs.map(async ({ file, index }) => {
+      jobs.map(async ({ target, span }) => {
         const release = await slots.acquire(1, stop.signal);
         try {
-          await fetchChunk(deps, input, file, index, manifest.chunkSize, progress, stop.signal, where);
+          await fetchSpan(ctx, target, span);
+        } catch (error) {
+          failFast(error); // before the slot is given back: no GET starts after a refusal
         } finally {
           release();
         }
@@ -127,7 +165,7 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
       files: targets.length,
       bytes: progress.totalBytes,
       chunks: totalChunks,
-      fetchedChunks: jobs.length,
+      fetchedChunks: totalChunks - reused,
       reusedChunks: reused,
       fetchedBytes: progress.fetchedBytes,
       verifiedOnDiskBytes: progress.verifiedOnDiskBytes,
@@ -141,8 +179,12 @@ export async function fetchWeights(deps: WeightsFetchDeps, input: WeightsFetchIn
   } finally {
     stop.abort(new Error("fetch over"));
     input.signal?.removeEventListener("abort", onAbort);
-    await reporting;
+    await Promise.all([reporting, writers?.close()]);
   }
+}
+
+function spanBytes({ file }: FileTarget, span: GetSpan, chunkSize: number): number {
+  return chunkRange(file.size, span.last, chunkSize).end - chunkRange(file.size, span.first, chunkSize).start;
 }
 
 async function enoughSpace(deps: WeightsFetchDeps, modelDir: string, targets: readonly FileTarget[]): Promise<void> {
@@ -199,54 +241,3 @@ async function prepareTarget(target: FileTarget, chunkSize: number, slots: Semap
     throw diskError(error, absolute);
   }
 }
-
-async function fetchChunk(
-  deps: WeightsFetchDeps,
-  input: WeightsFetchInput,
-  { target }: PreparedFile,
-  index: number,
-  chunkSize: number,
-  progress: FetchProgress,
-  signal: AbortSignal,
-  where: FetchWhere,
-): Promise<void> {
-  const { file, key } = target;
-  const range = chunkRange(file.size, index, chunkSize);
-  const url = `s3://${input.bucket}/${key}`;
-  const which = `chunk ${index + 1} of ${file.chunks.length} (bytes ${range.start}-${range.end - 1})`;
-  const attempts = input.attempts ?? DEFAULT_ATTEMPTS;
-  for (let attempt = 1; ; attempt++) {
-    let counted = 0;
-    try {
-      const got = await deps.ranges.getRange(input.bucket, key, range, signal);
-      if (got === undefined) throw weightsRefused("weights-missing", `${url} is missing: the manifest lists '${file.path}' (${file.size} bytes).`, where);
-      if (got.objectSize !== undefined && got.objectSize !== file.size) {
-        throw weightsRefused("weights-size", `${url} is ${got.objectSize} bytes, the manifest says ${file.size} for '${file.path}': other bytes were put under its name; refusing them.`, where);
-      }
-      const landed = await withFile(target.absolute, "r+", (handle) =>
-        landChunk(handle, range.start, range.end - range.start, got.body, signal, (n) => {
-          counted += n;
-          progress.fetchedBytes += n;
-        }),
-      ).catch((error: unknown) => Promise.reject(isWriteError(error) ? diskError(error, target.absolute) : error));
-      if (landed.bytes !== range.end - range.start) throw new Error(`got ${landed.bytes} bytes of ${range.end - range.start}`);
-      if (landed.sha256 !== file.chunks[index]) {
-        throw weightsRefused(
-          "weights-corrupted",
-          `Weights file '${file.path}': ${which} does not hash to the manifest's SHA-256 (${url} holds other bytes than were uploaded: corrupted or replaced); refusing to serve it.`,
-          where,
-        );
-      }
-      progress.chunksDone += 1;
-      return;
-    } catch (error) {
-      progress.fetchedBytes -= counted;
-      if (signal.aborted || (isSynktiError(error) && error.kind !== "unobservable")) throw error;
-      if (isSynktiError(error) && error.code === "aws-auth") throw weightsUnreachable(`S3 refused ${which} of '${file.path}' (${url}): ${error.message}`, where, error, checkInfra(where));
-      if (attempt >= attempts) throw weightsUnreachable(`Could not download '${file.path}' ${which} from ${url} after ${attempts} attempts: ${(error as Error).message}`, where, error);
-      deps.log.warn({ file: file.path, chunk: index, attempt, error: (error as Error).message }, `retrying ${which} of '${file.path}'`);
-      await deps.clock.sleep(1000 * attempt, signal);
-    }
-  }
-}
-

@@ -63,7 +63,7 @@ async function uploaded(project: string, files: Record<string, Buffer>, manifest
   if (manifestText) text = manifestText(text);
   const manifestKey = `${model}/manifest-${sha(text)}.json`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: text }));
-  const input: WeightsFetchInput = { project, model, bucket, prefix: `${model}/`, manifestKey, manifestSha256: sha(text), modelDir: path.join(root, project, model), concurrency: 4, progressEveryMs: 60_000 };
+  const input: WeightsFetchInput = { project, model, bucket, prefix: `${model}/`, manifestKey, manifestSha256: sha(text), modelDir: path.join(root, project, model), concurrency: 4, progressEveryMs: 60_000, hashThreads: 2 }; // threads, as on a GPU instance
   return { bucket, model, input, files };
 }
 
@@ -106,16 +106,19 @@ async function refusal(promise: Promise<unknown>): Promise<SynktiError> {
 }
 
 describe("the worker's weights fetch", { timeout: 60_000 }, () => {
-  it("fetches each byte once: one GET per chunk, every byte through the hash into its place, none read back", async () => {
+  it.each([
+    ["on hashing threads", 2],
+    ["on the main thread (no core to spare)", 0],
+  ])("fetches each byte once (%s): one GET per run of up to maxGetBytes of chunks, every byte through the hash into its place, none read back", async (_, hashThreads) => {
     const files = { "model.safetensors": randomBytes(5 * MiB + 123), "sub/config.json": randomBytes(3000), "empty.txt": Buffer.alloc(0) };
-    const { input } = await uploaded("wf-once", files);
+    const { input } = await uploaded(`wf-once-${hashThreads}`, files);
     const c = await counting();
-    const result = await fetchWeights(c.deps, input);
+    const result = await fetchWeights(c.deps, { ...input, maxGetBytes: 4 * MiB, hashThreads });
     const total = 5 * MiB + 123 + 3000;
     expect(c.bytes()).toBe(total);
     expect(result).toMatchObject({ files: 3, bytes: total, chunks: 7, fetchedChunks: 7, reusedChunks: 0, fetchedBytes: total, verifiedOnDiskBytes: 0 });
-    expect(new Set(c.gets).size).toBe(c.gets.length);
-    expect(c.gets).toHaveLength(7);
+    // The 6 chunks of the model as a GET of 4 and a GET of 2; the config in one; the empty file in none.
+    expect(c.gets.sort()).toEqual(["org/m/model.safetensors@0", `org/m/model.safetensors@${4 * MiB}`, "org/m/sub/config.json@0"]);
     for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
     // The manifest last, as the preflight and the failover read it.
     expect(sha(readFileSync(path.join(input.modelDir, "manifest.json")))).toBe(input.manifestSha256);
@@ -125,15 +128,16 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     const files = { "a.bin": randomBytes(4 * MiB), "b.bin": randomBytes(4 * MiB - 7) };
     const { input } = await uploaded("wf-resume", files);
     const controller = new AbortController();
-    // One GET at a time, killed when the 5th starts: the first 4 chunks (all of a.bin) are on disk.
-    const first = await counting({ abortAtGet: { n: 5, controller } });
-    await expect(fetchWeights(first.deps, { ...input, concurrency: 1, signal: controller.signal })).rejects.toThrow(/killed/);
+    // One GET of 2 chunks at a time, killed when the 3rd starts: the first 4 chunks (all of a.bin) are on disk.
+    const first = await counting({ abortAtGet: { n: 3, controller } });
+    await expect(fetchWeights(first.deps, { ...input, concurrency: 1, maxGetBytes: 2 * MiB, signal: controller.signal })).rejects.toThrow(/killed/);
+    expect(first.gets).toEqual(["org/m/a.bin@0", `org/m/a.bin@${2 * MiB}`, "org/m/b.bin@0"]);
     expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
 
     const second = await counting();
     const result = await fetchWeights(second.deps, input);
     expect(result).toMatchObject({ chunks: 8, reusedChunks: 4, fetchedChunks: 4, verifiedOnDiskBytes: 4 * MiB, fetchedBytes: 4 * MiB - 7 });
-    expect(second.gets.sort()).toEqual(["org/m/b.bin@0", `org/m/b.bin@${MiB}`, `org/m/b.bin@${2 * MiB}`, `org/m/b.bin@${3 * MiB}`]);
+    expect(second.gets).toEqual(["org/m/b.bin@0"]); // b.bin's 4 chunks in one GET; nothing of a.bin
     for (const [rel, bytes] of Object.entries(files)) expect(readFileSync(path.join(input.modelDir, rel)).equals(bytes)).toBe(true);
   });
 
@@ -152,18 +156,52 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     expect(readFileSync(path.join(input.modelDir, "w.bin")).equals(bytes)).toBe(true);
   });
 
-  it("refuses a corrupted byte in S3, naming the file and the chunk; no manifest on disk, so nothing serves", async () => {
+  it("refuses a corrupted byte in S3 in the third chunk of one GET, naming the file and the chunk; the two before stay verified, and the run after the re-upload starts at the bad one", async () => {
     const good = randomBytes(3 * MiB + 5);
     const { input, bucket } = await uploaded("wf-corrupt", { "shard-2.safetensors": good, "ok.json": randomBytes(10) });
     const bad = Buffer.from(good);
     bad[2 * MiB + 1]! ^= 0x01;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "org/m/shard-2.safetensors", Body: bad }));
-    const error = await refusal(fetchWeights((await counting()).deps, input));
+    const first = await counting();
+    const error = await refusal(fetchWeights(first.deps, { ...input, concurrency: 1 }));
     expect(error.code).toBe("weights-corrupted");
     expect(error.kind).toBe("unsafe");
     expect(error.message).toMatch(/Weights file 'shard-2\.safetensors': chunk 3 of 4 \(bytes 2097152-3145727\) does not hash to the manifest's SHA-256/);
     expect(error.remedy).toBe("synkti upload model --project-name wf-corrupt --model org/m --from <weights-dir>");
     expect(existsSync(path.join(input.modelDir, "manifest.json"))).toBe(false);
+    expect(first.gets).toEqual(["org/m/shard-2.safetensors@0"]); // all 4 chunks asked for in one GET
+    // Refused when its last byte landed: nothing after it was written (the 4th chunk is still a hole).
+    const onDisk = readFileSync(path.join(input.modelDir, "shard-2.safetensors"));
+    expect(onDisk.subarray(0, 2 * MiB).equals(good.subarray(0, 2 * MiB))).toBe(true);
+    expect(onDisk.subarray(3 * MiB).equals(Buffer.alloc(5))).toBe(true);
+
+    // The fix the refusal names puts the right bytes back; the next run keeps chunks 1-2 (re-verified on disk).
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "org/m/shard-2.safetensors", Body: good }));
+    const again = await counting();
+    const result = await fetchWeights(again.deps, input);
+    expect(again.gets.filter((g) => g.includes("shard-2"))).toEqual([`org/m/shard-2.safetensors@${2 * MiB}`]);
+    expect(again.bytes()).toBe(MiB + 5 + (again.gets.includes("org/m/ok.json@0") ? 10 : 0));
+    expect(result).toMatchObject({ chunks: 5, fetchedChunks: result.chunks - result.reusedChunks });
+    expect(result.reusedChunks).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(path.join(input.modelDir, "shard-2.safetensors")).equals(good)).toBe(true);
+  });
+
+  it("a connection cut in the middle of a GET of several chunks resumes at the first chunk not yet verified, not at the start of the GET", async () => {
+    const bytes = randomBytes(4 * MiB);
+    const { input } = await uploaded("wf-cut", { "a.bin": bytes });
+    // The one GET of all 4 chunks loses its connection 2.5 chunks in: chunks 1-2 verified, the 3rd half there.
+    const cut = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin") && r.headers.range === `bytes=0-${4 * MiB - 1}`, times: 1, cutAfterBytes: 2.5 * MiB });
+    const c = await counting();
+    try {
+      const result = await fetchWeights(c.deps, input);
+      expect(proxy.ruleHits(cut)).toBe(1);
+      expect(result).toMatchObject({ fetchedChunks: 4, fetchedBytes: 4 * MiB });
+    } finally {
+      proxy.removeRule(cut);
+    }
+    expect(c.gets).toEqual(["org/m/a.bin@0", `org/m/a.bin@${2 * MiB}`]);
+    expect(c.bytes()).toBe(2.5 * MiB + 2 * MiB); // the half chunk lost, nothing verified fetched twice
+    expect(readFileSync(path.join(input.modelDir, "a.bin")).equals(bytes)).toBe(true);
   });
 
   it.each([
@@ -199,8 +237,8 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
   it("retries a dropped connection, but not S3's refusal, which it names with where to look", async () => {
     const bytes = randomBytes(2 * MiB);
     const { input } = await uploaded("wf-faults", { "a.bin": bytes });
-    // The first GET of the second chunk loses its connection: fetched again, the file is whole.
-    const drop = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin") && r.headers.range === `bytes=${MiB}-${2 * MiB - 1}`, times: 1, drop: true });
+    // The first GET of a.bin loses its connection before any answer: asked again, the file is whole.
+    const drop = proxy.addRule({ action: "s3:GetObject", when: (r) => r.path.endsWith("/a.bin") && r.headers.range === `bytes=0-${2 * MiB - 1}`, times: 1, drop: true });
     const c = await counting();
     try {
       await fetchWeights(c.deps, input);
@@ -208,7 +246,7 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     } finally {
       proxy.removeRule(drop);
     }
-    expect(c.gets.filter((g) => g === `org/m/a.bin@${MiB}`)).toHaveLength(2);
+    expect(c.gets).toEqual(["org/m/a.bin@0", "org/m/a.bin@0"]);
     expect(readFileSync(path.join(input.modelDir, "a.bin")).equals(bytes)).toBe(true);
 
     rmSync(input.modelDir, { recursive: true, force: true });
@@ -217,7 +255,7 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     try {
       const error = await refusal(fetchWeights(d.deps, { ...input, concurrency: 1 }));
       expect(error.code).toBe("weights-unreachable");
-      expect(error.message).toMatch(/^S3 refused chunk 1 of 2 \(bytes 0-1048575\) of 'a\.bin' \(s3:\/\/wf-faults-models\/org\/m\/a\.bin\)/);
+      expect(error.message).toMatch(/^S3 refused chunks 1-2 of 2 \(bytes 0-2097151\) of 'a\.bin' \(s3:\/\/wf-faults-models\/org\/m\/a\.bin\)/);
       expect(error.remedy).toMatch(/^synkti infra status --project-name wf-faults/);
       expect(d.gets.filter((g) => g === "org/m/a.bin@0")).toHaveLength(1); // not retried
     } finally {
@@ -230,12 +268,25 @@ describe("the worker's weights fetch", { timeout: 60_000 }, () => {
     proxy.resetCounts();
     await fetchWeights((await counting()).deps, input);
     expect(proxy.calls().filter((c) => c.action.startsWith("s3:")).every((c) => c.outcome === "forwarded")).toBe(true);
-    expect(proxy.counts()["s3:GetObject"]).toBe(3); // the manifest and two chunks
+    expect(proxy.counts()["s3:GetObject"]).toBe(2); // the manifest and one GET of both chunks
     // The rule bites: the same GET without the header is refused.
     const bare = new S3Client({ ...sdkConfigFor(proxy.url), maxAttempts: 1 });
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     await expect(bare.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.manifestKey }))).rejects.toThrow(/Access Denied|AccessDenied/);
     bare.destroy();
+  });
+});
+
+describe("the range reader", { timeout: 60_000 }, () => {
+  it("hands over the body as it comes off the socket: no CRC32 pass of the SDK's on top of the chunks' SHA-256", async () => {
+    const { bucket } = await uploaded("wf-crc", { "a.bin": randomBytes(1000) }); // one PUT: S3 (and moto) keep its CRC32
+    const reader = await createRangeReader(createAwsClients({ role: "worker", maxAttempts: 1 }));
+    const got = await reader.getRange(bucket, "org/m/a.bin", { start: 0, end: 1000 });
+    expect(got?.objectSize).toBe(1000);
+    expect(got?.body.constructor.name).toBe("IncomingMessage"); // the SDK's would be its ChecksumStream
+    let bytes = 0;
+    for await (const b of got!.body) bytes += b.byteLength;
+    expect(bytes).toBe(1000);
   });
 });
 
@@ -307,7 +358,7 @@ describe("a disk too small for the weights", { timeout: 60_000 }, () => {
 });
 
 describe("an answer longer than the range asked for", { timeout: 60_000 }, () => {
-  it("(a server or proxy that ignored the Range) is refused before it overwrites a chunk already verified; the retry lands the right bytes", async () => {
+  it("(a server or proxy that ignored the Range: the whole object, no Content-Range) is refused before it overwrites a chunk already verified; the retry lands the right bytes", async () => {
     const bytes = randomBytes(3 * MiB);
     const { input } = await uploaded("wf-norange", { "w.bin": bytes });
     const c = await counting();
@@ -335,7 +386,7 @@ describe("an answer longer than the range asked for", { timeout: 60_000 }, () =>
         };
       },
     };
-    await fetchWeights({ ...c.deps, ranges }, { ...input, concurrency: 3 }); // the retry waits 1 s
+    await fetchWeights({ ...c.deps, ranges }, { ...input, concurrency: 3, maxGetBytes: MiB }); // one GET per chunk; the retry waits 1 s
     expect(ignored).toBe(1);
     const onDisk = readFileSync(path.join(input.modelDir, "w.bin"));
     expect(onDisk.byteLength).toBe(3 * MiB);

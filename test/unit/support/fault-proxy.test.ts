@@ -153,6 +153,24 @@ describe("the proxy", () => {
     expect(proxy.calls()[0]?.outcome).toBe("dropped");
   });
 
+  it("cuts an answer after some bytes of its body: the client gets exactly those, then the stream fails", async () => {
+    proxy.addRule({ action: "s3:PutObject", cutAfterBytes: 3 });
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.request(`${proxy.url}/bucket/key`, { method: "PUT", headers: sigv4("s3") }, resolve).on("error", reject).end("hello"),
+    );
+    let got = "";
+    const ended = await new Promise<string>((resolve) => {
+      answer.on("data", (b: Buffer) => (got += b.toString()));
+      answer.on("end", () => resolve("end"));
+      answer.on("aborted", () => resolve("aborted"));
+      answer.on("error", () => resolve("error"));
+    });
+    expect(answer.statusCode).toBe(200);
+    expect(got).toBe("ech"); // of "echo 5"
+    expect(ended).not.toBe("end");
+    expect(proxy.calls()[0]?.outcome).toBe("cut");
+  });
+
   it("passes /moto-api/ through without counting or faulting it", async () => {
     proxy.addRule({ action: "*", error: "server-error" });
     expect((await fetch(`${proxy.url}/moto-api/reset`, { method: "POST" })).status).toBe(200);
