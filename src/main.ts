@@ -7,7 +7,8 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${versionInfo().version}\n`);
 } else {
-  // A dynamic import: the bundler evaluates the CLI's modules only on this path.
+  // A dynamic import: only this path evaluates the CLI's modules. In the built binary they are not
+  // even compiled before it: scripts/build.mjs stores them as a separate SEA asset.
   import("./cli/run.js")
     .then(({ run }) => run(process.argv))
     .then(
