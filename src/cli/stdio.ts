@@ -3,11 +3,10 @@ import type { OutputConfiguration } from "commander";
 
 /**
  * process.stdout and process.stderr are made on first use, and making one loads Node's stream
- * modules: a tenth of `synkti --help`'s start-up (issue 13). Commander's output (help, usage
- * errors) therefore goes straight to the file descriptor when it is a pipe, a file or /dev/null,
- * where a stream would write synchronously anyway, or in order: Node writes to pipes
- * asynchronously, so once a stream exists (watched below) it is used instead. A terminal keeps
- * commander's own stream output, which wraps help to the terminal's width.
+ * modules: a tenth of `synkti --help`'s start-up (issue 13). Help, usage errors and `--version`
+ * (src/main.ts) therefore go straight to the file descriptor when it is a pipe, a file or
+ * /dev/null. Order is kept: Node writes to pipes asynchronously, so once a stream exists (watched
+ * below) everything goes through it. A terminal keeps the stream: commander wraps help to its width.
  */
 
 type Name = "stdout" | "stderr";
@@ -71,7 +70,7 @@ function isDirect(name: Name): boolean {
  * Writes `text` to stdout or stderr, straight to the descriptor when no stream is needed.
  * `brokenPipe` runs when the reader went away (EPIPE), as the streams' error handler would.
  */
-function write(name: Name, text: string, brokenPipe: () => never): void {
+export function writeStdio(name: Name, text: string, brokenPipe: () => never): void {
   if (created.has(name) || !isDirect(name)) {
     process[name].write(text);
     return;
@@ -99,8 +98,8 @@ export function commanderOutput(defaults: OutputConfiguration, brokenPipe: () =>
   const stream = (name: Name) => created.has(name) || !isDirect(name);
   return {
     ...defaults,
-    writeOut: (text) => write("stdout", text, brokenPipe),
-    writeErr: (text) => write("stderr", text, brokenPipe),
+    writeOut: (text) => writeStdio("stdout", text, brokenPipe),
+    writeErr: (text) => writeStdio("stderr", text, brokenPipe),
     getOutHelpWidth: () => (stream("stdout") ? defaults.getOutHelpWidth!() : (undefined as unknown as number)),
     getErrHelpWidth: () => (stream("stderr") ? defaults.getErrHelpWidth!() : (undefined as unknown as number)),
     getOutHasColors: () => stream("stdout") && defaults.getOutHasColors!(),
