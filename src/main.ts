@@ -1,3 +1,4 @@
+import { writeStdio } from "./cli/stdio.js";
 import { versionInfo } from "./core/version.js";
 
 // `synkti --version` answers before anything else is evaluated: scripts and installers call it
@@ -5,9 +6,11 @@ import { versionInfo } from "./core/version.js";
 // arguments (including `--version` with more flags) go through the CLI, which prints the same.
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-  process.stdout.write(`${versionInfo().version}\n`);
+  // Straight to a pipe or file (no stream to make); a reader that is gone is no error (exit 0).
+  writeStdio("stdout", `${versionInfo().version}\n`, () => process.exit(0));
 } else {
-  // A dynamic import: the bundler evaluates the CLI's modules only on this path.
+  // A dynamic import: only this path evaluates the CLI's modules. In the built binary they are not
+  // even compiled before it: scripts/build.mjs stores them as a separate SEA asset.
   import("./cli/run.js")
     .then(({ run }) => run(process.argv))
     .then(

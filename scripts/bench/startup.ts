@@ -4,7 +4,9 @@
  * ratio (it read x1.2 where an external harness read x1.7). hyperfine when installed (-N: no shell
  * in between; median of the runs), else a shell loop timed by bash (`time (for ...)`: the mean).
  * BENCH_NO_HYPERFINE=1 forces the loop (what CI without hyperfine gets). Runs alone with
- * `npx tsx scripts/bench/startup.ts`.
+ * `npx tsx scripts/bench/startup.ts`. Output goes to /dev/null, as to a script's pipe or file:
+ * synkti then writes without making process.stdout (src/cli/stdio.ts); a terminal costs Node's
+ * tty stream on top (about 3 ms on the 2-core dev machine).
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -26,7 +28,7 @@ export async function benchStartup(runs = 40): Promise<string[]> {
   const { ms, how } = timeExternally(CASES, runs);
   const bare = ms[0]!;
   return [
-    `measured from outside the process (${how}); aim: x1.3 of bare`,
+    `measured from outside the process (${how}, output to /dev/null); aim: x1.3 of bare`,
     ...CASES.map((c, i) => `${c.label.padEnd(44)} ${fmt(ms[i]!).padStart(10)}${i === 0 ? "" : `  x${(ms[i]! / bare).toFixed(2)} of bare`}`),
   ];
 }

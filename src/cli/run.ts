@@ -4,6 +4,7 @@ import { checkEnvironment } from "./environment.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { printError } from "./output.js";
 import { buildProgram, registerCommands } from "./program.js";
+import { commanderOutput, whenStdioCreated } from "./stdio.js";
 
 /**
  * Runs the CLI and returns the exit code. The only place that decides it: commands return normally
@@ -13,6 +14,7 @@ export async function run(argv: string[]): Promise<number> {
   installDefaultInterruptHandler();
   ignoreBrokenPipes();
   const program = buildProgram();
+  program.configureOutput(commanderOutput(program.configureOutput(), brokenPipe)); // before the commands, which inherit it
   registerCommands(program);
   const debug = argv.includes("--debug");
   const output = argv.some((a, i) => a === "--output=json" || ((a === "--output" || a === "-o") && argv[i + 1] === "json"))
@@ -69,12 +71,19 @@ function installDefaultInterruptHandler(): void {
   }
 }
 
-/** `synkti ... | head` closes the pipe early: that is the reader's choice, not an error to report. */
+/**
+ * `synkti ... | head` closes the pipe early: that is the reader's choice, not an error to report.
+ * Handled on each stream when it is made (stdio.ts keeps them from being made just for this).
+ */
 function ignoreBrokenPipes(): void {
-  for (const stream of [process.stdout, process.stderr]) {
+  whenStdioCreated((stream) =>
     stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(Number(process.exitCode ?? EXIT.ok));
+      if (error.code === "EPIPE") brokenPipe();
       throw error;
-    });
-  }
+    }),
+  );
+}
+
+function brokenPipe(): never {
+  process.exit(Number(process.exitCode ?? EXIT.ok));
 }

@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { parseBoundedJson } from "../core/bounded-json.js";
+import { MAX_DESIRED_WORKERS } from "./desired-size.js";
 
-/** Far above any real fleet; a larger number is a typo or an attack, not intent. */
-export const MAX_DESIRED_WORKERS = 10_000;
+export { MAX_DESIRED_WORKERS };
 /** A desired.json is a few dozen bytes; a reader refuses anything larger than this. */
 export const DESIRED_MAX_BYTES = 4096;
 

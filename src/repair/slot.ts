@@ -1,5 +1,5 @@
 /** SynktiSlot's value, parsed strictly: tags are written by workers and the deployer, read as untrusted. */
-import { MAX_DESIRED_WORKERS } from "../cluster/desired.js";
+import { MAX_DESIRED_WORKERS } from "../cluster/desired-size.js";
 
 /** Plain decimal 0..MAX_DESIRED_WORKERS-1, no sign, no leading zero; anything else is no slot. */
 export function parseSlot(value: string | undefined): number | undefined {
