@@ -1,4 +1,4 @@
-import { isSynktiError } from "../core/errors.js";
+import { isSynktiError, messageOf } from "../core/errors.js";
 
 export type OutputFormat = "text" | "json";
 
@@ -19,7 +19,7 @@ export function printResult(format: OutputFormat, json: unknown, text: () => str
  */
 export function printError(error: unknown, options: Partial<CommonOptions> & { project?: string }): void {
   if (isSynktiError(error) && error.silent) return;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const written = isSynktiError(error) ? error.remedy : undefined;
   const remedy = written && options.project ? written.replaceAll("<project>", options.project) : written;
   const code = isSynktiError(error) ? error.code : "internal-error";

@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import { projectNameProblem } from "../infra/names.js";
 import { checkEnvironment } from "./environment.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { EXIT, exitCodeFor } from "../core/exit-codes.js";
 import { printError } from "./output.js";
 import { buildProgram, registerCommands } from "./program.js";
 import { commanderOutput, whenStdioCreated } from "./stdio.js";

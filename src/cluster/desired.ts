@@ -8,7 +8,6 @@ import { z } from "zod";
 import { parseBoundedJson } from "../core/bounded-json.js";
 import { MAX_DESIRED_WORKERS } from "./desired-size.js";
 
-export { MAX_DESIRED_WORKERS };
 /** A desired.json is a few dozen bytes; a reader refuses anything larger than this. */
 export const DESIRED_MAX_BYTES = 4096;
 

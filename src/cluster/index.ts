@@ -2,4 +2,5 @@
 export { INSTANCE_ID } from "./instance-id.js";
 export { clipReason, LOG_TAIL_BYTES, REASON_MAX_CHARS, type FailureRecord } from "./failure-record.js";
 export { WORKER_ENDPOINT } from "./endpoint.js";
-export { DesiredSchema, parseDesired, desiredGeneration, MAX_DESIRED_WORKERS, DESIRED_MAX_BYTES, type Desired } from "./desired.js";
+export { DesiredSchema, parseDesired, desiredGeneration, DESIRED_MAX_BYTES, type Desired } from "./desired.js";
+export { MAX_DESIRED_WORKERS } from "./desired-size.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { ContextReport } from "../../context/index.js";
 import { validateProjectName } from "../../infra/names.js";
-import { EXIT } from "../exit-codes.js";
+import { EXIT } from "../../core/exit-codes.js";
 import { printResult } from "../output.js";
 import { commonOptions, examples, withCommonOptions, withProjectName } from "../program.js";
 

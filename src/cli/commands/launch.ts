@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { SynktiError, usageError } from "../../core/errors.js";
+import { messageOf, SynktiError, usageError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { projectNames, validateProjectName } from "../../infra/names.js";
 import type { ContextReport } from "../../context/types.js";
@@ -74,7 +74,7 @@ export function registerLaunch(program: Command): void {
           flag === undefined
             ? await launch.beforeLaunch(signal, () => desired.readDesired(deps.fleet, names, AbortSignal.any([signal, AbortSignal.timeout(EARLY_READ_MS)]))).catch((error: unknown) => {
                 if (signal.aborted) throw error; // Ctrl-C: "Interrupted. Nothing was launched."
-                deps.log.debug({ err: error instanceof Error ? error.message : String(error) }, "could not read the desired size before the preflight; reading it after");
+                deps.log.debug({ err: messageOf(error) }, "could not read the desired size before the preflight; reading it after");
                 return undefined;
               })
             : undefined;

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import type { Clock } from "../../core/clock.js";
-import { SynktiError } from "../../core/errors.js";
+import { messageOf, SynktiError } from "../../core/errors.js";
 import { parseDuration } from "../parse.js";
 import type { FailureRecord } from "../../deployer/logs/record.js";
 import type { LoadBalancerStatus } from "../../deployer/fleet/load-balancer-status.js";
@@ -52,7 +52,7 @@ async function watch(read: (signal: AbortSignal) => Promise<ProjectStatus>, o: {
         const footer = `Every ${o.intervalMs / 1000}s, updated ${new Date(o.clock.now()).toISOString().slice(11, 19)}Z. Ctrl-C to stop.`;
         process.stdout.write(`${tty ? REDRAW : ""}${renderStatus(result, o.clock.now(), o.region)}\n\n${footer}\n${tty ? "" : "\n"}`);
       },
-      (error) => process.stderr.write(`Refresh failed (trying again in ${o.intervalMs / 1000}s): ${oneLine(error instanceof Error ? error.message : String(error), 300)}\n`),
+      (error) => process.stderr.write(`Refresh failed (trying again in ${o.intervalMs / 1000}s): ${oneLine(messageOf(error), 300)}\n`),
       { intervalMs: o.intervalMs, signal: controller.signal },
     );
   } finally {

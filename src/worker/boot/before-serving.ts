@@ -1,18 +1,19 @@
 import path from "node:path";
+import { EXIT, exitCodeFor } from "../../core/exit-codes.js";
 import type { WorkerContext } from "../../preflight/worker/index.js";
 import { modelFolderRefusal, modelServerRunAs, systemRunAsDeps, type RunAs } from "../model-server/run-as.js";
 import type { WorkerOptions } from "../options.js";
 import type { WorkerDeps, WorkerOutcome, WorkerRun } from "../run-worker.js";
 import type { WorkerReporter } from "../state/reporter.js";
 import { preflightReason } from "../trace/failure-record.js";
-import { asSynktiError, fetchExitCode, fetchWorkerWeights, wantsFetch } from "../weights/index.js";
+import { asSynktiError, fetchWorkerWeights, wantsFetch } from "../weights/index.js";
 import { patientPreflight } from "./patient-preflight.js";
 
 /**
  * The exit code each way of ending itself leads to (the contract's, as src/cli/commands/worker.ts
  * exits), written into the failure record: 1 UNSAFE or given up, 3 could not observe.
  */
-export const FAILURE_EXIT_CODES = { unsafe: 1, unknown: 3, "gave-up": 1 } as const;
+export const FAILURE_EXIT_CODES = { unsafe: EXIT.unsafe, unknown: EXIT.unobservable, "gave-up": EXIT.unsafe } as const;
 
 /** Everything before the worker may serve passed: what serving needs from it. */
 export interface ReadyToServe {
@@ -41,7 +42,7 @@ export async function beforeServing(deps: WorkerDeps, options: WorkerOptions, ru
       if (run.signal?.aborted) return stopped();
       const error = asSynktiError(caught);
       log.error({ code: error.code, remedy: error.remedy }, `weights refused: ${error.message}`);
-      await reporter?.fail(fetchExitCode(error), `weights: ${error.message}${error.remedy ? ` (fix: ${error.remedy})` : ""}`, options.shutdownFlushMs);
+      await reporter?.fail(exitCodeFor(error), `weights: ${error.message}${error.remedy ? ` (fix: ${error.remedy})` : ""}`, options.shutdownFlushMs);
       return { ended: { kind: "refused", error } };
     }
   }
@@ -50,7 +51,7 @@ export async function beforeServing(deps: WorkerDeps, options: WorkerOptions, ru
   const unreadable = runAs && options.model ? await modelFolderRefusal(runAs, path.join(options.modelsDir, options.model)) : undefined;
   if (unreadable) {
     log.error({ code: unreadable.code, remedy: unreadable.remedy }, unreadable.message);
-    await reporter?.fail(fetchExitCode(unreadable), `${unreadable.message} (fix: ${unreadable.remedy})`, options.shutdownFlushMs);
+    await reporter?.fail(exitCodeFor(unreadable), `${unreadable.message} (fix: ${unreadable.remedy})`, options.shutdownFlushMs);
     return { ended: { kind: "refused", error: unreadable } };
   }
   const { report, context } = await patientPreflight(deps, options, run);

@@ -4,4 +4,4 @@
  */
 export { fetchWeights, DEFAULT_FETCH_CONCURRENCY, DEFAULT_MAX_GET_BYTES, type WeightsFetchDeps, type WeightsFetchInput, type WeightsFetchResult } from "./fetch-weights.js";
 export { LOCAL_MANIFEST } from "./targets.js";
-export { fetchWorkerWeights, wantsFetch, fetchExitCode, asSynktiError, type WorkerFetchOptions } from "./worker-fetch.js";
+export { fetchWorkerWeights, wantsFetch, asSynktiError, type WorkerFetchOptions } from "./worker-fetch.js";

@@ -3,7 +3,7 @@ import type { AwsClients } from "../../aws/clients.js";
 import { createRangeReader } from "../../aws/s3-ranges.js";
 import { createS3Transfer } from "../../aws/s3-transfer.js";
 import type { Clock } from "../../core/clock.js";
-import { isSynktiError, SynktiError, type ErrorKind } from "../../core/errors.js";
+import { isSynktiError, messageOf, SynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
 import { fetchWeights, type WeightsFetchResult } from "./fetch-weights.js";
@@ -45,13 +45,6 @@ export async function fetchWorkerWeights(deps: { clients: AwsClients; clock: Clo
   );
 }
 
-const EXIT_OF_KIND: Record<ErrorKind, number> = { unsafe: 1, usage: 2, unobservable: 3, internal: 4, interrupted: 130 };
-
-/** The contract's exit code for a fetch that failed (written into the failure record, then exited with). */
-export function fetchExitCode(error: SynktiError): number {
-  return EXIT_OF_KIND[error.kind];
-}
-
 export function asSynktiError(error: unknown): SynktiError {
-  return isSynktiError(error) ? error : new SynktiError(`Fetching the weights failed: ${(error as Error)?.message ?? String(error)}`, { code: "weights-fetch", kind: "internal", cause: error });
+  return isSynktiError(error) ? error : new SynktiError(`Fetching the weights failed: ${messageOf(error)}`, { code: "weights-fetch", kind: "internal", cause: error });
 }

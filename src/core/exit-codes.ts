@@ -1,4 +1,4 @@
-import { isSynktiError, type ErrorKind } from "../core/errors.js";
+import { isSynktiError, type ErrorKind } from "./errors.js";
 
 /** The contract's exit codes (shared/INTERFACE.md), the same for every command. */
 export const EXIT = {
