@@ -1,12 +1,14 @@
 import { stat } from "node:fs/promises";
 import type { S3Transfer } from "../../aws/s3-transfer.js";
 import type { Logger } from "../../core/log.js";
-import { chunkedDigestOfStream, CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
+import { CHUNK_SIZE, type ChunkedDigest } from "../../artifacts/chunks.js";
 import { localFileError, type LocalFile } from "./local-files.js";
 import { METADATA_SHA256 } from "../../artifacts/deps.js";
 import { decide, decideBySize, type FileDecision, type LocalDigest, type RemoteHead } from "./plan.js";
 import type { ProgressReporter } from "./progress.js";
-import { openRead, putFile, putFileHashing, type OpenRead } from "./put-file.js";
+import { putFile, putFileHashing } from "./put-file.js";
+import { digestOfFile, openFile, type OpenFile } from "./local-read.js";
+import { PartBuffers } from "./part-buffers.js";
 import { identityOf, noHashCache, type FileIdentity, type HashCache } from "./hash-cache.js";
 import { Semaphore } from "../../core/semaphore.js";
 
@@ -24,17 +26,17 @@ export interface BatchContext {
   log: Logger;
   concurrency: number;
   /**
-   * The manifest's chunk size (default 64 MiB), which is also the part size of every multipart
+   * The manifest's chunk size (default 16 MiB), which is also the part size of every multipart
    * upload: each part is then one chunk, and S3's composite checksum of the object is checked
-   * against the chunk hashes (s3-checksum.ts). Memory: up to `concurrency` parts of this size.
+   * against the chunk hashes (s3-checksum.ts). Memory: `concurrency` buffers of this size at most.
    */
   chunkSize?: number;
   signal?: AbortSignal;
   progress?: ProgressReporter;
   /** Remembers local files' hashes across runs (default: remembers nothing). */
   hashCache?: HashCache;
-  /** How local files are read (default: a 1 MiB-buffered stream); tests count the bytes. */
-  open?: OpenRead;
+  /** How local files are opened for reading (default: the file system); tests count the bytes read. */
+  open?: OpenFile;
   /** Awaited once, before the first byte changes in S3 (the model uploader drops its manifest). */
   beforeFirstUpload?: () => Promise<void>;
   /**
@@ -70,10 +72,11 @@ const HASH_CONCURRENCY = 2;
 
 export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; prefix: string; files: LocalFile[] }): Promise<FileOutcome[]> {
   const slots = new Semaphore(ctx.concurrency);
+  const buffers = new PartBuffers(ctx.concurrency, ctx.chunkSize ?? CHUNK_SIZE);
   const disk = new Semaphore(HASH_CONCURRENCY);
   const cache = ctx.hashCache ?? noHashCache;
   const chunkSize = ctx.chunkSize ?? CHUNK_SIZE;
-  const open = ctx.open ?? openRead;
+  const open = ctx.open ?? openFile;
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(ctx.signal?.reason);
   ctx.signal?.addEventListener("abort", onOuterAbort, { once: true });
@@ -87,7 +90,7 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   const hashNow = async (file: LocalFile, identity: FileIdentity): Promise<ChunkedDigest> => {
     const releaseDisk = await disk.acquire(1, signal);
     try {
-      const digest = await chunkedDigestOfStream(open(file.absolutePath, signal), chunkSize, signal).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
+      const digest = await digestOfFile(open, file.absolutePath, chunkSize, signal).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath)));
       cache.put(file.absolutePath, identity, chunkSize, digest);
       return digest;
     } finally {
@@ -119,6 +122,7 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
       transfer: ctx.transfer,
       log: ctx.log,
       slots,
+      buffers,
       open,
       partSize: chunkSize,
       signal,

@@ -8,6 +8,7 @@ import { uploadFiles } from "../../../src/deployer/upload/file-batch.js";
 import type { LocalFile } from "../../../src/deployer/upload/local-files.js";
 import { putFile } from "../../../src/deployer/upload/put-file.js";
 import { Semaphore } from "../../../src/core/semaphore.js";
+import { PartBuffers } from "../../../src/deployer/upload/part-buffers.js";
 import { FakeTransfer } from "./fake-transfer.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "synkti-batch-"));
@@ -86,13 +87,15 @@ describe("uploadFiles", () => {
 });
 
 describe("putFile", () => {
-  it("deletes the object and fails when the bytes sent do not match the hash taken before", async () => {
+  it("refuses bytes that do not match the hash taken before: nothing is sent and the object in S3 stays", async () => {
     const { list } = files({ changing: 100 });
     const transfer = new FakeTransfer();
     const file = list[0]!;
+    const before = { body: Buffer.from("what S3 held"), metadata: { sha256: "1".repeat(64) } };
+    transfer.objects.set("m/changing", before);
     const request = { bucket: "x", key: "m/changing", file: file.absolutePath, size: 100, sha256: "0".repeat(64), metadata: {} };
-    await expect(putFile({ transfer, log: silentLogger, slots: new Semaphore(2) }, request)).rejects.toMatchObject({ code: "file-changed-during-upload" });
-    expect(transfer.objects.has("m/changing")).toBe(false);
-    expect(transfer.calls).toEqual(["upload m/changing", "delete m/changing"]);
+    await expect(putFile({ transfer, log: silentLogger, slots: new Semaphore(2), buffers: new PartBuffers(2, 64) }, request)).rejects.toMatchObject({ code: "file-changed-during-upload" });
+    expect(transfer.objects.get("m/changing")).toBe(before);
+    expect(transfer.calls).toEqual([]);
   });
 });
