@@ -26,6 +26,8 @@ export interface PartsContext {
   slots: Semaphore;
   buffers: PartBuffers;
   open: OpenFile;
+  /** Called once the last part holds its request slot (the batch then starts the next file). */
+  dispatched?: () => void;
   signal?: AbortSignal;
   /** Cumulative bytes S3 acknowledged for this file. */
   onProgress?: (loaded: number) => void;
@@ -69,6 +71,7 @@ export async function sendParts(ctx: PartsContext, req: PartsRequest): Promise<C
     await withFile(ctx.open, req.file, async (handle) => {
       for (let n = 1; n <= count && !failure; n++) {
         const release = await ctx.slots.acquire(1, signal);
+        if (n === count) ctx.dispatched?.();
         const buffer = ctx.buffers.take(req.partSize);
         let handedOver = false;
         try {

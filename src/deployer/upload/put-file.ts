@@ -39,6 +39,11 @@ export interface PutFileContext {
   /** What bytes are read into: one buffer per slot at most (part-buffers.ts). */
   buffers: PartBuffers;
   partSize?: number;
+  /**
+   * Called once this file's last request (its PUT, or its last part) holds a request slot: the
+   * batch starts the next file then, so files go up one after the other, largest first.
+   */
+  dispatched?: () => void;
   signal?: AbortSignal;
   onProgress?: (loaded: number) => void;
   /** How local files are opened (default: the file system); tests count the bytes read. */
@@ -119,6 +124,7 @@ async function putWhole(
   verify?: (digest: ChunkedDigest) => void,
 ): Promise<ChunkedDigest> {
   const release = await ctx.slots.acquire(1, ctx.signal);
+  ctx.dispatched?.();
   const buffer = ctx.buffers.take(req.size);
   try {
     const body = await withFile(ctx.open ?? openFile, req.file, async (handle) => {
