@@ -3,7 +3,7 @@ import { ChunkHasher, type ChunkedDigest } from "../../artifacts/chunks.js";
 import type { S3Transfer, UploadedPart } from "../../aws/s3-transfer.js";
 import type { Logger } from "../../core/log.js";
 import type { Semaphore } from "../../core/semaphore.js";
-import { grewPast, readFully, withFile, type OpenFile } from "./local-read.js";
+import { grewPast, readFully, withFile, type LocalFileHandle, type OpenFile } from "./local-read.js";
 import type { PartBuffers } from "./part-buffers.js";
 
 /**
@@ -46,97 +46,141 @@ export interface PartsRequest {
   /** The bytes were shorter or longer than `size`: what to throw (the file changed). */
   changed: () => Error;
   verify?: (digest: ChunkedDigest) => void;
+  /** Runs once S3 has assembled the object, still in the last part's request slot (a HEAD that checks it). */
+  assembled?: (digest: ChunkedDigest) => Promise<void>;
 }
 
 export async function sendParts(ctx: PartsContext, req: PartsRequest): Promise<ChunkedDigest> {
-  const count = Math.ceil(req.size / req.partSize);
-  const stop = new AbortController();
-  const onOuterAbort = () => stop.abort(ctx.signal?.reason);
-  ctx.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  if (ctx.signal?.aborted) stop.abort(ctx.signal.reason);
-  const signal = stop.signal;
-  const hasher = new ChunkHasher(req.chunkSize);
-  const sent: UploadedPart[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  const fail = (error: unknown) => {
-    failure ??= { error };
-    stop.abort(error);
-  };
-  let created: Promise<string> | undefined;
-  let digest: ChunkedDigest | undefined;
-  let loaded = 0;
-
+  const upload = new PartsUpload(ctx, req);
   try {
-    await withFile(ctx.open, req.file, async (handle) => {
-      for (let n = 1; n <= count && !failure; n++) {
-        const release = await ctx.slots.acquire(1, signal);
-        if (n === count) ctx.dispatched?.();
-        const buffer = ctx.buffers.take(req.partSize);
-        let handedOver = false;
-        try {
-          // The first part's slot carries CreateMultipartUpload first; reading overlaps it.
-          if (!created) {
-            created = ctx.transfer.createMultipartUpload(req.bucket, req.key, { metadata: req.metadata, ...(req.contentType ? { contentType: req.contentType } : {}), signal });
-            created.catch(() => undefined); // awaited below; a failure meanwhile is not an unhandled rejection
-          }
-          const start = (n - 1) * req.partSize;
-          const length = Math.min(req.partSize, req.size - start);
-          if ((await readFully(handle, buffer, length, start, signal)) !== length) throw req.changed();
-          const body = buffer.subarray(0, length);
-          hasher.update(body);
-          if (n === count) {
-            if (await grewPast(handle, req.size)) throw req.changed();
-            digest = hasher.digest();
-            req.verify?.(digest);
-          }
-          const sha256Hex = partHash(hasher, body, n, req, digest);
-          const uploadId = await created;
-          const sending = ctx.transfer
-            .uploadPart({ bucket: req.bucket, key: req.key, uploadId, partNumber: n, body, sha256Hex, signal })
-            .then((etag) => {
-              sent.push({ partNumber: n, etag, sha256Hex });
-              loaded += length;
-              ctx.onProgress?.(loaded);
-            }, fail)
-            .finally(() => {
-              ctx.buffers.give(buffer);
-              release();
-              inFlight.delete(sending);
-            });
-          inFlight.add(sending);
-          handedOver = true;
-        } finally {
-          if (!handedOver) {
-            ctx.buffers.give(buffer);
-            release();
-          }
-        }
-      }
-    });
-    await Promise.all(inFlight);
-    if (failure) throw failure.error;
-    const uploadId = await created!;
-    const release = await ctx.slots.acquire(1, signal);
+    const digest = await upload.send();
+    await req.assembled?.(digest);
+    return digest;
+  } finally {
+    upload.close();
+  }
+}
+
+/** One multipart upload's state: the parts sent, those in flight, the first failure. */
+class PartsUpload {
+  private readonly count: number;
+  private readonly stop = new AbortController();
+  private readonly hasher: ChunkHasher;
+  private readonly sent: UploadedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  private created: Promise<string> | undefined;
+  private loaded = 0;
+  /**
+   * The last part's slot stays taken for CompleteMultipartUpload (and `assembled`): S3 assembles
+   * the object as soon as every part is in, instead of that call queueing behind the next file.
+   */
+  private completeSlot: (() => void) | undefined;
+  private readonly onOuterAbort = () => this.stop.abort(this.ctx.signal?.reason);
+
+  constructor(
+    private readonly ctx: PartsContext,
+    private readonly req: PartsRequest,
+  ) {
+    this.count = Math.ceil(req.size / req.partSize);
+    this.hasher = new ChunkHasher(req.chunkSize);
+    ctx.signal?.addEventListener("abort", this.onOuterAbort, { once: true });
+    if (ctx.signal?.aborted) this.stop.abort(ctx.signal.reason);
+  }
+
+  async send(): Promise<ChunkedDigest> {
     try {
-      await ctx.transfer.completeMultipartUpload(req.bucket, req.key, uploadId, sent, signal);
-    } finally {
-      release();
+      const digest = await withFile(this.ctx.open, this.req.file, (handle) => this.readAndSend(handle));
+      await Promise.all(this.inFlight);
+      if (this.failure) throw this.failure.error;
+      await this.ctx.transfer.completeMultipartUpload(this.req.bucket, this.req.key, await this.created!, this.sent, this.stop.signal);
+      return digest!;
+    } catch (error) {
+      return await this.abandon(error);
     }
-    return digest!;
-  } catch (error) {
-    fail(error);
-    // Parts still on the wire could land after an abort and be billed: let them end first.
-    await Promise.allSettled([...inFlight]);
-    const uploadId = await created?.catch(() => undefined);
+  }
+
+  close(): void {
+    this.completeSlot?.();
+    this.ctx.signal?.removeEventListener("abort", this.onOuterAbort);
+  }
+
+  /** Reads the parts in order, each into a pooled buffer under its own request slot, and sends it. */
+  private async readAndSend(handle: LocalFileHandle): Promise<ChunkedDigest | undefined> {
+    const { ctx, req } = this;
+    let digest: ChunkedDigest | undefined;
+    for (let n = 1; n <= this.count && !this.failure; n++) {
+      const release = await ctx.slots.acquire(1, this.stop.signal);
+      if (n === this.count) ctx.dispatched?.();
+      const buffer = ctx.buffers.take(req.partSize);
+      try {
+        // The first part's slot carries CreateMultipartUpload first; reading overlaps it.
+        this.created ??= this.create();
+        const start = (n - 1) * req.partSize;
+        const length = Math.min(req.partSize, req.size - start);
+        if ((await readFully(handle, buffer, length, start, this.stop.signal)) !== length) throw req.changed();
+        const body = buffer.subarray(0, length);
+        this.hasher.update(body);
+        if (n === this.count) {
+          if (await grewPast(handle, req.size)) throw req.changed();
+          digest = this.hasher.digest();
+          req.verify?.(digest);
+        }
+        this.sendPart(n, body, partHash(this.hasher, body, n, req, digest), await this.created, () => {
+          ctx.buffers.give(buffer);
+          if (n < this.count) release();
+        });
+        if (n === this.count) this.completeSlot = release;
+      } catch (error) {
+        ctx.buffers.give(buffer);
+        release();
+        throw error;
+      }
+    }
+    return digest;
+  }
+
+  private create(): Promise<string> {
+    const { bucket, key, metadata, contentType } = this.req;
+    const created = this.ctx.transfer.createMultipartUpload(bucket, key, { metadata, ...(contentType ? { contentType } : {}), signal: this.stop.signal });
+    created.catch(() => undefined); // awaited later; a failure meanwhile is not an unhandled rejection
+    return created;
+  }
+
+  private sendPart(partNumber: number, body: Buffer, sha256Hex: string, uploadId: string, done: () => void): void {
+    const sending = this.ctx.transfer
+      .uploadPart({ bucket: this.req.bucket, key: this.req.key, uploadId, partNumber, body, sha256Hex, signal: this.stop.signal })
+      .then(
+        (etag) => {
+          this.sent.push({ partNumber, etag, sha256Hex });
+          this.loaded += body.byteLength;
+          this.ctx.onProgress?.(this.loaded);
+        },
+        (error: unknown) => this.fail(error),
+      )
+      .finally(() => {
+        done();
+        this.inFlight.delete(sending);
+      });
+    this.inFlight.add(sending);
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= { error };
+    this.stop.abort(error);
+  }
+
+  /** Stops everything, lets the parts on the wire end (one landing after the abort would be billed), aborts the upload. */
+  private async abandon(error: unknown): Promise<never> {
+    this.fail(error);
+    await Promise.allSettled([...this.inFlight]);
+    const uploadId = await this.created?.catch(() => undefined);
     if (uploadId !== undefined) {
-      await ctx.transfer.abortIncompleteUpload(req.bucket, { key: req.key, uploadId }).catch((cleanup: unknown) => {
-        ctx.log.warn({ err: cleanup, key: req.key }, "could not abort the multipart upload; the next run or the bucket lifecycle rule will");
+      await this.ctx.transfer.abortIncompleteUpload(this.req.bucket, { key: this.req.key, uploadId }).catch((cleanup: unknown) => {
+        this.ctx.log.warn({ err: cleanup, key: this.req.key }, "could not abort the multipart upload; the next run or the bucket lifecycle rule will");
       });
     }
-    throw failure!.error;
-  } finally {
-    ctx.signal?.removeEventListener("abort", onOuterAbort);
+    throw this.failure!.error;
   }
 }
 

@@ -83,7 +83,11 @@ export async function putFile(ctx: PutFileContext, req: PutFileRequest): Promise
 export async function putFileHashing(ctx: PutFileContext, req: Omit<PutFileRequest, "sha256" | "metadata"> & { metadata: Metadata }): Promise<ChunkedDigest> {
   const partSize = partSizeFor(req.size, ctx.partSize);
   if (req.size <= partSize) return putWhole(ctx, req, partSize, req.metadata);
-  const sent = await sendParts(context(ctx), { ...partsOf(req, partSize), metadata: {} });
+  return sendParts(context(ctx), { ...partsOf(req, partSize), metadata: {}, assembled: (sent) => checkAssembled(ctx, req, sent) });
+}
+
+/** A HEAD after the upload: S3's composite checksum must be that of the chunks hashed. */
+async function checkAssembled(ctx: PutFileContext, req: { bucket: string; key: string; file: string }, sent: ChunkedDigest): Promise<void> {
   const head = await ctx.transfer.head(req.bucket, req.key, ctx.signal);
   const verdict = head ? checksumVerdict(head, sent) : "different";
   if (verdict === "different") {
@@ -96,7 +100,6 @@ export async function putFileHashing(ctx: PutFileContext, req: Omit<PutFileReque
     });
   }
   if (verdict === "unknown") ctx.log.warn({ key: req.key }, "S3 reported no SHA-256 checksum of the parts for this object: nothing vouches for its bytes");
-  return sent;
 }
 
 const context = (ctx: PutFileContext) => ({ ...ctx, open: ctx.open ?? openFile });
