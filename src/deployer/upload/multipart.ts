@@ -17,8 +17,9 @@ import type { PartBuffers } from "./part-buffers.js";
  *
  * `verify(digest)` runs when the last part has been read, before S3 is asked to assemble the
  * object: throwing (a file that changed since its hash was taken) aborts the upload, so nothing is
- * stored and an object already under the key stays as it was. Any failure or abort (Ctrl-C) waits
- * for the parts in flight, then sends AbortMultipartUpload: no parts stay billed.
+ * stored and an object already under the key stays as it was. CompleteMultipartUpload (and
+ * `assembled`, the check after it) runs in the last part's slot. Any failure or abort (Ctrl-C)
+ * waits for the parts in flight, then sends AbortMultipartUpload: no parts stay billed.
  */
 export interface PartsContext {
   transfer: S3Transfer;
