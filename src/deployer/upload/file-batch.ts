@@ -85,6 +85,11 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   ctx.signal?.addEventListener("abort", onOuterAbort, { once: true });
   if (ctx.signal?.aborted) stop.abort(ctx.signal.reason);
   const signal = stop.signal;
+  const stopped = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  stopped.catch(() => undefined); // only ever raced against
   // On a TTY the bar shows per-file progress, and log lines would tear it: keep them at debug.
   const note = (fields: object, message: string) => (ctx.progress ? ctx.log.debug(fields, message) : ctx.log.info(fields, message));
   let firstError: unknown;
@@ -115,7 +120,7 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
   const apply = async (planned: PlannedFile): Promise<FileOutcome> => {
     const turn = turns.get(planned.file)!;
     try {
-      await turn.ready;
+      await Promise.race([turn.ready, stopped]); // a file before this one may have failed before its turn
       return await send(planned, turn);
     } finally {
       turn.pass(); // also when skipped or failed: the next file's turn

@@ -12,6 +12,7 @@ import { ChunkHasher } from "../../../src/artifacts/chunks.js";
 import { Semaphore } from "../../../src/core/semaphore.js";
 import { silentLogger } from "../../../src/core/log.js";
 import { uploadFiles } from "../../../src/deployer/upload/file-batch.js";
+import { openFile } from "../../../src/deployer/upload/local-read.js";
 import { PartBuffers } from "../../../src/deployer/upload/part-buffers.js";
 import { putFile, putFileHashing, type PutFileContext } from "../../../src/deployer/upload/put-file.js";
 import { FakeTransfer } from "./fake-transfer.js";
@@ -111,6 +112,28 @@ describe("the multipart writer", () => {
 });
 
 describe("the order files go up in", () => {
+  it("a larger file that fails before its turn does not leave the smaller ones waiting: the batch fails with its error", async () => {
+    const big = file("vanishes.bin", 5 * PART);
+    const small = file("waits.json", 100);
+    const list = [
+      { path: "vanishes.bin", absolutePath: big.path, size: big.bytes.length },
+      { path: "waits.json", absolutePath: small.path, size: 100 },
+    ];
+    const transfer = new FakeTransfer();
+    // S3 holds an object of the big file's size: it is hashed before its turn, and is gone by then.
+    transfer.objects.set("m/vanishes.bin", { body: Buffer.alloc(big.bytes.length), metadata: {} });
+    const open = async (at: string) => {
+      if (at === big.path) {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the small file is waiting for its turn by then
+        throw Object.assign(new Error(`ENOENT: ${at}`), { code: "ENOENT" });
+      }
+      return openFile(at);
+    };
+    const error = await uploadFiles({ transfer, log: silentLogger, concurrency: 2, chunkSize: PART, open }, { bucket: "b", prefix: "m/", files: list }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "weights-changed" });
+    expect(transfer.objects.has("m/waits.json")).toBe(false);
+  });
+
   it("largest first: each file starts once the one before has all its requests under way", async () => {
     const sizes = { "small.json": 100, "big.bin": 8 * PART, "medium.bin": 3 * PART, "tiny.json": 10 };
     const list = Object.entries(sizes).map(([name, size]) => ({ path: name, absolutePath: file(name, size).path, size }));
