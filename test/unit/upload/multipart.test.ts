@@ -50,6 +50,14 @@ describe("the multipart writer", () => {
     expect(transfer.uploads.size).toBe(0);
   });
 
+  it("an empty file goes up as an empty object with its SHA-256 (one PUT, nothing to read)", async () => {
+    const f = file("empty.txt", 0);
+    const transfer = new FakeTransfer();
+    const sent = await putFileHashing(context(transfer, 2), { ...request("m/empty.txt", f), metadata: (s) => ({ sha256: s }) });
+    expect(sent).toEqual({ size: 0, sha256: sha(Buffer.alloc(0)), chunks: [] });
+    expect(transfer.objects.get("m/empty.txt")).toMatchObject({ body: Buffer.alloc(0), metadata: { sha256: sha(Buffer.alloc(0)) } });
+  });
+
   it("memory stays at one part buffer per request slot, however many parts and files are in flight", async () => {
     const files = [file("m1.bin", 12 * PART), file("m2.bin", 9 * PART + 7), file("s1.bin", 100), file("s2.bin", PART), file("m3.bin", 7 * PART)];
     const transfer = new FakeTransfer();
