@@ -12,8 +12,8 @@ import type { PartBuffers } from "./part-buffers.js";
  * the manifest chunk's when parts are chunks) and sent as UploadPart with that SHA-256 as its
  * checksum: S3 checks the part against it, and the signer reuses it (src/aws/payload-hash.ts), so
  * every byte is hashed twice in all, on a buffer nobody copies. Parts are read in order and sent
- * concurrently: each takes one request slot, so parts of a big file and small files' PUTs share
- * the slots first come, first served, and memory stays at one buffer per slot.
+ * concurrently: each takes one request slot, shared with the other files' requests (which file
+ * goes when is the batch's call: file-batch.ts), and memory stays at one buffer per slot.
  *
  * `verify(digest)` runs when the last part has been read, before S3 is asked to assemble the
  * object: throwing (a file that changed since its hash was taken) aborts the upload, so nothing is
