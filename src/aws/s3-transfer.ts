@@ -3,6 +3,7 @@ import type { AwsClients } from "./clients.js";
 import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
 import { headBucket, type BucketAccess } from "./s3.js";
+import { createObjectReader } from "./s3-objects.js";
 import { opts } from "./shapes.js";
 
 /**
@@ -50,6 +51,8 @@ export interface S3Transfer {
   /** "forbidden": the name answers 403 to the caller's account (another account's, or no s3:ListBucket). */
   bucketAccess(bucket: string, signal?: AbortSignal): Promise<BucketAccess>;
   head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
+  /** Every object under `prefix` with its size (ListObjectsV2, all pages); empty when the bucket is missing. */
+  listSizes(bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, number>>;
   getText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
   getStream(bucket: string, key: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined>;
   /**
@@ -107,6 +110,8 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
       throw toSynktiError(error, doing);
     }
   }
+  const reader = createObjectReader(clients);
+
   return {
     bucketAccess: (bucket, signal) => call(`checking bucket ${bucket}`, signal, () => headBucket(clients, bucket, signal)),
 
@@ -120,6 +125,12 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
           ...(out.ETag ? { etag: out.ETag } : {}),
         };
       }, () => undefined),
+
+    listSizes: (bucket, prefix, signal) =>
+      call(`listing s3://${bucket}/${prefix}`, signal, async () => {
+        const listed = await reader.list(bucket, prefix, { maxKeys: Number.POSITIVE_INFINITY }, signal);
+        return new Map(listed === "no-bucket" ? [] : listed.objects.map((o) => [o.key, o.size]));
+      }, () => new Map()),
 
     getText: (bucket, key, signal) =>
       call(`reading s3://${bucket}/${key}`, signal, async () => {

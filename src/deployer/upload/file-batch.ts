@@ -14,7 +14,8 @@ import { Semaphore } from "../../core/semaphore.js";
 
 /**
  * Compare and upload a set of files under one prefix, reading each file once. Every file runs as
- * its own task: a HEAD first; then the file's hash comes from the hash cache (unchanged since it
+ * its own task: its object in S3 first (one listing for all, a HEAD where the sizes agree); then
+ * the file's hash comes from the hash cache (unchanged since it
  * was last hashed: no read at all), or from reading it before sending only when S3 holds an object
  * of the same size (the bytes may already be there: a skip then costs one read and no upload), or
  * else from the upload itself, hashed while sent. What bounds the work is two semaphores: disk (two
@@ -106,11 +107,29 @@ export async function uploadFiles(ctx: BatchContext, batch: { bucket: string; pr
     }
   };
 
+  const withSlot = async <T>(work: () => Promise<T>): Promise<T> => {
+    const release = await slots.acquire(1, signal);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+  // One listing of the prefix answers for every file S3 does not hold at the same size (new or
+  // resized: sent anyway); only an object of the same size needs a HEAD, whose metadata and
+  // checksum decide a skip. A first upload then makes one request where it made one per file.
+  let listing: Promise<Map<string, number>> | undefined;
+  const remoteOf = async (key: string, size: number): Promise<RemoteHead | undefined> => {
+    const listed = (await (listing ??= withSlot(() => ctx.transfer.listSizes(batch.bucket, batch.prefix, signal)))).get(key);
+    if (listed === undefined) return undefined;
+    if (listed !== size) return { size: listed, metadata: {} };
+    return withSlot(() => ctx.transfer.head(batch.bucket, key, signal));
+  };
+
   const plan = async (file: LocalFile): Promise<PlannedFile> => {
     const key = `${batch.prefix}${file.path}`;
     const identity = identityOf(await stat(file.absolutePath).catch((error: unknown) => Promise.reject(localFileError(error, file.absolutePath))));
-    const releaseSlot = await slots.acquire(1, signal);
-    const remote = await ctx.transfer.head(batch.bucket, key, signal).finally(releaseSlot);
+    const remote = await remoteOf(key, identity.size);
     const bySize = decideBySize(identity.size, remote);
     const remembered = cache.get(file.absolutePath, identity, chunkSize);
     const local = remembered ?? (bySize ? undefined : await hashNow(file, identity));

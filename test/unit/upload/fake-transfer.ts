@@ -14,7 +14,7 @@ import type { IncompleteUpload, ObjectHead, PartUpload, S3Transfer, UploadedPart
  * - keys in `failKeys` make `putBytes` and `uploadPart` throw;
  * - `copyObject` copies bytes and metadata (a missing source throws, as S3's NoSuchKey would);
  * - checksums as S3 keeps them: a PUT's or copy's SHA-256, a multipart upload's composite "-<parts>".
- * It records the peak of requests in flight (every call is one) and the calls, e.g. "put k",
+ * It records the peak of requests in flight (every call is one) and the calls, e.g. "list m/", "put k",
  * "create k", "part k 2", "complete k", "abort k", "delete k".
  */
 export interface FakeObject {
@@ -74,6 +74,11 @@ export class FakeTransfer implements S3Transfer {
       const o = this.objects.get(key);
       return o ? { size: o.body.length, metadata: { ...o.metadata }, ...(o.checksumSha256 && { checksumSha256: o.checksumSha256 }), ...(o.etag && { etag: o.etag }) } : undefined;
     });
+  }
+
+  listSizes(_bucket: string, prefix: string): Promise<Map<string, number>> {
+    this.calls.push(`list ${prefix}`);
+    return this.busy(async () => new Map([...this.objects].filter(([key]) => key.startsWith(prefix)).map(([key, o]) => [key, o.body.length])));
   }
 
   async getText(_bucket: string, key: string): Promise<string | undefined> {

@@ -55,9 +55,20 @@ describe("uploadFiles", () => {
     await expect(uploadFiles(ctx(transfer, { review: refuse, beforeFirstUpload: async () => void before++ }), { bucket: "x", prefix: "m/", files: list })).rejects.toThrow("refused");
     expect(seen.sort()).toEqual(["r1:upload", "r2:skip", "r3:upload"]);
     expect(before).toBe(0);
-    expect(transfer.calls.filter((c) => !c.startsWith("head"))).toEqual([]);
+    expect(transfer.calls.filter((c) => !/^(head|list) /.test(c))).toEqual([]);
     const approved = await uploadFiles(ctx(transfer, { review: () => undefined }), { bucket: "x", prefix: "m/", files: list });
     expect(approved.map((o) => [o.path, o.how])).toEqual([["r1", "uploaded"], ["r2", "skipped"], ["r3", "uploaded"]]);
+  });
+
+  it("asks S3 once for the whole prefix; a HEAD only for an object of the file's size (the one a skip could keep)", async () => {
+    const { list, bytes } = files({ new1: 10, new2: 10, same: 20, resized: 30 });
+    const transfer = new FakeTransfer();
+    transfer.objects.set("m/same", { body: bytes.get("same")!, metadata: { sha256: sha(bytes.get("same")!) } });
+    transfer.objects.set("m/resized", { body: Buffer.alloc(7), metadata: {} });
+    const outcomes = await uploadFiles(ctx(transfer), { bucket: "x", prefix: "m/", files: list });
+    expect(outcomes.map((o) => [o.path, o.how])).toEqual([["new1", "uploaded"], ["new2", "uploaded"], ["same", "skipped"], ["resized", "uploaded"]]);
+    expect(transfer.calls.filter((c) => /^(head|list) /.test(c))).toEqual(["list m/", "head m/same"]);
+    expect(transfer.objects.get("m/resized")?.body.equals(bytes.get("resized")!)).toBe(true);
   });
 
   it("never has more requests in flight than the concurrency", async () => {
