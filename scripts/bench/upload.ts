@@ -7,8 +7,9 @@
  * The AWS CLI hashes each part once for SigV4. Both use their defaults: synkti 8 requests in
  * flight and 16 MiB parts (10 measured no different), the AWS CLI 10 and 8 MiB. moto is reset
  * between runs so each starts empty, and each cold synkti run gets an empty hash cache
- * (XDG_CACHE_HOME). The re-runs: all files unchanged, with the hash cache (a listing and HEADs only) and without
- * it (each file read once to compare). CPU seconds per run (Linux /proc), the client's and moto's,
+ * (XDG_CACHE_HOME). The re-runs: all files unchanged, with the hash cache (a listing and HEADs
+ * only) and without it (each file read once to compare). CPU seconds per run (Linux /proc), the
+ * client's and moto's,
  * say where the time goes: on a small shared machine the two compete for the same cores.
  * Runs alone with `npx tsx scripts/bench/upload.ts`.
  */
