@@ -1,13 +1,15 @@
 /**
  * Upload throughput: `synkti upload model` (the built binary) against `aws s3 cp --recursive` on
  * the same files, the same moto endpoint, in the same run. Figures are wall time per run including
- * process start. synkti reads each file once, hashing it (whole and per 16 MiB chunk) while it is
- * sent; each multipart part is one chunk and carries that chunk's SHA-256 as its S3 checksum and
- * SigV4 payload hash. The AWS CLI hashes each part once for SigV4 and sends a CRC32. Both use their
- * defaults: synkti 8 requests in flight and 16 MiB parts, the AWS CLI 10 and 8 MiB. moto is reset
+ * process start. synkti reads each file once (each part at its offset into a reused buffer),
+ * hashing it (whole and per 16 MiB chunk) while it is sent; each multipart part is one chunk and
+ * carries that chunk's SHA-256 as its S3 checksum and SigV4 payload hash; files go largest first.
+ * The AWS CLI hashes each part once for SigV4. Both use their defaults: synkti 8 requests in
+ * flight and 16 MiB parts (10 measured no different), the AWS CLI 10 and 8 MiB. moto is reset
  * between runs so each starts empty, and each cold synkti run gets an empty hash cache
- * (XDG_CACHE_HOME). The re-runs: all files unchanged, with the hash cache (HEADs only) and without
- * it (each file read once to compare). CPU seconds per run (Linux /proc), the client's and moto's,
+ * (XDG_CACHE_HOME). The re-runs: all files unchanged, with the hash cache (a listing and HEADs
+ * only) and without it (each file read once to compare). CPU seconds per run (Linux /proc), the
+ * client's and moto's,
  * say where the time goes: on a small shared machine the two compete for the same cores.
  * Runs alone with `npx tsx scripts/bench/upload.ts`.
  */
@@ -133,7 +135,7 @@ export async function benchUpload(rounds = 3): Promise<string[]> {
       line("aws s3 cp --recursive (AWS CLI v1)", samples.aws),
       `synkti / aws throughput ratio: x${(best(samples.aws) / best(samples.synkti)).toFixed(2)}`,
       `CPU per run (mean): synkti ${cpu.synkti.client.toFixed(2)} s + moto ${cpu.synkti.moto.toFixed(2)} s; aws CLI ${cpu.aws.client.toFixed(2)} s + moto ${cpu.aws.moto.toFixed(2)} s`,
-      `synkti re-run, all files unchanged: ${skipRun.toFixed(2)} s with the hash cache (HEADs only), ${skipRunUncached.toFixed(2)} s without (each file read once)`,
+      `synkti re-run, all files unchanged: ${skipRun.toFixed(2)} s with the hash cache (a listing and HEADs only), ${skipRunUncached.toFixed(2)} s without (each file read once)`,
     ];
   } finally {
     await moto.stop();

@@ -1,6 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { Transform, type TransformCallback } from "node:stream";
 
 /**
  * Per-chunk SHA-256 (manifest version 2). A whole-file SHA-256 needs the bytes in order, so a
@@ -95,24 +94,4 @@ export async function chunkedDigestOfStream(stream: AsyncIterable<Uint8Array>, c
 /** Streams the file once (1 MiB reads). */
 export function chunkedDigestOfFile(file: string, chunkSize: number = CHUNK_SIZE, signal?: AbortSignal): Promise<ChunkedDigest> {
   return chunkedDigestOfStream(createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) }), chunkSize, signal);
-}
-
-/** A pass-through that computes the chunked digest of what flows through it (e.g. to S3). */
-export class ChunkHashingPassThrough extends Transform {
-  readonly hasher: ChunkHasher;
-
-  constructor(chunkSize: number = CHUNK_SIZE) {
-    super();
-    this.hasher = new ChunkHasher(chunkSize);
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hasher.update(chunk);
-    callback(null, chunk);
-  }
-
-  /** Valid once the stream has ended. */
-  result(): ChunkedDigest {
-    return this.hasher.digest();
-  }
 }

@@ -32,7 +32,7 @@ export interface AwsClients {
   ec2(): Promise<EC2Client>;
   s3(): Promise<S3Client>;
   /**
-   * S3 for uploads of large bodies (lib-storage): the same client, except that no answer deadline
+   * S3 for uploads of large bodies (multipart parts, large PUTs): the same client, except that no answer deadline
    * cuts a long part short; the idle deadline still ends a transfer that stopped moving.
    */
   s3Transfer(): Promise<S3Client>;

@@ -1,10 +1,9 @@
-import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { AwsClients } from "./clients.js";
 import { isSynktiError } from "../core/errors.js";
 import { classifyAwsError, toSynktiError } from "./errors.js";
 import { headBucket, type BucketAccess } from "./s3.js";
-import { partChecksums, type PartSha256 } from "./payload-hash.js";
+import { createObjectReader } from "./s3-objects.js";
 import { opts } from "./shapes.js";
 
 /**
@@ -23,29 +22,24 @@ export interface ObjectHead {
   etag?: string;
 }
 
-export interface StreamUpload {
+/** A part S3 accepted: what CompleteMultipartUpload lists. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  /** The part's SHA-256 (hex), sent with it and checked by S3 on arrival. */
+  sha256Hex: string;
+}
+
+export interface PartUpload {
   bucket: string;
   key: string;
-  body: Readable;
-  size: number;
-  metadata: Record<string, string>;
-  contentType?: string;
-  /**
-   * Whole-object SHA-256 (hex), when known before the bytes are sent: S3's checksum for a single
-   * PUT. Unknown when the uploader hashes while sending (each part still carries its own SHA-256).
-   */
-  sha256Hex?: string;
-  partSize: number;
-  /**
-   * SHA-256 (hex) of part N when the caller already hashed it (parts of the caller's chunk size):
-   * sent as that part's checksum instead of the SDK hashing the part again. S3 verifies it.
-   */
-  partSha256?: PartSha256;
-  /** Parts in flight at once for a multipart upload. */
-  queueSize: number;
+  uploadId: string;
+  /** 1-based, as S3 numbers them. */
+  partNumber: number;
+  body: Uint8Array;
+  /** SHA-256 (hex) of `body`, computed by the caller: S3 checks the part against it. */
+  sha256Hex: string;
   signal?: AbortSignal;
-  /** Cumulative bytes acknowledged by S3 for this object. */
-  onProgress?: (loaded: number) => void;
 }
 
 export interface IncompleteUpload {
@@ -57,17 +51,31 @@ export interface S3Transfer {
   /** "forbidden": the name answers 403 to the caller's account (another account's, or no s3:ListBucket). */
   bucketAccess(bucket: string, signal?: AbortSignal): Promise<BucketAccess>;
   head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
+  /** Every object under `prefix` with its size (ListObjectsV2, all pages); empty when the bucket is missing. */
+  listSizes(bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, number>>;
   getText(bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined>;
   getStream(bucket: string, key: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /**
+   * One PUT, with the body's SHA-256 as the checksum S3 verifies. `large`: a body that may take
+   * longer than the answer deadline to send (weights, the binary): bounded by the idle deadline only.
+   */
   putBytes(
     bucket: string,
     key: string,
     body: Uint8Array,
-    options: { metadata?: Record<string, string>; contentType?: string; sha256Hex: string; signal?: AbortSignal },
+    options: { metadata?: Record<string, string>; contentType?: string; sha256Hex: string; large?: boolean; signal?: AbortSignal },
   ): Promise<void>;
-  /** One PUT when size <= partSize, else a multipart upload (lib-storage) with SHA-256 per part. */
-  uploadStream(upload: StreamUpload): Promise<void>;
+  /**
+   * The primitives of a multipart upload with a SHA-256 per part (the orchestration, reading and
+   * hashing live in src/deployer/upload). Parts travel under the idle deadline only. S3 keeps the
+   * composite checksum of the parts; metadata is fixed here, before the first byte.
+   */
+  createMultipartUpload(bucket: string, key: string, options: { metadata?: Record<string, string>; contentType?: string; signal?: AbortSignal }): Promise<string>;
+  /** Returns the part's ETag. */
+  uploadPart(part: PartUpload): Promise<string>;
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: readonly UploadedPart[], signal?: AbortSignal): Promise<void>;
   listIncompleteUploads(bucket: string, prefix: string, signal?: AbortSignal): Promise<IncompleteUpload[]>;
+  /** AbortMultipartUpload: S3 drops the parts (no longer billed). Takes no signal: it is the cleanup after Ctrl-C. */
   abortIncompleteUpload(bucket: string, upload: IncompleteUpload): Promise<void>;
   deleteObject(bucket: string, key: string, signal?: AbortSignal): Promise<void>;
   /**
@@ -80,19 +88,18 @@ export interface S3Transfer {
 const base64OfHex = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 
 export async function createS3Transfer(clients: AwsClients): Promise<S3Transfer> {
-  const [s3, bulk, sdk, storage] = await Promise.all([clients.s3(), clients.s3Transfer(), import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]);
-  return s3Transfer(clients, { s3, bulk }, sdk, storage);
+  const [s3, bulk, sdk] = await Promise.all([clients.s3(), clients.s3Transfer(), import("@aws-sdk/client-s3")]);
+  return s3Transfer(clients, { s3, bulk }, sdk);
 }
 
 type Sdk = typeof import("@aws-sdk/client-s3");
-type Storage = typeof import("@aws-sdk/lib-storage");
 
 /**
- * `s3` answers within the answer deadline; `bulk` carries the large bodies (lib-storage uploads),
+ * `s3` answers within the answer deadline; `bulk` carries the large bodies (parts, large PUTs),
  * bounded by the idle deadline only. Downloads use `s3`: its answer deadline ends at the response
  * headers, and the body then streams under the idle deadline.
  */
-function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3Client }, sdk: Sdk, storage: Storage): S3Transfer {
+function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3Client }, sdk: Sdk): S3Transfer {
   /** Runs one call; maps not-found to `notFound` when given, aborts to themselves, the rest to SynktiError. */
   async function call<T>(doing: string, signal: AbortSignal | undefined, work: () => Promise<T>, notFound?: () => T): Promise<T> {
     try {
@@ -103,7 +110,7 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
       throw toSynktiError(error, doing);
     }
   }
-  const knownParts = partChecksums(bulk);
+  const reader = createObjectReader(clients);
 
   return {
     bucketAccess: (bucket, signal) => call(`checking bucket ${bucket}`, signal, () => headBucket(clients, bucket, signal)),
@@ -119,6 +126,12 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
         };
       }, () => undefined),
 
+    listSizes: (bucket, prefix, signal) =>
+      call(`listing s3://${bucket}/${prefix}`, signal, async () => {
+        const listed = await reader.list(bucket, prefix, { maxKeys: Number.POSITIVE_INFINITY }, signal);
+        return new Map(listed === "no-bucket" ? [] : listed.objects.map((o) => [o.key, o.size]));
+      }, () => new Map()),
+
     getText: (bucket, key, signal) =>
       call(`reading s3://${bucket}/${key}`, signal, async () => {
         const out = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), opts(signal));
@@ -131,14 +144,16 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
         return (out.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
       }, () => undefined),
 
-    putBytes: (bucket, key, body, { metadata, contentType, sha256Hex, signal }) =>
+    putBytes: (bucket, key, body, { metadata, contentType, sha256Hex, large, signal }) =>
       call(`uploading s3://${bucket}/${key}`, signal, async () => {
-        // With the checksum given, S3 verifies the whole object against our own hash of it.
-        await s3.send(
+        // With the checksum given, S3 verifies the whole object against our own hash of it (and the
+        // signer reuses it as the payload hash: payload-hash.ts).
+        await (large ? bulk : s3).send(
           new sdk.PutObjectCommand({
             Bucket: bucket,
             Key: key,
             Body: body,
+            ContentLength: body.byteLength,
             Metadata: metadata,
             ContentType: contentType,
             ChecksumAlgorithm: "SHA256",
@@ -148,41 +163,42 @@ function s3Transfer(clients: AwsClients, { s3, bulk }: { s3: S3Client; bulk: S3C
         );
       }),
 
-    uploadStream: (u) =>
-      call(`uploading s3://${u.bucket}/${u.key}`, u.signal, async () => {
-        const single = u.size <= u.partSize; // lib-storage's own rule for a single PUT
-        const controller = new AbortController();
-        const onAbort = () => controller.abort(u.signal?.reason);
-        u.signal?.addEventListener("abort", onAbort, { once: true });
-        if (u.signal?.aborted) controller.abort(u.signal.reason);
-        const forget = u.partSha256 && !single ? knownParts(u.bucket, u.key, u.partSha256) : undefined;
-        try {
-          const upload = new storage.Upload({
-            client: bulk,
-            params: {
-              Bucket: u.bucket,
-              Key: u.key,
-              Body: u.body,
-              ContentLength: u.size,
-              Metadata: u.metadata,
-              ContentType: u.contentType,
-              // SHA-256 per part: S3 checks every part on arrival. The whole-object value only fits
-              // a single PUT (lib-storage copies params into each UploadPart).
-              ChecksumAlgorithm: "SHA256",
-              ...(single && u.sha256Hex ? { ChecksumSHA256: base64OfHex(u.sha256Hex) } : {}),
-            },
-            partSize: u.partSize,
-            queueSize: u.queueSize,
-            // On failure or abort lib-storage sends AbortMultipartUpload itself: no parts left billed.
-            leavePartsOnError: false,
-            abortController: controller,
-          });
-          if (u.onProgress) upload.on("httpUploadProgress", (p) => u.onProgress?.(p.loaded ?? 0));
-          await upload.done();
-        } finally {
-          forget?.();
-          u.signal?.removeEventListener("abort", onAbort);
-        }
+    createMultipartUpload: (bucket, key, { metadata, contentType, signal }) =>
+      call(`uploading s3://${bucket}/${key}`, signal, async () => {
+        // SHA256 here makes S3 require a SHA-256 with every part and keep their composite checksum.
+        const out = await s3.send(
+          new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: metadata, ContentType: contentType, ChecksumAlgorithm: "SHA256" }),
+          opts(signal),
+        );
+        if (!out.UploadId) throw new Error(`S3 answered CreateMultipartUpload for s3://${bucket}/${key} without an upload id`);
+        return out.UploadId;
+      }),
+
+    uploadPart: (p) =>
+      call(`uploading part ${p.partNumber} of s3://${p.bucket}/${p.key}`, p.signal, async () => {
+        // The checksum given: the SDK computes none of its own, and the signer reuses it as the
+        // payload hash, so the part is hashed once, by the caller (who needs that hash anyway).
+        const out = await bulk.send(
+          new sdk.UploadPartCommand({
+            Bucket: p.bucket,
+            Key: p.key,
+            UploadId: p.uploadId,
+            PartNumber: p.partNumber,
+            Body: p.body,
+            ContentLength: p.body.byteLength,
+            ChecksumSHA256: base64OfHex(p.sha256Hex),
+          }),
+          opts(p.signal),
+        );
+        if (!out.ETag) throw new Error(`S3 answered part ${p.partNumber} of s3://${p.bucket}/${p.key} without an ETag`);
+        return out.ETag;
+      }),
+
+    completeMultipartUpload: (bucket, key, uploadId, parts, signal) =>
+      call(`uploading s3://${bucket}/${key}`, signal, async () => {
+        // Each part's checksum listed again: S3 refuses the completion if one differs from what it got.
+        const Parts = [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumSHA256: base64OfHex(p.sha256Hex) }));
+        await bulk.send(new sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } }), opts(signal));
       }),
 
     listIncompleteUploads: (bucket, prefix, signal) =>

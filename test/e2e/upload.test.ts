@@ -138,16 +138,16 @@ describe("synkti upload (built binary)", () => {
 
   it("Ctrl-C during an upload: exit 130, no multipart upload left, a re-run resumes", async () => {
     await bucket("e2e-sigint");
-    const from = weights("interrupted", { "a.json": 100, "big.safetensors": 64 * MiB });
+    const from = weights("interrupted", { "big.safetensors": 64 * MiB, "cut.safetensors": 48 * MiB });
     const args = ["upload", "model", "--project-name", "e2e-sigint", "--model", "m", "--from", from, "--concurrency", "1"];
     const child = spawn(BINARY, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     let interrupted = false; // once: a second SIGINT kills at once, by design
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
-      // Interrupt as soon as the big file starts going up (after the small one, which is sent
-      // first: with one request slot, the slots are granted in order).
-      if (!interrupted && /"key":"m\/big.safetensors".*"msg":"uploading"/.test(stderr) && /"key":"m\/a.json".*"msg":"uploaded"/.test(stderr)) {
+      // Interrupt as soon as the second file starts going up (files go largest first: the big one
+      // is complete by then).
+      if (!interrupted && /"key":"m\/cut.safetensors".*"msg":"uploading"/.test(stderr) && /"key":"m\/big.safetensors".*"msg":"uploaded"/.test(stderr)) {
         interrupted = true;
         child.kill("SIGINT");
       }
@@ -159,6 +159,6 @@ describe("synkti upload (built binary)", () => {
 
     const again = await run([...args, "--output", "json"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ uploaded: ["big.safetensors"], skipped: ["a.json"] });
+    expect(JSON.parse(again.stdout)).toMatchObject({ uploaded: ["cut.safetensors"], skipped: ["big.safetensors"] });
   });
 });

@@ -5,8 +5,9 @@ import { abortQuietly, abortIncompleteUploads } from "./cleanup.js";
 import { METADATA_SHA256, METADATA_VERSION, transferFor } from "../../artifacts/deps.js";
 import { concurrencyOf, interruptedUpload, regionFlag, requireBucket } from "./context.js";
 import { sha256OfBytes, sha256OfFile, sha256sumLine } from "../../artifacts/hash.js";
-import { decide } from "./plan.js";
+import { decide, partSizeFor } from "./plan.js";
 import { putFile } from "./put-file.js";
+import { PartBuffers } from "./part-buffers.js";
 import { Semaphore } from "../../core/semaphore.js";
 import type { TransferOptions, UploadDeps } from "./types.js";
 
@@ -103,12 +104,14 @@ async function putBinary(
   object: { key: string; size: number; sha256: string; version: string },
 ): Promise<void> {
   input.progress?.begin(1, object.size);
+  const concurrency = concurrencyOf(input.concurrency);
   try {
     await putFile(
       {
         transfer,
         log: deps.log,
-        slots: new Semaphore(concurrencyOf(input.concurrency)),
+        slots: new Semaphore(concurrency),
+        buffers: new PartBuffers(concurrency, partSizeFor(object.size, input.partSize)),
         ...(input.partSize ? { partSize: input.partSize } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
         onProgress: (loaded) => input.progress?.fileProgress(object.key, loaded),

@@ -74,12 +74,18 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
   const hashCache = input.hashCacheFile ? await loadHashCache(input.hashCacheFile, () => deps.clock.now()) : noHashCache;
   let uploadsStarted = false;
   try {
-    await requireBucket(transfer, names, input.region, signal);
-    const [abortedIncompleteUploads, manifestText, serving] = await Promise.all([
+    // All at once (each is a round trip; the EC2 client loads meanwhile), but a missing or foreign
+    // bucket is what gets reported: the other calls fail too then, less clearly.
+    const [bucket, swept, current, workers] = await Promise.allSettled([
+      requireBucket(transfer, names, input.region, signal),
       abortIncompleteUploads(transfer, deps.log, names.bucket, prefix, keys, signal),
       transfer.getText(names.bucket, manifestKey, signal),
       workersServing(deps.ec2 ?? createEc2Instances(deps.clients), names.project, model, signal),
     ]);
+    settledValue(bucket);
+    const abortedIncompleteUploads = settledValue(swept);
+    const manifestText = settledValue(current);
+    const serving = settledValue(workers);
     const previous = manifestText === undefined ? undefined : parseManifest(manifestText);
     // While a worker serves this model, the whole plan is reviewed before any byte changes.
     const review =
@@ -151,6 +157,11 @@ export async function uploadModel(deps: UploadDeps, input: UploadModelInput): Pr
     // Also after a failure or Ctrl-C: what was hashed stays known to the next run.
     await hashCache.save();
   }
+}
+
+function settledValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
 }
 
 /**

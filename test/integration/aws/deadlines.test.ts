@@ -6,7 +6,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import net from "node:net";
-import { Readable } from "node:stream";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { ListRolesCommand } from "@aws-sdk/client-iam";
@@ -87,7 +86,7 @@ describe("an endpoint that accepts and never answers", () => {
     const transfer = await createS3Transfer(clients);
     const body = randomBytes(256 * 1024);
     const { error, ms } = await failure(
-      transfer.uploadStream({ bucket: "b", key: "k", body: Readable.from([body]), size: body.length, metadata: {}, sha256Hex: "00".repeat(32), partSize: 8 << 20, queueSize: 1 }),
+      transfer.putBytes("b", "k", body, { sha256Hex: "00".repeat(32), large: true }),
     );
     expect(isSynktiError(error) && error.code).toBe("aws-no-answer");
     expect((error as SynktiError).kind).toBe("unobservable");
@@ -186,7 +185,7 @@ describe("a transfer that keeps moving is never cut short", () => {
       const clients = clientsAt({ AWS_ENDPOINT_URL: link.url }, 1000);
       const transfer = await createS3Transfer(clients);
       const started = Date.now();
-      await transfer.uploadStream({ bucket, key: "up", body: Readable.from([body]), size, metadata: {}, sha256Hex: sha256(body), partSize: 16 << 20, queueSize: 1 });
+      await transfer.putBytes(bucket, "up", body, { sha256Hex: sha256(body), large: true });
       expect(Date.now() - started).toBeGreaterThan(2000); // it really took longer than the answer deadline
 
       const plain = await failure((async () => (await clients.s3()).send(new PutObjectCommand({ Bucket: bucket, Key: "plain", Body: body })))());

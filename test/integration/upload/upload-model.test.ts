@@ -144,12 +144,13 @@ describe("upload model against moto", () => {
 
   it("interrupted mid-upload: no manifest, no incomplete multipart upload left; a re-run resumes", async () => {
     const names = await h.project("up-model-d");
-    // Over one 16 MiB chunk: a multipart upload (parts of one chunk each), interrupted after its first part.
-    const from = h.weights({ "a.bin": 100, "big.safetensors": 40 * MiB });
+    // Files go largest first: "big" is complete when "cut" (over one 16 MiB chunk: a multipart
+    // upload, parts of one chunk each) is interrupted after its first part.
+    const from = h.weights({ "big.safetensors": 33 * MiB, "cut.safetensors": 17 * MiB });
     const controller = new AbortController();
     const progress = {
       begin() {},
-      fileProgress: (p: string) => p === "big.safetensors" && controller.abort(new Error("ctrl-c")), // after the first part
+      fileProgress: (p: string) => p === "cut.safetensors" && controller.abort(new Error("ctrl-c")), // after the first part
       fileDone() {},
       end() {},
     };
@@ -161,8 +162,8 @@ describe("upload model against moto", () => {
     await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ manifestPresent: false });
 
     const resumed = await uploadModel(h.deps(), { names, model: "m", from });
-    expect(resumed.uploaded).toEqual(["big.safetensors"]);
-    expect(resumed.skipped).toEqual(["a.bin"]);
+    expect(resumed.uploaded).toEqual(["cut.safetensors"]);
+    expect(resumed.skipped).toEqual(["big.safetensors"]);
     await expect(verifyModelInS3(h.deps(), names, "m")).resolves.toMatchObject({ ok: true, files: 2 });
   });
 

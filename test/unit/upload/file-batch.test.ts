@@ -8,6 +8,7 @@ import { uploadFiles } from "../../../src/deployer/upload/file-batch.js";
 import type { LocalFile } from "../../../src/deployer/upload/local-files.js";
 import { putFile } from "../../../src/deployer/upload/put-file.js";
 import { Semaphore } from "../../../src/core/semaphore.js";
+import { PartBuffers } from "../../../src/deployer/upload/part-buffers.js";
 import { FakeTransfer } from "./fake-transfer.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "synkti-batch-"));
@@ -54,9 +55,20 @@ describe("uploadFiles", () => {
     await expect(uploadFiles(ctx(transfer, { review: refuse, beforeFirstUpload: async () => void before++ }), { bucket: "x", prefix: "m/", files: list })).rejects.toThrow("refused");
     expect(seen.sort()).toEqual(["r1:upload", "r2:skip", "r3:upload"]);
     expect(before).toBe(0);
-    expect(transfer.calls.filter((c) => !c.startsWith("head"))).toEqual([]);
+    expect(transfer.calls.filter((c) => !/^(head|list) /.test(c))).toEqual([]);
     const approved = await uploadFiles(ctx(transfer, { review: () => undefined }), { bucket: "x", prefix: "m/", files: list });
     expect(approved.map((o) => [o.path, o.how])).toEqual([["r1", "uploaded"], ["r2", "skipped"], ["r3", "uploaded"]]);
+  });
+
+  it("asks S3 once for the whole prefix; a HEAD only for an object of the file's size (the one a skip could keep)", async () => {
+    const { list, bytes } = files({ new1: 10, new2: 10, same: 20, resized: 30 });
+    const transfer = new FakeTransfer();
+    transfer.objects.set("m/same", { body: bytes.get("same")!, metadata: { sha256: sha(bytes.get("same")!) } });
+    transfer.objects.set("m/resized", { body: Buffer.alloc(7), metadata: {} });
+    const outcomes = await uploadFiles(ctx(transfer), { bucket: "x", prefix: "m/", files: list });
+    expect(outcomes.map((o) => [o.path, o.how])).toEqual([["new1", "uploaded"], ["new2", "uploaded"], ["same", "skipped"], ["resized", "uploaded"]]);
+    expect(transfer.calls.filter((c) => /^(head|list) /.test(c))).toEqual(["list m/", "head m/same"]);
+    expect(transfer.objects.get("m/resized")?.body.equals(bytes.get("resized")!)).toBe(true);
   });
 
   it("never has more requests in flight than the concurrency", async () => {
@@ -86,13 +98,15 @@ describe("uploadFiles", () => {
 });
 
 describe("putFile", () => {
-  it("deletes the object and fails when the bytes sent do not match the hash taken before", async () => {
+  it("refuses bytes that do not match the hash taken before: nothing is sent and the object in S3 stays", async () => {
     const { list } = files({ changing: 100 });
     const transfer = new FakeTransfer();
     const file = list[0]!;
+    const before = { body: Buffer.from("what S3 held"), metadata: { sha256: "1".repeat(64) } };
+    transfer.objects.set("m/changing", before);
     const request = { bucket: "x", key: "m/changing", file: file.absolutePath, size: 100, sha256: "0".repeat(64), metadata: {} };
-    await expect(putFile({ transfer, log: silentLogger, slots: new Semaphore(2) }, request)).rejects.toMatchObject({ code: "file-changed-during-upload" });
-    expect(transfer.objects.has("m/changing")).toBe(false);
-    expect(transfer.calls).toEqual(["upload m/changing", "delete m/changing"]);
+    await expect(putFile({ transfer, log: silentLogger, slots: new Semaphore(2), buffers: new PartBuffers(2, 64) }, request)).rejects.toMatchObject({ code: "file-changed-during-upload" });
+    expect(transfer.objects.get("m/changing")).toBe(before);
+    expect(transfer.calls).toEqual([]);
   });
 });
