@@ -116,7 +116,16 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
     const [ranges, transfer] = await Promise.all([createRangeReader(clients), createS3Transfer(clients)]);
     await clients.accountId(); // STS once, outside every timing (the agent asks it at boot anyway)
     let n = 0;
-    const destination = () => path.join(root, `run-${n++}`);
+    // Each run's folder is removed after its timing ends (clear()): deleting 300 MiB is no part of a fetch.
+    const written: string[] = [];
+    const destination = () => {
+      const dir = path.join(root, `run-${n++}`);
+      written.push(dir);
+      return dir;
+    };
+    const clear = () => {
+      for (const dir of written.splice(0)) rmSync(dir, { recursive: true, force: true });
+    };
 
     const synkti = ([concurrency, maxGetBytes, hashThreads]: Setting) => async () => {
       const modelDir = destination();
@@ -124,14 +133,12 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
         { ranges, readText: (b, k, s) => transfer.getText(b, k, s), clock: systemClock, log: silentLogger },
         { project: PROJECT, model: MODEL, bucket: BUCKET, prefix: `${MODEL}/`, manifestKey, manifestSha256, modelDir, progressEveryMs: 600_000, concurrency, maxGetBytes, ...(hashThreads === undefined ? {} : { hashThreads }) },
       );
-      rmSync(modelDir, { recursive: true, force: true });
     };
     const awsCli = async () => {
       const modelDir = destination();
       await run("aws", ["s3", "cp", "--recursive", "--only-show-errors", `s3://${BUCKET}/${MODEL}/`, modelDir, "--exclude", "manifest-*", "--endpoint-url", moto.url], { env: process.env, maxBuffer: 16 * MiB });
       writeFileSync(path.join(modelDir, ".sha256sums"), sums);
       await run("sha256sum", ["--check", "--quiet", "--strict", ".sha256sums"], { cwd: modelDir });
-      rmSync(modelDir, { recursive: true, force: true });
     };
     /**
      * Every byte once through parallel ranged GETs, dropped on arrival: the same range reader and
@@ -170,7 +177,11 @@ export async function benchWeightsFetch(rounds = 2, explore = false): Promise<st
             if (explore) (explored[name(setting)] ??= { synkti: [], limit: [] }).limit.push(seconds);
           }
         else if (explore)
-          for (const setting of GRID) (explored[name(setting)] ??= { synkti: [], limit: [] }).synkti.push(await timed(synkti(setting), `synkti ${name(setting)}`));
+          for (const setting of GRID) {
+            (explored[name(setting)] ??= { synkti: [], limit: [] }).synkti.push(await timed(synkti(setting), `synkti ${name(setting)}`));
+            clear();
+          }
+        clear();
       }
     }
     const best = (xs: number[]) => Math.min(...xs);
