@@ -36,6 +36,11 @@ export interface AwsClients {
    * cuts a long part short; the idle deadline still ends a transfer that stopped moving.
    */
   s3Transfer(): Promise<S3Client>;
+  /**
+   * S3 for large bodies read once (the weights fetch's ranged GETs): the same client, with a lean
+   * HTTP handler that reads into one reused buffer per connection (lean-http-handler.ts).
+   */
+  s3Ranges(): Promise<S3Client>;
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;
   serviceQuotas(): Promise<ServiceQuotasClient>;
@@ -116,14 +121,15 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
   // One handler (one connection pool) for all calls, one without the answer deadline for transfers.
   const calls = memo(async () => (await import("./http-handler.js")).createHttpHandler(deadlines, { answerDeadline: true }));
   const transfers = memo(async () => (await import("./http-handler.js")).createHttpHandler(deadlines, { answerDeadline: false }));
+  const ranges = memo(async () => (await import("./lean-http-handler.js")).createLeanHttpHandler(deadlines));
   const credentials = memo(async () => (settings.role === "deployer" ? deployerCredentials(await calls()) : undefined));
 
   /** What every client shares: region, credentials, deadline-bound handler, retry rules, call names. */
-  const configure = async (options: { capacity?: boolean; transfer?: boolean } = {}) => {
+  const configure = async (options: { capacity?: boolean; handler?: "calls" | "transfer" | "ranges" } = {}) => {
     const [{ StandardRetryStrategy }, { withoutFutileRetries }, requestHandler, provider] = await Promise.all([
       import("@smithy/core/retry"),
       import("./retry.js"),
-      options.transfer ? transfers() : calls(),
+      options.handler === "transfer" ? transfers() : options.handler === "ranges" ? ranges() : calls(),
       credentials(),
     ]);
     return {
@@ -140,12 +146,13 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
   };
 
   // moto (and any S3-compatible endpoint) needs path-style addressing; AWS accepts it too.
-  const s3Client = async (transfer: boolean) => {
+  const s3Client = async (handler: "calls" | "transfer" | "ranges") => {
+    const transfer = handler === "transfer";
     const [{ S3Client }, { expectOwnAccount }, { reuseChecksumAsPayloadHash }, config] = await Promise.all([
       import("@aws-sdk/client-s3"),
       import("./bucket-owner.js"),
       import("./payload-hash.js"),
-      configure({ transfer }),
+      configure({ handler }),
     ]);
     const forcePathStyle = process.env.AWS_ENDPOINT_URL !== undefined || process.env.AWS_ENDPOINT_URL_S3 !== undefined;
     // Uploads go to the project's own bucket: no "Expect: 100-continue" round trip before each body.
@@ -162,8 +169,9 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
     serviceQuotas: memo(async () => named(new (await import("@aws-sdk/client-service-quotas")).ServiceQuotasClient(await configure()))),
     elbv2: memo(async () => named(new (await import("@aws-sdk/client-elastic-load-balancing-v2")).ElasticLoadBalancingV2Client(await configure()))),
     ssm: memo(async () => named(new (await import("@aws-sdk/client-ssm")).SSMClient(await configure()))),
-    s3: memo(() => s3Client(false)),
-    s3Transfer: memo(() => s3Client(true)),
+    s3: memo(() => s3Client("calls")),
+    s3Transfer: memo(() => s3Client("transfer")),
+    s3Ranges: memo(() => s3Client("ranges")),
     identity: memo(async () => (await import("./identity.js")).callerIdentity(clients)),
     accountId: async () => (await clients.identity()).account,
   };

@@ -7,13 +7,15 @@ import { contentRangeTotal, opts } from "./shapes.js";
 
 /**
  * Ranged GETs, for the worker's weights fetch (src/worker/weights): many at once, each streamed
- * into its place on disk. Through the ordinary S3 client, so every request carries
+ * into its place on disk. Through an S3 client like the ordinary one, so every request carries
  * ExpectedBucketOwner (bucket-owner.ts) and the deadlines of clients.ts: the answer deadline ends
- * at the response headers, the body then flows under the idle deadline only. A missing object is a
+ * at the response headers, the body then flows under the idle deadline only. Its HTTP handler
+ * reads into one buffer per connection (lean-http-handler.ts): each piece the body yields is valid
+ * only until the next is asked for, so the caller hashes and writes (or copies) it before that. A missing object is a
  * value (undefined): the caller names the file and the fix; other failures become SynktiErrors.
  */
 export interface ObjectRange {
-  /** The bytes, in order; exactly `end - start` of them unless the stream fails. */
+  /** The bytes, in order; exactly `end - start` of them unless the stream fails. Each piece is valid until the next is asked for. */
   body: AsyncIterable<Uint8Array>;
   /** The whole object's size (from Content-Range), when S3 said it. */
   objectSize?: number;
@@ -30,7 +32,7 @@ export interface RangeReader {
 }
 
 export async function createRangeReader(clients: AwsClients): Promise<RangeReader> {
-  const [s3, sdk] = await Promise.all([clients.s3(), import("@aws-sdk/client-s3")]);
+  const [s3, sdk] = await Promise.all([clients.s3Ranges(), import("@aws-sdk/client-s3")]);
   return {
     async getRange(bucket, key, { start, end }, signal) {
       try {

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { writevSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
@@ -223,13 +223,12 @@ class ThreadSink implements ChunkSink {
 }
 
 /**
- * The main thread hashes and writes (no core to spare): pieces as they came, one writev per MiB
- * (no copy), synchronous so nothing outlives the call.
+ * The main thread hashes and writes (no core to spare), each piece before `write` returns: the
+ * pieces may be views into a connection's read buffer that the next read overwrites
+ * (lean-http-handler.ts), so none is kept.
  */
 class InlineSink implements ChunkSink {
   private hash: Hash = createHash("sha256");
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
 
   constructor(
     private readonly fd: number,
@@ -238,31 +237,16 @@ class InlineSink implements ChunkSink {
 
   write(bytes: Uint8Array): undefined {
     this.hash.update(bytes);
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.byteLength;
-    if (this.pendingBytes >= BATCH) this.flush();
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, this.position + done);
+    this.position += bytes.byteLength;
     return undefined;
   }
 
   async endChunk(): Promise<string> {
-    this.flush();
     const digest = this.hash.digest("hex");
     this.hash = createHash("sha256");
     return digest;
   }
 
   async close(): Promise<void> {}
-
-  private flush(): void {
-    if (this.pendingBytes === 0) return;
-    const [pieces, total] = [this.pending, this.pendingBytes];
-    this.pending = [];
-    this.pendingBytes = 0;
-    let done = writevSync(this.fd, pieces, this.position);
-    if (done < total) {
-      const rest = Buffer.concat(pieces, total); // a short write (rare): the rest byte by byte offset
-      while (done < total) done += writeSync(this.fd, rest, done, total - done, this.position + done);
-    }
-    this.position += total;
-  }
 }
