@@ -15,18 +15,18 @@ import { endpointOf, explain } from "./http-handler.js";
  * The SDK builds and signs the request as usual (ExpectedBucketOwner, SigV4, retries up to the
  * answer's headers); this only moves bytes. One connection per request, closed after its answer
  * (a GET of 64 MiB amortises a TCP or TLS handshake many times over). The body is a Readable (the
- * SDK needs one), whose async iterator yields views into the connection's buffer without copying:
- * each view is valid until the consumer asks for the next one (the connection is paused between),
- * so a consumer must hash, write or copy it before that. Reading it as a stream ('data', pipe: the
+ * SDK needs one), whose async iterator yields views into the connection's buffer without copying
+ * (over TLS, copies: see LeanBody): each view is valid until the consumer asks for the next one
+ * (the connection is paused between), so a consumer must hash, write or copy it before that. Reading it as a stream ('data', pipe: the
  * SDK's error parser) gets copies instead.
  *
  * Deadlines as the SDK's handler (http-handler.ts): connect, answer (the headers) and idle (no
  * byte for idleMs, also mid-body); a missed one is AwsNoAnswer naming it and the endpoint.
  */
-export function createLeanHttpHandler(deadlines: AwsDeadlines) {
+export function createLeanHttpHandler(deadlines: AwsDeadlines, tlsOptions: Pick<tls.ConnectionOptions, "ca"> = {}) {
   return {
     metadata: { handlerProtocol: "http/1.1" },
-    handle: (request: HttpRequest, options: HttpHandlerOptions = {}) => exchange(request, options.abortSignal as AbortSignal | undefined, deadlines),
+    handle: (request: HttpRequest, options: HttpHandlerOptions = {}) => exchange(request, options.abortSignal as AbortSignal | undefined, deadlines, tlsOptions),
     updateHttpClientConfig: () => {},
     httpHandlerConfigs: () => ({}),
     destroy: () => {},
@@ -38,7 +38,8 @@ const READ_BUFFER = 1 << 20;
 /** Headers larger than this are not S3's: refused (and never buffered without bound). */
 const MAX_HEAD = 64 << 10;
 
-function exchange(request: HttpRequest, signal: AbortSignal | undefined, deadlines: AwsDeadlines): Promise<{ response: HttpResponse }> {
+/** One request and its answer on a connection of its own; `tlsOptions` (tests: a CA of their own) add to the TLS defaults. */
+function exchange(request: HttpRequest, signal: AbortSignal | undefined, deadlines: AwsDeadlines, tlsOptions: Pick<tls.ConnectionOptions, "ca">): Promise<{ response: HttpResponse }> {
   const endpoint = endpointOf(request);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -74,7 +75,7 @@ function exchange(request: HttpRequest, signal: AbortSignal | undefined, deadlin
         head = undefined;
         answered = true;
         clearTimeout(answerTimer);
-        body.start(socket, parsed.length);
+        body.start(socket, parsed.length, request.protocol === "https:");
         resolve({ response: { statusCode: parsed.status, reason: parsed.reason, headers: parsed.headers, body } });
         return rest.length > 0 ? body.deliver(Buffer.from(rest)) : true;
       },
@@ -82,7 +83,7 @@ function exchange(request: HttpRequest, signal: AbortSignal | undefined, deadlin
     const port = request.port ?? (request.protocol === "https:" ? 443 : 80);
     const socket: net.Socket =
       request.protocol === "https:"
-        ? tls.connect({ host: request.hostname, port, servername: net.isIP(request.hostname) ? undefined : request.hostname, onread } as tls.ConnectionOptions)
+        ? tls.connect({ ...tlsOptions, host: request.hostname, port, servername: net.isIP(request.hostname) ? undefined : request.hostname, onread } as tls.ConnectionOptions)
         : net.connect({ host: request.hostname, port, onread });
     const connectTimer = setTimeout(() => fail(new AwsNoAnswer(endpoint, "connect", deadlines.connectMs)), deadlines.connectMs);
     const answerTimer = deadlines.answerMs > 0 ? setTimeout(() => fail(new AwsNoAnswer(endpoint, "answer", deadlines.answerMs)), deadlines.answerMs) : undefined;
@@ -156,10 +157,16 @@ class LeanBody extends Readable {
   private wake: (() => void) | undefined;
   private error: Error | undefined;
   private ended = false;
+  /**
+   * TLS hands over decrypted records into the buffer even while the connection is paused (seen:
+   * the bytes of a view changed before it was consumed), so over TLS each piece is a copy.
+   */
+  private copyViews = false;
 
-  start(socket: net.Socket, length: number | undefined): void {
+  start(socket: net.Socket, length: number | undefined, copyViews: boolean): void {
     this.socket = socket;
     this.left = length;
+    this.copyViews = copyViews;
     if (length === 0) this.connectionDone();
   }
 
@@ -174,7 +181,7 @@ class LeanBody extends Readable {
       if (this.left === 0) this.connectionDone();
       return true;
     }
-    this.queued.push(this.mode === "iterating" ? take : Buffer.from(take));
+    this.queued.push(this.mode === "iterating" && !this.copyViews ? take : Buffer.from(take));
     this.wake?.();
     return false; // paused until the reader asks for more
   }
