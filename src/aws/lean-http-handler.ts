@@ -186,10 +186,15 @@ class LeanBody extends Readable {
     return false; // paused until the reader asks for more
   }
 
+  /**
+   * The connection failed (deadline, cut, abort). A reader gets the error when it reads: one that
+   * never reads (a body refused unread and dropped) raises nothing that nobody would catch.
+   */
   fail(error: Error): void {
+    if (this.ended || this.error) return;
     this.error = error;
     this.wake?.();
-    if (this.mode !== "iterating") this.destroy(error);
+    if (this.mode === "streaming") this.destroy(error);
   }
 
   /** The connection closed: the end of a body without a length, else an answer cut short. */
@@ -203,6 +208,7 @@ class LeanBody extends Readable {
     if (this.mode === "waiting") {
       this.mode = "streaming";
       for (const early of this.queued.splice(0)) this.push(early);
+      if (this.error) return void this.destroy(this.error);
       if (this.ended) this.push(null);
     }
     this.socket?.resume();

@@ -136,4 +136,21 @@ describe("the lean HTTP handler", { timeout: 30_000 }, () => {
     ).rejects.toThrow("interrupted");
     expect(seen).toBeLessThan(BODY.length);
   });
+
+  it("a body nobody has read yet, then Ctrl-C: no error thrown at nobody (the process goes on); a later read gets it", async () => {
+    const port = await listen(http.createServer(rangeAnswer));
+    const stop = new AbortController();
+    const { response } = await createLeanHttpHandler(awsDeadlines(2000)).handle(request("http:", port), { abortSignal: stop.signal });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    try {
+      stop.abort(new Error("fetch over"));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(uncaught).toEqual([]);
+      await expect(drain(response.body)).rejects.toThrow("fetch over");
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+  });
 });
