@@ -43,6 +43,8 @@ function exchange(request: HttpRequest, signal: AbortSignal | undefined, deadlin
   const endpoint = endpointOf(request);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
+    // GETs only: a body (an upload) would need Expect: 100-continue and streaming that this does not do.
+    if (request.body !== undefined && request.body !== null) return reject(new Error(`the lean HTTP handler sends no request bodies (${request.method} ${request.path})`));
     const body = new LeanBody();
     let head: Buffer | undefined = Buffer.alloc(0);
     let answered = false;

@@ -153,4 +153,11 @@ describe("the lean HTTP handler", { timeout: 30_000 }, () => {
       process.off("uncaughtException", onUncaught);
     }
   });
+
+  it("refuses a request with a body (it is for GETs): nothing is sent", async () => {
+    let connections = 0;
+    const port = await listen(net.createServer((s) => void (connections++, s.destroy())));
+    await expect(createLeanHttpHandler(awsDeadlines(2000)).handle({ ...request("http:", port), method: "PUT", body: Buffer.from("x") })).rejects.toThrow("sends no request bodies (PUT /bucket/org/m/a%20b.bin)");
+    expect(connections).toBe(0);
+  });
 });
