@@ -17,34 +17,36 @@ import { until } from "./harness.js";
 const world = failoverWorld("iam-proof", { iamProof: true });
 const { name, replacementsOf, doomedWorker, playServing } = world;
 
-/** A spot notice: drain, one replacement launched, retired once it serves. */
-async function spotNotice(p: string) {
+type Doomed = Awaited<ReturnType<typeof doomedWorker>>;
+
+/**
+ * A notice injected into the worker's IMDS: one replacement launched, played serving, and the
+ * failover retired; then `after` (what else the scenario waits for).
+ */
+async function replacedAfter(p: string, inject: (agent: Doomed["agent"]) => void, after?: () => Promise<unknown>) {
   const { id, agent, targetGroupArn } = await doomedWorker(p);
   try {
-    agent.imds.injectSpotInterruption();
+    inject(agent);
     await until("a replacement launched", async () => (await replacementsOf(id)).length > 0, 15_000);
     const [replacement] = await replacementsOf(id);
     await playServing(replacement!.InstanceId!, targetGroupArn);
     await until("the failover retired", async () => (await agent.status()).failover.phase === "retired", 15_000);
+    await after?.();
   } finally {
     await agent.stop();
   }
 }
 
+/** A spot notice: drain, one replacement launched, retired once it serves. */
+const spotNotice = (p: string) => replacedAfter(p, (agent) => agent.imds.injectSpotInterruption());
+
 /** A rebalance recommendation: the early room check (quota, vCPUs), a replacement, then the worker ends itself. */
-async function rebalance(p: string) {
-  const { id, agent, targetGroupArn } = await doomedWorker(p);
-  try {
-    agent.imds.injectRebalance();
-    await until("a replacement launched", async () => (await replacementsOf(id)).length > 0, 15_000);
-    const [replacement] = await replacementsOf(id);
-    await playServing(replacement!.InstanceId!, targetGroupArn);
-    await until("the failover retired", async () => (await agent.status()).failover.phase === "retired", 15_000);
-    await until("its self-termination asked", async () => world.proxy.calls().some((c) => c.action === "ec2:TerminateInstances"), 10_000);
-  } finally {
-    await agent.stop();
-  }
-}
+const rebalance = (p: string) =>
+  replacedAfter(
+    p,
+    (agent) => agent.imds.injectRebalance(),
+    () => until("its self-termination asked", async () => world.proxy.calls().some((c) => c.action === "ec2:TerminateInstances"), 10_000),
+  );
 
 const SCENARIOS: Array<[string, (project: string) => Promise<void>]> = [
   ["a spot notice: drain, replace, retire", spotNotice],

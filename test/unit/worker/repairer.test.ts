@@ -30,6 +30,12 @@ function worker(id: string, slot: number | undefined, over: Partial<PeerInstance
   };
 }
 
+/** Member i-a (slot 0) lists i-dead (slot 1) terminated, and evaluates. */
+async function afterDeathInSlot1(t: ReturnType<typeof setup>): Promise<void> {
+  t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
+  await t.repairer.poke();
+}
+
 function setup(self: string, desired: number, options: { claims?: ClaimSeen[]; taken?: boolean; rival?: ClaimSeen; outcomes?: RepairOutcome[]; describe?: Record<string, Ec2Check>; unprepared?: boolean; reread?: DesiredView; lostAnswer?: boolean } = {}) {
   const clock = new FakeClock(T0);
   const controller = new AbortController();
@@ -185,24 +191,21 @@ describe("repairer", () => {
 
   it("the replacement's request cannot be read: nothing is claimed (no claim holds the slot for 10 minutes for nothing)", async () => {
     const t = setup("i-a", 2, { unprepared: true });
-    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
-    await t.repairer.poke();
+    await afterDeathInSlot1(t);
     expect(t.claimed).toEqual([]);
     expect(t.launched).toEqual([]);
   });
 
   it("a claim another member holds (412): no launch", async () => {
     const t = setup("i-a", 2, { taken: true });
-    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
-    await t.repairer.poke();
+    await afterDeathInSlot1(t);
     expect(t.claimed).toHaveLength(1);
     expect(t.launched).toEqual([]);
   });
 
   it("a claim S3 created but whose answer was lost: asked again at once, it is this member's own and it launches (the slot is not held 10 minutes for nothing)", async () => {
     const t = setup("i-a", 2, { lostAnswer: true });
-    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
-    await t.repairer.poke();
+    await afterDeathInSlot1(t);
     expect(t.claimed).toHaveLength(2);
     expect(t.launched).toEqual([expect.objectContaining({ name: "1-i-dead" })]);
   });
@@ -220,8 +223,7 @@ describe("repairer", () => {
   it("paused (the last 3 repairs after setAt failed): no claim, and /status says so", async () => {
     const failed = (n: number): RepairOutcome => ({ slot: 1, cause: `i-r${n}`, replacement: `i-r${n + 1}`, outcome: "failed", at: new Date(T0 - (10 - n) * MIN).toISOString(), reason: "never served" });
     const t = setup("i-a", 2, { outcomes: [failed(1), failed(2), failed(3)] });
-    t.repairer.onListing([worker("i-a", 0), worker("i-dead", 1, { state: "terminated" })], T0);
-    await t.repairer.poke();
+    await afterDeathInSlot1(t);
     expect(t.claimed).toEqual([]);
     expect(t.repairer.status()).toMatchObject({ paused: true });
   });
