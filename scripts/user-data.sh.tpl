@@ -205,9 +205,10 @@ mount_instance_store() {
   ! mountpoint -q "$MODELS_DIR" || return 0
   target="${devices[0]}"
   local bytes=$(($(cat "${SYNKTI_SYSFS_ROOT:-/sys}/block/${target##*/}/size" 2>/dev/null || echo 0) * 512))
+  # After a reboot the kernel has put the array together again: it is used as it is.
   if ((${#devices[@]} > 1)) && command -v mdadm >/dev/null; then
-    mdadm --create /dev/md/synkti --run --level=0 --raid-devices=${#devices[@]} "${devices[@]}" >/dev/null && target=/dev/md/synkti &&
-      bytes=$((bytes * ${#devices[@]}))
+    { [ -e /dev/md/synkti ] || mdadm --create /dev/md/synkti --run --level=0 --raid-devices=${#devices[@]} "${devices[@]}" >/dev/null; } &&
+      target=/dev/md/synkti && bytes=$((bytes * ${#devices[@]}))
   fi
   # An instance store smaller than the model (g4dn.xlarge has 125 GB) would fail every fetch with a
   # full disk; the root volume was launched with room for the weights. 5% for the file system.
@@ -215,8 +216,11 @@ mount_instance_store() {
     log "instance-store NVMe ($target, $bytes bytes) is smaller than the weights ($WEIGHTS_BYTES bytes): the weights go to the root volume"
     return 0
   fi
-  { mkfs.xfs -f -K -q "$target" || mkfs.ext4 -F -q -E nodiscard "$target"; } && mkdir -p "$MODELS_DIR" && mount -o noatime "$target" "$MODELS_DIR" ||
-    { log "could not mount $target on $MODELS_DIR: the weights go to the root volume"; return 0; }
+  # Formatted once, labelled: after a reboot the weights on it are kept (the agent re-verifies them).
+  [ "$(blkid -s LABEL -o value "$target" 2>/dev/null)" = synkti-models ] ||
+    mkfs.xfs -f -K -q -L synkti-models "$target" || mkfs.ext4 -F -q -E nodiscard -L synkti-models "$target" || target=''
+  [ -n "$target" ] && mkdir -p "$MODELS_DIR" && mount -o noatime "$target" "$MODELS_DIR" ||
+    { log "could not mount ${target:-the instance store} on $MODELS_DIR: the weights go to the root volume"; return 0; }
   log "models folder $MODELS_DIR on instance-store NVMe ($target, ${#devices[@]} device(s))"
 }
 [ -n "${SYNKTI_MODELS_DIR:-}" ] || mount_instance_store

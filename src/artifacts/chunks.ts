@@ -1,5 +1,4 @@
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
 
 /**
  * Per-chunk SHA-256 (manifest version 2). A whole-file SHA-256 needs the bytes in order, so a
@@ -80,18 +79,4 @@ export class ChunkHasher {
     this.chunk = createHash("sha256");
     this.inChunk = 0;
   }
-}
-
-export async function chunkedDigestOfStream(stream: AsyncIterable<Uint8Array>, chunkSize: number = CHUNK_SIZE, signal?: AbortSignal): Promise<ChunkedDigest> {
-  const hasher = new ChunkHasher(chunkSize);
-  for await (const bytes of stream) {
-    signal?.throwIfAborted();
-    hasher.update(bytes);
-  }
-  return hasher.digest();
-}
-
-/** Streams the file once (1 MiB reads). */
-export function chunkedDigestOfFile(file: string, chunkSize: number = CHUNK_SIZE, signal?: AbortSignal): Promise<ChunkedDigest> {
-  return chunkedDigestOfStream(createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) }), chunkSize, signal);
 }

@@ -1,6 +1,5 @@
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { Transform, type TransformCallback } from "node:stream";
 
 /**
  * SHA-256 by streaming, never by loading a file: weights are many GB. Read chunks of 1 MiB keep
@@ -26,26 +25,6 @@ export function sha256OfFile(file: string, signal?: AbortSignal): Promise<{ sha2
 
 export function sha256OfBytes(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-/**
- * A pass-through that hashes what flows to S3. The metadata sha256 is computed before the upload
- * (S3 needs it up front); hashing the bytes actually sent proves the file did not change in between.
- */
-export class HashingPassThrough extends Transform {
-  private readonly hash: Hash = createHash("sha256");
-  private bytes = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.byteLength;
-    callback(null, chunk);
-  }
-
-  /** Valid once the stream has ended. */
-  result(): { sha256: string; size: number } {
-    return { sha256: this.hash.copy().digest("hex"), size: this.bytes };
-  }
 }
 
 /** `sha256sum` output format: "<hex>  <name>\n" (two spaces: binary-mode marker is a space). */

@@ -98,12 +98,20 @@ function exchange(request: HttpRequest, signal: AbortSignal | undefined, deadlin
     socket.on("close", () => {
       clearTimeout(connectTimer);
       signal?.removeEventListener("abort", onAbort);
-      if (!answered) fail(new Error("the connection closed before an answer"));
+      if (!answered) fail(connectionReset("the connection closed before an answer"));
       else body.connectionClosed();
     });
     signal?.addEventListener("abort", onAbort, { once: true });
     socket.write(requestHead(request));
   });
+}
+
+/**
+ * A connection that ended too early, as Node's own client reports it (ECONNRESET): the SDK's retry
+ * strategy takes it for transient and the error mapping for an endpoint not reached (errors.ts).
+ */
+function connectionReset(message: string): Error {
+  return Object.assign(new Error(`socket hang up: ${message}`), { code: "ECONNRESET" });
 }
 
 function requestHead(request: HttpRequest): string {
@@ -202,7 +210,7 @@ class LeanBody extends Readable {
   /** The connection closed: the end of a body without a length, else an answer cut short. */
   connectionClosed(): void {
     if (this.ended) return;
-    if (this.left !== undefined && this.left > 0) return this.fail(new Error(`the connection closed with ${this.left} bytes of the answer still to come`));
+    if (this.left !== undefined && this.left > 0) return this.fail(connectionReset(`the connection closed with ${this.left} bytes of the answer still to come`));
     this.connectionDone();
   }
 

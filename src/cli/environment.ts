@@ -136,7 +136,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     "<sha256>",
   ),
   rule(
-    { name: "SYNKTI_EXPECTED_MANIFEST_SHA256", readBy: "worker", default: "unset (check skipped)", meaning: "SHA-256 of the manifest user-data verified", valid: "64 hexadecimal digits" },
+    { name: "SYNKTI_EXPECTED_MANIFEST_SHA256", readBy: "worker", default: "unset (check skipped)", meaning: "SHA-256 of the pinned manifest the agent fetches and checks", valid: "64 hexadecimal digits" },
     (value) => /^[0-9a-fA-F]{64}$/.test(value),
     "<sha256>",
   ),
@@ -150,7 +150,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     (value) => /^\d+(?:\.\d+)?$/.test(value) && Number(value) > 0,
     "1200",
   ),
-  rule({ name: "SYNKTI_STATE_DIR", readBy: "worker", default: "<models dir>/.synkti", meaning: "the failover's state file (`failover.json`)", valid: "an absolute path" }, absolutePath, "/models/.synkti"),
+  rule({ name: "SYNKTI_STATE_DIR", readBy: "worker", default: "<models dir>/.synkti", meaning: "the failover's and repairs' state files (`failover.json`, `repair-<slot>-<cause>.json`)", valid: "an absolute path" }, absolutePath, "/models/.synkti"),
   rule({ name: "SYNKTI_BOOT_LOG", readBy: "worker", default: "set by user-data", meaning: "the boot log whose tail goes to `checkpoints/logs/<id>.log`", valid: "an absolute path" }, absolutePath, "/var/log/synkti-boot.log"),
   rule(
     { name: "AWS_REGION", readBy: "both", default: "the profile's region", meaning: "the AWS region (`--region` wins)", valid: "an AWS region name such as us-east-1" },

@@ -25,8 +25,8 @@ export function parseConcurrency(value: string): number {
   return parseCount(value, 1, MAX_CONCURRENCY, "--concurrency 8");
 }
 
-/** An AWS region's shape (us-east-1, us-gov-west-1, ap-southeast-4): anything else is a typo, not a region. */
-export const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+/** An AWS region's shape (us-east-1, us-gov-west-1, ap-southeast-4, eusc-de-east-1): anything else is a typo, not a region. */
+export const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
 
 export function parseRegion(value: string): string {
   if (!REGION.test(value)) throw new InvalidArgumentError("must be an AWS region name such as us-east-1 or eu-west-2");

@@ -20,7 +20,12 @@ const NOT_HOLDING: ReadonlySet<string> = new Set(["retiring", "failed"]);
  * SynktiState values that prove a worker served even without SynktiServedAt: a worker launched by
  * an older synkti (which never wrote SynktiServedAt) must not be retired as never served.
  */
-export const SERVES: ReadonlySet<string> = new Set(["serving", "draining"]);
+const SERVES: ReadonlySet<string> = new Set(["serving", "draining"]);
+
+/** Whether an instance's tags show it has served: the never-served rule's one test (census and its re-check). */
+export function hasServed(tags: Readonly<Record<string, string>>): boolean {
+  return tags[TAG_SERVED_AT] !== undefined || SERVES.has(tags[TAG_STATE] ?? "");
+}
 
 /**
  * One instance of an EC2 answer as the census reads it: the worker's listings and checks
@@ -116,8 +121,7 @@ export function census(input: CensusInput): Census {
     .flat()
     .filter(
       (h) =>
-        h.instance.tags[TAG_SERVED_AT] === undefined &&
-        !SERVES.has(h.instance.tags[TAG_STATE] ?? "") &&
+        !hasServed(h.instance.tags) &&
         input.listing.at - h.instance.launchedAt > NEVER_SERVED_MS,
     );
 

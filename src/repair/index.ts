@@ -1,7 +1,7 @@
 /** The repair's public face (issue 12): census, claims, order, ring, pause and the decision. */
 export * from "./constants.js";
 export type * from "./types.js";
-export { census, parseSlot, withChecks, isLive, slotOf, seenInstance, LIVE_EC2_STATES, SERVES } from "./census.js";
+export { census, parseSlot, withChecks, isLive, slotOf, seenInstance, LIVE_EC2_STATES, hasServed } from "./census.js";
 export {
   ClaimBodySchema,
   CLAIM_MAX_BYTES,

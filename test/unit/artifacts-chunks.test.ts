@@ -3,7 +3,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ChunkHasher, chunkCount, chunkRange, chunkedDigestOfFile } from "../../src/artifacts/chunks.js";
+import { ChunkHasher, chunkCount, chunkRange } from "../../src/artifacts/chunks.js";
+import { digestOfFile, openFile } from "../../src/deployer/upload/local-read.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -42,7 +43,7 @@ describe("per-chunk SHA-256 (manifest version 2)", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "chunks-"));
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     await writeFile(path.join(dir, "f"), bytes);
-    const d = await chunkedDigestOfFile(path.join(dir, "f"), 1024 * 1024);
+    const d = await digestOfFile(openFile, path.join(dir, "f"), 1024 * 1024);
     expect(d.sha256).toBe(sha(bytes));
     expect(d.chunks).toEqual([0, 1, 2, 3].map((i) => sha(bytes.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024))));
   });

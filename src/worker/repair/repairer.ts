@@ -2,14 +2,13 @@ import type { Ec2Peers, PeerInstance } from "../../aws/ec2-peers.js";
 import { desiredGeneration, type Desired } from "../../cluster/desired.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
-import { TAG_SERVED_AT, TAG_STATE } from "../../infra/names.js";
 import {
   census,
   confirmClaim,
   decideRepair,
   isLive,
   seenInstance,
-  SERVES,
+  hasServed,
   slotOf,
   withChecks,
   type ClaimSeen,
@@ -251,7 +250,7 @@ export class Repairer {
         // The listing may predate its first serving: only what EC2 says now counts.
         const now = await this.deps.ec2.describeOne(action.instanceId, this.signal);
         // (A worker of an older synkti serves without SynktiServedAt: its state says so.)
-        if (now === "gone" || now.tags[TAG_SERVED_AT] !== undefined || SERVES.has(now.tags[TAG_STATE] ?? "") || !isLive(seenInstance(now))) return;
+        if (now === "gone" || hasServed(now.tags) || !isLive(seenInstance(now))) return;
         this.terminated.add(action.instanceId);
         log.warn({ instanceId: action.instanceId, slot: action.slot }, "repair: a holder never served within 30 minutes of its launch: terminating it (its slot is then repaired)");
         await this.deps.terminateOther(action.instanceId, this.signal).catch((error: unknown) => {

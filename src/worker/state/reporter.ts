@@ -37,7 +37,7 @@ export interface WorkerReporterOptions {
  */
 export class WorkerReporter {
   private current: WorkerState | undefined;
-  /** When this agent first published `serving` (SynktiServedAt): set once, never moved. */
+  /** When this agent first published `serving` (SynktiServedAt): set once per agent (a restarted agent sets its own). */
   private servedAt: string | undefined;
   private published: { value: string; fromSpotNotice: boolean } | undefined;
   private readonly tags: SelfTags;

@@ -130,8 +130,8 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       }, 20_000);
       const listingsBefore = (await a.status()).discovery.describeCalls;
       await world.ec2.send(new TerminateInstancesCommand({ InstanceIds: [b.id] }));
-      const diedAt = Date.now();
       await b.agent.stop();
+      const diedAt = Date.now();
       const replacement = await until("a replacement in B's slot", async () => (await instancesOf(p)).find((i) => isLive(i) && tagsOf(i).SynktiReplaces === b.id), 20_000);
       expect(Date.now() - diedAt).toBeLessThan(15_000);
       expect(tagsOf(replacement).SynktiSlot).toBe("1");
@@ -156,7 +156,6 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       // The later repairer's turn (one grace, 15 s) comes and goes: it sees the slot held.
       await sleep(17_000);
       const inSlot2 = (await instancesOf(p)).filter((i) => isLive(i) && tagsOf(i).SynktiSlot === "2");
-      console.log("DBG", JSON.stringify((await instancesOf(p)).map((i) => ({ id: i.InstanceId, tags: tagsOf(i), state: i.State?.Name, at: i.LaunchTime }))), runs, a.id, b.id, dead);
       expect(inSlot2).toHaveLength(1);
       expect(runs).toHaveLength(1);
       expect(await claimsOf(p)).toEqual([`2-${dead}`]);
@@ -237,10 +236,11 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       await until("the worker serves", async () => (await targetIds(infra.targetGroupArn)).includes(other.id), 30_000);
       await world.s3.send(new PutObjectCommand({ Bucket: projectNames(q).bucket, Key: projectNames(q).claimKey(0, other.id), Body: JSON.stringify({ slot: 0, cause: other.id, claimer: "i-0someoneelse0000", at: new Date().toISOString(), attempt: 1 }) }));
       other.agent.imds.injectSpotInterruption();
-      await until("the failover gave up on launching", async () => {
+      const ended = await until("the failover gave up on launching", async () => {
         const status = await other.agent.status();
         return status.failover.phase !== "idle" && status.failover.phase !== "running" && status.failover;
       }, 20_000);
+      expect(JSON.stringify(ended)).toMatch(/refused/);
       expect(await world.replacementsOf(other.id)).toEqual([]);
     } finally {
       await other.agent.stop();

@@ -17,6 +17,6 @@ describe("counts are plain decimal integers", () => {
 });
 
 describe("--region", () => {
-  it.each(["us-east-1", "us-gov-west-1", "ap-southeast-4", "eu-central-2"])("%s is a region", (value) => expect(parseRegion(value)).toBe(value));
+  it.each(["us-east-1", "us-gov-west-1", "ap-southeast-4", "eu-central-2", "eusc-de-east-1"])("%s is a region", (value) => expect(parseRegion(value)).toBe(value));
   it.each(["us east 1", "US-EAST-1", "moon", "us-east-1 ", "$(id)"])("'%s' is refused", (value) => expect(() => parseRegion(value)).toThrow(/must be an AWS region name/));
 });

@@ -13,7 +13,7 @@ const TEMPLATE = readFileSync(path.resolve(import.meta.dirname, "../../../script
 const FUNCTION = /^mount_instance_store\(\) \{\n[\s\S]*?\n\}\n/m.exec(TEMPLATE)![0];
 
 /** Each device's size is 1 TB unless `sectors` says otherwise (512-byte sectors, as sysfs gives it). */
-function run(devices: Record<string, string>, options: { failMount?: boolean; weightsBytes?: number; sectors?: number } = {}) {
+function run(devices: Record<string, string>, options: { failMount?: boolean; weightsBytes?: number; sectors?: number; labelled?: boolean } = {}) {
   const root = mkdtempSync(path.join(tmpdir(), "synkti-nvme-"));
   for (const [name, model] of Object.entries(devices)) {
     mkdirSync(path.join(root, "sys", "block", name, "device"), { recursive: true });
@@ -22,10 +22,12 @@ function run(devices: Record<string, string>, options: { failMount?: boolean; we
   }
   const bin = path.join(root, "bin");
   mkdirSync(bin);
-  for (const tool of ["mdadm", "mkfs.xfs", "mkfs.ext4", "mountpoint", "mount"]) {
+  for (const tool of ["mdadm", "mkfs.xfs", "mkfs.ext4", "mountpoint", "mount", "blkid"]) {
     const exit = tool === "mountpoint" || (tool === "mount" && options.failMount) ? 1 : 0;
+    // blkid answers the label a file system made by an earlier boot carries (or nothing: a new disk).
+    const says = tool === "blkid" && options.labelled ? "echo synkti-models\n" : "";
     writeFileSync(path.join(root, "calls"), "", { flag: "a" });
-    writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >>"${root}/calls"\nexit ${exit}\n`);
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >>"${root}/calls"\n${says}exit ${exit}\n`);
     chmodSync(path.join(bin, tool), 0o755);
   }
   const script = `set -euo pipefail\nlog() { echo "synkti-boot: $*"; }\nMODELS_DIR=${root}/models\nWEIGHTS_BYTES=${options.weightsBytes ?? 0}\n${FUNCTION}mount_instance_store\necho "status $?"\n`;
@@ -40,10 +42,17 @@ const EBS = "Amazon Elastic Block Store";
 describe("user-data: the models folder on instance-store NVMe", () => {
   it("formats and mounts the one instance-store device, never the EBS root", () => {
     const out = run({ nvme0n1: EBS, nvme1n1: STORE });
-    expect(out).toContain("mkfs.xfs -f -K -q /dev/nvme1n1");
+    expect(out).toContain("mkfs.xfs -f -K -q -L synkti-models /dev/nvme1n1");
     expect(out).toContain("mount -o noatime /dev/nvme1n1 <root>/models");
     expect(out).not.toContain("nvme0n1");
     expect(out).not.toContain("mdadm");
+    expect(out).toContain("synkti-boot: models folder <root>/models on instance-store NVMe (/dev/nvme1n1, 1 device(s))");
+  });
+
+  it("after a reboot mounts the file system an earlier boot made, without formatting it (the weights on it are kept)", () => {
+    const out = run({ nvme0n1: EBS, nvme1n1: STORE }, { labelled: true });
+    expect(out).not.toContain("mkfs");
+    expect(out).toContain("mount -o noatime /dev/nvme1n1 <root>/models");
     expect(out).toContain("synkti-boot: models folder <root>/models on instance-store NVMe (/dev/nvme1n1, 1 device(s))");
   });
 
