@@ -1,3 +1,4 @@
+import type { RepairSection } from "../../cluster/status-document.js";
 import { readdir, readFile } from "node:fs/promises";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/log.js";
@@ -20,15 +21,8 @@ export interface RepairClaim {
   doomed: RepairDoomed;
 }
 
-/** One claimed repair as /status shows it. */
-export interface RepairLaunchStatus {
-  name: string;
-  slot: number;
-  cause: string;
-  phase: "running" | "served" | "failed" | "no-launch";
-  replacement: string | null;
-  detail: string | null;
-}
+/** One claimed repair as /status shows it: the status document's own shape. */
+export type RepairLaunchStatus = RepairSection["claims"][number];
 
 /** A slot never filled has no pool to avoid (SELECT never picks the doomed one's pool). */
 const NO_ZONE = "-";

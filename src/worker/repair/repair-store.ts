@@ -1,4 +1,5 @@
 import type { ConditionalObjects } from "../../aws/s3-conditional.js";
+import { parseBoundedJson } from "../../core/bounded-json.js";
 import type { ObjectReader } from "../../aws/s3-objects.js";
 import type { ProjectNames } from "../../infra/names.js";
 import type { Desired } from "../../cluster/desired.js";
@@ -63,11 +64,7 @@ export class RepairStore {
   private async claimer(key: string, signal?: AbortSignal): Promise<string | undefined> {
     const read = await this.deps.reader.read(this.names.bucket, key, { maxBytes: CLAIM_MAX_BYTES, from: "start" }, signal);
     if (!read || read.totalSize > CLAIM_MAX_BYTES) return undefined;
-    try {
-      const parsed = ClaimBodySchema.safeParse(JSON.parse(Buffer.from(read.bytes).toString("utf8")));
-      return parsed.success ? parsed.data.claimer : undefined;
-    } catch {
-      return undefined;
-    }
+    const parsed = parseBoundedJson(Buffer.from(read.bytes).toString("utf8"), ClaimBodySchema, CLAIM_MAX_BYTES);
+    return "value" in parsed ? parsed.value.claimer : undefined;
   }
 }

@@ -20,22 +20,13 @@ import {
   type RetireSelfReason,
 } from "../../repair/index.js";
 import type { DesiredReader } from "./desired-reader.js";
-import type { RepairLaunches, RepairLaunchStatus } from "./repair-launches.js";
+import type { RepairLaunches } from "./repair-launches.js";
+import type { RepairSection } from "../../cluster/status-document.js";
 import type { RepairStore } from "./repair-store.js";
 import { messageOf } from "../../core/errors.js";
 
-/** /status `repair`. */
-export interface RepairStatus {
-  /** A desired size is known and this member takes part (not retiring). */
-  active: boolean;
-  desired: number | null;
-  /** This worker's slot as its census sees it (virtual for an untagged worker), null if none. */
-  slot: number | null;
-  paused: boolean;
-  /** Why nothing is done, when that is the answer (inactive, paused, waiting for its turn). */
-  note: string | null;
-  claims: RepairLaunchStatus[];
-}
+/** /status `repair`, but what the watch adds (`watching`, `checks`): the status document's own shape. */
+export type RepairStatus = Omit<RepairSection, "watching" | "checks">;
 
 export interface RepairerDeps {
   /** `readOnce` right before a claim: the view a census used may be a poll (15 s) old. */

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { isSynktiError, SynktiError } from "../../core/errors.js";
+import { isSynktiError, messageOf, SynktiError } from "../../core/errors.js";
 
 /**
  * Why a worker will not serve the weights it was launched with: each says what is wrong, naming
@@ -33,7 +33,7 @@ export function diskError(error: unknown, file: string): unknown {
   if (isSynktiError(error) || (error as { name?: string })?.name === "AbortError") return error;
   const code = (error as { code?: string })?.code;
   const dir = path.dirname(file);
-  const why = (error as Error)?.message ?? String(error);
+  const why = messageOf(error);
   const message =
     code === "ENOSPC" ? `No space left on the device of ${dir} for the weights (${(error as { syscall?: string }).syscall === "statfs" ? why : `while writing ${file}`})` : `Cannot write ${file}: ${why}`;
   return new SynktiError(message, { code: "weights-disk", kind: "unsafe", fault: "aws", remedy: `df -h ${dir}   # the models folder needs the manifest's total size`, cause: error });
@@ -45,5 +45,5 @@ export function diskError(error: unknown, file: string): unknown {
  */
 export function asFetchError(error: unknown, input: { model: string; signal?: AbortSignal }, where: FetchWhere): unknown {
   if (input.signal?.aborted || isSynktiError(error)) return error;
-  return new SynktiError(`Fetching the weights of ${input.model} failed: ${(error as Error)?.message ?? String(error)}`, { code: "weights-fetch", kind: "internal", remedy: `synkti logs --project-name ${where.project} <instance-id>`, cause: error });
+  return new SynktiError(`Fetching the weights of ${input.model} failed: ${messageOf(error)}`, { code: "weights-fetch", kind: "internal", remedy: `synkti logs --project-name ${where.project} <instance-id>`, cause: error });
 }

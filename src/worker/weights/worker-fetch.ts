@@ -7,6 +7,7 @@ import { isSynktiError, messageOf, SynktiError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import { projectNames } from "../../infra/names.js";
 import { fetchWeights, type WeightsFetchResult } from "./fetch-weights.js";
+import { asFetchError } from "./refusals.js";
 
 /**
  * The agent's first step when user-data launched it (SYNKTI_EXPECTED_MANIFEST_SHA256 set): the
@@ -27,7 +28,11 @@ export function wantsFetch(options: WorkerFetchOptions): options is WorkerFetchO
 
 export async function fetchWorkerWeights(deps: { clients: AwsClients; clock: Clock; log: Logger }, options: WorkerFetchOptions & { model: string; expectedManifestSha256: string }, signal?: AbortSignal): Promise<WeightsFetchResult> {
   const names = projectNames(options.project);
-  const [ranges, transfer] = await Promise.all([createRangeReader(deps.clients), createS3Transfer(deps.clients)]);
+  const where = { project: options.project, model: options.model, bucket: names.bucket };
+  // Making the clients can fail too (an SDK module, a credentials setting): said as the fetch's failure, with its fix.
+  const [ranges, transfer] = await Promise.all([createRangeReader(deps.clients), createS3Transfer(deps.clients)]).catch((error: unknown) =>
+    Promise.reject(asFetchError(error, { model: options.model, ...(signal ? { signal } : {}) }, where)),
+  );
   const pin = options.expectedManifestSha256.trim().toLowerCase();
   return fetchWeights(
     { ranges, readText: (bucket, key, s) => transfer.getText(bucket, key, s), clock: deps.clock, log: deps.log },

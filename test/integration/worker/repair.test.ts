@@ -18,6 +18,7 @@ import { silentLogger } from "../../../src/core/log.js";
 import { downProject } from "../../../src/deployer/fleet/down.js";
 import { fleetDeps } from "../../../src/deployer/fleet/deps.js";
 import { projectNames } from "../../../src/infra/names.js";
+import { REPAIR_GRACE_MS } from "../../../src/repair/constants.js";
 import type { WorkerOptions } from "../../../src/worker/index.js";
 import { closedPort } from "../../support/free-port.js";
 import { failoverWorld, IMAGE, isLive, tagsOf, USER_DATA } from "./failover-world.js";
@@ -154,7 +155,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
     try {
       await until("a replacement in slot 2", async () => (await instancesOf(p)).some((i) => isLive(i) && tagsOf(i).SynktiSlot === "2"), 30_000);
       // The later repairer's turn (one grace, 15 s) comes and goes: it sees the slot held.
-      await sleep(17_000);
+      await sleep(REPAIR_GRACE_MS + 2_000);
       const inSlot2 = (await instancesOf(p)).filter((i) => isLive(i) && tagsOf(i).SynktiSlot === "2");
       expect(inSlot2).toHaveLength(1);
       expect(runs).toHaveLength(1);
@@ -279,7 +280,7 @@ describe("repair of silent deaths (in-process workers, moto)", () => {
       expect(down.terminated).toContain(a.id); // B was gone by then
       expect((await a.agent.status()).repair?.desired).toBe(0);
       // A repairer's first turn is at once, a second one's after one grace (15 s): past both.
-      await sleep(16_000);
+      await sleep(REPAIR_GRACE_MS + 1_000);
       expect(runs).toEqual([]);
       expect(await claimsOf(p)).toEqual([]);
       expect((await instancesOf(p)).filter(isLive)).toEqual([]);
